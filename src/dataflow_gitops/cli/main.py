@@ -1,0 +1,105 @@
+"""`dfg`: the command group and the one error boundary.
+
+Commands live in ``cli/commands/<name>.py`` and are imported only when invoked, so ``dfg --help``
+and a single command stay fast. The boundary maps errors to exit codes once: 0 ok, 1 a
+DataflowGitopsError or usage error (one line, no traceback), 130 Ctrl-C, 3 a bug (traceback only
+with ``--debug``). Exit 2 ("changes present") is returned by the commands themselves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dataflow_gitops import __version__
+from dataflow_gitops.errors import DataflowGitopsError
+
+# name → module under dataflow_gitops.cli.commands (each module defines `command`)
+COMMANDS: dict[str, str] = {
+}
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+@dataclass(frozen=True, slots=True)
+class Globals:
+    """Options every command sees through ``click.get_current_context().obj``."""
+
+    project: Path
+    verbose: int = 0
+    color: bool = True
+    json_logs: bool = False
+    debug: bool = False
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"dataflow_gitops.cli.commands.{module_name}")
+        command: click.Command = module.command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="Project directory (holds dataflows/ and environments/).")
+@click.option("-v", "--verbose", count=True, help="More output; -v shows every API request.")
+@click.option("--no-color", is_flag=True, help="Plain output without colours.")
+@click.option("--json-logs", is_flag=True, help="Log lines as JSON on stderr.")
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(__version__, prog_name="dfg")
+@click.pass_context
+def cli(ctx: click.Context, project: Path, verbose: int, no_color: bool, json_logs: bool,
+        debug: bool) -> None:
+    """GitOps for Microsoft Fabric Dataflows Gen2: validate, plan against live, apply, promote."""
+    ctx.obj = Globals(project=project.resolve(), verbose=verbose, color=not no_color,
+                      json_logs=json_logs, debug=debug)
+    from dataflow_gitops.cli.logs import configure_logging
+
+    configure_logging(verbose=verbose, json_logs=json_logs)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit code (tests call this directly)."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    except DataflowGitopsError as exc:
+        click.echo(f"Error: {exc.render()}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except Exception:  # the last resort: a bug, not a user error
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo("Error: unexpected internal error (run again with --debug to see the "
+                       "traceback, and please report it)", err=True)
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        return EXIT_BUG
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def main() -> None:
+    sys.exit(run())

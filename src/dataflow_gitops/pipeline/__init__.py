@@ -1,0 +1,16 @@
+"""The deploy pipeline: pure stages over typed values (no HTTP here).
+
+::
+
+    dataflows/<name>.Dataflow/ + environments/<env>.yaml
+     ① source    folder (working tree or git ref)      → SourceDataflow / Snapshot
+     ② render    + overlay + target lookups            → DesiredDataflow
+     ③ observe   list items + getDefinition (port)     → LiveWorkspace
+     ④ diff      desired × live                        → DataflowDiff
+     ⑤ plan      diffs + records + policy              → Plan of Actions
+     ⑥ planfile  Plan ⇄ versioned JSON
+     ⑦ apply     Actions → FabricWriter port           → ApplyResult
+
+The value types live in :mod:`dataflow_gitops.pipeline.model`; the ports in
+:mod:`dataflow_gitops.pipeline.ports`.
+"""

@@ -1,0 +1,324 @@
+"""The values that flow through the deploy pipeline, one type per stage.
+
+::
+
+    ① source   → SourceDataflow    (+ Snapshot: all dataflows of one commit or working tree)
+    ② render   → DesiredDataflow
+    ③ observe  → LiveWorkspace     (LiveItem listing + LiveDataflow definitions)
+    ④ diff     → DataflowDiff
+    ⑤ plan     → Action → Plan
+    ⑥ planfile   Plan ⇄ JSON
+    ⑦ apply    → ApplyResult
+
+Every value is a frozen dataclass; stages never mutate their input. Parts are raw bytes: base64
+exists only on the wire (``fabric/``), never here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+DATAFLOW_TYPE = "Dataflow"
+PLATFORM_PATH = ".platform"
+METADATA_PATH = "queryMetadata.json"
+MASHUP_PATH = "mashup.pq"
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+
+# A value that only exists once an earlier action of the same apply has run (the id of a
+# dataflow created in this apply). Render writes the token into the parts; the planner shows
+# it as "(known after apply)"; the applier substitutes the real id before writing.
+KNOWN_AFTER_APPLY = "${known-after-apply:%s}"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One definition part: its path inside the item (posix, no leading slash) and its bytes."""
+
+    path: str
+    data: bytes
+
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """The ``.platform`` file's meaning (schema platformProperties 2.x)."""
+
+    type: str
+    display_name: str
+    logical_id: str
+    description: str = ""
+
+
+# ① source ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDataflow:
+    """A dataflow as the repository holds it.
+
+    ``name`` is the display name from ``.platform``: the dataflow's identity in the repository,
+    used by overlays, ``--target`` and references. ``parts`` excludes ``.platform`` and is
+    sorted by path.
+    """
+
+    name: str
+    folder: str
+    platform: Platform
+    parts: tuple[Part, ...]
+
+    def part(self, path: str) -> Part | None:
+        return next((p for p in self.parts if p.path == path), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every dataflow of the repository at one point: a commit, or the working tree."""
+
+    dataflows: tuple[SourceDataflow, ...]
+    commit: str | None
+    """Commit sha the parts were read from; for the working tree, HEAD (None outside git)."""
+    dirty: bool = False
+    """True when read from a working tree whose dataflow files differ from ``commit``."""
+    ref: str | None = None
+    """The git ref the user named (``--ref``), if any."""
+
+    def by_name(self, name: str) -> SourceDataflow | None:
+        return next((d for d in self.dataflows if d.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class DataflowReference:
+    """A ``PowerPlatform.Dataflows`` navigation found in a query of ``mashup.pq``."""
+
+    query: str
+    workspace_id: str
+    dataflow_id: str
+    target: str | None = None
+    """Repository name of the dataflow referred to, when it could be resolved."""
+
+
+# ② render ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredDataflow:
+    """A dataflow as it should be in one environment's workspace.
+
+    ``parts`` are canonical and complete, ``.platform`` included (with ``display_name``), ready
+    to send. ``fingerprint`` is :func:`pipeline.parts.fingerprint` of them, comparable with a
+    :class:`LiveDataflow` fingerprint.
+    """
+
+    name: str
+    display_name: str
+    description: str
+    logical_id: str
+    parts: tuple[Part, ...]
+    fingerprint: str
+    depends_on: tuple[str, ...] = ()
+    """Repository names of the dataflows this one reads (write those first)."""
+    pending: tuple[str, ...] = ()
+    """Expressions written as KNOWN_AFTER_APPLY tokens, e.g. ``items.Dataflow.Sales.id``."""
+    secret_env: tuple[str, ...] = ()
+    """Names of environment variables whose values were substituted (never written to plans)."""
+    folder: str = ""
+
+    def part(self, path: str) -> Part | None:
+        return next((p for p in self.parts if p.path == path), None)
+
+
+# ③ observe --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveItem:
+    """One item of the target workspace listing (any type; lookups need Lakehouses too)."""
+
+    id: str
+    type: str
+    display_name: str
+    description: str = ""
+    folder_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveDataflow:
+    """A dataflow as the live workspace returns it from getDefinition."""
+
+    item: LiveItem
+    logical_id: str | None
+    parts: tuple[Part, ...]
+    """Every part but ``.platform``, sorted by path."""
+    fingerprint: str
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+    @property
+    def display_name(self) -> str:
+        return self.item.display_name
+
+    def part(self, path: str) -> Part | None:
+        return next((p for p in self.parts if p.path == path), None)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveWorkspace:
+    workspace_id: str
+    items: tuple[LiveItem, ...]
+    dataflows: tuple[LiveDataflow, ...]
+
+
+# ④ diff -----------------------------------------------------------------------------------
+
+
+class ChangeKind(enum.StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MODIFIED = "modified"
+
+
+@dataclass(frozen=True, slots=True)
+class PartChange:
+    """A change to one non-M part; ``details`` are human lines (JSON paths with old → new)."""
+
+    path: str
+    kind: ChangeKind
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueryChange:
+    """A change to one ``shared`` member of ``mashup.pq``; ``diff`` is a unified diff."""
+
+    name: str
+    kind: ChangeKind
+    diff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyChange:
+    """A metadata property (``displayName``, ``description``) that PATCH can change."""
+
+    name: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataflowDiff:
+    name: str
+    parts: tuple[PartChange, ...] = ()
+    queries: tuple[QueryChange, ...] = ()
+    properties: tuple[PropertyChange, ...] = ()
+    ignored: tuple[str, ...] = ()
+    """Differences suppressed by ``ignore`` rules, described for the plan's footnote."""
+
+    @property
+    def definition_changed(self) -> bool:
+        return bool(self.parts or self.queries)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.parts or self.queries or self.properties)
+
+
+# ⑤ plan -----------------------------------------------------------------------------------
+
+
+class ActionKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "noop"
+
+
+class Impact(enum.StrEnum):
+    BREAKING = "breaking"
+    NON_BREAKING = "non-breaking"
+    METADATA_ONLY = "metadata-only"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing apply will do to one item.
+
+    ``live_fingerprint`` is the precondition a saved plan carries: the fingerprint of the live
+    definition the action was planned against, None when planned as absent.
+    """
+
+    kind: ActionKind
+    name: str
+    """Repository name; for deletes, the live display name."""
+    display_name: str
+    item_id: str | None = None
+    desired: DesiredDataflow | None = None
+    live_fingerprint: str | None = None
+    diff: DataflowDiff | None = None
+    impact: Impact = Impact.NONE
+    rename_from: str | None = None
+    depends_on: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def is_change(self) -> bool:
+        return self.kind is not ActionKind.NOOP
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    environment: str
+    workspace_id: str
+    actions: tuple[Action, ...]
+    """In apply order: dependencies before dependants, deletes last."""
+    commit: str | None = None
+    dirty: bool = False
+    ref: str | None = None
+    overlay_hash: str = ""
+    created_at: str = ""
+    unmanaged: tuple[str, ...] = ()
+    """Live dataflows the repository does not manage (listed, never touched)."""
+    warnings: tuple[str, ...] = ()
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for a in self.actions if a.kind is kind)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.is_change for a in self.actions)
+
+
+# ⑦ apply ----------------------------------------------------------------------------------
+
+
+class OutcomeStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    action: Action
+    status: OutcomeStatus
+    item_id: str | None = None
+    error: str | None = None
+    published: bool | None = None
+    """None when not asked to publish; False when the ApplyChanges job failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    environment: str
+    workspace_id: str
+    outcomes: tuple[ActionOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status is not OutcomeStatus.FAILED and o.published is not False
+                   for o in self.outcomes)

@@ -1,0 +1,72 @@
+"""The seams between the pure pipeline and the outside world (③ observe, ⑦ apply, lookups).
+
+The pipeline depends on these Protocols only; ``fabric/gateway.py`` implements them over HTTP,
+and tests may implement them in memory for pure-stage tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part
+
+
+class Lookup(Protocol):
+    """Resolves dynamic overlay values against the target workspace.
+
+    ``expression`` is what stands inside ``${…}``: ``workspace.id``, ``items.Lakehouse.Sales.id``.
+    Returns None when the value does not exist (yet).
+    """
+
+    def resolve(self, expression: str) -> str | None: ...
+
+
+class LiveReader(Protocol):
+    def list_items(self, workspace_id: str) -> Sequence[LiveItem]:
+        """Every item of the workspace (all types, all pages)."""
+        ...
+
+    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
+        """getDefinition for each dataflow item, concurrently; order follows ``items``."""
+        ...
+
+
+class FabricWriter(Protocol):
+    def create_dataflow(self, workspace_id: str, display_name: str, description: str,
+                        parts: Sequence[Part]) -> str:
+        """Create the item with its definition (``.platform`` included); return the item id."""
+        ...
+
+    def update_definition(self, workspace_id: str, item_id: str, parts: Sequence[Part],
+                          *, update_metadata: bool) -> None: ...
+
+    def update_properties(self, workspace_id: str, item_id: str, *, display_name: str | None,
+                          description: str | None) -> None: ...
+
+    def delete_item(self, workspace_id: str, item_id: str) -> None: ...
+
+    def publish(self, workspace_id: str, item_id: str) -> None:
+        """Run the ApplyChanges job and wait for it; raise JobFailed when it fails."""
+        ...
+
+
+class Reporter(Protocol):
+    """Progress for long stages; the CLI renders it (rich bar, plain CI lines), core never prints."""
+
+    def start(self, task: str, total: int) -> None: ...
+
+    def advance(self, task: str, detail: str = "") -> None: ...
+
+    def finish(self, task: str) -> None: ...
+
+
+class NullReporter:
+    def start(self, task: str, total: int) -> None:
+        pass
+
+    def advance(self, task: str, detail: str = "") -> None:
+        pass
+
+    def finish(self, task: str) -> None:
+        pass
