@@ -1,0 +1,317 @@
+"""Fabric client layer — FabricClient: typed endpoint methods → the API's JSON (dicts in, dicts out).
+
+One client per environment. Every call goes through :class:`~.transport.Sender` (throttle, retries,
+token, log, typed errors); 202 answers are followed by :mod:`.lro`; lists are read to the end by
+:mod:`.pagination`. Definition parts are ``{"path", "payload", "payloadType"}`` dicts, base64
+encoded by the caller. Thread-safe: callers fan out with a ThreadPoolExecutor.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from dataflow_gitops.errors import BadRequest, FabricError, TransportError
+from dataflow_gitops.fabric.auth import TokenProvider
+from dataflow_gitops.fabric.jobs import (
+    instance_id_from_location,
+    newest_instance,
+    wait_for_job,
+)
+from dataflow_gitops.fabric.lro import json_or_none, wait_for_operation
+from dataflow_gitops.fabric.origin import api_root
+from dataflow_gitops.fabric.pagination import iterate_pages
+from dataflow_gitops.fabric.retry import RetryPolicy
+from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
+from dataflow_gitops.fabric.transport import Sender
+
+Json = dict[str, Any]
+
+
+def _seg(value: str) -> str:
+    """One path segment from an id; never lets a value add segments to the URL."""
+    if not value or value in {".", ".."}:
+        raise FabricError(f"invalid id {value!r} in an API path", hint="check the ids in the plan")
+    return quote(value, safe="")
+
+
+class FabricClient:
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenProvider,
+        *,
+        concurrency: int = 8,
+        timeout_s: float = 60,
+        deadline_s: float = 600,
+        max_retries: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+        lro_timeout_s: float = 600,
+        throttle: Throttle | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._root, origin = api_root(base_url)
+        self._identity = tokens.identity
+        self._lro_timeout_s = lro_timeout_s
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        # verify stays at its default (on); plain http is only possible for loopback (api_root).
+        self._http = httpx.Client(
+            transport=transport, timeout=timeout_s, limits=limits, follow_redirects=False
+        )
+        self._sender = Sender(
+            self._http,
+            tokens,
+            origin,
+            policy=RetryPolicy(max_retries=max_retries, deadline_s=deadline_s),
+            throttle=throttle or shared_throttle(tokens.identity),
+            concurrency=concurrency,
+            sleep=sleep,
+            clock=clock,
+            jitter=jitter,
+        )
+
+    def __repr__(self) -> str:
+        return f"FabricClient({self._root!r}, identity={self._identity!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> FabricClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- workspaces ---------------------------------------------------------------------------
+
+    def list_workspaces(self) -> list[Json]:
+        return list(iterate_pages(self._sender, self._url("workspaces")))
+
+    def get_workspace(self, ws: str) -> Json:
+        return self._get(self._url("workspaces", ws))
+
+    def create_workspace(self, name: str) -> Json:
+        def find() -> Json | None:
+            return next((w for w in self.list_workspaces() if w.get("displayName") == name), None)
+
+        return self._create(
+            self._url("workspaces"), {"displayName": name}, find, what=f"workspace {name!r}"
+        )
+
+    # -- items --------------------------------------------------------------------------------
+
+    def list_items(self, ws: str, type: str | None = None) -> list[Json]:
+        params = {"type": type} if type else None
+        items = iterate_pages(self._sender, self._url("workspaces", ws, "items"), params)
+        if type is None:
+            return list(items)
+        # The service's type filter has been wrong before (notes §12): check every item.
+        return [i for i in items if str(i.get("type", "")).lower() == type.lower()]
+
+    def get_item(self, ws: str, id: str) -> Json:
+        return self._get(self._url("workspaces", ws, "items", id))
+
+    def create_item(
+        self,
+        ws: str,
+        *,
+        display_name: str,
+        type: str,
+        description: str = "",
+        definition: Mapping[str, Any] | Sequence[Json] | None = None,
+        folder_id: str | None = None,
+    ) -> Json:
+        """Create an item and return the Item.
+
+        ``definition`` is an ItemDefinition (``{"parts": [...]}``) or just its list of parts.
+        """
+        body: Json = {"displayName": display_name, "type": type, "description": description}
+        if isinstance(definition, Mapping):
+            body["definition"] = dict(definition)
+        elif definition is not None:
+            body["definition"] = {"parts": list(definition)}
+        if folder_id:
+            body["folderId"] = folder_id
+
+        def find() -> Json | None:
+            return next(
+                (i for i in self.list_items(ws, type) if i.get("displayName") == display_name), None
+            )
+
+        return self._create(
+            self._url("workspaces", ws, "items"), body, find, what=f"{type} {display_name!r}"
+        )
+
+    def update_item(
+        self, ws: str, id: str, *, display_name: str | None = None, description: str | None = None
+    ) -> Json:
+        body: Json = {}
+        if display_name is not None:
+            body["displayName"] = display_name
+        if description is not None:
+            body["description"] = description
+        url = self._url("workspaces", ws, "items", id)
+        return json_or_none(self._sender.send("PATCH", url, json=body)) or {}
+
+    def delete_item(self, ws: str, id: str, hard: bool = False) -> None:
+        params = {"hardDelete": "true"} if hard else None
+        self._sender.send("DELETE", self._url("workspaces", ws, "items", id), params=params)
+
+    def get_definition(self, ws: str, id: str) -> list[Json]:
+        url = self._url("workspaces", ws, "items", id, "getDefinition")
+        body = self._maybe_lro(self._sender.send("POST", url), what=f"getDefinition of item {id}")
+        definition = (body or {}).get("definition") or {}
+        parts = definition.get("parts")
+        if not isinstance(parts, list):
+            raise FabricError(
+                "getDefinition returned no definition parts",
+                where=f"item {id}",
+                hint="the item may not support definitions",
+            )
+        return [p for p in parts if isinstance(p, dict)]
+
+    def update_definition(
+        self, ws: str, id: str, parts: Sequence[Json], *, update_metadata: bool
+    ) -> None:
+        url = self._url("workspaces", ws, "items", id, "updateDefinition")
+        params = {"updateMetadata": "true" if update_metadata else "false"}
+        response = self._sender.send(
+            "POST", url, json={"definition": {"parts": list(parts)}}, params=params
+        )
+        self._maybe_lro(response, what=f"updateDefinition of item {id}")
+
+    def list_dataflow_parameters(self, ws: str, id: str) -> list[Json]:
+        return list(
+            iterate_pages(self._sender, self._url("workspaces", ws, "dataflows", id, "parameters"))
+        )
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def run_job(
+        self,
+        ws: str,
+        id: str,
+        job_type: str,
+        *,
+        execution_data: Json | None = None,
+        parameters: Sequence[Json] | None = None,
+    ) -> str:
+        """Start a job instance and return its id."""
+        body: Json = {}
+        if execution_data is not None:
+            body["executionData"] = execution_data
+        if parameters is not None:
+            body["parameters"] = list(parameters)
+        url = self._url("workspaces", ws, "items", id, "jobs", job_type, "instances")
+        response = self._sender.send_once("POST", url, json=body or None)
+        if response is None:
+            # Replaying could start the job twice; let a human look first.
+            raise TransportError(
+                f"the answer to starting the {job_type} job was lost",
+                method="POST",
+                url=url,
+                hint="the job may be running; check `dfg jobs` before running again",
+            )
+        job_id = instance_id_from_location(response.headers.get("Location"))
+        if job_id:
+            return job_id
+        newest = newest_instance(self.list_jobs(ws, id), job_type)
+        if newest is None or not newest.get("id"):
+            raise FabricError(
+                f"the {job_type} job was accepted but no job instance can be found",
+                where=f"item {id}",
+                hint="check `dfg jobs` for it",
+            )
+        return str(newest["id"])
+
+    def get_job(self, ws: str, id: str, job_id: str) -> Json:
+        return self._get(self._job_url(ws, id, job_id))
+
+    def list_jobs(self, ws: str, id: str) -> list[Json]:
+        return list(
+            iterate_pages(self._sender, self._url("workspaces", ws, "items", id, "jobs", "instances"))
+        )
+
+    def cancel_job(self, ws: str, id: str, job_id: str) -> None:
+        self._sender.send("POST", self._job_url(ws, id, job_id) + "/cancel")
+
+    def wait_job(
+        self,
+        ws: str,
+        id: str,
+        job_id: str,
+        *,
+        timeout_s: float,
+        on_poll: Callable[[Json], None] | None = None,
+    ) -> Json:
+        """Poll until the instance is Completed, Failed, Cancelled or Deduped and return it."""
+        return wait_for_job(
+            self._sender, self._job_url(ws, id, job_id), timeout_s=timeout_s, on_poll=on_poll
+        )
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _url(self, *segments: str) -> str:
+        return "/".join([self._root, *(_seg(s) for s in segments)])
+
+    def _job_url(self, ws: str, id: str, job_id: str) -> str:
+        return self._url("workspaces", ws, "items", id, "jobs", "instances", job_id)
+
+    def _get(self, url: str) -> Json:
+        body = json_or_none(self._sender.send("GET", url))
+        return body if isinstance(body, dict) else {}
+
+    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Any:
+        if response.status_code == 202:
+            return wait_for_operation(
+                self._sender, response, api_root=self._root, timeout_s=self._lro_timeout_s, what=what
+            )
+        return json_or_none(response)
+
+    def _create(self, url: str, body: Json, find: Callable[[], Json | None], *, what: str) -> Json:
+        """POST a create; after a lost answer, look for the created thing before trying again."""
+        lost = 0
+        while True:
+            try:
+                response = self._sender.send_once("POST", url, json=body)
+            except BadRequest as exc:
+                # Our earlier, lost attempt may have taken the name after all.
+                if lost and exc.error_code == "ItemDisplayNameAlreadyInUse":
+                    found = find()
+                    if found is not None:
+                        return found
+                raise
+            if response is not None:
+                result = self._maybe_lro(response, what=f"create {what}")
+                if isinstance(result, dict) and result.get("id"):
+                    return result
+                # An LRO without a result body: the created item is found by its name.
+                found = find()
+                if found is None:
+                    raise FabricError(
+                        f"create {what} succeeded but the new item cannot be found",
+                        hint="run the command again; it will not duplicate the item",
+                    )
+                return found
+            found = find()
+            if found is not None:
+                return found
+            if lost >= self._sender.policy.max_retries:
+                raise TransportError(
+                    f"no answer to create {what} after {lost + 1} attempts",
+                    method="POST",
+                    url=url,
+                    hint="check the network and the workspace, then run again",
+                )
+            self._sender.sleep(self._sender.backoff(lost))
+            lost += 1

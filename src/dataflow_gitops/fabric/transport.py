@@ -1,0 +1,145 @@
+"""Fabric client layer — one API call → one successful response, whatever it takes.
+
+:class:`Sender` puts every request through the same policy: the per-identity throttle, a bound on
+requests in flight, the bearer token (only ever to the API origin), retries with backoff for 429,
+5xx, connection errors and timeouts, one token refresh after 401 ``TokenExpired``, the ``-v`` log
+line, and typed errors for everything else. Time is injected (``sleep``, ``clock``) so tests never
+wait.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from dataflow_gitops.errors import FabricApiError, TransportError
+from dataflow_gitops.fabric.auth import TokenProvider
+from dataflow_gitops.fabric.errors_map import api_error, error_code_of
+from dataflow_gitops.fabric.http_log import display_url, log_exchange, request_id_of
+from dataflow_gitops.fabric.origin import Origin, require_origin
+from dataflow_gitops.fabric.retry import (
+    AMBIGUOUS_STATUSES,
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    retry_after_s,
+    was_sent,
+)
+from dataflow_gitops.fabric.throttle import Throttle
+
+
+class Sender:
+    """Sends requests under the retry, throttle and security policy; thread-safe."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        tokens: TokenProvider,
+        origin: Origin,
+        *,
+        policy: RetryPolicy,
+        throttle: Throttle,
+        concurrency: int,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._http = http
+        self._tokens = tokens
+        self.origin = origin
+        self.policy = policy
+        self._throttle = throttle
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self.sleep = sleep
+        self.clock = clock
+        self._jitter = jitter
+
+    def send(
+        self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """Send an idempotent request; retried until it succeeds, fails for good, or time is up."""
+        response = self._exchange(method, url, json=json, params=params, idempotent=True)
+        assert response is not None  # idempotent exchanges never report a lost response
+        return response
+
+    def send_once(
+        self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
+    ) -> httpx.Response | None:
+        """Send a non-idempotent request (a create, a job run).
+
+        Failures that certainly left the server untouched (refused connection, 429, 503) are
+        retried; an ambiguous one (answer lost after sending, 500/502/504) returns None, so the
+        caller can look for the effect before trying again.
+        """
+        return self._exchange(method, url, json=json, params=params, idempotent=False)
+
+    def backoff(self, attempt: int) -> float:
+        return self.policy.backoff(attempt, self._jitter())
+
+    def _exchange(
+        self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None, idempotent: bool
+    ) -> httpx.Response | None:
+        require_origin(url, self.origin, what=f"{method} request")
+        start = self.clock()
+        attempt = 0
+        refresh = refreshed = False
+        while True:
+            self._throttle.wait(self.clock, self.sleep)
+            request = self._http.build_request(method, url, json=json, params=params)
+            # Set per request (never on the client) so no other host can ever receive it.
+            request.headers["Authorization"] = f"Bearer {self._tokens.get_token(force_refresh=refresh)}"
+            refresh = False
+            began = time.perf_counter()
+            failure: Exception
+            try:
+                with self._slots:
+                    response = self._http.send(request)
+            except httpx.TransportError as exc:
+                log_exchange(method, request.url, type(exc).__name__, time.perf_counter() - began)
+                if was_sent(exc) and not idempotent:
+                    return None
+                delay = self.policy.delay(attempt, self._jitter(), None)
+                failure = TransportError(
+                    f"no answer from Fabric ({type(exc).__name__})",
+                    method=method,
+                    url=display_url(request.url),
+                    hint="check the network and the `api:` URL; the request was retried",
+                )
+            else:
+                log_exchange(
+                    method,
+                    request.url,
+                    response.status_code,
+                    time.perf_counter() - began,
+                    request_id_of(response),
+                )
+                if response.is_success:
+                    return response
+                if self._token_expired(response) and not refreshed:
+                    refresh = refreshed = True
+                    continue
+                error = api_error(response, method=method, url=request.url)
+                if response.status_code not in RETRYABLE_STATUSES:
+                    raise error
+                if response.status_code in AMBIGUOUS_STATUSES and not idempotent:
+                    return None
+                delay = self.policy.delay(attempt, self._jitter(), retry_after_s(response))
+                if response.status_code == 429:
+                    # Everyone of this identity waits, this thread included (in _throttle.wait).
+                    self._throttle.pause_until(self.clock() + delay)
+                failure = error
+            attempt += 1
+            if attempt > self.policy.max_retries:
+                raise failure
+            if self.clock() - start + delay > self.policy.deadline_s:
+                raise failure
+            if not isinstance(failure, FabricApiError) or failure.status != 429:
+                self.sleep(delay)
+
+    @staticmethod
+    def _token_expired(response: httpx.Response) -> bool:
+        return response.status_code == 401 and error_code_of(response) == "TokenExpired"
