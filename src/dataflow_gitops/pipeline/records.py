@@ -1,0 +1,191 @@
+"""⑦ apply, afterwards: ApplyResult + Plan → DeploymentRecord, kept as a git tag or a file.
+
+A record says what one apply left live in one environment: which commit, by whom, when, and
+per dataflow its item id, logicalId and fingerprint. ``history``, ``drift`` (the "last applied"
+side of the three-way compare), ``promote`` (the commit to ship) and the planner's prune rule
+(:func:`managed_ids`) read them. Records hold no payloads and no secrets: names, ids and hashes.
+
+In a git repository a record is an annotated tag ``dfg/<env>/<yyyymmddThhmmssZ>`` on the deployed
+commit, its message the record as JSON, so CI can share it with
+``git push origin 'refs/tags/dfg/*'`` (and must ``git fetch --tags`` before reading). Outside git
+it is one JSON line per apply in ``.dataflow-gitops/records/<env>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from dataflow_gitops import __version__
+from dataflow_gitops.errors import RecordError
+from dataflow_gitops.pipeline.model import ActionKind, ApplyResult, OutcomeStatus, Plan
+
+FORMAT_VERSION = 1
+RECORDS_DIR = Path(".dataflow-gitops") / "records"
+_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedItem:
+    """One dataflow the tool manages, as the apply left it live."""
+
+    name: str
+    """Repository name (for a dataflow kept from an earlier record, the name it had then)."""
+    item_id: str
+    logical_id: str
+    fingerprint: str
+    """:func:`pipeline.parts.fingerprint` of the definition written: compare with live for drift."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    environment: str
+    workspace_id: str
+    commit: str | None
+    dirty: bool
+    time: str
+    """UTC, ISO 8601 with a ``Z``: ``2026-11-28T12:00:00Z``."""
+    actor: str
+    tool_version: str
+    items: tuple[RecordedItem, ...]
+    ok: bool = True
+    """False when some action failed or was skipped: the environment is not wholly at ``commit``."""
+
+    def item_ids(self) -> frozenset[str]:
+        return frozenset(i.item_id for i in self.items)
+
+
+class RecordStore(Protocol):
+    def write(self, record: DeploymentRecord) -> str:
+        """Store the record; return where (a tag name or a file path) for the user."""
+        ...
+
+    def latest(self, environment: str) -> DeploymentRecord | None: ...
+
+    def history(self, environment: str) -> tuple[DeploymentRecord, ...]:
+        """Every record of the environment, newest first."""
+        ...
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def detect_actor(
+    environ: Mapping[str, str] = os.environ, *, git_user: Callable[[], str | None] = lambda: None
+) -> str:
+    """Who deployed: the CI user (GitHub Actions, Azure DevOps), else git's user.name, else $USER."""
+    for name in ("GITHUB_ACTOR", "BUILD_REQUESTEDFOR"):
+        if environ.get(name):
+            return environ[name]
+    return git_user() or environ.get("USER") or environ.get("USERNAME") or "unknown"
+
+
+def record_from_result(
+    result: ApplyResult,
+    plan: Plan,
+    *,
+    actor: str,
+    time: str | None = None,
+    previous: DeploymentRecord | None = None,
+    tool_version: str = __version__,
+) -> DeploymentRecord:
+    """The record of one apply.
+
+    Items are every dataflow now live that the tool manages: the previous record's items, then
+    each succeeded create/update/no-op (with the fingerprint actually written, late bindings
+    included), minus succeeded deletes. An item whose action failed keeps its previous entry,
+    so a ``--target`` apply or a partial failure never makes the tool forget what it manages.
+    """
+    items = {i.item_id: i for i in (previous.items if previous else ())}
+    for outcome in result.outcomes:
+        action = outcome.action
+        if outcome.status is not OutcomeStatus.SUCCEEDED or not outcome.item_id:
+            continue
+        if action.kind is ActionKind.DELETE:
+            items.pop(outcome.item_id, None)
+        elif action.desired is not None:
+            desired = action.desired
+            items[outcome.item_id] = RecordedItem(
+                desired.name, outcome.item_id, desired.logical_id, desired.fingerprint
+            )
+    return DeploymentRecord(
+        environment=plan.environment,
+        workspace_id=plan.workspace_id,
+        commit=plan.commit,
+        dirty=plan.dirty,
+        time=time or utc_now(),
+        actor=actor,
+        tool_version=tool_version,
+        items=tuple(sorted(items.values(), key=lambda i: (i.name, i.item_id))),
+        ok=all(o.status is OutcomeStatus.SUCCEEDED for o in result.outcomes),
+    )
+
+
+def managed_ids(store: RecordStore, environment: str) -> frozenset[str]:
+    """Item ids the latest record says this tool deployed (what prune may delete by default)."""
+    record = store.latest(environment)
+    return record.item_ids() if record else frozenset()
+
+
+def record_to_json(record: DeploymentRecord) -> str:
+    data = {"format_version": FORMAT_VERSION, **asdict(record)}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def record_from_json(text: str, *, source: str) -> DeploymentRecord:
+    """Parse a record; anything malformed is a RecordError naming ``source`` (a tag or file:line)."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"unknown format_version {data.get('format_version')!r}")
+        items = tuple(_item(i) for i in data["items"])
+        return DeploymentRecord(
+            environment=_str(data["environment"]),
+            workspace_id=_str(data["workspace_id"]),
+            commit=None if data["commit"] is None else _str(data["commit"]),
+            dirty=bool(data["dirty"]),
+            time=_str(data["time"]),
+            actor=_str(data["actor"]),
+            tool_version=_str(data["tool_version"]),
+            items=items,
+            ok=bool(data.get("ok", True)),
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).split("\n")[0]
+        raise RecordError(
+            f"corrupt deployment record ({detail})",
+            where=source,
+            hint="delete or repair it; records are written by `dfg apply`",
+        ) from None
+
+
+def _item(data: Any) -> RecordedItem:
+    if not isinstance(data, dict):
+        raise TypeError("an item is not a JSON object")
+    return RecordedItem(
+        _str(data["name"]), _str(data["item_id"]), _str(data["logical_id"]), _str(data["fingerprint"])
+    )
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def check_environment_name(environment: str) -> str:
+    if not _ENV_NAME.match(environment):
+        raise RecordError(
+            f"environment name {environment!r} cannot name a record",
+            hint="use letters, digits, '.', '_' and '-' only",
+        )
+    return environment
