@@ -1,0 +1,256 @@
+"""① source: dataflow folders (working tree or any git ref) → :class:`Snapshot`.
+
+Every ``<Name>.Dataflow/`` folder under the dataflows directory (Fabric Git layout: ``.platform``,
+``queryMetadata.json``, ``mashup.pq``, optional ``*.mdf``) becomes a :class:`SourceDataflow`
+named after ``.platform``'s display name (Git sync never renames folders, so the folder name
+may be stale). Other folders (Lakehouses, Notebooks synced beside them) are ignored.
+
+A git ref is read from the commit's tree with gitpython, without checking anything out.
+``scan_*`` report every problem at once (for ``dfg validate``); ``read_*`` raise the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from dataflow_gitops.errors import DataflowGitopsError, LegacyFormatError, SourceError
+from dataflow_gitops.pipeline.legacy import LEGACY_CONTENT_PATH, legacy_problem
+from dataflow_gitops.pipeline.model import (
+    MASHUP_PATH,
+    METADATA_PATH,
+    PLATFORM_PATH,
+    Part,
+    Snapshot,
+    SourceDataflow,
+)
+from dataflow_gitops.pipeline.parts import decode_text, line_of, load_json, parse_platform
+
+FOLDER_SUFFIX = ".Dataflow"
+FORMAT_VERSION = "202502"
+REQUIRED_PARTS = (METADATA_PATH, MASHUP_PATH)
+
+# folder (relative to the project root, posix) → {part path inside the folder: bytes}
+FolderFiles = dict[str, dict[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    snapshot: Snapshot
+    errors: tuple[DataflowGitopsError, ...]
+
+
+def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResult:
+    """Read the working tree; the commit is HEAD (None outside git), ``dirty`` per git status."""
+    folders = _working_tree_folders(root, dataflows_dir)
+    commit, dirty = _head_state(root, dataflows_dir)
+    dataflows, errors = _build(folders, label="")
+    return ScanResult(Snapshot(dataflows, commit=commit, dirty=dirty), errors)
+
+
+def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResult:
+    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+    repo = _open_repo(root)
+    if repo is None:
+        raise SourceError(
+            f"cannot read git ref {ref!r}: {root} is not inside a git repository",
+            hint="run in a git repository or drop --ref",
+        )
+    with repo:
+        try:
+            commit = repo.commit(ref)
+        except (git.BadName, ValueError, git.GitCommandError):
+            raise SourceError(
+                f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
+            ) from None
+        prefix = _repo_relative(repo, root, dataflows_dir)
+        folders = _tree_folders(commit.tree, prefix, dataflows_dir)
+        sha = commit.hexsha
+    dataflows, errors = _build(folders, label=f"{ref}:")
+    return ScanResult(Snapshot(dataflows, commit=sha, dirty=False, ref=ref), errors)
+
+
+def read_working_tree(root: Path, dataflows_dir: str = "dataflows") -> Snapshot:
+    return _first(scan_working_tree(root, dataflows_dir))
+
+
+def read_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> Snapshot:
+    return _first(scan_ref(root, ref, dataflows_dir))
+
+
+def _first(result: ScanResult) -> Snapshot:
+    if result.errors:
+        raise result.errors[0]
+    return result.snapshot
+
+
+# reading files -------------------------------------------------------------------------------
+
+
+def _working_tree_folders(root: Path, dataflows_dir: str) -> FolderFiles:
+    base = root / dataflows_dir
+    if not base.is_dir():
+        raise SourceError(
+            f"no {dataflows_dir}/ folder in {root}", hint="run in the project directory or pass -C DIR"
+        )
+    folders: FolderFiles = {}
+    for folder in sorted(base.iterdir()):
+        if not (folder.is_dir() and folder.name.endswith(FOLDER_SUFFIX)):
+            continue
+        files = {
+            path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
+        folders[f"{dataflows_dir}/{folder.name}"] = files
+    return folders
+
+
+def _tree_folders(tree: git.Tree, prefix: str, dataflows_dir: str) -> FolderFiles:
+    try:
+        base = tree / prefix if prefix else tree
+    except KeyError:
+        raise SourceError(
+            f"the commit has no {dataflows_dir}/ folder",
+            hint="pick a commit that contains the dataflows",
+        ) from None
+    folders: FolderFiles = {}
+    for sub in sorted(base.trees, key=lambda t: t.name):
+        if sub.name.endswith(FOLDER_SUFFIX):
+            folders[f"{dataflows_dir}/{sub.name}"] = dict(_blobs(sub, ""))
+    return folders
+
+
+def _blobs(tree: git.Tree, prefix: str) -> Iterator[tuple[str, bytes]]:
+    for blob in tree.blobs:
+        yield prefix + blob.name, blob.data_stream.read()
+    for sub in tree.trees:
+        yield from _blobs(sub, f"{prefix}{sub.name}/")
+
+
+def _open_repo(root: Path) -> git.Repo | None:
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def _repo_relative(repo: git.Repo, root: Path, dataflows_dir: str) -> str:
+    top = Path(repo.working_tree_dir or root).resolve()
+    rel = (root.resolve() / dataflows_dir).relative_to(top)
+    return "" if str(rel) == "." else rel.as_posix()
+
+
+def _head_state(root: Path, dataflows_dir: str) -> tuple[str | None, bool]:
+    repo = _open_repo(root)
+    if repo is None:
+        return None, False
+    with repo:
+        try:
+            sha: str | None = repo.head.commit.hexsha
+        except ValueError:  # a repository without commits
+            return None, True
+        path = _repo_relative(repo, root, dataflows_dir)
+        dirty = repo.is_dirty(index=True, working_tree=True, untracked_files=True, path=path)
+    return sha, dirty
+
+
+# building dataflows ----------------------------------------------------------------------------
+
+
+def _build(
+    folders: FolderFiles, *, label: str
+) -> tuple[tuple[SourceDataflow, ...], tuple[DataflowGitopsError, ...]]:
+    dataflows: list[SourceDataflow] = []
+    errors: list[DataflowGitopsError] = []
+    for folder, files in folders.items():
+        try:
+            dataflows.append(_dataflow(f"{label}{folder}", folder, files))
+        except DataflowGitopsError as exc:
+            errors.append(exc)
+    errors.extend(_duplicates(dataflows, folders, label))
+    return tuple(dataflows), tuple(errors)
+
+
+def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceDataflow:
+    problem = legacy_problem(files)
+    if problem is not None:
+        old = LEGACY_CONTENT_PATH if LEGACY_CONTENT_PATH in files else METADATA_PATH
+        raise LegacyFormatError(
+            problem, path=f"{where}/{old}", hint=f'convert it with `dfg migrate "{folder}"`'
+        )
+    if PLATFORM_PATH not in files:
+        raise SourceError(
+            "missing `.platform`",
+            path=where,
+            hint="add the .platform file Fabric Git sync writes (type, displayName, logicalId)",
+        )
+    platform = parse_platform(files[PLATFORM_PATH], path=f"{where}/{PLATFORM_PATH}")
+    for required in REQUIRED_PARTS:
+        if required not in files:
+            raise SourceError(
+                f"missing part `{required}`",
+                path=where,
+                hint="a Dataflow Gen2 folder needs queryMetadata.json and mashup.pq",
+            )
+    parts: list[Part] = []
+    for path, data in sorted(files.items()):
+        if path == PLATFORM_PATH or path.rsplit("/", 1)[-1].startswith("."):
+            continue
+        if path not in REQUIRED_PARTS and not path.endswith(".mdf"):
+            raise SourceError(
+                f"unexpected file `{path}` in a dataflow folder",
+                path=where,
+                hint="only .platform, queryMetadata.json, mashup.pq and *.mdf are "
+                "definition parts; move other files elsewhere",
+            )
+        _check_part(f"{where}/{path}", path, data)
+        parts.append(Part(path, data))
+    return SourceDataflow(
+        name=platform.display_name, folder=folder, platform=platform, parts=tuple(parts)
+    )
+
+
+def _check_part(location: str, path: str, data: bytes) -> None:
+    if not data.strip():
+        raise SourceError("empty part", path=location, hint="restore the file's content from git")
+    text = decode_text(data, path=location)
+    if path == MASHUP_PATH:
+        return
+    doc = load_json(data, path=location)
+    if not isinstance(doc, dict):
+        raise SourceError("must be a JSON object", path=location, line=1)
+    if path == METADATA_PATH:
+        version = doc.get("formatVersion")
+        if version != FORMAT_VERSION:
+            raise SourceError(
+                f"unknown formatVersion {version!r}",
+                path=location,
+                line=line_of(text, '"formatVersion"') or 1,
+                hint=f'Dataflow Gen2 with CI/CD uses "{FORMAT_VERSION}"',
+            )
+
+
+def _duplicates(
+    dataflows: list[SourceDataflow], folders: FolderFiles, label: str
+) -> list[DataflowGitopsError]:
+    errors: list[DataflowGitopsError] = []
+    for what, field in (("display name", "displayName"), ("logicalId", "logicalId")):
+        seen: dict[str, SourceDataflow] = {}
+        for dataflow in dataflows:
+            value = dataflow.name if field == "displayName" else dataflow.platform.logical_id.lower()
+            first = seen.setdefault(value, dataflow)
+            if first is not dataflow:
+                text = folders[dataflow.folder][PLATFORM_PATH].decode("utf-8", errors="replace")
+                errors.append(
+                    SourceError(
+                        f"duplicate {what} {value!r}: also used by {label}{first.folder}",
+                        path=f"{label}{dataflow.folder}/{PLATFORM_PATH}",
+                        line=line_of(text, f'"{field}"'),
+                        hint=f"every dataflow needs its own {what}",
+                    )
+                )
+    return errors
