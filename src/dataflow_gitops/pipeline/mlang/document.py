@@ -1,0 +1,162 @@
+"""M section documents (stage ① source, mashup.pq reader): mashup.pq text → SectionDocument.
+
+A section document is an optional attribute record, ``section Name;``, then members
+``[attributes] [shared] Name = expression;``. The document keeps its original text and every member
+its exact source span, so printing is lossless and rewrites touch only what they change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.mlang import nodes
+from dataflow_gitops.pipeline.mlang.parser import Parser
+from dataflow_gitops.pipeline.mlang.tokens import Kind, Positions, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member (query) of the section: ``[attributes] shared Name = expression;``."""
+
+    name: str
+    shared: bool
+    attribute_text: str | None
+    expression_text: str
+    source: str
+    start: int
+    end: int
+    line: int
+    expression: nodes.Node
+    attribute: nodes.Record | None = None
+    name_span: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionDocument:
+    """A parsed mashup.pq. ``print()`` gives back ``text`` exactly."""
+
+    text: str
+    section_name: str
+    attribute_text: str | None
+    members: tuple[Member, ...]
+    path: str = "mashup.pq"
+    attribute: nodes.Record | None = None
+
+    def member(self, name: str) -> Member | None:
+        return next((m for m in self.members if m.name == name), None)
+
+    def print(self) -> str:
+        # Rebuilt from the header, each member's source and the trivia between them, so that a
+        # span bookkeeping mistake shows up as a difference instead of hiding behind `self.text`.
+        pieces: list[str] = []
+        cursor = 0
+        for m in self.members:
+            pieces.append(self.text[cursor : m.start])
+            pieces.append(m.source)
+            cursor = m.end
+        pieces.append(self.text[cursor:])
+        return "".join(pieces)
+
+    def line_of(self, offset: int) -> int:
+        return Positions(self.text).at(offset)[0]
+
+
+def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
+    """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid."""
+    tokens = tokenize(text, path=path)
+    p = Parser(text, tokens, path=path)
+    doc_attribute: nodes.Record | None = None
+    if p.tok.is_op("["):
+        doc_attribute = p.record()
+    if not p.tok.is_keyword("section"):
+        raise p.error(
+            "no 'section' declaration"
+            if p.tok.kind is not Kind.END or not doc_attribute
+            else "no 'section' declaration after the section attribute",
+            hint="a mashup.pq starts with 'section Section1;' followed by 'shared Name = …;' queries",
+        )
+    p.advance()
+    section_name, _ = p.name("a section name after 'section'")
+    if not p.tok.is_op(";"):
+        raise _missing_semicolon(p, f"after 'section {section_name}'")
+    p.advance()
+    members: list[Member] = []
+    seen: set[str] = set()
+    while p.tok.kind is not Kind.END:
+        member = _member(p, text)
+        if member.name in seen:
+            raise MSyntaxError(
+                f"query {member.name!r} is defined twice",
+                path=path,
+                line=member.line,
+                column=None,
+                hint="rename or remove one of them",
+            )
+        seen.add(member.name)
+        members.append(member)
+    return SectionDocument(
+        text=text,
+        section_name=section_name,
+        attribute_text=_slice(text, doc_attribute),
+        members=tuple(members),
+        path=path,
+        attribute=doc_attribute,
+    )
+
+
+def _member(p: Parser, text: str) -> Member:
+    start = p.tok.start
+    attribute: nodes.Record | None = None
+    if p.tok.is_op("["):
+        attribute = p.record()
+    shared = p.tok.is_keyword("shared")
+    if shared:
+        p.advance()
+    name_token = p.tok
+    if name_token.kind not in (Kind.IDENTIFIER, Kind.QUOTED):
+        raise p.error(
+            f"unexpected {name_token.describe()}, expected a query name",
+            hint="each query reads 'shared Name = expression;'",
+        )
+    name, name_span = p.name("a query name")
+    p.expect_op("=", f"'=' after the query name {name!r}")
+    expression = p.expression()
+    if not p.tok.is_op(";"):
+        raise _missing_semicolon(p, f"after query {name!r}")
+    end = p.advance().end
+    return Member(
+        name=name,
+        shared=shared,
+        attribute_text=_slice(text, attribute),
+        expression_text=text[expression.span[0] : expression.span[1]],
+        source=text[start:end],
+        start=start,
+        end=end,
+        line=name_token.line,
+        expression=expression,
+        attribute=attribute,
+        name_span=name_span,
+    )
+
+
+def _missing_semicolon(p: Parser, where: str) -> MSyntaxError:
+    # Point at the end of what was read, not at the next token (often on a later line).
+    line, column = Positions(p.text).at(p.last_end())
+    found = p.tok.describe()
+    return MSyntaxError(
+        f"missing ';' {where} (found {found})",
+        path=p.path,
+        line=line,
+        column=column,
+        hint="end every query with ';'",
+    )
+
+
+def _slice(text: str, node: nodes.Node | None) -> str | None:
+    return None if node is None else text[node.span[0] : node.span[1]]
+
+
+def split_queries(doc: SectionDocument) -> dict[str, str]:
+    """Query name → its exact source text (attribute through ';'), in document order."""
+    return {m.name: m.source for m in doc.members}

@@ -1,0 +1,294 @@
+"""M lexer (stage ① source, mashup.pq reader): document text → tokens with offset, line, column.
+
+Follows the lexical grammar of the Power Query M specification: regular identifiers (dotted, as in
+``Table.FromRows``), ``#"quoted"`` identifiers, keywords, ``#``-keywords (``#date``, ``#table``…),
+decimal/hex/exponent numbers, text literals with ``""`` escapes, operators and punctuators. Comments
+and whitespace are trivia: skipped, but never lost, because every token keeps its offsets into the
+original text and the document is printed from that text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import unicodedata
+from dataclasses import dataclass
+
+from dataflow_gitops.errors import MSyntaxError
+
+
+class Kind(enum.Enum):
+    IDENTIFIER = "identifier"
+    QUOTED = "quoted identifier"
+    KEYWORD = "keyword"
+    NUMBER = "number"
+    TEXT = "text"
+    OPERATOR = "operator"
+    END = "end of document"
+
+
+KEYWORDS = frozenset(
+    {
+        "and",
+        "as",
+        "each",
+        "else",
+        "error",
+        "false",
+        "if",
+        "in",
+        "is",
+        "let",
+        "meta",
+        "not",
+        "null",
+        "or",
+        "otherwise",
+        "section",
+        "shared",
+        "then",
+        "true",
+        "try",
+        "type",
+        "catch",
+    }
+)
+HASH_KEYWORDS = frozenset(
+    {
+        "#binary",
+        "#date",
+        "#datetime",
+        "#datetimezone",
+        "#duration",
+        "#infinity",
+        "#nan",
+        "#sections",
+        "#shared",
+        "#table",
+        "#time",
+    }
+)
+# Longest first, so that `...` wins over `..` and `=>` over `=`.
+OPERATORS = (
+    "...",
+    "..",
+    "=>",
+    "<=",
+    ">=",
+    "<>",
+    "??",
+    "=",
+    "<",
+    ">",
+    "+",
+    "-",
+    "*",
+    "/",
+    "&",
+    "@",
+    "?",
+    "!",
+    ",",
+    ";",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+)
+LINE_BREAKS = "\r\n\x85\u2028\u2029"
+DIGITS = "0123456789"
+_EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: Kind
+    text: str
+    start: int
+    end: int
+    line: int
+    column: int
+
+    def is_op(self, *texts: str) -> bool:
+        return self.kind is Kind.OPERATOR and self.text in texts
+
+    def is_keyword(self, *texts: str) -> bool:
+        return self.kind is Kind.KEYWORD and self.text in texts
+
+    def describe(self) -> str:
+        return "end of document" if self.kind is Kind.END else repr(self.text)
+
+
+class Positions:
+    """Offset → (1-based line, 1-based column), counting CR, LF, CRLF and Unicode breaks."""
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        i, n = 0, len(text)
+        while i < n:
+            ch = text[i]
+            if ch in LINE_BREAKS:
+                if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+                    i += 1
+                starts.append(i + 1)
+            i += 1
+        self._starts = starts
+
+    def at(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return index + 1, offset - self._starts[index] + 1
+
+
+def is_identifier_start(ch: str) -> bool:
+    return ch == "_" or ch.isalpha()
+
+
+def is_identifier_part(ch: str) -> bool:
+    return ch == "_" or ch.isalnum() or unicodedata.category(ch) in _EXTRA_PART_CATEGORIES
+
+
+def unescape_quoted(raw: str) -> str:
+    """The content of a ``"…"`` literal or ``#"…"`` identifier as written, minus quotes and ``""``."""
+    body = raw[2:-1] if raw.startswith("#") else raw[1:-1]
+    return body.replace('""', '"')
+
+
+class _Lexer:
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.positions = Positions(text)
+        self.pos = 0
+        self.tokens: list[Token] = []
+
+    def fail(self, message: str, offset: int, hint: str | None = None) -> MSyntaxError:
+        line, column = self.positions.at(offset)
+        return MSyntaxError(message, path=self.path, line=line, column=column, hint=hint)
+
+    def emit(self, kind: Kind, start: int) -> None:
+        line, column = self.positions.at(start)
+        self.tokens.append(Token(kind, self.text[start : self.pos], start, self.pos, line, column))
+
+    def run(self) -> list[Token]:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            ch = text[self.pos]
+            start = self.pos
+            if ch.isspace() or ch == "\ufeff":
+                self.pos += 1
+            elif text.startswith("//", start):
+                self.skip_line_comment()
+            elif text.startswith("/*", start):
+                end = text.find("*/", start + 2)
+                if end < 0:
+                    raise self.fail("unterminated block comment", start, "close the comment with '*/'")
+                self.pos = end + 2
+            elif ch == '"':
+                self.quoted(start + 1, start, "text literal")
+                self.emit(Kind.TEXT, start)
+            elif ch == "#":
+                self.hash(start)
+            elif ch in DIGITS or (ch == "." and start + 1 < n and text[start + 1] in DIGITS):
+                self.number()
+                self.emit(Kind.NUMBER, start)
+            elif is_identifier_start(ch):
+                self.identifier()
+                word = text[start : self.pos]
+                self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
+            else:
+                op = next((o for o in OPERATORS if text.startswith(o, start)), None)
+                if op is None:
+                    raise self.fail(
+                        f"unexpected character {ch!r}",
+                        start,
+                        "remove it or put it inside a text literal",
+                    )
+                self.pos += len(op)
+                self.emit(Kind.OPERATOR, start)
+        self.tokens.append(Token(Kind.END, "", n, n, *self.positions.at(n)))
+        return self.tokens
+
+    def skip_line_comment(self) -> None:
+        n = len(self.text)
+        while self.pos < n and self.text[self.pos] not in LINE_BREAKS:
+            self.pos += 1
+
+    def quoted(self, body_start: int, start: int, what: str) -> None:
+        text = self.text
+        i = body_start
+        while True:
+            end = text.find('"', i)
+            if end < 0:
+                raise self.fail(
+                    f"unterminated {what}",
+                    start,
+                    "close it with '\"' (write a quote inside it as '\"\"')",
+                )
+            if text.startswith('""', end):
+                i = end + 2
+                continue
+            self.pos = end + 1
+            return
+
+    def hash(self, start: int) -> None:
+        text = self.text
+        if text.startswith('#"', start):
+            self.quoted(start + 2, start, "quoted identifier")
+            self.emit(Kind.QUOTED, start)
+            return
+        self.pos = start + 1
+        while self.pos < len(text) and is_identifier_part(text[self.pos]):
+            self.pos += 1
+        word = text[start : self.pos]
+        if word not in HASH_KEYWORDS:
+            raise self.fail(
+                f"unknown {word!r}",
+                start,
+                'quote a name as #"name"; known: ' + ", ".join(sorted(HASH_KEYWORDS)),
+            )
+        self.emit(Kind.NUMBER if word in ("#infinity", "#nan") else Kind.KEYWORD, start)
+
+    def number(self) -> None:
+        text, n = self.text, len(self.text)
+        if text.startswith(("0x", "0X"), self.pos) and self.pos + 2 < n and _is_hex(text[self.pos + 2]):
+            self.pos += 2
+            while self.pos < n and _is_hex(text[self.pos]):
+                self.pos += 1
+            return
+        self.digits()
+        if self.pos + 1 < n and text[self.pos] == "." and text[self.pos + 1] in DIGITS:
+            self.pos += 1
+            self.digits()
+        if self.pos < n and text[self.pos] in "eE":
+            after = self.pos + 1
+            if after < n and text[after] in "+-":
+                after += 1
+            if after < n and text[after] in DIGITS:
+                self.pos = after
+                self.digits()
+
+    def digits(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in DIGITS:
+            self.pos += 1
+
+    def identifier(self) -> None:
+        text, n = self.text, len(self.text)
+        while True:
+            while self.pos < n and is_identifier_part(text[self.pos]):
+                self.pos += 1
+            # A dot continues the identifier only when a new part follows: `Table.FromRows`, not `a..b`.
+            if self.pos + 1 < n and text[self.pos] == "." and is_identifier_start(text[self.pos + 1]):
+                self.pos += 1
+                continue
+            return
+
+
+def _is_hex(ch: str) -> bool:
+    return ch in "0123456789abcdefABCDEF"
+
+
+def tokenize(text: str, *, path: str = "mashup.pq") -> list[Token]:
+    """Every significant token of ``text``, ending with one ``Kind.END`` token."""
+    return _Lexer(text, path).run()
