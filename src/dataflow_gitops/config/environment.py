@@ -1,0 +1,434 @@
+"""Environment overlays (config layer): ``environments/<env>.yaml`` → :class:`Environment`.
+
+file bytes → YAML with positions → project defaults merged beneath → ``${env:NAME}`` resolved →
+JSON Schema check → typed, frozen settings that remember the ``file:line`` they came from, so
+that render can blame the right line too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dataflow_gitops.config.envsubst import substitute
+from dataflow_gitops.config.project import Project, environment_names, overlay_path
+from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
+from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
+from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
+
+PUBLIC_API = "https://api.fabric.microsoft.com"
+EMBEDDED_API = "embedded"
+FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
+
+ParameterValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """The overlay's ``auth`` block; the API layer turns it into ``fabric.auth.AuthSettings``."""
+
+    method: str = "token"
+    token_env: str = "FABRIC_TOKEN"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    certificate_path: str | None = None
+    certificate_password: str | None = field(default=None, repr=False)
+    federated_token_file: str | None = None
+    authority_host: str | None = None
+    cache_path: str | None = None
+    ca_file: str | None = None
+    scope: str = FABRIC_SCOPE
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSetting:
+    name: str
+    value: ParameterValue
+    where: str
+    """``file:line`` of the value, for render errors."""
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Replace the source environment's id ``source`` with ``target`` (literal or ``${…}``)."""
+
+    source: str
+    target: str | None
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bindings:
+    workspaces: tuple[Binding, ...] = ()
+    lakehouses: tuple[Binding, ...] = ()
+    warehouses: tuple[Binding, ...] = ()
+    connections: tuple[Binding, ...] = ()
+    gateway: Binding | None = None
+    """``source`` is empty; ``target`` None removes ``gatewayObjectId``."""
+
+    def merged(self, over: Bindings) -> Bindings:
+        """These bindings with ``over``'s taking precedence per source id."""
+
+        def merge(a: tuple[Binding, ...], b: tuple[Binding, ...]) -> tuple[Binding, ...]:
+            replaced = {x.source.lower() for x in b}
+            return tuple(x for x in a if x.source.lower() not in replaced) + b
+
+        return Bindings(
+            workspaces=merge(self.workspaces, over.workspaces),
+            lakehouses=merge(self.lakehouses, over.lakehouses),
+            warehouses=merge(self.warehouses, over.warehouses),
+            connections=merge(self.connections, over.connections),
+            gateway=over.gateway if over.gateway is not None else self.gateway,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRule:
+    find: str
+    replace_with: str
+    regex: bool = False
+    dataflows: tuple[str, ...] = ("*",)
+    parts: tuple[str, ...] = ("*",)
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetRule:
+    path: str
+    value: Any
+    part: str = "queryMetadata.json"
+    dataflows: tuple[str, ...] = ("*",)
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataflowOverlay:
+    """The ``dataflows: {<name>: …}`` entry for one dataflow."""
+
+    name: str
+    where: str
+    parameters: tuple[ParameterSetting, ...] = ()
+    bindings: Bindings = Bindings()
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+    def contains(self, name: str) -> bool:
+        return matches(name, self.include) and not matches(name, self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class Prune:
+    enabled: bool = False
+    exclude: tuple[str, ...] = ()
+    unrecorded: bool = False
+
+
+def matches(name: str, globs: Iterable[str]) -> bool:
+    """Case-sensitive glob match (Fabric display names and part paths are case-sensitive)."""
+    return any(fnmatch.fnmatchcase(name, g) for g in globs)
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """One deployment target and everything the overlay says about it."""
+
+    name: str
+    path: str
+    """The overlay file as users see it, e.g. ``environments/prod.yaml``."""
+    workspace_id: str | None
+    workspace_name: str | None = None
+    api: str = PUBLIC_API
+    auth: AuthConfig = AuthConfig()
+    parameters: tuple[ParameterSetting, ...] = ()
+    bindings: Bindings = Bindings()
+    dataflows: tuple[DataflowOverlay, ...] = ()
+    scope: Scope = Scope()
+    display_name: str = "{name}"
+    replace: tuple[ReplaceRule, ...] = ()
+    set_rules: tuple[SetRule, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()
+    protected: bool = False
+    prune: Prune = Prune()
+    promote_from: str | None = None
+    overlay_hash: str = ""
+    """sha256 of the overlay file's bytes (and the project file's, when it has defaults)."""
+    secret_env: tuple[str, ...] = ()
+    """Names of the environment variables substituted into this overlay."""
+    secret_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    source: Located | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self.api == EMBEDDED_API
+
+    def in_scope(self, name: str) -> bool:
+        return self.scope.contains(name)
+
+    def overlay_for(self, name: str) -> DataflowOverlay | None:
+        return next((d for d in self.dataflows if d.name == name), None)
+
+    def display_name_for(self, name: str) -> str:
+        overlay = self.overlay_for(name)
+        template = overlay.display_name if overlay and overlay.display_name else self.display_name
+        return template.replace("{name}", name)
+
+    def parameters_for(self, name: str) -> dict[str, ParameterSetting]:
+        """Environment-wide values overridden by the dataflow's own."""
+        values = {p.name: p for p in self.parameters}
+        overlay = self.overlay_for(name)
+        if overlay is not None:
+            values.update({p.name: p for p in overlay.parameters})
+        return values
+
+    def bindings_for(self, name: str) -> Bindings:
+        overlay = self.overlay_for(name)
+        return self.bindings.merged(overlay.bindings) if overlay else self.bindings
+
+    def policy(self, targets: Iterable[str] = ()) -> PlanPolicy:
+        return PlanPolicy(
+            prune=self.prune.enabled,
+            prune_exclude=self.prune.exclude,
+            prune_unrecorded=self.prune.unrecorded,
+            ignore=self.ignore,
+            targets=tuple(targets),
+        )
+
+    def redact(self, text: str) -> str:
+        """``text`` with every substituted secret value masked."""
+        for secret in sorted(self.secret_values, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr
+        )
+        return self.redact(f"Environment({shown})")
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def load_environment(project: Project, name: str) -> Environment:
+    """Load, check and type the overlay of environment ``name`` (ConfigError at file:line)."""
+    file = overlay_path(project, name)
+    shown = project.display(file)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
+    env = parse_environment(name, data, path=shown, project=project)
+    _check_promotion(project, env)
+    return env
+
+
+def _check_promotion(project: Project, env: Environment) -> None:
+    source = env.promote_from
+    if source is None:
+        return
+    line = env.source.line(("promote_from",)) if env.source else None
+    known = environment_names(project)
+    if source not in known:
+        raise ConfigError(
+            f"promote_from names no environment: {source!r}",
+            path=env.path,
+            line=line,
+            hint=f"known environments: {', '.join(known)}",
+        )
+    order = project.promotion_order
+    if source in order and env.name in order and order.index(source) >= order.index(env.name):
+        raise ConfigError(
+            f"promote_from {source!r} comes after {env.name!r} in promotion_order ({' → '.join(order)})",
+            path=env.path,
+            line=line,
+            hint="promote along the order in dataflow-gitops.yaml",
+        )
+
+
+def parse_environment(
+    name: str,
+    data: bytes,
+    *,
+    path: str,
+    project: Project | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Environment:
+    """The overlay ``data`` (bytes of ``path``) as an Environment; pure apart from ``environ``."""
+    doc = load_yaml(decode_text(data, path=path), path=path)
+    if not isinstance(doc.value, dict):
+        got = "empty" if doc.value is None else f"a {type(doc.value).__name__}"
+        raise ConfigError(
+            f"an overlay must be a mapping of keys to values, this one is {got}",
+            path=path,
+            line=1,
+            hint="start with `workspace_id: <guid>`",
+        )
+    defaults = project.defaults if project is not None else None
+    if defaults is not None and isinstance(defaults.value, dict):
+        doc = Located(
+            _deep_merge(defaults.value, doc.value),
+            path,
+            doc.value_lines,
+            doc.key_lines,
+            fallback=defaults,
+        )
+    sub = substitute(doc, environ)
+    doc = dataclasses.replace(doc, value=sub.value)
+
+    def redact(text: str) -> str:
+        for secret in sorted(sub.values, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    validate(doc, ENVIRONMENT_SCHEMA, redact=redact)
+    digest = hashlib.sha256(data)
+    if defaults is not None and project is not None:
+        digest.update(b"\0" + project.settings_bytes)
+    return _build(
+        name, doc, overlay_hash=digest.hexdigest(), secret_env=sub.names, secret_values=sub.values
+    )
+
+
+def _deep_merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _deep_merge(base[key], value) if key in base else value
+        return merged
+    return over
+
+
+def _build(
+    name: str,
+    doc: Located,
+    *,
+    overlay_hash: str,
+    secret_env: tuple[str, ...],
+    secret_values: tuple[str, ...],
+) -> Environment:
+    v: dict[str, Any] = doc.value
+    if "workspace_id" in v and "workspace_name" in v:
+        raise ConfigError(
+            "give either workspace_id or workspace_name, not both",
+            path=doc.path,
+            line=doc.line(("workspace_name",), key=True),
+        )
+    if "workspace_id" not in v and "workspace_name" not in v:
+        raise ConfigError(
+            "the overlay names no target workspace",
+            path=doc.path,
+            line=1,
+            hint="add `workspace_id: <guid>` (or `workspace_name: <name>`)",
+        )
+    if v.get("promote_from") == name:
+        raise ConfigError(
+            f"environment {name!r} cannot be promoted from itself",
+            path=doc.path,
+            line=doc.line(("promote_from",)),
+        )
+    scope = v.get("scope", {})
+    prune = v.get("prune", {})
+    api = str(v.get("api", PUBLIC_API))
+    return Environment(
+        name=name,
+        path=doc.path,
+        workspace_id=v["workspace_id"].lower() if "workspace_id" in v else None,
+        workspace_name=v.get("workspace_name"),
+        api=api if api == EMBEDDED_API else api.rstrip("/"),
+        auth=AuthConfig(**v.get("auth", {})),
+        parameters=_parameters(doc, ("parameters",)),
+        bindings=_bindings(doc, ("bindings",)),
+        dataflows=tuple(
+            DataflowOverlay(
+                name=df_name,
+                where=doc.where(("dataflows", df_name), key=True),
+                parameters=_parameters(doc, ("dataflows", df_name, "parameters")),
+                bindings=_bindings(doc, ("dataflows", df_name, "bindings")),
+                display_name=body.get("display_name"),
+            )
+            for df_name, body in v.get("dataflows", {}).items()
+        ),
+        scope=Scope(tuple(scope.get("include", ("*",))), tuple(scope.get("exclude", ()))),
+        display_name=v.get("display_name", "{name}"),
+        replace=tuple(
+            ReplaceRule(
+                find=r["find"],
+                replace_with=r["with"],
+                regex=r.get("regex", False),
+                dataflows=tuple(r.get("dataflows", ("*",))),
+                parts=tuple(r.get("parts", ("*",))),
+                where=doc.where(("replace", i)),
+            )
+            for i, r in enumerate(v.get("replace", ()))
+        ),
+        set_rules=tuple(
+            SetRule(
+                path=r["path"],
+                value=r["value"],
+                part=r.get("part", "queryMetadata.json"),
+                dataflows=tuple(r.get("dataflows", ("*",))),
+                where=doc.where(("set", i)),
+            )
+            for i, r in enumerate(v.get("set", ()))
+        ),
+        ignore=tuple(
+            IgnoreRule(
+                dataflows=tuple(r.get("dataflows", ("*",))),
+                parts=tuple(r.get("parts", ("*",))),
+                json_paths=tuple(r.get("json_paths", ())),
+                queries=tuple(r.get("queries", ())),
+            )
+            for r in v.get("ignore", ())
+        ),
+        protected=bool(v.get("protected", False)),
+        prune=Prune(
+            enabled=bool(prune.get("enabled", False)),
+            exclude=tuple(prune.get("exclude", ())),
+            unrecorded=bool(prune.get("unrecorded", False)),
+        ),
+        promote_from=v.get("promote_from"),
+        overlay_hash=overlay_hash,
+        secret_env=secret_env,
+        secret_values=secret_values,
+        source=doc,
+    )
+
+
+def _at(doc: Located, pointer: Pointer) -> Any:
+    node: Any = doc.value
+    for key in pointer:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _parameters(doc: Located, pointer: Pointer) -> tuple[ParameterSetting, ...]:
+    values = _at(doc, pointer) or {}
+    return tuple(ParameterSetting(k, val, doc.where((*pointer, k))) for k, val in values.items())
+
+
+def _bindings(doc: Located, pointer: Pointer) -> Bindings:
+    block = _at(doc, pointer) or {}
+
+    def ids(kind: str) -> tuple[Binding, ...]:
+        return tuple(
+            Binding(source, target, doc.where((*pointer, kind, source), key=True))
+            for source, target in block.get(kind, {}).items()
+        )
+
+    gateway = None
+    if "gateway" in block:
+        gateway = Binding("", block["gateway"], doc.where((*pointer, "gateway")))
+    return Bindings(ids("workspaces"), ids("lakehouses"), ids("warehouses"), ids("connections"), gateway)

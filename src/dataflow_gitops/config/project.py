@@ -1,0 +1,131 @@
+"""Project settings (config layer): ``dataflow-gitops.yaml`` (optional) → :class:`Project`.
+
+The project file names the folders, the promotion order and overlay defaults every environment
+starts from. Without it, the defaults are ``dataflows/`` and ``environments/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataflow_gitops.config.schema import PROJECT_SCHEMA, validate
+from dataflow_gitops.config.yamlpos import Located, decode_text, load_yaml
+from dataflow_gitops.errors import ConfigError
+
+PROJECT_FILE = "dataflow-gitops.yaml"
+OVERLAY_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A repository of dataflows and environment overlays."""
+
+    root: Path
+    dataflows_dir: str = "dataflows"
+    environments_dir: str = "environments"
+    promotion_order: tuple[str, ...] = ()
+    defaults: Located | None = field(default=None, compare=False)
+    """The ``defaults:`` block with its positions (environments merge it beneath themselves)."""
+    settings_bytes: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def dataflows_path(self) -> Path:
+        return self.root / self.dataflows_dir
+
+    @property
+    def environments_path(self) -> Path:
+        return self.root / self.environments_dir
+
+    def display(self, path: Path) -> str:
+        """A path as errors show it: relative to the project root when inside it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def load_project(root: Path) -> Project:
+    """Read ``<root>/dataflow-gitops.yaml`` if present; raise ConfigError (file:line) if invalid."""
+    root = root.resolve()
+    settings = root / PROJECT_FILE
+    if not settings.is_file():
+        return Project(root=root)
+    data = _read(settings, PROJECT_FILE)
+    doc = load_yaml(decode_text(data, path=PROJECT_FILE), path=PROJECT_FILE)
+    if doc.value is None:
+        return Project(root=root, settings_bytes=data)
+    if not isinstance(doc.value, dict):
+        raise ConfigError(
+            "project settings must be a mapping of keys to values",
+            path=PROJECT_FILE,
+            line=1,
+            hint="see docs/overlay-reference.md",
+        )
+    validate(doc, PROJECT_SCHEMA)
+    value: dict[str, Any] = doc.value
+    for key in ("dataflows_dir", "environments_dir"):
+        folder = value.get(key)
+        if folder is not None and (Path(folder).is_absolute() or ".." in Path(folder).parts):
+            raise ConfigError(
+                f"{key} must be a folder inside the project", path=PROJECT_FILE, line=doc.line((key,))
+            )
+    defaults = None
+    if "defaults" in value:
+        defaults = Located(
+            value["defaults"],
+            PROJECT_FILE,
+            {p[1:]: n for p, n in doc.value_lines.items() if p[:1] == ("defaults",)},
+            {p[1:]: n for p, n in doc.key_lines.items() if p[:1] == ("defaults",)},
+        )
+    return Project(
+        root=root,
+        dataflows_dir=value.get("dataflows_dir", "dataflows"),
+        environments_dir=value.get("environments_dir", "environments"),
+        promotion_order=tuple(value.get("promotion_order", ())),
+        defaults=defaults,
+        settings_bytes=data,
+    )
+
+
+def environment_names(project: Project) -> tuple[str, ...]:
+    """Every overlay's name (file stem): the promotion order first, then the rest by name."""
+    folder = project.environments_path
+    found = (
+        sorted(p.stem for p in folder.iterdir() if p.is_file() and p.suffix in OVERLAY_SUFFIXES)
+        if folder.is_dir()
+        else []
+    )
+    ordered = [n for n in project.promotion_order if n in found]
+    return tuple(ordered + [n for n in found if n not in ordered])
+
+
+def overlay_path(project: Project, name: str) -> Path:
+    """The overlay file of environment ``name``; ConfigError with the closest name if none."""
+    for suffix in OVERLAY_SUFFIXES:
+        candidate = project.environments_path / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    known = environment_names(project)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else (
+            f"known environments: {', '.join(known)}"
+            if known
+            else f"create {project.environments_dir}/{name}.yaml"
+        )
+    )
+    raise ConfigError(
+        f"no environment {name!r}", path=project.display(project.environments_path), hint=hint
+    )
+
+
+def _read(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", path=shown) from None
