@@ -6,7 +6,7 @@ import json
 
 import httpx
 import pytest
-from conftest import API, V1, FakeTime, Server, Tokens, error, raises
+from fabric_fakes import API, V1, FakeTime, Server, Tokens, error, raises
 
 from dataflow_gitops.errors import BadRequest, FabricError, OperationTimeout, TransportError
 from dataflow_gitops.fabric.client import FabricClient

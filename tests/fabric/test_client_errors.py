@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import Server, error
+from fabric_fakes import Server, error
 
 from dataflow_gitops.errors import (
     BadRequest,

@@ -6,7 +6,7 @@ import logging
 
 import httpx
 import pytest
-from conftest import SECRET, V1, Server, Tokens, error, raises
+from fabric_fakes import SECRET, V1, Server, Tokens, error, raises
 
 from dataflow_gitops.errors import ConfigError, DataflowGitopsError
 from dataflow_gitops.fabric.client import FabricClient

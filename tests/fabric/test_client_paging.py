@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import V1, Server
+from fabric_fakes import V1, Server
 
 from dataflow_gitops.errors import FabricError
 from dataflow_gitops.fabric.client import FabricClient

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import V1, FakeTime, Server, Tokens, error, raises
+from fabric_fakes import V1, FakeTime, Server, Tokens, error, raises
 
 from dataflow_gitops.errors import (
     BadRequest,
