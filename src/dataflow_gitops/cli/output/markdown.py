@@ -1,0 +1,256 @@
+"""CLI output, markdown: Plan / ApplyResult → a pull-request comment or step summary.
+
+The comment opens with a hidden marker (``<!-- dataflow-gitops plan: <env> -->``) so a workflow
+can find and update its own comment instead of adding one per push, then the summary line and a
+table, then one collapsed ``<details>`` per changed dataflow holding ```` ```diff ```` blocks.
+GitHub rejects comments over 65,535 characters, so the result is held under ``max_chars``:
+diff blocks are cut largest first, then whole sections, then table rows, and a note says how
+much was cut and how to see the full plan.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from dataflow_gitops.cli.output.summary import (
+    KNOWN_AFTER_APPLY,
+    apply_summary,
+    pending,
+    summary_line,
+    verb,
+)
+from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, Impact, OutcomeStatus, Plan
+
+_TABLE_HEAD = "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
+_NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
+_ICON = {"create": "➕", "update": "✏️", "rename": "🔀", "delete": "🗑️", "no-op": ""}
+
+
+@dataclass(slots=True)
+class _Block:
+    label: str
+    body: str
+    cut: bool = False
+
+    def render(self) -> str:
+        if self.cut:
+            return f"{self.label}: diff cut ({len(self.body):,} characters)\n"
+        fence = _fence(self.body)
+        return f"{self.label}\n\n{fence}diff\n{self.body}\n{fence}\n"
+
+
+@dataclass(slots=True)
+class _Section:
+    name: str
+    summary: str
+    lead: list[str]
+    blocks: list[_Block] = field(default_factory=list)
+    dropped: bool = False
+
+    def render(self) -> str:
+        if self.dropped:
+            return ""
+        body = "\n".join([*self.lead, *(b.render() for b in self.blocks)])
+        return f"<details><summary>{self.summary}</summary>\n\n{body}\n</details>\n"
+
+
+def plan_markdown(plan: Plan, *, max_chars: int = 60_000) -> str:
+    changes = [a for a in plan.actions if a.is_change]
+    head = _head(plan)
+    rows = [_row(a) for a in changes]
+    sections = [_section(a) for a in changes]
+    tail = _tail(plan)
+    doc = _assemble(head, rows, sections, tail, "")
+    if len(doc) <= max_chars:
+        return doc
+    budget = max_chars - _NOTE_RESERVE
+    size = len(doc)
+    blocks = sorted(
+        ((s, b) for s in sections for b in s.blocks), key=lambda sb: len(sb[1].body), reverse=True
+    )
+    cut_chars, cut_dataflows = 0, set()
+    for section, block in blocks:
+        if size <= budget:
+            break
+        before = len(block.render())
+        block.cut = True
+        size += len(block.render()) - before
+        cut_chars += len(block.body)
+        cut_dataflows.add(section.name)
+    dropped = 0
+    for section in sorted(sections, key=lambda s: len(s.render()), reverse=True):
+        if size <= budget:
+            break
+        size -= len(section.render())
+        section.dropped = True
+        dropped += 1
+    shown_rows = len(rows)
+    while size > budget and shown_rows > 0:
+        shown_rows -= 1
+        size -= len(rows[shown_rows]) + 1
+    if shown_rows < len(rows):
+        rows = [*rows[:shown_rows], f"| | … {len(rows) - shown_rows} more dataflow(s) | | | |"]
+    note = _overflow_note(plan, cut_chars, len(cut_dataflows), dropped, len(changes) - shown_rows)
+    doc = _assemble(head, rows, sections, tail, note)
+    if len(doc) > max_chars:  # only a pathological header can get here (thousands of names)
+        doc = doc[: max(0, max_chars - len(note) - 2)] + "\n\n" + note
+    return doc[:max_chars]
+
+
+def _assemble(head: str, rows: list[str], sections: list[_Section], tail: str, note: str) -> str:
+    table = ""
+    if rows:
+        table = (
+            "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
+            + "\n".join(rows)
+            + "\n"
+        )
+    parts = [head, table, note, *(s.render() for s in sections), tail]
+    return "\n".join(p for p in parts if p).rstrip("\n") + "\n"
+
+
+def _head(plan: Plan) -> str:
+    source = f"commit `{plan.commit[:12]}`" if plan.commit else "working tree"
+    if plan.commit and plan.dirty:
+        source += " + uncommitted changes"
+    lines = [
+        f"<!-- dataflow-gitops plan: {_comment_safe(plan.environment)} -->",
+        f"### dataflow-gitops plan for `{_code(plan.environment)}`",
+        "",
+        f"**{summary_line(plan)}**",
+        "",
+        f"Workspace `{_code(plan.workspace_id)}` · {source}"
+        + (f" · {plan.count(ActionKind.NOOP)} unchanged" if plan.count(ActionKind.NOOP) else ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _row(action: Action) -> str:
+    name = _cell(action.display_name)
+    if action.rename_from is not None:
+        name = f"{_cell(action.rename_from)} → {name}"
+    impact = f"**{action.impact.value}**" if action.impact is Impact.BREAKING else action.impact.value
+    label = verb(action)
+    return f"| {_ICON.get(label, '')} | {name} | {label} | {impact} | {_cell(_changes(action))} |"
+
+
+def _changes(action: Action) -> str:
+    if action.kind is ActionKind.DELETE:
+        return action.reason or "delete"
+    diff = action.diff
+    if diff is None:
+        return ""
+    counts = []
+    if diff.queries:
+        counts.append(f"{len(diff.queries)} quer{'y' if len(diff.queries) == 1 else 'ies'}")
+    if diff.parts:
+        counts.append(f"{len(diff.parts)} part{'' if len(diff.parts) == 1 else 's'}")
+    counts += [p.name for p in diff.properties]
+    return ", ".join(counts)
+
+
+def _section(action: Action) -> _Section:
+    summary = f"{html.escape(verb(action))} <strong>{html.escape(action.display_name)}</strong>"
+    if action.impact is not Impact.NONE:
+        summary += f" · {html.escape(action.impact.value)}"
+    lead: list[str] = []
+    if action.reason:
+        lead.append(f"> {_inline(action.reason)}\n")
+    section = _Section(action.display_name, summary, lead)
+    diff = action.diff
+    if action.kind is ActionKind.CREATE and diff is not None:
+        listing = [f'+ query "{q.name}"' for q in diff.queries] + [f"+ {p.path}" for p in diff.parts]
+        if listing:
+            section.blocks.append(_Block("New definition:", "\n".join(listing)))
+    elif diff is not None:
+        for prop in diff.properties:
+            lead.append(f"- `{prop.name}`: {_inline(prop.old)} → {_inline(prop.new)}")
+        if diff.properties:
+            lead.append("")
+        for query in diff.queries:
+            section.blocks.append(
+                _Block(f"**query `{_code(query.name)}`** ({query.kind.value})", query.diff)
+            )
+        for part in diff.parts:
+            section.blocks.append(
+                _Block(f"**{_inline(part.path)}** ({part.kind.value})", "\n".join(part.details))
+            )
+        lead += [f"- ignored: {_inline(i)}" for i in diff.ignored]
+    lead += [f"- `{_code(p)}`: {KNOWN_AFTER_APPLY}" for p in pending(action)]
+    return section
+
+
+def _tail(plan: Plan) -> str:
+    lines = []
+    if plan.unmanaged:
+        names = ", ".join(f"`{_code(n)}`" for n in plan.unmanaged)
+        lines.append(f"**Unmanaged** (live, not in the repository, never touched): {names}")
+    lines += [f"> ⚠️ {_inline(w)}" for w in plan.warnings]
+    return "\n\n".join(lines) + ("\n" if lines else "")
+
+
+def _overflow_note(
+    plan: Plan, cut_chars: int, cut_dataflows: int, dropped: int, hidden_rows: int
+) -> str:
+    what = []
+    if cut_chars:
+        what.append(f"{cut_chars:,} characters of diff from {cut_dataflows} dataflow(s) were cut")
+    if dropped:
+        what.append(f"{dropped} dataflow section(s) were left out")
+    if hidden_rows:
+        what.append(f"{hidden_rows} table row(s) were left out")
+    env = _code(plan.environment)
+    return (
+        "> [!NOTE]\n> This plan was shortened to stay under GitHub's comment size limit: "
+        + "; ".join(what or ["some text was cut"])
+        + f". See the full plan with `dfg plan -e {env}`, or `dfg show PLANFILE` on the saved plan.\n"
+    )
+
+
+# escaping -------------------------------------------------------------------------------------
+
+
+def _fence(body: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _cell(text: str) -> str:
+    return html.escape(" ".join(text.split())).replace("|", "\\|")
+
+
+def _inline(text: str) -> str:
+    return (
+        html.escape(" ".join(text.split())).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    )
+
+
+def _code(text: str) -> str:
+    return text.replace("`", "'").replace("\n", " ")
+
+
+def _comment_safe(text: str) -> str:
+    return text.replace("--", "- -").replace(">", "")
+
+
+def apply_markdown(result: ApplyResult) -> str:
+    marks = {OutcomeStatus.SUCCEEDED: "✅", OutcomeStatus.FAILED: "❌", OutcomeStatus.SKIPPED: "⏭️"}
+    lines = [
+        f"### dataflow-gitops apply to `{_code(result.environment)}`",
+        "",
+        f"**{apply_summary(result)}**",
+        "",
+        "| | Dataflow | Action | Item | Published | Detail |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in result.outcomes:
+        if o.action.kind is ActionKind.NOOP and o.status is OutcomeStatus.SUCCEEDED:
+            continue
+        published = {None: "", True: "yes", False: "**failed**"}[o.published]
+        lines.append(
+            f"| {marks[o.status]} | {_cell(o.action.display_name)} | {verb(o.action)} | "
+            f"{_cell(o.item_id or '')} | {published} | {_cell(o.error or '')} |"
+        )
+    return "\n".join(lines) + "\n"

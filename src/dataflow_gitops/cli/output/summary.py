@@ -1,0 +1,67 @@
+"""CLI output, shared by every format: the summary line and how an action is named."""
+
+from __future__ import annotations
+
+from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, OutcomeStatus, Plan
+
+NO_CHANGES = "No changes. Live workspace matches the desired state."
+KNOWN_AFTER_APPLY = "(known after apply)"
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: X to create, Y to update, Z to delete.`` (renames count as updates)."""
+    if not plan.has_changes:
+        return NO_CHANGES
+    return (
+        f"Plan: {plan.count(ActionKind.CREATE)} to create, {plan.count(ActionKind.UPDATE)} to update, "
+        f"{plan.count(ActionKind.DELETE)} to delete."
+    )
+
+
+def verb(action: Action) -> str:
+    """create / update / rename / delete / no-op: what a reviewer calls the action."""
+    if action.kind is ActionKind.UPDATE and action.rename_from is not None:
+        return "rename"
+    return "no-op" if action.kind is ActionKind.NOOP else action.kind.value
+
+
+def symbol(action: Action) -> str:
+    return {ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.DELETE: "-"}.get(action.kind, " ")
+
+
+def title(action: Action) -> str:
+    """``~ rename "Old" → "New"`` or ``+ create "Name"``."""
+    if action.rename_from is not None and action.kind is ActionKind.UPDATE:
+        return f'{symbol(action)} rename "{action.rename_from}" → "{action.display_name}"'
+    return f'{symbol(action)} {verb(action)} "{action.display_name}"'
+
+
+def pending(action: Action) -> tuple[str, ...]:
+    """Values of this action only known once an earlier action has run."""
+    return action.desired.pending if action.desired is not None else ()
+
+
+def apply_counts(result: ApplyResult) -> dict[str, int]:
+    counts = {status.value: 0 for status in OutcomeStatus}
+    for outcome in result.outcomes:
+        counts[outcome.status.value] += 1
+    return counts
+
+
+def apply_summary(result: ApplyResult) -> str:
+    done = {kind: 0 for kind in ActionKind}
+    for outcome in result.outcomes:
+        if outcome.status is OutcomeStatus.SUCCEEDED:
+            done[outcome.action.kind] += 1
+    counts = apply_counts(result)
+    head = "Apply complete" if result.ok else "Apply finished with errors"
+    text = (
+        f"{head}: {done[ActionKind.CREATE]} created, {done[ActionKind.UPDATE]} updated, "
+        f"{done[ActionKind.DELETE]} deleted"
+    )
+    if counts["failed"] or counts["skipped"]:
+        text += f"; {counts['failed']} failed, {counts['skipped']} skipped"
+    unpublished = sum(1 for o in result.outcomes if o.published is False)
+    if unpublished:
+        text += f"; {unpublished} failed to publish"
+    return text + "."

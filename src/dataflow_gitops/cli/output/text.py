@@ -1,0 +1,148 @@
+"""CLI output, text: Plan / ApplyResult → terminal lines in Terraform's manner.
+
+Each changed dataflow gets a header (``+ create``, ``~ update``, ``~ rename``, ``- delete``) with
+its impact tag, then its changes indented: per-query unified diffs, JSON detail lines, property
+changes. Unchanged dataflows are counted, not listed. Colour is plain ANSI, only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dataflow_gitops.cli.output.summary import (
+    KNOWN_AFTER_APPLY,
+    apply_summary,
+    pending,
+    summary_line,
+    title,
+)
+from dataflow_gitops.pipeline.model import (
+    Action,
+    ActionKind,
+    ApplyResult,
+    ChangeKind,
+    DataflowDiff,
+    Impact,
+    OutcomeStatus,
+    Plan,
+)
+
+_COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "bold": "1", "dim": "2"}
+_KIND_COLOR = {ActionKind.CREATE: "green", ActionKind.UPDATE: "yellow", ActionKind.DELETE: "red"}
+_CHANGE_SYMBOL = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.MODIFIED: "~"}
+_INDENT = "    "
+
+
+class _Painter:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, style: str) -> str:
+        if not self.color or not text:
+            return text
+        return f"\x1b[{_COLORS[style]}m{text}\x1b[0m"
+
+    def diff_line(self, line: str) -> str:
+        if line.startswith(("+++", "---")):
+            return self(line, "bold")
+        if line.startswith("@@"):
+            return self(line, "cyan")
+        if line.startswith("+"):
+            return self(line, "green")
+        if line.startswith("-"):
+            return self(line, "red")
+        return line
+
+
+def plan_text(plan: Plan, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [_header(plan), ""]
+    changes = [a for a in plan.actions if a.is_change]
+    if changes:
+        lines += ["dataflow-gitops will perform the following actions:", ""]
+        for action in changes:
+            lines += _action_lines(action, paint)
+            lines.append("")
+    unchanged = plan.count(ActionKind.NOOP)
+    if unchanged and changes:
+        lines += [f"{unchanged} dataflow(s) unchanged.", ""]
+    if plan.unmanaged:
+        lines.append("Unmanaged live dataflows (not in the repository; never touched):")
+        lines += [f'  "{name}"' for name in plan.unmanaged]
+        lines.append("")
+    ignored = [(a.name, i) for a in plan.actions if a.diff for i in a.diff.ignored]
+    if ignored:
+        lines.append("Differences hidden by ignore rules:")
+        lines += [f'  "{name}": {what}' for name, what in ignored]
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(paint(f"Warning: {warning}", "yellow"))
+    if plan.warnings:
+        lines.append("")
+    lines.append(paint(summary_line(plan), "bold"))
+    return "\n".join(lines) + "\n"
+
+
+def _header(plan: Plan) -> str:
+    source = f"commit {plan.commit[:12]}" if plan.commit else "working tree (no git commit)"
+    if plan.commit and plan.dirty:
+        source += " + uncommitted changes"
+    if plan.ref:
+        source += f" (ref {plan.ref})"
+    return f'Plan for environment "{plan.environment}" (workspace {plan.workspace_id}), {source}'
+
+
+def _action_lines(action: Action, paint: _Painter) -> list[str]:
+    tag = "" if action.impact is Impact.NONE else f"  [{action.impact.value}]"
+    head = paint(f"  {title(action)}", _KIND_COLOR.get(action.kind, "bold"))
+    lines = [head + (paint(tag, "red") if action.impact is Impact.BREAKING else tag)]
+    if action.reason and action.kind is not ActionKind.CREATE:
+        lines.append(f"{_INDENT}# {action.reason}")
+    if action.diff is not None:
+        lines += _diff_lines(action.diff, creating=action.kind is ActionKind.CREATE, paint=paint)
+    lines += [f"{_INDENT}{expr}: {KNOWN_AFTER_APPLY}" for expr in pending(action)]
+    return lines
+
+
+def _diff_lines(diff: DataflowDiff, *, creating: bool, paint: _Painter) -> list[str]:
+    lines: list[str] = []
+    for query in diff.queries:
+        lines.append(f'{_INDENT}{_CHANGE_SYMBOL[query.kind]} query "{query.name}"')
+        if query.diff and not creating:
+            lines += _indented((paint.diff_line(d) for d in query.diff.splitlines()), 2)
+    for part in diff.parts:
+        lines.append(f"{_INDENT}{_CHANGE_SYMBOL[part.kind]} {part.path}")
+        lines += _indented((paint.diff_line(d) for d in part.details), 2)
+    for prop in diff.properties:
+        lines.append(f'{_INDENT}~ {prop.name}: "{prop.old}" → "{prop.new}"')
+    return lines
+
+
+def _indented(lines: Iterable[str], depth: int) -> list[str]:
+    return [_INDENT * depth + line for line in lines]
+
+
+def apply_text(result: ApplyResult, *, color: bool = False) -> str:
+    paint = _Painter(color)
+    lines = [f'Apply to environment "{result.environment}" (workspace {result.workspace_id}):', ""]
+    for outcome in result.outcomes:
+        action = outcome.action
+        if action.kind is ActionKind.NOOP and outcome.status is OutcomeStatus.SUCCEEDED:
+            continue
+        mark = {
+            OutcomeStatus.SUCCEEDED: ("ok", "green"),
+            OutcomeStatus.FAILED: ("FAILED", "red"),
+            OutcomeStatus.SKIPPED: ("skipped", "yellow"),
+        }[outcome.status]
+        line = f"  {paint(mark[0], mark[1])}  {title(action)}"
+        if outcome.item_id:
+            line += f"  (item {outcome.item_id})"
+        if outcome.published is True:
+            line += "  published"
+        elif outcome.published is False:
+            line += "  " + paint("publish failed", "red")
+        if outcome.error:
+            line += f": {outcome.error}"
+        lines.append(line)
+    lines += ["", paint(apply_summary(result), "bold")]
+    return "\n".join(lines) + "\n"

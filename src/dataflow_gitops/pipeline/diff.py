@@ -1,0 +1,275 @@
+"""④ diff: DesiredDataflow × LiveDataflow | None → DataflowDiff.
+
+Each part is compared by meaning, not by bytes: JSON parts (``*.json``, ``*.mdf``) structurally
+after parsing (deepdiff, so key order and formatting never count), ``mashup.pq`` member by member
+(a unified diff of each changed query only), other text parts line by line after newline
+normalisation. ``.platform`` is never compared as a part: its display name and description become
+:class:`PropertyChange` values, which PATCH can apply without touching the definition. ``ignore``
+rules drop values, queries or whole parts from both sides first; what they hid is recorded in
+``DataflowDiff.ignored`` so the plan can say so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from fnmatch import fnmatchcase
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from dataflow_gitops.errors import MSyntaxError, PlanError
+from dataflow_gitops.pipeline import jsonpath
+from dataflow_gitops.pipeline.mlang import parse_section, split_queries
+from dataflow_gitops.pipeline.model import (
+    MASHUP_PATH,
+    PLATFORM_PATH,
+    ChangeKind,
+    DataflowDiff,
+    DesiredDataflow,
+    IgnoreRule,
+    LiveDataflow,
+    Part,
+    PartChange,
+    PropertyChange,
+    QueryChange,
+)
+from dataflow_gitops.pipeline.parts import canonical_bytes
+
+JSON_SUFFIXES = (".json", ".mdf")
+KNOWN_AFTER_APPLY_TEXT = "(known after apply)"
+_PENDING = re.compile(r"\$\{known-after-apply:[^}]*\}")
+_MAX_VALUE_CHARS = 120
+
+
+def diff_dataflow(
+    desired: DesiredDataflow, live: LiveDataflow | None, ignore: Sequence[IgnoreRule] = ()
+) -> DataflowDiff:
+    """What would change in ``live`` if ``desired`` were written; empty when nothing would."""
+    if live is None:
+        return _creation(desired)
+    rules = [r for r in ignore if _rule_matches_dataflow(r, desired, live)]
+    ignored: list[str] = []
+    part_changes: list[PartChange] = []
+    query_changes: list[QueryChange] = []
+    new = {p.path: p for p in desired.parts if p.path != PLATFORM_PATH}
+    old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
+    for path in sorted(new.keys() | old.keys()):
+        part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
+        if any(not r.json_paths and not r.queries for r in part_rules):
+            if path not in new or path not in old or _canonical(new[path]) != _canonical(old[path]):
+                ignored.append(f"{path}: whole part ignored")
+            continue
+        if path not in old:
+            part_changes.append(PartChange(path, ChangeKind.ADDED))
+        elif path not in new:
+            part_changes.append(PartChange(path, ChangeKind.REMOVED))
+        elif _canonical(new[path]) == _canonical(old[path]):
+            continue
+        elif path == MASHUP_PATH:
+            globs = tuple(g for r in part_rules for g in r.queries)
+            queries, details = _diff_mashup(old[path].text(), new[path].text(), globs, ignored)
+            query_changes.extend(queries)
+            if details:
+                part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
+        else:
+            exprs = tuple(e for r in part_rules for e in r.json_paths)
+            details = _diff_other(path, old[path], new[path], exprs, ignored)
+            if details:
+                part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
+    return DataflowDiff(
+        name=desired.name,
+        parts=tuple(part_changes),
+        queries=tuple(query_changes),
+        properties=_property_changes(desired, live),
+        ignored=tuple(ignored),
+    )
+
+
+def _creation(desired: DesiredDataflow) -> DataflowDiff:
+    """A new dataflow: every part and query is added (bodies are not repeated in the plan)."""
+    parts = tuple(
+        PartChange(p.path, ChangeKind.ADDED)
+        for p in desired.parts
+        if p.path not in (PLATFORM_PATH, MASHUP_PATH)
+    )
+    mashup = desired.part(MASHUP_PATH)
+    queries: tuple[QueryChange, ...] = ()
+    if mashup is not None:
+        try:
+            names = split_queries(parse_section(mashup.text(), path=_where(desired.name)))
+            queries = tuple(QueryChange(name, ChangeKind.ADDED) for name in names)
+        except MSyntaxError:
+            parts = (PartChange(MASHUP_PATH, ChangeKind.ADDED), *parts)
+    return DataflowDiff(name=desired.name, parts=parts, queries=queries)
+
+
+def _property_changes(desired: DesiredDataflow, live: LiveDataflow) -> tuple[PropertyChange, ...]:
+    changes = []
+    if desired.display_name != live.display_name:
+        changes.append(PropertyChange("displayName", live.display_name, desired.display_name))
+    if desired.description != live.item.description:
+        changes.append(PropertyChange("description", live.item.description, desired.description))
+    return tuple(changes)
+
+
+def _rule_matches_dataflow(rule: IgnoreRule, desired: DesiredDataflow, live: LiveDataflow) -> bool:
+    names = (desired.name, desired.display_name, live.display_name)
+    return any(fnmatchcase(n, g) for g in rule.dataflows for n in names)
+
+
+def _canonical(part: Part) -> bytes:
+    return canonical_bytes(part)
+
+
+def _load_json(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8-sig"))
+
+
+# mashup.pq ----------------------------------------------------------------------------------
+
+
+def _diff_mashup(
+    old_text: str, new_text: str, ignore_globs: tuple[str, ...], ignored: list[str]
+) -> tuple[list[QueryChange], tuple[str, ...]]:
+    """Per-query changes plus detail lines for section-level changes (name, attribute)."""
+    try:
+        old_doc = parse_section(old_text, path="live " + MASHUP_PATH)
+        new_doc = parse_section(new_text, path=MASHUP_PATH)
+    except MSyntaxError as exc:
+        # A live document we cannot parse is still worth showing: fall back to a text diff.
+        note = f"not comparable query by query ({exc.message}); text diff:"
+        return [], (note, *_unified(old_text, new_text, "live", "desired"))
+    old_q = {n: _normal_text(s) for n, s in split_queries(old_doc).items()}
+    new_q = {n: _normal_text(s) for n, s in split_queries(new_doc).items()}
+    changes: list[QueryChange] = []
+    for name in [*new_q, *(n for n in old_q if n not in new_q)]:
+        before, after = old_q.get(name), new_q.get(name)
+        if before == after:
+            continue
+        if any(fnmatchcase(name, g) for g in ignore_globs):
+            ignored.append(f'{MASHUP_PATH}: query "{name}"')
+            continue
+        kind = (
+            ChangeKind.ADDED
+            if before is None
+            else ChangeKind.REMOVED
+            if after is None
+            else ChangeKind.MODIFIED
+        )
+        lines = _unified(before or "", after or "", f"live/{name}", f"desired/{name}")
+        changes.append(QueryChange(name, kind, "\n".join(lines)))
+    details: list[str] = []
+    if old_doc.section_name != new_doc.section_name:
+        details.append(f"section name: {old_doc.section_name} → {new_doc.section_name}")
+    if _strip(old_doc.attribute_text) != _strip(new_doc.attribute_text):
+        details.append(
+            f"section attribute: {_strip(old_doc.attribute_text) or '(none)'} → "
+            f"{_strip(new_doc.attribute_text) or '(none)'}"
+        )
+    return changes, tuple(details)
+
+
+def _strip(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _normal_text(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+
+
+def _unified(old: str, new: str, old_name: str, new_name: str) -> list[str]:
+    lines = difflib.unified_diff(
+        _normal_text(old).splitlines() if old else [],
+        _normal_text(new).splitlines() if new else [],
+        fromfile=old_name,
+        tofile=new_name,
+        lineterm="",
+    )
+    return [show_pending(line) for line in lines]
+
+
+def show_pending(text: str) -> str:
+    """Replace KNOWN_AFTER_APPLY tokens with the reader's ``(known after apply)``."""
+    return _PENDING.sub(KNOWN_AFTER_APPLY_TEXT, text)
+
+
+# other parts ----------------------------------------------------------------------------------
+
+
+def _diff_other(
+    path: str, old: Part, new: Part, ignore_exprs: tuple[str, ...], ignored: list[str]
+) -> tuple[str, ...]:
+    if path.endswith(JSON_SUFFIXES):
+        try:
+            old_doc, new_doc = _load_json(old.data), _load_json(new.data)
+        except ValueError:
+            pass
+        else:
+            return _diff_json(path, old_doc, new_doc, ignore_exprs, ignored)
+    return tuple(_unified(old.text(), new.text(), f"live/{path}", f"desired/{path}"))
+
+
+def _diff_json(
+    path: str, old: Any, new: Any, ignore_exprs: tuple[str, ...], ignored: list[str]
+) -> tuple[str, ...]:
+    for expr in ignore_exprs:
+        try:
+            hidden_old, hidden_new = jsonpath.find(old, expr), jsonpath.find(new, expr)
+            old, new = jsonpath.delete(old, expr), jsonpath.delete(new, expr)
+        except jsonpath.JsonPathError as exc:
+            raise PlanError(
+                f"ignore rule for {path}: {exc}", hint="fix the JSONPath in the overlay's ignore rules"
+            ) from None
+        if hidden_old != hidden_new:
+            ignored.append(f"{path}: {expr}")
+    return tuple(json_changes(old, new))
+
+
+def json_changes(old: Any, new: Any) -> list[str]:
+    """Human lines ``connections[0].connectionId: "a" → "b"`` for every structural difference."""
+    tree = DeepDiff(old, new, view="tree", ignore_numeric_type_changes=True, verbose_level=2)
+    lines: list[tuple[str, str]] = []
+    for levels in tree.values():
+        for level in levels:
+            where = jsonpath.format_path(tuple(level.path(output_format="list")))
+            where = where.removeprefix("$").removeprefix(".") or "(document)"
+            lines.append((where, f"{where}: {_value(level.t1)} → {_value(level.t2)}"))
+    return [show_pending(text) for _, text in sorted(lines)]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, NotPresent):
+        return "(absent)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
+
+
+def _where(name: str) -> str:
+    return f"{name}/{MASHUP_PATH}"
+
+
+def mask_diff(diff: DataflowDiff, secrets: Mapping[str, str]) -> DataflowDiff:
+    """``diff`` with every secret value replaced by its ``${env:NAME}`` reference."""
+    if not any(secrets.values()):
+        return diff
+    return replace(
+        diff,
+        parts=tuple(replace(p, details=tuple(mask(d, secrets) for d in p.details)) for p in diff.parts),
+        queries=tuple(replace(q, diff=mask(q.diff, secrets)) for q in diff.queries),
+        properties=tuple(
+            replace(c, old=mask(c.old, secrets), new=mask(c.new, secrets)) for c in diff.properties
+        ),
+    )
+
+
+def mask(text: str, secrets: Mapping[str, str]) -> str:
+    """Replace each secret value (longest first) by ``${env:NAME}``."""
+    for name, value in sorted(secrets.items(), key=lambda kv: -len(kv[1])):
+        if value:
+            text = text.replace(value, "${env:" + name + "}")
+    return text

@@ -1,0 +1,147 @@
+"""④→⑤ impact: DataflowDiff (+ both definitions) → Impact with the reasons behind it.
+
+Breaking means something downstream can stop working: a query removed or renamed (a rename
+shows as one query removed and one added), a data destination removed or pointed at another
+target, a public parameter removed or its type changed, a loaded query no longer loaded.
+Any other definition change is non-breaking; a change of display name or description alone is
+metadata-only. Reviewers can gate on the class (sqlmesh separates data and metadata hashes for
+the same reason).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.mlang import SectionDocument, parameters, parse_section, split_queries
+from dataflow_gitops.pipeline.model import (
+    MASHUP_PATH,
+    METADATA_PATH,
+    ChangeKind,
+    DataflowDiff,
+    DesiredDataflow,
+    Impact,
+    LiveDataflow,
+    Part,
+)
+
+# The destination attribute names its hidden navigation query: QueryName = "Orders_DataDestination".
+_DESTINATION_QUERY = re.compile(r'QueryName\s*=\s*"((?:[^"]|"")*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    impact: Impact
+    reasons: tuple[str, ...] = ()
+
+
+def assess(
+    diff: DataflowDiff | None, desired: DesiredDataflow | None, live: LiveDataflow | None
+) -> Assessment:
+    """Classify one dataflow's change; ``reasons`` explain a breaking verdict."""
+    if desired is None:
+        return Assessment(Impact.BREAKING, ("dataflow deleted",))
+    if live is None:
+        return Assessment(Impact.NON_BREAKING)
+    if diff is None or not diff.changed:
+        return Assessment(Impact.NONE)
+    if not diff.definition_changed:
+        return Assessment(Impact.METADATA_ONLY)
+    reasons = [
+        f'query "{q.name}" removed or renamed' for q in diff.queries if q.kind is ChangeKind.REMOVED
+    ]
+    old_doc, new_doc = _document(live.part(MASHUP_PATH)), _document(desired.part(MASHUP_PATH))
+    if old_doc is not None and new_doc is not None:
+        reasons += _parameter_reasons(old_doc, new_doc)
+        reasons += _destination_reasons(old_doc, new_doc)
+    reasons += _load_reasons(live.part(METADATA_PATH), desired.part(METADATA_PATH))
+    if reasons:
+        return Assessment(Impact.BREAKING, tuple(reasons))
+    return Assessment(Impact.NON_BREAKING)
+
+
+def classify(
+    diff: DataflowDiff | None, desired: DesiredDataflow | None, live: LiveDataflow | None
+) -> Impact:
+    return assess(diff, desired, live).impact
+
+
+def _document(part: Part | None) -> SectionDocument | None:
+    if part is None:
+        return None
+    try:
+        return parse_section(part.text(), path=part.path)
+    except MSyntaxError:
+        return None  # the diff already reports an unparsable document
+
+
+def _parameter_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
+    before = {p.name: p.type_name for p in parameters(old)}
+    after = {p.name: p.type_name for p in parameters(new)}
+    reasons = []
+    for name, type_name in before.items():
+        if name not in after:
+            reasons.append(f'parameter "{name}" removed')
+        elif after[name] != type_name:
+            reasons.append(f'parameter "{name}" type changed from {type_name} to {after[name]}')
+    return reasons
+
+
+def _destination_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
+    old_q, new_q = split_queries(old), split_queries(new)
+    reasons = []
+    for member in old.members:
+        targets = _destination_queries(member.attribute_text)
+        if not targets:
+            continue
+        now = new.member(member.name)
+        new_targets = _destination_queries(now.attribute_text if now else None)
+        if not new_targets:
+            reasons.append(f'data destination of query "{member.name}" removed')
+        elif set(targets) != set(new_targets) or any(
+            _same(old_q.get(t)) != _same(new_q.get(t)) for t in targets
+        ):
+            reasons.append(f'data destination of query "{member.name}" changed target')
+    return reasons
+
+
+def _destination_queries(attribute_text: str | None) -> tuple[str, ...]:
+    if not attribute_text or "DataDestinations" not in attribute_text:
+        return ()
+    return tuple(m.replace('""', '"') for m in _DESTINATION_QUERY.findall(attribute_text))
+
+
+def _same(source: str | None) -> str | None:
+    return None if source is None else " ".join(source.split())
+
+
+def _load_reasons(old: Part | None, new: Part | None) -> list[str]:
+    before, after = _loaded(old), _loaded(new)
+    return [
+        f'query "{name}" is no longer loaded (loadEnabled false)'
+        for name, loaded in before.items()
+        if loaded and after.get(name) is False
+    ]
+
+
+def _loaded(part: Part | None) -> dict[str, bool]:
+    """queryName → loadEnabled (default true) from queryMetadata.json's queriesMetadata."""
+    if part is None:
+        return {}
+    try:
+        doc: Any = json.loads(part.data.decode("utf-8-sig"))
+    except ValueError:
+        return {}
+    entries = doc.get("queriesMetadata") if isinstance(doc, dict) else None
+    if not isinstance(entries, dict):
+        return {}
+    result = {}
+    for key, entry in entries.items():
+        if isinstance(entry, dict):
+            # The key and queryName can differ (the spec example keys "query" for "Query").
+            name = entry.get("queryName") if isinstance(entry.get("queryName"), str) else key
+            result[str(name)] = entry.get("loadEnabled", True) is not False
+    return result
