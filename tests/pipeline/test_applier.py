@@ -1,0 +1,391 @@
+"""⑦ apply on the in-memory FakeFabric: order, late binding, failures, gates, publish, convergence."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+from render_standin import bind_pending  # before the applier: it may install a stand-in
+
+from dataflow_gitops.errors import DependencyError, PlanError, StalePlanError
+from dataflow_gitops.pipeline.applier import apply_plan
+from dataflow_gitops.pipeline.model import (
+    KNOWN_AFTER_APPLY,
+    Action,
+    ActionKind,
+    ApplyResult,
+    ChangeKind,
+    DataflowDiff,
+    DesiredDataflow,
+    OutcomeStatus,
+    Plan,
+    PropertyChange,
+    QueryChange,
+)
+from fakes import WORKSPACE_ID, FakeFabric, make_desired
+
+ENV = "test"
+
+
+def ref(name: str) -> str:
+    return f"items.Dataflow.{name}.id"
+
+
+def create(desired: DesiredDataflow) -> Action:
+    return Action(
+        ActionKind.CREATE,
+        desired.name,
+        desired.display_name,
+        desired=desired,
+        depends_on=desired.depends_on,
+    )
+
+
+def plan_of(*actions: Action) -> Plan:
+    return Plan(ENV, WORKSPACE_ID, tuple(actions), commit="a" * 40)
+
+
+def replan(fake: FakeFabric, desired: list[DesiredDataflow]) -> Plan:
+    """A stand-in planner: what render + diff + plan would make against the fake's live state."""
+    actions = []
+    for d in desired:
+        values = {p: v for p in d.pending if (v := fake.resolve(p)) is not None}
+        if values:
+            d = bind_pending(d, values)
+        stored = fake.by_name(d.display_name)
+        if stored is None:
+            actions.append(create(d))
+            continue
+        live = fake.live(d.display_name)
+        changed = live.fingerprint != d.fingerprint
+        diff = DataflowDiff(
+            d.name, queries=(QueryChange("Query", ChangeKind.MODIFIED),) if changed else ()
+        )
+        actions.append(
+            Action(
+                ActionKind.UPDATE if changed else ActionKind.NOOP,
+                d.name,
+                d.display_name,
+                item_id=live.id,
+                desired=d,
+                live_fingerprint=live.fingerprint,
+                diff=diff,
+                depends_on=d.depends_on,
+            )
+        )
+    return plan_of(*actions)
+
+
+def by_name(result: ApplyResult) -> dict[str, object]:
+    return {o.action.name: o for o in result.outcomes}
+
+
+def started(fake: FakeFabric, op: str, name: str) -> int:
+    return fake.events.index(("start", op, name))
+
+
+def ended(fake: FakeFabric, op: str, name: str) -> int:
+    return fake.events.index(("end", op, name))
+
+
+@pytest.fixture
+def fake() -> FakeFabric:
+    return FakeFabric()
+
+
+def chain() -> list[DesiredDataflow]:
+    """Base ← Mid ← Top (each reads the one before, created in the same apply) + three independents."""
+    base = make_desired("Base")
+    mid = make_desired("Mid", depends_on=["Base"], pending=[ref("Base")])
+    top = make_desired("Top", depends_on=["Mid"], pending=[ref("Mid")])
+    return [top, mid, base, make_desired("A"), make_desired("B"), make_desired("C")]
+
+
+# ordering, concurrency, late binding ------------------------------------------------------
+
+
+def test_dependencies_first_even_with_four_workers(fake: FakeFabric) -> None:
+    independents = threading.Barrier(3, timeout=10)
+
+    def hold(op: str, name: str) -> None:
+        if name in {"A", "B", "C"}:
+            independents.wait()  # passes only if the three run at the same time
+
+    fake.on_call = hold
+    result = apply_plan(plan_of(*map(create, chain())), reader=fake, writer=fake, concurrency=4)
+
+    assert result.ok, result.outcomes
+    assert started(fake, "create", "Mid") > ended(fake, "create", "Base")
+    assert started(fake, "create", "Top") > ended(fake, "create", "Mid")
+    assert [o.action.name for o in result.outcomes] == ["Top", "Mid", "Base", "A", "B", "C"]
+
+
+def test_ids_created_in_the_same_apply_are_bound_into_dependants(fake: FakeFabric) -> None:
+    result = apply_plan(plan_of(*map(create, chain())), reader=fake, writer=fake)
+    base_id = fake.by_name("Base").item.id
+    mid = fake.live("Mid")
+    text = mid.part("mashup.pq").text()
+    assert base_id in text
+    assert "known-after-apply" not in text
+    outcome = by_name(result)["Mid"]
+    # the outcome carries the action as executed, so its fingerprint is the one now live
+    assert outcome.action.desired.fingerprint == mid.fingerprint
+    assert outcome.action.desired.pending == ()
+
+
+def test_pending_id_of_a_dataflow_already_live_binds_from_the_listing(fake: FakeFabric) -> None:
+    base_id = fake.seed(make_desired("Base"))
+    reader = make_desired("Reader", depends_on=["Base"], pending=[ref("Base")])
+    result = apply_plan(plan_of(create(reader)), reader=fake, writer=fake, check_stale=False)
+    assert result.ok
+    assert base_id in fake.live("Reader").part("mashup.pq").text()
+
+
+def test_unresolvable_pending_id_fails_that_action_only(fake: FakeFabric) -> None:
+    orphan = make_desired("Orphan", pending=[ref("Nowhere")])
+    result = apply_plan(plan_of(create(orphan), create(make_desired("Fine"))), reader=fake, writer=fake)
+    outcomes = by_name(result)
+    assert outcomes["Orphan"].status is OutcomeStatus.FAILED
+    assert "items.Dataflow.Nowhere.id" in outcomes["Orphan"].error
+    assert outcomes["Fine"].status is OutcomeStatus.SUCCEEDED
+    assert fake.writes() == [("create", "Fine")]
+
+
+def test_a_cycle_is_refused_before_writing(fake: FakeFabric) -> None:
+    one = make_desired("One", depends_on=["Two"])
+    two = make_desired("Two", depends_on=["One"])
+    with pytest.raises(DependencyError, match="cycle"):
+        apply_plan(plan_of(create(one), create(two)), reader=fake, writer=fake)
+    assert fake.events == []
+
+
+# failures -------------------------------------------------------------------------------
+
+
+def test_failure_skips_dependants_and_spares_independents(fake: FakeFabric) -> None:
+    fake.fail("create", "Base")
+    result = apply_plan(plan_of(*map(create, chain())), reader=fake, writer=fake)
+    outcomes = by_name(result)
+    assert outcomes["Base"].status is OutcomeStatus.FAILED
+    assert "InvalidDefinitionParts" in outcomes["Base"].error
+    assert "\n" not in outcomes["Base"].error
+    assert outcomes["Mid"].status is OutcomeStatus.SKIPPED
+    assert "Base" in outcomes["Mid"].error
+    assert outcomes["Top"].status is OutcomeStatus.SKIPPED
+    assert "Mid" in outcomes["Top"].error
+    assert {n for n in "ABC" if outcomes[n].status is OutcomeStatus.SUCCEEDED} == {"A", "B", "C"}
+    assert not result.ok
+    assert fake.by_name("Mid") is None
+    assert fake.by_name("Top") is None
+
+
+def test_a_bug_is_not_swallowed(fake: FakeFabric) -> None:
+    def explode(op: str, name: str) -> None:
+        raise RuntimeError("bug in the writer")
+
+    fake.on_call = explode
+    with pytest.raises(RuntimeError, match="bug in the writer"):
+        apply_plan(plan_of(create(make_desired("X"))), reader=fake, writer=fake)
+
+
+def test_unknown_action_kind_is_refused_before_writing(fake: FakeFabric) -> None:
+    odd = replace(create(make_desired("Odd")), kind="teleport")
+    with pytest.raises(PlanError, match="unknown action kind 'teleport'"):
+        apply_plan(plan_of(create(make_desired("X")), odd), reader=fake, writer=fake)
+    assert fake.events == []
+
+
+# deletes --------------------------------------------------------------------------------
+
+
+def delete_of(fake: FakeFabric, name: str) -> Action:
+    live = fake.live(name)
+    return Action(ActionKind.DELETE, name, name, item_id=live.id, live_fingerprint=live.fingerprint)
+
+
+def test_deletes_need_allow_delete_and_nothing_is_written_without(fake: FakeFabric) -> None:
+    fake.seed(make_desired("Gone"))
+    plan = plan_of(create(make_desired("New")), delete_of(fake, "Gone"))
+    with pytest.raises(PlanError, match="--allow-delete") as info:
+        apply_plan(plan, reader=fake, writer=fake)
+    assert "Gone" in str(info.value)
+    assert fake.events == []
+    assert fake.by_name("Gone") is not None
+
+
+def test_deletes_run_after_every_other_action(fake: FakeFabric) -> None:
+    for name in ("Gone1", "Gone2"):
+        fake.seed(make_desired(name))
+    plan = plan_of(delete_of(fake, "Gone1"), *map(create, chain()), delete_of(fake, "Gone2"))
+    result = apply_plan(plan, reader=fake, writer=fake, allow_delete=True, concurrency=4)
+    assert result.ok
+    first_delete = min(started(fake, "delete", "Gone1"), started(fake, "delete", "Gone2"))
+    assert all(ended(fake, "create", n) < first_delete for n in ("Base", "Mid", "Top", "A", "B", "C"))
+    assert fake.by_name("Gone1") is None
+    assert fake.by_name("Gone2") is None
+
+
+# stale plans ----------------------------------------------------------------------------
+
+
+def test_stale_plan_writes_nothing(fake: FakeFabric) -> None:
+    old = make_desired("Sales", query="1")
+    fake.seed(old)
+    plan = replan(fake, [make_desired("Sales", query="2"), make_desired("Other")])
+    # someone edits Sales in the portal, and creates "Other" by hand, after the plan was made
+    fake.update_definition(
+        WORKSPACE_ID,
+        fake.live("Sales").id,
+        make_desired("Sales", query="3").parts,
+        update_metadata=False,
+    )
+    fake.seed(make_desired("Other", query="99"))
+    fake.events.clear()
+    with pytest.raises(StalePlanError) as info:
+        apply_plan(plan, reader=fake, writer=fake)
+    assert set(info.value.items) == {
+        '"Sales" (live definition changed)',
+        f'"Other" (planned as absent, now exists as item {fake.live("Other").id})',
+    }
+    assert fake.events == []
+    assert "shared Query = 3;" in fake.live("Sales").part("mashup.pq").text()
+
+
+# updates and renames --------------------------------------------------------------------
+
+
+def test_rename_keeps_the_item_and_rides_on_update_definition(fake: FakeFabric) -> None:
+    item_id = fake.seed(make_desired("Sales", display_name="Sales"))
+    desired = make_desired("Sales", display_name="Sales v2", query="2")
+    live = fake.live("Sales")
+    action = Action(
+        ActionKind.UPDATE,
+        "Sales",
+        "Sales v2",
+        item_id=item_id,
+        desired=desired,
+        live_fingerprint=live.fingerprint,
+        rename_from="Sales",
+        diff=DataflowDiff(
+            "Sales",
+            queries=(QueryChange("Query", ChangeKind.MODIFIED),),
+            properties=(PropertyChange("displayName", "Sales", "Sales v2"),),
+        ),
+    )
+    result = apply_plan(plan_of(action), reader=fake, writer=fake)
+    assert result.ok
+    assert fake.writes() == [("update_definition", "Sales")]
+    assert fake.live("Sales v2").id == item_id
+    assert fake.live("Sales v2").fingerprint == desired.fingerprint
+
+
+def test_metadata_only_change_is_a_patch(fake: FakeFabric) -> None:
+    item_id = fake.seed(make_desired("Sales"))
+    desired = make_desired("Sales", description="Daily sales")
+    action = Action(
+        ActionKind.UPDATE,
+        "Sales",
+        "Sales",
+        item_id=item_id,
+        desired=desired,
+        live_fingerprint=fake.live("Sales").fingerprint,
+        diff=DataflowDiff("Sales", properties=(PropertyChange("description", "", "Daily sales"),)),
+    )
+    assert apply_plan(plan_of(action), reader=fake, writer=fake).ok
+    assert fake.writes() == [("update_properties", "Sales")]
+    assert fake.live("Sales").item.description == "Daily sales"
+    assert fake.live("Sales").fingerprint == desired.fingerprint
+
+
+def test_noop_calls_nothing(fake: FakeFabric) -> None:
+    fake.seed(make_desired("Same"))
+    result = apply_plan(replan(fake, [make_desired("Same")]), reader=fake, writer=fake, publish=True)
+    assert result.outcomes[0].status is OutcomeStatus.SUCCEEDED
+    assert result.outcomes[0].published is None
+    assert fake.events == []
+
+
+# publish --------------------------------------------------------------------------------
+
+
+def test_publish_after_each_write(fake: FakeFabric) -> None:
+    fake.seed(make_desired("Changed"))
+    plan = replan(fake, [make_desired("Changed", query="2"), make_desired("New")])
+    result = apply_plan(plan, reader=fake, writer=fake, publish=True)
+    assert result.ok
+    assert sorted(fake.published) == ["Changed", "New"]
+    assert all(o.published is True for o in result.outcomes)
+    assert started(fake, "publish", "New") > ended(fake, "create", "New")
+
+
+def test_failed_publish_is_reported_with_its_reason(fake: FakeFabric) -> None:
+    fake.fail("publish", "Bad")
+    result = apply_plan(
+        plan_of(create(make_desired("Bad")), create(make_desired("Good"))),
+        reader=fake,
+        writer=fake,
+        publish=True,
+    )
+    outcomes = by_name(result)
+    assert outcomes["Bad"].status is OutcomeStatus.SUCCEEDED  # the definition was written
+    assert outcomes["Bad"].published is False
+    assert "publishing failed" in outcomes["Bad"].error
+    assert "MashupParseError" in outcomes["Bad"].error
+    assert outcomes["Good"].published is True
+    assert not result.ok
+
+
+# convergence and progress ---------------------------------------------------------------
+
+
+def test_rerun_after_failure_converges(fake: FakeFabric) -> None:
+    desired = chain()
+    fake.fail("create", "Mid")
+    first = apply_plan(replan(fake, desired), reader=fake, writer=fake)
+    assert not first.ok
+
+    second_plan = replan(fake, desired)
+    changes = sorted(a.name for a in second_plan.actions if a.is_change)
+    assert changes == ["Mid", "Top"]
+    assert apply_plan(second_plan, reader=fake, writer=fake).ok
+
+    third_plan = replan(fake, desired)
+    assert not third_plan.has_changes
+    assert all(
+        o.status is OutcomeStatus.SUCCEEDED
+        for o in apply_plan(third_plan, reader=fake, writer=fake).outcomes
+    )
+    assert KNOWN_AFTER_APPLY % ref("Base") not in fake.live("Mid").part("mashup.pq").text()
+
+
+class RecordingReporter:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def start(self, task: str, total: int) -> None:
+        self.calls.append(("start", task, str(total)))
+
+    def advance(self, task: str, detail: str = "") -> None:
+        self.calls.append(("advance", task, detail))
+
+    def finish(self, task: str) -> None:
+        self.calls.append(("finish", task))
+
+
+def test_progress_goes_to_the_reporter(fake: FakeFabric) -> None:
+    fake.fail("create", "Base")
+    reporter = RecordingReporter()
+    apply_plan(plan_of(*map(create, chain())), reader=fake, writer=fake, reporter=reporter)
+    assert reporter.calls[0] == ("start", "apply", "6")
+    assert reporter.calls[-1] == ("finish", "apply")
+    details = [c[2] for c in reporter.calls if c[0] == "advance"]
+    assert len(details) == 6
+    assert "+ Base: failed" in details
+    assert "+ Mid: skipped" in details
+    assert "+ A: succeeded" in details
+
+
+def test_concurrency_below_one_is_refused(fake: FakeFabric) -> None:
+    with pytest.raises(PlanError, match="concurrency"):
+        apply_plan(plan_of(), reader=fake, writer=fake, concurrency=0)
