@@ -191,7 +191,13 @@ class AuthorityServer:
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("the emulator authority accepts RSA federated issuers only")
         self._clients.setdefault(client_id, ClientRegistration(client_id))
-        self._federated.append(FederatedCredential(client_id, issuer, subject, audience, key))
+        credential = FederatedCredential(client_id, issuer, subject, audience, key)
+        # One record per (client, issuer, subject, audience): trusting again replaces the key.
+        self._federated = [
+            c
+            for c in self._federated
+            if (c.client_id, c.issuer, c.subject, c.audience) != (client_id, issuer, subject, audience)
+        ] + [credential]
 
     def enable_managed_identity(
         self, identity_header: str, *, principal: str = "emulator-managed-identity"
@@ -460,9 +466,12 @@ class AuthorityServer:
     def _check_certificate_assertion(
         self, client: ClientRegistration, header: dict[str, Any], assertion: str
     ) -> None:
+        # msal pads the base64url thumbprints with "="; RFC 7515 does not. Accept both.
+        sha256 = str(header.get("x5t#S256") or "").rstrip("=")
+        sha1 = str(header.get("x5t") or "").rstrip("=")
         matches = client.public_key is not None and (
-            (header.get("x5t#S256") is not None and header["x5t#S256"] == client.sha256_thumbprint)
-            or (header.get("x5t") is not None and header["x5t"] == client.sha1_thumbprint)
+            (bool(sha256) and sha256 == client.sha256_thumbprint)
+            or (bool(sha1) and sha1 == client.sha1_thumbprint)
         )
         if not matches or client.public_key is None:
             raise OAuthError(
