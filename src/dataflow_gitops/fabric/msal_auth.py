@@ -1,0 +1,390 @@
+"""Fabric client layer, auth: msal-backed token providers (credentials → bearer token).
+
+One provider per ``auth.method``: client secret, certificate, workload identity federation (the
+OIDC assertion comes from a source in ``auth.py``), managed identity, device code and
+interactive. Each implements :class:`~dataflow_gitops.fabric.auth.TokenProvider`, builds its msal
+application lazily (msal contacts the authority in its constructor; ``dfg validate`` must stay
+offline), persists the msal cache after every acquisition, and turns msal's error payloads into
+one-line :class:`AuthError` messages with every secret and token scrubbed out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msal
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from dataflow_gitops.errors import AuthError
+from dataflow_gitops.fabric.token_cache import TokenCacheFile, drop_access_tokens
+
+log = logging.getLogger(__name__)
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+_TRACE = re.compile(r"\s*(Trace ID|Correlation ID|Timestamp):.*$", re.IGNORECASE | re.DOTALL)
+
+
+def scrub(text: str, secrets: Sequence[str | None]) -> str:
+    """One line of ``text`` with secrets, JWTs and Entra trace noise removed."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _JWT.sub("<token>", text)
+    text = _TRACE.sub("", text)
+    return " ".join(text.split())
+
+
+def msal_http_session(ca_file: str | None) -> requests.Session:
+    """The HTTP client msal uses; with ``ca_file`` (the emulator's authority) trust only that CA.
+
+    ``trust_env`` is off then, because ``REQUESTS_CA_BUNDLE`` would otherwise override ``verify``.
+    """
+    session = requests.Session()
+    if ca_file is not None:
+        session.verify = ca_file
+        session.trust_env = False
+    return session
+
+
+# -- providers ------------------------------------------------------------------------------------
+
+
+class MsalTokenProvider:
+    """Shared machinery: lazy msal app, one lock, cache persisted, msal errors → AuthError."""
+
+    method = "msal"
+
+    def __init__(
+        self,
+        *,
+        identity: str,
+        where: str,
+        cache: TokenCacheFile | None,
+        ca_file: str | None,
+        secrets: Sequence[str | None] = (),
+    ) -> None:
+        self._identity = identity
+        self._where = where
+        self._cache_file = cache
+        self._ca_file = ca_file
+        self._secrets = tuple(secrets)
+        self._session: requests.Session | None = None
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def token_cache(self) -> msal.SerializableTokenCache | None:
+        return self._cache_file.cache if self._cache_file is not None else None
+
+    def get_token(self, *, force_refresh: bool = False) -> str:
+        with self._lock:
+            try:
+                if self._app is None:
+                    self._session = msal_http_session(self._ca_file)
+                    self._app = self._build_app(self._session)
+                result = self._acquire(self._app, force_refresh=force_refresh)
+            except AuthError:
+                raise
+            except (ValueError, KeyError, OSError, requests.RequestException) as exc:
+                # msal raises ValueError when discovery fails (wrong tenant, unreachable host).
+                raise AuthError(
+                    f"{self.method} sign-in for {self._identity} failed: "
+                    f"{scrub(str(exc), self._secrets)}",
+                    where=self._where,
+                    hint="check auth.tenant_id and auth.authority_host",
+                ) from None
+            finally:
+                if self._cache_file is not None:
+                    self._cache_file.save()
+        return self._token_from(result)
+
+    def _token_from(self, result: Mapping[str, Any] | None) -> str:
+        if result and isinstance(result.get("access_token"), str):
+            token: str = result["access_token"]
+            return token
+        error = (result or {}).get("error", "no_token")
+        description = scrub(str((result or {}).get("error_description", "")), self._secrets)
+        raise AuthError(
+            f"{self.method} sign-in for {self._identity} failed: {error}: {description}".rstrip(": "),
+            where=self._where,
+            hint=self._hint(error),
+        )
+
+    def _hint(self, error: str) -> str:
+        if error == "invalid_client":
+            return "check the credential configured under auth: for this environment"
+        if error == "unauthorized_client":
+            return "check auth.client_id and auth.tenant_id"
+        return "see the message above; run with -v for the request log"
+
+    def _build_app(self, session: requests.Session) -> Any:
+        raise NotImplementedError
+
+    def _acquire(self, app: Any, *, force_refresh: bool) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._app = None
+
+    def __enter__(self) -> MsalTokenProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(identity={self._identity!r})"
+
+
+class ConfidentialClientProvider(MsalTokenProvider):
+    """An app registration signing in as itself (client-credentials grant)."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        authority_host: str,
+        scope: str,
+        cache: TokenCacheFile | None,
+        ca_file: str | None,
+        where: str,
+        secrets: Sequence[str | None] = (),
+    ) -> None:
+        super().__init__(identity=client_id, where=where, cache=cache, ca_file=ca_file, secrets=secrets)
+        self.client_id = client_id
+        self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
+        self.scope = scope
+
+    def _credential(self) -> Any:
+        raise NotImplementedError
+
+    def _build_app(self, session: requests.Session) -> Any:
+        return msal.ConfidentialClientApplication(
+            self.client_id,
+            client_credential=self._credential(),
+            authority=self.authority,
+            instance_discovery=False,
+            http_client=session,
+            token_cache=self.token_cache,
+        )
+
+    def _acquire(self, app: Any, *, force_refresh: bool) -> Mapping[str, Any] | None:
+        if force_refresh:
+            app.remove_tokens_for_client()
+        result: Mapping[str, Any] | None = app.acquire_token_for_client(scopes=[self.scope])
+        return result
+
+
+class ClientSecretProvider(ConfidentialClientProvider):
+    method = "client_secret"
+
+    def __init__(self, *, client_secret: str, **kwargs: Any) -> None:
+        super().__init__(secrets=(client_secret,), **kwargs)
+        self._client_secret = client_secret
+
+    def _credential(self) -> Any:
+        return self._client_secret
+
+
+class CertificateProvider(ConfidentialClientProvider):
+    """A certificate credential from a PEM (key + certificate) or PFX file.
+
+    ``thumbprint`` is the SHA-1 hex the Azure portal shows; msal signs with PS256 and the
+    SHA-256 thumbprint (``x5t#S256``), which Entra prefers.
+    """
+
+    method = "certificate"
+
+    def __init__(
+        self, *, certificate_path: str, certificate_password: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(secrets=(certificate_password,), **kwargs)
+        self.certificate_path = certificate_path
+        self._key_pem, self._cert_pem, self.thumbprint = _load_certificate(
+            Path(certificate_path).expanduser(), certificate_password
+        )
+
+    def _credential(self) -> Any:
+        return {"private_key": self._key_pem, "public_certificate": self._cert_pem}
+
+
+def _load_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
+    hint = "check auth.certificate_path and auth.certificate_password"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AuthError(
+            f"cannot read the certificate file: {exc.strerror}", where=str(path), hint=hint
+        ) from None
+    secret = password.encode() if password else None
+    try:
+        if path.suffix.lower() in (".pfx", ".p12"):
+            key, cert, _ = pkcs12.load_key_and_certificates(data, secret)
+        else:
+            key = serialization.load_pem_private_key(data, secret)
+            certs = x509.load_pem_x509_certificates(data)
+            cert = certs[0] if certs else None
+    except (ValueError, TypeError) as exc:
+        detail = "wrong or missing password" if "password" in str(exc).lower() else "not a key"
+        raise AuthError(
+            f"cannot load the private key from the certificate file ({detail})",
+            where=str(path),
+            hint=hint,
+        ) from None
+    if key is None or cert is None:
+        raise AuthError(
+            "the certificate file must contain both the private key and the certificate",
+            where=str(path),
+            hint=hint,
+        )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # what the portal lists
+    return key_pem, cert_pem, thumbprint
+
+
+class WorkloadIdentityProvider(ConfidentialClientProvider):
+    """Workload identity federation: a CI system's OIDC token is the client assertion."""
+
+    method = "workload_identity"
+
+    def __init__(self, *, assertion: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.assertion = assertion
+
+    def _credential(self) -> Any:
+        # msal calls this for every token request, so a rotated or expired assertion is renewed.
+        return {"client_assertion": self.assertion}
+
+
+class ManagedIdentityProvider(MsalTokenProvider):
+    """An Azure managed identity (system-assigned, or user-assigned when ``client_id`` is set)."""
+
+    method = "managed_identity"
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None,
+        scope: str,
+        cache: TokenCacheFile | None,
+        ca_file: str | None = None,
+    ) -> None:
+        super().__init__(
+            identity=f"managed-identity:{client_id or 'system'}",
+            where="auth (managed_identity)",
+            cache=cache,
+            ca_file=ca_file,
+        )
+        self.client_id = client_id
+        self.resource = scope.removesuffix("/.default")
+
+    def _build_app(self, session: requests.Session) -> Any:
+        identity: Any = (
+            msal.UserAssignedManagedIdentity(client_id=self.client_id)
+            if self.client_id
+            else msal.SystemAssignedManagedIdentity()
+        )
+        return msal.ManagedIdentityClient(identity, http_client=session, token_cache=self.token_cache)
+
+    def _acquire(self, app: Any, *, force_refresh: bool) -> Mapping[str, Any] | None:
+        if force_refresh and self.token_cache is not None:
+            drop_access_tokens(self.token_cache, self.client_id or "SYSTEM_ASSIGNED_MANAGED_IDENTITY")
+        result: Mapping[str, Any] | None = app.acquire_token_for_client(resource=self.resource)
+        return result
+
+    def _hint(self, error: str) -> str:
+        return "run where a managed identity is assigned (Azure VM, App Service, Functions)"
+
+
+class PublicClientProvider(MsalTokenProvider):
+    """A person signs in; later calls reuse the cached account silently."""
+
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        authority_host: str,
+        scope: str,
+        cache: TokenCacheFile | None,
+        ca_file: str | None,
+    ) -> None:
+        super().__init__(
+            identity=f"user@{client_id}", where=f"auth ({self.method})", cache=cache, ca_file=ca_file
+        )
+        self.client_id = client_id
+        self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
+        self.scope = scope
+
+    def _build_app(self, session: requests.Session) -> Any:
+        return msal.PublicClientApplication(
+            self.client_id,
+            authority=self.authority,
+            instance_discovery=False,
+            http_client=session,
+            token_cache=self.token_cache,
+        )
+
+    def _acquire(self, app: Any, *, force_refresh: bool) -> Mapping[str, Any] | None:
+        accounts = app.get_accounts()
+        if accounts:
+            result = app.acquire_token_silent(
+                [self.scope], account=accounts[0], force_refresh=force_refresh
+            )
+            if result and "access_token" in result:
+                username = accounts[0].get("username")
+                if username:
+                    self._identity = f"{username}@{self.client_id}"
+                return dict(result)
+        return self._sign_in(app)
+
+    def _sign_in(self, app: Any) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+
+class DeviceCodeProvider(PublicClientProvider):
+    """Device code sign-in: ``notify`` shows the person the URL and code (the CLI prints it)."""
+
+    method = "device_code"
+
+    def __init__(self, *, notify: Callable[[str], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._notify = notify or (lambda message: log.warning("%s", message))
+
+    def _sign_in(self, app: Any) -> Mapping[str, Any] | None:
+        flow = app.initiate_device_flow(scopes=[self.scope])
+        if "user_code" not in flow:
+            return dict(flow)
+        self._notify(str(flow["message"]))
+        result: Mapping[str, Any] | None = app.acquire_token_by_device_flow(flow)
+        return result
+
+
+class InteractiveProvider(PublicClientProvider):
+    """Browser sign-in on this machine (msal opens the browser and listens on localhost)."""
+
+    method = "interactive"
+
+    def _sign_in(self, app: Any) -> Mapping[str, Any] | None:
+        result: Mapping[str, Any] | None = app.acquire_token_interactive(
+            [self.scope], prompt="select_account"
+        )
+        return result

@@ -1,0 +1,87 @@
+"""Fabric client layer, auth: the persisted msal token cache (JSON file ⇄ SerializableTokenCache).
+
+The file holds access and refresh tokens, so it is created 0600 in a 0700 directory, written
+atomically (temp file + rename, so a crash never leaves half a cache), and an existing file with
+wider permissions is narrowed before it is read. A corrupt cache is dropped, never fatal: the
+worst case is one extra sign-in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import threading
+from pathlib import Path
+
+import msal
+
+DEFAULT_CACHE_PATH = Path("~/.cache/dataflow-gitops/msal_cache.json")
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+log = logging.getLogger(__name__)
+
+
+def default_cache_path() -> Path:
+    return DEFAULT_CACHE_PATH.expanduser()
+
+
+def _narrow_permissions(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        # Another user could read our refresh tokens; keep the file but close it to others.
+        log.warning("token cache %s had mode %o; narrowed to %o", path, mode, FILE_MODE)
+        path.chmod(FILE_MODE)
+
+
+class TokenCacheFile:
+    """An msal cache loaded from ``path`` and saved back after each token acquisition."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_cache_path()
+        self.cache = msal.SerializableTokenCache()
+        self._lock = threading.Lock()
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        _narrow_permissions(self.path)
+        try:
+            self.cache.deserialize(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("token cache %s is unreadable; starting with an empty cache", self.path)
+            self.cache = msal.SerializableTokenCache()
+
+    def save(self) -> None:
+        """Write the cache if msal changed it; 0600 from the first byte (os.open with the mode)."""
+        with self._lock:
+            if not self.cache.has_state_changed:
+                return
+            self.path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(self.cache.serialize())
+                os.chmod(tmp, FILE_MODE)  # O_CREAT's mode is ignored when tmp already existed
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise
+            self.cache.has_state_changed = False
+
+    def __repr__(self) -> str:
+        return f"TokenCacheFile({str(self.path)!r})"
+
+
+def drop_access_tokens(cache: msal.TokenCache, client_id: str) -> None:
+    """Forget the app-only access tokens of ``client_id``, so the next call asks the authority."""
+    entries = list(
+        cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": client_id})
+    )
+    for entry in entries:
+        cache.remove_at(entry)
