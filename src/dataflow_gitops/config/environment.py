@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from dataflow_gitops.config.project import Project, environment_names, overlay_p
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.pipeline import jsonpath
 from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
@@ -337,6 +339,7 @@ def _build(
             path=doc.path,
             line=doc.line(("promote_from",)),
         )
+    _check_patterns(doc)
     scope = v.get("scope", {})
     prune = v.get("prune", {})
     api = str(v.get("api", PUBLIC_API))
@@ -403,6 +406,35 @@ def _build(
         secret_values=secret_values,
         source=doc,
     )
+
+
+def _check_patterns(doc: Located) -> None:
+    """Regexes and JSONPaths fail here, at their line, rather than later inside render or diff."""
+    for i, rule in enumerate(doc.value.get("replace", ())):
+        if rule.get("regex"):
+            try:
+                re.compile(rule["find"])
+            except re.error as exc:
+                raise ConfigError(
+                    f"replace[{i}].find is not a valid regular expression: {exc}",
+                    path=doc.path,
+                    line=doc.line(("replace", i, "find")),
+                ) from None
+    paths: list[tuple[Pointer, str]] = [
+        (("set", i, "path"), r["path"]) for i, r in enumerate(doc.value.get("set", ()))
+    ]
+    for i, rule in enumerate(doc.value.get("ignore", ())):
+        paths += [(("ignore", i, "json_paths", j), p) for j, p in enumerate(rule.get("json_paths", ()))]
+    for pointer, expr in paths:
+        try:
+            jsonpath.parse(expr)
+        except jsonpath.JsonPathError as exc:
+            raise ConfigError(
+                str(exc),
+                path=doc.path,
+                line=doc.line(pointer),
+                hint="supported: $.a.b, $.a[0], $.a[*].b, $['key'], $..key",
+            ) from None
 
 
 def _at(doc: Located, pointer: Pointer) -> Any:
