@@ -1,0 +1,91 @@
+"""Runtime knobs layer: command-line / control-plane settings → one mutable `EmulatorConfig`, and the
+injectable `Clock` every time-based rule reads (LRO and job progress, quota windows)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from fabric_emulator.errors import bad_request
+
+LRO_MODES = ("always", "never", "random")
+JOB_OUTCOMES = ("Completed", "Failed")
+
+
+class Clock:
+    """Wall time plus an offset that tests advance instead of sleeping."""
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._source() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
+
+
+@dataclass(slots=True)
+class EmulatorConfig:
+    lro: str = "never"
+    latency_ms: int = 0
+    quota_per_minute: int | None = None
+    page_size: int = 100
+    job_duration_s: float = 0.0
+    job_outcome: str = "Completed"
+    lro_polls: int = 1
+    retry_after_s: int = 1
+
+    def validate(self) -> None:
+        if self.lro not in LRO_MODES:
+            raise bad_request("InvalidParameter", f"lro must be one of {', '.join(LRO_MODES)}")
+        if self.job_outcome not in JOB_OUTCOMES:
+            raise bad_request("InvalidParameter", f"jobOutcome must be one of {', '.join(JOB_OUTCOMES)}")
+        if self.page_size < 1 or self.latency_ms < 0 or self.lro_polls < 0 or self.retry_after_s < 0:
+            raise bad_request(
+                "InvalidParameter",
+                "pageSize must be >= 1; latencyMs, lroPolls, retryAfterS must be >= 0",
+            )
+        if self.quota_per_minute is not None and self.quota_per_minute < 1:
+            raise bad_request("InvalidParameter", "quotaPerMinute must be >= 1 or null")
+
+    def to_json(self) -> dict[str, Any]:
+        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Apply camelCase keys from the control plane; unknown keys are an error."""
+        known = {_camel(f.name): f.name for f in fields(self)}
+        unknown = sorted(set(changes) - set(known))
+        if unknown:
+            raise bad_request(
+                "InvalidParameter",
+                f"unknown config keys: {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            )
+        before = self.to_json()
+        for key, value in changes.items():
+            setattr(self, known[key], value)
+        try:
+            self.validate()
+        except (TypeError, ValueError) as exc:
+            self._restore(before, known)
+            raise bad_request("InvalidParameter", f"bad config value: {exc}") from None
+        except Exception:
+            self._restore(before, known)
+            raise
+
+    def _restore(self, before: Mapping[str, Any], known: Mapping[str, str]) -> None:
+        for key, value in before.items():
+            setattr(self, known[key], value)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    out = head + "".join(part.capitalize() for part in rest)
+    return out

@@ -1,0 +1,107 @@
+"""Control plane (moto-api): `/_emulator/...` requests (no auth, not under /v1) → reset, seed, fault
+rules, request log, state dump, runtime config and clock. Used by tests, benchmarks and `dfg demo`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fabric_emulator.definitions import encode
+from fabric_emulator.errors import EmulatorError, bad_request
+from fabric_emulator.exchange import Reply
+from fabric_emulator.faults import FaultRule
+from fabric_emulator.runtime import Emulator
+
+
+def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) -> Reply:
+    action = path[len("/_emulator") :].strip("/")
+    key = (method, action.split("/")[0])
+    if key == ("POST", "reset"):
+        emu.reset()
+        return Reply(200, {"status": "reset"})
+    if key == ("POST", "seed"):
+        return Reply(200, seed(emu, _object(body)))
+    if key == ("GET", "faults"):
+        return Reply(200, {"value": [r.to_json() for r in emu.faults.list()]})
+    if key == ("POST", "faults"):
+        rules = body if isinstance(body, list) else [_object(body)]
+        added = [emu.faults.add(FaultRule.from_json(r)).to_json() for r in rules]
+        return Reply(201, added[0] if isinstance(body, dict) else {"value": added})
+    if key == ("DELETE", "faults"):
+        rule_id = action[len("faults/") :] if "/" in action else ""
+        if rule_id and not emu.faults.remove(rule_id):
+            raise EmulatorError(404, "EntityNotFound", f"No fault rule '{rule_id}'.")
+        if not rule_id:
+            emu.faults.clear()
+        return Reply(200, {"value": [r.to_json() for r in emu.faults.list()]})
+    if key == ("GET", "requests"):
+        return Reply(200, {"value": emu.log.entries()})
+    if key == ("DELETE", "requests"):
+        emu.log.clear()
+        return Reply(200, {"value": []})
+    if key == ("GET", "state"):
+        return Reply(200, emu.state.dump())
+    if key == ("GET", "config"):
+        return Reply(200, emu.config.to_json())
+    if key == ("POST", "config"):
+        emu.config.update(_object(body))
+        return Reply(200, emu.config.to_json())
+    if key == ("POST", "clock"):
+        advance = _object(body).get("advanceSeconds", 0)
+        if not isinstance(advance, int | float) or advance < 0:
+            raise bad_request("InvalidRequest", "'advanceSeconds' must be a number >= 0.")
+        emu.clock.advance(float(advance))
+        return Reply(200, {"now": emu.clock.now()})
+    raise EmulatorError(404, "EntityNotFound", f"No control-plane action {method} /_emulator/{action}.")
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise bad_request("InvalidRequest", "The control-plane body must be a JSON object.")
+    return body
+
+
+def seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create workspaces, folders and items in one call (see the module docs for the shape)."""
+    state = emu.state
+    made: dict[str, list[dict[str, Any]]] = {"workspaces": [], "folders": [], "items": []}
+    for ws in body.get("workspaces", []):
+        made["workspaces"].append(
+            state.create_workspace(
+                ws.get("displayName"), ws.get("description"), ws.get("id"), ws.get("capacityId")
+            ).to_json()
+        )
+    for folder in body.get("folders", []):
+        made["folders"].append(
+            state.create_folder(
+                folder["workspaceId"],
+                folder.get("displayName"),
+                folder.get("parentFolderId"),
+                folder.get("id"),
+            ).to_json()
+        )
+    for item in body.get("items", []):
+        request = {
+            k: item[k]
+            for k in ("displayName", "type", "description", "folderId", "definition")
+            if k in item
+        }
+        request.setdefault("type", "Dataflow")
+        files = item.get("files")
+        if isinstance(files, Mapping):
+            # Convenience for tests: plain-text files instead of base64 parts.
+            parts = [
+                {
+                    "path": p,
+                    "payload": encode(t if isinstance(t, str) else json.dumps(t)),
+                    "payloadType": "InlineBase64",
+                }
+                for p, t in files.items()
+            ]
+            request["definition"] = {"parts": parts}
+        created = state.create_item(item["workspaceId"], request, item.get("id"))
+        made["items"].append({**created.to_json(), "logicalId": created.logical_id})
+    return made

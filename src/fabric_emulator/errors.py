@@ -1,0 +1,54 @@
+"""Errors layer: an `EmulatorError` raised anywhere in state or handlers → the Fabric `ErrorResponse`
+body and headers (`errorCode`, `message`, `requestId`, `moreDetails`; `x-ms-public-api-error-code`,
+`RequestId`, `x-ms-request-id`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class EmulatorError(Exception):
+    """A Fabric API error: HTTP status + stable `errorCode` + human message."""
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        more_details: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {error_code}: {message}")
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.more_details = list(more_details or [])
+        self.headers = dict(headers or {})
+
+    def body(self, request_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "errorCode": self.error_code,
+            "message": self.message,
+            "requestId": request_id,
+        }
+        if self.more_details:
+            out["moreDetails"] = [dict(d) for d in self.more_details]
+        return out
+
+    def response_headers(self, request_id: str) -> dict[str, str]:
+        return {
+            **self.headers,
+            "x-ms-public-api-error-code": self.error_code,
+            "RequestId": request_id,
+            "x-ms-request-id": request_id,
+        }
+
+
+def not_found(code: str, what: str, ident: str) -> EmulatorError:
+    return EmulatorError(404, code, f"The requested {what} '{ident}' was not found.")
+
+
+def bad_request(code: str, message: str) -> EmulatorError:
+    return EmulatorError(400, code, message)

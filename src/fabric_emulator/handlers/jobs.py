@@ -1,0 +1,53 @@
+"""Handlers for the job scheduler: run (generic, old `?jobType=` and /dataflows forms), get, list,
+cancel. Jobs are not LROs: 202 + `Location` of the job instance."""
+
+from __future__ import annotations
+
+from fabric_emulator.exchange import Ctx, Reply
+from fabric_emulator.paging import page
+
+
+def _instance_url(ctx: Ctx, ws: str, item: str, job: str) -> str:
+    return f"{ctx.base_url}/v1/workspaces/{ws}/items/{item}/jobs/instances/{job}"
+
+
+def run_job(ctx: Ctx) -> Reply:
+    ctx.object_body(required=False)
+    job_type = ctx.params.get("jobType") or ctx.query.get("jobType")
+    config = ctx.emu.config
+    job = ctx.emu.state.start_job(
+        ctx.params["ws"],
+        ctx.params["item"],
+        job_type,
+        config.job_duration_s,
+        config.job_outcome,
+        ctx.item_type,
+    )
+    headers = {
+        "Location": _instance_url(ctx, job.workspace_id, job.item_id, job.id),
+        "Retry-After": ctx.retry_after(),
+    }
+    return Reply(202, None, headers)
+
+
+def get_job(ctx: Ctx) -> Reply:
+    state = ctx.emu.state
+    job = state.job(ctx.params["ws"], ctx.params["item"], ctx.params["job"])
+    return Reply(200, job.to_json(state.now()), {"Retry-After": ctx.retry_after()})
+
+
+def list_jobs(ctx: Ctx) -> Reply:
+    state = ctx.emu.state
+    now = state.now()
+    jobs = sorted(state.list_jobs(ctx.params["ws"], ctx.params["item"]), key=lambda j: -j.start)
+    values = [j.to_json(now) for j in jobs]
+    return Reply(200, page(values, ctx.query, ctx.emu.config.page_size, ctx.base_url, ctx.path))
+
+
+def cancel_job(ctx: Ctx) -> Reply:
+    job = ctx.emu.state.cancel_job(ctx.params["ws"], ctx.params["item"], ctx.params["job"])
+    headers = {
+        "Location": _instance_url(ctx, job.workspace_id, job.item_id, job.id),
+        "Retry-After": ctx.retry_after(),
+    }
+    return Reply(202, None, headers)

@@ -1,0 +1,85 @@
+"""Job scheduler layer: a run request → `JobInstance` that moves NotStarted → InProgress → Completed |
+Failed | Cancelled on the clock (configurable duration and outcome) → the ItemJobInstance JSON.
+ApplyChanges (and Execute) of a Dataflow whose `mashup.pq` does not parse ends Failed."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from fabric_emulator.errors import bad_request
+from fabric_emulator.timefmt import job_time
+
+# Canonical job type per lower-cased spelling, per item type; `Refresh` is the old name of `Execute`.
+_DATAFLOW_JOBS = {"execute": "Execute", "refresh": "Execute", "applychanges": "ApplyChanges"}
+_GENERIC_JOBS = {
+    "defaultjob": "DefaultJob",
+    "runnotebook": "RunNotebook",
+    "pipeline": "Pipeline",
+    "sparkjob": "sparkjob",
+    "execute": "Execute",
+}
+TERMINAL = ("Completed", "Failed", "Cancelled")
+
+
+def canonical_job_type(item_type: str, job_type: str | None) -> str:
+    table = _DATAFLOW_JOBS if item_type == "Dataflow" else _GENERIC_JOBS
+    found = table.get((job_type or "").lower())
+    if found is None:
+        valid = ", ".join(sorted(set(table.values())))
+        message = f"Job type '{job_type}' is not valid for item type '{item_type}'; use one of {valid}."
+        raise bad_request("InvalidJobType", message)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class JobInstance:
+    id: str
+    workspace_id: str
+    item_id: str
+    job_type: str
+    root_activity_id: str
+    start: float
+    duration: float
+    outcome: str  # Completed | Failed
+    failure: dict[str, Any] | None = None
+    cancelled_at: float | None = None
+    invoke_type: str = "Manual"
+
+    def status(self, now: float) -> str:
+        if self.cancelled_at is not None:
+            return "Cancelled"
+        if now - self.start < self.duration:
+            return "InProgress"
+        return self.outcome
+
+    def end_time(self, now: float) -> float | None:
+        if self.cancelled_at is not None:
+            return self.cancelled_at
+        return self.start + self.duration if self.status(now) in TERMINAL else None
+
+    def cancelled(self, now: float) -> JobInstance:
+        return dataclasses.replace(self, cancelled_at=now)
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        status = self.status(now)
+        end = self.end_time(now)
+        return {
+            "id": self.id,
+            "itemId": self.item_id,
+            "jobType": self.job_type,
+            "invokeType": self.invoke_type,
+            "status": status,
+            "rootActivityId": self.root_activity_id,
+            "startTimeUtc": job_time(self.start),
+            "endTimeUtc": job_time(end) if end is not None else None,
+            "failureReason": self.failure if status == "Failed" else None,
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> JobInstance:
+        return cls(**record)

@@ -1,0 +1,88 @@
+"""Routes (moto's urls.py): (method, path template) → handler, one line per emulated Fabric endpoint.
+`{name}` matches one path segment; a route with item type "Dataflow" serves the /dataflows alias."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fabric_emulator.exchange import Ctx, Reply
+from fabric_emulator.handlers import definitions, folders, items, jobs, operations, workspaces
+
+Handler = Callable[[Ctx], Reply]
+WS = "/v1/workspaces/{ws}"
+DF = "Dataflow"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    item_type: str | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.template)
+
+
+_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    if template not in _CACHE:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+        # Operation URLs are accepted with and without /v1 (the spec's examples show both).
+        regex = ("^" + regex).replace("^/v1/operations", "^(?:/v1)?/operations")
+        _CACHE[template] = re.compile(regex + "/?$")
+    return _CACHE[template]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/workspaces", workspaces.list_workspaces),
+    Route("POST", "/v1/workspaces", workspaces.create_workspace),
+    Route("GET", WS, workspaces.get_workspace),
+    Route("GET", WS + "/folders", folders.list_folders),
+    Route("POST", WS + "/folders", folders.create_folder),
+    Route("GET", WS + "/folders/{folder}", folders.get_folder),
+    Route("DELETE", WS + "/folders/{folder}", folders.delete_folder),
+    Route("GET", WS + "/items", items.list_items),
+    Route("POST", WS + "/items", items.create_item),
+    Route("GET", WS + "/items/{item}", items.get_item),
+    Route("PATCH", WS + "/items/{item}", items.update_item),
+    Route("DELETE", WS + "/items/{item}", items.delete_item),
+    Route("POST", WS + "/items/{item}/move", folders.move_item),
+    Route("POST", WS + "/items/{item}/getDefinition", definitions.get_definition),
+    Route("POST", WS + "/items/{item}/updateDefinition", definitions.update_definition),
+    Route("POST", WS + "/items/{item}/jobs/instances", jobs.run_job),
+    Route("GET", WS + "/items/{item}/jobs/instances", jobs.list_jobs),
+    Route("GET", WS + "/items/{item}/jobs/instances/{job}", jobs.get_job),
+    Route("POST", WS + "/items/{item}/jobs/instances/{job}/cancel", jobs.cancel_job),
+    Route("POST", WS + "/items/{item}/jobs/{jobType}/instances", jobs.run_job),
+    Route("GET", WS + "/dataflows", items.list_items, DF),
+    Route("POST", WS + "/dataflows", items.create_item, DF),
+    Route("GET", WS + "/dataflows/{item}", items.get_item, DF),
+    Route("PATCH", WS + "/dataflows/{item}", items.update_item, DF),
+    Route("DELETE", WS + "/dataflows/{item}", items.delete_item, DF),
+    Route("POST", WS + "/dataflows/{item}/getDefinition", definitions.get_definition, DF),
+    Route("POST", WS + "/dataflows/{item}/updateDefinition", definitions.update_definition, DF),
+    Route("GET", WS + "/dataflows/{item}/parameters", definitions.discover_parameters, DF),
+    Route("POST", WS + "/dataflows/{item}/jobs/instances", jobs.run_job, DF),
+    Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/instances", jobs.run_job, DF),
+    Route("GET", "/v1/operations/{op}", operations.get_operation),
+    Route("GET", "/v1/operations/{op}/result", operations.get_operation_result),
+)
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | str:
+    """The route and its path parameters; "method" when only the method is wrong; None if unknown."""
+    path_known = False
+    for route in ROUTES:
+        m = route.pattern.match(path)
+        if m is None:
+            continue
+        if route.method == method:
+            return route, m.groupdict()
+        path_known = True
+    return "method" if path_known else None
