@@ -95,7 +95,7 @@ def migrate_folder(path: Path) -> list[str]:
         json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if mashup is not None:
-        (path / MASHUP_PATH).write_text(mashup, encoding="utf-8")
+        (path / MASHUP_PATH).write_bytes(mashup.encode("utf-8"))  # exact text, no newline translation
         written.append(MASHUP_PATH)
     if PLATFORM_PATH not in files:
         platform = Platform(type=DATAFLOW_TYPE, display_name=name, logical_id=str(uuid.uuid4()))
