@@ -6,7 +6,6 @@ import threading
 from dataclasses import replace
 
 import pytest
-from render_standin import bind_pending  # before the applier: it may install a stand-in
 
 from dataflow_gitops.errors import DependencyError, PlanError, StalePlanError
 from dataflow_gitops.pipeline.applier import apply_plan
@@ -23,6 +22,7 @@ from dataflow_gitops.pipeline.model import (
     PropertyChange,
     QueryChange,
 )
+from dataflow_gitops.pipeline.render import bind_pending
 from fakes import WORKSPACE_ID, FakeFabric, make_desired
 
 ENV = "test"
@@ -224,6 +224,29 @@ def test_deletes_run_after_every_other_action(fake: FakeFabric) -> None:
     assert all(ended(fake, "create", n) < first_delete for n in ("Base", "Mid", "Top", "A", "B", "C"))
     assert fake.by_name("Gone1") is None
     assert fake.by_name("Gone2") is None
+
+
+def test_a_dataflow_is_not_deleted_while_a_reader_of_it_survives(fake: FakeFabric) -> None:
+    fake.seed(make_desired("Source"))
+    fake.seed(make_desired("Reader"))
+    fake.fail("delete", "Reader")
+    reader = delete_of(fake, "Reader")
+    source = replace(delete_of(fake, "Source"), depends_on=("Reader",))
+    result = apply_plan(plan_of(reader, source), reader=fake, writer=fake, allow_delete=True)
+    outcomes = by_name(result)
+    assert outcomes["Reader"].status is OutcomeStatus.FAILED
+    assert outcomes["Source"].status is OutcomeStatus.SKIPPED
+    assert "Reader, which reads it" in outcomes["Source"].error
+    assert fake.by_name("Source") is not None
+
+
+def test_deletes_reading_each_other_in_a_cycle_still_run_in_plan_order(fake: FakeFabric) -> None:
+    fake.seed(make_desired("P"))
+    fake.seed(make_desired("Q"))
+    p = replace(delete_of(fake, "P"), depends_on=("Q",))
+    q = replace(delete_of(fake, "Q"), depends_on=("P",))
+    assert apply_plan(plan_of(p, q), reader=fake, writer=fake, allow_delete=True).ok
+    assert fake.writes() == [("delete", "P"), ("delete", "Q")]
 
 
 # stale plans ----------------------------------------------------------------------------

@@ -62,8 +62,9 @@ def apply_plan(
     action kind no visitor handles. Afterwards it never raises for a Fabric failure: the
     result says which actions failed or were skipped, and a new plan holds only those.
 
-    ``check_stale=False`` fits a plan made moments ago in the same process: it saves the
-    getDefinition of every dataflow.
+    Each outcome carries the action as executed: late-bound ids filled in, so its desired
+    fingerprint is the one now live (what deployment records keep). ``check_stale=False`` fits a
+    plan made moments ago in the same process: it saves the getDefinition of every dataflow.
     """
     if concurrency < 1:
         raise PlanError(
@@ -121,7 +122,8 @@ class ActionVisitor:
         desired = _desired(action)
         item_id = _item_id(action)
         diff = action.diff
-        metadata = action.rename_from is not None or (diff is not None and bool(diff.properties))
+        # Without a diff nothing says the metadata is unchanged, so send it too.
+        metadata = action.rename_from is not None or diff is None or bool(diff.properties)
         if diff is None or diff.definition_changed:
             self.writer.update_definition(
                 self.workspace_id, item_id, desired.parts, update_metadata=metadata
@@ -213,15 +215,7 @@ class _Runner:
                     if self.outcomes[i].status is not OutcomeStatus.SUCCEEDED
                 )
                 if blocked:
-                    self._finish(
-                        index,
-                        ActionOutcome(
-                            action,
-                            OutcomeStatus.SKIPPED,
-                            item_id=action.item_id,
-                            error=f"not applied: it reads {', '.join(blocked)}, which did not apply",
-                        ),
-                    )
+                    self._finish(index, _skipped(action, blocked))
                     continue
                 try:
                     ready.append((index, self._bind(action)))
@@ -260,6 +254,15 @@ class _Runner:
         self.reporter.advance(
             TASK, f"{_SYMBOLS.get(action.kind, '?')} {action.display_name}: {outcome.status}"
         )
+
+
+def _skipped(action: Action, blocked: Sequence[str]) -> ActionOutcome:
+    names = ", ".join(blocked)
+    if action.kind is ActionKind.DELETE:
+        why = f"not deleted: {names}, which reads it, could not be deleted"
+    else:
+        why = f"not applied: it reads {names}, which did not apply"
+    return ActionOutcome(action, OutcomeStatus.SKIPPED, item_id=action.item_id, error=why)
 
 
 def one_line(exc: DataflowGitopsError) -> str:

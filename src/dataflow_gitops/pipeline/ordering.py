@@ -3,7 +3,8 @@
 Two kinds of edge: ``requires`` (the dependency must have *succeeded*: a dataflow that reads
 another is written after it, and not at all when it failed) and ``after`` (the other action must
 merely have *finished*). Deletes run after every other action, one at a time in plan order (the
-planner puts dependants first), so a delete never races a write that still reads the item.
+planner puts readers first), so a delete never races a write that still reads the item, and a
+dataflow is not deleted when a reader of it could not be.
 """
 
 from __future__ import annotations
@@ -44,12 +45,18 @@ def build_steps(actions: Sequence[Action]) -> tuple[Step, ...]:
             names.update(action.desired.depends_on)
         requires = frozenset(by_name[n] for n in names if n in by_name and by_name[n] != i)
         steps.append(Step(i, requires=requires))
+    # The planner lists a delete's readers (deleted before it) in depends_on. Deleting a dataflow
+    # whose reader could not be deleted would break the reader, so those edges require success.
+    # Only backward edges count: for live items reading each other in a cycle the plan order wins.
+    earlier_deletes: dict[str, int] = {}
     previous_delete: int | None = None
     for i, action in enumerate(actions):
         if action.kind is not ActionKind.DELETE:
             continue
         after = set(writes) if previous_delete is None else {previous_delete}
-        steps.append(Step(i, after=frozenset(after)))
+        readers = frozenset(earlier_deletes[n] for n in action.depends_on if n in earlier_deletes)
+        steps.append(Step(i, requires=readers, after=frozenset(after)))
+        earlier_deletes[action.name] = i
         previous_delete = i
     _refuse_cycles(actions, steps)
     return tuple(sorted(steps, key=lambda s: s.index))
