@@ -23,6 +23,9 @@ from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
 COMMANDS: dict[str, str] = {
+    "validate": "validate",
+    "render": "render",
+    "migrate": "migrate",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

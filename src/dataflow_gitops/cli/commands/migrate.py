@@ -1,0 +1,32 @@
+"""`dfg migrate`: convert legacy dataflow folders to the current Dataflow Gen2 parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataflow_gitops import api
+
+
+@click.command("migrate")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+def command(folders: tuple[Path, ...]) -> int:
+    """Convert FOLDER (dataflow-content.json or formatVersion 202412) to queryMetadata.json
+    202502 + mashup.pq + .platform, in place. Review the result with `git diff`.
+
+    \b
+    Examples:
+      dfg migrate "dataflows/Sales Orders.Dataflow"
+      dfg migrate dataflows/*.Dataflow          # current folders are left alone
+    """
+    project = click.get_current_context().obj.project
+    for folder in folders:
+        # Relative to the current directory first, then to the project (-C).
+        path = folder if folder.exists() else project / folder
+        written = api.migrate(path)
+        if written:
+            click.echo(f"{folder}: wrote {', '.join(written)}")
+        else:
+            click.echo(f"{folder}: already in the current format")
+    return 0

@@ -1,0 +1,53 @@
+"""`dfg render`: the definition each dataflow would get in an environment, as files or on stdout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataflow_gitops import api
+
+
+@click.command("render")
+@click.option("-e", "--env", required=True, metavar="ENV", help="Environment overlay to apply.")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the Fabric Git layout (<Name>.Dataflow/…) here instead of printing.",
+)
+@click.option("--ref", metavar="GITREF", help="Render the dataflows of this commit, branch or tag.")
+def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | None) -> int:
+    """Render dataflows for ENV offline: parameters, bindings, rules applied.
+
+    Ids that only the live workspace knows (``${items.Lakehouse.X.id}``) stay visible as
+    placeholders; `dfg plan` resolves them.
+
+    \b
+    Examples:
+      dfg render -e test                      # every dataflow, printed
+      dfg render -e prod "Sales Orders"       # one dataflow
+      dfg render -e prod --out build/prod     # files in the Fabric Git layout
+      dfg render -e prod --ref v1.4.0 --out build/v1.4.0
+    """
+    project = click.get_current_context().obj.project
+    desired = api.render(project, env, names, ref=ref)
+    if out_dir is not None:
+        written = api.write_rendered(desired, out_dir)
+        click.echo(f"wrote {len(written)} files for {len(desired)} dataflows to {out_dir}")
+        return 0
+    for dataflow in desired:
+        click.echo(
+            click.style(f"=== {dataflow.name}", bold=True)
+            + (f" (as {dataflow.display_name!r})" if dataflow.display_name != dataflow.name else "")
+            + f"  fingerprint {dataflow.fingerprint[:12]}"
+        )
+        for part in dataflow.parts:
+            click.echo(click.style(f"--- {part.path}", fg="cyan"))
+            click.echo(part.data.decode("utf-8", errors="replace").rstrip("\n"))
+        if dataflow.pending:
+            click.echo(f"(resolved at plan time: {', '.join(dataflow.pending)})")
+        click.echo()
+    return 0

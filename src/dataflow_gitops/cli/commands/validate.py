@@ -1,0 +1,41 @@
+"""`dfg validate`: check the repository and overlays offline; one line per problem, exit 1."""
+
+from __future__ import annotations
+
+import click
+
+from dataflow_gitops import api
+
+
+@click.command("validate")
+@click.option(
+    "-e",
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="ENV",
+    help="Validate only this environment (repeatable); default: all of them.",
+)
+def command(envs: tuple[str, ...]) -> int:
+    """Check dataflows, M syntax, references and environment overlays, without any API call.
+
+    \b
+    Examples:
+      dfg validate              # every dataflow, every environment
+      dfg validate -e prod      # dataflows + the prod overlay only
+      dfg -C path/to/repo validate -e dev -e test
+    """
+    project = click.get_current_context().obj.project
+    report = api.validate(project, list(envs) or None)
+    for warning in report.warnings:
+        click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
+    if report.errors:
+        for error in report.errors:
+            click.echo(click.style("Error: ", fg="red") + error.render(), err=True)
+        count = len(report.errors)
+        click.echo(f"✗ {count} problem{'s' if count != 1 else ''} found", err=True)
+        return 1
+    envs_text = f"{len(report.environments)} environment{'s' if len(report.environments) != 1 else ''}"
+    flows = f"{report.dataflows} dataflow{'s' if report.dataflows != 1 else ''}"
+    click.echo(click.style("✓", fg="green") + f" {flows}, {envs_text} valid")
+    return 0

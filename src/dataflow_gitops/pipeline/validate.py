@@ -1,0 +1,131 @@
+"""``dfg validate``: project → every offline problem at once (①, the M reader, ②) → ValidationReport.
+
+Checks, without any network call: the dataflow folders (parts, JSON, ``.platform``, format
+versions, duplicates), every ``mashup.pq`` parses, ``queriesMetadata`` matches the queries (a
+warning: Fabric tolerates it), dataflow references resolve (warning) and do not cycle (error),
+and each environment overlay loads and renders offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataflow_gitops.config import environment_names, load_environment, load_project
+from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.pipeline.mlang import parse_section
+from dataflow_gitops.pipeline.model import MASHUP_PATH, METADATA_PATH, Snapshot, SourceDataflow
+from dataflow_gitops.pipeline.parts import line_of
+from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
+from dataflow_gitops.pipeline.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.source import scan_working_tree
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    errors: tuple[DataflowGitopsError, ...] = ()
+    warnings: tuple[str, ...] = ()
+    dataflows: int = 0
+    environments: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
+    """Validate the project at ``root`` for ``envs`` (None: every environment)."""
+    errors: list[DataflowGitopsError] = []
+    warnings: list[str] = []
+    try:
+        project = load_project(root)
+        scan = scan_working_tree(project.root, project.dataflows_dir)
+    except DataflowGitopsError as exc:
+        return ValidationReport(errors=(exc,))
+    errors.extend(scan.errors)
+    good: list[SourceDataflow] = []
+    for dataflow in scan.snapshot.dataflows:
+        try:
+            warnings.extend(_check_queries(dataflow))
+        except DataflowGitopsError as exc:
+            errors.append(exc)
+        else:
+            good.append(dataflow)
+    snapshot = Snapshot(tuple(good), commit=scan.snapshot.commit, dirty=scan.snapshot.dirty)
+    warnings.extend(_check_references(snapshot, errors))
+
+    try:
+        names = tuple(envs) if envs else environment_names(project)
+    except DataflowGitopsError as exc:
+        errors.append(exc)
+        names = ()
+    clean_sources = not errors
+    for name in names:
+        try:
+            environment = load_environment(project, name)
+            # Rendering half-broken sources would only add confusing follow-up errors.
+            if clean_sources:
+                render_all(snapshot, environment, OfflineLookup(environment))
+        except DataflowGitopsError as exc:
+            errors.append(exc)
+    return ValidationReport(
+        errors=tuple(errors),
+        warnings=tuple(warnings),
+        dataflows=len(scan.snapshot.dataflows),
+        environments=names,
+    )
+
+
+def _check_queries(dataflow: SourceDataflow) -> list[str]:
+    """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ."""
+    mashup = dataflow.part(MASHUP_PATH)
+    metadata = dataflow.part(METADATA_PATH)
+    if mashup is None or metadata is None:
+        return []
+    doc = parse_section(mashup.data.decode("utf-8-sig"), path=f"{dataflow.folder}/{MASHUP_PATH}")
+    members = {m.name for m in doc.members}
+    text = metadata.data.decode("utf-8-sig")
+    queries = json.loads(text).get("queriesMetadata") or {}
+    where = f"{dataflow.folder}/{METADATA_PATH}"
+    found: list[str] = []
+    named: set[str] = set()
+    for key, entry in queries.items():
+        # The key and queryName can differ (the spec's own example does); queryName is the truth.
+        query = entry.get("queryName", key) if isinstance(entry, dict) else key
+        named.add(query)
+        if query not in members:
+            line = line_of(text, json.dumps(key))
+            found.append(
+                f"{where}:{line}: queriesMetadata names {query!r}, which is not a query "
+                f"in mashup.pq (remove the entry or restore the query)"
+            )
+    for member in doc.members:
+        if member.name not in named:
+            found.append(
+                f"{dataflow.folder}/{MASHUP_PATH}:{member.line}: query {member.name!r} "
+                f"has no queriesMetadata entry (Fabric will assign a new queryId)"
+            )
+    return found
+
+
+def _check_references(snapshot: Snapshot, errors: list[DataflowGitopsError]) -> list[str]:
+    by_logical_id = {d.platform.logical_id.lower(): d.name for d in snapshot.dataflows}
+    warnings: list[str] = []
+    references = {}
+    for dataflow in snapshot.dataflows:
+        references[dataflow.name] = references_of(dataflow, by_logical_id)
+        for ref in references[dataflow.name]:
+            if ref.target is None:
+                warnings.append(
+                    f"{dataflow.name}: query {ref.query!r} reads dataflow {ref.dataflow_id} in "
+                    f"workspace {ref.workspace_id}, which is not in this repository (it is "
+                    f"deployed as is; use the portable form with the target's logicalId to "
+                    f"let dfg rebind it)"
+                )
+    try:
+        dependency_order([d.name for d in snapshot.dataflows], dependency_edges(references))
+    except DataflowGitopsError as exc:
+        errors.append(exc)
+    return warnings
