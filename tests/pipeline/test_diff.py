@@ -1,0 +1,308 @@
+"""④ diff: desired × live → DataflowDiff, on hand-built dataclasses (no HTTP)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.diff import diff_dataflow, json_changes, mask, mask_diff
+from dataflow_gitops.pipeline.model import (
+    KNOWN_AFTER_APPLY,
+    ChangeKind,
+    DesiredDataflow,
+    IgnoreRule,
+    LiveDataflow,
+    LiveItem,
+    Part,
+    PartChange,
+    QueryChange,
+)
+from dataflow_gitops.pipeline.parts import fingerprint
+
+MASHUP = """section Section1;
+shared ServerName = "dev-sql.contoso.net" meta [IsParameterQuery = true, Type = type text];
+shared #"Orders raw" = let
+  Source = Sql.Database(ServerName, "SalesDB"),
+  Nav = Source{[Schema = "sales", Item = "Orders"]}[Data]
+in
+  Nav;
+shared Orders = let
+  Kept = Table.SelectRows(#"Orders raw", each [Amount] > 0)
+in
+  Kept;
+"""
+
+METADATA = {
+    "formatVersion": "202502",
+    "name": "Sales",
+    "queriesMetadata": {"Orders": {"queryId": "q1", "queryName": "Orders"}},
+    "connections": [{"path": "Lakehouse", "kind": "Lakehouse", "connectionId": "conn-a"}],
+}
+
+
+def _parts(mashup: str, metadata: object, extra: dict[str, bytes] | None = None) -> tuple[Part, ...]:
+    meta = metadata if isinstance(metadata, bytes) else json.dumps(metadata, indent=2).encode()
+    parts = [Part("mashup.pq", mashup.encode()), Part("queryMetadata.json", meta)]
+    parts += [Part(p, b) for p, b in (extra or {}).items()]
+    return tuple(sorted(parts, key=lambda p: p.path))
+
+
+def desired(
+    mashup: str = MASHUP,
+    metadata: object = METADATA,
+    *,
+    name: str = "Sales",
+    display_name: str | None = None,
+    description: str = "",
+    extra: dict[str, bytes] | None = None,
+) -> DesiredDataflow:
+    shown = display_name or name
+    platform = Part(".platform", json.dumps({"metadata": {"displayName": shown}}).encode())
+    parts = tuple(sorted((*_parts(mashup, metadata, extra), platform), key=lambda p: p.path))
+    return DesiredDataflow(
+        name=name,
+        display_name=shown,
+        description=description,
+        logical_id="L1",
+        parts=parts,
+        fingerprint=fingerprint(parts, display_name=shown, description=description),
+    )
+
+
+def live(
+    mashup: str = MASHUP,
+    metadata: object = METADATA,
+    *,
+    display_name: str = "Sales",
+    description: str = "",
+    extra: dict[str, bytes] | None = None,
+) -> LiveDataflow:
+    parts = _parts(mashup, metadata, extra)
+    return LiveDataflow(
+        item=LiveItem("item-1", "Dataflow", display_name, description),
+        logical_id="L1",
+        parts=parts,
+        fingerprint=fingerprint(parts, display_name=display_name, description=description),
+    )
+
+
+def test_identical_dataflow_has_empty_diff() -> None:
+    diff = diff_dataflow(desired(), live())
+    assert not diff.changed
+    assert diff.parts == diff.queries == diff.properties == ()
+
+
+def test_json_key_order_and_formatting_do_not_count() -> None:
+    reordered = json.dumps(dict(reversed(list(METADATA.items()))), separators=(",", ":")).encode()
+    crlf = MASHUP.replace("\n", "\r\n")
+    diff = diff_dataflow(desired(), live(crlf, reordered))
+    assert not diff.changed
+
+
+def test_query_order_does_not_count() -> None:
+    header, *members = MASHUP.split("\nshared ")
+    swapped = header + "\nshared " + "\nshared ".join(reversed(members))
+    assert swapped.rstrip() != MASHUP.rstrip()
+    assert not diff_dataflow(desired(swapped), live()).changed
+
+
+def test_modified_query_gets_a_unified_diff_of_that_query_only() -> None:
+    changed = MASHUP.replace("[Amount] > 0", "[Amount] > 100")
+    diff = diff_dataflow(desired(changed), live())
+    assert [(q.name, q.kind) for q in diff.queries] == [("Orders", ChangeKind.MODIFIED)]
+    text = diff.queries[0].diff
+    assert '-  Kept = Table.SelectRows(#"Orders raw", each [Amount] > 0)' in text
+    assert '+  Kept = Table.SelectRows(#"Orders raw", each [Amount] > 100)' in text
+    assert "Sql.Database" not in text  # other queries are not repeated
+    assert diff.parts == ()
+
+
+@pytest.mark.parametrize(
+    ("new_mashup", "expected"),
+    [
+        (MASHUP + "shared Extra = 1;\n", [("Extra", ChangeKind.ADDED)]),
+        (MASHUP.split("shared Orders =")[0], [("Orders", ChangeKind.REMOVED)]),
+        (
+            MASHUP.replace("shared Orders =", 'shared #"Orders v2" ='),
+            [("Orders v2", ChangeKind.ADDED), ("Orders", ChangeKind.REMOVED)],
+        ),
+        (
+            MASHUP.replace('"dev-sql.contoso.net"', '"prod-sql.contoso.net"'),
+            [("ServerName", ChangeKind.MODIFIED)],
+        ),
+    ],
+    ids=["added", "removed", "renamed", "parameter"],
+)
+def test_query_changes(new_mashup: str, expected: list[tuple[str, ChangeKind]]) -> None:
+    diff = diff_dataflow(desired(new_mashup), live())
+    assert [(q.name, q.kind) for q in diff.queries] == expected
+
+
+def test_section_attribute_change_is_a_mashup_part_detail() -> None:
+    staged = '[StagingDefinition = [Kind = "FastCopy"]]\n' + MASHUP
+    diff = diff_dataflow(desired(staged), live())
+    assert diff.queries == ()
+    assert len(diff.parts) == 1
+    assert diff.parts[0].path == "mashup.pq"
+    assert diff.parts[0].details == (
+        'section attribute: (none) → [StagingDefinition = [Kind = "FastCopy"]]',
+    )
+
+
+def test_unparsable_live_mashup_falls_back_to_a_text_diff() -> None:
+    diff = diff_dataflow(desired(), live("section Broken; shared X = ;"))
+    assert diff.queries == ()
+    (part,) = diff.parts
+    assert part.path == "mashup.pq"
+    assert part.details[0].startswith("not comparable query by query")
+    assert any(line.startswith("+shared Orders") for line in part.details)
+
+
+def test_json_part_detail_lines() -> None:
+    meta = json.loads(json.dumps(METADATA))
+    meta["connections"][0]["connectionId"] = "conn-b"
+    meta["queriesMetadata"]["Orders"]["loadEnabled"] = False
+    del meta["name"]
+    diff = diff_dataflow(desired(metadata=meta), live())
+    assert diff.parts == (
+        PartChange(
+            "queryMetadata.json",
+            ChangeKind.MODIFIED,
+            (
+                'connections[0].connectionId: "conn-a" → "conn-b"',
+                'name: "Sales" → (absent)',
+                "queriesMetadata.Orders.loadEnabled: (absent) → false",
+            ),
+        ),
+    )
+
+
+def test_json_changes_quote_awkward_keys_and_ignore_numeric_type() -> None:
+    lines = json_changes({"a b": {"x": 1}, "n": 1}, {"a b": {"x": 2}, "n": 1.0})
+    assert lines == ["['a b'].x: 1 → 2"]
+
+
+def test_added_and_removed_parts_and_mdf_compared_as_json() -> None:
+    mdf_old = b'{"b": 1, "a": [1, 2]}'
+    mdf_same = b'{\n  "a": [1, 2],\n  "b": 1\n}'
+    assert not diff_dataflow(desired(extra={"t.mdf": mdf_same}), live(extra={"t.mdf": mdf_old})).changed
+    diff = diff_dataflow(desired(extra={"new.mdf": b"{}"}), live(extra={"old.txt": b"x"}))
+    assert [(p.path, p.kind) for p in diff.parts] == [
+        ("new.mdf", ChangeKind.ADDED),
+        ("old.txt", ChangeKind.REMOVED),
+    ]
+
+
+def test_plain_text_part_gets_line_diff() -> None:
+    diff = diff_dataflow(
+        desired(extra={"notes.txt": b"one\ntwo\n"}), live(extra={"notes.txt": b"one\nthree\n"})
+    )
+    (part,) = diff.parts
+    assert "-three" in part.details and "+two" in part.details
+
+
+def test_platform_is_never_a_part_change_but_name_and_description_are_properties() -> None:
+    diff = diff_dataflow(
+        desired(display_name="Sales v2", description="new"),
+        live(display_name="Sales", description="old"),
+    )
+    assert diff.parts == () and diff.queries == ()
+    assert [(p.name, p.old, p.new) for p in diff.properties] == [
+        ("displayName", "Sales", "Sales v2"),
+        ("description", "old", "new"),
+    ]
+    assert diff.changed and not diff.definition_changed
+
+
+def test_creation_lists_queries_and_parts_without_bodies() -> None:
+    diff = diff_dataflow(desired(extra={"t.mdf": b"{}"}), None)
+    assert [(q.name, q.kind, q.diff) for q in diff.queries] == [
+        ("ServerName", ChangeKind.ADDED, ""),
+        ("Orders raw", ChangeKind.ADDED, ""),
+        ("Orders", ChangeKind.ADDED, ""),
+    ]
+    assert {p.path for p in diff.parts} == {"queryMetadata.json", "t.mdf"}
+
+
+# ignore rules -----------------------------------------------------------------------------------
+
+
+def _changed_connection() -> DesiredDataflow:
+    meta = json.loads(json.dumps(METADATA))
+    meta["connections"][0]["connectionId"] = "conn-b"
+    return desired(MASHUP.replace("> 0", "> 1"), meta)
+
+
+@pytest.mark.parametrize(
+    ("rule", "parts", "queries", "ignored"),
+    [
+        (
+            IgnoreRule(json_paths=("$.connections[*].connectionId",)),
+            [],
+            ["Orders"],
+            ["queryMetadata.json: $.connections[*].connectionId"],
+        ),
+        (
+            IgnoreRule(parts=("mashup.pq",), queries=("Ord*",)),
+            ["queryMetadata.json"],
+            [],
+            ['mashup.pq: query "Orders"'],
+        ),
+        (
+            IgnoreRule(parts=("queryMetadata.json",)),
+            [],
+            ["Orders"],
+            ["queryMetadata.json: whole part ignored"],
+        ),
+        (
+            IgnoreRule(dataflows=("Other*",), parts=("queryMetadata.json",)),
+            ["queryMetadata.json"],
+            ["Orders"],
+            [],
+        ),
+    ],
+    ids=["json-path", "query-glob", "whole-part", "other-dataflow"],
+)
+def test_ignore_rules(
+    rule: IgnoreRule, parts: list[str], queries: list[str], ignored: list[str]
+) -> None:
+    diff = diff_dataflow(_changed_connection(), live(), [rule])
+    assert [p.path for p in diff.parts] == parts
+    assert [q.name for q in diff.queries] == queries
+    assert list(diff.ignored) == ignored
+
+
+def test_ignore_rule_that_hides_nothing_is_not_reported() -> None:
+    rule = IgnoreRule(json_paths=("$.connections[*].connectionId",))
+    assert diff_dataflow(desired(), live(), [rule]).ignored == ()
+
+
+def test_bad_ignore_jsonpath_is_a_plan_error() -> None:
+    with pytest.raises(PlanError, match="ignore rule for queryMetadata.json"):
+        diff_dataflow(_changed_connection(), live(), [IgnoreRule(json_paths=("connections",))])
+
+
+# pending values and secrets --------------------------------------------------------------------------
+
+
+def test_pending_values_show_as_known_after_apply() -> None:
+    token = KNOWN_AFTER_APPLY % "items.Dataflow.Orders.id"
+    diff = diff_dataflow(
+        desired(MASHUP + f'shared Ref = "{token}";\n'), live(MASHUP + 'shared Ref = "x";\n')
+    )
+    (query,) = diff.queries
+    assert '+shared Ref = "(known after apply)";' in query.diff
+    assert "known-after-apply:" not in query.diff
+
+
+def test_mask_replaces_secret_values_longest_first() -> None:
+    secrets = {"SHORT": "pa", "LONG": "pass-word"}
+    assert mask("x pass-word y pa", secrets) == "x ${env:LONG} y ${env:SHORT}"
+    diff = diff_dataflow(desired(MASHUP.replace("SalesDB", "pass-word")), live())
+    masked = mask_diff(diff, secrets)
+    assert "pass-word" not in masked.queries[0].diff
+    assert "${env:LONG}" in masked.queries[0].diff
+    assert mask_diff(diff, {}) is diff
+    assert masked.queries[0] != QueryChange("Orders raw", ChangeKind.MODIFIED, diff.queries[0].diff)

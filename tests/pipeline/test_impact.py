@@ -1,0 +1,177 @@
+"""Impact classes of a diff: breaking / non-breaking / metadata-only / none."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dataflow_gitops.pipeline.diff import diff_dataflow
+from dataflow_gitops.pipeline.impact import assess, classify
+from dataflow_gitops.pipeline.model import DesiredDataflow, Impact, LiveDataflow, LiveItem, Part
+from dataflow_gitops.pipeline.parts import fingerprint
+
+MASHUP = """section Section1;
+shared DaysBack = 30 meta [IsParameterQuery = true, IsParameterQueryRequired = false, Type = type number];
+shared Region = "EU" meta [IsParameterQuery = true, Type = type text];
+[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "Orders_DataDestination", IsNewTarget = true], Settings = [Kind = "Automatic", TypeSettings = [Kind = "Table"]]]}]
+shared Orders = let
+  Source = Table.FromRows({{1, DaysBack}}, {"A", "B"})
+in
+  Source;
+shared Orders_DataDestination = let
+  Pattern = Lakehouse.Contents([CreateNavigationProperties = false, EnableFolding = false]),
+  Navigation_1 = Pattern{[workspaceId = "ws-1"]}[Data],
+  Navigation_2 = Navigation_1{[lakehouseId = "lh-1"]}[Data],
+  TableNavigation = Navigation_2{[Id = "Orders", ItemKind = "Table"]}?[Data]?
+in
+  TableNavigation;
+shared Helper = 1;
+"""
+
+METADATA = {
+    "formatVersion": "202502",
+    "name": "Sales",
+    "queriesMetadata": {
+        "orders": {"queryId": "q1", "queryName": "Orders"},
+        "Helper": {"queryId": "q2", "queryName": "Helper", "loadEnabled": False},
+    },
+}
+
+
+def _parts(mashup: str, metadata: object) -> tuple[Part, ...]:
+    return (
+        Part("mashup.pq", mashup.encode()),
+        Part("queryMetadata.json", json.dumps(metadata).encode()),
+    )
+
+
+def desired(
+    mashup: str = MASHUP, metadata: object = METADATA, display_name: str = "Sales", description: str = ""
+) -> DesiredDataflow:
+    parts = _parts(mashup, metadata)
+    return DesiredDataflow(
+        "Sales",
+        display_name,
+        description,
+        "L1",
+        parts,
+        fingerprint(parts, display_name=display_name, description=description),
+    )
+
+
+def live() -> LiveDataflow:
+    parts = _parts(MASHUP, METADATA)
+    return LiveDataflow(
+        LiveItem("id-1", "Dataflow", "Sales"),
+        "L1",
+        parts,
+        fingerprint(parts, display_name="Sales", description=""),
+    )
+
+
+def _metadata(**changes: object) -> dict[str, object]:
+    meta = json.loads(json.dumps(METADATA))
+    for query, value in changes.items():
+        meta["queriesMetadata"][query]["loadEnabled"] = value
+    return meta
+
+
+CASES = [
+    ("unchanged", desired(), Impact.NONE, ()),
+    ("renamed-only", desired(display_name="Sales v2"), Impact.METADATA_ONLY, ()),
+    ("description-only", desired(description="about"), Impact.METADATA_ONLY, ()),
+    (
+        "body-change",
+        desired(MASHUP.replace("{{1, DaysBack}}", "{{2, DaysBack}}")),
+        Impact.NON_BREAKING,
+        (),
+    ),
+    ("parameter-value", desired(MASHUP.replace('"EU"', '"US"')), Impact.NON_BREAKING, ()),
+    ("query-added", desired(MASHUP + "shared New = 2;\n"), Impact.NON_BREAKING, ()),
+    (
+        "destination-settings",
+        desired(MASHUP.replace('Kind = "Automatic"', 'Kind = "Manual"')),
+        Impact.NON_BREAKING,
+        (),
+    ),
+    ("load-enabled-on", desired(metadata=_metadata(Helper=True)), Impact.NON_BREAKING, ()),
+    (
+        "query-removed",
+        desired(MASHUP.replace("shared Helper = 1;\n", "")),
+        Impact.BREAKING,
+        ('query "Helper" removed or renamed',),
+    ),
+    (
+        "query-renamed",
+        desired(MASHUP.replace("shared Helper =", "shared Helper2 =")),
+        Impact.BREAKING,
+        ('query "Helper" removed or renamed',),
+    ),
+    (
+        "parameter-type",
+        desired(
+            MASHUP.replace(
+                '"EU" meta [IsParameterQuery = true, Type = type text]',
+                "1 meta [IsParameterQuery = true, Type = type number]",
+            )
+        ),
+        Impact.BREAKING,
+        ('parameter "Region" type changed from text to number',),
+    ),
+    (
+        "parameter-removed",
+        desired(MASHUP.replace('"EU" meta [IsParameterQuery = true, Type = type text]', '"EU"')),
+        Impact.BREAKING,
+        ('parameter "Region" removed',),
+    ),
+    (
+        "destination-removed",
+        desired(
+            MASHUP.split("\n", 3)[0]
+            + "\n"
+            + MASHUP.split("\n", 3)[1]
+            + "\n"
+            + MASHUP.split("\n", 3)[2]
+            + "\n"
+            + MASHUP.split("\n", 4)[4]
+        ),
+        Impact.BREAKING,
+        ('data destination of query "Orders" removed',),
+    ),
+    (
+        "destination-target",
+        desired(MASHUP.replace('"lh-1"', '"lh-2"')),
+        Impact.BREAKING,
+        ('data destination of query "Orders" changed target',),
+    ),
+    (
+        "output-disabled",
+        desired(metadata=_metadata(orders=False)),
+        Impact.BREAKING,
+        ('query "Orders" is no longer loaded (loadEnabled false)',),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "new", "impact", "reasons"), CASES, ids=[c[0] for c in CASES])
+def test_impact_classes(
+    case: str, new: DesiredDataflow, impact: Impact, reasons: tuple[str, ...]
+) -> None:
+    old = live()
+    diff = diff_dataflow(new, old)
+    result = assess(diff, new, old)
+    assert result.impact is impact, case
+    assert result.reasons == reasons
+    assert classify(diff, new, old) is impact
+
+
+def test_create_and_delete() -> None:
+    assert classify(diff_dataflow(desired(), None), desired(), None) is Impact.NON_BREAKING
+    assert assess(None, None, live()).reasons == ("dataflow deleted",)
+    assert classify(None, None, live()) is Impact.BREAKING
+
+
+def test_unparsable_mashup_is_classified_from_the_diff_alone() -> None:
+    broken = desired("section S; shared = ;")
+    assert classify(diff_dataflow(broken, live()), broken, live()) is Impact.NON_BREAKING

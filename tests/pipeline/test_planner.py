@@ -1,0 +1,304 @@
+"""⑤ planner: pairing, prune rules, targets, ordering, pending values (hand-built dataclasses)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dataflow_gitops.errors import DependencyError, PlanError
+from dataflow_gitops.pipeline.model import (
+    KNOWN_AFTER_APPLY,
+    ZERO_GUID,
+    ActionKind,
+    DesiredDataflow,
+    Impact,
+    IgnoreRule,
+    LiveDataflow,
+    LiveItem,
+    LiveWorkspace,
+    Part,
+    Plan,
+    PlanPolicy,
+)
+from dataflow_gitops.pipeline.parts import fingerprint
+from dataflow_gitops.pipeline.planner import build_plan
+
+WS = "ws-0001"
+
+
+def _mashup(body: str, reads: str | None = None) -> str:
+    text = f"section Section1;\nshared Query = {body};\n"
+    if reads:
+        text += (
+            "shared Other = let\n  Source = PowerPlatform.Dataflows([]),\n"
+            '  W = Source{[Id = "Workspaces"]}[Data],\n'
+            f'  N2 = W{{[workspaceId = "{WS}"]}}[Data],\n'
+            f'  N3 = N2{{[dataflowId = "{reads}"]}}[Data]\nin\n  N3;\n'
+        )
+    return text
+
+
+def _parts(body: str, reads: str | None = None) -> tuple[Part, ...]:
+    meta = {"formatVersion": "202502", "queriesMetadata": {}}
+    return (
+        Part("mashup.pq", _mashup(body, reads).encode()),
+        Part("queryMetadata.json", json.dumps(meta).encode()),
+    )
+
+
+def desired(
+    name: str,
+    body: str = "1",
+    *,
+    logical_id: str | None = None,
+    display_name: str | None = None,
+    depends_on: tuple[str, ...] = (),
+    pending: tuple[str, ...] = (),
+) -> DesiredDataflow:
+    shown = display_name or name
+    text = body if not pending else '"' + KNOWN_AFTER_APPLY % pending[0] + '"'
+    parts = _parts(text)
+    return DesiredDataflow(
+        name,
+        shown,
+        "",
+        logical_id or f"logical-{name}",
+        parts,
+        fingerprint(parts, display_name=shown, description=""),
+        depends_on=depends_on,
+        pending=pending,
+    )
+
+
+def live(
+    name: str,
+    body: str = "1",
+    *,
+    item_id: str | None = None,
+    logical_id: str | None = "auto",
+    reads: str | None = None,
+) -> LiveDataflow:
+    parts = _parts(body, reads)
+    return LiveDataflow(
+        LiveItem(item_id or f"id-{name}", "Dataflow", name),
+        f"logical-{name}" if logical_id == "auto" else logical_id,
+        parts,
+        fingerprint(parts, display_name=name, description=""),
+    )
+
+
+def workspace(*dataflows: LiveDataflow) -> LiveWorkspace:
+    return LiveWorkspace(WS, tuple(d.item for d in dataflows), dataflows)
+
+
+def plan(
+    desireds: list[DesiredDataflow],
+    live_ws: LiveWorkspace,
+    policy: PlanPolicy | None = None,
+    managed: tuple[str, ...] = (),
+) -> Plan:
+    return build_plan(
+        desireds,
+        live_ws,
+        environment="test",
+        policy=policy or PlanPolicy(),
+        managed_ids=managed,
+        created_at="2026-01-01T00:00:00Z",
+    )
+
+
+def kinds(p: Plan) -> list[tuple[ActionKind, str]]:
+    return [(a.kind, a.name) for a in p.actions]
+
+
+# pairing ------------------------------------------------------------------------------------------
+
+
+def test_first_plan_creates_everything_without_live_fingerprint() -> None:
+    p = plan([desired("A"), desired("B")], workspace())
+    assert kinds(p) == [(ActionKind.CREATE, "A"), (ActionKind.CREATE, "B")]
+    assert all(a.live_fingerprint is None and a.item_id is None for a in p.actions)
+    assert p.workspace_id == WS and p.environment == "test" and p.has_changes
+
+
+def test_unchanged_is_noop_and_changed_is_update_with_live_fingerprint() -> None:
+    old_b = live("B", "1")
+    p = plan([desired("A"), desired("B", "2")], workspace(live("A"), old_b))
+    assert kinds(p) == [(ActionKind.NOOP, "A"), (ActionKind.UPDATE, "B")]
+    update = p.actions[1]
+    assert update.item_id == "id-B" and update.live_fingerprint == old_b.fingerprint
+    assert update.impact is Impact.NON_BREAKING and update.diff is not None
+    assert [q.name for q in update.diff.queries] == ["Query"]
+    assert p.actions[0].live_fingerprint is not None
+
+
+def test_pairs_by_logical_id_first_and_renames_in_place() -> None:
+    p = plan([desired("New name", logical_id="logical-Old")], workspace(live("Old")))
+    (action,) = p.actions
+    assert action.kind is ActionKind.UPDATE
+    assert action.item_id == "id-Old" and action.rename_from == "Old"
+    assert action.impact is Impact.METADATA_ONLY
+    assert action.diff is not None and [(c.name, c.old, c.new) for c in action.diff.properties] == [
+        ("displayName", "Old", "New name"),
+    ]
+    assert "renamed from" in action.reason
+
+
+def test_pairs_by_display_name_when_logical_id_differs_or_is_missing() -> None:
+    p = plan(
+        [desired("A", logical_id="other"), desired("B", logical_id=ZERO_GUID)],
+        workspace(live("A", logical_id=None), live("B", logical_id="whatever")),
+    )
+    assert kinds(p) == [(ActionKind.NOOP, "A"), (ActionKind.NOOP, "B")]
+    assert p.unmanaged == ()
+
+
+def test_logical_id_match_wins_over_name_match() -> None:
+    # "A" was renamed to "B" in the repo while a live "B" (another item) exists.
+    p = plan(
+        [desired("B", logical_id="logical-A")],
+        workspace(live("A"), live("B", logical_id="logical-other")),
+    )
+    assert [(a.kind, a.item_id, a.rename_from) for a in p.actions] == [(ActionKind.UPDATE, "id-A", "A")]
+    assert p.unmanaged == ("B",)
+
+
+def test_duplicate_live_names_are_a_plan_error() -> None:
+    ws = workspace(live("A", item_id="1", logical_id=None), live("A", item_id="2", logical_id=None))
+    with pytest.raises(PlanError, match='2 live dataflows are named "A"'):
+        plan([desired("A", logical_id="x")], ws)
+
+
+# unmanaged and prune --------------------------------------------------------------------------------
+
+
+PRUNE_CASES = [
+    ("no-prune", PlanPolicy(), ("id-Old",), [], ["Old"]),
+    ("prune-recorded", PlanPolicy(prune=True), ("id-Old",), ["Old"], []),
+    ("prune-unrecorded-off", PlanPolicy(prune=True), (), [], ["Old"]),
+    ("prune-unrecorded-on", PlanPolicy(prune=True, prune_unrecorded=True), (), ["Old"], []),
+    ("excluded", PlanPolicy(prune=True, prune_exclude=("O*",)), ("id-Old",), [], ["Old"]),
+    ("target-other", PlanPolicy(prune=True, targets=("A",)), ("id-Old",), [], []),
+    ("target-named", PlanPolicy(prune=True, targets=("Old",)), ("id-Old",), ["Old"], []),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "managed", "deleted", "unmanaged"), PRUNE_CASES, ids=[c[0] for c in PRUNE_CASES]
+)
+def test_deletes_only_with_prune(
+    case: str, policy: PlanPolicy, managed: tuple[str, ...], deleted: list[str], unmanaged: list[str]
+) -> None:
+    p = plan([desired("A")], workspace(live("A"), live("Old")), policy, managed)
+    deletes = [a for a in p.actions if a.kind is ActionKind.DELETE]
+    assert [a.name for a in deletes] == deleted
+    assert list(p.unmanaged) == unmanaged
+    for action in deletes:
+        assert action.item_id == "id-Old" and action.live_fingerprint is not None
+        assert action.impact is Impact.BREAKING and action.reason
+
+
+def test_targets_limit_the_plan() -> None:
+    p = plan(
+        [desired("A", "2"), desired("B", "2")],
+        workspace(live("A"), live("B")),
+        PlanPolicy(targets=("B",)),
+    )
+    assert kinds(p) == [(ActionKind.UPDATE, "B")]
+
+
+def test_unknown_target_lists_valid_names() -> None:
+    with pytest.raises(PlanError) as caught:
+        plan([desired("A"), desired("B")], workspace(live("Live")), PlanPolicy(targets=("Nope",)))
+    assert "Nope" in str(caught.value)
+    assert caught.value.hint == "valid names: A, B, Live"
+
+
+def test_target_leaving_out_an_absent_dependency_warns() -> None:
+    p = plan(
+        [desired("Base"), desired("Top", depends_on=("Base",))],
+        workspace(),
+        PlanPolicy(targets=("Top",)),
+    )
+    assert kinds(p) == [(ActionKind.CREATE, "Top")]
+    assert p.actions[0].depends_on == ()
+    assert p.warnings == ('"Top" reads "Base", which is not in this plan (--target) and not live yet',)
+
+
+# ordering -----------------------------------------------------------------------------------------
+
+
+def test_dependencies_first_deletes_last() -> None:
+    desireds = [
+        desired("Top", depends_on=("Mid",)),
+        desired("Mid", depends_on=("Base",)),
+        desired("Base"),
+        desired("Alone"),
+    ]
+    p = plan(desireds, workspace(live("Gone")), PlanPolicy(prune=True, prune_unrecorded=True))
+    assert [a.name for a in p.actions] == ["Base", "Mid", "Top", "Alone", "Gone"]
+    assert p.actions[1].depends_on == ("Base",)
+
+
+def test_dependency_cycle_is_an_error() -> None:
+    with pytest.raises(DependencyError, match="A → B → A"):
+        plan([desired("A", depends_on=("B",)), desired("B", depends_on=("A",))], workspace())
+
+
+def test_deletes_dependants_first() -> None:
+    # Reader reads Source (by item id); Legacy reads Source by logicalId. Both go before Source.
+    ws = workspace(
+        live("Source"), live("Reader", reads="id-Source"), live("Legacy", reads="logical-Source")
+    )
+    p = plan([], ws, PlanPolicy(prune=True, prune_unrecorded=True))
+    names = [a.name for a in p.actions]
+    assert names.index("Source") > names.index("Reader")
+    assert names.index("Source") > names.index("Legacy")
+    assert set(names) == {"Source", "Reader", "Legacy"}
+
+
+# other details ------------------------------------------------------------------------------------
+
+
+def test_pending_values_are_known_after_apply_in_the_diff() -> None:
+    d = desired("Top", pending=("items.Dataflow.Base.id",), depends_on=("Base",))
+    p = plan([desired("Base"), d], workspace(live("Top")))
+    top = next(a for a in p.actions if a.name == "Top")
+    assert top.kind is ActionKind.UPDATE and top.depends_on == ("Base",)
+    assert [a.name for a in p.actions] == ["Base", "Top"]
+    assert top.diff is not None and "(known after apply)" in top.diff.queries[0].diff
+
+
+def test_ignore_rules_from_the_policy_apply() -> None:
+    rule = IgnoreRule(parts=("mashup.pq",), queries=("Query",))
+    p = plan([desired("A", "2")], workspace(live("A")), PlanPolicy(ignore=(rule,)))
+    assert kinds(p) == [(ActionKind.NOOP, "A")]
+    assert p.actions[0].diff is not None and p.actions[0].diff.ignored == ('mashup.pq: query "Query"',)
+
+
+def test_secrets_are_masked_in_diffs() -> None:
+    p = build_plan(
+        [desired("A", '"s3cr3t-value"')],
+        workspace(live("A")),
+        environment="t",
+        policy=PlanPolicy(),
+        secrets={"DB_PASSWORD": "s3cr3t-value"},
+    )
+    text = p.actions[0].diff.queries[0].diff if p.actions[0].diff else ""
+    assert "s3cr3t-value" not in text and "${env:DB_PASSWORD}" in text
+
+
+def test_plan_metadata_is_carried() -> None:
+    p = build_plan(
+        [],
+        workspace(),
+        environment="prod",
+        policy=PlanPolicy(),
+        commit="abc",
+        dirty=True,
+        ref="v1",
+        overlay_hash="h",
+    )
+    assert (p.commit, p.dirty, p.ref, p.overlay_hash) == ("abc", True, "v1", "h")
+    assert p.created_at.endswith("Z") and not p.has_changes
