@@ -200,7 +200,8 @@ def test_plain_text_part_gets_line_diff() -> None:
         desired(extra={"notes.txt": b"one\ntwo\n"}), live(extra={"notes.txt": b"one\nthree\n"})
     )
     (part,) = diff.parts
-    assert "-three" in part.details and "+two" in part.details
+    assert "-three" in part.details
+    assert "+two" in part.details
 
 
 def test_platform_is_never_a_part_change_but_name_and_description_are_properties() -> None:
@@ -208,12 +209,14 @@ def test_platform_is_never_a_part_change_but_name_and_description_are_properties
         desired(display_name="Sales v2", description="new"),
         live(display_name="Sales", description="old"),
     )
-    assert diff.parts == () and diff.queries == ()
+    assert diff.parts == ()
+    assert diff.queries == ()
     assert [(p.name, p.old, p.new) for p in diff.properties] == [
         ("displayName", "Sales", "Sales v2"),
         ("description", "old", "new"),
     ]
-    assert diff.changed and not diff.definition_changed
+    assert diff.changed
+    assert not diff.definition_changed
 
 
 def test_creation_lists_queries_and_parts_without_bodies() -> None:

@@ -11,11 +11,17 @@ from dataflow_gitops.pipeline.impact import assess, classify
 from dataflow_gitops.pipeline.model import DesiredDataflow, Impact, LiveDataflow, LiveItem, Part
 from dataflow_gitops.pipeline.parts import fingerprint
 
-MASHUP = """section Section1;
-shared DaysBack = 30 meta [IsParameterQuery = true, IsParameterQueryRequired = false, Type = type number];
+DESTINATION = (
+    '[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "Orders_DataDestination", '
+    'IsNewTarget = true], Settings = [Kind = "Automatic", TypeSettings = [Kind = "Table"]]]}]\n'
+)
+MASHUP = (
+    """section Section1;
+shared DaysBack = 30 meta [IsParameterQuery = true, IsParameterQueryRequired = false, Type = type any];
 shared Region = "EU" meta [IsParameterQuery = true, Type = type text];
-[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "Orders_DataDestination", IsNewTarget = true], Settings = [Kind = "Automatic", TypeSettings = [Kind = "Table"]]]}]
-shared Orders = let
+"""
+    + DESTINATION
+    + """shared Orders = let
   Source = Table.FromRows({{1, DaysBack}}, {"A", "B"})
 in
   Source;
@@ -28,6 +34,7 @@ in
   TableNavigation;
 shared Helper = 1;
 """
+)
 
 METADATA = {
     "formatVersion": "202502",
@@ -127,15 +134,7 @@ CASES = [
     ),
     (
         "destination-removed",
-        desired(
-            MASHUP.split("\n", 3)[0]
-            + "\n"
-            + MASHUP.split("\n", 3)[1]
-            + "\n"
-            + MASHUP.split("\n", 3)[2]
-            + "\n"
-            + MASHUP.split("\n", 4)[4]
-        ),
+        desired(MASHUP.replace(DESTINATION, "")),
         Impact.BREAKING,
         ('data destination of query "Orders" removed',),
     ),

@@ -12,8 +12,8 @@ from dataflow_gitops.pipeline.model import (
     ZERO_GUID,
     ActionKind,
     DesiredDataflow,
-    Impact,
     IgnoreRule,
+    Impact,
     LiveDataflow,
     LiveItem,
     LiveWorkspace,
@@ -119,7 +119,9 @@ def test_first_plan_creates_everything_without_live_fingerprint() -> None:
     p = plan([desired("A"), desired("B")], workspace())
     assert kinds(p) == [(ActionKind.CREATE, "A"), (ActionKind.CREATE, "B")]
     assert all(a.live_fingerprint is None and a.item_id is None for a in p.actions)
-    assert p.workspace_id == WS and p.environment == "test" and p.has_changes
+    assert p.workspace_id == WS
+    assert p.environment == "test"
+    assert p.has_changes
 
 
 def test_unchanged_is_noop_and_changed_is_update_with_live_fingerprint() -> None:
@@ -127,8 +129,10 @@ def test_unchanged_is_noop_and_changed_is_update_with_live_fingerprint() -> None
     p = plan([desired("A"), desired("B", "2")], workspace(live("A"), old_b))
     assert kinds(p) == [(ActionKind.NOOP, "A"), (ActionKind.UPDATE, "B")]
     update = p.actions[1]
-    assert update.item_id == "id-B" and update.live_fingerprint == old_b.fingerprint
-    assert update.impact is Impact.NON_BREAKING and update.diff is not None
+    assert update.item_id == "id-B"
+    assert update.live_fingerprint == old_b.fingerprint
+    assert update.impact is Impact.NON_BREAKING
+    assert update.diff is not None
     assert [q.name for q in update.diff.queries] == ["Query"]
     assert p.actions[0].live_fingerprint is not None
 
@@ -137,9 +141,11 @@ def test_pairs_by_logical_id_first_and_renames_in_place() -> None:
     p = plan([desired("New name", logical_id="logical-Old")], workspace(live("Old")))
     (action,) = p.actions
     assert action.kind is ActionKind.UPDATE
-    assert action.item_id == "id-Old" and action.rename_from == "Old"
+    assert action.item_id == "id-Old"
+    assert action.rename_from == "Old"
     assert action.impact is Impact.METADATA_ONLY
-    assert action.diff is not None and [(c.name, c.old, c.new) for c in action.diff.properties] == [
+    assert action.diff is not None
+    assert [(c.name, c.old, c.new) for c in action.diff.properties] == [
         ("displayName", "Old", "New name"),
     ]
     assert "renamed from" in action.reason
@@ -195,8 +201,10 @@ def test_deletes_only_with_prune(
     assert [a.name for a in deletes] == deleted
     assert list(p.unmanaged) == unmanaged
     for action in deletes:
-        assert action.item_id == "id-Old" and action.live_fingerprint is not None
-        assert action.impact is Impact.BREAKING and action.reason
+        assert action.item_id == "id-Old"
+        assert action.live_fingerprint is not None
+        assert action.impact is Impact.BREAKING
+        assert action.reason
 
 
 def test_targets_limit_the_plan() -> None:
@@ -265,16 +273,19 @@ def test_pending_values_are_known_after_apply_in_the_diff() -> None:
     d = desired("Top", pending=("items.Dataflow.Base.id",), depends_on=("Base",))
     p = plan([desired("Base"), d], workspace(live("Top")))
     top = next(a for a in p.actions if a.name == "Top")
-    assert top.kind is ActionKind.UPDATE and top.depends_on == ("Base",)
+    assert top.kind is ActionKind.UPDATE
+    assert top.depends_on == ("Base",)
     assert [a.name for a in p.actions] == ["Base", "Top"]
-    assert top.diff is not None and "(known after apply)" in top.diff.queries[0].diff
+    assert top.diff is not None
+    assert "(known after apply)" in top.diff.queries[0].diff
 
 
 def test_ignore_rules_from_the_policy_apply() -> None:
     rule = IgnoreRule(parts=("mashup.pq",), queries=("Query",))
     p = plan([desired("A", "2")], workspace(live("A")), PlanPolicy(ignore=(rule,)))
     assert kinds(p) == [(ActionKind.NOOP, "A")]
-    assert p.actions[0].diff is not None and p.actions[0].diff.ignored == ('mashup.pq: query "Query"',)
+    assert p.actions[0].diff is not None
+    assert p.actions[0].diff.ignored == ('mashup.pq: query "Query"',)
 
 
 def test_secrets_are_masked_in_diffs() -> None:
@@ -286,7 +297,8 @@ def test_secrets_are_masked_in_diffs() -> None:
         secrets={"DB_PASSWORD": "s3cr3t-value"},
     )
     text = p.actions[0].diff.queries[0].diff if p.actions[0].diff else ""
-    assert "s3cr3t-value" not in text and "${env:DB_PASSWORD}" in text
+    assert "s3cr3t-value" not in text
+    assert "${env:DB_PASSWORD}" in text
 
 
 def test_plan_metadata_is_carried() -> None:
@@ -301,4 +313,5 @@ def test_plan_metadata_is_carried() -> None:
         overlay_hash="h",
     )
     assert (p.commit, p.dirty, p.ref, p.overlay_hash) == ("abc", True, "v1", "h")
-    assert p.created_at.endswith("Z") and not p.has_changes
+    assert p.created_at.endswith("Z")
+    assert not p.has_changes
