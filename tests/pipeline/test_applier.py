@@ -17,11 +17,16 @@ from dataflow_gitops.pipeline.model import (
     ChangeKind,
     DataflowDiff,
     DesiredDataflow,
+    LiveWorkspace,
     OutcomeStatus,
     Plan,
+    PlanPolicy,
     PropertyChange,
     QueryChange,
 )
+from dataflow_gitops.pipeline.planner import build_plan
+from dataflow_gitops.pipeline.record_stores import FileRecords
+from dataflow_gitops.pipeline.records import managed_ids, record_from_result
 from dataflow_gitops.pipeline.render import bind_pending
 from fakes import WORKSPACE_ID, FakeFabric, make_desired
 
@@ -412,3 +417,55 @@ def test_progress_goes_to_the_reporter(fake: FakeFabric) -> None:
 def test_concurrency_below_one_is_refused(fake: FakeFabric) -> None:
     with pytest.raises(PlanError, match="concurrency"):
         apply_plan(plan_of(), reader=fake, writer=fake, concurrency=0)
+
+
+# with the real planner and records ------------------------------------------------------
+
+
+def planned(fake: FakeFabric, desired: list[DesiredDataflow], **policy: object) -> Plan:
+    """What `dfg plan` does, minus render: bind ids that now exist, observe, build_plan."""
+    bound = []
+    for d in desired:
+        values = {p: v for p in d.pending if (v := fake.resolve(p)) is not None}
+        bound.append(bind_pending(d, values) if values else d)
+    items = tuple(fake.list_items(WORKSPACE_ID))
+    live = LiveWorkspace(WORKSPACE_ID, items, tuple(fake.read_dataflows(WORKSPACE_ID, items)))
+    store_ids = policy.pop("managed_ids", ())
+    return build_plan(
+        bound, live, environment=ENV, policy=PlanPolicy(**policy), managed_ids=store_ids, commit="b" * 40
+    )
+
+
+def test_plan_apply_record_loop_converges_and_prunes(fake: FakeFabric, tmp_path) -> None:
+    store = FileRecords(tmp_path)
+    desired = chain()
+    fake.fail("create", "Mid")
+
+    first_plan = planned(fake, desired)
+    assert first_plan.count(ActionKind.CREATE) == 6
+    first = apply_plan(first_plan, reader=fake, writer=fake)
+    store.write(record_from_result(first, first_plan, actor="ci"))
+    assert {o.action.name for o in first.outcomes if o.status is not OutcomeStatus.SUCCEEDED} == {
+        "Mid",
+        "Top",
+    }
+
+    second_plan = planned(fake, desired)
+    assert sorted(a.name for a in second_plan.actions if a.is_change) == ["Mid", "Top"]
+    second = apply_plan(second_plan, reader=fake, writer=fake)
+    assert second.ok
+    store.write(record_from_result(second, second_plan, actor="ci", previous=store.latest(ENV)))
+    assert {i.name for i in store.latest(ENV).items} == {"Base", "Mid", "Top", "A", "B", "C"}
+
+    assert not planned(fake, desired).has_changes
+
+    # "C" leaves the repository: with prune, the record makes it a managed item to delete
+    kept = [d for d in desired if d.name != "C"]
+    prune_plan = planned(fake, kept, prune=True, managed_ids=managed_ids(store, ENV))
+    assert [(a.kind, a.name) for a in prune_plan.actions if a.is_change] == [(ActionKind.DELETE, "C")]
+    pruned = apply_plan(prune_plan, reader=fake, writer=fake, allow_delete=True)
+    assert pruned.ok
+    store.write(record_from_result(pruned, prune_plan, actor="ci", previous=store.latest(ENV)))
+    assert fake.by_name("C") is None
+    assert "C" not in {i.name for i in store.latest(ENV).items}
+    assert not planned(fake, kept, prune=True, managed_ids=managed_ids(store, ENV)).has_changes
