@@ -80,7 +80,10 @@ class Parser:
         return MSyntaxError(message, path=self.path, line=token.line, column=token.column, hint=hint)
 
     def unexpected(self, expected: str) -> MSyntaxError:
-        return self.error(f"unexpected {self.tok.describe()}, expected {expected}")
+        return self.error(
+            f"unexpected {self.tok.describe()}, expected {expected}",
+            hint="correct the M text at this position; the Power Query editor shows the same query",
+        )
 
     def expect_op(self, text: str, what: str | None = None) -> Token:
         if not self.tok.is_op(text):
