@@ -65,7 +65,14 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create workspaces, folders and items in one call (see the module docs for the shape)."""
+    """Create workspaces, folders, items, job instances and operations in one call."""
+    try:
+        return _seed(emu, body)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise bad_request("InvalidRequest", f"Bad seed document: {exc!r}.") from None
+
+
+def _seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
     state = emu.state
     made: dict[str, list[dict[str, Any]]] = {"workspaces": [], "folders": [], "items": []}
     for ws in body.get("workspaces", []):
@@ -104,4 +111,21 @@ def seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
             request["definition"] = {"parts": parts}
         created = state.create_item(item["workspaceId"], request, item.get("id"))
         made["items"].append({**created.to_json(), "logicalId": created.logical_id})
+    for job in body.get("jobs", []):
+        instance = state.start_job(
+            job["workspaceId"],
+            job["itemId"],
+            job.get("jobType", "Execute"),
+            float(job.get("durationS", 0)),
+            job.get("outcome", "Completed"),
+            job_id=job.get("id"),
+        )
+        made.setdefault("jobs", []).append(instance.to_json(state.now()))
+    for op in body.get("operations", []):
+        status = op.get("status", "Succeeded")
+        outcome = "Stuck" if status == "Running" else status
+        created_op = state.add_operation(
+            outcome, 0, result=op.get("result"), error=op.get("error"), operation_id=op.get("id")
+        )
+        made.setdefault("operations", []).append({"id": created_op.id})
     return made

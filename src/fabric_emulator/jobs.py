@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabric_emulator.errors import bad_request
+from fabric_emulator.mashup import MashupSyntaxError, parse_section
+from fabric_emulator.model import Item
 from fabric_emulator.timefmt import job_time
 
 # Canonical job type per lower-cased spelling, per item type; `Refresh` is the old name of `Execute`.
@@ -83,3 +85,18 @@ class JobInstance:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> JobInstance:
         return cls(**record)
+
+
+def dataflow_failure(item: Item) -> dict[str, Any] | None:
+    """Why publishing (ApplyChanges) or running this item fails, if its M does not parse."""
+    mashup = item.part("mashup.pq") if item.type == "Dataflow" else None
+    if mashup is None:
+        return None
+    try:
+        parse_section(mashup.text())
+    except MashupSyntaxError as exc:
+        return {
+            "errorCode": "DataflowInvalidMashupDocument",
+            "message": f"mashup.pq of '{item.display_name}' does not parse ({exc}); fix the M.",
+        }
+    return None

@@ -9,6 +9,19 @@ from typing import Any
 
 from fabric_emulator.definitions import Part
 
+# The ItemType enum of the Fabric spec (common/definitions.json).
+_ITEM_TYPE_NAMES = (
+    "Dashboard Report SemanticModel PaginatedReport Datamart Lakehouse Eventhouse Environment "
+    "KQLDatabase KQLQueryset KQLDashboard DataPipeline Notebook SparkJobDefinition MLExperiment MLModel "
+    "Warehouse Eventstream SQLEndpoint MirroredWarehouse MirroredDatabase Reflex GraphQLApi "
+    "MountedDataFactory SQLDatabase CopyJob VariableLibrary Dataflow ApacheAirflowJob WarehouseSnapshot "
+    "DigitalTwinBuilder DigitalTwinBuilderFlow MirroredAzureDatabricksCatalog Map AnomalyDetector "
+    "UserDataFunction GraphModel GraphQuerySet SnowflakeDatabase OperationsAgent CosmosDBDatabase "
+    "Ontology EventSchemaSet DataAgent MirroredCatalog AppBackend OrgApp OrgAppAudience "
+    "DataBuildToolJob AzureDatabricksStorage Plan"
+)
+ITEM_TYPES = tuple(_ITEM_TYPE_NAMES.split())
+
 
 @dataclass(frozen=True, slots=True)
 class Workspace:

@@ -12,23 +12,11 @@ from typing import Any
 
 from fabric_emulator import definitions as defs
 from fabric_emulator.errors import EmulatorError, bad_request, not_found
-from fabric_emulator.jobs import TERMINAL, JobInstance, canonical_job_type
+from fabric_emulator.jobs import TERMINAL, JobInstance, canonical_job_type, dataflow_failure
 from fabric_emulator.lro import Operation
-from fabric_emulator.mashup import MashupSyntaxError, parse_section
-from fabric_emulator.model import Folder, Item, Workspace
+from fabric_emulator.model import ITEM_TYPES, Folder, Item, Workspace
 from fabric_emulator.storage import MemoryStorage, Storage
 
-_ITEM_TYPE_NAMES = (
-    "Dashboard Report SemanticModel PaginatedReport Datamart Lakehouse Eventhouse Environment "
-    "KQLDatabase KQLQueryset KQLDashboard DataPipeline Notebook SparkJobDefinition MLExperiment MLModel "
-    "Warehouse Eventstream SQLEndpoint MirroredWarehouse MirroredDatabase Reflex GraphQLApi "
-    "MountedDataFactory SQLDatabase CopyJob VariableLibrary Dataflow ApacheAirflowJob WarehouseSnapshot "
-    "DigitalTwinBuilder DigitalTwinBuilderFlow MirroredAzureDatabricksCatalog Map AnomalyDetector "
-    "UserDataFunction GraphModel GraphQuerySet SnowflakeDatabase OperationsAgent CosmosDBDatabase "
-    "Ontology EventSchemaSet DataAgent MirroredCatalog AppBackend OrgApp OrgAppAudience "
-    "DataBuildToolJob AzureDatabricksStorage Plan"
-)
-ITEM_TYPES = tuple(_ITEM_TYPE_NAMES.split())
 _TYPES_BY_LOWER = {t.lower(): t for t in ITEM_TYPES}
 MAX_NAME, MAX_DESCRIPTION = 256, 256
 
@@ -404,9 +392,18 @@ class State:
         polls_needed: int,
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
+        operation_id: str | None = None,
     ) -> Operation:
         now = self._clock()
-        op = Operation(_new_id(), now, now, outcome, polls_needed, result=result, error=error)
+        op = Operation(
+            (operation_id or _new_id()).lower(),
+            now,
+            now,
+            outcome,
+            polls_needed,
+            result=result,
+            error=error,
+        )
         with self._lock:
             self._put("operation", op)
         return op
@@ -446,15 +443,16 @@ class State:
         duration: float,
         outcome: str,
         item_type: str | None = None,
+        job_id: str | None = None,
     ) -> JobInstance:
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             kind = canonical_job_type(item.type, job_type)
-            failure = self._job_failure(item) if kind in ("Execute", "ApplyChanges") else None
+            failure = dataflow_failure(item) if kind in ("Execute", "ApplyChanges") else None
             if outcome == "Failed" and failure is None:
                 failure = {"errorCode": "JobFailed", "message": "The job failed (emulator outcome)."}
             job = JobInstance(
-                _new_id(),
+                (job_id or _new_id()).lower(),
                 item.workspace_id,
                 item.id,
                 kind,
@@ -466,20 +464,6 @@ class State:
             )
             self._put("job", job)
             return job
-
-    @staticmethod
-    def _job_failure(item: Item) -> dict[str, Any] | None:
-        mashup = item.part("mashup.pq") if item.type == "Dataflow" else None
-        if mashup is None:
-            return None
-        try:
-            parse_section(mashup.text())
-        except MashupSyntaxError as exc:
-            return {
-                "errorCode": "DataflowInvalidMashupDocument",
-                "message": f"mashup.pq of '{item.display_name}' does not parse: {exc}",
-            }
-        return None
 
     def job(self, workspace_id: str, item_id: str, job_id: str) -> JobInstance:
         with self._lock:
