@@ -82,14 +82,10 @@ def _describe(error: jsonschema.ValidationError, doc: Located) -> tuple[str, Poi
             return f"unknown key {name!r}{inside}", (*pointer, name), True, hint
     if error.validator == "required":
         return f"{where}: {error.message}", pointer, False, "add the missing key"
-    if error.validator == "propertyNames":
-        bad = _first_bad_key(error)
-        return (
-            f"{where}: key {bad!r} is not a GUID (nor a ClusterId/DatasourceId connection)",
-            (*pointer, bad) if bad else pointer,
-            True,
-            "key bindings by the id the repository holds",
-        )
+    if "propertyNames" in error.schema_path and isinstance(instance, str):
+        suffix = " (nor a ClusterId/DatasourceId connection)" if "connections" in pointer else ""
+        return (f"{where}: key {instance!r} is not a GUID{suffix}", (*pointer, instance), True,
+                "key bindings by the id the repository holds")
     if error.validator == "anyOf" and _mentions_guid(schema):
         return (
             f"{where}: {_short(instance)} is not a GUID"
@@ -129,13 +125,6 @@ def _describe(error: jsonschema.ValidationError, doc: Located) -> tuple[str, Poi
     if error.validator == "pattern" and where.endswith("display_name"):
         return f"{where}: the template must contain {{name}}", pointer, False, "e.g. '{name} [TEST]'"
     return f"{where}: {error.message}", pointer, False, None
-
-
-def _first_bad_key(error: jsonschema.ValidationError) -> str:
-    for sub in error.context or ():
-        if isinstance(sub.instance, str):
-            return sub.instance
-    return str(error.instance) if not isinstance(error.instance, dict) else ""
 
 
 def _mentions(schema: dict[str, Any], name: str) -> bool:
