@@ -36,9 +36,9 @@ class _Block:
 
     def render(self) -> str:
         if self.cut:
-            return f"{self.label}: diff cut ({len(self.body):,} characters)\n"
+            return f"{self.label}: diff cut ({len(self.body):,} characters)"
         fence = _fence(self.body)
-        return f"{self.label}\n\n{fence}diff\n{self.body}\n{fence}\n"
+        return f"{self.label}\n\n{fence}diff\n{self.body}\n{fence}"
 
 
 @dataclass(slots=True)
@@ -52,8 +52,9 @@ class _Section:
     def render(self) -> str:
         if self.dropped:
             return ""
-        body = "\n".join([*self.lead, *(b.render() for b in self.blocks)])
-        return f"<details><summary>{self.summary}</summary>\n\n{body}\n</details>\n"
+        # Blank lines between everything: markdown would otherwise continue a list into a block.
+        body = "\n\n".join([*self.lead, *(b.render() for b in self.blocks)])
+        return f"<details><summary>{self.summary}</summary>\n\n{body}\n\n</details>\n"
 
 
 def plan_markdown(plan: Plan, *, max_chars: int = 60_000) -> str:
@@ -152,12 +153,15 @@ def _changes(action: Action) -> str:
 
 
 def _section(action: Action) -> _Section:
-    summary = f"{html.escape(verb(action))} <strong>{html.escape(action.display_name)}</strong>"
+    name = f"<strong>{html.escape(action.display_name)}</strong>"
+    if action.rename_from is not None:
+        name = f"{html.escape(action.rename_from)} → {name}"
+    summary = f"{html.escape(verb(action))} {name}"
     if action.impact is not Impact.NONE:
         summary += f" · {html.escape(action.impact.value)}"
     lead: list[str] = []
-    if action.reason:
-        lead.append(f"> {_inline(action.reason)}\n")
+    if action.reason and action.kind is not ActionKind.CREATE:
+        lead.append(f"> {_inline(action.reason)}")
     section = _Section(action.display_name, summary, lead)
     diff = action.diff
     if action.kind is ActionKind.CREATE and diff is not None:
@@ -165,10 +169,10 @@ def _section(action: Action) -> _Section:
         if listing:
             section.blocks.append(_Block("New definition:", "\n".join(listing)))
     elif diff is not None:
-        for prop in diff.properties:
-            lead.append(f"- `{prop.name}`: {_inline(prop.old)} → {_inline(prop.new)}")
         if diff.properties:
-            lead.append("")
+            lead.append(
+                "\n".join(f"- `{p.name}`: {_inline(p.old)} → {_inline(p.new)}" for p in diff.properties)
+            )
         for query in diff.queries:
             section.blocks.append(
                 _Block(f"**query `{_code(query.name)}`** ({query.kind.value})", query.diff)
@@ -177,8 +181,10 @@ def _section(action: Action) -> _Section:
             section.blocks.append(
                 _Block(f"**{_inline(part.path)}** ({part.kind.value})", "\n".join(part.details))
             )
-        lead += [f"- ignored: {_inline(i)}" for i in diff.ignored]
-    lead += [f"- `{_code(p)}`: {KNOWN_AFTER_APPLY}" for p in pending(action)]
+        if diff.ignored:
+            lead.append("\n".join(f"- ignored: {_inline(i)}" for i in diff.ignored))
+    if pending(action):
+        lead.append("\n".join(f"- `{_code(p)}`: {KNOWN_AFTER_APPLY}" for p in pending(action)))
     return section
 
 
