@@ -261,10 +261,10 @@ class _FetchedAssertion:
     ) -> str:
         try:
             with httpx.Client(transport=self._transport, timeout=30) as client:
+                # Merge, not replace: GitHub's request URL already carries `api-version`.
                 response = client.request(
                     method,
-                    url,
-                    params=params,
+                    httpx.URL(url).copy_merge_params(params),
                     headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
                 )
         except httpx.HTTPError as exc:

@@ -237,8 +237,7 @@ def _load_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
             key, cert, _ = pkcs12.load_key_and_certificates(data, secret)
         else:
             key = serialization.load_pem_private_key(data, secret)
-            certs = x509.load_pem_x509_certificates(data)
-            cert = certs[0] if certs else None
+            cert = _first_certificate(data)
     except (ValueError, TypeError) as exc:
         detail = "wrong or missing password" if "password" in str(exc).lower() else "not a key"
         raise AuthError(
@@ -258,6 +257,12 @@ def _load_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # what the portal lists
     return key_pem, cert_pem, thumbprint
+
+
+def _first_certificate(pem: bytes) -> x509.Certificate | None:
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        return None
+    return x509.load_pem_x509_certificates(pem)[0]
 
 
 class WorkloadIdentityProvider(ConfidentialClientProvider):
@@ -306,7 +311,11 @@ class ManagedIdentityProvider(MsalTokenProvider):
 
     def _acquire(self, app: Any, *, force_refresh: bool) -> Mapping[str, Any] | None:
         if force_refresh and self.token_cache is not None:
-            drop_access_tokens(self.token_cache, self.client_id or "SYSTEM_ASSIGNED_MANAGED_IDENTITY")
+            # msal files managed-identity tokens under realm "managed_identity", keyed by its id.
+            query: dict[str, str | None] = {"realm": "managed_identity"}
+            if self.client_id:
+                query["client_id"] = self.client_id
+            drop_access_tokens(self.token_cache, query)
         result: Mapping[str, Any] | None = app.acquire_token_for_client(resource=self.resource)
         return result
 

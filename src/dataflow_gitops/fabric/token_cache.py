@@ -78,10 +78,8 @@ class TokenCacheFile:
         return f"TokenCacheFile({str(self.path)!r})"
 
 
-def drop_access_tokens(cache: msal.TokenCache, client_id: str) -> None:
-    """Forget the app-only access tokens of ``client_id``, so the next call asks the authority."""
-    entries = list(
-        cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": client_id})
-    )
+def drop_access_tokens(cache: msal.TokenCache, query: dict[str, str | None]) -> None:
+    """Forget the access tokens matching ``query``, so the next call asks the authority."""
+    entries = list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query=query))
     for entry in entries:
         cache.remove_at(entry)
