@@ -149,10 +149,17 @@ def test_pending_id_of_a_dataflow_already_live_binds_from_the_listing(fake: Fake
 
 def test_unresolvable_pending_id_fails_that_action_only(fake: FakeFabric) -> None:
     orphan = make_desired("Orphan", pending=[ref("Nowhere")])
-    result = apply_plan(plan_of(create(orphan), create(make_desired("Fine"))), reader=fake, writer=fake)
-    outcomes = by_name(result)
+    child = make_desired("Child", depends_on=["Orphan"], pending=[ref("Orphan")])
+    plan = plan_of(create(orphan), create(child), create(make_desired("Fine")))
+    outcomes = by_name(apply_plan(plan, reader=fake, writer=fake, concurrency=1))
     assert outcomes["Orphan"].status is OutcomeStatus.FAILED
     assert "items.Dataflow.Nowhere.id" in outcomes["Orphan"].error
+    assert outcomes["Child"].status is OutcomeStatus.SKIPPED
+    alone = by_name(apply_plan(plan_of(create(orphan), create(child)), reader=fake, writer=fake))
+    assert [alone["Orphan"].status, alone["Child"].status] == [
+        OutcomeStatus.FAILED,
+        OutcomeStatus.SKIPPED,
+    ]
     assert outcomes["Fine"].status is OutcomeStatus.SUCCEEDED
     assert fake.writes() == [("create", "Fine")]
 
@@ -185,13 +192,16 @@ def test_failure_skips_dependants_and_spares_independents(fake: FakeFabric) -> N
     assert fake.by_name("Top") is None
 
 
-def test_a_bug_is_not_swallowed(fake: FakeFabric) -> None:
+def test_a_bug_is_not_swallowed_and_stops_the_apply(fake: FakeFabric) -> None:
     def explode(op: str, name: str) -> None:
-        raise RuntimeError("bug in the writer")
+        if name == "X":
+            raise RuntimeError("bug in the writer")
 
     fake.on_call = explode
+    plan = plan_of(create(make_desired("X")), create(make_desired("Y")))
     with pytest.raises(RuntimeError, match="bug in the writer"):
-        apply_plan(plan_of(create(make_desired("X"))), reader=fake, writer=fake)
+        apply_plan(plan, reader=fake, writer=fake, concurrency=1)
+    assert fake.writes() == [("create", "X")]  # nothing new starts after a bug
 
 
 def test_unknown_action_kind_is_refused_before_writing(fake: FakeFabric) -> None:

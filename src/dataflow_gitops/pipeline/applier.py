@@ -12,6 +12,7 @@ any other exception is a bug and propagates.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -182,24 +183,38 @@ class _Runner:
         self.outcomes: dict[int, ActionOutcome] = {}
 
     def run(self, concurrency: int) -> tuple[ActionOutcome, ...]:
+        """Submit at most ``concurrency`` actions at a time, so that a bug or Ctrl-C stops the
+        apply after the calls in flight rather than after everything queued."""
         self.reporter.start(TASK, len(self.actions))
+        queue: deque[int] = deque()
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dfg-apply") as pool:
             running: dict[Future[ActionOutcome], int] = {}
             while True:
-                for index, action in self._ready():
+                queue.extend(self._ready())
+                while queue and len(running) < concurrency:
+                    index = queue.popleft()
+                    try:
+                        action = self._bind(self.actions[index])
+                    except DataflowGitopsError as exc:
+                        self._fail(index, exc)
+                        continue
                     running[pool.submit(self.visitor.visit, action)] = index
                 if not running:
-                    break
+                    # a binding failure may have settled what others wait for: look once more
+                    queue.extend(self._ready())
+                    if not queue:
+                        break
+                    continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    # result() re-raises a bug from the worker; the pool then drains and exits.
+                    # result() re-raises a bug from the worker; the pool drains and exits.
                     self._finish(running.pop(future), future.result())
         self.reporter.finish(TASK)
         return tuple(self.outcomes[i] for i in range(len(self.actions)))
 
-    def _ready(self) -> list[tuple[int, Action]]:
-        """Actions whose waits are over, bound and ready to submit; settles skips on the way."""
-        ready: list[tuple[int, Action]] = []
+    def _ready(self) -> list[int]:
+        """Indexes whose waits are over, in plan order; settles skipped actions on the way."""
+        ready: list[int] = []
         progressed = True
         while progressed:
             progressed = False
@@ -208,24 +223,15 @@ class _Runner:
                     continue
                 del self.waiting[index]
                 progressed = True
-                action = self.actions[index]
                 blocked = sorted(
                     self.actions[i].name
                     for i in step.requires
                     if self.outcomes[i].status is not OutcomeStatus.SUCCEEDED
                 )
                 if blocked:
-                    self._finish(index, _skipped(action, blocked))
-                    continue
-                try:
-                    ready.append((index, self._bind(action)))
-                except DataflowGitopsError as exc:
-                    self._finish(
-                        index,
-                        ActionOutcome(
-                            action, OutcomeStatus.FAILED, item_id=action.item_id, error=one_line(exc)
-                        ),
-                    )
+                    self._finish(index, _skipped(self.actions[index], blocked))
+                else:
+                    ready.append(index)
         return ready
 
     def _bind(self, action: Action) -> Action:
@@ -241,6 +247,13 @@ class _Runner:
             )
         bound = bind_pending(desired, {p: self.ids[p] for p in desired.pending})
         return replace(action, desired=bound)
+
+    def _fail(self, index: int, exc: DataflowGitopsError) -> None:
+        action = self.actions[index]
+        self._finish(
+            index,
+            ActionOutcome(action, OutcomeStatus.FAILED, item_id=action.item_id, error=one_line(exc)),
+        )
 
     def _finish(self, index: int, outcome: ActionOutcome) -> None:
         self.outcomes[index] = outcome
