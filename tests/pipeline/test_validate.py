@@ -115,3 +115,10 @@ def test_missing_project_folder(tmp_path: Path) -> None:
     assert len(report.errors) == 1
     assert "no dataflows/ folder" in str(report.errors[0])
     assert report.dataflows == 0
+
+
+def test_a_broken_target_does_not_also_warn_about_its_readers(example_copy: Path) -> None:
+    (example_copy / "dataflows/Customers.Dataflow/mashup.pq").write_text("shared X = 1;\n")
+    report = validate(example_copy, ["dev"])
+    assert len(report.errors) == 1
+    assert report.warnings == ()

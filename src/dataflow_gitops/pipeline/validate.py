@@ -54,7 +54,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
         else:
             good.append(dataflow)
     snapshot = Snapshot(tuple(good), commit=scan.snapshot.commit, dirty=scan.snapshot.dirty)
-    warnings.extend(_check_references(snapshot, errors))
+    warnings.extend(_check_references(snapshot, scan.snapshot, errors))
 
     try:
         names = tuple(envs) if envs else environment_names(project)
@@ -110,8 +110,12 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     return found
 
 
-def _check_references(snapshot: Snapshot, errors: list[DataflowGitopsError]) -> list[str]:
-    by_logical_id = {d.platform.logical_id.lower(): d.name for d in snapshot.dataflows}
+def _check_references(
+    snapshot: Snapshot, everything: Snapshot, errors: list[DataflowGitopsError]
+) -> list[str]:
+    # Targets resolve against every dataflow read, even one whose mashup.pq has an error (that
+    # error is reported on its own; a "not in this repository" warning would be misleading).
+    by_logical_id = {d.platform.logical_id.lower(): d.name for d in everything.dataflows}
     warnings: list[str] = []
     references = {}
     for dataflow in snapshot.dataflows:

@@ -32,7 +32,10 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
       dfg render -e prod --out build/prod     # files in the Fabric Git layout
       dfg render -e prod --ref v1.4.0 --out build/v1.4.0
     """
-    project = click.get_current_context().obj.project
+    ctx = click.get_current_context()
+    project = ctx.obj.project
+    if not ctx.obj.color:
+        ctx.color = False  # click.echo strips styles when the context says so
     desired = api.render(project, env, names, ref=ref)
     if out_dir is not None:
         written = api.write_rendered(desired, out_dir)

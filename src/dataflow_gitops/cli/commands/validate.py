@@ -25,7 +25,10 @@ def command(envs: tuple[str, ...]) -> int:
       dfg validate -e prod      # dataflows + the prod overlay only
       dfg -C path/to/repo validate -e dev -e test
     """
-    project = click.get_current_context().obj.project
+    ctx = click.get_current_context()
+    project = ctx.obj.project
+    if not ctx.obj.color:
+        ctx.color = False  # click.echo strips styles when the context says so
     report = api.validate(project, list(envs) or None)
     for warning in report.warnings:
         click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)

@@ -1,0 +1,60 @@
+"""CLI fixtures: the example project in tmp, and `dfg` run in-process through the real boundary."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+import pytest
+
+from dataflow_gitops.cli.main import run
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+EXAMPLE_ITEMS = ("dataflows", "environments", "dataflow-gitops.yaml")
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the example project (dataflows, environments, settings), not a git repository."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for item in EXAMPLE_ITEMS:
+        source = REPO_ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, root / item)
+        elif source.is_file():
+            shutil.copy2(source, root / item)
+    return root
+
+
+@pytest.fixture
+def git_repo(project: Path) -> Iterator[git.Repo]:
+    """Turn ``project`` into a git repository with the example committed."""
+    repo = git.Repo.init(project, initial_branch="main")
+    repo.git.add("-A")
+    repo.index.commit("example project")
+    yield repo
+    repo.close()
+
+
+@pytest.fixture
+def dfg(project: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``dfg -C <project> ARGS…`` and capture its exit code and output."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(["--no-color", "-C", str(project), *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
