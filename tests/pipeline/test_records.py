@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,16 @@ def test_record_lists_what_is_now_live_and_managed() -> None:
     assert by_id["id-new"].fingerprint == outcomes[0].action.desired.fingerprint
     assert by_id["id-new"].logical_id == outcomes[0].action.desired.logical_id
     assert by_id["id-broken"].fingerprint == "b" * 64  # the failed update keeps the last applied state
+    assert by_id["id-same"].fingerprint == outcomes[2].action.desired.fingerprint
     assert (rec.commit, rec.dirty, rec.actor, rec.ok) == ("c" * 40, True, "bob", False)
+
+
+def test_noop_records_the_live_fingerprint_it_was_planned_against() -> None:
+    noop = outcome(ActionKind.NOOP, "Same", OutcomeStatus.SUCCEEDED, "id-same")
+    noop = ActionOutcome(replace(noop.action, live_fingerprint="9" * 64), noop.status, item_id="id-same")
+    plan = Plan("test", WORKSPACE_ID, (noop.action,), commit="c" * 40)
+    rec = record_from_result(ApplyResult("test", WORKSPACE_ID, (noop,)), plan, actor="a")
+    assert [i.fingerprint for i in rec.items] == ["9" * 64]
 
 
 def test_record_never_holds_payloads_or_secrets() -> None:

@@ -99,9 +99,10 @@ def record_from_result(
     """The record of one apply.
 
     Items are every dataflow now live that the tool manages: the previous record's items, then
-    each succeeded create/update/no-op (with the fingerprint actually written, late bindings
-    included), minus succeeded deletes. An item whose action failed keeps its previous entry,
-    so a ``--target`` apply or a partial failure never makes the tool forget what it manages.
+    each succeeded create/update (with the fingerprint actually written, late bindings included)
+    and no-op (the live fingerprint it was planned against), minus succeeded deletes. An item
+    whose action failed keeps its previous entry, so a ``--target`` apply or a partial failure
+    never makes the tool forget what it manages.
     """
     items = {i.item_id: i for i in (previous.items if previous else ())}
     for outcome in result.outcomes:
@@ -112,8 +113,13 @@ def record_from_result(
             items.pop(outcome.item_id, None)
         elif action.desired is not None:
             desired = action.desired
+            # A no-op wrote nothing: what is live is what it was planned against, which differs
+            # from desired when ignore rules hid a difference.
+            recorded = desired.fingerprint
+            if action.kind is ActionKind.NOOP and action.live_fingerprint:
+                recorded = action.live_fingerprint
             items[outcome.item_id] = RecordedItem(
-                desired.name, outcome.item_id, desired.logical_id, desired.fingerprint
+                desired.name, outcome.item_id, desired.logical_id, recorded
             )
     return DeploymentRecord(
         environment=plan.environment,
