@@ -25,6 +25,7 @@ from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, Impa
 
 _TABLE_HEAD = "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
 _NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
+_MIN_KEPT = 400  # below this, a trimmed diff is not worth showing at all
 _ICON = {"create": "➕", "update": "✏️", "rename": "🔀", "delete": "🗑️", "no-op": ""}
 
 
@@ -32,13 +33,25 @@ _ICON = {"create": "➕", "update": "✏️", "rename": "🔀", "delete": "🗑�
 class _Block:
     label: str
     body: str
-    cut: bool = False
+    keep: int | None = None
+    """Characters of ``body`` still shown once trimmed (0: the whole diff is cut)."""
 
     def render(self) -> str:
-        if self.cut:
+        if self.keep == 0:
             return f"{self.label}: diff cut ({len(self.body):,} characters)"
-        fence = _fence(self.body)
-        return f"{self.label}\n\n{fence}diff\n{self.body}\n{fence}"
+        shown = self.body if self.keep is None else self.body[: self.keep]
+        fence = _fence(shown)
+        text = f"{self.label}\n\n{fence}diff\n{shown}\n{fence}"
+        if self.keep is not None:
+            text += f"\n\n… {len(self.body) - len(shown):,} more characters of this diff cut"
+        return text
+
+    def trim(self, excess: int) -> int:
+        """Shrink by at least ``excess`` characters (whole lines); return the characters cut."""
+        keep = len(self.body) - excess - 100  # the trailing note costs about this much
+        keep = self.body.rfind("\n", 0, keep) if keep > _MIN_KEPT else 0
+        self.keep = max(keep, 0)
+        return len(self.body) - self.keep
 
 
 @dataclass(slots=True)
@@ -76,9 +89,8 @@ def plan_markdown(plan: Plan, *, max_chars: int = 60_000) -> str:
         if size <= budget:
             break
         before = len(block.render())
-        block.cut = True
+        cut_chars += block.trim(size - budget)
         size += len(block.render()) - before
-        cut_chars += len(block.body)
         cut_dataflows.add(section.name)
     dropped = 0
     for section in sorted(sections, key=lambda s: len(s.render()), reverse=True):
