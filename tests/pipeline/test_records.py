@@ -18,7 +18,12 @@ from dataflow_gitops.pipeline.model import (
     OutcomeStatus,
     Plan,
 )
-from dataflow_gitops.pipeline.record_stores import FileRecords, GitTagRecords, open_store
+from dataflow_gitops.pipeline.record_stores import (
+    FileRecords,
+    GitTagRecords,
+    git_user_name,
+    open_store,
+)
 from dataflow_gitops.pipeline.records import (
     DeploymentRecord,
     RecordedItem,
@@ -166,6 +171,12 @@ def test_actor_prefers_ci_then_git_then_user() -> None:
     assert detect_actor({"USER": "u"}, git_user=lambda: "Git User") == "Git User"
     assert detect_actor({"USER": "u"}) == "u"
     assert detect_actor({}) == "unknown"
+
+
+def test_git_user_name_feeds_the_actor(repo: Path, tmp_path: Path) -> None:
+    git(repo, "config", "user.name", "Repo Person")
+    assert detect_actor({"USER": "u"}, git_user=lambda: git_user_name(repo)) == "Repo Person"
+    assert git_user_name(tmp_path / "missing") is None
 
 
 # FileRecords ------------------------------------------------------------------------------

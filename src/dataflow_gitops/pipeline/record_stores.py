@@ -38,6 +38,21 @@ def open_store(root: Path) -> RecordStore:
     return store if store.has_commits() else FileRecords(root)
 
 
+def git_user_name(root: Path) -> str | None:
+    """git's ``user.name`` for ``root`` (None outside git or when unset): an actor fallback."""
+    try:
+        import git
+    except ImportError:
+        return None
+    if not root.is_dir():
+        return None
+    try:
+        name = git.Git(root).config("--get", "user.name")
+    except git.GitCommandError:
+        return None
+    return str(name).strip() or None
+
+
 class FileRecords:
     """Records as JSON lines in ``<root>/.dataflow-gitops/records/<env>.jsonl`` (outside git)."""
 
