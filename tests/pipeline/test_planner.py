@@ -315,3 +315,73 @@ def test_plan_metadata_is_carried() -> None:
     assert (p.commit, p.dirty, p.ref, p.overlay_hash) == ("abc", True, "v1", "h")
     assert p.created_at.endswith("Z")
     assert not p.has_changes
+
+
+# the example project --------------------------------------------------------------------------------
+
+
+def _as_live(d: DesiredDataflow, item_id: str) -> LiveDataflow:
+    """What getDefinition would return: same meaning, other JSON layout and newlines."""
+    parts = []
+    for part in d.parts:
+        if part.path == ".platform":
+            continue
+        data = part.data
+        if part.path.endswith(".json"):
+            doc = json.loads(data)
+            data = json.dumps(dict(reversed(list(doc.items()))), indent=4).encode()
+        else:
+            data = data.replace(b"\n", b"\r\n")
+        parts.append(Part(part.path, data))
+    live_parts = tuple(parts)
+    return LiveDataflow(
+        LiveItem(item_id, "Dataflow", d.display_name, d.description),
+        d.logical_id,
+        live_parts,
+        fingerprint(live_parts, display_name=d.display_name, description=d.description),
+    )
+
+
+def test_example_project_plans_no_changes_then_one_parameter_update() -> None:
+    from pathlib import Path
+
+    from dataflow_gitops.config import load_environment, load_project
+    from dataflow_gitops.pipeline.mlang import parse_section, set_parameter
+    from dataflow_gitops.pipeline.render import OfflineLookup, render_all
+    from dataflow_gitops.pipeline.source import read_working_tree
+
+    root = Path(__file__).resolve().parents[2]
+    env = load_environment(load_project(root), "dev")
+    desireds = list(render_all(read_working_tree(root), env, OfflineLookup(env)))
+    assert len(desireds) >= 6
+    ws = workspace(*(_as_live(d, f"id-{i}") for i, d in enumerate(desireds)))
+    first = plan(desireds, ws)
+    assert not first.has_changes, [a.diff for a in first.actions if a.is_change]
+    assert {a.kind for a in first.actions} == {ActionKind.NOOP}
+
+    index, target = next((i, d) for i, d in enumerate(desireds) if d.name == "Sales Orders")
+    mashup = target.part("mashup.pq")
+    assert mashup is not None
+    new_text = set_parameter(parse_section(mashup.text()), "DaysBack", 90)
+    parts = tuple(Part(p.path, new_text.encode()) if p.path == "mashup.pq" else p for p in target.parts)
+    desireds[index] = DesiredDataflow(
+        target.name,
+        target.display_name,
+        target.description,
+        target.logical_id,
+        parts,
+        fingerprint(parts, display_name=target.display_name, description=target.description),
+        depends_on=target.depends_on,
+        pending=target.pending,
+        folder=target.folder,
+    )
+    second = plan(desireds, ws)
+    changed = [a for a in second.actions if a.is_change]
+    assert [(a.kind, a.name, a.impact) for a in changed] == [
+        (ActionKind.UPDATE, "Sales Orders", Impact.NON_BREAKING),
+    ]
+    assert changed[0].diff is not None
+    (query,) = changed[0].diff.queries
+    assert query.name == "DaysBack"
+    assert "-shared DaysBack = 30 meta" in query.diff
+    assert "+shared DaysBack = 90 meta" in query.diff
