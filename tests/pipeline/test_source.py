@@ -291,3 +291,25 @@ def test_scan_reports_every_problem_and_read_raises_the_first(example_copy: Path
 
 def test_scan_ref_collects_too(git_project) -> None:
     assert scan_ref(git_project.root, "HEAD").errors == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("queriesMetadata", [], "`queriesMetadata` must be an object keyed by query name"),
+        ("connections", {"a": 1}, "`connections` must be a list"),
+        ("connections", [{"path": "x", "kind": "SQL"}], "connections[0] must be an object"),
+        ("queriesMetadata", {"Customers": "q"}, "queriesMetadata entry 'Customers' must be"),
+        ("name", 5, "`name` must be a string"),
+    ],
+)
+def test_query_metadata_shapes(example_copy: Path, key: str, value: object, expected: str) -> None:
+    path = example_copy / "dataflows/Customers.Dataflow/queryMetadata.json"
+    doc = json.loads(path.read_text())
+    doc[key] = value
+    path.write_text(json.dumps(doc, indent=2))
+    error = _single_error(example_copy)
+    assert expected in str(error)
+    assert error.path == "dataflows/Customers.Dataflow/queryMetadata.json"
+    assert error.line is not None
+    assert error.line > 1

@@ -224,13 +224,45 @@ def _check_part(location: str, path: str, data: bytes) -> None:
     if not isinstance(doc, dict):
         raise SourceError("must be a JSON object", path=location, line=1)
     if path == METADATA_PATH:
-        version = doc.get("formatVersion")
-        if version != FORMAT_VERSION:
-            raise SourceError(
-                f"unknown formatVersion {version!r}",
-                path=location,
-                line=line_of(text, '"formatVersion"') or 1,
-                hint=f'Dataflow Gen2 with CI/CD uses "{FORMAT_VERSION}"',
+        _check_metadata(doc, text, location)
+
+
+# queryMetadata.json fields whose JSON type matters to the service (fabric-api-notes §5.2).
+_METADATA_TYPES: dict[str, tuple[type, str]] = {
+    "name": (str, "a string"),
+    "computeEngineSettings": (dict, "an object"),
+    "queryGroups": (list, "a list"),
+    "queriesMetadata": (dict, "an object keyed by query name"),
+    "connections": (list, "a list"),
+    "documentLocale": (str, "a string"),
+}
+
+
+def _check_metadata(doc: Mapping[str, object], text: str, location: str) -> None:
+    def fail(message: str, key: str, hint: str | None = None) -> SourceError:
+        return SourceError(message, path=location, line=line_of(text, f'"{key}"') or 1, hint=hint)
+
+    version = doc.get("formatVersion")
+    if version != FORMAT_VERSION:
+        raise fail(
+            f"unknown formatVersion {version!r}",
+            "formatVersion",
+            hint=f'Dataflow Gen2 with CI/CD uses "{FORMAT_VERSION}"',
+        )
+    for key, (kind, described) in _METADATA_TYPES.items():
+        if key in doc and not isinstance(doc[key], kind):
+            raise fail(f"`{key}` must be {described}", key)
+    queries = doc.get("queriesMetadata")
+    for name, entry in queries.items() if isinstance(queries, dict) else ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("queryId", ""), str):
+            raise fail(f"queriesMetadata entry {name!r} must be an object with a string queryId", name)
+    connections = doc.get("connections")
+    for index, connection in enumerate(connections if isinstance(connections, list) else ()):
+        if not isinstance(connection, dict) or not isinstance(connection.get("connectionId"), str):
+            raise fail(
+                f"connections[{index}] must be an object with a string connectionId",
+                "connections",
+                hint='e.g. {"path": …, "kind": …, "connectionId": "<guid>"}',
             )
 
 
