@@ -4,6 +4,7 @@ TLS on 127.0.0.1, and the GitHub Actions / Azure DevOps OIDC endpoints as a loop
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import socket
 import stat
 import threading
@@ -379,7 +380,9 @@ def test_github_actions_assertion_is_fetched_and_renewed(
     cache_path: Path,
     providers: list[TokenProvider],
     ci: tuple[CiProvider, Clock, LoopbackServer],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     fake, clock, server = ci
     authority.trust_federated_issuer(
         GITHUB_ISSUER, fake.github.public_key_pem(), client_id="app-gh", subject=GITHUB_SUBJECT
@@ -401,6 +404,9 @@ def test_github_actions_assertion_is_fetched_and_renewed(
     clock.now += fake.lifetime_s  # GitHub's token ran out
     provider.get_token(force_refresh=True)
     assert fake.calls == ["github", "github"]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "eyJ" not in logged
+    assert "gh-request-token" not in logged
 
 
 def test_github_actions_without_id_token_permission(
@@ -510,3 +516,28 @@ def test_device_code_sign_in_then_silent(
     assert issuer.verify(second.get_token(force_refresh=True)) == "ada@contoso.example"
     assert len(shown) == 1
     assert second.identity == "ada@contoso.example@app-cli"
+
+
+def test_debug_logs_carry_no_secret_or_token(
+    authority: AuthorityServer,
+    cache_path: Path,
+    providers: list[TokenProvider],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # `dfg -v` turns on DEBUG; msal, urllib3 and our providers must not log credentials.
+    caplog.set_level(logging.DEBUG)
+    provider = build(
+        providers, auth(authority, cache_path, method="client_secret", client_secret=SECRET)
+    )
+    token = provider.get_token()
+    provider.get_token(force_refresh=True)
+    with pytest.raises(AuthError):
+        build(
+            providers, auth(authority, cache_path, method="client_secret", client_secret="Wr0ng~Secret")
+        ).get_token(force_refresh=True)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged  # the libraries did log something at DEBUG
+    assert SECRET not in logged
+    assert "Wr0ng~Secret" not in logged
+    assert token not in logged
+    assert "eyJ" not in logged  # no JWT at all: neither access tokens nor assertions
