@@ -252,6 +252,18 @@ def test_same_second_gets_a_suffix_and_stays_ordered(repo: Path) -> None:
     assert [len(r.items) for r in store.history("test")] == [2, 1, 0]
 
 
+def test_a_large_record_fits_in_a_tag(repo: Path) -> None:
+    items = tuple(
+        RecordedItem(f"Dataflow {n:04d}", f"id-{n:04d}-" + "x" * 36, "lid", "f" * 64)
+        for n in range(1500)
+    )
+    big = record(commit=git(repo, "rev-parse", "HEAD"), time="2026-11-28T13:00:00+01:00", items=items)
+    assert len(record_to_json(big)) > 131072  # more than one argv string may hold
+    store = GitTagRecords(repo)
+    assert store.write(big) == "dfg/test/20261128T120000Z"
+    assert store.latest("test") == big
+
+
 def test_git_tag_without_git_identity_uses_the_actor(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

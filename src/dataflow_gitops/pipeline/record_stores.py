@@ -7,6 +7,8 @@ with at least one commit, the file otherwise.
 from __future__ import annotations
 
 import re
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +148,7 @@ class GitTagRecords:
                 where=str(self.root),
                 hint="fetch it first",
             ) from None
-        stamp = record.time.replace("-", "").replace(":", "")
+        stamp = _stamp(record.time)
         taken = {name for name, _, _ in self._tags(env)}
         message = (
             f"dataflow-gitops: {env} at {record.commit[:12]}, "
@@ -157,16 +159,7 @@ class GitTagRecords:
             if name in taken:
                 continue
             try:
-                self.git.tag(
-                    "-a",
-                    "--no-sign",
-                    "--cleanup=verbatim",
-                    "-m",
-                    message,
-                    name,
-                    record.commit,
-                    env=self._identity(record.actor),
-                )
+                self._tag(name, record.commit, message, record.actor)
             except git.GitCommandError as exc:
                 if "already exists" in str(exc.stderr):  # another run took it meanwhile
                     continue
@@ -216,6 +209,22 @@ class GitTagRecords:
             found.append(((match[1], int(match[2] or 1)), (name, kind, contents)))
         return [tag for _, tag in sorted(found, reverse=True)]
 
+    def _tag(self, name: str, commit: str, message: str, actor: str) -> None:
+        # The message goes through a file: a record of many dataflows outgrows one argv string.
+        with tempfile.TemporaryDirectory(prefix="dfg-record-") as tmp:
+            path = Path(tmp) / "message"
+            path.write_text(message, encoding="utf-8")
+            self.git.tag(
+                "-a",
+                "--no-sign",
+                "--cleanup=verbatim",
+                "-F",
+                str(path),
+                name,
+                commit,
+                env=self._identity(actor),
+            )
+
     def _identity(self, actor: str) -> dict[str, Any]:
         """CI checkouts often have no git user; a tag needs a tagger, so fall back to the actor."""
         import git
@@ -228,6 +237,19 @@ class GitTagRecords:
                 "GIT_COMMITTER_EMAIL": "dataflow-gitops@localhost",
             }
         return {}
+
+
+def _stamp(time: str) -> str:
+    """``2026-11-28T12:00:00Z`` → ``20261128T120000Z`` (any ISO 8601 time, turned to UTC)."""
+    try:
+        moment = datetime.fromisoformat(time)
+    except ValueError:
+        raise RecordError(
+            f"record time {time!r} is not ISO 8601", hint="use records.utc_now()"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _first_line(text: Any) -> str:
