@@ -313,3 +313,12 @@ def test_query_metadata_shapes(example_copy: Path, key: str, value: object, expe
     assert error.path == "dataflows/Customers.Dataflow/queryMetadata.json"
     assert error.line is not None
     assert error.line > 1
+
+
+def test_a_symlink_out_of_the_folder_is_refused(example_copy: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token")
+    (example_copy / "dataflows/Customers.Dataflow/extra.mdf").symlink_to(secret)
+    with pytest.raises(SourceError, match="links outside its dataflow folder") as info:
+        scan_working_tree(example_copy)
+    assert info.value.path == "dataflows/Customers.Dataflow/extra.mdf"

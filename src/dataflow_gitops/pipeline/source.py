@@ -100,11 +100,18 @@ def _working_tree_folders(root: Path, dataflows_dir: str) -> FolderFiles:
     for folder in sorted(base.iterdir()):
         if not (folder.is_dir() and folder.name.endswith(FOLDER_SUFFIX)):
             continue
-        files = {
-            path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob("*"))
-            if path.is_file()
-        }
+        files: dict[str, bytes] = {}
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            # A symlink could make us send any file of the machine as a definition part.
+            if not path.resolve().is_relative_to(folder.resolve()):
+                raise SourceError(
+                    "links outside its dataflow folder",
+                    path=f"{dataflows_dir}/{folder.name}/{path.relative_to(folder).as_posix()}",
+                    hint="replace the symlink with the file itself",
+                )
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
         folders[f"{dataflows_dir}/{folder.name}"] = files
     return folders
 
