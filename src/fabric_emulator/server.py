@@ -89,6 +89,7 @@ class EmulatorServer:
         self.emulator.seed_startup_workspaces()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
         self._socket = sock  # uvicorn serves on this socket; closed in stop()
