@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -24,7 +25,7 @@ from deepdiff.helper import NotPresent
 
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline import jsonpath
-from dataflow_gitops.pipeline.mlang import parse_section, split_queries
+from dataflow_gitops.pipeline.mlang import SectionDocument, parse_section, split_queries
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     PLATFORM_PATH,
@@ -101,7 +102,7 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
     queries: tuple[QueryChange, ...] = ()
     if mashup is not None:
         try:
-            names = split_queries(parse_section(mashup.text(), path=_where(desired.name)))
+            names = split_queries(parse_mashup(mashup.text()))
             queries = tuple(QueryChange(name, ChangeKind.ADDED) for name in names)
         except MSyntaxError:
             parts = (PartChange(MASHUP_PATH, ChangeKind.ADDED), *parts)
@@ -133,13 +134,21 @@ def _load_json(data: bytes) -> Any:
 # mashup.pq ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def parse_mashup(text: str) -> SectionDocument:
+    """Parse a mashup once per plan: diff, impact and the planner all read the same texts.
+
+    SectionDocument is immutable, so sharing it is safe; MSyntaxError is raised again each time.
+    """
+    return parse_section(text, path=MASHUP_PATH)
+
+
 def _diff_mashup(
     old_text: str, new_text: str, ignore_globs: tuple[str, ...], ignored: list[str]
 ) -> tuple[list[QueryChange], tuple[str, ...]]:
     """Per-query changes plus detail lines for section-level changes (name, attribute)."""
     try:
-        old_doc = parse_section(old_text, path="live " + MASHUP_PATH)
-        new_doc = parse_section(new_text, path=MASHUP_PATH)
+        old_doc, new_doc = parse_mashup(old_text), parse_mashup(new_text)
     except MSyntaxError as exc:
         # A live document we cannot parse is still worth showing: fall back to a text diff.
         note = f"not comparable query by query ({exc.message}); text diff:"
@@ -247,10 +256,6 @@ def _value(value: Any) -> str:
         return "(absent)"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
-
-
-def _where(name: str) -> str:
-    return f"{name}/{MASHUP_PATH}"
 
 
 def mask_diff(diff: DataflowDiff, secrets: Mapping[str, str]) -> DataflowDiff:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.mlang import SectionDocument, parameters, parse_section, split_queries
+from dataflow_gitops.pipeline.diff import parse_mashup
+from dataflow_gitops.pipeline.mlang import SectionDocument, parameters, split_queries
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -73,7 +74,7 @@ def _document(part: Part | None) -> SectionDocument | None:
     if part is None:
         return None
     try:
-        return parse_section(part.text(), path=part.path)
+        return parse_mashup(part.text())
     except MSyntaxError:
         return None  # the diff already reports an unparsable document
 

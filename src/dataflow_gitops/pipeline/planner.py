@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError, PlanError
-from dataflow_gitops.pipeline.diff import diff_dataflow, mask_diff
+from dataflow_gitops.pipeline.diff import diff_dataflow, mask_diff, parse_mashup
 from dataflow_gitops.pipeline.impact import assess
-from dataflow_gitops.pipeline.mlang import dataflow_references, parse_section
+from dataflow_gitops.pipeline.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     ZERO_GUID,
@@ -297,7 +297,7 @@ def _reads(item: LiveDataflow) -> set[str]:
     if part is None:
         return set()
     try:
-        doc = parse_section(part.text(), path=f"{item.display_name}/{MASHUP_PATH}")
+        doc = parse_mashup(part.text())
     except MSyntaxError:
         return set()
     return {r.dataflow_id for r in dataflow_references(doc)}
