@@ -309,3 +309,14 @@ def test_mask_replaces_secret_values_longest_first() -> None:
     assert "${env:LONG}" in masked.queries[0].diff
     assert mask_diff(diff, {}) is diff
     assert masked.queries[0] != QueryChange("Orders raw", ChangeKind.MODIFIED, diff.queries[0].diff)
+
+
+def test_long_json_values_are_masked_before_being_shortened() -> None:
+    secret = "0123456789-secret-value"
+    meta = json.loads(json.dumps(METADATA))
+    meta["connections"][0]["connectionId"] = "x" * 110 + secret  # the cut falls inside the secret
+    diff = diff_dataflow(desired(metadata=meta), live(), secrets={"CONN": secret})
+    (line,) = diff.parts[0].details
+    assert "01234" not in line
+    assert line.startswith('connections[0].connectionId: "conn-a" → "xxx')
+    assert line.endswith("…")

@@ -48,11 +48,19 @@ _MAX_VALUE_CHARS = 120
 
 
 def diff_dataflow(
-    desired: DesiredDataflow, live: LiveDataflow | None, ignore: Sequence[IgnoreRule] = ()
+    desired: DesiredDataflow,
+    live: LiveDataflow | None,
+    ignore: Sequence[IgnoreRule] = (),
+    *,
+    secrets: Mapping[str, str] | None = None,
 ) -> DataflowDiff:
-    """What would change in ``live`` if ``desired`` were written; empty when nothing would."""
+    """What would change in ``live`` if ``desired`` were written; empty when nothing would.
+
+    ``secrets`` (environment variable → value) are shown as ``${env:NAME}`` in every line.
+    """
     if live is None:
         return _creation(desired)
+    secrets = secrets or {}
     rules = [r for r in ignore if _rule_matches_dataflow(r, desired, live)]
     ignored: list[str] = []
     part_changes: list[PartChange] = []
@@ -79,16 +87,17 @@ def diff_dataflow(
                 part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
         else:
             exprs = tuple(e for r in part_rules for e in r.json_paths)
-            details = _diff_other(path, old[path], new[path], exprs, ignored)
+            details = _diff_other(path, old[path], new[path], exprs, ignored, secrets)
             if details:
                 part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
-    return DataflowDiff(
+    diff = DataflowDiff(
         name=desired.name,
         parts=tuple(part_changes),
         queries=tuple(query_changes),
         properties=_property_changes(desired, live),
         ignored=tuple(ignored),
     )
+    return mask_diff(diff, secrets)
 
 
 def _creation(desired: DesiredDataflow) -> DataflowDiff:
@@ -211,7 +220,12 @@ def show_pending(text: str) -> str:
 
 
 def _diff_other(
-    path: str, old: Part, new: Part, ignore_exprs: tuple[str, ...], ignored: list[str]
+    path: str,
+    old: Part,
+    new: Part,
+    ignore_exprs: tuple[str, ...],
+    ignored: list[str],
+    secrets: Mapping[str, str],
 ) -> tuple[str, ...]:
     if path.endswith(JSON_SUFFIXES):
         try:
@@ -219,12 +233,17 @@ def _diff_other(
         except ValueError:
             pass
         else:
-            return _diff_json(path, old_doc, new_doc, ignore_exprs, ignored)
+            return _diff_json(path, old_doc, new_doc, ignore_exprs, ignored, secrets)
     return tuple(_unified(old.text(), new.text(), f"live/{path}", f"desired/{path}"))
 
 
 def _diff_json(
-    path: str, old: Any, new: Any, ignore_exprs: tuple[str, ...], ignored: list[str]
+    path: str,
+    old: Any,
+    new: Any,
+    ignore_exprs: tuple[str, ...],
+    ignored: list[str],
+    secrets: Mapping[str, str],
 ) -> tuple[str, ...]:
     for expr in ignore_exprs:
         try:
@@ -236,25 +255,29 @@ def _diff_json(
             ) from None
         if hidden_old != hidden_new:
             ignored.append(f"{path}: {expr}")
-    return tuple(json_changes(old, new))
+    return tuple(json_changes(old, new, secrets=secrets))
 
 
-def json_changes(old: Any, new: Any) -> list[str]:
-    """Human lines ``connections[0].connectionId: "a" → "b"`` for every structural difference."""
+def json_changes(old: Any, new: Any, *, secrets: Mapping[str, str] | None = None) -> list[str]:
+    """Human lines ``connections[0].connectionId: "a" → "b"`` for every structural difference.
+
+    Values are masked before long ones are shortened, so a cut never leaves half a secret.
+    """
     tree = DeepDiff(old, new, view="tree", ignore_numeric_type_changes=True, verbose_level=2)
     lines: list[tuple[str, str]] = []
     for levels in tree.values():
         for level in levels:
             where = jsonpath.format_path(tuple(level.path(output_format="list")))
             where = where.removeprefix("$").removeprefix(".") or "(document)"
-            lines.append((where, f"{where}: {_value(level.t1)} → {_value(level.t2)}"))
+            old_value, new_value = _value(level.t1, secrets), _value(level.t2, secrets)
+            lines.append((where, f"{where}: {old_value} → {new_value}"))
     return [show_pending(text) for _, text in sorted(lines)]
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, secrets: Mapping[str, str] | None) -> str:
     if isinstance(value, NotPresent):
         return "(absent)"
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = mask(json.dumps(value, ensure_ascii=False, sort_keys=True), secrets or {})
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
 
 

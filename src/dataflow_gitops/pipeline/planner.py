@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError, PlanError
-from dataflow_gitops.pipeline.diff import diff_dataflow, mask_diff, parse_mashup
+from dataflow_gitops.pipeline.diff import diff_dataflow, parse_mashup
 from dataflow_gitops.pipeline.impact import assess
 from dataflow_gitops.pipeline.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import (
@@ -152,7 +152,7 @@ def _write_action(
     policy: PlanPolicy,
     secrets: Mapping[str, str],
 ) -> Action:
-    diff = mask_diff(diff_dataflow(desired, live, policy.ignore), secrets)
+    diff = diff_dataflow(desired, live, policy.ignore, secrets=secrets)
     assessment = assess(diff, desired, live)
     action = Action(
         kind=ActionKind.CREATE,
