@@ -240,8 +240,10 @@ def test_untrusted_authority_certificate_is_refused(
         providers,
         auth(authority, cache_path, method="client_secret", client_secret=SECRET, ca_file=None),
     )
-    with pytest.raises(AuthError, match="client_secret sign-in for app-secret failed"):
+    with pytest.raises(AuthError, match="client_secret sign-in for app-secret failed") as caught:
         provider.get_token()
+    assert "is not trusted" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 # -- certificate ----------------------------------------------------------------------------------

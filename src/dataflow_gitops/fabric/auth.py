@@ -132,14 +132,17 @@ def build_token_provider(
     return _msal_provider(settings, environ, where, notify, clock, transport)
 
 
-def _require(settings: AuthSettings, where: str, *names: str) -> None:
-    missing = [name for name in names if not getattr(settings, name)]
+def _require(settings: AuthSettings, where: str, *names: str) -> list[str]:
+    """The values of the named settings, or one AuthError naming every missing one."""
+    values = [getattr(settings, name) for name in names]
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
         raise AuthError(
             f"auth.method {settings.method} needs {', '.join('auth.' + n for n in missing)}",
             where=where,
             hint="add it to the environment overlay (secrets as ${env:NAME})",
         )
+    return [str(value) for value in values]
 
 
 def _msal_provider(
@@ -159,12 +162,10 @@ def _msal_provider(
         return msal_auth.ManagedIdentityProvider(
             client_id=settings.client_id, scope=settings.scope, cache=cache, ca_file=settings.ca_file
         )
-    _require(settings, where, "tenant_id", "client_id")
-    assert settings.tenant_id is not None
-    assert settings.client_id is not None
+    tenant_id, client_id = _require(settings, where, "tenant_id", "client_id")
     common: dict[str, Any] = {
-        "tenant_id": settings.tenant_id,
-        "client_id": settings.client_id,
+        "tenant_id": tenant_id,
+        "client_id": client_id,
         "authority_host": settings.authority_host,
         "scope": settings.scope,
         "cache": cache,
@@ -175,16 +176,12 @@ def _msal_provider(
     if settings.method == "interactive":
         return msal_auth.InteractiveProvider(**common)
     if settings.method == "client_secret":
-        _require(settings, where, "client_secret")
-        assert settings.client_secret is not None
-        return msal_auth.ClientSecretProvider(
-            client_secret=settings.client_secret, where=where, **common
-        )
+        [client_secret] = _require(settings, where, "client_secret")
+        return msal_auth.ClientSecretProvider(client_secret=client_secret, where=where, **common)
     if settings.method == "certificate":
-        _require(settings, where, "certificate_path")
-        assert settings.certificate_path is not None
+        [certificate_path] = _require(settings, where, "certificate_path")
         return msal_auth.CertificateProvider(
-            certificate_path=settings.certificate_path,
+            certificate_path=certificate_path,
             certificate_password=settings.certificate_password,
             where=where,
             **common,

@@ -53,6 +53,27 @@ def msal_http_session(ca_file: str | None) -> requests.Session:
     return session
 
 
+def _describe_failure(exc: Exception, authority: str) -> tuple[str, str]:
+    """(what went wrong, what to do) for an exception out of msal or its HTTP client."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            f"the TLS certificate of {authority} is not trusted",
+            "check auth.ca_file or the system CA store",
+        )
+    if isinstance(exc, requests.RequestException):
+        return (
+            f"cannot reach {authority} ({type(exc).__name__})",
+            "check auth.authority_host and the network or proxy settings",
+        )
+    if isinstance(exc, ValueError) and "authority configuration" in str(exc):
+        # msal's ValueError when OpenID discovery fails: an unknown tenant or a wrong host.
+        return (
+            f"{authority} has no OpenID configuration (unknown tenant?)",
+            "check auth.tenant_id and auth.authority_host",
+        )
+    return str(exc), "check the auth: settings of this environment"
+
+
 # -- providers ------------------------------------------------------------------------------------
 
 
@@ -60,6 +81,7 @@ class MsalTokenProvider:
     """Shared machinery: lazy msal app, one lock, cache persisted, msal errors → AuthError."""
 
     method = "msal"
+    authority: str | None = None
 
     def __init__(
         self,
@@ -90,19 +112,19 @@ class MsalTokenProvider:
     def get_token(self, *, force_refresh: bool = False) -> str:
         with self._lock:
             try:
-                if self._app is None:
+                if self._session is None:
                     self._session = msal_http_session(self._ca_file)
+                if self._app is None:
                     self._app = self._build_app(self._session)
                 result = self._acquire(self._app, force_refresh=force_refresh)
             except AuthError:
                 raise
             except (ValueError, KeyError, OSError, requests.RequestException) as exc:
-                # msal raises ValueError when discovery fails (wrong tenant, unreachable host).
+                what, hint = _describe_failure(exc, self.authority or "the identity endpoint")
                 raise AuthError(
-                    f"{self.method} sign-in for {self._identity} failed: "
-                    f"{scrub(str(exc), self._secrets)}",
+                    f"{self.method} sign-in for {self._identity} failed: {scrub(what, self._secrets)}",
                     where=self._where,
-                    hint="check auth.tenant_id and auth.authority_host",
+                    hint=hint,
                 ) from None
             finally:
                 if self._cache_file is not None:
@@ -126,7 +148,7 @@ class MsalTokenProvider:
             return "check the credential configured under auth: for this environment"
         if error == "unauthorized_client":
             return "check auth.client_id and auth.tenant_id"
-        return "see the message above; run with -v for the request log"
+        return "check the auth: settings of this environment"
 
     def _build_app(self, session: requests.Session) -> Any:
         raise NotImplementedError
