@@ -4,6 +4,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.model import Part, Platform
@@ -188,4 +190,41 @@ def test_fingerprint_distinguishes_part_paths() -> None:
     b = (Part("b.mdf", b"{}"),)
     assert fingerprint(a, display_name="", description="") != fingerprint(
         b, display_name="", description=""
+    )
+
+
+# properties ---------------------------------------------------------------------------------
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[A-Za-z0-9 _-]{1,12}\.(pq|json|mdf)", fullmatch=True), st.binary(max_size=64)
+        ),
+        max_size=5,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_codec_round_trip(entries: list[tuple[str, bytes]]) -> None:
+    parts = tuple(sorted((Part(p, d) for p, d in entries), key=lambda p: p.path))
+    assert decode_parts(encode_parts(parts)) == parts
+
+
+@settings(max_examples=60, deadline=None)
+@given(_json_values, st.integers(min_value=0, max_value=4), st.booleans())
+def test_json_fingerprint_ignores_formatting(doc: object, indent: int, bom: bool) -> None:
+    compact = Part("queryMetadata.json", json.dumps(doc).encode())
+    pretty_text = json.dumps(doc, indent=indent, ensure_ascii=False).replace("\n", "\r\n")
+    pretty = Part("queryMetadata.json", (b"\xef\xbb\xbf" if bom else b"") + pretty_text.encode())
+    assert canonical_bytes(compact) == canonical_bytes(pretty)
+    assert fingerprint([compact], display_name="n", description="") == fingerprint(
+        [pretty], display_name="n", description=""
     )
