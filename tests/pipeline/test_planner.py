@@ -168,6 +168,8 @@ def test_logical_id_match_wins_over_name_match() -> None:
     )
     assert [(a.kind, a.item_id, a.rename_from) for a in p.actions] == [(ActionKind.UPDATE, "id-A", "A")]
     assert p.unmanaged == ("B",)
+    (warning,) = p.warnings
+    assert warning.startswith('"A" is renamed to "B", a name another live dataflow (id-B) still has')
 
 
 def test_duplicate_live_names_are_a_plan_error() -> None:

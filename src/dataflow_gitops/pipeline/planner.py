@@ -71,6 +71,7 @@ def build_plan(
     names = {a.name for a in writes}
     writes = [_with_deps(a, names) for a in writes]
     warnings += _missing_dependency_warnings(in_scope, names, pairing, desired)
+    warnings += _rename_collisions(writes, live)
     deletes: list[Action] = []
     unmanaged: list[str] = []
     managed = set(managed_ids)
@@ -230,6 +231,18 @@ def _missing_dependency_warnings(
         for d in in_scope
         for dep in d.depends_on
         if dep in known and dep not in names and dep not in pairing.paired
+    ]
+
+
+def _rename_collisions(writes: Sequence[Action], live: LiveWorkspace) -> list[str]:
+    """Display names are unique per workspace: a rename onto a taken name fails at apply."""
+    return [
+        f'"{a.rename_from}" is renamed to "{a.display_name}", a name another live dataflow '
+        f"({other.id}) still has: the rename fails unless that one is renamed or deleted first"
+        for a in writes
+        if a.rename_from is not None
+        for other in live.dataflows
+        if other.display_name == a.display_name and other.id != a.item_id
     ]
 
 
