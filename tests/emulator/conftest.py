@@ -14,12 +14,21 @@ import pytest
 
 from fabric_emulator import EmulatorServer
 
-DEFAULT_CONFIG = {"lro": "never", "latencyMs": 0, "quotaPerMinute": None, "pageSize": 100,
-                  "jobDurationS": 0.0, "jobOutcome": "Completed", "lroPolls": 1, "retryAfterS": 1}
+DEFAULT_CONFIG = {
+    "lro": "never",
+    "latencyMs": 0,
+    "quotaPerMinute": None,
+    "pageSize": 100,
+    "jobDurationS": 0.0,
+    "jobOutcome": "Completed",
+    "lroPolls": 1,
+    "retryAfterS": 1,
+}
 
 GOOD_MASHUP = """[StagingDefinition = [Kind = "FastCopy"]]
 section Section1;
-shared ServerName = "dev-sql.example.net" meta [IsParameterQuery = true, IsParameterQueryRequired = true, Type = type text];
+shared ServerName = "dev-sql.example.net" meta [IsParameterQuery = true,
+    IsParameterQueryRequired = true, Type = type text];
 shared Orders = let
     Source = Sql.Database(ServerName, "sales"),
     Rows = Source{[Schema = "dbo", Item = "Orders"]}[Data]
@@ -37,25 +46,50 @@ def unb64(payload: str) -> str:
     return base64.b64decode(payload).decode("utf-8")
 
 
-def platform(name: str, logical_id: str | None = None, description: str | None = None,
-             item_type: str = "Dataflow") -> str:
+def platform(
+    name: str, logical_id: str | None = None, description: str | None = None, item_type: str = "Dataflow"
+) -> str:
     metadata: dict[str, str] = {"type": item_type, "displayName": name}
     if description is not None:
         metadata["description"] = description
-    return json.dumps({"$schema": "https://example.invalid/platformProperties/2.0.0/schema.json",
-                       "metadata": metadata,
-                       "config": {"version": "2.0", "logicalId": logical_id or str(uuid.uuid4())}})
+    return json.dumps(
+        {
+            "$schema": "https://example.invalid/platformProperties/2.0.0/schema.json",
+            "metadata": metadata,
+            "config": {"version": "2.0", "logicalId": logical_id or str(uuid.uuid4())},
+        }
+    )
 
 
-def dataflow_definition(name: str, mashup: str = GOOD_MASHUP, *, with_platform: bool = False,
-                        logical_id: str | None = None, description: str | None = None) -> dict[str, Any]:
-    meta = {"formatVersion": "202502", "computeEngineSettings": {}, "name": name, "queryGroups": [],
-            "documentLocale": "en-US", "queriesMetadata": {}, "connections": []}
-    parts = [{"path": "queryMetadata.json", "payload": b64(json.dumps(meta)), "payloadType": "InlineBase64"},
-             {"path": "mashup.pq", "payload": b64(mashup), "payloadType": "InlineBase64"}]
+def dataflow_definition(
+    name: str,
+    mashup: str = GOOD_MASHUP,
+    *,
+    with_platform: bool = False,
+    logical_id: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    meta = {
+        "formatVersion": "202502",
+        "computeEngineSettings": {},
+        "name": name,
+        "queryGroups": [],
+        "documentLocale": "en-US",
+        "queriesMetadata": {},
+        "connections": [],
+    }
+    parts = [
+        {"path": "queryMetadata.json", "payload": b64(json.dumps(meta)), "payloadType": "InlineBase64"},
+        {"path": "mashup.pq", "payload": b64(mashup), "payloadType": "InlineBase64"},
+    ]
     if with_platform:
-        parts.append({"path": ".platform", "payload": b64(platform(name, logical_id, description)),
-                      "payloadType": "InlineBase64"})
+        parts.append(
+            {
+                "path": ".platform",
+                "payload": b64(platform(name, logical_id, description)),
+                "payloadType": "InlineBase64",
+            }
+        )
     return {"parts": parts}
 
 
@@ -84,8 +118,9 @@ def control(emulator: EmulatorServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def api(emulator: EmulatorServer, control: httpx.Client) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url + "/v1", timeout=10,
-                      headers={"Authorization": "Bearer test-token"}) as client:
+    with httpx.Client(
+        base_url=emulator.url + "/v1", timeout=10, headers={"Authorization": "Bearer test-token"}
+    ) as client:
         yield client
 
 

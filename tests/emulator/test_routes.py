@@ -7,12 +7,19 @@ import json
 
 import httpx
 import pytest
+
 from conftest import BROKEN_MASHUP, GOOD_MASHUP, b64, dataflow_definition, parts_by_path, platform
 
 
 def create_dataflow(api: httpx.Client, ws: str, name: str, **kwargs: object) -> dict:
-    response = api.post(f"/workspaces/{ws}/items", json={
-        "displayName": name, "type": "Dataflow", "definition": dataflow_definition(name, **kwargs)})
+    response = api.post(
+        f"/workspaces/{ws}/items",
+        json={
+            "displayName": name,
+            "type": "Dataflow",
+            "definition": dataflow_definition(name, **kwargs),
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -42,9 +49,12 @@ def test_request_log_has_identity_never_token(api, control, ws) -> None:
     api.get(f"/workspaces/{ws}/items?type=Dataflow")
     log = control.get("/_emulator/requests").json()["value"]
     entry = log[-1]
-    assert entry["method"] == "GET" and entry["path"] == f"/v1/workspaces/{ws}/items"
-    assert entry["query"] == "type=Dataflow" and entry["status"] == 200
-    assert entry["identity"] and "test-token" not in json.dumps(log)
+    assert entry["method"] == "GET"
+    assert entry["path"] == f"/v1/workspaces/{ws}/items"
+    assert entry["query"] == "type=Dataflow"
+    assert entry["status"] == 200
+    assert entry["identity"]
+    assert "test-token" not in json.dumps(log)
     control.delete("/_emulator/requests")
     assert control.get("/_emulator/requests").json()["value"] == []
 
@@ -62,11 +72,15 @@ def test_workspace_create_get_list(api) -> None:
 
 def test_item_lifecycle(api, ws) -> None:
     item = create_dataflow(api, ws, "Orders")
-    assert item["description"] == "" and item["type"] == "Dataflow" and item["workspaceId"] == ws
+    assert item["description"] == ""
+    assert item["type"] == "Dataflow"
+    assert item["workspaceId"] == ws
     assert api.get(f"/workspaces/{ws}/items/{item['id']}").json()["displayName"] == "Orders"
-    patched = api.patch(f"/workspaces/{ws}/items/{item['id']}", json={"displayName": "Orders 2",
-                                                                      "description": "new"})
-    assert patched.status_code == 200 and patched.json()["displayName"] == "Orders 2"
+    patched = api.patch(
+        f"/workspaces/{ws}/items/{item['id']}", json={"displayName": "Orders 2", "description": "new"}
+    )
+    assert patched.status_code == 200
+    assert patched.json()["displayName"] == "Orders 2"
     assert patched.json()["description"] == "new"
     assert api.delete(f"/workspaces/{ws}/items/{item['id']}?hardDelete=true").status_code == 200
     assert_error(api.get(f"/workspaces/{ws}/items/{item['id']}"), 404, "ItemNotFound")
@@ -85,22 +99,42 @@ def test_display_names_unique_per_workspace_and_type(api, ws) -> None:
 
 
 def test_create_rejects_bad_item_type_and_missing_name(api, ws) -> None:
-    assert_error(api.post(f"/workspaces/{ws}/items", json={"displayName": "x", "type": "Nope"}),
-                 400, "InvalidItemType")
+    assert_error(
+        api.post(f"/workspaces/{ws}/items", json={"displayName": "x", "type": "Nope"}),
+        400,
+        "InvalidItemType",
+    )
     assert_error(api.post(f"/workspaces/{ws}/items", json={"type": "Dataflow"}), 400, "InvalidInput")
 
 
-@pytest.mark.parametrize(("part", "code"), [
-    ({"path": "extra.mdf", "payload": "%%%not base64", "payloadType": "InlineBase64"}, "CorruptedPayload"),
-    ({"path": "../evil.pq", "payload": b64("x"), "payloadType": "InlineBase64"}, "InvalidDefinitionParts"),
-    ({"path": "/abs.pq", "payload": b64("x"), "payloadType": "InlineBase64"}, "InvalidDefinitionParts"),
-    ({"path": "a\\b.pq", "payload": b64("x"), "payloadType": "InlineBase64"}, "InvalidDefinitionParts"),
-])
+@pytest.mark.parametrize(
+    ("part", "code"),
+    [
+        (
+            {"path": "extra.mdf", "payload": "%%%not base64", "payloadType": "InlineBase64"},
+            "CorruptedPayload",
+        ),
+        (
+            {"path": "../evil.pq", "payload": b64("x"), "payloadType": "InlineBase64"},
+            "InvalidDefinitionParts",
+        ),
+        (
+            {"path": "/abs.pq", "payload": b64("x"), "payloadType": "InlineBase64"},
+            "InvalidDefinitionParts",
+        ),
+        (
+            {"path": "a\\b.pq", "payload": b64("x"), "payloadType": "InlineBase64"},
+            "InvalidDefinitionParts",
+        ),
+    ],
+)
 def test_bad_parts_are_rejected(api, ws, part, code) -> None:
     definition = dataflow_definition("Bad")
     definition["parts"].append(part)
-    response = api.post(f"/workspaces/{ws}/items",
-                        json={"displayName": "Bad", "type": "Dataflow", "definition": definition})
+    response = api.post(
+        f"/workspaces/{ws}/items",
+        json={"displayName": "Bad", "type": "Dataflow", "definition": definition},
+    )
     assert_error(response, 400, code)
     assert api.get(f"/workspaces/{ws}/items").json()["value"] == []
 
@@ -108,13 +142,17 @@ def test_bad_parts_are_rejected(api, ws, part, code) -> None:
 def test_dataflow_definition_needs_both_parts_and_refuses_legacy(api, ws) -> None:
     definition = dataflow_definition("X")
     definition["parts"] = definition["parts"][:1]
-    response = api.post(f"/workspaces/{ws}/items",
-                        json={"displayName": "X", "type": "Dataflow", "definition": definition})
+    response = api.post(
+        f"/workspaces/{ws}/items",
+        json={"displayName": "X", "type": "Dataflow", "definition": definition},
+    )
     assert_error(response, 400, "MissingDefinitionParts")
-    legacy = {"parts": [{"path": "dataflow-content.json", "payload": b64("{}"),
-                         "payloadType": "InlineBase64"}]}
-    response = api.post(f"/workspaces/{ws}/items",
-                        json={"displayName": "X", "type": "Dataflow", "definition": legacy})
+    legacy = {
+        "parts": [{"path": "dataflow-content.json", "payload": b64("{}"), "payloadType": "InlineBase64"}]
+    }
+    response = api.post(
+        f"/workspaces/{ws}/items", json={"displayName": "X", "type": "Dataflow", "definition": legacy}
+    )
     assert_error(response, 400, "InvalidDefinitionParts")
 
 
@@ -125,18 +163,27 @@ def test_get_definition_always_has_platform_with_stable_logical_id(api, ws) -> N
     files = parts_by_path(first.json()["definition"])
     assert files["mashup.pq"] == GOOD_MASHUP
     logical = json.loads(files[".platform"])["config"]["logicalId"]
-    second = parts_by_path(api.post(f"/workspaces/{ws}/items/{item['id']}/getDefinition").json()["definition"])
+    second = parts_by_path(
+        api.post(f"/workspaces/{ws}/items/{item['id']}/getDefinition").json()["definition"]
+    )
     assert json.loads(second[".platform"])["config"]["logicalId"] == logical
 
 
 def test_create_honours_platform_logical_id_and_refuses_a_duplicate(api, ws) -> None:
     logical = "f58d2f83-a300-b135-4788-059683cd571c"
     item = create_dataflow(api, ws, "A", with_platform=True, logical_id=logical)
-    files = parts_by_path(api.post(f"/workspaces/{ws}/items/{item['id']}/getDefinition").json()["definition"])
+    files = parts_by_path(
+        api.post(f"/workspaces/{ws}/items/{item['id']}/getDefinition").json()["definition"]
+    )
     assert json.loads(files[".platform"])["config"]["logicalId"] == logical
-    response = api.post(f"/workspaces/{ws}/items", json={
-        "displayName": "B", "type": "Dataflow",
-        "definition": dataflow_definition("B", with_platform=True, logical_id=logical)})
+    response = api.post(
+        f"/workspaces/{ws}/items",
+        json={
+            "displayName": "B",
+            "type": "Dataflow",
+            "definition": dataflow_definition("B", with_platform=True, logical_id=logical),
+        },
+    )
     assert_error(response, 400, "InvalidPlatformFile")
 
 
@@ -146,7 +193,8 @@ def test_update_definition_replaces_parts_and_uses_platform_only_with_update_met
     new_m = GOOD_MASHUP.replace("dev-sql", "test-sql")
     body = {"definition": dataflow_definition("Renamed", new_m, with_platform=True, description="d1")}
     response = api.post(url + "/updateDefinition", json=body)
-    assert response.status_code == 200 and response.content == b""
+    assert response.status_code == 200
+    assert response.content == b""
     assert response.headers["content-type"].startswith("application/json")
     assert api.get(url).json()["displayName"] == "Orders"
     assert parts_by_path(api.post(url + "/getDefinition").json()["definition"])["mashup.pq"] == new_m
@@ -158,13 +206,17 @@ def test_update_definition_replaces_parts_and_uses_platform_only_with_update_met
 
 
 def test_dataflows_routes_share_the_item_store(api, ws) -> None:
-    created = api.post(f"/workspaces/{ws}/dataflows", json={
-        "displayName": "Via dataflows", "definition": dataflow_definition("Via dataflows")})
+    created = api.post(
+        f"/workspaces/{ws}/dataflows",
+        json={"displayName": "Via dataflows", "definition": dataflow_definition("Via dataflows")},
+    )
     assert created.status_code == 201
     lake = api.post(f"/workspaces/{ws}/items", json={"displayName": "Lake", "type": "Lakehouse"}).json()
     listed = api.get(f"/workspaces/{ws}/items", params={"type": "Dataflow"}).json()["value"]
     assert [i["id"] for i in listed] == [created.json()["id"]]
-    assert [i["id"] for i in api.get(f"/workspaces/{ws}/dataflows").json()["value"]] == [created.json()["id"]]
+    assert [i["id"] for i in api.get(f"/workspaces/{ws}/dataflows").json()["value"]] == [
+        created.json()["id"]
+    ]
     assert_error(api.get(f"/workspaces/{ws}/dataflows/{lake['id']}"), 404, "ItemNotFound")
     got = api.post(f"/workspaces/{ws}/dataflows/{created.json()['id']}/getDefinition")
     assert ".platform" in parts_by_path(got.json()["definition"])
@@ -174,19 +226,32 @@ def test_parameter_discovery(api, ws) -> None:
     item = create_dataflow(api, ws, "Param")
     response = api.get(f"/workspaces/{ws}/dataflows/{item['id']}/parameters")
     assert response.status_code == 200
-    assert response.json()["value"] == [{"name": "ServerName", "type": "String", "isRequired": True,
-                                         "description": "", "defaultValue": "dev-sql.example.net"}]
+    assert response.json()["value"] == [
+        {
+            "name": "ServerName",
+            "type": "String",
+            "isRequired": True,
+            "description": "",
+            "defaultValue": "dev-sql.example.net",
+        }
+    ]
     plain = create_dataflow(api, ws, "Plain", mashup="section Section1;\nshared A = 1;\n")
-    assert_error(api.get(f"/workspaces/{ws}/dataflows/{plain['id']}/parameters"), 400,
-                 "DataflowNotParametricError")
+    assert_error(
+        api.get(f"/workspaces/{ws}/dataflows/{plain['id']}/parameters"),
+        400,
+        "DataflowNotParametricError",
+    )
 
 
 # -- LRO ----------------------------------------------------------------------------------------
 def test_lro_create_then_poll_then_result(api, control, ws, emulator) -> None:
     control.post("/_emulator/config", json={"lro": "always", "lroPolls": 1})
-    response = api.post(f"/workspaces/{ws}/items", json={
-        "displayName": "Async", "type": "Dataflow", "definition": dataflow_definition("Async")})
-    assert response.status_code == 202 and response.content == b""
+    response = api.post(
+        f"/workspaces/{ws}/items",
+        json={"displayName": "Async", "type": "Dataflow", "definition": dataflow_definition("Async")},
+    )
+    assert response.status_code == 202
+    assert response.content == b""
     op_id = response.headers["x-ms-operation-id"]
     assert response.headers["Location"] == f"{emulator.url}/v1/operations/{op_id}"
     assert int(response.headers["Retry-After"]) >= 0
@@ -194,20 +259,25 @@ def test_lro_create_then_poll_then_result(api, control, ws, emulator) -> None:
     assert running.json()["status"] == "Running"
     assert running.headers["Location"] == response.headers["Location"]
     done = api.get(f"{emulator.url}/operations/{op_id}")  # the spec's examples omit /v1
-    assert done.json()["status"] == "Succeeded" and done.json()["percentComplete"] == 100
+    assert done.json()["status"] == "Succeeded"
+    assert done.json()["percentComplete"] == 100
     assert done.headers["Location"] == f"{emulator.url}/v1/operations/{op_id}/result"
     result = httpx.get(done.headers["Location"], headers=api.headers)
-    assert result.status_code == 200 and result.json()["displayName"] == "Async"
+    assert result.status_code == 200
+    assert result.json()["displayName"] == "Async"
 
 
 def test_lro_update_definition_has_no_result(api, control, ws) -> None:
     item = create_dataflow(api, ws, "Orders")
     control.post("/_emulator/config", json={"lro": "always", "lroPolls": 0})
-    response = api.post(f"/workspaces/{ws}/items/{item['id']}/updateDefinition",
-                        json={"definition": dataflow_definition("Orders", "section S;\nshared B = 2;")})
+    response = api.post(
+        f"/workspaces/{ws}/items/{item['id']}/updateDefinition",
+        json={"definition": dataflow_definition("Orders", "section S;\nshared B = 2;")},
+    )
     assert response.status_code == 202
     state = api.get(response.headers["Location"])
-    assert state.json()["status"] == "Succeeded" and "Location" not in state.headers
+    assert state.json()["status"] == "Succeeded"
+    assert "Location" not in state.headers
     assert_error(api.get(response.headers["Location"] + "/result"), 400, "OperationHasNoResult")
     assert_error(api.get("/operations/0a7c2f0e-0000-4000-8000-000000000000"), 404, "OperationNotFound")
 
@@ -229,7 +299,8 @@ def test_paging_with_both_continuation_forms(api, control, ws) -> None:
         create_dataflow(api, ws, f"DF {n}")
     api.post(f"/workspaces/{ws}/items", json={"displayName": "Lake", "type": "Lakehouse"})
     first = api.get(f"/workspaces/{ws}/items", params={"type": "Dataflow"}).json()
-    assert len(first["value"]) == 2 and "type=Dataflow" in first["continuationUri"]
+    assert len(first["value"]) == 2
+    assert "type=Dataflow" in first["continuationUri"]
     names = [i["displayName"] for i in first["value"]]
     body = first
     while "continuationUri" in body:
@@ -259,11 +330,13 @@ def test_folders_and_move(api, ws) -> None:
     folder = api.post(f"/workspaces/{ws}/folders", json={"displayName": "Sales"})
     assert folder.status_code == 201
     fid = folder.json()["id"]
-    item = api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow",
-                                                     "folderId": ""}).json()
+    item = api.post(
+        f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow", "folderId": ""}
+    ).json()
     assert "folderId" not in item
     moved = api.post(f"/workspaces/{ws}/items/{item['id']}/move", json={"targetFolderId": fid})
-    assert moved.status_code == 200 and moved.json()["value"][0]["folderId"] == fid
+    assert moved.status_code == 200
+    assert moved.json()["value"][0]["folderId"] == fid
     root_only = api.get(f"/workspaces/{ws}/items", params={"recursive": "false"}).json()["value"]
     assert root_only == []
     in_folder = api.get(f"/workspaces/{ws}/items", params={"rootFolderId": fid}).json()["value"]
@@ -272,15 +345,19 @@ def test_folders_and_move(api, ws) -> None:
     api.post(f"/workspaces/{ws}/items/{item['id']}/move", json={"targetFolderId": ""})
     assert api.delete(f"/workspaces/{ws}/folders/{fid}").status_code == 200
     assert api.get(f"/workspaces/{ws}/folders").json()["value"] == []
-    assert_error(api.post(f"/workspaces/{ws}/items/{item['id']}/move",
-                          json={"targetFolderId": fid}), 404, "FolderNotFound")
+    assert_error(
+        api.post(f"/workspaces/{ws}/items/{item['id']}/move", json={"targetFolderId": fid}),
+        404,
+        "FolderNotFound",
+    )
 
 
 # -- jobs ---------------------------------------------------------------------------------------
 def run(api: httpx.Client, url: str) -> httpx.Response:
     response = api.post(url)
     assert response.status_code == 202, response.text
-    assert response.content == b"" and "x-ms-operation-id" not in response.headers
+    assert response.content == b""
+    assert "x-ms-operation-id" not in response.headers
     return response
 
 
@@ -291,8 +368,11 @@ def test_job_run_get_list(api, ws, emulator) -> None:
     location = response.headers["Location"]
     assert location.startswith(f"{emulator.url}/v1/workspaces/{ws}/items/{item['id']}/jobs/instances/")
     job = httpx.get(location, headers=api.headers).json()
-    assert job["status"] == "Completed" and job["jobType"] == "Execute" and job["failureReason"] is None
-    assert job["endTimeUtc"] and not job["endTimeUtc"].endswith("Z")
+    assert job["status"] == "Completed"
+    assert job["jobType"] == "Execute"
+    assert job["failureReason"] is None
+    assert job["endTimeUtc"]
+    assert not job["endTimeUtc"].endswith("Z")
     run(api, base + "/instances?jobType=refresh")
     run(api, f"/workspaces/{ws}/dataflows/{item['id']}/jobs/applyChanges/instances")
     listed = api.get(base + "/instances").json()["value"]
@@ -301,18 +381,23 @@ def test_job_run_get_list(api, ws, emulator) -> None:
 
 def test_bad_job_type(api, ws) -> None:
     item = create_dataflow(api, ws, "Orders")
-    assert_error(api.post(f"/workspaces/{ws}/items/{item['id']}/jobs/Nope/instances"), 400, "InvalidJobType")
+    assert_error(
+        api.post(f"/workspaces/{ws}/items/{item['id']}/jobs/Nope/instances"), 400, "InvalidJobType"
+    )
     assert_error(api.post(f"/workspaces/{ws}/items/{item['id']}/jobs/instances"), 400, "InvalidJobType")
 
 
 def test_job_cancel_and_already_completed(api, control, ws) -> None:
     item = create_dataflow(api, ws, "Orders")
     control.post("/_emulator/config", json={"jobDurationS": 600})
-    location = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers["Location"]
+    location = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers[
+        "Location"
+    ]
     assert api.get(location).json()["status"] == "InProgress"
     assert api.get(location).json()["endTimeUtc"] is None
     cancel = api.post(location + "/cancel")
-    assert cancel.status_code == 202 and cancel.headers["Location"] == location
+    assert cancel.status_code == 202
+    assert cancel.headers["Location"] == location
     assert api.get(location).json()["status"] == "Cancelled"
     assert_error(api.post(location + "/cancel"), 409, "JobAlreadyCompleted")
     second = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers["Location"]
@@ -325,7 +410,8 @@ def test_apply_changes_fails_on_broken_mashup(api, ws) -> None:
     item = create_dataflow(api, ws, "Broken", mashup=BROKEN_MASHUP)
     location = run(api, f"/workspaces/{ws}/dataflows/{item['id']}/jobs/applyChanges/instances")
     job = api.get(location.headers["Location"]).json()
-    assert job["status"] == "Failed" and job["jobType"] == "ApplyChanges"
+    assert job["status"] == "Failed"
+    assert job["jobType"] == "ApplyChanges"
     assert job["failureReason"]["errorCode"] == "DataflowInvalidMashupDocument"
     good = create_dataflow(api, ws, "Good")
     ok = run(api, f"/workspaces/{ws}/dataflows/{good['id']}/jobs/applyChanges/instances")
@@ -335,9 +421,12 @@ def test_apply_changes_fails_on_broken_mashup(api, ws) -> None:
 def test_configured_job_outcome_failed(api, control, ws) -> None:
     item = create_dataflow(api, ws, "Orders")
     control.post("/_emulator/config", json={"jobOutcome": "Failed"})
-    location = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers["Location"]
+    location = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers[
+        "Location"
+    ]
     job = api.get(location).json()
-    assert job["status"] == "Failed" and job["failureReason"]["errorCode"]
+    assert job["status"] == "Failed"
+    assert job["failureReason"]["errorCode"]
 
 
 # -- quota and faults ---------------------------------------------------------------------------
@@ -354,10 +443,15 @@ def test_quota_per_identity_with_retry_after(api, control, emulator) -> None:
 
 
 def test_status_fault_then_recovery(api, control, ws) -> None:
-    control.post("/_emulator/faults", json={"kind": "status", "status": 503, "method": "GET",
-                                            "path": "/items$", "count": 2})
+    control.post(
+        "/_emulator/faults",
+        json={"kind": "status", "status": 503, "method": "GET", "path": "/items$", "count": 2},
+    )
     assert_error(api.get(f"/workspaces/{ws}/items"), 503, "ServiceUnavailable")
-    assert api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow"}).status_code == 201
+    assert (
+        api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow"}).status_code
+        == 201
+    )
     assert api.get(f"/workspaces/{ws}/items").status_code == 503
     assert api.get(f"/workspaces/{ws}/items").status_code == 200
     assert control.get("/_emulator/faults").json()["value"] == []
@@ -385,13 +479,16 @@ def test_token_expired_fault(api, control) -> None:
 
 
 def test_lro_fail_fault_leaves_store_untouched(api, control, ws) -> None:
-    control.post("/_emulator/faults", json={"kind": "lro_fail", "method": "POST", "path": "/items$",
-                                            "errorCode": "CapacityNotActive"})
+    control.post(
+        "/_emulator/faults",
+        json={"kind": "lro_fail", "method": "POST", "path": "/items$", "errorCode": "CapacityNotActive"},
+    )
     control.post("/_emulator/config", json={"lroPolls": 0})
     response = api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow"})
     assert response.status_code == 202  # the fault forces an LRO even in lro=never mode
     state = api.get(response.headers["Location"]).json()
-    assert state["status"] == "Failed" and state["error"]["errorCode"] == "CapacityNotActive"
+    assert state["status"] == "Failed"
+    assert state["error"]["errorCode"] == "CapacityNotActive"
     assert api.get(f"/workspaces/{ws}/items").json()["value"] == []
 
 
@@ -400,12 +497,14 @@ def test_lro_stuck_fault(api, control, ws) -> None:
     response = api.post(f"/workspaces/{ws}/items", json={"displayName": "A", "type": "Dataflow"})
     for _ in range(5):
         polled = api.get(response.headers["Location"])
-        assert polled.json()["status"] == "Running" and polled.headers["Location"]
+        assert polled.json()["status"] == "Running"
+        assert polled.headers["Location"]
 
 
 def test_probability_fault_and_rule_management(api, control) -> None:
-    rule = control.post("/_emulator/faults", json={"kind": "status", "status": 500, "count": None,
-                                                   "probability": 1.0}).json()
+    rule = control.post(
+        "/_emulator/faults", json={"kind": "status", "status": 500, "count": None, "probability": 1.0}
+    ).json()
     assert [api.get("/workspaces").status_code for _ in range(3)] == [500, 500, 500]
     assert control.delete(f"/_emulator/faults/{rule['id']}").status_code == 200
     assert api.get("/workspaces").status_code == 200
@@ -416,16 +515,22 @@ def test_probability_fault_and_rule_management(api, control) -> None:
 # -- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2", b"\xff\xfe"])
 def test_malformed_json_is_400_not_500(api, ws, body) -> None:
-    response = api.post(f"/workspaces/{ws}/items", content=body,
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"/workspaces/{ws}/items", content=body, headers={"Content-Type": "application/json"}
+    )
     assert_error(response, 400, "InvalidRequest")
 
 
 def test_non_object_body_is_400(api, ws) -> None:
     assert_error(api.post(f"/workspaces/{ws}/items", json=[1, 2]), 400, "InvalidRequest")
-    assert_error(api.post(f"/workspaces/{ws}/items", json={"displayName": "x", "type": "Dataflow",
-                                                           "definition": "nope"}),
-                 400, "InvalidDefinitionParts")
+    assert_error(
+        api.post(
+            f"/workspaces/{ws}/items",
+            json={"displayName": "x", "type": "Dataflow", "definition": "nope"},
+        ),
+        400,
+        "InvalidDefinitionParts",
+    )
 
 
 def test_unknown_route_and_method(api) -> None:
@@ -437,7 +542,8 @@ def test_platform_display_name_conflict_on_update_metadata(api, ws) -> None:
     create_dataflow(api, ws, "Taken")
     item = create_dataflow(api, ws, "Mine")
     body = {"definition": dataflow_definition("Taken", with_platform=True)}
-    response = api.post(f"/workspaces/{ws}/items/{item['id']}/updateDefinition?updateMetadata=true",
-                        json=body)
+    response = api.post(
+        f"/workspaces/{ws}/items/{item['id']}/updateDefinition?updateMetadata=true", json=body
+    )
     assert_error(response, 400, "ItemDisplayNameAlreadyInUse")
     assert platform("x")  # helper stays importable for other tests
