@@ -5,7 +5,8 @@ the OpenID discovery document and keys, the v2.0 token endpoint (``client_creden
 client secret, a certificate assertion or a federated OIDC assertion; ``device_code``;
 ``refresh_token``), the device-code endpoint, and the App Service managed-identity endpoint.
 Refusals use Entra's OAuth error JSON (``invalid_client``, ``unauthorized_client``, … with an
-AADSTS code). Access tokens come from the shared :class:`~fabric_emulator.tokens.TokenIssuer`.
+AADSTS code). HTTP only: who may sign in and how a credential is checked live in
+:class:`~fabric_emulator.tokens.ClientDirectory`; tokens come from the shared ``TokenIssuer``.
 """
 
 from __future__ import annotations
@@ -26,76 +27,23 @@ from urllib.parse import parse_qs
 
 import trustme
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fabric_emulator.tokens import (
+    FEDERATED_AUDIENCE,
+    ClientDirectory,
+    ClientRegistration,
+    OAuthError,
     TokenIssuer,
-    TokenRejected,
     b64url_encode,
-    check_lifetime,
-    decode_unverified,
-    verify_signature,
 )
 
-JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+__all__ = ["FEDERATED_AUDIENCE", "AuthorityServer", "OAuthError"]
+
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
-
-
-class OAuthError(Exception):
-    """An OAuth refusal; serialised as Entra's error JSON with an AADSTS code."""
-
-    def __init__(self, error: str, aadsts: int, description: str, *, status: int = 400) -> None:
-        self.error = error
-        self.aadsts = aadsts
-        self.description = description
-        self.status = status
-        super().__init__(f"{error}: AADSTS{aadsts}: {description}")
-
-    def response(self) -> JSONResponse:
-        trace = str(uuid.uuid4())
-        return JSONResponse(
-            {
-                "error": self.error,
-                "error_description": f"AADSTS{self.aadsts}: {self.description} Trace ID: {trace}",
-                "error_codes": [self.aadsts],
-                "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
-                "trace_id": trace,
-                "correlation_id": str(uuid.uuid4()),
-            },
-            status_code=self.status,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ClientRegistration:
-    """An app registration: a client secret and/or a certificate (public key + thumbprints)."""
-
-    client_id: str
-    secret: str | None = None
-    public_key: rsa.RSAPublicKey | None = None
-    sha1_thumbprint: str | None = None  # base64url, as in the JWS `x5t` header
-    sha256_thumbprint: str | None = None  # base64url, as in `x5t#S256`
-
-    def __repr__(self) -> str:
-        return f"ClientRegistration(client_id={self.client_id!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class FederatedCredential:
-    """A trusted (issuer, subject, audience) for a client: workload identity federation."""
-
-    client_id: str
-    issuer: str
-    subject: str
-    audience: str
-    public_key: rsa.RSAPublicKey
 
 
 @dataclass(slots=True)
@@ -137,8 +85,7 @@ class AuthorityServer:
         self.tenant = tenant
         self.token_lifetime_s = token_lifetime_s
         self._requested_port = port
-        self._clients: dict[str, ClientRegistration] = {}
-        self._federated: list[FederatedCredential] = []
+        self.directory = ClientDirectory(tenant, issuer.now)
         self._device_codes: dict[str, _DeviceCode] = {}
         self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token → (client_id, user)
         self._managed_identity_header: str | None = None
@@ -165,16 +112,7 @@ class AuthorityServer:
     def register_client(
         self, client_id: str, *, secret: str | None = None, certificate_pem: bytes | None = None
     ) -> None:
-        public_key = sha1 = sha256 = None
-        if certificate_pem is not None:
-            cert = x509.load_pem_x509_certificate(certificate_pem)
-            key = cert.public_key()
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise ValueError("the emulator authority accepts RSA certificates only")
-            public_key = key
-            sha1 = b64url_encode(cert.fingerprint(hashes.SHA1()))  # x5t is SHA-1 by definition
-            sha256 = b64url_encode(cert.fingerprint(hashes.SHA256()))
-        self._clients[client_id] = ClientRegistration(client_id, secret, public_key, sha1, sha256)
+        self.directory.register_client(client_id, secret=secret, certificate_pem=certificate_pem)
 
     def trust_federated_issuer(
         self,
@@ -187,17 +125,9 @@ class AuthorityServer:
     ) -> None:
         """Accept, for ``client_id``, assertions from ``issuer`` about ``subject`` (e.g. a GitHub
         Actions ``repo:org/repo:ref:refs/heads/main``), as an Entra federated credential does."""
-        key = serialization.load_pem_public_key(public_key_pem)
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise ValueError("the emulator authority accepts RSA federated issuers only")
-        self._clients.setdefault(client_id, ClientRegistration(client_id))
-        credential = FederatedCredential(client_id, issuer, subject, audience, key)
-        # One record per (client, issuer, subject, audience): trusting again replaces the key.
-        self._federated = [
-            c
-            for c in self._federated
-            if (c.client_id, c.issuer, c.subject, c.audience) != (client_id, issuer, subject, audience)
-        ] + [credential]
+        self.directory.trust_federated_issuer(
+            issuer, public_key_pem, client_id=client_id, subject=subject, audience=audience
+        )
 
     def enable_managed_identity(
         self, identity_header: str, *, principal: str = "emulator-managed-identity"
@@ -285,7 +215,7 @@ class AuthorityServer:
         try:
             self._check_tenant(request)
         except OAuthError as exc:
-            return exc.response()
+            return _error(exc)
         base = self.authority_url
         return JSONResponse(
             {
@@ -312,18 +242,20 @@ class AuthorityServer:
         return JSONResponse(self.issuer.jwks())
 
     async def _authorize(self, request: Request) -> JSONResponse:
-        return OAuthError(
-            "unsupported_response_type",
-            500021,
-            "The emulator authority has no browser sign-in; use device code.",
-        ).response()
+        return _error(
+            OAuthError(
+                "unsupported_response_type",
+                500021,
+                "The emulator authority has no browser sign-in; use device code.",
+            )
+        )
 
     async def _devicecode(self, request: Request) -> JSONResponse:
         form = await _form(request)
         try:
             self._check_tenant(request)
             client_id = form.get("client_id", "")
-            self._client(client_id)
+            self.directory.client(client_id)
             device_code = secrets.token_urlsafe(24)
             user_code = secrets.token_hex(4).upper()
             with self._lock:
@@ -331,7 +263,7 @@ class AuthorityServer:
                     client_id, form.get("scope", ""), user_code, time.time() + 900
                 )
         except OAuthError as exc:
-            return exc.response()
+            return _error(exc)
         uri = f"https://{self.host}:{self.port}/devicelogin"
         return JSONResponse(
             {
@@ -350,7 +282,7 @@ class AuthorityServer:
             self._check_tenant(request)
             return JSONResponse(self._grant(form))
         except OAuthError as exc:
-            return exc.response()
+            return _error(exc)
 
     async def _managed_identity(self, request: Request) -> JSONResponse:
         expected = self._managed_identity_header
@@ -382,22 +314,11 @@ class AuthorityServer:
     def _now(self) -> float:
         return self.issuer.now()
 
-    def _client(self, client_id: str) -> ClientRegistration:
-        client = self._clients.get(client_id)
-        if client is None:
-            raise OAuthError(
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the "
-                f"directory '{self.tenant}'.",
-            )
-        return client
-
     def _grant(self, form: dict[str, str]) -> dict[str, Any]:
         grant_type = form.get("grant_type", "")
-        client = self._client(form.get("client_id", ""))
+        client = self.directory.client(form.get("client_id", ""))
         if grant_type == "client_credentials":
-            self._authenticate(client, form)
+            self.directory.authenticate(client, form, audiences=self._assertion_audiences())
             audience = _scope_audience(form.get("scope", ""))
             return self._access_token(client.client_id, audience, app=True)
         if grant_type == DEVICE_CODE_GRANT:
@@ -414,112 +335,9 @@ class AuthorityServer:
             f"The app requested an unsupported grant type '{grant_type}'.",
         )
 
-    def _authenticate(self, client: ClientRegistration, form: dict[str, str]) -> None:
-        assertion = form.get("client_assertion")
-        if assertion:
-            if form.get("client_assertion_type") != JWT_BEARER:
-                raise OAuthError("invalid_client", 50027, "Invalid client_assertion_type.", status=401)
-            self._check_assertion(client, assertion)
-        elif "client_secret" in form:
-            if client.secret is None or not hmac.compare_digest(
-                form["client_secret"].encode(), client.secret.encode()
-            ):
-                raise OAuthError(
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided. Ensure the secret being sent "
-                    f"in the request is the client secret value for app "
-                    f"'{client.client_id}'.",
-                    status=401,
-                )
-        else:
-            raise OAuthError(
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: "
-                "'client_assertion' or 'client_secret'.",
-                status=401,
-            )
-
-    def _check_assertion(self, client: ClientRegistration, assertion: str) -> None:
-        try:
-            header, claims = decode_unverified(assertion)
-            if claims.get("iss") == client.client_id:
-                self._check_certificate_assertion(client, header, assertion)
-            else:
-                self._check_federated_assertion(client, claims, assertion)
-        except TokenRejected as exc:
-            if exc.error_code == "TokenExpired":
-                raise OAuthError(
-                    "invalid_client",
-                    700024,
-                    "Client assertion is not within its valid time range.",
-                    status=401,
-                ) from exc
-            raise OAuthError(
-                "invalid_client",
-                700027,
-                f"Client assertion failed signature validation: {exc.message}.",
-                status=401,
-            ) from exc
-
-    def _check_certificate_assertion(
-        self, client: ClientRegistration, header: dict[str, Any], assertion: str
-    ) -> None:
-        # msal pads the base64url thumbprints with "="; RFC 7515 does not. Accept both.
-        sha256 = str(header.get("x5t#S256") or "").rstrip("=")
-        sha1 = str(header.get("x5t") or "").rstrip("=")
-        matches = client.public_key is not None and (
-            (bool(sha256) and sha256 == client.sha256_thumbprint)
-            or (bool(sha1) and sha1 == client.sha1_thumbprint)
-        )
-        if not matches or client.public_key is None:
-            raise OAuthError(
-                "invalid_client",
-                700027,
-                "The certificate with identifier used to "
-                f"sign the client assertion is not registered on application "
-                f"'{client.client_id}'.",
-                status=401,
-            )
-        claims = verify_signature(assertion, client.public_key)
-        check_lifetime(claims, self._now())
-        if claims.get("sub") != client.client_id or claims.get("aud") not in (
-            self.token_endpoint,
-            self.authority_url,
-            f"{self.authority_url}/v2.0",
-        ):
-            raise OAuthError(
-                "invalid_client",
-                700023,
-                "Client assertion audience claim does not "
-                "match the token endpoint, or its subject is not the client.",
-                status=401,
-            )
-
-    def _check_federated_assertion(
-        self, client: ClientRegistration, claims: dict[str, Any], assertion: str
-    ) -> None:
-        audiences = claims.get("aud")
-        audiences = audiences if isinstance(audiences, list) else [audiences]
-        for credential in self._federated:
-            if (
-                credential.client_id == client.client_id
-                and credential.issuer == claims.get("iss")
-                and credential.subject == claims.get("sub")
-                and credential.audience in audiences
-            ):
-                verified = verify_signature(assertion, credential.public_key)
-                check_lifetime(verified, self._now())
-                return
-        raise OAuthError(
-            "invalid_client",
-            70021,
-            "No matching federated identity record found "
-            f"for presented assertion issuer '{claims.get('iss')}' and subject "
-            f"'{claims.get('sub')}'.",
-            status=401,
-        )
+    def _assertion_audiences(self) -> tuple[str, ...]:
+        # Entra accepts the token endpoint; msal uses it. The authority URLs are accepted too.
+        return (self.token_endpoint, self.authority_url, f"{self.authority_url}/v2.0")
 
     def _device_grant(self, client: ClientRegistration, device_code: str) -> dict[str, Any]:
         with self._lock:
@@ -576,6 +394,10 @@ class AuthorityServer:
             self._refresh_tokens[refresh] = (client_id, user)
         result["refresh_token"] = refresh
         return result
+
+
+def _error(exc: OAuthError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status)
 
 
 async def _form(request: Request) -> dict[str, str]:

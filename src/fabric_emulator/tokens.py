@@ -1,26 +1,33 @@
-"""Strict auth, token side: the emulator's access tokens (subject → signed JWT → identity).
+"""Strict auth, no HTTP: tokens and credentials (subject → signed JWT → identity; client
+credential → accepted or an OAuth refusal).
 
 :class:`TokenIssuer` signs RS256 JWTs with its own RSA key and verifies them the way Fabric
-does: signature, audience, expiry. The same small JWS codec checks the assertions a client sends
-to the authority (certificate assertions, federated OIDC tokens from a CI provider), so it is
-public here. Only ``cryptography`` is used; the emulator needs no JWT library.
+does: signature, audience, expiry. :class:`ClientDirectory` holds a tenant's app registrations
+and federated credentials and checks what a client presents to the token endpoint (a secret, a
+certificate assertion, a CI provider's OIDC token). ``authority.py`` puts both behind HTTP.
+Only ``cryptography`` is used; the emulator needs no JWT library.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 FABRIC_AUDIENCE = "https://api.fabric.microsoft.com"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 DEFAULT_ISSUER = "https://fabric-emulator.invalid/emulator-tenant/v2.0"
 # Tokens are accepted this many seconds past `exp` or before `nbf`, as Entra's validators allow.
 CLOCK_SKEW_S = 0
@@ -205,3 +212,226 @@ class TokenIssuer:
 
     def __repr__(self) -> str:
         return f"TokenIssuer(issuer={self.issuer!r}, audience={self.audience!r})"
+
+
+# -- OAuth clients and their credentials -------------------------------------------------------
+
+
+class OAuthError(Exception):
+    """An OAuth refusal; serialised as Entra's error JSON with an AADSTS code."""
+
+    def __init__(self, error: str, aadsts: int, description: str, *, status: int = 400) -> None:
+        self.error = error
+        self.aadsts = aadsts
+        self.description = description
+        self.status = status
+        super().__init__(f"{error}: AADSTS{aadsts}: {description}")
+
+    def body(self) -> dict[str, Any]:
+        """Entra's error JSON for this refusal."""
+        trace = str(uuid.uuid4())
+        return {
+            "error": self.error,
+            "error_description": f"AADSTS{self.aadsts}: {self.description} Trace ID: {trace}",
+            "error_codes": [self.aadsts],
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+            "trace_id": trace,
+            "correlation_id": str(uuid.uuid4()),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRegistration:
+    """An app registration: a client secret and/or a certificate (public key + thumbprints)."""
+
+    client_id: str
+    secret: str | None = None
+    public_key: rsa.RSAPublicKey | None = None
+    sha1_thumbprint: str | None = None  # base64url, as in the JWS `x5t` header
+    sha256_thumbprint: str | None = None  # base64url, as in `x5t#S256`
+
+    def __repr__(self) -> str:
+        return f"ClientRegistration(client_id={self.client_id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class FederatedCredential:
+    """A trusted (issuer, subject, audience) for a client: workload identity federation."""
+
+    client_id: str
+    issuer: str
+    subject: str
+    audience: str
+    public_key: rsa.RSAPublicKey
+
+
+class ClientDirectory:
+    """A tenant's app registrations and federated credentials, and the check of how a client
+    proves who it is (secret, certificate assertion, federated assertion). No HTTP here."""
+
+    def __init__(self, tenant: str, clock: Callable[[], float] = time.time) -> None:
+        self.tenant = tenant
+        self.clients: dict[str, ClientRegistration] = {}
+        self.federated: list[FederatedCredential] = []
+        self._clock = clock
+
+    def register_client(
+        self, client_id: str, *, secret: str | None = None, certificate_pem: bytes | None = None
+    ) -> None:
+        public_key = sha1 = sha256 = None
+        if certificate_pem is not None:
+            cert = x509.load_pem_x509_certificate(certificate_pem)
+            key = cert.public_key()
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise ValueError("the emulator accepts RSA certificates only")
+            public_key = key
+            sha1 = b64url_encode(cert.fingerprint(hashes.SHA1()))  # x5t is SHA-1 by definition
+            sha256 = b64url_encode(cert.fingerprint(hashes.SHA256()))
+        self.clients[client_id] = ClientRegistration(client_id, secret, public_key, sha1, sha256)
+
+    def trust_federated_issuer(
+        self,
+        issuer: str,
+        public_key_pem: bytes,
+        *,
+        client_id: str,
+        subject: str,
+        audience: str = FEDERATED_AUDIENCE,
+    ) -> None:
+        """Accept, for ``client_id``, assertions from ``issuer`` about ``subject`` (e.g. a GitHub
+        Actions ``repo:org/repo:ref:refs/heads/main``), as an Entra federated credential does."""
+        key = serialization.load_pem_public_key(public_key_pem)
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("the emulator accepts RSA federated issuers only")
+        self.clients.setdefault(client_id, ClientRegistration(client_id))
+        credential = FederatedCredential(client_id, issuer, subject, audience, key)
+        # One record per (client, issuer, subject, audience): trusting again replaces the key.
+        self.federated = [
+            c
+            for c in self.federated
+            if (c.client_id, c.issuer, c.subject, c.audience) != (client_id, issuer, subject, audience)
+        ] + [credential]
+
+    def client(self, client_id: str) -> ClientRegistration:
+        client = self.clients.get(client_id)
+        if client is None:
+            raise OAuthError(
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the "
+                f"directory '{self.tenant}'.",
+            )
+        return client
+
+    def authenticate(
+        self, client: ClientRegistration, form: Mapping[str, str], *, audiences: tuple[str, ...]
+    ) -> None:
+        """Check the secret or assertion in a token request; the assertion's ``aud`` must be one
+        of ``audiences`` (the token endpoint and the authority URLs)."""
+        assertion = form.get("client_assertion")
+        if assertion:
+            if form.get("client_assertion_type") != JWT_BEARER:
+                raise OAuthError("invalid_client", 50027, "Invalid client_assertion_type.", status=401)
+            self._check_assertion(client, assertion, audiences)
+        elif "client_secret" in form:
+            if client.secret is None or not hmac.compare_digest(
+                form["client_secret"].encode(), client.secret.encode()
+            ):
+                raise OAuthError(
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent "
+                    f"in the request is the client secret value for app "
+                    f"'{client.client_id}'.",
+                    status=401,
+                )
+        else:
+            raise OAuthError(
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: "
+                "'client_assertion' or 'client_secret'.",
+                status=401,
+            )
+
+    def _check_assertion(
+        self, client: ClientRegistration, assertion: str, audiences: tuple[str, ...]
+    ) -> None:
+        try:
+            header, claims = decode_unverified(assertion)
+            if claims.get("iss") == client.client_id:
+                self._check_certificate_assertion(client, header, assertion, audiences)
+            else:
+                self._check_federated_assertion(client, claims, assertion)
+        except TokenRejected as exc:
+            if exc.error_code == "TokenExpired":
+                raise OAuthError(
+                    "invalid_client",
+                    700024,
+                    "Client assertion is not within its valid time range.",
+                    status=401,
+                ) from exc
+            raise OAuthError(
+                "invalid_client",
+                700027,
+                f"Client assertion failed signature validation: {exc.message}.",
+                status=401,
+            ) from exc
+
+    def _check_certificate_assertion(
+        self,
+        client: ClientRegistration,
+        header: dict[str, Any],
+        assertion: str,
+        audiences: tuple[str, ...],
+    ) -> None:
+        # msal pads the base64url thumbprints with "="; RFC 7515 does not. Accept both.
+        sha256 = str(header.get("x5t#S256") or "").rstrip("=")
+        sha1 = str(header.get("x5t") or "").rstrip("=")
+        matches = client.public_key is not None and (
+            (bool(sha256) and sha256 == client.sha256_thumbprint)
+            or (bool(sha1) and sha1 == client.sha1_thumbprint)
+        )
+        if not matches or client.public_key is None:
+            raise OAuthError(
+                "invalid_client",
+                700027,
+                "The certificate with identifier used to "
+                f"sign the client assertion is not registered on application "
+                f"'{client.client_id}'.",
+                status=401,
+            )
+        claims = verify_signature(assertion, client.public_key)
+        check_lifetime(claims, self._clock())
+        if claims.get("sub") != client.client_id or claims.get("aud") not in audiences:
+            raise OAuthError(
+                "invalid_client",
+                700023,
+                "Client assertion audience claim does not "
+                "match the token endpoint, or its subject is not the client.",
+                status=401,
+            )
+
+    def _check_federated_assertion(
+        self, client: ClientRegistration, claims: dict[str, Any], assertion: str
+    ) -> None:
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        for credential in self.federated:
+            if (
+                credential.client_id == client.client_id
+                and credential.issuer == claims.get("iss")
+                and credential.subject == claims.get("sub")
+                and credential.audience in audiences
+            ):
+                verified = verify_signature(assertion, credential.public_key)
+                check_lifetime(verified, self._clock())
+                return
+        raise OAuthError(
+            "invalid_client",
+            70021,
+            "No matching federated identity record found "
+            f"for presented assertion issuer '{claims.get('iss')}' and subject "
+            f"'{claims.get('sub')}'.",
+            status=401,
+        )
