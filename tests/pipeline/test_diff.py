@@ -179,9 +179,22 @@ def test_json_part_detail_lines() -> None:
     )
 
 
-def test_json_changes_quote_awkward_keys_and_ignore_numeric_type() -> None:
-    lines = json_changes({"a b": {"x": 1}, "n": 1}, {"a b": {"x": 2}, "n": 1.0})
+def test_json_changes_quote_awkward_keys() -> None:
+    lines = json_changes({"a b": {"x": 1}, "n": 1}, {"a b": {"x": 2}, "n": 1})
     assert lines == ["['a b'].x: 1 → 2"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"a": True}, {"a": 1}),
+        ({"a": [True]}, {"a": [1]}),
+        ({"a": 0}, {"a": False}),
+        ({"a": 1}, {"a": 1.0}),
+    ],
+)
+def test_json_booleans_and_numbers_are_not_confused(old: object, new: object) -> None:
+    assert json_changes(old, new) != []
 
 
 def test_added_and_removed_parts_and_mdf_compared_as_json() -> None:
@@ -320,3 +333,36 @@ def test_long_json_values_are_masked_before_being_shortened() -> None:
     assert "01234" not in line
     assert line.startswith('connections[0].connectionId: "conn-a" → "xxx')
     assert line.endswith("…")
+
+
+# properties -------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=st.dictionaries(st.text(max_size=6), _json, max_size=5), indent=st.sampled_from([None, 1, 4]))
+def test_reformatted_json_never_differs(doc: dict[str, object], indent: int | None) -> None:
+    reordered = json.dumps(dict(reversed(list(doc.items()))), indent=indent).encode()
+    assert not diff_dataflow(desired(metadata=doc), live(metadata=reordered)).changed
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    old=st.dictionaries(st.text(max_size=4), _json, max_size=4),
+    new=st.dictionaries(st.text(max_size=4), _json, max_size=4),
+)
+def test_json_lines_exist_exactly_when_documents_differ(
+    old: dict[str, object], new: dict[str, object]
+) -> None:
+    same = json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
+    assert (json_changes(old, new) == []) is same

@@ -263,7 +263,7 @@ def json_changes(old: Any, new: Any, *, secrets: Mapping[str, str] | None = None
 
     Values are masked before long ones are shortened, so a cut never leaves half a secret.
     """
-    tree = DeepDiff(old, new, view="tree", ignore_numeric_type_changes=True, verbose_level=2)
+    tree = DeepDiff(old, new, view="tree", verbose_level=2)
     lines: list[tuple[str, str]] = []
     for levels in tree.values():
         for level in levels:
@@ -271,7 +271,14 @@ def json_changes(old: Any, new: Any, *, secrets: Mapping[str, str] | None = None
             where = where.removeprefix("$").removeprefix(".") or "(document)"
             old_value, new_value = _value(level.t1, secrets), _value(level.t2, secrets)
             lines.append((where, f"{where}: {old_value} → {new_value}"))
+    if not lines and _sorted_json(old) != _sorted_json(new):
+        # deepdiff equates true with 1 inside lists; the fingerprint does not, so show the text.
+        return _unified(_sorted_json(old), _sorted_json(new), "live", "desired")
     return [show_pending(text) for _, text in sorted(lines)]
+
+
+def _sorted_json(doc: Any) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _value(value: Any, secrets: Mapping[str, str] | None) -> str:
