@@ -322,3 +322,20 @@ def test_a_symlink_out_of_the_folder_is_refused(example_copy: Path, tmp_path: Pa
     with pytest.raises(SourceError, match="links outside its dataflow folder") as info:
         scan_working_tree(example_copy)
     assert info.value.path == "dataflows/Customers.Dataflow/extra.mdf"
+
+
+def test_a_commit_without_the_dataflows_folder(make_git_project) -> None:
+    project = make_git_project("empty", example=False)
+    project.write("README.md", "nothing yet")
+    project.commit("readme only")
+    with pytest.raises(SourceError, match="the commit has no dataflows/ folder"):
+        read_ref(project.root, "HEAD")
+
+
+def test_a_repository_without_commits_is_dirty_with_no_commit(make_git_project) -> None:
+    project = make_git_project("fresh", example=False)
+    shutil.copytree(Path(__file__).resolve().parents[2] / "dataflows", project.root / "dataflows")
+    snapshot = read_working_tree(project.root)
+    assert snapshot.commit is None
+    assert snapshot.dirty is True
+    assert len(snapshot.dataflows) == 7
