@@ -178,6 +178,11 @@ def test_duplicate_live_names_are_a_plan_error() -> None:
         plan([desired("A", logical_id="x")], ws)
 
 
+def test_two_dataflows_with_one_display_name_are_a_plan_error() -> None:
+    with pytest.raises(PlanError, match='"A" and "B" both become the display name "Same"'):
+        plan([desired("A", display_name="Same"), desired("B", display_name="Same")], workspace())
+
+
 # unmanaged and prune --------------------------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@ def build_plan(
     ``secrets`` (environment variable → value) are masked as ``${env:NAME}`` in every diff line.
     """
     _check_targets(desired, live, policy.targets)
+    _check_unique_names(desired)
     pairing = _pair(desired, live)
     in_scope = [d for d in desired if _targeted(policy.targets, d.name, d.display_name)]
     warnings: list[str] = []
@@ -106,6 +107,19 @@ def build_plan(
 
 
 # pairing --------------------------------------------------------------------------------------
+
+
+def _check_unique_names(desired: Sequence[DesiredDataflow]) -> None:
+    seen: dict[str, str] = {}
+    for d in desired:
+        other = seen.setdefault(d.display_name, d.name)
+        if other != d.name:
+            raise PlanError(
+                f'"{other}" and "{d.name}" both become the display name "{d.display_name}"',
+                where=d.name,
+                hint="display names are unique per workspace: change one .platform displayName or "
+                "the environment's display-name template",
+            )
 
 
 def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
