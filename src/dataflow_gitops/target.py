@@ -1,0 +1,116 @@
+"""Connecting to an environment's workspace: Project + Environment → a live :class:`Target`.
+
+The one place that turns an overlay's ``api``/``auth``/``workspace_*`` keys into a working
+client: ``api: embedded`` starts the local emulator (and creates the workspace there if it is
+missing); anything else builds a token provider from ``auth:`` and checks the workspace
+exists. Everything opened here is closed when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from dataflow_gitops.config import Environment, Project
+from dataflow_gitops.embedded import embedded_emulator
+from dataflow_gitops.errors import ConfigError, NotFound
+from dataflow_gitops.fabric.auth import (
+    DEFAULT_AUTHORITY_HOST,
+    EMULATOR_TOKEN,
+    AuthMethod,
+    AuthSettings,
+    StaticTokenProvider,
+    TokenProvider,
+    build_token_provider,
+)
+from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.gateway import FabricGateway
+
+
+@dataclass(frozen=True)
+class Target:
+    """A connected environment: the resolved workspace id and the client/gateway to reach it."""
+
+    environment: Environment
+    workspace_id: str
+    base_url: str
+    client: FabricClient
+    gateway: FabricGateway
+
+
+def auth_settings(env: Environment) -> AuthSettings:
+    """The overlay's ``auth:`` block as the client layer's settings."""
+    auth = env.auth
+    return AuthSettings(
+        method=cast(AuthMethod, auth.method),
+        tenant_id=auth.tenant_id,
+        client_id=auth.client_id,
+        client_secret=auth.client_secret,
+        certificate_path=auth.certificate_path,
+        certificate_password=auth.certificate_password,
+        token_env=auth.token_env,
+        federated_token_file=auth.federated_token_file,
+        authority_host=auth.authority_host or DEFAULT_AUTHORITY_HOST,
+        cache_path=auth.cache_path,
+        ca_file=auth.ca_file,
+        scope=auth.scope,
+        origin=f"{env.path} (auth)",
+    )
+
+
+@contextlib.contextmanager
+def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iterator[Target]:
+    """Open a client to ``env``'s workspace for the duration of the block."""
+    with contextlib.ExitStack() as stack:
+        if env.embedded:
+            startup = [(env.workspace_id, env.workspace_name or env.name)] if env.workspace_id else []
+            base_url = stack.enter_context(embedded_emulator(project.root, startup))
+            tokens: TokenProvider = StaticTokenProvider(EMULATOR_TOKEN, identity="embedded")
+        else:
+            base_url = env.api
+            tokens = build_token_provider(auth_settings(env))
+            _close_later(stack, tokens)
+        client = stack.enter_context(FabricClient(base_url, tokens, concurrency=concurrency))
+        workspace_id = resolve_workspace(client, env, create=env.embedded)
+        gateway = FabricGateway(client, concurrency=concurrency)
+        yield Target(env, workspace_id, base_url, client, gateway)
+
+
+def resolve_workspace(client: FabricClient, env: Environment, *, create: bool = False) -> str:
+    """The workspace id of ``env``: ``workspace_id`` as given (checked), or ``workspace_name``
+    looked up by display name. ``create`` makes a missing named workspace (embedded only)."""
+    if env.workspace_id:
+        try:
+            client.get_workspace(env.workspace_id)
+        except NotFound:
+            raise ConfigError(
+                f"workspace {env.workspace_id} does not exist or this identity cannot see it",
+                path=env.path,
+                hint="check workspace_id and that the identity is a member of the workspace",
+            ) from None
+        return env.workspace_id
+    name = env.workspace_name or ""
+    found = [w for w in client.list_workspaces() if w.get("displayName") == name]
+    if len(found) == 1:
+        return str(found[0]["id"])
+    if len(found) > 1:
+        raise ConfigError(
+            f"{len(found)} workspaces are named {name!r}",
+            path=env.path,
+            hint="use workspace_id instead of workspace_name",
+        )
+    if create:
+        return str(client.create_workspace(name)["id"])
+    raise ConfigError(
+        f"no workspace named {name!r} is visible to this identity",
+        path=env.path,
+        hint="check workspace_name, or that the identity is a member of the workspace",
+    )
+
+
+def _close_later(stack: contextlib.ExitStack, tokens: Any) -> None:
+    close = getattr(tokens, "close", None)
+    if callable(close):
+        stack.callback(close)
