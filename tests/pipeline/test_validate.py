@@ -122,3 +122,18 @@ def test_a_broken_target_does_not_also_warn_about_its_readers(example_copy: Path
     report = validate(example_copy, ["dev"])
     assert len(report.errors) == 1
     assert report.warnings == ()
+
+
+def test_mdf_placeholder_and_part_must_pair(example_copy: Path) -> None:
+    folder = example_copy / "dataflows/Inventory Snapshot.Dataflow"
+    (folder / "Inventory transform.mdf").rename(folder / "Renamed transform.mdf")
+    report = validate(example_copy, ["dev"])
+    assert report.ok
+    missing = [w for w in report.warnings if "has no 'Inventory transform.mdf' part" in w]
+    unused = [
+        w
+        for w in report.warnings
+        if w.startswith("dataflows/Inventory Snapshot.Dataflow/Renamed transform.mdf: no [ItemType")
+    ]
+    assert len(missing) == 1
+    assert len(unused) == 1

@@ -9,18 +9,21 @@ and each environment overlay loads and renders offline.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dataflow_gitops.config import environment_names, load_environment, load_project
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.mlang import parse_section
+from dataflow_gitops.pipeline.mlang import Member, parse_section
 from dataflow_gitops.pipeline.model import MASHUP_PATH, METADATA_PATH, Snapshot, SourceDataflow
 from dataflow_gitops.pipeline.parts import line_of
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import scan_working_tree
+
+_MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +104,31 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
                 f"{where}:{line}: queriesMetadata names {query!r}, which is not a query "
                 f"in mashup.pq (remove the entry or restore the query)"
             )
+    found.extend(_check_mdf(dataflow, doc.members))
     for member in doc.members:
         if member.name not in named:
             found.append(
                 f"{dataflow.folder}/{MASHUP_PATH}:{member.line}: query {member.name!r} "
                 f"has no queriesMetadata entry (Fabric will assign a new queryId)"
             )
+    return found
+
+
+def _check_mdf(dataflow: SourceDataflow, members: Sequence[Member]) -> list[str]:
+    """An ``[ItemType = "MDF"]`` placeholder query and its ``<query>.mdf`` part come in pairs."""
+    placeholders = {m.name: m for m in members if _MDF_ATTRIBUTE.search(m.attribute_text or "")}
+    mdf_parts = {p.path.removesuffix(".mdf") for p in dataflow.parts if p.path.endswith(".mdf")}
+    found = [
+        f"{dataflow.folder}/{MASHUP_PATH}:{member.line}: MDF query {name!r} has no "
+        f"'{name}.mdf' part (add the Mapping Data Flow file or remove the query)"
+        for name, member in placeholders.items()
+        if name not in mdf_parts
+    ]
+    found.extend(
+        f'{dataflow.folder}/{name}.mdf: no [ItemType = "MDF"] query named {name!r} in mashup.pq '
+        f"(the part is unused)"
+        for name in sorted(mdf_parts - set(placeholders))
+    )
     return found
 
 
