@@ -180,13 +180,15 @@ def test_scrub_removes_secrets_tokens_and_trace_noise() -> None:
 # -- token cache file ----------------------------------------------------------------------------
 
 
-def _cache_with_token(cache_file: TokenCacheFile) -> None:
+def _cache_with_token(
+    cache_file: TokenCacheFile, *, client_id: str = "app-1", token: str = "cached-at"
+) -> None:
     cache_file.cache.add(
         {
-            "client_id": "app-1",
+            "client_id": client_id,
             "scope": [FABRIC_SCOPE],
             "token_endpoint": "https://login.example/contoso/oauth2/v2.0/token",
-            "response": {"access_token": "cached-at", "token_type": "Bearer", "expires_in": 3600},
+            "response": {"access_token": token, "token_type": "Bearer", "expires_in": 3600},
             "params": {},
             "data": {},
         }
@@ -212,6 +214,19 @@ def test_cache_file_round_trips(tmp_path: Path) -> None:
     second = TokenCacheFile(path)
     tokens = list(second.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN))
     assert [t["secret"] for t in tokens] == ["cached-at"]
+
+
+def test_two_caches_on_one_file_keep_each_others_tokens(tmp_path: Path) -> None:
+    # `dfg promote` signs in to two environments in one process with the same cache file.
+    path = tmp_path / "msal_cache.json"
+    first, second = TokenCacheFile(path), TokenCacheFile(path)
+    _cache_with_token(first, client_id="app-test", token="token-test")
+    _cache_with_token(second, client_id="app-prod", token="token-prod")
+    first.save()
+    second.save()
+    reloaded = TokenCacheFile(path)
+    found = {t["secret"] for t in reloaded.cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)}
+    assert found == {"token-test", "token-prod"}
 
 
 def test_wide_cache_file_is_narrowed_on_load(tmp_path: Path) -> None:

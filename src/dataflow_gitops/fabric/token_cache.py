@@ -1,19 +1,21 @@
 """Fabric client layer, auth: the persisted msal token cache (JSON file ⇄ SerializableTokenCache).
 
 The file holds access and refresh tokens, so it is created 0600 in a 0700 directory, written
-atomically (temp file + rename, so a crash never leaves half a cache), and an existing file with
-wider permissions is narrowed before it is read. A corrupt cache is dropped, never fatal: the
-worst case is one extra sign-in.
+atomically (temp file + rename, so a crash never leaves half a cache) after merging what others
+saved meanwhile, and an existing file with wider permissions is narrowed before it is read.
+A corrupt cache is dropped, never fatal: the worst case is one extra sign-in.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import msal
 
@@ -65,7 +67,7 @@ class TokenCacheFile:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(self.cache.serialize())
+                    handle.write(self._merged_with_disk())
                 os.chmod(tmp, FILE_MODE)  # O_CREAT's mode is ignored when tmp already existed
                 os.replace(tmp, self.path)
             except BaseException:
@@ -73,6 +75,24 @@ class TokenCacheFile:
                     tmp.unlink()
                 raise
             self.cache.has_state_changed = False
+
+    def _merged_with_disk(self) -> str:
+        # Another provider (promote signs in to two environments) or process may have saved
+        # since we loaded; keep its entries, ours win on the same key.
+        ours: dict[str, Any] = json.loads(self.cache.serialize())
+        try:
+            disk = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return json.dumps(ours)
+        if not isinstance(disk, dict):
+            return json.dumps(ours)
+        for section, entries in ours.items():
+            merged = disk.get(section)
+            if isinstance(merged, dict) and isinstance(entries, dict):
+                merged.update(entries)
+            else:
+                disk[section] = entries
+        return json.dumps(disk)
 
     def __repr__(self) -> str:
         return f"TokenCacheFile({str(self.path)!r})"
