@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dataflow_gitops.pipeline.diff import diff_dataflow
-from dataflow_gitops.pipeline.impact import assess, classify
+from dataflow_gitops.pipeline.impact import assess, classify, most_severe
 from dataflow_gitops.pipeline.model import DesiredDataflow, Impact, LiveDataflow, LiveItem, Part
 from dataflow_gitops.pipeline.parts import fingerprint
 
@@ -174,3 +174,16 @@ def test_create_and_delete() -> None:
 def test_unparsable_mashup_is_classified_from_the_diff_alone() -> None:
     broken = desired("section S; shared = ;")
     assert classify(diff_dataflow(broken, live()), broken, live()) is Impact.NON_BREAKING
+
+
+@pytest.mark.parametrize(
+    ("impacts", "expected"),
+    [
+        ([], Impact.NONE),
+        ([Impact.NONE, Impact.METADATA_ONLY], Impact.METADATA_ONLY),
+        ([Impact.NON_BREAKING, Impact.METADATA_ONLY, Impact.NONE], Impact.NON_BREAKING),
+        ([Impact.NONE, Impact.BREAKING, Impact.NON_BREAKING], Impact.BREAKING),
+    ],
+)
+def test_most_severe(impacts: list[Impact], expected: Impact) -> None:
+    assert most_severe(impacts) is expected

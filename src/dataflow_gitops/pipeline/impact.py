@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,3 +147,11 @@ def _loaded(part: Part | None) -> dict[str, bool]:
             name = entry.get("queryName") if isinstance(entry.get("queryName"), str) else key
             result[str(name)] = entry.get("loadEnabled", True) is not False
     return result
+
+
+_SEVERITY = (Impact.NONE, Impact.METADATA_ONLY, Impact.NON_BREAKING, Impact.BREAKING)
+
+
+def most_severe(impacts: Iterable[Impact]) -> Impact:
+    """The gate value of a whole plan: ``most_severe(a.impact for a in plan.actions)``."""
+    return max(impacts, key=_SEVERITY.index, default=Impact.NONE)
