@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import b64, parts_by_path
+from emulator_samples import b64, parts_by_path
 
 fabric_cicd = pytest.importorskip("fabric_cicd")
 from azure.core.credentials import AccessToken  # noqa: E402

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from emulator_samples import dataflow_definition, parts_by_path
 
-from conftest import dataflow_definition, parts_by_path
 from fabric_emulator import EmulatorServer
 
 AUTH = {"Authorization": "Bearer persistence"}

@@ -7,8 +7,14 @@ import json
 
 import httpx
 import pytest
-
-from conftest import BROKEN_MASHUP, GOOD_MASHUP, b64, dataflow_definition, parts_by_path, platform
+from emulator_samples import (
+    BROKEN_MASHUP,
+    GOOD_MASHUP,
+    b64,
+    dataflow_definition,
+    parts_by_path,
+    platform,
+)
 
 
 def create_dataflow(api: httpx.Client, ws: str, name: str, **kwargs: object) -> dict:

@@ -7,8 +7,8 @@ import json
 from urllib.parse import unquote
 
 import pytest
+from emulator_samples import BROKEN_MASHUP, GOOD_MASHUP, b64, dataflow_definition, platform, unb64
 
-from conftest import BROKEN_MASHUP, GOOD_MASHUP, b64, dataflow_definition, platform, unb64
 from fabric_emulator.errors import EmulatorError
 from fabric_emulator.faults import FaultRule, Faults
 from fabric_emulator.lro import Operation
