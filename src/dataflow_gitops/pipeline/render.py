@@ -219,7 +219,7 @@ def _set_parameters(r: _Renderer, doc: Any) -> str:
 
 def _type_hint(type_name: str) -> str:
     examples = {
-        "text": 'quote it: "value"',
+        "text": 'e.g. "value"',
         "number": "e.g. 42 or 3.5",
         "logical": "true or false",
         "date": 'e.g. "2024-01-31"',
@@ -227,7 +227,7 @@ def _type_hint(type_name: str) -> str:
         "datetimezone": 'e.g. "2024-01-31T08:00:00+01:00"',
         "time": 'e.g. "08:30:00"',
     }
-    return f"give a {type_name} value ({examples.get(type_name, 'see the parameter in mashup.pq')})"
+    return f"give a {type_name} value, {examples.get(type_name, 'like the one in mashup.pq')}"
 
 
 def _render_metadata(r: _Renderer, data: bytes) -> bytes:
