@@ -197,7 +197,14 @@ def test_json_output_content() -> None:
     ]
     assert doc["actions"][2]["rename_from"] == "Old Name"
     assert doc["actions"][1]["diff"]["queries"][0]["diff"] == QUERY_DIFF
-    assert doc["summary"] == {"create": 1, "update": 2, "delete": 1, "noop": 1, "has_changes": True}
+    assert doc["summary"] == {
+        "create": 1,
+        "update": 2,
+        "delete": 1,
+        "noop": 1,
+        "has_changes": True,
+        "impact": "breaking",
+    }
 
 
 def test_schema_itself_is_valid_and_documented() -> None:

@@ -48,6 +48,7 @@ def test_marker_summary_table_and_details() -> None:
     md = format_plan(plan_of(update("Orders"), update("Sales", impact=Impact.BREAKING)), "markdown")
     assert md.startswith("<!-- dataflow-gitops plan: prod -->\n")
     assert "**Plan: 0 to create, 2 to update, 0 to delete.**" in md
+    assert "highest impact: **breaking**" in md
     assert "| | Dataflow | Action | Impact | Changes |" in md
     assert "| ✏️ | Sales | update | **breaking** | 1 query, 1 part |" in md
     assert md.count("<details>") == 2

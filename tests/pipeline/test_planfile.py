@@ -140,7 +140,14 @@ def test_file_carries_what_apply_and_review_need(plan: Plan) -> None:
     assert update["live_fingerprint"] == plan.actions[1].live_fingerprint
     assert update["desired_fingerprint"] == plan.actions[1].desired.fingerprint  # type: ignore[union-attr]
     assert update["diff"]["queries"][0]["name"] == "Query"
-    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1, "noop": 1, "has_changes": True}
+    assert doc["summary"] == {
+        "create": 1,
+        "update": 1,
+        "delete": 1,
+        "noop": 1,
+        "has_changes": True,
+        "impact": "breaking",
+    }
     jsonschema.validate(doc, plan_schema())
 
 

@@ -25,6 +25,7 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs; pyproject has no 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import PlanError, PlanFileError, StalePlanError
 from dataflow_gitops.pipeline.diff import mask
+from dataflow_gitops.pipeline.impact import most_severe
 from dataflow_gitops.pipeline.model import (
     ZERO_GUID,
     Action,
@@ -74,6 +75,7 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
             "delete": plan.count(ActionKind.DELETE),
             "noop": plan.count(ActionKind.NOOP),
             "has_changes": plan.has_changes,
+            "impact": most_severe(a.impact for a in plan.actions).value,
         },
         "secret_env": [],
         "unmanaged": list(plan.unmanaged),

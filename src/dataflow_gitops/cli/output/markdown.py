@@ -21,6 +21,7 @@ from dataflow_gitops.cli.output.summary import (
     summary_line,
     verb,
 )
+from dataflow_gitops.pipeline.impact import most_severe
 from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, Impact, OutcomeStatus, Plan
 
 _TABLE_HEAD = "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
@@ -125,6 +126,7 @@ def _assemble(head: str, rows: list[str], sections: list[_Section], tail: str, n
 
 
 def _head(plan: Plan) -> str:
+    impact = most_severe(a.impact for a in plan.actions)
     source = f"commit `{plan.commit[:12]}`" if plan.commit else "working tree"
     if plan.commit and plan.dirty:
         source += " + uncommitted changes"
@@ -135,7 +137,8 @@ def _head(plan: Plan) -> str:
         f"**{summary_line(plan)}**",
         "",
         f"Workspace `{_code(plan.workspace_id)}` · {source}"
-        + (f" · {plan.count(ActionKind.NOOP)} unchanged" if plan.count(ActionKind.NOOP) else ""),
+        + (f" · {plan.count(ActionKind.NOOP)} unchanged" if plan.count(ActionKind.NOOP) else "")
+        + (f" · highest impact: **{impact.value}**" if impact is not Impact.NONE else ""),
     ]
     return "\n".join(lines) + "\n"
 
