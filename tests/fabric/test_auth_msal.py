@@ -5,6 +5,7 @@ federation is in test_auth_federation.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import stat
 from collections.abc import Iterator
@@ -277,8 +278,13 @@ def test_managed_identity_via_app_service_protocol(
 
 
 def test_device_code_sign_in_then_silent(
-    authority: AuthorityServer, issuer: TokenIssuer, cache_path: Path, providers: list[TokenProvider]
+    authority: AuthorityServer,
+    issuer: TokenIssuer,
+    cache_path: Path,
+    providers: list[TokenProvider],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     authority.register_client("app-cli")
     shown: list[str] = []
 
@@ -297,6 +303,14 @@ def test_device_code_sign_in_then_silent(
     assert issuer.verify(second.get_token(force_refresh=True)) == "ada@contoso.example"
     assert len(shown) == 1
     assert second.identity == "ada@contoso.example@app-cli"
+    # Neither the access nor the refresh tokens (all in the cache file) reach the DEBUG log.
+    stored = json.loads(cache_path.read_text())
+    secrets = [
+        e["secret"] for section in ("AccessToken", "RefreshToken") for e in stored[section].values()
+    ]
+    assert len(secrets) >= 2
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert not [s for s in secrets if s in logged]
 
 
 def test_debug_logs_carry_no_secret_or_token(
