@@ -112,3 +112,20 @@ def test_render_help_has_examples(dfg) -> None:
     result = dfg("render", "--help")
     assert result.code == 0
     assert "dfg render -e prod --out build/prod" in result.out
+
+
+def test_printed_render_masks_env_substitutions(dfg, project: Path, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DFG_SQL_SERVER", "secret-sql.internal.contoso.net")
+    overlay = project / "environments/dev.yaml"
+    overlay.write_text(
+        overlay.read_text().replace(
+            "ServerName: dev-sql.contoso.net", "ServerName: ${env:DFG_SQL_SERVER}"
+        )
+    )
+    printed = dfg("render", "-e", "dev", "Sales Orders")
+    assert printed.code == 0, printed.err
+    assert "secret-sql.internal.contoso.net" not in printed.out
+    assert 'shared ServerName = "***" meta' in printed.out
+    out = tmp_path / "files"
+    assert dfg("render", "-e", "dev", "Sales Orders", "--out", str(out)).code == 0
+    assert "secret-sql.internal.contoso.net" in (out / "Sales Orders.Dataflow/mashup.pq").read_text()

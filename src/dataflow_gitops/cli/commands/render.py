@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.pipeline.model import DesiredDataflow
 
 
 @click.command("render")
@@ -22,8 +24,9 @@ from dataflow_gitops import api
 def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | None) -> int:
     """Render dataflows for ENV offline: parameters, bindings, rules applied.
 
-    Ids that only the live workspace knows (``${items.Lakehouse.X.id}``) stay visible as
-    placeholders; `dfg plan` resolves them.
+    Ids that only the live workspace knows (`${items.Lakehouse.X.id}`) stay visible as
+    placeholders; `dfg plan` resolves them. Printed output shows values substituted from
+    `${env:…}` as ***; the --out files hold the real values.
 
     \b
     Examples:
@@ -49,8 +52,17 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
         )
         for part in dataflow.parts:
             click.echo(click.style(f"--- {part.path}", fg="cyan"))
-            click.echo(part.data.decode("utf-8", errors="replace").rstrip("\n"))
+            click.echo(_masked(part.data.decode("utf-8", errors="replace").rstrip("\n"), dataflow))
         if dataflow.pending:
             click.echo(f"(resolved at plan time: {', '.join(dataflow.pending)})")
         click.echo()
     return 0
+
+
+def _masked(text: str, dataflow: DesiredDataflow) -> str:
+    """Hide the values of `${env:…}` substitutions: they may be secrets, and stdout ends up in
+    CI logs. (``--out`` writes the real values: those files are what would be deployed.)"""
+    values = {os.environ.get(name, "") for name in dataflow.secret_env}
+    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, "***")
+    return text
