@@ -215,3 +215,15 @@ def test_warnings_do_not_fail(dfg, project: Path) -> None:
     result = dfg("validate", "-e", "dev")
     assert result.code == 0
     assert "Warning: dataflows/Hello Dataflow.Dataflow/mashup.pq:8: query 'Extra'" in result.err
+
+
+def test_validate_and_render_make_no_network_call(dfg, monkeypatch, tmp_path: Path) -> None:
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access during an offline command")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    assert dfg("validate").code == 0
+    assert dfg("render", "-e", "local", "--out", str(tmp_path / "local")).code == 0
