@@ -286,3 +286,15 @@ def test_loaded_plan_checks_like_the_original(plan: Plan) -> None:
     with pytest.raises(StalePlanError):
         check_preconditions(loaded, workspace(live("Changed", "42"), live("Same"), live("Gone")))
     check_preconditions(replace(loaded), workspace(live("Changed"), live("Same"), live("Gone")))
+
+
+def test_show_without_secrets_keeps_references_and_still_checks_the_rest(plan: Plan) -> None:
+    shown = load_plan(_dump(plan), path=PATH, environ={}, resolve_secrets=False)
+    changed = shown.actions[1].desired
+    assert changed is not None
+    mashup = changed.part("mashup.pq")
+    assert mashup is not None
+    assert "${env:DB_PASSWORD}" in mashup.text()
+    assert changed.fingerprint == plan.actions[1].desired.fingerprint  # type: ignore[union-attr]
+    with pytest.raises(PlanFileError, match='"New" does not match its fingerprint'):
+        load_plan(_edit(plan, _tamper_payload), path=PATH, environ={}, resolve_secrets=False)

@@ -188,8 +188,13 @@ def _validator() -> Any:
     return jsonschema.validators.validator_for(schema)(schema)
 
 
-def load_plan(text: str, *, path: str, environ: Mapping[str, str]) -> Plan:
-    """Read a saved plan; secret references are re-resolved from ``environ``."""
+def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secrets: bool = True) -> Plan:
+    """Read a saved plan; secret references are re-resolved from ``environ``.
+
+    ``resolve_secrets=False`` is for showing a plan (``dfg show``) where the secrets are not
+    set: payloads keep their ``${env:NAME}`` references, and a payload holding one cannot be
+    checked against its fingerprint. Such a plan must never be applied.
+    """
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -223,7 +228,7 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str]) -> Plan:
             path=path,
             hint="save a plan with `dfg plan --out FILE` and apply that file",
         )
-    resolved = _resolve_env(doc["secret_env"], environ, path)
+    resolved = _resolve_env(doc["secret_env"], environ, path) if resolve_secrets else None
     actions = tuple(_action(a, resolved, path) for a in doc["actions"])
     return Plan(
         environment=doc["environment"],
@@ -250,7 +255,7 @@ def _resolve_env(names: list[str], environ: Mapping[str, str], path: str) -> dic
     return {n: environ[n] for n in names}
 
 
-def _action(doc: dict[str, Any], secrets: Mapping[str, str], path: str) -> Action:
+def _action(doc: dict[str, Any], secrets: Mapping[str, str] | None, path: str) -> Action:
     desired = _desired(doc, secrets, path) if "desired" in doc else None
     return Action(
         kind=ActionKind(doc["kind"]),
@@ -267,13 +272,19 @@ def _action(doc: dict[str, Any], secrets: Mapping[str, str], path: str) -> Actio
     )
 
 
-def _desired(action: dict[str, Any], secrets: Mapping[str, str], path: str) -> DesiredDataflow:
+def _desired(action: dict[str, Any], secrets: Mapping[str, str] | None, path: str) -> DesiredDataflow:
+    """``secrets`` None: references stay unresolved, and parts holding one are not verified."""
     d = action["desired"]
     parts = tuple(
-        Part(p["path"], _decode(p["payload"], secrets, action["name"], path)) for p in d["parts"]
+        Part(p["path"], _decode(p["payload"], secrets or {}, action["name"], path)) for p in d["parts"]
     )
     actual = fingerprint(parts, display_name=d["display_name"], description=d["description"])
-    if actual != action["desired_fingerprint"]:
+    unverifiable = secrets is None and any(
+        _REFERENCE.search(p.data.decode("utf-8", "replace")) for p in parts
+    )
+    if unverifiable:
+        actual = action["desired_fingerprint"]
+    elif actual != action["desired_fingerprint"]:
         raise PlanFileError(
             f'the payload of "{action["name"]}" does not match its fingerprint (the file was edited)',
             path=path,
