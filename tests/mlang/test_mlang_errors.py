@@ -38,6 +38,8 @@ PATH = "dataflows/Sales.Dataflow/mashup.pq"
         ("section S;\nshared A = #foo;", 2, 12, "unknown '#foo'"),
         ("section S;\nshared A = try 1 catch 2;", 2, 24, "after 'catch'"),
         ("section S;\nshared A = 1;\nshared A = 2;", 3, None, "query 'A' is defined twice"),
+        ("section S;\nshared A = f(1));", 2, 16, "unexpected ')': no bracket is open here"),
+        ("section S;\nshared A = [B = 1]];", 2, 19, "unexpected ']': no bracket is open here"),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
 )

@@ -141,6 +141,11 @@ def _member(p: Parser, text: str) -> Member:
 
 
 def _missing_semicolon(p: Parser, where: str) -> MSyntaxError:
+    if p.tok.is_op(")", "]", "}"):
+        return p.error(
+            f"unexpected {p.tok.describe()}: no bracket is open here",
+            hint="remove it or add the opening bracket it closes",
+        )
     # Point at the end of what was read, not at the next token (often on a later line).
     line, column = Positions(p.text).at(p.last_end())
     found = p.tok.describe()

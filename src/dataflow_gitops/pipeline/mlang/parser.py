@@ -47,6 +47,7 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("+", "-", "&"),
     ("*", "/"),
 )
+_LEVELS = {op: level for level, ops in enumerate(_BINARY_LEVELS) for op in ops}
 _EXTENDING = ("let", "if", "each", "try", "error")
 
 
@@ -174,12 +175,14 @@ class Parser:
         value = self.expression()
         return nodes.Field((name_span[0], value.span[1]), name, name_span, value)
 
-    def binary(self, level: int) -> nodes.Node:
-        if level == len(_BINARY_LEVELS):
-            return self.meta()
-        ops = _BINARY_LEVELS[level]
-        left = self.binary(level + 1)
-        while (self.tok.kind in (Kind.OPERATOR, Kind.KEYWORD)) and self.tok.text in ops:
+    def binary(self, min_level: int) -> nodes.Node:
+        """Precedence climbing over the binary operator levels; every level is left-associative."""
+        left = self.meta()
+        while True:
+            tok = self.tok
+            level = _LEVELS.get(tok.text) if tok.kind in (Kind.OPERATOR, Kind.KEYWORD) else None
+            if level is None or level < min_level:
+                return left
             op = self.advance().text
             if op in ("is", "as"):
                 right = self.type_operand()
@@ -188,7 +191,6 @@ class Parser:
             else:
                 right = self.binary(level + 1)
             left = nodes.Binary((left.span[0], right.span[1]), op, left, right)
-        return left
 
     def meta(self) -> nodes.Node:
         left = self.unary()

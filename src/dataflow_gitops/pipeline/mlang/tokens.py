@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -76,6 +77,11 @@ OPERATORS = (
 )  # fmt: skip
 LINE_BREAKS = "\r\n\x85\u2028\u2029"
 DIGITS = "0123456789"
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_BLANKS = re.compile(r"[\s\ufeff]+")
+_WORD = re.compile(r"\w*")
+_DIGIT_RUN = re.compile("[0-9]*")
+_OPERATOR_SET = frozenset(OPERATORS)
 _EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
 
 
@@ -102,16 +108,7 @@ class Positions:
     """Offset → (1-based line, 1-based column), counting CR, LF, CRLF and Unicode breaks."""
 
     def __init__(self, text: str) -> None:
-        starts = [0]
-        i, n = 0, len(text)
-        while i < n:
-            ch = text[i]
-            if ch in LINE_BREAKS:
-                if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
-                    i += 1
-                starts.append(i + 1)
-            i += 1
-        self._starts = starts
+        self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
     def at(self, offset: int) -> tuple[int, int]:
         index = bisect.bisect_right(self._starts, offset) - 1
@@ -154,7 +151,8 @@ class _Lexer:
             ch = text[self.pos]
             start = self.pos
             if ch.isspace() or ch == "\ufeff":
-                self.pos += 1
+                blanks = _BLANKS.match(text, start)
+                self.pos = blanks.end() if blanks else start + 1
             elif text.startswith("//", start):
                 self.skip_line_comment()
             elif text.startswith("/*", start):
@@ -175,7 +173,14 @@ class _Lexer:
                 word = text[start : self.pos]
                 self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
             else:
-                op = next((o for o in OPERATORS if text.startswith(o, start)), None)
+                op = next(
+                    (
+                        text[start : start + k]
+                        for k in (3, 2, 1)
+                        if text[start : start + k] in _OPERATOR_SET
+                    ),
+                    None,
+                )
                 if op is None:
                     raise self.fail(
                         f"unexpected character {ch!r}",
@@ -247,14 +252,19 @@ class _Lexer:
                 self.digits()
 
     def digits(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in DIGITS:
-            self.pos += 1
+        run = _DIGIT_RUN.match(self.text, self.pos)
+        self.pos = run.end() if run else self.pos
 
     def identifier(self) -> None:
         text, n = self.text, len(self.text)
         while True:
-            while self.pos < n and is_identifier_part(text[self.pos]):
-                self.pos += 1
+            while self.pos < n:
+                word = _WORD.match(text, self.pos)
+                self.pos = word.end() if word else self.pos
+                if self.pos < n and is_identifier_part(text[self.pos]):
+                    self.pos += 1  # a combining mark or format character \w does not cover
+                else:
+                    break
             # A dot continues the identifier only when a new part follows: `Table.FromRows`, not `a..b`.
             if self.pos + 1 < n and text[self.pos] == "." and is_identifier_start(text[self.pos + 1]):
                 self.pos += 1
