@@ -94,6 +94,7 @@ class AuthorityServer:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
         self.port = 0
         self.ca_file = ""
         self.app = Starlette(
@@ -112,6 +113,8 @@ class AuthorityServer:
     def register_client(
         self, client_id: str, *, secret: str | None = None, certificate_pem: bytes | None = None
     ) -> None:
+        """An app registration with a client secret and/or a certificate (PEM); with neither it
+        is a public client (device code)."""
         self.directory.register_client(client_id, secret=secret, certificate_pem=certificate_pem)
 
     def trust_federated_issuer(
@@ -132,10 +135,11 @@ class AuthorityServer:
     def enable_managed_identity(
         self, identity_header: str, *, principal: str = "emulator-managed-identity"
     ) -> str:
-        """Serve the App Service managed-identity protocol; returns its IDENTITY_ENDPOINT."""
+        """Serve the App Service managed-identity protocol; returns its IDENTITY_ENDPOINT (so call
+        it after ``start``). msal finds it through IDENTITY_ENDPOINT + IDENTITY_HEADER."""
         self._managed_identity_header = identity_header
         self._managed_identity_principal = principal
-        return f"https://{self.host}:{self.port}/msi/token"
+        return f"https://{self._url_host}:{self.port}/msi/token"
 
     def approve_device_code(self, user_code: str, *, user: str = "user@emulator.invalid") -> None:
         """What the person does in the browser: sign in and enter the code."""
@@ -150,7 +154,13 @@ class AuthorityServer:
 
     @property
     def authority_url(self) -> str:
-        return f"https://{self.host}:{self.port}/{self.tenant}"
+        return f"https://{self._url_host}:{self.port}/{self.tenant}"
+
+    @property
+    def _url_host(self) -> str:
+        # Listening on every interface still means clients on this machine use loopback.
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"[{host}]" if ":" in host else host
 
     @property
     def token_endpoint(self) -> str:
@@ -162,11 +172,12 @@ class AuthorityServer:
         ca_path = Path(self._tmp.name) / "ca.pem"
         cert_path = Path(self._tmp.name) / "server.pem"
         ca.cert_pem.write_to_path(str(ca_path))
-        ca.issue_cert(self.host, "localhost").private_key_and_cert_chain_pem.write_to_path(
-            str(cert_path)
-        )
+        ca.issue_cert(
+            self._url_host.strip("[]"), "localhost"
+        ).private_key_and_cert_chain_pem.write_to_path(str(cert_path))
         self.ca_file = str(ca_path)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = self._socket = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
@@ -190,6 +201,9 @@ class AuthorityServer:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         self._server = self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -260,11 +274,11 @@ class AuthorityServer:
             user_code = secrets.token_hex(4).upper()
             with self._lock:
                 self._device_codes[device_code] = _DeviceCode(
-                    client_id, form.get("scope", ""), user_code, time.time() + 900
+                    client_id, form.get("scope", ""), user_code, self._now() + 900
                 )
         except OAuthError as exc:
             return _error(exc)
-        uri = f"https://{self.host}:{self.port}/devicelogin"
+        uri = f"https://{self._url_host}:{self.port}/devicelogin"
         return JSONResponse(
             {
                 "device_code": device_code,
@@ -344,7 +358,7 @@ class AuthorityServer:
             pending = self._device_codes.get(device_code)
             if pending is None or pending.client_id != client.client_id:
                 raise OAuthError("invalid_grant", 70000, "The provided device code is not valid.")
-            if time.time() > pending.expires_at:
+            if self._now() > pending.expires_at:
                 del self._device_codes[device_code]
                 raise OAuthError("expired_token", 70020, "The device code has expired.")
             if pending.user is None:
