@@ -11,6 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dataflow_gitops.config import load_environment, load_project
+from dataflow_gitops.deploy import (
+    Applied,
+    Deployment,
+    apply,
+    deployment,
+    history,
+    load_saved_plan,
+    plan,
+    save_plan,
+)
 from dataflow_gitops.errors import RenderError
 from dataflow_gitops.pipeline.legacy import migrate_folder
 from dataflow_gitops.pipeline.model import DesiredDataflow
@@ -20,7 +30,22 @@ from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.pipeline.validate import ValidationReport
 from dataflow_gitops.pipeline.validate import validate as validate_project
 
-__all__ = ["ValidationReport", "folder_name", "migrate", "render", "validate", "write_rendered"]
+__all__ = [
+    "Applied",
+    "Deployment",
+    "ValidationReport",
+    "apply",
+    "deployment",
+    "folder_name",
+    "history",
+    "load_saved_plan",
+    "migrate",
+    "plan",
+    "render",
+    "save_plan",
+    "validate",
+    "write_rendered",
+]
 
 
 def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:

@@ -6,7 +6,7 @@ This is the only module of ``fabric/`` that knows the pipeline's types: it turns
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -66,12 +66,29 @@ class FabricGateway:
             fingerprint=fingerprint(body, display_name=item.display_name, description=item.description),
         )
 
-    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
+    def read_dataflows(
+        self,
+        workspace_id: str,
+        items: Sequence[LiveItem],
+        *,
+        on_read: Callable[[LiveDataflow], None] | None = None,
+    ) -> Sequence[LiveDataflow]:
+        """getDefinition of every dataflow among ``items``, concurrently, in ``items`` order.
+
+        ``on_read`` is called (on a worker thread) as each definition arrives, for progress.
+        """
         dataflows = [i for i in items if i.type == DATAFLOW_TYPE]
         if not dataflows:
             return ()
+
+        def read(item: LiveItem) -> LiveDataflow:
+            live = self.read_dataflow(workspace_id, item)
+            if on_read is not None:
+                on_read(live)
+            return live
+
         with ThreadPoolExecutor(max_workers=min(self._concurrency, len(dataflows))) as pool:
-            return tuple(pool.map(lambda i: self.read_dataflow(workspace_id, i), dataflows))
+            return tuple(pool.map(read, dataflows))
 
     # FabricWriter -------------------------------------------------------------------------
 

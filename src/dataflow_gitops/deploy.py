@@ -1,0 +1,216 @@
+"""The facade of the GitOps loop (stages ③–⑦ wired): environment → Plan → ApplyResult + record.
+
+``dfg plan``, ``apply``, ``show`` and ``history`` call these; ``api.py`` re-exports them. A
+:class:`Deployment` is one connected environment (project, overlay, live target, record store);
+:func:`plan` reads source and live and returns the Plan; :func:`apply` carries a Plan out and
+records it. Nothing here prints: progress goes through a :class:`Reporter`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataflow_gitops.config import Environment, Project, load_environment, load_project
+from dataflow_gitops.config.project import overlay_path
+from dataflow_gitops.errors import PlanError, PlanFileError
+from dataflow_gitops.fabric.gateway import LiveLookup
+from dataflow_gitops.pipeline.applier import apply_plan
+from dataflow_gitops.pipeline.model import (
+    DATAFLOW_TYPE,
+    ApplyResult,
+    LiveDataflow,
+    LiveWorkspace,
+    Plan,
+    Snapshot,
+)
+from dataflow_gitops.pipeline.planfile import dump_plan, load_plan
+from dataflow_gitops.pipeline.planner import build_plan
+from dataflow_gitops.pipeline.ports import NullReporter, Reporter
+from dataflow_gitops.pipeline.record_stores import git_user_name, open_store
+from dataflow_gitops.pipeline.records import (
+    DeploymentRecord,
+    RecordStore,
+    detect_actor,
+    record_from_result,
+)
+from dataflow_gitops.pipeline.render import render_all
+from dataflow_gitops.pipeline.source import read_ref, read_working_tree
+from dataflow_gitops.target import Target, connect
+
+OBSERVE = "observe"
+_QUIET = NullReporter()
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One environment, connected: what plan and apply need."""
+
+    project: Project
+    environment: Environment
+    target: Target
+    records: RecordStore
+
+    @property
+    def workspace_id(self) -> str:
+        return self.target.workspace_id
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    result: ApplyResult
+    record: DeploymentRecord | None
+    """None when nothing changed and the latest record already names this commit."""
+    record_location: str | None
+    """The tag name or file the record went to."""
+
+
+@contextlib.contextmanager
+def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator[Deployment]:
+    """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
+    project = load_project(project_dir)
+    environment = load_environment(project, env)
+    with connect(project, environment, concurrency=concurrency) as target:
+        yield Deployment(project, environment, target, open_store(project.root))
+
+
+def plan(
+    dep: Deployment,
+    *,
+    targets: Sequence[str] = (),
+    ref: str | None = None,
+    reporter: Reporter = _QUIET,
+) -> Plan:
+    """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
+    project, env = dep.project, dep.environment
+    snapshot = _snapshot(project, ref)
+    ws = dep.workspace_id
+    gateway = dep.target.gateway
+    items = tuple(gateway.list_items(ws))
+    latest = dep.records.latest(env.name)
+    id_map = {i.item_id: i.name for i in latest.items} if latest else {}
+    desired = render_all(snapshot, env, LiveLookup(ws, items), id_map=id_map)
+    dataflows = [i for i in items if i.type == DATAFLOW_TYPE]
+    reporter.start(OBSERVE, len(dataflows))
+
+    def on_read(live: LiveDataflow) -> None:
+        reporter.advance(OBSERVE, live.display_name)
+
+    live = gateway.read_dataflows(ws, dataflows, on_read=on_read)
+    reporter.finish(OBSERVE)
+    return build_plan(
+        desired,
+        LiveWorkspace(ws, items, tuple(live)),
+        environment=env.name,
+        policy=env.policy(targets),
+        managed_ids=latest.item_ids() if latest else frozenset(),
+        commit=snapshot.commit,
+        dirty=snapshot.dirty,
+        ref=snapshot.ref,
+        overlay_hash=env.overlay_hash,
+        secrets=secrets_of(env),
+    )
+
+
+def apply(
+    dep: Deployment,
+    the_plan: Plan,
+    *,
+    concurrency: int = 4,
+    publish: bool = False,
+    allow_delete: bool = False,
+    check_stale: bool = True,
+    reporter: Reporter = _QUIET,
+) -> Applied:
+    """Carry ``the_plan`` out and record what is live afterwards (even when some actions failed).
+
+    ``check_stale`` re-reads live first and refuses (StalePlanError, nothing written) when an
+    item moved since the plan; a plan made moments ago in the same process may skip it.
+    """
+    env = dep.environment
+    if the_plan.environment != env.name:
+        raise PlanError(
+            f"the plan was made for environment {the_plan.environment!r}, not {env.name!r}",
+            where=env.path,
+            hint=f"apply it with -e {the_plan.environment}, or plan again for {env.name}",
+        )
+    gateway = dep.target.gateway
+    result = apply_plan(
+        the_plan,
+        reader=gateway,
+        writer=gateway,
+        concurrency=concurrency,
+        publish=publish,
+        allow_delete=allow_delete,
+        reporter=reporter,
+        check_stale=check_stale,
+    )
+    previous = dep.records.latest(env.name)
+    if not the_plan.has_changes and previous is not None and previous.commit == the_plan.commit:
+        return Applied(result, None, None)
+    root = dep.project.root
+    record = record_from_result(
+        result,
+        the_plan,
+        actor=detect_actor(git_user=lambda: git_user_name(root)),
+        previous=previous,
+    )
+    return Applied(result, record, dep.records.write(record))
+
+
+def secrets_of(env: Environment, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment variable → value for every secret the overlay substituted (masked in output)."""
+    source = os.environ if environ is None else environ
+    return {name: source.get(name, "") for name in env.secret_env}
+
+
+def save_plan(the_plan: Plan, env: Environment, path: Path) -> None:
+    """Write the plan file (secret values as ``${env:NAME}`` references)."""
+    text = dump_plan(the_plan, secrets=secrets_of(env))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PlanFileError(
+            f"cannot write the plan file: {exc.strerror}", path=str(path), hint="check the path"
+        ) from None
+
+
+def load_saved_plan(
+    path: Path, environ: Mapping[str, str] | None = None, *, resolve_secrets: bool = True
+) -> Plan:
+    """Read a plan file ``dfg plan --out`` wrote; secret references resolve from ``environ``.
+
+    ``resolve_secrets=False`` reads it for showing only (the secrets need not be set).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise PlanFileError(
+            f"cannot read the plan file: {reason}",
+            path=str(path),
+            hint="pass the file `dfg plan --out` wrote",
+        ) from None
+    return load_plan(
+        text,
+        path=str(path),
+        environ=os.environ if environ is None else environ,
+        resolve_secrets=resolve_secrets,
+    )
+
+
+def history(project_dir: Path, env: str) -> tuple[DeploymentRecord, ...]:
+    """Every deployment record of ``env``, newest first."""
+    project = load_project(project_dir)
+    overlay_path(project, env)  # an unknown environment is an error, not an empty history
+    return open_store(project.root).history(env)
+
+
+def _snapshot(project: Project, ref: str | None) -> Snapshot:
+    if ref is None:
+        return read_working_tree(project.root, project.dataflows_dir)
+    return read_ref(project.root, ref, project.dataflows_dir)
