@@ -72,3 +72,23 @@ def test_non_utf8_is_a_config_error() -> None:
         decode_text(b"a: 1\nb: \xff\n", path="environments/t.yaml")
     assert caught.value.line == 2
     assert decode_text("\ufeffa: 1".encode(), path="x") == "a: 1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 3000,
+        "a:\n" + "".join(" " * i + "b:\n" for i in range(1, 1500)),
+        "x: " + "[" * 60 + "]" * 60 + "\n",
+    ],
+)
+def test_deep_nesting_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_yaml(text, path="deep.yaml")
+
+
+def test_control_characters_name_their_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_yaml("a: 1\nb: \x00\n", path="c.yaml")
+    assert caught.value.line == 2
+    assert "\n" not in str(caught.value)

@@ -74,6 +74,10 @@ def load_yaml(text: str, *, path: str) -> Located:
     """Parse one YAML document; YAML errors become ConfigError at the reported line."""
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is None:
+            return Located(None, path)
+        converter = _Converter(path)
+        value = converter.convert(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -81,18 +85,30 @@ def load_yaml(text: str, *, path: str) -> Located:
         raise ConfigError(
             f"invalid YAML: {problem}", path=path, line=line, hint="fix the YAML syntax"
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError(
+            f"invalid YAML: {str(exc).splitlines()[0]}",
+            path=path,
+            line=line,
+            hint="remove the control character",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=path, hint="fix the YAML syntax") from None
-    if node is None:
-        return Located(None, path)
-    converter = _Converter(path)
-    value = converter.convert(node, ())
+        raise ConfigError(
+            f"invalid YAML: {str(exc).splitlines()[0]}", path=path, hint="fix the YAML syntax"
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            "the YAML document is nested too deeply", path=path, hint="flatten the structure"
+        ) from None
     return Located(value, path, converter.value_lines, converter.key_lines)
 
 
 _constructor = SafeConstructor()
 # Aliases can make a tiny file expand enormously ("billion laughs"); overlays are small.
 _MAX_NODES = 50_000
+# Overlays are a few levels deep; a limit keeps every later recursive walk (schema, merge) safe.
+_MAX_DEPTH = 40
 
 
 class _Converter:
@@ -111,6 +127,13 @@ class _Converter:
                 "the document is too large (do its aliases expand recursively?)",
                 path=self.path,
                 line=line,
+            )
+        if len(pointer) > _MAX_DEPTH:
+            raise ConfigError(
+                "the YAML document is nested too deeply",
+                path=self.path,
+                line=line,
+                hint="flatten the structure",
             )
         if id(node) in self._active:
             raise ConfigError(
