@@ -52,8 +52,10 @@ class LoopbackServer:
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()
+        deadline = time.monotonic() + 10
         while not self._server.started:
-            time.sleep(0.01)
+            assert self._thread.is_alive() and time.monotonic() < deadline, "fake did not start"
+            time.sleep(0.01)  # waiting for a thread to bind, not a backoff
         return self
 
     def __exit__(self, *exc: object) -> None:
