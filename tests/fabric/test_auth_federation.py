@@ -54,7 +54,8 @@ class LoopbackServer:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "fake did not start"
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the loopback fake did not start")
             time.sleep(0.01)  # waiting for a thread to bind, not a backoff
         return self
 
