@@ -1,0 +1,271 @@
+"""FabricClient against the real emulator over loopback HTTP, with injected faults.
+
+Time: the client's ``sleep`` advances the emulator's clock through its control plane instead of
+waiting, so quota windows, LROs and jobs move on without a real second passing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from fabric_fakes import Tokens
+
+from dataflow_gitops.errors import NotFound, OperationFailed, OperationTimeout
+from dataflow_gitops.fabric.client import FabricClient
+from fabric_emulator import EmulatorServer
+
+MASHUP = """section Section1;
+shared ServerName = "dev-sql" meta [IsParameterQuery = true, Type = "Text",
+    IsParameterQueryRequired = true];
+shared Orders = let
+    Source = #table({"a"}, {{1}})
+in
+    Source;
+"""
+
+
+def parts(mashup: str = MASHUP, name: str = "Sales") -> list[dict[str, str]]:
+    meta = {
+        "formatVersion": "202502",
+        "computeEngineSettings": {},
+        "name": name,
+        "queryGroups": [],
+        "documentLocale": "en-US",
+        "queriesMetadata": {},
+    }
+    files = {"queryMetadata.json": json.dumps(meta), "mashup.pq": mashup}
+    return [
+        {"path": p, "payload": base64.b64encode(t.encode()).decode(), "payloadType": "InlineBase64"}
+        for p, t in files.items()
+    ]
+
+
+def text_of(definition: list[dict[str, Any]], path: str) -> str:
+    [part] = [p for p in definition if p["path"] == path]
+    return base64.b64decode(part["payload"]).decode()
+
+
+class EmulatorTime:
+    """Client clock + sleep; sleeping advances the emulator's clock instead of waiting.
+
+    Threads sleep side by side, as they would in real time: a sleep moves the clock to its own
+    wake-up time only if no other sleeper has already moved it further.
+    """
+
+    def __init__(self, control: httpx.Client) -> None:
+        self._control = control
+        self._lock = threading.Lock()
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            wake = self.now + seconds
+            advance = max(0.0, wake - self.now)
+            self.now = max(self.now, wake)
+            if advance:
+                answer = self._control.post("/_emulator/clock", json={"advanceSeconds": advance})
+                answer.raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer(port=0, lro="always", page_size=2)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def control(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=emulator.url, timeout=10) as plane:
+        plane.post("/_emulator/reset").raise_for_status()
+        plane.delete("/_emulator/faults").raise_for_status()
+        plane.post(
+            "/_emulator/config",
+            json={"lro": "always", "pageSize": 2, "quotaPerMinute": None, "retryAfterS": 1},
+        ).raise_for_status()
+        yield plane
+
+
+@pytest.fixture
+def emu_time(control: httpx.Client) -> EmulatorTime:
+    return EmulatorTime(control)
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture
+def connect(
+    emulator: EmulatorServer, emu_time: EmulatorTime, tokens: Tokens
+) -> Iterator[Callable[..., FabricClient]]:
+    made: list[FabricClient] = []
+
+    def make(**options: Any) -> FabricClient:
+        options.setdefault("sleep", emu_time.sleep)
+        options.setdefault("clock", emu_time.clock)
+        options.setdefault("timeout_s", 10)
+        client = FabricClient(emulator.url, tokens, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def fault(control: httpx.Client, **rule: Any) -> None:
+    control.post("/_emulator/faults", json=rule).raise_for_status()
+
+
+def statuses(control: httpx.Client, method: str, path_part: str) -> list[int]:
+    log = control.get("/_emulator/requests").json()["value"]
+    return [e["status"] for e in log if e["method"] == method and path_part in e["path"]]
+
+
+def test_crud_definitions_and_jobs_with_lro_and_small_pages(connect, control: httpx.Client) -> None:
+    client = connect()
+    ws = client.create_workspace("Sales Dev")["id"]
+    assert ws in [w["id"] for w in client.list_workspaces()]
+    names = [f"Flow {n}" for n in range(5)]
+    created = {
+        n: client.create_item(ws, display_name=n, type="Dataflow", definition=parts(name=n))
+        for n in names
+    }
+    assert all(item["id"] and item["displayName"] == n for n, item in created.items())
+
+    listed = client.list_items(ws, "Dataflow")  # 5 items over pages of 2
+    assert sorted(i["displayName"] for i in listed) == names
+    assert any(
+        "continuationToken=" in e["query"] for e in control.get("/_emulator/requests").json()["value"]
+    )
+
+    item = created["Flow 0"]["id"]
+    definition = client.get_definition(ws, item)
+    assert {p["path"] for p in definition} >= {".platform", "mashup.pq", "queryMetadata.json"}
+    assert text_of(definition, "mashup.pq") == MASHUP
+
+    changed = MASHUP.replace('"dev-sql"', '"prod-sql"')
+    client.update_definition(ws, item, parts(changed), update_metadata=False)
+    assert text_of(client.get_definition(ws, item), "mashup.pq") == changed
+
+    renamed = client.update_item(ws, item, display_name="Flow Zero", description="renamed")
+    assert renamed["displayName"] == "Flow Zero"
+    assert client.get_item(ws, item)["description"] == "renamed"
+
+    assert [p["name"] for p in client.list_dataflow_parameters(ws, item)] == ["ServerName"]
+
+    job = client.run_job(ws, item, "ApplyChanges")
+    final = client.wait_job(ws, item, job, timeout_s=120)
+    assert final["status"] == "Completed"
+    assert job in [j["id"] for j in client.list_jobs(ws, item)]
+
+    client.delete_item(ws, item)
+    with pytest.raises(NotFound):
+        client.get_item(ws, item)
+    assert len(client.list_items(ws, "Dataflow")) == 4
+
+
+def test_job_cancel_and_failed_run(connect, control: httpx.Client) -> None:
+    client = connect()
+    ws = client.create_workspace("Jobs")["id"]
+    good = client.create_item(ws, display_name="Good", type="Dataflow", definition=parts())["id"]
+    control.post("/_emulator/config", json={"jobDurationS": 600}).raise_for_status()
+    job = client.run_job(ws, good, "Execute", execution_data={"executeOption": "ApplyChangesIfNeeded"})
+    assert client.get_job(ws, good, job)["status"] in {"NotStarted", "InProgress"}
+    client.cancel_job(ws, good, job)
+    assert client.wait_job(ws, good, job, timeout_s=60)["status"] == "Cancelled"
+
+    control.post("/_emulator/config", json={"jobDurationS": 0}).raise_for_status()
+    bad = client.create_item(
+        ws, display_name="Bad", type="Dataflow", definition=parts("section Section1; shared X = (")
+    )["id"]
+    final = client.wait_job(ws, bad, client.run_job(ws, bad, "ApplyChanges"), timeout_s=60)
+    assert final["status"] == "Failed"
+    assert final["failureReason"]["errorCode"]
+
+
+def test_429_storm_from_many_threads_completes(connect, control: httpx.Client, emu_time) -> None:
+    client = connect()
+    ws = client.create_workspace("Storm")["id"]
+    control.post("/_emulator/config", json={"quotaPerMinute": 3}).raise_for_status()
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: client.get_workspace(ws)["id"], range(12)))
+    assert results == [ws] * 12
+    assert 429 in statuses(control, "GET", f"/workspaces/{ws}")
+    assert emu_time.sleeps  # the client waited (in emulator time) instead of failing
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_retried(connect, control: httpx.Client, status: int) -> None:
+    client = connect()
+    ws = client.create_workspace("Flaky")["id"]
+    client.create_item(ws, display_name="A", type="Dataflow", definition=parts())
+    fault(control, kind="status", status=status, method="GET", path="/items$", count=2)
+    fault(control, kind="status", status=status, method="POST", path="/getDefinition$", count=1)
+    [item] = client.list_items(ws)
+    assert client.get_definition(ws, item["id"])
+    assert statuses(control, "GET", "/items")[:3] == [status, status, 200]
+
+
+def test_dropped_create_is_not_duplicated(connect, control: httpx.Client) -> None:
+    client = connect()
+    ws = client.create_workspace("Drops")["id"]
+    fault(control, kind="drop", method="POST", path="/items$", count=1)
+    fault(control, kind="drop", method="GET", path="/items$", count=1)
+    item = client.create_item(ws, display_name="Once", type="Dataflow", definition=parts())
+    assert [i["id"] for i in client.list_items(ws) if i["displayName"] == "Once"] == [item["id"]]
+
+
+def test_failed_lro_raises_operation_failed(connect, control: httpx.Client) -> None:
+    client = connect()
+    ws = client.create_workspace("Lro")["id"]
+    item = client.create_item(ws, display_name="A", type="Dataflow", definition=parts())["id"]
+    fault(
+        control,
+        kind="lro_fail",
+        path="/updateDefinition$",
+        count=1,
+        errorCode="CorruptedPayload",
+        message="mashup.pq is invalid",
+    )
+    with pytest.raises(OperationFailed) as caught:
+        client.update_definition(ws, item, parts(), update_metadata=False)
+    assert caught.value.error_code == "CorruptedPayload"
+
+
+def test_stuck_lro_times_out(connect, control: httpx.Client, emu_time) -> None:
+    client = connect(lro_timeout_s=30)
+    ws = client.create_workspace("Stuck")["id"]
+    item = client.create_item(ws, display_name="A", type="Dataflow", definition=parts())["id"]
+    fault(control, kind="lro_stuck", path="/getDefinition$", count=1)
+    before = len(emu_time.sleeps)
+    with pytest.raises(OperationTimeout):
+        client.get_definition(ws, item)
+    assert 0 < sum(emu_time.sleeps[before:]) <= 30
+
+
+def test_expired_token_is_refreshed_once(connect, control: httpx.Client, tokens: Tokens) -> None:
+    client = connect()
+    ws = client.create_workspace("Tokens")["id"]
+    fault(control, kind="token_expired", method="GET", path=f"/workspaces/{ws}$", count=1)
+    assert client.get_workspace(ws)["id"] == ws
+    assert tokens.refreshes == 1
+    assert statuses(control, "GET", f"/workspaces/{ws}") == [401, 200]
