@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "render": "render",
     "migrate": "migrate",
+    "history": "history",
+    "apply": "apply",
+    "show": "show",
+    "plan": "plan",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

@@ -1,0 +1,60 @@
+"""CLI layer, helpers the deploy commands share: globals, output format option, step summary."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dataflow_gitops.cli.output import FORMATS, Format
+from dataflow_gitops.cli.progress import reporter_for
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for terminals and logs, markdown for PR comments, json for machines.",
+)
+
+
+def env_option(func: F) -> F:
+    decorated: F = click.option(
+        "-e", "--env", required=True, metavar="ENV", help="Environment overlay (environments/ENV.yaml)."
+    )(func)
+    return decorated
+
+
+def project_dir() -> Path:
+    project: Path = click.get_current_context().obj.project
+    return project
+
+
+def use_color(fmt: Format = "text") -> bool:
+    ctx = click.get_current_context()
+    color = bool(ctx.obj.color) and fmt == "text"
+    if not color:
+        ctx.color = False
+    return color
+
+
+def progress(*, quiet: bool = False) -> Any:
+    return reporter_for(color=click.get_current_context().obj.color, quiet=quiet)
+
+
+def write_step_summary(markdown: str) -> None:
+    """Append to GitHub's job summary when running in GitHub Actions."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(markdown.rstrip("\n") + "\n\n")
+    except OSError:
+        click.echo(f"warning: cannot write the job summary to {path}", err=True)

@@ -1,0 +1,132 @@
+"""`dfg apply`: carry out a plan (made now, or a saved one) and record the deployment.
+
+Approval rules: a plan made by this command is shown and needs a typed ``yes`` unless
+``--auto-approve``; a saved plan file was already reviewed, so it needs none. A ``protected``
+environment always needs one: the prompt, or ``--approve-protected ENV`` naming it (so a
+pipeline approves one environment explicitly, and a copied command line cannot slip into prod).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataflow_gitops import api
+from dataflow_gitops.cli.commands._shared import (
+    env_option,
+    format_option,
+    progress,
+    project_dir,
+    use_color,
+    write_step_summary,
+)
+from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
+from dataflow_gitops.cli.prompt import confirm
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.model import ActionKind, Plan
+
+
+@click.command("apply")
+@env_option
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (not for protected environments)."
+)
+@click.option(
+    "--approve-protected",
+    "approve_protected",
+    multiple=True,
+    metavar="ENV",
+    help="Approve applying to the protected environment ENV without a prompt.",
+)
+@click.option(
+    "--target", "targets", multiple=True, metavar="NAME", help="Apply only this dataflow (repeatable)."
+)
+@click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
+@click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Dataflows written at the same time.",
+)
+@format_option
+def command(
+    env: str,
+    planfile: Path | None,
+    auto_approve: bool,
+    approve_protected: tuple[str, ...],
+    targets: tuple[str, ...],
+    allow_delete: bool,
+    publish: bool,
+    concurrency: int,
+    fmt: Format,
+) -> int:
+    """Apply the repository (or the saved PLANFILE) to ENV's workspace.
+
+    \b
+    Examples:
+      dfg apply -e dev                              # plan, show, ask, apply
+      dfg apply -e test --auto-approve --publish    # CI: no prompt, then ApplyChanges
+      dfg plan -e prod --out prod.plan.json && dfg apply -e prod prod.plan.json \\
+          --approve-protected prod
+      dfg apply -e dev --allow-delete               # also delete what left the repository
+    """
+    if planfile is not None and targets:
+        raise click.UsageError("--target cannot be used with a saved plan; plan with --target instead")
+    color = use_color(fmt)
+    with api.deployment(project_dir(), env, concurrency=concurrency) as dep:
+        with progress(quiet=True) as reporter:
+            if planfile is not None:
+                plan = api.load_saved_plan(planfile)
+            else:
+                plan = api.plan(dep, targets=targets, reporter=reporter)
+        if planfile is None and fmt != "json":
+            click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
+        _check_deletes(plan, allow_delete or planfile is not None)
+        asked = False
+        if plan.has_changes:
+            protected = dep.environment.protected and env not in approve_protected
+            if protected or (planfile is None and not auto_approve):
+                confirm(env, protected=protected)
+                asked = True
+        with progress() as reporter:
+            applied = api.apply(
+                dep,
+                plan,
+                concurrency=concurrency,
+                publish=publish,
+                allow_delete=allow_delete or planfile is not None,
+                # A saved plan, or one that waited for a human, may be stale by now.
+                check_stale=planfile is not None or asked,
+                reporter=reporter,
+            )
+    result = applied.result
+    if not plan.has_changes and fmt != "json":
+        click.echo("\nNo changes. The workspace already matches the repository.")
+    else:
+        click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
+        write_step_summary(format_apply_result(result, "markdown"))
+    if applied.record_location and fmt == "text":
+        click.echo(f"Deployment recorded: {applied.record_location}")
+    if not result.ok:
+        click.echo(
+            "Error: some actions failed (see above); fix the cause and run apply again: "
+            "what succeeded is recorded and is not repeated",
+            err=True,
+        )
+        return 1
+    return 0
+
+
+def _check_deletes(plan: Plan, allowed: bool) -> None:
+    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    if deletes and not allowed:
+        raise PlanError(
+            f"the plan deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
+            where=f"environment {plan.environment}",
+            hint="pass --allow-delete to apply the deletes too, or --target the others; "
+            "nothing was written",
+        )
