@@ -124,8 +124,10 @@ def _seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
     for op in body.get("operations", []):
         status = op.get("status", "Succeeded")
         outcome = "Stuck" if status == "Running" else status
+        # A seeded terminal operation is already finished (-1: no poll needed).
+        polls = 0 if outcome == "Stuck" else -1
         created_op = state.add_operation(
-            outcome, 0, result=op.get("result"), error=op.get("error"), operation_id=op.get("id")
+            outcome, polls, result=op.get("result"), error=op.get("error"), operation_id=op.get("id")
         )
         made.setdefault("operations", []).append({"id": created_op.id})
     return made

@@ -26,7 +26,8 @@ class Part:
     payload: str
 
     def text(self) -> str:
-        return base64.b64decode(self.payload).decode("utf-8", errors="replace")
+        padded = self.payload + "=" * (-len(self.payload) % 4)
+        return base64.b64decode(padded).decode("utf-8", errors="replace")
 
     def to_json(self) -> dict[str, str]:
         return {"path": self.path, "payload": self.payload, "payloadType": "InlineBase64"}
@@ -59,8 +60,10 @@ def _check_path(path: Any) -> str:
 def _decode(path: str, payload: Any) -> bytes:
     if not isinstance(payload, str):
         raise bad_request("InvalidDefinitionParts", f"Definition part '{path}' has no string 'payload'.")
+    # The official examples carry unpadded payloads (e.g. "QW5vdGhlckJhc2U2NFN0cmluZw"); accept them.
+    padded = payload + "=" * (-len(payload) % 4) if len(payload) % 4 != 1 else payload
     try:
-        return base64.b64decode(payload, validate=True)
+        return base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
         raise bad_request(
             "CorruptedPayload", f"The payload of definition part '{path}' is not valid base64."
