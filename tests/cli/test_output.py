@@ -273,3 +273,28 @@ def test_apply_result_json_and_markdown() -> None:
     markdown = format_apply_result(sample_result(), "markdown")
     assert "| ❌ | Orders | update | id-2 |  | 409 Conflict: busy |" in markdown
     assert "**failed**" in markdown
+
+
+# a single diff (drift) ------------------------------------------------------------------------------
+
+
+def test_format_diff_in_every_format() -> None:
+    from dataflow_gitops.cli.output import format_diff
+
+    diff = sample_plan().actions[1].diff
+    assert diff is not None
+    text = format_diff(diff, "text")
+    assert text.splitlines()[0] == '  ~ "Orders"'
+    assert '    - query "Legacy"' in text.splitlines()
+    assert "(ignored) queryMetadata.json: $.connections[*].path" in text
+    markdown = format_diff(diff, "markdown")
+    assert markdown.startswith("<details><summary><strong>Orders</strong> differs</summary>")
+    assert "```diff\n--- live/Orders" in markdown
+    doc = json.loads(format_diff(diff, "json"))
+    assert doc["name"] == "Orders"
+    assert doc["changed"] is True
+    assert [q["name"] for q in doc["queries"]] == ["Orders", "Legacy"]
+    same = DataflowDiff("Same")
+    assert format_diff(same, "text") == '  "Same": no differences\n'
+    assert "no differences" in format_diff(same, "markdown")
+    assert json.loads(format_diff(same, "json"))["changed"] is False

@@ -109,7 +109,7 @@ def _action_doc(action: Action, secrets: Mapping[str, str], payloads: bool) -> d
         "rename_from": action.rename_from,
         "depends_on": list(action.depends_on),
         "reason": action.reason,
-        "diff": _diff_doc(action.diff) if action.diff else None,
+        "diff": diff_document(action.diff) if action.diff else None,
     }
     if action.desired is not None:
         d = action.desired
@@ -130,7 +130,8 @@ def _action_doc(action: Action, secrets: Mapping[str, str], payloads: bool) -> d
     return doc
 
 
-def _diff_doc(diff: DataflowDiff) -> dict[str, Any]:
+def diff_document(diff: DataflowDiff) -> dict[str, Any]:
+    """A diff as the plan schema's ``diff`` object."""
     return {
         "parts": [
             {"path": p.path, "kind": p.kind.value, "details": list(p.details)} for p in diff.parts

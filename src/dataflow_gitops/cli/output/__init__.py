@@ -1,4 +1,4 @@
-"""CLI output: Plan / ApplyResult → text, markdown or JSON. Pure formatting, no I/O.
+"""CLI output: Plan / DataflowDiff / ApplyResult → text, markdown or JSON. Pure formatting, no I/O.
 
 ``text`` is for terminals and CI logs (Terraform's manner), ``markdown`` for pull-request
 comments and ``$GITHUB_STEP_SUMMARY`` (size-budgeted, with a hidden marker for sticky comments),
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dataflow_gitops.cli.output.jsonout import apply_json, plan_json
-from dataflow_gitops.cli.output.markdown import apply_markdown, plan_markdown
-from dataflow_gitops.cli.output.text import apply_text, plan_text
-from dataflow_gitops.pipeline.model import ApplyResult, Plan
+from dataflow_gitops.cli.output.jsonout import apply_json, diff_json, plan_json
+from dataflow_gitops.cli.output.markdown import apply_markdown, diff_markdown, plan_markdown
+from dataflow_gitops.cli.output.text import apply_text, diff_text, plan_text
+from dataflow_gitops.pipeline.model import ApplyResult, DataflowDiff, Plan
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
@@ -40,4 +40,22 @@ def format_apply_result(result: ApplyResult, fmt: Format, *, color: bool = False
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "GITHUB_COMMENT_LIMIT", "Format", "format_apply_result", "format_plan"]
+def format_diff(diff: DataflowDiff, fmt: Format, *, color: bool = False) -> str:
+    """One dataflow's differences, e.g. for ``dfg drift``."""
+    if fmt == "text":
+        return diff_text(diff, color=color)
+    if fmt == "markdown":
+        return diff_markdown(diff)
+    if fmt == "json":
+        return diff_json(diff)
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+__all__ = [
+    "FORMATS",
+    "GITHUB_COMMENT_LIMIT",
+    "Format",
+    "format_apply_result",
+    "format_diff",
+    "format_plan",
+]

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from dataflow_gitops import __version__
-from dataflow_gitops.pipeline.model import ApplyResult, Plan
-from dataflow_gitops.pipeline.planfile import plan_document
+from dataflow_gitops.pipeline.model import ApplyResult, DataflowDiff, Plan
+from dataflow_gitops.pipeline.planfile import diff_document, plan_document
 
 
 def plan_json(plan: Plan) -> str:
@@ -39,4 +39,9 @@ def apply_json(result: ApplyResult) -> str:
             for o in result.outcomes
         ],
     }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def diff_json(diff: DataflowDiff) -> str:
+    doc = {"name": diff.name, "changed": diff.changed, **diff_document(diff)}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -22,7 +22,15 @@ from dataflow_gitops.cli.output.summary import (
     verb,
 )
 from dataflow_gitops.pipeline.impact import most_severe
-from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, Impact, OutcomeStatus, Plan
+from dataflow_gitops.pipeline.model import (
+    Action,
+    ActionKind,
+    ApplyResult,
+    DataflowDiff,
+    Impact,
+    OutcomeStatus,
+    Plan,
+)
 
 _TABLE_HEAD = "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
 _NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
@@ -201,6 +209,16 @@ def _section(action: Action) -> _Section:
     if pending(action):
         lead.append("\n".join(f"- `{_code(p)}`: {KNOWN_AFTER_APPLY}" for p in pending(action)))
     return section
+
+
+def diff_markdown(diff: DataflowDiff) -> str:
+    """One dataflow's differences as a collapsed section (no size budget: one dataflow)."""
+    if not diff.changed:
+        return f"**{_inline(diff.name)}**: no differences\n"
+    action = Action(ActionKind.UPDATE, diff.name, diff.name, diff=diff)
+    section = _section(action)
+    section.summary = f"<strong>{html.escape(diff.name)}</strong> differs"
+    return section.render()
 
 
 def _tail(plan: Plan) -> str:

@@ -146,3 +146,14 @@ def apply_text(result: ApplyResult, *, color: bool = False) -> str:
         lines.append(line)
     lines += ["", paint(apply_summary(result), "bold")]
     return "\n".join(lines) + "\n"
+
+
+def diff_text(diff: DataflowDiff, *, color: bool = False) -> str:
+    """One dataflow's differences (``dfg drift``): the body of an update, or a no-change line."""
+    paint = _Painter(color)
+    if not diff.changed:
+        lines = [f'  "{diff.name}": no differences']
+    else:
+        lines = [paint(f'  ~ "{diff.name}"', "yellow"), *_diff_lines(diff, creating=False, paint=paint)]
+    lines += [f"    (ignored) {what}" for what in diff.ignored]
+    return "\n".join(lines) + "\n"
