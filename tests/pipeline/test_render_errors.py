@@ -149,3 +149,57 @@ def test_secret_values_stay_out_of_render_errors(
     err = render_error(snapshot, f"workspace_id: {WS}\nparameters:\n  DaysBack: ${{env:DFG_DAYS}}\n")
     assert "top-secret-days" not in str(err)
     assert err.where == "environments/t.yaml:3"
+
+
+def test_two_dataflows_with_one_display_name(snapshot: Snapshot) -> None:
+    err = render_error(
+        snapshot,
+        f"""
+        workspace_id: {WS}
+        dataflows:
+          Products:
+            display_name: Customers
+    """,
+    )
+    assert "would both be named 'Customers'" in err.message
+    assert err.where == "environments/t.yaml"
+
+
+def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -> None:
+    from dataflow_gitops.pipeline.render import overlay_warnings
+
+    env = overlay(f"""
+        workspace_id: {WS}
+        bindings:
+          lakehouses:
+            {DEV_LH}: {WS}
+            00000000-1111-4222-8333-444444444444: {WS}
+        dataflows:
+          Customers:
+            bindings:
+              lakehouses:
+                {DEV_LH}: {WS}
+        replace:
+          - find: contoso
+            with: fabrikam
+          - find: no-such-text
+            with: x
+          - find: "contoso"
+            with: x
+            parts: [nothing.json]
+        set:
+          - path: $.computeEngineSettings
+            value: {{}}
+          - path: $.noSuchKey
+            value: 1
+    """)
+    warnings = overlay_warnings(snapshot, env)
+    assert warnings == (
+        "environments/t.yaml:5: lakehouses binding for 00000000-1111-4222-8333-444444444444 "
+        "matches no dataflow in scope",
+        "environments/t.yaml:10: lakehouses binding for 7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27 "
+        "matches no dataflow in scope",
+        "environments/t.yaml:14: replace rule 'no-such-text' matches nothing",
+        "environments/t.yaml:16: replace rule 'contoso' matches nothing",
+        "environments/t.yaml:22: set rule $.noSuchKey selects nothing",
+    )
