@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.commands._shared import (
+from dataflow_gitops.cli.commands.options import (
     env_option,
     format_option,
     progress,

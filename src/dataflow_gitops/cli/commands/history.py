@@ -8,7 +8,7 @@ from dataclasses import asdict
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.commands._shared import env_option, project_dir
+from dataflow_gitops.cli.commands.options import env_option, project_dir
 
 
 @click.command("history")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.commands._shared import format_option, use_color
+from dataflow_gitops.cli.commands.options import format_option, use_color
 from dataflow_gitops.cli.output import Format, format_plan
 
 

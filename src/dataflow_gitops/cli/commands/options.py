@@ -1,4 +1,4 @@
-"""CLI layer, helpers the deploy commands share: globals, output format option, step summary."""
+"""CLI layer, what the deploy commands share: -e and --format, colour, progress, job summary."""
 
 from __future__ import annotations
 
