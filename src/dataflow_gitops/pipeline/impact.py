@@ -11,14 +11,13 @@ the same reason).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.diff import parse_mashup
-from dataflow_gitops.pipeline.mlang import SectionDocument, parameters, split_queries
+from dataflow_gitops.pipeline.mlang import SectionDocument, field_literals, parameters, split_queries
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -29,9 +28,6 @@ from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     Part,
 )
-
-# The destination attribute names its hidden navigation query: QueryName = "Orders_DataDestination".
-_DESTINATION_QUERY = re.compile(r'QueryName\s*=\s*"((?:[^"]|"")*)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +90,35 @@ def _parameter_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
 
 def _destination_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
     old_q, new_q = split_queries(old), split_queries(new)
+    old_targets, new_targets = _destinations(old), _destinations(new)
     reasons = []
-    for member in old.members:
-        targets = _destination_queries(member.attribute_text)
-        if not targets:
-            continue
-        now = new.member(member.name)
-        new_targets = _destination_queries(now.attribute_text if now else None)
-        if not new_targets:
-            reasons.append(f'data destination of query "{member.name}" removed')
-        elif set(targets) != set(new_targets) or any(
+    for name, targets in old_targets.items():
+        now = new_targets.get(name, ())
+        if not now:
+            reasons.append(f'data destination of query "{name}" removed')
+        elif set(targets) != set(now) or any(
             _same(old_q.get(t)) != _same(new_q.get(t)) for t in targets
         ):
-            reasons.append(f'data destination of query "{member.name}" changed target')
+            reasons.append(f'data destination of query "{name}" changed target')
     return reasons
 
 
-def _destination_queries(attribute_text: str | None) -> tuple[str, ...]:
-    if not attribute_text or "DataDestinations" not in attribute_text:
-        return ()
-    return tuple(m.replace('""', '"') for m in _DESTINATION_QUERY.findall(attribute_text))
+def _destinations(doc: SectionDocument) -> dict[str, tuple[str, ...]]:
+    """Query → the hidden navigation queries its DataDestinations attribute names.
+
+    ``[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "X_DataDestination"]…]}]``
+    """
+    spans = {
+        m.name: (m.start, m.start + len(m.attribute_text))
+        for m in doc.members
+        if m.attribute is not None and m.attribute_text and m.attribute.get("DataDestinations")
+    }
+    found: dict[str, tuple[str, ...]] = {}
+    for lit in field_literals(doc, {"QueryName"}):
+        span = spans.get(lit.member)
+        if span is not None and span[0] <= lit.span[0] < span[1]:
+            found[lit.member] = (*found.get(lit.member, ()), lit.value)
+    return found
 
 
 def _same(source: str | None) -> str | None:
