@@ -298,3 +298,17 @@ def test_show_without_secrets_keeps_references_and_still_checks_the_rest(plan: P
     assert changed.fingerprint == plan.actions[1].desired.fingerprint  # type: ignore[union-attr]
     with pytest.raises(PlanFileError, match='"New" does not match its fingerprint'):
         load_plan(_edit(plan, _tamper_payload), path=PATH, environ={}, resolve_secrets=False)
+
+
+def test_dump_masks_diffs_and_reasons_even_if_the_plan_was_built_without_secrets() -> None:
+    unmasked = build_plan(
+        [desired("Changed", f'"{SECRET}"')],
+        workspace(live("Changed")),
+        environment="prod",
+        policy=PlanPolicy(),
+        created_at="2026-01-01T00:00:00Z",
+    )
+    assert SECRET in unmasked.actions[0].diff.queries[0].diff  # type: ignore[union-attr]
+    text = dump_plan(unmasked, secrets={"DB_PASSWORD": SECRET})
+    assert SECRET not in text
+    assert json.loads(text)["secret_env"] == ["DB_PASSWORD"]
