@@ -1,0 +1,143 @@
+"""Bad input never yields a 500 or a traceback: random JSON bodies and query values on every write
+route, plus the control plane's own validation and the `--lro random` mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "displayName",
+                    "type",
+                    "definition",
+                    "parts",
+                    "path",
+                    "payload",
+                    "folderId",
+                    "targetFolderId",
+                    "description",
+                    "parentFolderId",
+                    "executionData",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@pytest.fixture
+def dataflow(api, ws) -> str:
+    response = api.post(f"/workspaces/{ws}/items", json={"displayName": "Target", "type": "Dataflow"})
+    return str(response.json()["id"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=JSON,
+    route=st.sampled_from(
+        [
+            ("POST", "/workspaces"),
+            ("POST", "/workspaces/{ws}/items"),
+            ("POST", "/workspaces/{ws}/dataflows"),
+            ("PATCH", "/workspaces/{ws}/items/{id}"),
+            ("POST", "/workspaces/{ws}/items/{id}/updateDefinition"),
+            ("POST", "/workspaces/{ws}/items/{id}/move"),
+            ("POST", "/workspaces/{ws}/folders"),
+            ("POST", "/workspaces/{ws}/items/{id}/jobs/Execute/instances"),
+        ]
+    ),
+)
+def test_random_bodies_get_4xx_or_success_never_500(api, ws, dataflow, body, route) -> None:
+    method, template = route
+    response = api.request(
+        method,
+        template.format(ws=ws, id=dataflow),
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    if response.status_code >= 400:
+        assert response.json()["errorCode"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    value=st.text(max_size=12),
+    name=st.sampled_from(
+        ["recursive", "rootFolderId", "type", "continuationToken", "hardDelete", "updateMetadata"]
+    ),
+)
+def test_random_query_values_never_500(api, ws, dataflow, name, value) -> None:
+    for method, path in (
+        ("GET", f"/workspaces/{ws}/items"),
+        ("DELETE", f"/workspaces/{ws}/items/x"),
+        ("GET", f"/workspaces/{ws}/folders"),
+    ):
+        response = api.request(method, path, params={name: value})
+        assert response.status_code < 500, response.text
+
+
+def test_control_plane_validates(control) -> None:
+    bad_key = control.post("/_emulator/config", json={"lro": "sometimes"})
+    assert bad_key.status_code == 400
+    assert control.post("/_emulator/config", json={"pageSize": "ten"}).status_code == 400
+    assert control.post("/_emulator/config", json={"nope": 1}).json()["errorCode"] == "InvalidParameter"
+    assert control.get("/_emulator/config").json()["lro"] == "never"
+    assert control.post("/_emulator/seed", json={"items": [{"displayName": "x"}]}).status_code == 400
+    assert control.post("/_emulator/clock", json={"advanceSeconds": -1}).status_code == 400
+    assert control.get("/_emulator/nothing").status_code == 404
+
+
+def test_seed_and_state_dump(control, api) -> None:
+    ws = "3e1f0000-0000-4000-8000-000000000000"
+    seeded = control.post(
+        "/_emulator/seed",
+        json={
+            "workspaces": [{"id": ws, "displayName": "Seeded"}],
+            "folders": [{"workspaceId": ws, "displayName": "F"}],
+            "items": [
+                {
+                    "workspaceId": ws,
+                    "displayName": "D",
+                    "files": {
+                        "queryMetadata.json": {"formatVersion": "202502", "name": "D"},
+                        "mashup.pq": "section Section1;\nshared A = 1;\n",
+                    },
+                }
+            ],
+        },
+    ).json()
+    assert seeded["items"][0]["logicalId"]
+    dump = control.get("/_emulator/state").json()
+    assert [w["id"] for w in dump["workspaces"]] == [ws]
+    assert [i["display_name"] for i in dump["items"]] == ["D"]
+    assert api.get(f"/workspaces/{ws}/items").json()["value"][0]["displayName"] == "D"
+
+
+def test_lro_random_mode_answers_both_ways(api, control, ws) -> None:
+    control.post("/_emulator/config", json={"lro": "random"})
+    statuses = {
+        api.post(
+            f"/workspaces/{ws}/items", json={"displayName": f"R{n}", "type": "Dataflow"}
+        ).status_code
+        for n in range(40)
+    }
+    assert statuses == {201, 202}
+
+
+def test_latency_knob_is_accepted(api, control) -> None:
+    assert control.post("/_emulator/config", json={"latencyMs": 1}).json()["latencyMs"] == 1
+    assert api.get("/workspaces").status_code == 200
