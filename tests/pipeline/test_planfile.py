@@ -312,3 +312,14 @@ def test_dump_masks_diffs_and_reasons_even_if_the_plan_was_built_without_secrets
     text = dump_plan(unmasked, secrets={"DB_PASSWORD": SECRET})
     assert SECRET not in text
     assert json.loads(text)["secret_env"] == ["DB_PASSWORD"]
+
+
+def test_schema_errors_stay_one_short_line(plan: Plan) -> None:
+    def break_desired(doc: dict[str, Any]) -> None:
+        doc["actions"][0]["desired"]["parts"] = [{"path": "x", "payload": "A" * 5000, "extra": 1}]
+
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(_edit(plan, break_desired), path=PATH, environ={"DB_PASSWORD": SECRET})
+    message = caught.value.render()
+    assert "\n" not in message
+    assert len(message) < 400

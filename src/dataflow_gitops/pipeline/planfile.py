@@ -219,7 +219,7 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"
         raise PlanFileError(
-            f"plan file does not match its schema at {where}: {error.message}",
+            f"plan file does not match its schema at {where}: {_brief(error.message)}",
             path=path,
             hint="plan files must not be edited; make the plan again",
         )
@@ -243,6 +243,12 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
         unmanaged=tuple(doc["unmanaged"]),
         warnings=tuple(doc["warnings"]),
     )
+
+
+def _brief(message: str, limit: int = 160) -> str:
+    # jsonschema quotes whole instances; an error stays one short line.
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _resolve_env(names: list[str], environ: Mapping[str, str], path: str) -> dict[str, str]:
