@@ -31,7 +31,8 @@ def load_overlay(project_dir: Path) -> LoadOverlay:
 
     def load(text: str, name: str = "test") -> Environment:
         (project_dir / "environments" / f"{name}.yaml").write_text(
-            textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+            textwrap.dedent(text).lstrip("\n"), encoding="utf-8"
+        )
         return load_environment(load_project(project_dir), name)
 
     return load

@@ -109,13 +109,18 @@ def test_every_capability_loads(load_overlay: LoadOverlay, project_dir: Path) ->
     assert env.display_name_for("Sales Orders") == "Sales Orders [TEST]"
     assert env.display_name_for("Customers") == "Clients"
     assert {k: p.value for k, p in env.parameters_for("Customers").items()} == {
-        "ServerName": "other-sql", "DaysBack": 90, "IncludeDiscontinued": True}
+        "ServerName": "other-sql",
+        "DaysBack": 90,
+        "IncludeDiscontinued": True,
+    }
     assert env.parameters_for("Sales Orders")["ServerName"].value == "test-sql"
     assert env.parameters_for("Sales Orders")["DaysBack"].where == "environments/test.yaml:16"
     assert [b.target for b in env.bindings_for("Customers").lakehouses] == [
-        "11111111-2222-4333-8444-555555555555"]
+        "11111111-2222-4333-8444-555555555555"
+    ]
     assert [b.target for b in env.bindings_for("Products").lakehouses] == [
-        "${items.Lakehouse.SalesLakehouse.id}"]
+        "${items.Lakehouse.SalesLakehouse.id}"
+    ]
     assert env.bindings.gateway is not None
     assert env.bindings.gateway.target is None
     assert len(env.bindings.connections) == 2
@@ -124,10 +129,15 @@ def test_every_capability_loads(load_overlay: LoadOverlay, project_dir: Path) ->
     assert env.set_rules[0].value == 4
     assert env.set_rules[0].part == "queryMetadata.json"
     assert env.policy(targets=["Customers"]) == PlanPolicy(
-        prune=True, prune_exclude=("Manual *",), prune_unrecorded=True,
-        ignore=(IgnoreRule(parts=("queryMetadata.json",), json_paths=("$.computeEngineSettings",)),
-                IgnoreRule(queries=("*_DataDestination",))),
-        targets=("Customers",))
+        prune=True,
+        prune_exclude=("Manual *",),
+        prune_unrecorded=True,
+        ignore=(
+            IgnoreRule(parts=("queryMetadata.json",), json_paths=("$.computeEngineSettings",)),
+            IgnoreRule(queries=("*_DataDestination",)),
+        ),
+        targets=("Customers",),
+    )
     assert len(env.overlay_hash) == 64
 
 
@@ -196,8 +206,11 @@ def test_overlay_that_is_not_a_mapping(load_overlay: LoadOverlay, text: str) -> 
     [
         ("workspace_id: not-a-guid\n", 1, "workspace_id: 'not-a-guid' is not a GUID"),
         (f"workspace_id: {WS}\nbindings:\n  lakehouses:\n    {LH}: 12345\n", 4, "is not a GUID"),
-        (f"workspace_id: {WS}\nbindings:\n  lakehouses:\n    {LH}: ${{items.Lakehouse}}\n", 4,
-         "is not a GUID or ${workspace.id}"),
+        (
+            f"workspace_id: {WS}\nbindings:\n  lakehouses:\n    {LH}: ${{items.Lakehouse}}\n",
+            4,
+            "is not a GUID or ${workspace.id}",
+        ),
         (f"workspace_id: {WS}\nbindings:\n  warehouses:\n    abc: {LH}\n", 4, "key 'abc' is not a GUID"),
         (f"workspace_id: {WS}\nbindings:\n  connections:\n    x: {LH}\n", 4, "key 'x' is not a GUID"),
     ],
@@ -227,13 +240,19 @@ def test_malformed_env_reference(load_overlay: LoadOverlay) -> None:
         (f"workspace_id: {WS}\napi: ftp://x\n", 2, "neither 'embedded' nor an http(s) URL"),
         (f"workspace_id: {WS}\nprotected: yes please\n", 2, "expected true/false, got text"),
         (f"workspace_id: {WS}\nauth:\n  method: password\n", 3, "is not one of"),
-        (f"workspace_id: {WS}\nauth:\n  method: client_secret\n  tenant_id: t\n", 3,
-         "'client_id' is a required property"),
+        (
+            f"workspace_id: {WS}\nauth:\n  method: client_secret\n  tenant_id: t\n",
+            3,
+            "'client_id' is a required property",
+        ),
         (f"workspace_id: {WS}\ndisplay_name: Sales\n", 2, "must contain {name}"),
         (f"workspace_id: {WS}\nparameters:\n  A: [1]\n", 3, "expected text or a number"),
         (f"workspace_id: {WS}\nreplace:\n  - find: a\n", 3, "'with' is a required property"),
-        (f"workspace_id: {WS}\nreplace:\n  - find: '('\n    with: x\n    regex: true\n", 3,
-         "not a valid regular expression"),
+        (
+            f"workspace_id: {WS}\nreplace:\n  - find: '('\n    with: x\n    regex: true\n",
+            3,
+            "not a valid regular expression",
+        ),
         (f"workspace_id: {WS}\nset:\n  - path: $.a[x]\n    value: 1\n", 3, "neither an index"),
         (f"workspace_id: {WS}\nignore:\n  - json_paths: [$.ok, '$.bad[']\n", 3, "missing ']'"),
         ("api: embedded\n", 1, "names no target workspace"),
@@ -256,8 +275,9 @@ def test_first_error_by_line_wins(load_overlay: LoadOverlay) -> None:
 # --- secrets -----------------------------------------------------------------------------------
 
 
-def test_env_values_are_substituted_and_kept_secret(monkeypatch: pytest.MonkeyPatch,
-                                                    load_overlay: LoadOverlay) -> None:
+def test_env_values_are_substituted_and_kept_secret(
+    monkeypatch: pytest.MonkeyPatch, load_overlay: LoadOverlay
+) -> None:
     monkeypatch.setenv("DFG_SECRET", "hunter2-very-secret")
     monkeypatch.setenv("DFG_WS", WS)
     env = load_overlay("""
@@ -280,8 +300,9 @@ def test_env_values_are_substituted_and_kept_secret(monkeypatch: pytest.MonkeyPa
     assert env.redact("x hunter2-very-secret y") == "x *** y"
 
 
-def test_secret_values_never_in_errors(monkeypatch: pytest.MonkeyPatch,
-                                       load_overlay: LoadOverlay) -> None:
+def test_secret_values_never_in_errors(
+    monkeypatch: pytest.MonkeyPatch, load_overlay: LoadOverlay
+) -> None:
     monkeypatch.setenv("DFG_SECRET", "hunter2-very-secret")
     err = _error(load_overlay, "workspace_id: ${env:DFG_SECRET}\n")
     assert "hunter2" not in str(err)
@@ -312,8 +333,9 @@ def test_example_overlays_load(example_project: Path) -> None:
     assert all(e.auth.method == "token" for e in envs.values())
     for env in envs.values():
         first = (example_project / env.path).read_text(encoding="utf-8").splitlines()[0]
-        assert first == ("# yaml-language-server: "
-                         "$schema=../src/dataflow_gitops/schemas/environment.schema.json")
+        assert first == (
+            "# yaml-language-server: $schema=../src/dataflow_gitops/schemas/environment.schema.json"
+        )
         repo = Path(__file__).resolve().parents[2]
         schema = (repo / "environments" / first.split("=", 1)[1]).resolve()
         assert schema == repo / "src/dataflow_gitops/schemas/environment.schema.json"

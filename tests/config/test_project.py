@@ -61,7 +61,11 @@ defaults:
     prod = load_environment(project, "prod")
     assert prod.auth.token_env == "ORG_TOKEN"
     # the defaults take part in the overlay hash: changing them invalidates saved plans
-    _write(tmp_path, "dataflow-gitops.yaml", "environments_dir: envs\ndefaults:\n  api: http://127.0.0.1:10/\n")
+    _write(
+        tmp_path,
+        "dataflow-gitops.yaml",
+        "environments_dir: envs\ndefaults:\n  api: http://127.0.0.1:10/\n",
+    )
     assert load_environment(load_project(tmp_path), "prod").overlay_hash != prod.overlay_hash
 
 

@@ -84,8 +84,12 @@ def _describe(error: jsonschema.ValidationError, doc: Located) -> tuple[str, Poi
         return f"{where}: {error.message}", pointer, False, "add the missing key"
     if "propertyNames" in error.schema_path and isinstance(instance, str):
         suffix = " (nor a ClusterId/DatasourceId connection)" if "connections" in pointer else ""
-        return (f"{where}: key {instance!r} is not a GUID{suffix}", (*pointer, instance), True,
-                "key bindings by the id the repository holds")
+        return (
+            f"{where}: key {instance!r} is not a GUID{suffix}",
+            (*pointer, instance),
+            True,
+            "key bindings by the id the repository holds",
+        )
     if error.validator == "anyOf" and _mentions_guid(schema):
         return (
             f"{where}: {_short(instance)} is not a GUID"
