@@ -316,7 +316,7 @@ def test_dump_masks_diffs_and_reasons_even_if_the_plan_was_built_without_secrets
 
 def test_schema_errors_stay_one_short_line(plan: Plan) -> None:
     def break_desired(doc: dict[str, Any]) -> None:
-        doc["actions"][0]["desired"]["parts"] = [{"path": "x", "payload": "A" * 5000, "extra": 1}]
+        doc["actions"][0]["desired"]["parts"] = [{"path": "x", "payload": "A" * 5000 + "!"}]
 
     with pytest.raises(PlanFileError) as caught:
         load_plan(_edit(plan, break_desired), path=PATH, environ={"DB_PASSWORD": SECRET})
