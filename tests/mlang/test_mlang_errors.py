@@ -64,3 +64,13 @@ def test_error_hint_for_missing_semicolon_says_what_to_do() -> None:
         parse_section("section S;\nshared A = 1\nshared B = 2;")
     assert caught.value.hint == "end every query with ';'"
     assert "found 'shared'" in caught.value.message
+
+
+def test_error_quotes_long_tokens_briefly_on_one_line() -> None:
+    long_text = '"' + "line\n" * 100 + '"'
+    with pytest.raises(MSyntaxError) as caught:
+        parse_section(f"section S;\nshared A = 1 {long_text};")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert len(message) < 200
+    assert message.startswith("mashup.pq:2:13: missing ';' after query 'A'")

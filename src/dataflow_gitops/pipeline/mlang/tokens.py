@@ -82,6 +82,22 @@ _BLANKS = re.compile(r"[\s\ufeff]+")
 _WORD = re.compile(r"\w*")
 _DIGIT_RUN = re.compile("[0-9]*")
 _OPERATOR_SET = frozenset(OPERATORS)
+# The same lexical grammar as the character-by-character path below, for its common cases; anything
+# unusual or wrong (unterminated literals, #-keywords, stray characters) falls through to that path.
+_FAST = re.compile(
+    r"""
+      (?P<blank>[\s\ufeff]+)
+    | (?P<line>//[^\r\n\x85\u2028\u2029]*)
+    | (?P<block>/\*.*?\*/)
+    | (?P<text>"(?:[^"]|"")*+")
+    | (?P<quoted>\#"(?:[^"]|"")*+")
+    | (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+    | (?P<ident>[^\W\d]\w*(?:\.[^\W\d]\w*)*)
+    | (?P<op>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*]))
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_FAST_KINDS = {"text": Kind.TEXT, "quoted": Kind.QUOTED, "number": Kind.NUMBER, "op": Kind.OPERATOR}
 _EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
 
 
@@ -101,7 +117,9 @@ class Token:
         return self.kind is Kind.KEYWORD and self.text in texts
 
     def describe(self) -> str:
-        return "end of document" if self.kind is Kind.END else repr(self.text)
+        if self.kind is Kind.END:
+            return "end of document"
+        return repr(self.text if len(self.text) <= 40 else self.text[:37] + "...")
 
 
 class Positions:
@@ -146,51 +164,65 @@ class _Lexer:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, self.pos, line, column))
 
     def run(self) -> list[Token]:
-        text, n = self.text, len(self.text)
+        n = len(self.text)
         while self.pos < n:
-            ch = text[self.pos]
-            start = self.pos
-            if ch.isspace() or ch == "\ufeff":
-                blanks = _BLANKS.match(text, start)
-                self.pos = blanks.end() if blanks else start + 1
-            elif text.startswith("//", start):
-                self.skip_line_comment()
-            elif text.startswith("/*", start):
-                end = text.find("*/", start + 2)
-                if end < 0:
-                    raise self.fail("unterminated block comment", start, "close the comment with '*/'")
-                self.pos = end + 2
-            elif ch == '"':
-                self.quoted(start + 1, start, "text literal")
-                self.emit(Kind.TEXT, start)
-            elif ch == "#":
-                self.hash(start)
-            elif ch in DIGITS or (ch == "." and start + 1 < n and text[start + 1] in DIGITS):
-                self.number()
-                self.emit(Kind.NUMBER, start)
-            elif is_identifier_start(ch):
-                self.identifier()
-                word = text[start : self.pos]
-                self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
-            else:
-                op = next(
-                    (
-                        text[start : start + k]
-                        for k in (3, 2, 1)
-                        if text[start : start + k] in _OPERATOR_SET
-                    ),
-                    None,
-                )
-                if op is None:
-                    raise self.fail(
-                        f"unexpected character {ch!r}",
-                        start,
-                        "remove it or put it inside a text literal",
-                    )
-                self.pos += len(op)
-                self.emit(Kind.OPERATOR, start)
+            if not self.fast():
+                self.slow()
         self.tokens.append(Token(Kind.END, "", n, n, *self.positions.at(n)))
         return self.tokens
+
+    def fast(self) -> bool:
+        """The common tokens in one regex match; False leaves the position to :meth:`slow`."""
+        match = _FAST.match(self.text, self.pos)
+        if match is None:
+            return False
+        group, start, end = match.lastgroup, match.start(), match.end()
+        if group == "ident" and end < len(self.text) and is_identifier_part(self.text[end]):
+            return False  # a combining mark or format character that \w does not cover
+        self.pos = end
+        if group == "ident":
+            word = match.group()
+            self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
+        elif group in _FAST_KINDS:
+            self.emit(_FAST_KINDS[group], start)
+        return True
+
+    def slow(self) -> None:
+        text, n = self.text, len(self.text)
+        ch = text[self.pos]
+        start = self.pos
+        if ch.isspace() or ch == "\ufeff":
+            self.pos += 1
+        elif text.startswith("//", start):
+            self.skip_line_comment()
+        elif text.startswith("/*", start):
+            end = text.find("*/", start + 2)
+            if end < 0:
+                raise self.fail("unterminated block comment", start, "close the comment with '*/'")
+            self.pos = end + 2
+        elif ch == '"':
+            self.quoted(start + 1, start, "text literal")
+            self.emit(Kind.TEXT, start)
+        elif ch == "#":
+            self.hash(start)
+        elif ch in DIGITS or (ch == "." and start + 1 < n and text[start + 1] in DIGITS):
+            self.number()
+            self.emit(Kind.NUMBER, start)
+        elif is_identifier_start(ch):
+            self.identifier()
+            word = text[start : self.pos]
+            self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
+        else:
+            op = next(
+                (text[start : start + k] for k in (3, 2, 1) if text[start : start + k] in _OPERATOR_SET),
+                None,
+            )
+            if op is None:
+                raise self.fail(
+                    f"unexpected character {ch!r}", start, "remove it or put it inside a text literal"
+                )
+            self.pos += len(op)
+            self.emit(Kind.OPERATOR, start)
 
     def skip_line_comment(self) -> None:
         n = len(self.text)
