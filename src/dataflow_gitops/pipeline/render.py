@@ -265,7 +265,7 @@ def _apply_replace(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
                     new = re.sub(rule.find, replacement, text)
                 except (re.error, IndexError) as exc:
                     raise RenderError(
-                        f"replace rule: {exc}",
+                        r.env.redact(f"replace rule: {exc}"),
                         dataflow=r.source.name,
                         where=rule.where,
                         hint="check the pattern and its groups",
@@ -386,7 +386,7 @@ def overlay_warnings(snapshot: Snapshot, env: Environment) -> tuple[str, ...]:
                         continue
         if not hit:
             warnings.append(f"{set_rule.where}: set rule {set_rule.path} selects nothing")
-    return tuple(warnings)
+    return tuple(env.redact(w) for w in warnings)
 
 
 def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
