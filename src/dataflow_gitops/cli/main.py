@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "apply": "apply",
     "show": "show",
     "plan": "plan",
+    "demo": "demo",
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
