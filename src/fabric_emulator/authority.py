@@ -3,7 +3,9 @@
 Enough of ``login.microsoftonline.com`` for msal's real flows to run against 127.0.0.1 over TLS:
 the OpenID discovery document and keys, the v2.0 token endpoint (``client_credentials`` with a
 client secret, a certificate assertion or a federated OIDC assertion; ``device_code``;
-``refresh_token``), the device-code endpoint, and the App Service managed-identity endpoint.
+``authorization_code`` with PKCE; ``refresh_token``), the device-code and authorize endpoints
+(a person "signs in" through :meth:`AuthorityServer.approve_device_code` or ``signed_in_user``),
+and the App Service managed-identity endpoint.
 Refusals use Entra's OAuth error JSON (``invalid_client``, ``unauthorized_client``, … with an
 AADSTS code). HTTP only: who may sign in and how a credential is checked live in
 :class:`~fabric_emulator.tokens.ClientDirectory`; tokens come from the shared ``TokenIssuer``.
@@ -11,7 +13,9 @@ AADSTS code). HTTP only: who may sign in and how a credential is checked live in
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import html
 import json
 import secrets
 import socket
@@ -23,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import trustme
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from fabric_emulator.tokens import (
@@ -39,11 +43,22 @@ from fabric_emulator.tokens import (
     OAuthError,
     TokenIssuer,
     b64url_encode,
+    scope_audience,
 )
 
 __all__ = ["FEDERATED_AUDIENCE", "AuthorityServer", "OAuthError"]
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@dataclass(frozen=True, slots=True)
+class _AuthCode:
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    scope: str
+    user: str
+    nonce: str | None
 
 
 @dataclass(slots=True)
@@ -53,19 +68,6 @@ class _DeviceCode:
     user_code: str
     expires_at: float
     user: str | None = None
-
-
-def _scope_audience(scope: str) -> str:
-    resources = [s for s in scope.split() if s not in ("openid", "profile", "offline_access")]
-    if len(resources) != 1 or not resources[0].endswith("/.default"):
-        raise OAuthError(
-            "invalid_scope",
-            1002012,
-            f"The provided value for scope {scope} is not valid. Client credential "
-            "flows must have a scope value with /.default suffixed to the resource "
-            "identifier (application ID URI).",
-        )
-    return resources[0].removesuffix("/.default")
 
 
 class AuthorityServer:
@@ -88,6 +90,9 @@ class AuthorityServer:
         self.directory = ClientDirectory(tenant, issuer.now)
         self._device_codes: dict[str, _DeviceCode] = {}
         self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token → (client_id, user)
+        self._auth_codes: dict[str, _AuthCode] = {}
+        # Who "signs in" when a browser reaches /authorize (interactive sign-in); None refuses.
+        self.signed_in_user: str | None = None
         self._managed_identity_header: str | None = None
         self._managed_identity_principal = "emulator-managed-identity"
         self._lock = threading.Lock()
@@ -255,14 +260,60 @@ class AuthorityServer:
     async def _keys(self, request: Request) -> JSONResponse:
         return JSONResponse(self.issuer.jwks())
 
-    async def _authorize(self, request: Request) -> JSONResponse:
-        return _error(
-            OAuthError(
-                "unsupported_response_type",
-                500021,
-                "The emulator authority has no browser sign-in; use device code.",
+    async def _authorize(self, request: Request) -> Response:
+        # The browser step of interactive sign-in: whoever `signed_in_user` names consents at
+        # once, and the browser is sent back to the app's localhost redirect with a code.
+        query = request.query_params
+        redirect_uri = query.get("redirect_uri", "")
+        try:
+            self._check_tenant(request)
+            client_id = self.directory.client(query.get("client_id", "")).client_id
+            if query.get("response_type") != "code":
+                raise OAuthError("unsupported_response_type", 70005, "Only response_type=code.")
+            if not redirect_uri.startswith(("http://localhost:", "http://127.0.0.1:")):
+                raise OAuthError(
+                    "invalid_request",
+                    50011,
+                    f"The redirect URI '{redirect_uri}' "
+                    "does not match the redirect URIs configured for the application.",
+                )
+            if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+                raise OAuthError(
+                    "invalid_request",
+                    9002325,
+                    "Proof Key for Code Exchange is "
+                    "required for cross-origin authorization code redemption.",
+                )
+            if self.signed_in_user is None:
+                raise OAuthError(
+                    "interaction_required",
+                    50058,
+                    "Nobody is signed in to the "
+                    "emulator authority (set AuthorityServer.signed_in_user).",
+                )
+        except OAuthError as exc:
+            return _error(exc)
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._auth_codes[code] = _AuthCode(
+                client_id,
+                redirect_uri,
+                query["code_challenge"],
+                query.get("scope", ""),
+                self.signed_in_user,
+                query.get("nonce"),
             )
-        )
+        answer = {"code": code, "state": query.get("state", "")}
+        if query.get("response_mode") == "form_post":
+            # msal asks for form_post: the browser POSTs the code to the redirect URI.
+            fields = "".join(
+                f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in answer.items()
+            )
+            return HTMLResponse(
+                f'<html><body onload="document.forms[0].submit()"><form method="post" '
+                f'action="{html.escape(redirect_uri)}">{fields}</form></body></html>'
+            )
+        return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}", status_code=302)
 
     async def _devicecode(self, request: Request) -> JSONResponse:
         form = await _form(request)
@@ -333,10 +384,12 @@ class AuthorityServer:
         client = self.directory.client(form.get("client_id", ""))
         if grant_type == "client_credentials":
             self.directory.authenticate(client, form, audiences=self._assertion_audiences())
-            audience = _scope_audience(form.get("scope", ""))
+            audience = scope_audience(form.get("scope", ""))
             return self._access_token(client.client_id, audience, app=True)
         if grant_type == DEVICE_CODE_GRANT:
             return self._device_grant(client, form.get("device_code", ""))
+        if grant_type == "authorization_code":
+            return self._code_grant(client, form)
         if grant_type == "refresh_token":
             with self._lock:
                 owner = self._refresh_tokens.pop(form.get("refresh_token", ""), None)
@@ -348,6 +401,26 @@ class AuthorityServer:
             70003,
             f"The app requested an unsupported grant type '{grant_type}'.",
         )
+
+    def _code_grant(self, client: ClientRegistration, form: dict[str, str]) -> dict[str, Any]:
+        with self._lock:
+            pending = self._auth_codes.pop(form.get("code", ""), None)
+        if (
+            pending is None
+            or pending.client_id != client.client_id
+            or pending.redirect_uri != form.get("redirect_uri")
+        ):
+            raise OAuthError("invalid_grant", 70000, "The provided authorization code is not valid.")
+        verifier = form.get("code_verifier", "").encode()
+        if b64url_encode(hashlib.sha256(verifier).digest()) != pending.challenge:
+            raise OAuthError(
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the "
+                "code_challenge supplied in the authorization request.",
+            )
+        scope = form.get("scope") or pending.scope
+        return self._user_tokens(client.client_id, pending.user, scope, nonce=pending.nonce)
 
     def _assertion_audiences(self) -> tuple[str, ...]:
         # Entra accepts the token endpoint; msal uses it. The authority URLs are accepted too.
@@ -384,8 +457,10 @@ class AuthorityServer:
             "access_token": token,
         }
 
-    def _user_tokens(self, client_id: str, user: str, scope: str) -> dict[str, Any]:
-        audience = _scope_audience(scope)
+    def _user_tokens(
+        self, client_id: str, user: str, scope: str, *, nonce: str | None = None
+    ) -> dict[str, Any]:
+        audience = scope_audience(scope)
         result = self._access_token(client_id, audience, app=False, user=user)
         now = int(self._now())
         uid = str(uuid.uuid5(uuid.NAMESPACE_URL, user))
@@ -397,6 +472,7 @@ class AuthorityServer:
                 "tid": self.tenant,
                 "oid": uid,
                 "preferred_username": user,
+                **({"nonce": nonce} if nonce else {}),
                 "name": user,
                 "iat": now,
             },

@@ -240,6 +240,20 @@ class OAuthError(Exception):
         }
 
 
+def scope_audience(scope: str) -> str:
+    """The resource a ``<resource>/.default`` scope asks for: the token's audience."""
+    resources = [s for s in scope.split() if s not in ("openid", "profile", "offline_access")]
+    if len(resources) != 1 or not resources[0].endswith("/.default"):
+        raise OAuthError(
+            "invalid_scope",
+            1002012,
+            f"The provided value for scope {scope} is not valid. Client credential "
+            "flows must have a scope value with /.default suffixed to the resource "
+            "identifier (application ID URI).",
+        )
+    return resources[0].removesuffix("/.default")
+
+
 @dataclass(frozen=True, slots=True)
 class ClientRegistration:
     """An app registration: a client secret and/or a certificate (public key + thumbprints)."""

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
+import threading
+import webbrowser
 from collections.abc import Iterator
 
 import msal
+import msal.oauth2cli.authcode
 import pytest
 import requests
 from cryptography import x509
@@ -334,3 +339,115 @@ def test_managed_identity_endpoint(
         headers={"X-IDENTITY-HEADER": "guess"},
     )
     assert refused.status_code == 400
+
+
+class FakeBrowser:
+    """Stands in for the person's browser: follows the authorize URL to msal's localhost
+    redirect in a thread (msal waits for that redirect after opening the browser)."""
+
+    def __init__(self, ca_file: str) -> None:
+        self.ca_file = ca_file
+        self.threads: list[threading.Thread] = []
+
+    def open(self, url: str, *args: object, **kwargs: object) -> bool:
+        thread = threading.Thread(target=self._visit, args=(url,), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return True
+
+    def _visit(self, url: str) -> None:
+        with requests.Session() as session:
+            session.trust_env = False
+            page = session.get(url, verify=self.ca_file, allow_redirects=False).text
+            # msal asks for response_mode=form_post: submit the page's form as a browser would.
+            action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))
+            fields = {
+                k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page)
+            }
+            # msal listens on 127.0.0.1 and names it "localhost" in the redirect URI.
+            session.post(
+                action.replace("http://localhost:", "http://127.0.0.1:"), data=fields, timeout=10
+            )
+
+
+@pytest.fixture
+def browser(authority: AuthorityServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBrowser]:
+    fake = FakeBrowser(authority.ca_file)
+    monkeypatch.setattr(webbrowser, "open", fake.open)
+    # Inside a container msal would listen on 0.0.0.0; keep its redirect listener on loopback.
+    monkeypatch.setattr(msal.oauth2cli.authcode, "_is_inside_docker", lambda: False)
+    yield fake
+    for thread in fake.threads:
+        thread.join(timeout=10)
+
+
+def test_interactive_sign_in_with_pkce(
+    authority: AuthorityServer,
+    http: requests.Session,
+    issuer: TokenIssuer,
+    browser: FakeBrowser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    authority.register_client("app-desktop")
+    monkeypatch.setattr(authority, "signed_in_user", "grace@contoso.example")
+    app = msal.PublicClientApplication(
+        "app-desktop", authority=authority.authority_url, instance_discovery=False, http_client=http
+    )
+    result = app.acquire_token_interactive([SCOPE], prompt="select_account", timeout=30)
+    assert issuer.verify(result["access_token"]) == "grace@contoso.example"
+    assert app.get_accounts()[0]["username"] == "grace@contoso.example"
+
+
+def test_authorize_without_a_signed_in_user_is_refused(
+    authority: AuthorityServer, http: requests.Session
+) -> None:
+    authority.register_client("app-desktop-2")
+    answer = http.get(
+        f"{authority.authority_url}/oauth2/v2.0/authorize",
+        allow_redirects=False,
+        params={
+            "client_id": "app-desktop-2",
+            "response_type": "code",
+            "redirect_uri": "http://localhost:1234",
+            "code_challenge": "x",
+            "code_challenge_method": "S256",
+            "scope": SCOPE,
+        },
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "interaction_required"
+
+
+def test_code_with_wrong_pkce_verifier_is_refused(
+    authority: AuthorityServer, http: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority.register_client("app-desktop-3")
+    monkeypatch.setattr(authority, "signed_in_user", "eve@contoso.example")
+    redirect = "http://localhost:1234"
+    answer = http.get(
+        f"{authority.authority_url}/oauth2/v2.0/authorize",
+        allow_redirects=False,
+        params={
+            "client_id": "app-desktop-3",
+            "response_type": "code",
+            "redirect_uri": redirect,
+            "code_challenge": "expected-challenge",
+            "code_challenge_method": "S256",
+            "scope": SCOPE,
+        },
+    )
+    assert answer.status_code == 302  # without response_mode=form_post: a plain redirect
+    code = answer.headers["location"].split("code=")[1].split("&")[0]
+    token = http.post(
+        authority.token_endpoint,
+        data={
+            "grant_type": "authorization_code",
+            "client_id": "app-desktop-3",
+            "code": code,
+            "redirect_uri": redirect,
+            "code_verifier": "not-the-verifier",
+            "scope": SCOPE,
+        },
+    )
+    assert token.status_code == 400
+    assert token.json()["error_codes"] == [501481]

@@ -5,13 +5,19 @@ federation is in test_auth_federation.py."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
+import re
 import stat
+import threading
+import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
 
+import msal.oauth2cli.authcode
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -336,3 +342,39 @@ def test_debug_logs_carry_no_secret_or_token(
     assert "Wr0ng~Secret" not in logged
     assert token not in logged
     assert "eyJ" not in logged  # no JWT at all: neither access tokens nor assertions
+
+
+def test_interactive_sign_in_then_silent(
+    authority: AuthorityServer,
+    issuer: TokenIssuer,
+    cache_path: Path,
+    providers: list[TokenProvider],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    visits: list[threading.Thread] = []
+
+    def person_in_browser(url: str) -> None:  # signs in; the page POSTs the code to msal
+        with requests.Session() as session:
+            session.trust_env = False
+            page = session.get(url, verify=authority.ca_file).text
+            action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))
+            fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page))
+            session.post(action.replace("//localhost:", "//127.0.0.1:"), data=fields, timeout=10)
+
+    def open_browser(url: str, *args: object, **kwargs: object) -> bool:
+        visits.append(threading.Thread(target=person_in_browser, args=(url,), daemon=True))
+        visits[-1].start()
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", open_browser)
+    # Inside a container msal would listen on 0.0.0.0; keep its redirect listener on loopback.
+    monkeypatch.setattr(msal.oauth2cli.authcode, "_is_inside_docker", lambda: False)
+    monkeypatch.setattr(authority, "signed_in_user", "grace@contoso.example")
+    authority.register_client("app-desktop")
+    settings = auth(authority, cache_path, method="interactive", client_id="app-desktop")
+    assert issuer.verify(build(providers, settings).get_token()) == "grace@contoso.example"
+    again = build(providers, settings)  # a later run: silent, from the persisted cache
+    assert issuer.verify(again.get_token(force_refresh=True)) == "grace@contoso.example"
+    for visit in visits:
+        visit.join(timeout=10)
+    assert len(visits) == 1
