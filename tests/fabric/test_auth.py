@@ -138,7 +138,7 @@ def test_each_method_builds_its_provider_offline(tmp_path: Path) -> None:
     assert isinstance(built["managed_identity"], ManagedIdentityProvider)
     assert built["managed_identity"].identity == "managed-identity:system"
     assert isinstance(built["device_code"], DeviceCodeProvider)
-    # Interactive sign-in needs a browser and a person: only its construction is testable offline.
+    # (Its browser flow runs in test_auth_msal.py with a scripted browser.)
     assert isinstance(built["interactive"], InteractiveProvider)
     assert isinstance(built["workload_identity"], WorkloadIdentityProvider)
     assert built["client_secret"].identity == "app-1"
