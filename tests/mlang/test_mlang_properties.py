@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataflow_gitops.pipeline.mlang import format_literal, parameters, parse_section, set_parameter
+from dataflow_gitops.pipeline.mlang import tokens as tokens_module
 from dataflow_gitops.pipeline.mlang.tokens import KEYWORDS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -271,3 +273,30 @@ def test_set_parameter_changes_exactly_the_literal(
     assert [m.source for m in again.members if m.name != "Param__"] == [
         m.source for m in doc.members if m.name != "Param__"
     ]
+
+
+def _slow_tokens(text: str) -> list[tuple[object, ...]]:
+    lexer = tokens_module._Lexer(text, "mashup.pq")
+    n = len(text)
+    while lexer.pos < n:
+        lexer.slow()
+    return [(t.kind, t.text, t.start, t.line, t.column) for t in lexer.tokens]
+
+
+@SETTINGS
+@given(document())
+def test_fast_lexer_path_agrees_with_the_character_path(
+    generated: tuple[str, list[tuple[str, str | None, str]]],
+) -> None:
+    text, _ = generated
+    fast = [(t.kind, t.text, t.start, t.line, t.column) for t in tokens_module.tokenize(text)][:-1]
+    assert fast == _slow_tokens(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"a""b" #"x""y" 1.5e3 0x1F .5 a..b A.B.c ... // c\n/* d */ é́x Ünïcode', "x /* c *//y"],
+)
+def test_fast_lexer_path_agrees_on_tricky_text(text: str) -> None:
+    fast = [(t.kind, t.text, t.start, t.line, t.column) for t in tokens_module.tokenize(text)][:-1]
+    assert fast == _slow_tokens(text)
