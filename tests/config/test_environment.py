@@ -340,3 +340,27 @@ def test_example_overlays_load(example_project: Path) -> None:
         schema = (repo / "environments" / first.split("=", 1)[1]).resolve()
         assert schema == repo / "src/dataflow_gitops/schemas/environment.schema.json"
         assert schema.is_file()
+
+
+def test_item_references_lists_what_must_exist(load_overlay: LoadOverlay) -> None:
+    env = load_overlay(f"""
+        workspace_id: {WS}
+        parameters:
+          Endpoint: "${{items.SQLEndpoint.Sales WH.id}}.fabric"
+        bindings:
+          lakehouses:
+            {LH}: ${{items.Lakehouse.SalesLakehouse.id}}
+        dataflows:
+          Products:
+            bindings:
+              warehouses:
+                {SRC_WS}: ${{items.Warehouse.SalesWarehouse.id}}
+        set:
+          - path: $.x
+            value: ${{items.Dataflow.Other.id}}
+    """)
+    assert env.item_references() == (
+        ("Lakehouse", "SalesLakehouse"),
+        ("SQLEndpoint", "Sales WH"),
+        ("Warehouse", "SalesWarehouse"),
+    )

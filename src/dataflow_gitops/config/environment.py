@@ -28,6 +28,7 @@ EMBEDDED_API = "embedded"
 FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
 ParameterValue = str | int | float | bool | None
+ITEM_REFERENCE = re.compile(r"\$\{items\.([A-Za-z]+)\.([^{}]+?)\.id\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,34 @@ class Environment:
             ignore=self.ignore,
             targets=tuple(targets),
         )
+
+    def item_references(self) -> tuple[tuple[str, str], ...]:
+        """Every ``(type, display name)`` the overlay looks up with ``${items.<Type>.<name>.id}``
+        (dataflows excepted): what must exist in the target workspace before a plan, e.g. what
+        the embedded emulator should create for ``api: embedded``."""
+        texts: list[str] = [self.display_name]
+        for bindings in (self.bindings, *(d.bindings for d in self.dataflows)):
+            for table in (
+                bindings.workspaces,
+                bindings.lakehouses,
+                bindings.warehouses,
+                bindings.connections,
+            ):
+                texts += [b.target for b in table if b.target]
+            if bindings.gateway is not None and bindings.gateway.target:
+                texts.append(bindings.gateway.target)
+        for setting in (*self.parameters, *(p for d in self.dataflows for p in d.parameters)):
+            if isinstance(setting.value, str):
+                texts.append(setting.value)
+        texts += [r.replace_with for r in self.replace]
+        texts += [r.value for r in self.set_rules if isinstance(r.value, str)]
+        found = {
+            (m.group(1), m.group(2))
+            for text in texts
+            for m in ITEM_REFERENCE.finditer(text)
+            if m.group(1) != "Dataflow"
+        }
+        return tuple(sorted(found))
 
     def redact(self, text: str) -> str:
         """``text`` with every substituted secret value masked."""
