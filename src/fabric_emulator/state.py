@@ -14,25 +14,13 @@ from fabric_emulator import definitions as defs
 from fabric_emulator.errors import EmulatorError, bad_request, not_found
 from fabric_emulator.jobs import TERMINAL, JobInstance, canonical_job_type, dataflow_failure
 from fabric_emulator.lro import Operation
-from fabric_emulator.model import ITEM_TYPES, Folder, Item, Workspace
+from fabric_emulator.model import Folder, Item, Workspace
+from fabric_emulator.naming import MAX_DESCRIPTION, checked_text, item_type_name
 from fabric_emulator.storage import MemoryStorage, Storage
-
-_TYPES_BY_LOWER = {t.lower(): t for t in ITEM_TYPES}
-MAX_NAME, MAX_DESCRIPTION = 256, 256
 
 
 def _new_id() -> str:
     return str(uuid.uuid4())
-
-
-def _text(value: Any, field: str, *, required: bool = False, limit: int = MAX_NAME) -> str | None:
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise bad_request("InvalidInput", f"'{field}' must be a non-empty string.")
-    if len(value) > limit:
-        raise bad_request("InvalidInput", f"'{field}' is longer than {limit} characters.")
-    return value
 
 
 class State:
@@ -116,8 +104,8 @@ class State:
         workspace_id: str | None = None,
         capacity_id: Any = None,
     ) -> Workspace:
-        name = _text(display_name, "displayName", required=True)
-        desc = _text(description, "description", limit=4000) or ""
+        name = checked_text(display_name, "displayName", required=True)
+        desc = checked_text(description, "description", limit=4000) or ""
         assert name is not None
         with self._lock:
             if any(w.display_name.lower() == name.lower() for w in self.workspaces.values()):
@@ -182,7 +170,7 @@ class State:
         parent_folder_id: Any = None,
         folder_id: str | None = None,
     ) -> Folder:
-        name = _text(display_name, "displayName", required=True)
+        name = checked_text(display_name, "displayName", required=True)
         assert name is not None
         if any(c in name for c in '"/\\:*?<>|') or name != name.strip():
             message = f"Folder name '{name}' contains characters that are not allowed."
@@ -234,7 +222,7 @@ class State:
     ) -> list[Item]:
         with self._lock:
             ws = self.workspace(workspace_id)
-            wanted = self._item_type(item_type) if item_type else None
+            wanted = item_type_name(item_type) if item_type else None
             root = self._folder_or_root(ws.id, root_folder_id)
             parents = self._subtree(ws.id, root, recursive)
             return [
@@ -244,13 +232,6 @@ class State:
                 and i.folder_id in parents
                 and (wanted is None or i.type == wanted)
             ]
-
-    @staticmethod
-    def _item_type(value: Any) -> str:
-        found: str | None = _TYPES_BY_LOWER.get(value.lower()) if isinstance(value, str) else None
-        if found is None:
-            raise bad_request("InvalidItemType", f"Item type '{value}' is not a Fabric item type.")
-        return found
 
     def _check_name(self, workspace_id: str, item_type: str, name: str, except_id: str | None) -> None:
         for other in self.items.values():
@@ -281,10 +262,10 @@ class State:
     def create_item(self, workspace_id: str, body: dict[str, Any], item_id: str | None = None) -> Item:
         """Create from a CreateItemRequest-shaped body (displayName, type, description, folderId,
         definition)."""
-        name = _text(body.get("displayName"), "displayName", required=True)
-        desc = _text(body.get("description"), "description", limit=MAX_DESCRIPTION) or ""
+        name = checked_text(body.get("displayName"), "displayName", required=True)
+        desc = checked_text(body.get("description"), "description", limit=MAX_DESCRIPTION) or ""
         assert name is not None
-        item_type = self._item_type(body.get("type"))
+        item_type = item_type_name(body.get("type"))
         if body.get("definition") is not None and body.get("creationPayload") is not None:
             raise bad_request(
                 "RequestWithDefinitionAndCreationPayloadNotSupported",
@@ -320,8 +301,8 @@ class State:
     def update_item(
         self, workspace_id: str, item_id: str, body: dict[str, Any], item_type: str | None = None
     ) -> Item:
-        name = _text(body.get("displayName"), "displayName")
-        desc = _text(body.get("description"), "description", limit=MAX_DESCRIPTION)
+        name = checked_text(body.get("displayName"), "displayName")
+        desc = checked_text(body.get("description"), "description", limit=MAX_DESCRIPTION)
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             if name is not None:
@@ -377,11 +358,11 @@ class State:
             if update_metadata and parsed.platform is not None:
                 name, desc = defs.platform_metadata(parsed.platform)
                 if name is not None and name != item.display_name:
-                    _text(name, "displayName", required=True)
+                    checked_text(name, "displayName", required=True)
                     self._check_name(item.workspace_id, item.type, name, item.id)
                     item = dataclasses.replace(item, display_name=name)
                 if desc is not None:
-                    item = dataclasses.replace(item, description=_text(desc, "description") or "")
+                    item = dataclasses.replace(item, description=checked_text(desc, "description") or "")
             self._put("item", item)
             return item
 
