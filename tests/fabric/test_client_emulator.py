@@ -269,3 +269,43 @@ def test_expired_token_is_refreshed_once(connect, control: httpx.Client, tokens:
     assert client.get_workspace(ws)["id"] == ws
     assert tokens.refreshes == 1
     assert statuses(control, "GET", f"/workspaces/{ws}") == [401, 200]
+
+
+def test_random_faults_and_a_tight_quota_still_converge(connect, control: httpx.Client) -> None:
+    """The issue's bar: with random 5xx, dropped connections, a tight quota and random LRO
+    answers, a batch of creates, updates and reads ends exactly as it would without them."""
+    # ~30 % of requests fail at random; 12 retries make a spurious failure of this test ~1e-4.
+    client = connect(max_retries=12)
+    ws = client.create_workspace("Chaos")["id"]
+    control.post("/_emulator/config", json={"lro": "random", "quotaPerMinute": 20}).raise_for_status()
+    for rule in (
+        {"kind": "status", "status": 500, "path": "^/v1/", "probability": 0.15, "count": None},
+        {"kind": "status", "status": 503, "path": "^/v1/", "probability": 0.1, "count": None},
+        {"kind": "drop", "path": "^/v1/", "probability": 0.1, "count": None},
+    ):
+        fault(control, **rule)
+    names = [f"Chaos {n}" for n in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        ids = list(
+            pool.map(
+                lambda n: client.create_item(
+                    ws, display_name=n, type="Dataflow", definition=parts(name=n)
+                )["id"],
+                names,
+            )
+        )
+    changed = MASHUP.replace('"dev-sql"', '"chaos-sql"')
+    with ThreadPoolExecutor(3) as pool:
+        list(
+            pool.map(
+                lambda i: client.update_definition(ws, i, parts(changed), update_metadata=False), ids
+            )
+        )
+        texts = list(pool.map(lambda i: text_of(client.get_definition(ws, i), "mashup.pq"), ids))
+    assert texts == [changed] * len(ids)
+
+    control.delete("/_emulator/faults").raise_for_status()
+    listed = client.list_items(ws, "Dataflow")
+    assert sorted(i["displayName"] for i in listed) == names  # no duplicate from a retried create
+    log = control.get("/_emulator/requests").json()["value"]
+    assert {e["status"] for e in log} >= {0, 429, 500, 503}  # 0 = a dropped connection
