@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from dataflow_gitops.errors import AuthError
 from dataflow_gitops.fabric.auth import AuthSettings, TokenProvider, build_token_provider
+from dataflow_gitops.fabric.msal_auth import InteractiveProvider
 from fabric_emulator.authority import AuthorityServer
 from fabric_emulator.tokens import TokenIssuer
 
@@ -378,3 +379,20 @@ def test_interactive_sign_in_then_silent(
     for visit in visits:
         visit.join(timeout=10)
     assert len(visits) == 1
+
+
+def test_interactive_sign_in_nobody_completes(
+    authority: AuthorityServer,
+    cache_path: Path,
+    providers: list[TokenProvider],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: True)  # the person walks away
+    monkeypatch.setattr(msal.oauth2cli.authcode, "_is_inside_docker", lambda: False)
+    monkeypatch.setattr(InteractiveProvider, "timeout_s", 1)  # msal waits this long for the person
+    authority.register_client("app-desktop-idle")
+    provider = build(
+        providers, auth(authority, cache_path, method="interactive", client_id="app-desktop-idle")
+    )
+    with pytest.raises(AuthError, match="finish signing in"):
+        provider.get_token()

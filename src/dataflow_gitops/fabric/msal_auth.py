@@ -71,6 +71,8 @@ def _describe_failure(exc: Exception, authority: str) -> tuple[str, str]:
             f"{authority} has no OpenID configuration (unknown tenant?)",
             "check auth.tenant_id and auth.authority_host",
         )
+    if isinstance(exc, RuntimeError):
+        return str(exc), "run the command again and finish signing in within a few minutes"
     return str(exc), "check the auth: settings of this environment"
 
 
@@ -119,7 +121,8 @@ class MsalTokenProvider:
                 result = self._acquire(self._app, force_refresh=force_refresh)
             except AuthError:
                 raise
-            except (ValueError, KeyError, OSError, requests.RequestException) as exc:
+            # RuntimeError: msal's BrowserInteractionTimeoutError when nobody finishes signing in.
+            except (ValueError, KeyError, OSError, RuntimeError, requests.RequestException) as exc:
                 what, hint = _describe_failure(exc, self.authority or "the identity endpoint")
                 raise AuthError(
                     f"{self.method} sign-in for {self._identity} failed: {scrub(what, self._secrets)}",
@@ -410,12 +413,15 @@ class DeviceCodeProvider(PublicClientProvider):
 
 
 class InteractiveProvider(PublicClientProvider):
-    """Browser sign-in on this machine (msal opens the browser and listens on localhost)."""
+    """Browser sign-in on this machine: msal opens the browser and waits on a localhost redirect
+    (the app registration needs the ``http://localhost`` redirect URI)."""
 
     method = "interactive"
+    # Long enough for a person, short enough that a forgotten prompt does not hang a run forever.
+    timeout_s = 300
 
     def _sign_in(self, app: Any) -> Mapping[str, Any] | None:
         result: Mapping[str, Any] | None = app.acquire_token_interactive(
-            [self.scope], prompt="select_account"
+            [self.scope], prompt="select_account", timeout=self.timeout_s
         )
         return result
