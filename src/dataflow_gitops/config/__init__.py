@@ -10,18 +10,8 @@ from __future__ import annotations
 from dataflow_gitops.config.environment import (
     EMBEDDED_API,
     PUBLIC_API,
-    AuthConfig,
-    Binding,
-    Bindings,
-    DataflowOverlay,
     Environment,
-    ParameterSetting,
-    Prune,
-    ReplaceRule,
-    Scope,
-    SetRule,
     load_environment,
-    matches,
     parse_environment,
 )
 from dataflow_gitops.config.project import (
@@ -32,6 +22,18 @@ from dataflow_gitops.config.project import (
     overlay_path,
 )
 from dataflow_gitops.config.schema import load_schema
+from dataflow_gitops.config.settings import (
+    AuthConfig,
+    Binding,
+    Bindings,
+    DataflowOverlay,
+    ParameterSetting,
+    Prune,
+    ReplaceRule,
+    Scope,
+    SetRule,
+    matches,
+)
 
 __all__ = [
     "EMBEDDED_API",

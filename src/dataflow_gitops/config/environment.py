@@ -8,7 +8,6 @@ that render can blame the right line too.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,17 @@ from typing import Any
 from dataflow_gitops.config.envsubst import substitute
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
+from dataflow_gitops.config.settings import (
+    AuthConfig,
+    Binding,
+    Bindings,
+    DataflowOverlay,
+    ParameterSetting,
+    Prune,
+    ReplaceRule,
+    Scope,
+    SetRule,
+)
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
 from dataflow_gitops.pipeline import jsonpath
@@ -25,121 +35,8 @@ from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"
-FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
-ParameterValue = str | int | float | bool | None
 ITEM_REFERENCE = re.compile(r"\$\{items\.([A-Za-z]+)\.([^{}]+?)\.id\}")
-
-
-@dataclass(frozen=True, slots=True)
-class AuthConfig:
-    """The overlay's ``auth`` block; the API layer turns it into ``fabric.auth.AuthSettings``."""
-
-    method: str = "token"
-    token_env: str = "FABRIC_TOKEN"
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    certificate_path: str | None = None
-    certificate_password: str | None = field(default=None, repr=False)
-    federated_token_file: str | None = None
-    authority_host: str | None = None
-    cache_path: str | None = None
-    ca_file: str | None = None
-    scope: str = FABRIC_SCOPE
-
-
-@dataclass(frozen=True, slots=True)
-class ParameterSetting:
-    name: str
-    value: ParameterValue
-    where: str
-    """``file:line`` of the value, for render errors."""
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """Replace the source environment's id ``source`` with ``target`` (literal or ``${…}``)."""
-
-    source: str
-    target: str | None
-    where: str
-
-
-@dataclass(frozen=True, slots=True)
-class Bindings:
-    workspaces: tuple[Binding, ...] = ()
-    lakehouses: tuple[Binding, ...] = ()
-    warehouses: tuple[Binding, ...] = ()
-    connections: tuple[Binding, ...] = ()
-    gateway: Binding | None = None
-    """``source`` is empty; ``target`` None removes ``gatewayObjectId``."""
-
-    def merged(self, over: Bindings) -> Bindings:
-        """These bindings with ``over``'s taking precedence per source id."""
-
-        def merge(a: tuple[Binding, ...], b: tuple[Binding, ...]) -> tuple[Binding, ...]:
-            replaced = {x.source.lower() for x in b}
-            return tuple(x for x in a if x.source.lower() not in replaced) + b
-
-        return Bindings(
-            workspaces=merge(self.workspaces, over.workspaces),
-            lakehouses=merge(self.lakehouses, over.lakehouses),
-            warehouses=merge(self.warehouses, over.warehouses),
-            connections=merge(self.connections, over.connections),
-            gateway=over.gateway if over.gateway is not None else self.gateway,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ReplaceRule:
-    find: str
-    replace_with: str
-    regex: bool = False
-    dataflows: tuple[str, ...] = ("*",)
-    parts: tuple[str, ...] = ("*",)
-    where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SetRule:
-    path: str
-    value: Any
-    part: str = "queryMetadata.json"
-    dataflows: tuple[str, ...] = ("*",)
-    where: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class DataflowOverlay:
-    """The ``dataflows: {<name>: …}`` entry for one dataflow."""
-
-    name: str
-    where: str
-    parameters: tuple[ParameterSetting, ...] = ()
-    bindings: Bindings = Bindings()
-    display_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    include: tuple[str, ...] = ("*",)
-    exclude: tuple[str, ...] = ()
-
-    def contains(self, name: str) -> bool:
-        return matches(name, self.include) and not matches(name, self.exclude)
-
-
-@dataclass(frozen=True, slots=True)
-class Prune:
-    enabled: bool = False
-    exclude: tuple[str, ...] = ()
-    unrecorded: bool = False
-
-
-def matches(name: str, globs: Iterable[str]) -> bool:
-    """Case-sensitive glob match (Fabric display names and part paths are case-sensitive)."""
-    return any(fnmatch.fnmatchcase(name, g) for g in globs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,13 @@ from dataflow_gitops.config import Environment, matches
 from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline import jsonpath
 from dataflow_gitops.pipeline.bindings import pending_token, rewrite_mashup, rewrite_metadata
-from dataflow_gitops.pipeline.mlang import apply_edits, format_literal, parameters, parse_section
+from dataflow_gitops.pipeline.mlang import (
+    SectionDocument,
+    apply_edits,
+    format_literal,
+    parameters,
+    parse_section,
+)
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -181,7 +187,7 @@ def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowRefer
     )
 
 
-def _set_parameters(r: _Renderer, doc: Any) -> str:
+def _set_parameters(r: _Renderer, doc: SectionDocument) -> str:
     declared = {p.name: p for p in parameters(doc)}
     overlay = r.env.overlay_for(r.source.name)
     own = {p.name for p in overlay.parameters} if overlay else set()
@@ -214,7 +220,7 @@ def _set_parameters(r: _Renderer, doc: Any) -> str:
         if literal != parameter.literal_text:
             edits.append((parameter.span, literal))
     edits.sort()
-    return apply_edits(doc.text, edits) if edits else str(doc.text)
+    return apply_edits(doc.text, edits) if edits else doc.text
 
 
 def _type_hint(type_name: str) -> str:
