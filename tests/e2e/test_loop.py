@@ -1,0 +1,150 @@
+"""The core loop over loopback HTTP: plan creates all → apply → no changes; a parameter change is
+one update with a per-query diff; saved plans; rename in place; late binding; outputs; history."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+from e2e_support import Cli, Live, commit_all, git
+
+from dataflow_gitops.pipeline.planfile import plan_schema
+
+N_DATAFLOWS = 7
+
+
+def test_first_plan_creates_all_then_apply_then_no_changes(dfg: Cli, live: Live) -> None:
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode")
+    assert code == 2
+    assert f"Plan: {N_DATAFLOWS} to create, 0 to update, 0 to delete." in out
+    assert live.dataflows() == {}  # plan never writes
+
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve")
+    assert code == 0, out
+    assert f"Apply complete: {N_DATAFLOWS} created" in out
+    assert len(live.dataflows()) == N_DATAFLOWS
+
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode")
+    assert code == 0
+    assert "No changes" in out
+
+
+def test_late_binding_of_a_dataflow_created_in_the_same_apply(dfg: Cli, live: Live) -> None:
+    code, out, _ = dfg("plan", "-e", "e2e")
+    assert "(known after apply)" in out
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    ids = live.dataflows()
+    summary = live.mashup(ids["Sales Summary"])
+    assert ids["Sales Orders"] in summary
+    assert ids["Customers"] in summary
+    assert "known-after-apply" not in summary
+
+
+def test_parameter_change_plans_exactly_one_update_with_a_query_diff(
+    dfg: Cli, live: Live, project: Path
+) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    overlay = project / "environments" / "e2e.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 7", "DaysBack: 14"))
+    commit_all(project, "e2e: 14 days")
+
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode")
+    assert code == 2
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
+    assert '~ update "Sales Orders"' in out
+    assert re.search(r"^\s*-shared DaysBack = 7 ", out, re.M)
+    assert re.search(r"^\s*\+shared DaysBack = 14 ", out, re.M)
+    changed_queries = re.findall(r'~ query "([^"]+)"', out)
+    assert changed_queries == ["DaysBack"]
+
+    code, out, _ = dfg("plan", "-e", "e2e", "--format", "json")
+    doc = json.loads(out)
+    jsonschema.validate(doc, plan_schema())
+    changes = [a for a in doc["actions"] if a["kind"] != "noop"]
+    assert [(a["kind"], a["name"]) for a in changes] == [("update", "Sales Orders")]
+    assert [q["name"] for q in changes[0]["diff"]["queries"]] == ["DaysBack"]
+
+
+def test_saved_plan_applies_exactly_and_show_reads_it(
+    dfg: Cli, live: Live, project: Path, tmp_path: Path
+) -> None:
+    planfile = tmp_path / "e2e.plan.json"
+    code, _, _ = dfg("plan", "-e", "e2e", "--out", str(planfile))
+    assert code == 0
+    jsonschema.validate(json.loads(planfile.read_text()), plan_schema())
+
+    code, out, _ = dfg("show", str(planfile))
+    assert code == 0
+    assert "Plan: 7 to create" in out
+
+    code, out, _ = dfg("apply", "-e", "e2e", str(planfile))  # a saved plan needs no prompt
+    assert code == 0, out
+    assert len(live.dataflows()) == N_DATAFLOWS
+    assert dfg("plan", "-e", "e2e", "--detailed-exitcode")[0] == 0
+
+    code, _, err = dfg("apply", "-e", "e2e-keep", str(planfile))
+    assert code == 1
+    assert "made for environment 'e2e'" in err
+
+
+def test_rename_keeps_the_item_id(dfg: Cli, live: Live, project: Path) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    before = live.dataflows()["Products"]
+    platform = project / "dataflows" / "Products.Dataflow" / ".platform"
+    platform.write_text(platform.read_text().replace('"Products"', '"Product Catalog"'))
+    commit_all(project, "rename Products")
+
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode")
+    assert code == 2
+    assert '~ rename "Products" → "Product Catalog"' in out
+    assert "0 to create, 1 to update, 0 to delete" in out
+
+    assert dfg("apply", "-e", "e2e", "--auto-approve", "--allow-delete")[0] == 0
+    after = live.dataflows()
+    assert "Products" not in after
+    assert after["Product Catalog"] == before
+    assert dfg("plan", "-e", "e2e", "--detailed-exitcode")[0] == 0
+
+
+def test_markdown_output_is_a_bounded_sticky_comment(dfg: Cli, live: Live) -> None:
+    code, out, _ = dfg("plan", "-e", "e2e", "--format", "markdown")
+    assert code == 0
+    assert out.startswith("<!-- dataflow-gitops plan: e2e -->")
+    assert "**Plan: 7 to create, 0 to update, 0 to delete.**" in out
+    assert out.count("<details>") == N_DATAFLOWS
+    assert out.count("<details>") == out.count("</details>")
+    assert len(out) < 65_535
+
+
+def test_history_lists_the_applies_newest_first(dfg: Cli, live: Live, project: Path) -> None:
+    code, out, _ = dfg("history", "-e", "e2e")
+    assert code == 0
+    assert "No deployments recorded" in out
+    first = git(project, "rev-parse", "HEAD")
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    overlay = project / "environments" / "e2e.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 7", "DaysBack: 21"))
+    second = commit_all(project, "21 days")
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+
+    code, out, _ = dfg("history", "-e", "e2e", "--format", "json")
+    records = json.loads(out)
+    assert [r["commit"] for r in records] == [second, first]
+    assert all(r["ok"] for r in records)
+    assert {i["name"] for i in records[0]["items"]} == set(live.dataflows())
+    tags = git(project, "tag", "--list", "dfg/e2e/*").split()
+    assert len(tags) == 2
+
+    code, out, _ = dfg("history", "-e", "e2e")
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert second[:12] in lines[0]
+    assert first[:12] in lines[1]
+
+
+def test_verbose_logs_each_api_request(dfg: Cli, live: Live) -> None:
+    code, _, err = dfg("-v", "plan", "-e", "e2e")
+    assert code == 0
+    assert re.search(r"GET /v1/workspaces/[0-9a-f-]+/items\S* 200", err)
