@@ -309,7 +309,7 @@ def test_device_code_sign_in_then_silent(
     second = build(providers, settings, notify=person)
     assert issuer.verify(second.get_token(force_refresh=True)) == "ada@contoso.example"
     assert len(shown) == 1
-    assert second.identity == "ada@contoso.example@app-cli"
+    assert second.identity == "user@app-cli"
     # Neither the access nor the refresh tokens (all in the cache file) reach the DEBUG log.
     stored = json.loads(cache_path.read_text())
     secrets = [

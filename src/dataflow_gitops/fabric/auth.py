@@ -160,7 +160,11 @@ def _msal_provider(
     cache = TokenCacheFile(settings.cache_path)
     if settings.method == "managed_identity":
         return msal_auth.ManagedIdentityProvider(
-            client_id=settings.client_id, scope=settings.scope, cache=cache, ca_file=settings.ca_file
+            client_id=settings.client_id,
+            scope=settings.scope,
+            cache=cache,
+            ca_file=settings.ca_file,
+            where=where,
         )
     tenant_id, client_id = _require(settings, where, "tenant_id", "client_id")
     common: dict[str, Any] = {
@@ -172,9 +176,9 @@ def _msal_provider(
         "ca_file": settings.ca_file,
     }
     if settings.method == "device_code":
-        return msal_auth.DeviceCodeProvider(notify=notify, **common)
+        return msal_auth.DeviceCodeProvider(notify=notify, where=where, **common)
     if settings.method == "interactive":
-        return msal_auth.InteractiveProvider(**common)
+        return msal_auth.InteractiveProvider(where=where, **common)
     if settings.method == "client_secret":
         [client_secret] = _require(settings, where, "client_secret")
         return msal_auth.ClientSecretProvider(client_secret=client_secret, where=where, **common)

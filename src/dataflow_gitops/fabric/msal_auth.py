@@ -316,10 +316,11 @@ class ManagedIdentityProvider(MsalTokenProvider):
         scope: str,
         cache: TokenCacheFile | None,
         ca_file: str | None = None,
+        where: str = "auth (managed_identity)",
     ) -> None:
         super().__init__(
             identity=f"managed-identity:{client_id or 'system'}",
-            where="auth (managed_identity)",
+            where=where,
             cache=cache,
             ca_file=ca_file,
         )
@@ -360,10 +361,10 @@ class PublicClientProvider(MsalTokenProvider):
         scope: str,
         cache: TokenCacheFile | None,
         ca_file: str | None,
+        where: str,
     ) -> None:
-        super().__init__(
-            identity=f"user@{client_id}", where=f"auth ({self.method})", cache=cache, ca_file=ca_file
-        )
+        # A stable name: the throttle and the logs key on it for the whole run.
+        super().__init__(identity=f"user@{client_id}", where=where, cache=cache, ca_file=ca_file)
         self.client_id = client_id
         self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self.scope = scope
@@ -384,9 +385,6 @@ class PublicClientProvider(MsalTokenProvider):
                 [self.scope], account=accounts[0], force_refresh=force_refresh
             )
             if result and "access_token" in result:
-                username = accounts[0].get("username")
-                if username:
-                    self._identity = f"{username}@{self.client_id}"
                 return dict(result)
         return self._sign_in(app)
 
