@@ -3,10 +3,11 @@ injectable `Clock` every time-based rule reads (LRO and job progress, quota wind
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from fabric_emulator.errors import bad_request
@@ -42,8 +43,27 @@ class EmulatorConfig:
     job_outcome: str = "Completed"
     lro_polls: int = 1
     retry_after_s: int = 1
+    # Per-route LRO mode: path regex → always|never|random; the first match beats `lro`.
+    lro_routes: dict[str, str] = field(default_factory=dict)
+
+    def lro_mode(self, path: str) -> str:
+        for pattern, mode in self.lro_routes.items():
+            if re.search(pattern, path):
+                return mode
+        return self.lro
 
     def validate(self) -> None:
+        if not isinstance(self.lro_routes, dict):
+            raise bad_request("InvalidParameter", "lroRoutes must map path regexes to LRO modes")
+        for pattern, mode in self.lro_routes.items():
+            if mode not in LRO_MODES:
+                raise bad_request(
+                    "InvalidParameter", f"lroRoutes['{pattern}'] must be one of {', '.join(LRO_MODES)}"
+                )
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise bad_request("InvalidParameter", f"lroRoutes key '{pattern}': {exc}") from None
         if self.lro not in LRO_MODES:
             raise bad_request("InvalidParameter", f"lro must be one of {', '.join(LRO_MODES)}")
         if self.job_outcome not in JOB_OUTCOMES:
@@ -57,7 +77,9 @@ class EmulatorConfig:
             raise bad_request("InvalidParameter", "quotaPerMinute must be >= 1 or null")
 
     def to_json(self) -> dict[str, Any]:
-        return {_camel(f.name): getattr(self, f.name) for f in fields(self)}
+        out = {_camel(f.name): getattr(self, f.name) for f in fields(self)}
+        out["lroRoutes"] = dict(self.lro_routes)
+        return out
 
     def update(self, changes: Mapping[str, Any]) -> None:
         """Apply camelCase keys from the control plane; unknown keys are an error."""

@@ -35,6 +35,8 @@ class EmulatorError(Exception):
         }
         if self.more_details:
             out["moreDetails"] = [dict(d) for d in self.more_details]
+        if self.status == 429 or self.status >= 500:
+            out["isRetriable"] = True
         return out
 
     def response_headers(self, request_id: str) -> dict[str, str]:

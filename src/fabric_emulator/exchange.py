@@ -70,7 +70,7 @@ def maybe_lro(ctx: Ctx, action: Callable[[], Any], *, sync_status: int, has_resu
     """Run `action` and answer synchronously or with 202 + an operation, per `--lro` and faults."""
     emu = ctx.emu
     fault = emu.faults.take(ctx.method, ctx.path, LRO_KINDS)
-    mode = emu.config.lro
+    mode = emu.config.lro_mode(ctx.path)
     use_lro = fault is not None or mode == "always" or (mode == "random" and emu.random.random() < 0.5)
     polls = emu.config.lro_polls
     if fault is not None and fault.kind == "lro_fail":

@@ -51,6 +51,10 @@ class Emulator:
     # Strict auth: token → identity, raising the auth helper's TokenRejected.
     verify_token: Callable[[str], str] | None = None
     random: random.Random = field(default_factory=random.Random)
+    startup_config: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.startup_config = self.config.to_json()
 
     def seed_startup_workspaces(self) -> None:
         for ws_id, name in self.startup_workspaces:
@@ -62,4 +66,5 @@ class Emulator:
         self.faults.clear()
         self.quota.clear()
         self.log.clear()
+        self.config.update(self.startup_config)  # the knobs the server was started with
         self.seed_startup_workspaces()

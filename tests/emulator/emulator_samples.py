@@ -17,6 +17,7 @@ DEFAULT_CONFIG = {
     "jobOutcome": "Completed",
     "lroPolls": 1,
     "retryAfterS": 1,
+    "lroRoutes": {},
 }
 
 GOOD_MASHUP = """[StagingDefinition = [Kind = "FastCopy"]]

@@ -553,3 +553,28 @@ def test_platform_display_name_conflict_on_update_metadata(api, ws) -> None:
     )
     assert_error(response, 400, "ItemDisplayNameAlreadyInUse")
     assert platform("x")  # helper stays importable for other tests
+
+
+def test_lro_mode_per_route(api, control, ws) -> None:
+    control.post("/_emulator/config", json={"lro": "never", "lroRoutes": {"/getDefinition$": "always"}})
+    item = create_dataflow(api, ws, "Orders")  # created synchronously
+    assert api.post(f"/workspaces/{ws}/items/{item['id']}/getDefinition").status_code == 202
+    bad = control.post("/_emulator/config", json={"lroRoutes": {"(": "always"}})
+    assert_error(bad, 400, "InvalidParameter")
+    assert control.get("/_emulator/config").json()["lroRoutes"] == {"/getDefinition$": "always"}
+
+
+def test_retriable_errors_say_so(api, control, ws) -> None:
+    control.post("/_emulator/faults", json={"kind": "status", "status": 500})
+    assert api.get("/workspaces").json()["isRetriable"] is True
+    assert "isRetriable" not in api.get(f"/workspaces/{ws}/items/{ws}").json()
+
+
+def test_reset_restores_startup_knobs_and_clears_everything(api, control, ws) -> None:
+    control.post("/_emulator/config", json={"lro": "always", "pageSize": 1})
+    control.post("/_emulator/faults", json={"kind": "drop", "path": "/never-called"})
+    control.post("/_emulator/reset")
+    assert control.get("/_emulator/config").json()["lro"] == "never"
+    assert control.get("/_emulator/config").json()["pageSize"] == 100
+    assert control.get("/_emulator/faults").json()["value"] == []
+    assert_error(api.get(f"/workspaces/{ws}"), 404, "WorkspaceNotFound")
