@@ -391,3 +391,22 @@ def test_empty_or_missing_federated_token_file(tmp_path: Path) -> None:
         FileAssertion(empty)()
     with pytest.raises(AuthError, match="cannot read"):
         FileAssertion(tmp_path / "absent")()
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://token.actions.example/idtoken?api-version=2.0"),
+        ("SYSTEM_OIDCREQUESTURI", "ftp://dev.azure.example/oidctoken"),
+    ],
+)
+def test_ci_request_token_never_goes_over_plain_http(variable: str, url: str) -> None:
+    env = {
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-secret",
+        "SYSTEM_ACCESSTOKEN": "ado-secret",
+        variable: url,
+    }
+    source = assertion_from_environment(env)
+    with pytest.raises(AuthError, match="non-https") as caught:
+        source()  # refused before any connection is attempted
+    assert "secret" not in str(caught.value)

@@ -35,6 +35,7 @@ DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 # Fetch a fresh CI assertion when the cached one has less than this left (GitHub's last ~5 min).
 ASSERTION_MARGIN_S = 60
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 AuthMethod = Literal[
     "token",
@@ -260,6 +261,14 @@ class _FetchedAssertion:
     def _request(
         self, method: str, url: str, *, bearer: str, params: Mapping[str, str], value_key: str, hint: str
     ) -> str:
+        parsed = httpx.URL(url)
+        if parsed.scheme != "https" and not (parsed.scheme == "http" and parsed.host in _LOOPBACK_HOSTS):
+            # The request token is a credential: plain http is only tolerable on loopback.
+            raise AuthError(
+                f"refusing to send the CI request token to a non-https URL ({parsed.scheme})",
+                where=_origin(url),
+                hint=hint,
+            )
         try:
             with httpx.Client(transport=self._transport, timeout=30) as client:
                 # Merge, not replace: GitHub's request URL already carries `api-version`.
