@@ -39,7 +39,8 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     for other in (ENVIRONMENT_SCHEMA, PROJECT_SCHEMA):
         schema = load_schema(other)
         resource = Resource.from_contents(schema)
-        registry = registry.with_resource(schema["$id"], resource)
+        # Registered by file name: the schemas refer to each other relatively, like editors do.
+        registry = registry.with_resource(other, resource)
     return jsonschema.Draft202012Validator(load_schema(name), registry=registry)
 
 
