@@ -1,0 +1,126 @@
+"""Promotion, before ② render: environment A's latest DeploymentRecord + live A → the commit B gets.
+
+What ships to B is what A ran: the commit of A's last record, and only while live A still holds
+exactly what that record says was written (per-item fingerprints). The checks here are pure:
+:func:`source_environment` settles ``--from`` against B's ``promote_from`` and the project's
+``promotion_order``; :func:`verify_source` compares the record with live A and returns the
+commit, or raises naming every drifted dataflow. Rendering that commit with B's overlay and
+planning it is the ordinary plan (``deploy.plan(ref=commit)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dataflow_gitops.config import Environment, Project
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.model import LiveDataflow
+from dataflow_gitops.pipeline.records import DeploymentRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionSource:
+    """The release to promote: A's name, its last record and the commit that record names."""
+
+    environment: str
+    record: DeploymentRecord
+    commit: str
+
+
+def source_environment(target: Environment, project: Project, requested: str | None) -> str:
+    """The environment to promote ``target`` from.
+
+    ``requested`` (``--from``) must agree with ``target.promote_from`` when the overlay declares
+    one: promoting prod from dev by mistake would skip test, so a disagreement is refused rather
+    than warned about. Without ``--from``, ``promote_from`` is used, else the environment before
+    ``target`` in ``promotion_order``.
+    """
+    declared = target.promote_from
+    if requested is not None and declared is not None and requested != declared:
+        raise PlanError(
+            f"{target.name} is promoted from {declared!r} (promote_from), not from {requested!r}",
+            where=target.path,
+            hint=f"run `dfg promote --from {declared} --to {target.name}`, or change promote_from",
+        )
+    if requested is not None:
+        if requested == target.name:
+            raise PlanError(
+                f"cannot promote {target.name!r} from itself", hint="pass another environment to --from"
+            )
+        _check_order(project, requested, target.name)
+        return requested
+    if declared is not None:
+        return declared
+    order = project.promotion_order
+    if target.name in order and order.index(target.name) > 0:
+        return order[order.index(target.name) - 1]
+    raise PlanError(
+        f"no environment to promote {target.name!r} from",
+        where=target.path,
+        hint="pass --from ENV, or set promote_from in the overlay",
+    )
+
+
+def _check_order(project: Project, source: str, target: str) -> None:
+    order = project.promotion_order
+    if source in order and target in order and order.index(source) > order.index(target):
+        raise PlanError(
+            f"{source!r} comes after {target!r} in promotion_order ({' → '.join(order)})",
+            where="dataflow-gitops.yaml",
+            hint="promote along the order, or use `dfg apply --ref` for a deliberate rollback",
+        )
+
+
+def verify_source(
+    environment: str, record: DeploymentRecord | None, live: Sequence[LiveDataflow]
+) -> PromotionSource:
+    """A's release, when live A still equals its last record; PlanError naming what moved."""
+    if record is None:
+        raise PlanError(
+            f"{environment} has no deployment record, so there is nothing tested to promote",
+            where=f"environment {environment}",
+            hint=f"apply to {environment} first (`dfg apply -e {environment}`); "
+            "in CI, `git fetch --tags` so the dfg/* record tags are present",
+        )
+    if not record.commit:
+        raise PlanError(
+            f"the last apply to {environment} names no commit",
+            where=f"record of {environment} at {record.time}",
+            hint=f"apply a committed state to {environment} first",
+        )
+    if record.dirty:
+        raise PlanError(
+            f"the last apply to {environment} was made from uncommitted files, "
+            f"so commit {record.commit[:12]} is not what runs there",
+            where=f"record of {environment} at {record.time}",
+            hint=f"commit, apply to {environment} again, then promote",
+        )
+    if not record.ok:
+        raise PlanError(
+            f"the last apply to {environment} did not complete (some actions failed)",
+            where=f"record of {environment} at {record.time}",
+            hint=f"fix it and apply to {environment} again before promoting",
+        )
+    drifted = drifted_items(record, live)
+    if drifted:
+        raise PlanError(
+            f"live {environment} no longer matches what was last applied there: {', '.join(drifted)}",
+            where=f"environment {environment}",
+            hint=f"see `dfg drift -e {environment}`; re-apply {environment} or bring the "
+            "change into git (`dfg export`) before promoting",
+        )
+    return PromotionSource(environment, record, record.commit)
+
+
+def drifted_items(record: DeploymentRecord, live: Sequence[LiveDataflow]) -> list[str]:
+    """Recorded dataflows whose live definition differs from the record, or that are gone."""
+    by_id = {d.id: d for d in live}
+    drifted: list[str] = []
+    for item in record.items:
+        found = by_id.get(item.item_id)
+        if found is None:
+            drifted.append(f"{item.name} (deleted)")
+        elif found.fingerprint != item.fingerprint:
+            drifted.append(item.name)
+    return sorted(drifted)
