@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 from e2e_support import Cli, Live, commit_all, git
 
 from dataflow_gitops.pipeline.planfile import plan_schema

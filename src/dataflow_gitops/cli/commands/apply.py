@@ -88,8 +88,12 @@ def command(
         _check_deletes(plan, allow_delete or planfile is not None)
         asked = False
         if plan.has_changes:
-            protected = dep.environment.protected and env not in approve_protected
-            if protected or (planfile is None and not auto_approve):
+            protected = dep.environment.protected
+            # --approve-protected ENV is the strongest approval: it also stands for --auto-approve.
+            approved = env in approve_protected or (
+                not protected and (auto_approve or planfile is not None)
+            )
+            if not approved:
                 confirm(env, protected=protected)
                 asked = True
         with progress() as reporter:
