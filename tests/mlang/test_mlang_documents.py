@@ -261,3 +261,36 @@ def test_comments_stay_inside_member_source() -> None:
     assert a.expression_text == "1"
     assert b.expression_text.endswith("    y")
     assert "// full line" in b.source
+
+
+def test_quoted_names_decode_escapes_like_text_literals() -> None:
+    doc = parse_section(
+        'section S;\nshared #"Tab#(tab)Name ""q""" = 1;\nshared B = #"Tab#(tab)Name ""q""";'
+    )
+    assert doc.members[0].name == 'Tab\tName "q"'
+    reference = doc.members[1].expression
+    assert isinstance(reference, nodes.Identifier)
+    assert reference.name == 'Tab\tName "q"'
+    assert reference.quoted
+
+
+def test_public_api_is_pinned() -> None:
+    import dataflow_gitops.pipeline.mlang as mlang
+
+    assert sorted(mlang.__all__) == [
+        "FieldLiteral",
+        "Member",
+        "Node",
+        "Parameter",
+        "RawReference",
+        "SectionDocument",
+        "apply_edits",
+        "dataflow_references",
+        "field_literals",
+        "format_literal",
+        "parameters",
+        "parse_section",
+        "set_parameter",
+        "split_queries",
+    ]
+    assert all(hasattr(mlang, name) for name in mlang.__all__)

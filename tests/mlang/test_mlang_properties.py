@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dataflow_gitops.pipeline.mlang import format_literal, parameters, parse_section, set_parameter
 from dataflow_gitops.pipeline.mlang import tokens as tokens_module
+from dataflow_gitops.pipeline.mlang.literals import quote_text
 from dataflow_gitops.pipeline.mlang.tokens import KEYWORDS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,10 +44,15 @@ def quote(body: str, prefix: str = "") -> str:
     return prefix + '"' + body.replace('"', '""') + '"'
 
 
-name = st.one_of(plain_name, quoted_body.map(lambda b: quote(b, "#")))
+# (as written, as the parser must read it): quoted names may hold quotes and #(…) escapes.
+name_pair = st.one_of(
+    plain_name.map(lambda n: (n, n)),
+    quoted_body.map(lambda b: ("#" + quote_text(b), b)),
+)
+name = name_pair.map(lambda pair: pair[0])
 field_name = st.one_of(
     plain_name,
-    quoted_body.map(lambda b: quote(b, "#")),
+    quoted_body.map(lambda b: "#" + quote_text(b)),
     st.sampled_from(["Column 1", "Kind", "Settings", "type", "Item Kind 2"]),
 )
 text_literal = quoted_body.map(quote)
@@ -152,15 +158,15 @@ expression = st.recursive(atom, compound, max_leaves=12)
 
 @st.composite
 def document(draw: st.DrawFn) -> tuple[str, list[tuple[str, str | None, str]]]:
-    """A section document and, per member, (raw name, attribute text, expression text)."""
+    """A section document and, per member, (name, attribute text, expression text)."""
     s, t = draw(sep), draw(tight)
     parts = [draw(st.sampled_from(["", "\ufeff", "// header\n", "/* h */ ", "\n"]))]
     if draw(st.booleans()):
         parts.append(f'[StagingDefinition{t}={t}[Kind{t}={t}"FastCopy"]]{s}')
     parts.append(f"section{s}Section1{t};")
     members = []
-    names = draw(st.lists(name, max_size=5, unique_by=lambda n: n.removeprefix("#")))
-    for raw in names:
+    names = draw(st.lists(name_pair, max_size=5, unique_by=lambda pair: pair[1]))
+    for raw, decoded in names:
         attribute = draw(
             st.one_of(
                 st.none(),
@@ -181,13 +187,9 @@ def document(draw: st.DrawFn) -> tuple[str, list[tuple[str, str | None, str]]]:
             parts.append(attribute + draw(sep))
         parts.append(("shared" + draw(sep) if shared else "") + raw + f"{draw(tight)}={draw(tight)}")
         parts.append(body + draw(tight) + ";")
-        members.append((raw, attribute, body))
+        members.append((decoded, attribute, body))
     parts.append(draw(st.sampled_from(["", "\n", " // end", "\n/* end */\n"])))
     return "".join(parts), members
-
-
-def unquote(raw: str) -> str:
-    return raw[2:-1].replace('""', '"') if raw.startswith("#") else raw
 
 
 @SETTINGS
@@ -196,7 +198,7 @@ def test_parse_then_print_is_identity(generated: tuple[str, list[tuple[str, str 
     text, members = generated
     doc = parse_section(text)
     assert doc.print() == text
-    assert [m.name for m in doc.members] == [unquote(raw) for raw, _, _ in members]
+    assert [m.name for m in doc.members] == [decoded for decoded, _, _ in members]
     for member, (_, attribute, body) in zip(doc.members, members, strict=True):
         assert member.expression_text == body
         assert member.attribute_text == attribute

@@ -12,7 +12,6 @@ import base64
 import binascii
 import datetime as dt
 import math
-import re
 
 from dataflow_gitops.pipeline.mlang import nodes
 
@@ -28,30 +27,10 @@ TYPE_NAMES = (
     "binary",
     "any",
 )
-_NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
-_ESCAPE = re.compile(r"#\(([^()]*)\)")
 
 
 class NotALiteral(ValueError):
     """The expression is not a constant M literal."""
-
-
-def decode_text(body: str) -> str:
-    """The value of a text literal's body (quotes removed, ``""`` already undoubled)."""
-
-    def one(match: re.Match[str]) -> str:
-        out = []
-        for item in match.group(1).split(","):
-            item = item.strip()
-            if item in _NAMED_ESCAPES:
-                out.append(_NAMED_ESCAPES[item])
-            elif len(item) in (4, 8) and all(c in "0123456789abcdefABCDEF" for c in item):
-                out.append(chr(int(item, 16)))
-            else:
-                return match.group(0)  # not an escape sequence: the characters stand as written
-        return "".join(out)
-
-    return _ESCAPE.sub(one, body)
 
 
 def number_value(text: str) -> int | float:

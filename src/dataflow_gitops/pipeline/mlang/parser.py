@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataflow_gitops.pipeline.mlang import nodes
 from dataflow_gitops.pipeline.mlang.cursor import Cursor
-from dataflow_gitops.pipeline.mlang.literals import decode_text, number_value
+from dataflow_gitops.pipeline.mlang.literals import number_value
 from dataflow_gitops.pipeline.mlang.tokens import Kind, unescape_quoted
 
 PRIMITIVE_TYPES = frozenset(
@@ -157,7 +157,7 @@ class Parser(Cursor):
             return nodes.Literal(span, "number", number_value(tok.text), tok.text)
         if tok.kind is Kind.TEXT:
             self.advance()
-            return nodes.Literal(span, "text", decode_text(unescape_quoted(tok.text)), tok.text)
+            return nodes.Literal(span, "text", unescape_quoted(tok.text), tok.text)
         if tok.is_keyword("true", "false"):
             self.advance()
             return nodes.Literal(span, "logical", tok.text == "true", tok.text)

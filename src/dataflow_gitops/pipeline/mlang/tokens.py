@@ -98,6 +98,8 @@ _FAST = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _FAST_KINDS = {"text": Kind.TEXT, "quoted": Kind.QUOTED, "number": Kind.NUMBER, "op": Kind.OPERATOR}
+_NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
+_ESCAPE = re.compile(r"#\(([^()]*)\)")
 _EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
 
 
@@ -142,9 +144,27 @@ def is_identifier_part(ch: str) -> bool:
 
 
 def unescape_quoted(raw: str) -> str:
-    """The content of a ``"…"`` literal or ``#"…"`` identifier as written, minus quotes and ``""``."""
+    """The value of a ``"…"`` literal or ``#"…"`` identifier: quotes off, ``""`` and ``#(…)`` decoded."""
     body = raw[2:-1] if raw.startswith("#") else raw[1:-1]
-    return body.replace('""', '"')
+    return decode_text(body.replace('""', '"'))
+
+
+def decode_text(body: str) -> str:
+    """The value of a text literal's body (quotes removed, ``""`` already undoubled)."""
+
+    def one(match: re.Match[str]) -> str:
+        out = []
+        for item in match.group(1).split(","):
+            item = item.strip()
+            if item in _NAMED_ESCAPES:
+                out.append(_NAMED_ESCAPES[item])
+            elif len(item) in (4, 8) and all(c in "0123456789abcdefABCDEF" for c in item):
+                out.append(chr(int(item, 16)))
+            else:
+                return match.group(0)  # not an escape sequence: the characters stand as written
+        return "".join(out)
+
+    return _ESCAPE.sub(one, body)
 
 
 class _Lexer:
