@@ -24,6 +24,11 @@ from dataflow_gitops.errors import DataflowGitopsError
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
 COMMANDS: dict[str, str] = {
     "validate": "validate",
+    "jobs": "jobs",
+    "run": "run",
+    "export": "export",
+    "drift": "drift",
+    "promote": "promote",
     "render": "render",
     "migrate": "migrate",
     "history": "history",

@@ -1,0 +1,155 @@
+"""`dfg promote`: ship to an environment exactly the commit its source environment last ran.
+
+With ``--out`` it stops after the plan (saved for ``dfg apply -e TO FILE``, e.g. after a review);
+otherwise it applies with the same approval rules as ``dfg apply``: a typed ``yes`` unless
+``--auto-approve``, and for a protected target the prompt or ``--approve-protected TO``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataflow_gitops import api, release
+from dataflow_gitops.cli.commands.options import (
+    format_option,
+    progress,
+    project_dir,
+    use_color,
+    write_step_summary,
+)
+from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
+from dataflow_gitops.cli.prompt import confirm
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.model import ActionKind, Plan
+
+EXIT_CHANGES = 2
+
+
+@click.command("promote")
+@click.option("--from", "from_env", metavar="ENV", help="Source environment (default: promote_from).")
+@click.option("--to", "to_env", required=True, metavar="ENV", help="Environment to deploy to.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only plan: save the plan here for `dfg apply -e TO FILE`.",
+)
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (not for protected targets).")
+@click.option(
+    "--approve-protected",
+    "approve_protected",
+    multiple=True,
+    metavar="ENV",
+    help="Approve applying to the protected environment ENV without a prompt.",
+)
+@format_option
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="With --out: exit 2 when the plan has changes, 0 when it has none.",
+)
+@click.option(
+    "--target", "targets", multiple=True, metavar="NAME", help="Promote only this dataflow (repeatable)."
+)
+@click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
+@click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Dataflows written at the same time.",
+)
+def command(
+    from_env: str | None,
+    to_env: str,
+    out: Path | None,
+    auto_approve: bool,
+    approve_protected: tuple[str, ...],
+    fmt: Format,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    allow_delete: bool,
+    publish: bool,
+    concurrency: int,
+) -> int:
+    """Deploy to --to the commit last applied to --from, after checking --from still runs it.
+
+    The source's latest deployment record names the commit; if live --from no longer matches
+    that record (a hand edit, a failed apply) the promotion is refused, naming the dataflows.
+    Commits not yet applied to --from never reach --to. Without --from, the target overlay's
+    `promote_from` is used; a --from that disagrees with it is refused.
+
+    \b
+    Examples:
+      dfg promote --from test --to prod                          # plan, show, ask, apply
+      dfg promote --to prod --approve-protected prod --publish   # CI
+      dfg promote --from test --to prod --out prod.plan.json     # plan only, for review
+      dfg apply -e prod prod.plan.json --approve-protected prod  # ...then apply exactly that
+    """
+    color = use_color(fmt)
+    with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
+        with progress(quiet=True) as reporter:
+            promotion = release.plan_promotion(dep, from_env, targets=targets, reporter=reporter)
+        plan = promotion.plan
+        source = promotion.source
+        if fmt == "text":
+            record = source.record
+            click.echo(
+                f"Promoting {source.environment} → {to_env}: commit {source.commit[:12]} "
+                f"(applied to {source.environment} {record.time} by {record.actor}; "
+                f"live {source.environment} matches it)\n"
+            )
+        if out is not None:
+            api.save_plan(plan, dep.environment, out)
+            click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
+            write_step_summary(format_plan(plan, "markdown"))
+            if fmt == "text":
+                click.echo(
+                    f"\nSaved the plan to {out}. To apply exactly this plan: dfg apply -e {to_env} {out}"
+                )
+            return EXIT_CHANGES if detailed_exitcode and plan.has_changes else 0
+        if fmt != "json":
+            click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
+        _check_deletes(plan, allow_delete)
+        asked = False
+        if plan.has_changes:
+            protected = dep.environment.protected
+            approved = to_env in approve_protected or (not protected and auto_approve)
+            if not approved:
+                confirm(to_env, protected=protected)
+                asked = True
+        with progress() as reporter:
+            applied = api.apply(
+                dep,
+                plan,
+                concurrency=concurrency,
+                publish=publish,
+                allow_delete=allow_delete,
+                check_stale=asked,
+                reporter=reporter,
+            )
+    result = applied.result
+    if not plan.has_changes and fmt != "json":
+        click.echo(f"\nNo changes. {to_env} already runs commit {source.commit[:12]}.")
+    else:
+        click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
+        write_step_summary(format_apply_result(result, "markdown"))
+    if applied.record_location and fmt == "text":
+        click.echo(f"Deployment recorded: {applied.record_location}")
+    if not result.ok:
+        click.echo("Error: some actions failed (see above); fix the cause and promote again", err=True)
+        return 1
+    return 0
+
+
+def _check_deletes(plan: Plan, allowed: bool) -> None:
+    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    if deletes and not allowed:
+        raise PlanError(
+            f"the promotion deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
+            where=f"environment {plan.environment}",
+            hint="pass --allow-delete to apply the deletes too, or --target the others; "
+            "nothing was written",
+        )
