@@ -1,0 +1,71 @@
+"""`dfg demo` end to end (its own embedded emulator process), and the packaged example template."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from e2e_support import REPO_ROOT, git
+
+from dataflow_gitops.cli.main import run
+from dataflow_gitops.demo import example_files, repository_path, template_path
+
+
+def test_demo_runs_the_whole_tour(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "demo"
+    code = run(["--no-color", "demo", "--dir", str(project)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "Plan: 7 to create, 0 to update, 0 to delete." in out
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
+    assert "+shared DaysBack = 14" in out
+    assert 'Apply to environment "local-test"' in out
+    tags = git(project, "tag", "--list", "dfg/*").split()
+    assert len([t for t in tags if t.startswith("dfg/local/")]) == 2
+    assert len([t for t in tags if t.startswith("dfg/local-test/")]) == 1
+    assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_demo_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    assert run(["demo", "--dir", str(tmp_path)]) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def _example_on_disk() -> dict[str, bytes]:
+    files = {}
+    for name in ("dataflows", "environments", "dataflow-gitops.yaml"):
+        path = REPO_ROOT / name
+        found = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        files.update({p.relative_to(REPO_ROOT).as_posix(): p.read_bytes() for p in found})
+    return files
+
+
+def test_packaged_example_is_identical_to_the_repository_example() -> None:
+    assert example_files() == _example_on_disk(), "run: python scripts/sync_example.py"
+
+
+def test_sync_script_check_agrees() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "sync_example.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("repository", "template"),
+    [
+        ("dataflows/A.Dataflow/.platform", "dataflows/A.Dataflow/dot-platform"),
+        ("environments/dev.yaml", "environments/dev.yaml"),
+        (".github/workflows/x.yml", "dot-github/workflows/x.yml"),
+    ],
+)
+def test_template_names_round_trip(repository: str, template: str) -> None:
+    assert template_path(repository) == template
+    assert repository_path(template) == repository

@@ -1,0 +1,62 @@
+"""Failures end to end: an injected API fault fails one action, skips its dependants, spares the
+rest, is recorded, and a re-run converges; --publish reports a failing ApplyChanges job."""
+
+from __future__ import annotations
+
+import json
+
+from e2e_support import Cli, Live
+
+
+def test_a_failed_create_spares_independent_items_and_a_rerun_converges(dfg: Cli, live: Live) -> None:
+    # With one writer at a time the first create, "Customers", is the one that fails.
+    live.control(
+        "POST",
+        "faults",
+        {
+            "kind": "status",
+            "status": 400,
+            "errorCode": "InvalidDefinition",
+            "method": "POST",
+            "path": "/items$",
+            "count": 1,
+        },
+    )
+    code, out, err = dfg("apply", "-e", "e2e", "--auto-approve", "--concurrency", "1")
+    assert code == 1
+    assert 'FAILED  + create "Customers"' in out
+    assert "InvalidDefinition" in out
+    assert 'skipped  + create "Sales Summary"' in out  # it reads Customers
+    assert "some actions failed" in err
+    assert set(live.dataflows()) == {
+        "Exchange Rates",
+        "Hello Dataflow",
+        "Inventory Snapshot",
+        "Products",
+        "Sales Orders",
+    }
+    history = json.loads(dfg("history", "-e", "e2e", "--format", "json")[1])
+    assert history[0]["ok"] is False
+    assert len(history[0]["items"]) == 5
+
+    code, out, _ = dfg("plan", "-e", "e2e")
+    assert "Plan: 2 to create, 0 to update, 0 to delete." in out
+
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve")
+    assert code == 0, out
+    assert "Apply complete: 2 created, 0 updated" in out
+    assert len(live.dataflows()) == 7
+    assert dfg("plan", "-e", "e2e", "--detailed-exitcode")[0] == 0
+
+
+def test_publish_runs_apply_changes_and_reports_failures(dfg: Cli, live: Live) -> None:
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--publish", "--target", "Products")
+    assert code == 0, out
+    assert "published" in out
+
+    live.control("POST", "config", {"jobOutcome": "Failed"})
+    code, out, err = dfg("apply", "-e", "e2e", "--auto-approve", "--publish", "--target", "Customers")
+    assert code == 1
+    assert "publish failed" in out
+    assert "ApplyChanges" in out
+    assert "Customers" in live.dataflows()  # the write itself succeeded
