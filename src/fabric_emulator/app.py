@@ -37,8 +37,11 @@ class DropConnection(Exception):
 
 
 def _json_response(reply: Reply, request_id: str) -> Response:
-    content = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
     headers = {"RequestId": request_id, "x-ms-request-id": request_id, **reply.headers}
+    if reply.body is None:
+        # Clients (fabric-cicd) parse any body labelled JSON, so an empty one must not claim to be.
+        return Response(b"", reply.status, headers, media_type="application/octet-stream")
+    content = json.dumps(reply.body).encode("utf-8")
     return Response(content, reply.status, headers, media_type="application/json; charset=utf-8")
 
 

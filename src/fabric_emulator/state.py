@@ -474,8 +474,17 @@ class State:
             return job
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Everything, in API shapes (items add `logicalId` and their stored `parts`)."""
         with self._lock:
+            now = self._clock()
+            items = [
+                {**i.to_json(), "logicalId": i.logical_id, "parts": [p.to_json() for p in i.parts]}
+                for i in self.items.values()
+            ]
             return {
-                kind + "s": [obj.to_record() for obj in self._table(kind).values()]
-                for kind in self._KINDS
+                "workspaces": [w.to_json() for w in self.workspaces.values()],
+                "folders": [f.to_json() for f in self.folders.values()],
+                "items": items,
+                "operations": [{"id": o.id, **o.to_json(now)} for o in self.operations.values()],
+                "jobs": [j.to_json(now) for j in self.jobs.values()],
             }

@@ -68,7 +68,8 @@ def test_random_bodies_get_4xx_or_success_never_500(api, ws, dataflow, body, rou
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code < 500, response.text
-    assert response.headers["content-type"].startswith("application/json")
+    labelled_json = response.headers["content-type"].startswith("application/json")
+    assert labelled_json == bool(response.content)
     if response.status_code >= 400:
         assert response.json()["errorCode"]
 
@@ -123,7 +124,8 @@ def test_seed_and_state_dump(control, api) -> None:
     assert seeded["items"][0]["logicalId"]
     dump = control.get("/_emulator/state").json()
     assert [w["id"] for w in dump["workspaces"]] == [ws]
-    assert [i["display_name"] for i in dump["items"]] == ["D"]
+    assert [i["displayName"] for i in dump["items"]] == ["D"]
+    assert {p["path"] for p in dump["items"][0]["parts"]} == {"queryMetadata.json", "mashup.pq"}
     assert api.get(f"/workspaces/{ws}/items").json()["value"][0]["displayName"] == "D"
 
 
