@@ -1,0 +1,92 @@
+"""`dfg promote` against the emulator: what ships is what the source environment ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
+
+APPROVE = ("--approve-protected", "prod")
+
+
+def _apply_test(dfg: Cli) -> None:
+    code, out, err = dfg("apply", "-e", "test", "--auto-approve")
+    assert code == 0, out + err
+
+
+def test_promote_ships_the_commit_test_ran_even_when_head_moved(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    _apply_test(dfg)
+    tested = git(project, "rev-parse", "HEAD")
+    mashup = project / "dataflows" / "Customers.Dataflow" / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace('"Unknown"', '"Unknown (untested)"'))
+    untested = commit_all(project, "untested change")
+    assert untested != tested
+
+    code, out, err = dfg("promote", "--from", "test", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    assert f"commit {tested[:12]}" in out
+    prod = live.dataflows(PROD_WS)
+    assert "Hello Dataflow" not in prod  # prod's scope excludes it
+    assert set(prod) == set(live.dataflows(TEST_WS)) - {"Hello Dataflow"}
+    assert "untested" not in live.parts(PROD_WS, prod["Customers"])["mashup.pq"]
+    assert "prod-sql.contoso.net" in live.parts(PROD_WS, prod["Sales Orders"])["mashup.pq"]
+    tags = git(project, "tag", "--list", "dfg/prod/*", "--format=%(object)").split()
+    assert tags == [tested]
+
+
+def test_promote_refused_when_live_test_drifted(dfg: Cli, live: Live) -> None:
+    _apply_test(dfg)
+    live.hotfix(TEST_WS, "Products", "ProductName", "ProductTitle")
+
+    code, out, err = dfg("promote", "--from", "test", "--to", "prod", *APPROVE)
+
+    assert code == 1
+    assert "Products" in err
+    assert "no longer matches" in err
+    assert "Customers" not in err
+    assert live.dataflows(PROD_WS) == {}
+
+
+def test_promote_refused_without_a_record(dfg: Cli, live: Live) -> None:
+    code, _, err = dfg("promote", "--to", "prod", *APPROVE)
+    assert code == 1
+    assert "test has no deployment record" in err
+    assert live.dataflows(PROD_WS) == {}
+
+
+def test_from_disagreeing_with_promote_from_is_refused(dfg: Cli) -> None:
+    _apply_test(dfg)
+    code, _, err = dfg("promote", "--from", "dev", "--to", "prod", *APPROVE)
+    assert code == 1
+    assert "promoted from 'test'" in err
+    assert "--from test" in err
+
+
+def test_protected_target_needs_approval(dfg: Cli, live: Live) -> None:
+    _apply_test(dfg)
+    code, _, err = dfg("promote", "--to", "prod", "--auto-approve")
+    assert code == 1
+    assert "protected" in err
+    assert "--approve-protected prod" in err
+    assert live.dataflows(PROD_WS) == {}
+
+
+def test_promote_out_saves_a_plan_that_apply_carries_out(dfg: Cli, project: Path, live: Live) -> None:
+    _apply_test(dfg)
+    plan_file = project / "prod.plan.json"
+
+    code, out, err = dfg("promote", "--to", "prod", "--out", str(plan_file), "--detailed-exitcode")
+    assert code == 2, out + err
+    assert plan_file.is_file()
+    assert live.dataflows(PROD_WS) == {}
+
+    code, out, err = dfg("apply", "-e", "prod", str(plan_file), *APPROVE)
+    assert code == 0, out + err
+    assert len(live.dataflows(PROD_WS)) == 6
+
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+    assert code == 0, out + err
+    assert "No changes" in out
