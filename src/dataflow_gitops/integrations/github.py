@@ -1,0 +1,358 @@
+"""GitHub pull-request comments (integration layer): markdown body → one sticky comment, upserted.
+
+A workflow run posts its plan as a comment on the pull request; the next run must edit that
+comment, not add another. The comment is found by a hidden marker on its first line
+(``<!-- dataflow-gitops plan: <env> -->``); a body over GitHub's 65,535-character limit becomes
+a few numbered parts, each with its own marker, and parts left over from a longer earlier
+body are deleted. Four endpoints: list, create, update and delete issue comments.
+
+The token comes from the caller (the CLI reads ``GITHUB_TOKEN``), goes only to the API host and
+never into an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from dataflow_gitops import __version__
+from dataflow_gitops.errors import DataflowGitopsError, GitHubError
+
+COMMENT_LIMIT = 65_535
+MAX_PARTS = 10
+PUBLIC_API = "https://api.github.com"
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def marker(env: str) -> str:
+    """The hidden first line that identifies ``env``'s plan comment (as ``plan --format
+    markdown`` writes it)."""
+    safe = env.replace("--", "- -").replace(">", "")
+    return f"<!-- dataflow-gitops plan: {safe} -->"
+
+
+def part_marker(base: str, index: int) -> str:
+    """The marker of part ``index`` (1-based); part 1 uses the base marker itself."""
+    return base if index == 1 else base.replace(" -->", f" (part {index}) -->")
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    repo: str
+    """``owner/name``."""
+    number: int
+    api_url: str = PUBLIC_API
+
+
+@dataclass(frozen=True, slots=True)
+class CommentResult:
+    action: Literal["created", "updated", "unchanged"]
+    urls: tuple[str, ...]
+    """The comment (or its parts), in order."""
+    deleted: int = 0
+    """Parts of an earlier, longer comment that were removed."""
+
+
+def pull_request_from_environment(
+    environ: Mapping[str, str] | None = None,
+    *,
+    repo: str | None = None,
+    number: int | None = None,
+) -> PullRequest:
+    """Repository, PR number and API URL from the options, else from GitHub Actions' variables."""
+    env = os.environ if environ is None else environ
+    repo = repo or env.get("GITHUB_REPOSITORY")
+    if not repo or not _REPO.match(repo):
+        shown = f"{repo!r} is not owner/name" if repo else "no repository given"
+        raise DataflowGitopsError(
+            shown,
+            where="dfg comment",
+            hint="pass --repo owner/name (GitHub Actions sets GITHUB_REPOSITORY)",
+        )
+    if number is None:
+        number = _event_number(env.get("GITHUB_EVENT_PATH"))
+    if number is None or number <= 0:
+        raise DataflowGitopsError(
+            "no pull request number",
+            where="dfg comment",
+            hint="pass --pr N, or run on a pull_request event (GITHUB_EVENT_PATH)",
+        )
+    api_url = (env.get("GITHUB_API_URL") or PUBLIC_API).rstrip("/")
+    return PullRequest(repo=repo, number=number, api_url=api_url)
+
+
+def _event_number(path: str | None) -> int | None:
+    if not path:
+        return None
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataflowGitopsError(
+            f"cannot read the event payload: {exc}",
+            where=f"GITHUB_EVENT_PATH {path}",
+            hint="pass --pr N",
+        ) from None
+    if not isinstance(event, dict):
+        return None
+    for key in ("pull_request", "issue"):
+        value = event.get(key)
+        if isinstance(value, dict) and isinstance(value.get("number"), int):
+            return int(value["number"])
+    number = event.get("number")
+    return number if isinstance(number, int) else None
+
+
+# -- splitting --------------------------------------------------------------------------------
+
+
+def split_body(body: str, base_marker: str, *, limit: int = COMMENT_LIMIT) -> list[str]:
+    """``body`` as comments of at most ``limit`` characters, each opening with its part marker.
+
+    Cuts fall on line ends; a cut inside a code fence or ``<details>`` block closes it and the
+    next part reopens it, so every part renders. More than :data:`MAX_PARTS` parts: the last one
+    is trimmed with a note.
+    """
+    text = body if body.lstrip().startswith(base_marker) else f"{base_marker}\n{body}"
+    if len(text) <= limit:
+        return [text]
+    text = text.lstrip()[len(base_marker) :].lstrip("\n")
+    reserve = 200  # a part's marker, the closing tags and the "continued" line
+    budget = limit - reserve
+    if budget < 100:
+        raise ValueError("limit too small to split a comment")
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    fence: str | None = None
+    details = 0
+    reopen = ""
+    for line in _lines(text, budget):
+        if size + len(line) > budget and current:
+            closing = ("```\n" if fence else "") + "</details>\n" * details
+            parts.append(reopen + "".join(current) + closing)
+            reopen = ("<details open><summary>(continued)</summary>\n\n" * details) + (
+                f"{fence}\n" if fence else ""
+            )
+            current, size = [], len(reopen)
+        current.append(line)
+        size += len(line)
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fence = None if fence else stripped
+        elif fence is None:
+            details += stripped.count("<details") - stripped.count("</details>")
+            details = max(details, 0)
+    parts.append(reopen + "".join(current))
+    if len(parts) > MAX_PARTS:
+        kept = parts[: MAX_PARTS - 1]
+        note = f"\n\n… {len(parts) - MAX_PARTS + 1} more part(s) not posted: see the job summary or log."
+        last = parts[MAX_PARTS - 1]
+        kept.append(last[: budget - len(note)] + note)
+        parts = kept
+    total = len(parts)
+    return [
+        f"{part_marker(base_marker, i)}\n" + (f"_Part {i} of {total}._\n\n" if total > 1 else "") + p
+        for i, p in enumerate(parts, start=1)
+    ]
+
+
+def _lines(text: str, budget: int) -> Iterator[str]:
+    for line in text.splitlines(keepends=True):
+        while len(line) > budget:  # one enormous line: cut it hard
+            yield line[:budget] + "\n"
+            line = line[budget:]
+        yield line
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+class GitHubClient:
+    """The four issue-comment endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_url: str = PUBLIC_API,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retries: int = 3,
+        timeout_s: float = 30.0,
+    ) -> None:
+        if not token:
+            raise DataflowGitopsError(
+                "GITHUB_TOKEN is not set",
+                where="dfg comment",
+                hint="map it into the step: env: GITHUB_TOKEN: ${{ github.token }}",
+            )
+        self._origin = _origin(api_url)
+        self._sleep = sleep
+        self._retries = retries
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout_s,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"dataflow-gitops/{__version__}",
+            },
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def list_comments(self, pr: PullRequest) -> list[dict[str, Any]]:
+        url: str | None = f"/repos/{pr.repo}/issues/{pr.number}/comments?per_page=100"
+        found: list[dict[str, Any]] = []
+        while url:
+            response = self._send("GET", url)
+            page = response.json()
+            if not isinstance(page, list):
+                raise GitHubError(
+                    "the comment list is not a JSON array",
+                    status=response.status_code,
+                    method="GET",
+                    url=_path(url),
+                )
+            found += [c for c in page if isinstance(c, dict)]
+            url = response.links.get("next", {}).get("url")
+            # The token goes only to the API host, whatever a Link header says.
+            if url and _origin(url) != self._origin:
+                break
+        return found
+
+    def create_comment(self, pr: PullRequest, body: str) -> dict[str, Any]:
+        return _object(self._send("POST", f"/repos/{pr.repo}/issues/{pr.number}/comments", body))
+
+    def update_comment(self, pr: PullRequest, comment_id: int, body: str) -> dict[str, Any]:
+        return _object(self._send("PATCH", f"/repos/{pr.repo}/issues/comments/{comment_id}", body))
+
+    def delete_comment(self, pr: PullRequest, comment_id: int) -> None:
+        self._send("DELETE", f"/repos/{pr.repo}/issues/comments/{comment_id}")
+
+    def _send(self, method: str, url: str, body: str | None = None) -> httpx.Response:
+        payload = None if body is None else {"body": body}
+        for attempt in range(self._retries + 1):
+            try:
+                response = self._http.request(method, url, json=payload)
+            except httpx.HTTPError as exc:
+                if attempt == self._retries:
+                    raise GitHubError(
+                        f"no answer: {type(exc).__name__}",
+                        status=0,
+                        method=method,
+                        url=_path(url),
+                        hint="check the network and GITHUB_API_URL",
+                    ) from None
+                self._sleep(2.0**attempt)
+                continue
+            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
+                self._sleep(_retry_after(response, attempt))
+                continue
+            if response.is_success:
+                return response
+            raise _error(response, method, url)
+        raise AssertionError("unreachable")
+
+
+def upsert_comment(
+    client: GitHubClient, pr: PullRequest, body: str, *, base_marker: str
+) -> CommentResult:
+    """Create ``env``'s sticky comment or edit it in place; extra old parts are deleted."""
+    wanted = split_body(body, base_marker)
+    existing: dict[int, dict[str, Any]] = {}
+    for comment in client.list_comments(pr):
+        text = comment.get("body") or ""
+        for index in range(1, MAX_PARTS + 1):
+            if text.startswith(part_marker(base_marker, index)) and index not in existing:
+                existing[index] = comment
+                break
+    urls: list[str] = []
+    changed = created = False
+    for index, part in enumerate(wanted, start=1):
+        old = existing.get(index)
+        if old is None:
+            urls.append(str(client.create_comment(pr, part).get("html_url", "")))
+            created = True
+        elif old.get("body") != part:
+            urls.append(str(client.update_comment(pr, int(old["id"]), part).get("html_url", "")))
+            changed = True
+        else:
+            urls.append(str(old.get("html_url", "")))
+    stale = [c for i, c in existing.items() if i > len(wanted)]
+    for comment in stale:
+        client.delete_comment(pr, int(comment["id"]))
+    action: Literal["created", "updated", "unchanged"] = (
+        "created"
+        if created and not existing
+        else "updated"
+        if created or changed or stale
+        else "unchanged"
+    )
+    return CommentResult(action=action, urls=tuple(urls), deleted=len(stale))
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    data = response.json()
+    return data if isinstance(data, dict) else {}
+
+
+def _retry_after(response: httpx.Response, attempt: int) -> float:
+    value = response.headers.get("Retry-After", "")
+    if value.isdigit():
+        return min(float(value), 60.0)
+    return 2.0**attempt
+
+
+def _error(response: httpx.Response, method: str, url: str) -> GitHubError:
+    try:
+        message = str(response.json().get("message", ""))
+    except (ValueError, AttributeError):
+        message = ""
+    status = response.status_code
+    hints = {
+        401: "GITHUB_TOKEN is invalid or expired",
+        403: "give the job `permissions: pull-requests: write` (a pull request from a fork gets a "
+        "read-only token: post from a pull_request_target or workflow_run job instead)",
+        404: "check --repo and --pr, and that the token can see the repository",
+        422: "GitHub refused the comment body",
+    }
+    return GitHubError(
+        f"{status} {message or response.reason_phrase}".strip()[:300],
+        status=status,
+        method=method,
+        url=_path(url),
+        hint=hints.get(status, "retry later; see https://www.githubstatus.com"),
+    )
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path or url

@@ -1,0 +1,133 @@
+"""A loopback fake of the four GitHub issue-comment endpoints `dfg comment` uses, in a thread
+(the `fake_github` fixture is re-exported by conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+TOKEN = "ghs_fake-secret-token-0123456789"
+
+_LIST = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
+_ONE = re.compile(r"^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$")
+
+
+@dataclass
+class FakeGitHub:
+    url: str = ""
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """(method, path, Authorization header) of every request."""
+    page_size: int = 30
+    fail_next: list[int] = field(default_factory=list)
+    """Statuses to answer the next requests with, in order (then normal service)."""
+    next_id: int = 1000
+
+    def add(self, repo: str, number: int, body: str, user: str = "someone") -> int:
+        self.next_id += 1
+        self.comments[self.next_id] = {
+            "id": self.next_id,
+            "repo": repo,
+            "issue": number,
+            "body": body,
+            "user": {"login": user},
+            "html_url": f"https://github.example/{repo}/pull/{number}#issuecomment-{self.next_id}",
+        }
+        return self.next_id
+
+    def on(self, repo: str, number: int) -> list[dict[str, Any]]:
+        return [c for c in self.comments.values() if c["repo"] == repo and c["issue"] == number]
+
+
+def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def _answer(
+            self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+        ) -> None:
+            data = b"" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            return json.loads(self.rfile.read(length) or b"{}")
+
+        def _route(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            fake.requests.append((method, parts.path, self.headers.get("Authorization")))
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return self._answer(401, {"message": "Bad credentials"})
+            if fake.fail_next:
+                return self._answer(
+                    fake.fail_next.pop(0), {"message": "scripted failure"}, {"Retry-After": "7"}
+                )
+            if match := _LIST.match(parts.path):
+                repo, number = match.group(1), int(match.group(2))
+                if method == "GET":
+                    page = int(parse_qs(parts.query).get("page", ["1"])[0])
+                    everything = sorted(fake.on(repo, number), key=lambda c: c["id"])
+                    size = fake.page_size
+                    chunk = everything[(page - 1) * size : page * size]
+                    headers = {}
+                    if page * size < len(everything):
+                        headers["Link"] = f'<{fake.url}{parts.path}?page={page + 1}>; rel="next"'
+                    return self._answer(200, chunk, headers)
+                if method == "POST":
+                    new = fake.add(repo, number, self._body()["body"], user="github-actions[bot]")
+                    return self._answer(201, fake.comments[new])
+            if match := _ONE.match(parts.path):
+                comment = fake.comments.get(int(match.group(2)))
+                if comment is None or comment["repo"] != match.group(1):
+                    return self._answer(404, {"message": "Not Found"})
+                if method == "PATCH":
+                    comment["body"] = self._body()["body"]
+                    return self._answer(200, comment)
+                if method == "DELETE":
+                    del fake.comments[comment["id"]]
+                    return self._answer(204)
+            return self._answer(404, {"message": "Not Found"})
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_PATCH(self) -> None:
+            self._route("PATCH")
+
+        def do_DELETE(self) -> None:
+            self._route("DELETE")
+
+    return Handler
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
