@@ -246,3 +246,14 @@ class JobFailed(FabricError):
         if failure_reason:
             reason = f": {failure_reason.get('errorCode', '')}: {failure_reason.get('message', '')}"
         super().__init__(f"job {job_id} ended {status}{reason}", where=where)
+
+
+class GitHubError(DataflowGitopsError):
+    """The GitHub REST API refused or failed a request (``dfg comment``); ``status`` 0: no answer."""
+
+    def __init__(self, message: str, *, status: int, method: str, url: str,
+                 hint: str | None = None) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        super().__init__(message, where=f"GitHub {method} {url}", hint=hint)

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "drift": "drift",
     "promote": "promote",
+    "comment": "comment",
     "render": "render",
     "migrate": "migrate",
     "history": "history",
