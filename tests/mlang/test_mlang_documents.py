@@ -142,6 +142,50 @@ in
     a;
 """
 
+LIBRARY = """section Funcs;
+shared fnType = type function (
+        url as (type text meta [Documentation.FieldCaption = "URL", Documentation.SampleValues = {"https://x"}]),
+        optional options as (type nullable record meta [Documentation.FieldCaption = "Options"])
+    ) as table meta [Documentation.Name = "Fn", Documentation.LongDescription = "Line1#(lf)Line2"];
+shared Fn = Value.ReplaceType((url as text, optional options as nullable record) as table =>
+    let
+        headers = [#"Content-Type" = "application/json", Accept = "*/*"],
+        body = Json.FromValue([query = url, limit = 100, flags = {true, false, null}]),
+        response = Web.Contents(url, [Headers = headers, Content = body,
+            ManualStatusHandling = {400, 404}]),
+        status = Value.Metadata(response)[Response.Status],
+        result = if status >= 400 then error Error.Record("HTTP", "Failed", [Status = status])
+            else Json.Document(response),
+        page = List.Generate(() => [i = 0, r = null], each [i] < 3,
+            each [i = [i] + 1, r = [i] * 2], each [r]),
+        recur = (n as number) as number => if n <= 1 then 1 else n * @recur(n - 1),
+        typed = result as record,
+        isText = result is text,
+        x = 1 / 0 ?? 2,
+        range = {1..5, 7, 9..11},
+        sel = Table.SelectRows(tbl, (row) => row[A] <> null and not (row[B] = "x")),
+        projected = tbl{0}[[A], [B]],
+        nested = #table(type table [A = number, B = nullable text], {{1, "a"}, {2, null}}),
+        dt = DateTime.LocalNow() - #duration(1, 0, 0, 0) > #datetime(2024, 1, 1, 0, 0, 0),
+        tz = #datetimezone(2024, 1, 1, 0, 0, 0, -8, 0),
+        bin = #binary({0x00, 0xFF}),
+        neg = -1e-3 * +2,
+        rec = [a = 1, b = [c = {[d = 2]}]][b][c]{0}[d]
+    in
+        result, fnType);
+"""
+
+GENERALIZED = """section Section1;
+shared Hours = // comment between '=' and the expression
+let
+    Source = Excel.CurrentWorkbook(){[Name = "Shifts"]}[Content],
+    Overtime = Source{0}[1.5OT],
+    Spaced = Source{0}[Column 2 Total]?,
+    Path = Text.Split("C:\\dir\\", "\\")
+in
+    Overtime;
+"""
+
 
 def _check_layout(doc: SectionDocument, text: str) -> None:
     assert doc.print() == text
@@ -180,6 +224,8 @@ def _check_layout(doc: SectionDocument, text: str) -> None:
         (COMMENTS, "Section1", ["A", "B"], ["A"]),
         (QUOTED, "Section1", ['Sales "2024" (EU)', "let", 'Column 1 "x"'], []),
         (EXPRESSIONS, "Section1", ["Nested"], []),
+        (LIBRARY, "Funcs", ["fnType", "Fn"], []),
+        (GENERALIZED, "Section1", ["Hours"], []),
     ],
     ids=[
         "lakehouse",
@@ -190,6 +236,8 @@ def _check_layout(doc: SectionDocument, text: str) -> None:
         "comments",
         "quoted",
         "expressions",
+        "library",
+        "generalized",
     ],
 )
 def test_realistic_documents_parse_and_print_back(
