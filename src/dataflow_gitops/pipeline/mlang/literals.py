@@ -224,6 +224,8 @@ def format_literal(value: object, type_name: str) -> str:
         return f"#date({value.year}, {value.month}, {value.day})"
     if type_name in ("datetime", "datetimezone"):
         value = _parse_iso(value, dt.datetime)
+        if type(value) is dt.date and type_name == "datetime":
+            value = dt.datetime(value.year, value.month, value.day)  # YAML reads 2024-01-01 as a date
         if not isinstance(value, dt.datetime) or (value.tzinfo is None) != (type_name == "datetime"):
             zone = "without" if type_name == "datetime" else "with"
             raise ValueError(f"{value!r} is not a {type_name} ({zone} a time zone)")
