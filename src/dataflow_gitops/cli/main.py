@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "drift": "drift",
     "promote": "promote",
     "comment": "comment",
+    "environments": "environments",
     "render": "render",
     "migrate": "migrate",
     "history": "history",

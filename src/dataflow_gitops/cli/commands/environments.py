@@ -1,0 +1,54 @@
+"""`dfg environments`: the project's environments, for people or as a CI matrix (JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from dataflow_gitops.integrations.matrix import azure_matrix, environment_matrix, github_matrix
+
+
+@click.command("environments")
+@click.option("--json", "as_json", is_flag=True, help="Print a CI matrix as one line of JSON.")
+@click.option(
+    "--matrix",
+    "dialect",
+    type=click.Choice(["github", "azure"]),
+    default="github",
+    show_default=True,
+    help="With --json: GitHub Actions' {\"include\": [...]} or Azure Pipelines' {name: {...}}.",
+)
+@click.option(
+    "--skip-embedded", is_flag=True, help="Leave out environments with `api: embedded` (local emulator)."
+)
+def command(as_json: bool, dialect: str, skip_embedded: bool) -> int:
+    """List the environments in promotion order: workspace, protection, where each is promoted from.
+
+    No secret is needed: unset ${env:NAME} references stay as written.
+
+    \b
+    Examples:
+      dfg environments
+      dfg environments --json --skip-embedded    # GitHub Actions: strategy.matrix: ${{ fromJSON(...) }}
+      dfg environments --json --matrix azure     # Azure Pipelines: strategy.matrix: $[ ... ]
+    """
+    project = click.get_current_context().obj.project
+    entries = environment_matrix(project, os.environ, include_embedded=not skip_embedded)
+    if as_json:
+        matrix = github_matrix(entries) if dialect == "github" else azure_matrix(entries)
+        click.echo(json.dumps(matrix, separators=(",", ":")))
+        return 0
+    if not entries:
+        click.echo("No environments (add environments/<name>.yaml).")
+        return 0
+    width = max(len(e.environment) for e in entries)
+    for e in entries:
+        target = "embedded emulator" if e.embedded else e.workspace_id or f"name {e.workspace_name!r}"
+        flags = [f"from {e.promote_from}"] if e.promote_from else []
+        if e.protected:
+            flags.append("protected")
+        suffix = f"  ({', '.join(flags)})" if flags else ""
+        click.echo(f"{e.environment.ljust(width)}  {target}{suffix}")
+    return 0
