@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 import threading
+import time
 import webbrowser
 from collections.abc import Iterator
 
@@ -19,7 +20,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from fabric_emulator.authority import FEDERATED_AUDIENCE, AuthorityServer
-from fabric_emulator.tokens import TokenIssuer, TokenRejected, b64url_decode, b64url_encode
+from fabric_emulator.tokens import (
+    TokenIssuer,
+    TokenRejected,
+    b64url_decode,
+    b64url_encode,
+    encode_jwt,
+)
 
 SCOPE = "https://api.fabric.microsoft.com/.default"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -451,3 +458,80 @@ def test_code_with_wrong_pkce_verifier_is_refused(
     )
     assert token.status_code == 400
     assert token.json()["error_codes"] == [501481]
+
+
+def _certificate_assertion(key_pem: bytes, cert_pem: bytes, client_id: str, audience: str) -> str:
+    key = serialization.load_pem_private_key(key_pem, None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    thumbprint = x509.load_pem_x509_certificate(cert_pem).fingerprint(hashes.SHA256())
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": "j-1",
+    }
+    return encode_jwt(claims, key, algorithm="PS256", headers={"x5t#S256": b64url_encode(thumbprint)})
+
+
+@pytest.mark.parametrize(
+    ("form", "error", "code"),
+    [
+        ({"grant_type": "client_credentials"}, "invalid_client", 7000218),  # no credential
+        ({"grant_type": "password", "client_secret": "s"}, "unsupported_grant_type", 70003),
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_assertion": "x.y.z",
+                "client_assertion_type": "urn:other",
+            },
+            "invalid_client",
+            50027,
+        ),
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_assertion": "garbage",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            },
+            "invalid_client",
+            700027,
+        ),
+    ],
+)
+def test_malformed_token_requests(
+    authority: AuthorityServer, http: requests.Session, form: dict[str, str], error: str, code: int
+) -> None:
+    authority.register_client("app-raw", secret="s")
+    answer = http.post(authority.token_endpoint, data={"client_id": "app-raw", "scope": SCOPE, **form})
+    assert answer.status_code in (400, 401)
+    assert (answer.json()["error"], answer.json()["error_codes"]) == (error, [code])
+
+
+def test_certificate_assertion_for_another_audience_is_refused(
+    authority: AuthorityServer, http: requests.Session
+) -> None:
+    key_pem, cert_pem = make_certificate()
+    authority.register_client("app-cert-aud", certificate_pem=cert_pem)
+    jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+    def ask(audience: str) -> requests.Response:
+        assertion = _certificate_assertion(key_pem, cert_pem, "app-cert-aud", audience)
+        return http.post(
+            authority.token_endpoint,
+            data={
+                "client_id": "app-cert-aud",
+                "grant_type": "client_credentials",
+                "scope": SCOPE,
+                "client_assertion": assertion,
+                "client_assertion_type": jwt_bearer,
+            },
+        )
+
+    assert ask(authority.token_endpoint).status_code == 200  # the same assertion, right audience
+    refused = ask("https://login.microsoftonline.com/other/oauth2/v2.0/token")
+    assert refused.status_code == 401
+    assert refused.json()["error_codes"] == [700023]
