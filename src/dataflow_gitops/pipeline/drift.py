@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dataflow_gitops.pipeline.diff import diff_dataflow
 from dataflow_gitops.pipeline.model import (
@@ -267,4 +267,15 @@ def live_changes(
         parts=tuple(p for p in applied.parts if p.path != PLATFORM_PATH),
         fingerprint=applied.fingerprint,
     )
-    return diff_dataflow(as_desired, as_live, ignore)
+    diff = diff_dataflow(as_desired, as_live, ignore)
+    return replace(diff, queries=tuple(replace(q, diff=_relabel(q.diff)) for q in diff.queries))
+
+
+def _relabel(text: str) -> str:
+    """The unified-diff headers named for this direction: last applied → live."""
+    lines = text.split("\n")
+    headers = (("--- live/", "--- last-applied/"), ("+++ desired/", "+++ live/"))
+    for index, (old, new) in enumerate(headers):
+        if len(lines) > index and lines[index].startswith(old):
+            lines[index] = new + lines[index][len(old) :]
+    return "\n".join(lines)

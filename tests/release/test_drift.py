@@ -1,0 +1,127 @@
+"""`dfg drift`: hand edits (live drift) apart from pending git changes, exit codes, three formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all
+
+from dataflow_gitops.pipeline.parts import encode_parts
+from dataflow_gitops.pipeline.source import read_working_tree
+
+
+def _statuses(dfg: Cli, env: str = "test") -> tuple[int, dict[str, dict[str, object]]]:
+    code, out, err = dfg("drift", "-e", env, "--format", "json")
+    assert code in (0, 2), out + err
+    doc = json.loads(out)
+    return code, {row["name"]: row for row in doc["dataflows"]}
+
+
+def _apply(dfg: Cli, env: str = "test") -> None:
+    code, out, err = dfg("apply", "-e", env, "--auto-approve")
+    assert code == 0, out + err
+
+
+def test_in_sync_after_apply_exits_0(dfg: Cli) -> None:
+    _apply(dfg)
+    code, rows = _statuses(dfg)
+    assert code == 0
+    assert {row["status"] for row in rows.values()} == {"in-sync"}
+    assert len(rows) == 7
+
+
+def test_hotfix_is_live_drift_with_a_per_query_diff_and_exit_2(dfg: Cli, live: Live) -> None:
+    _apply(dfg)
+    live.hotfix(TEST_WS, "Products", '"Margin"', '"GrossMargin"')
+
+    code, rows = _statuses(dfg)
+
+    assert code == 2
+    products = rows["Products"]
+    assert products["status"] == "live-drift"
+    assert products["live_drifted"] is True
+    queries = products["diff"]["queries"]
+    assert [q["name"] for q in queries] == ["Products"]
+    lines = queries[0]["diff"].splitlines()
+    assert any(x.startswith("-") and '"Margin"' in x for x in lines)
+    assert any(x.startswith("+") and '"GrossMargin"' in x for x in lines)
+    others = {name: row["status"] for name, row in rows.items() if name != "Products"}
+    assert set(others.values()) == {"in-sync"}
+
+
+def test_pending_git_change_is_not_drift_and_exits_0(dfg: Cli, project: Path) -> None:
+    _apply(dfg)
+    mashup = project / "dataflows" / "Customers.Dataflow" / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace('"Unknown"', '"n/a"'))
+    commit_all(project, "customers: n/a")
+
+    code, rows = _statuses(dfg)
+
+    assert code == 0
+    assert rows["Customers"]["status"] == "pending"
+    assert rows["Customers"]["diff"] is None
+
+
+def test_both_missing_and_unmanaged(dfg: Cli, project: Path, live: Live) -> None:
+    _apply(dfg)
+    live.hotfix(TEST_WS, "Customers", '"Unknown"', '"Unknown!"')
+    mashup = project / "dataflows" / "Customers.Dataflow" / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace("Text.Trim", "Text.Clean"))
+    commit_all(project, "customers: clean")
+    live.client.delete_item(TEST_WS, live.dataflows(TEST_WS)["Exchange Rates"])
+    hello = read_working_tree(project).by_name("Hello Dataflow")
+    assert hello is not None
+    live.client.create_item(
+        TEST_WS,
+        display_name="Manual extract",
+        type="Dataflow",
+        definition={"parts": encode_parts(hello.parts)},
+    )
+
+    code, rows = _statuses(dfg)
+
+    assert code == 2
+    assert rows["Customers"]["status"] == "both"
+    assert rows["Exchange Rates"]["status"] == "missing-live"
+    assert rows["Manual extract"]["status"] == "unmanaged"
+    assert rows["Sales Orders"]["status"] == "in-sync"
+
+
+def test_text_and_markdown_formats(dfg: Cli, live: Live) -> None:
+    _apply(dfg)
+    live.hotfix(TEST_WS, "Products", '"Margin"', '"GrossMargin"')
+
+    code, out, _ = dfg("drift", "-e", "test")
+    assert code == 2
+    assert "! Products: live drift (changed outside git)" in out
+    lines = [line.strip() for line in out.splitlines()]
+    assert "--- last-applied/Products" in lines
+    assert "+++ live/Products" in lines
+    assert any(x.startswith("+") and '"GrossMargin"' in x for x in lines)
+    assert "= Customers: in sync" in out
+    assert out.rstrip().endswith("Live drift detected: 6 in sync, 1 live drift (changed outside git).")
+
+    code, out, _ = dfg("drift", "-e", "test", "--format", "markdown")
+    assert code == 2
+    assert "| Products | live drift (changed outside git) |" in out
+    assert "<details><summary>Products: last applied → live</summary>" in out
+    assert "```diff" in out
+
+
+def test_ignore_rules_hide_tuning_in_prod(dfg: Cli, live: Live) -> None:
+    _apply(dfg)
+    code, out, err = dfg("promote", "--to", "prod", "--approve-protected", "prod")
+    assert code == 0, out + err
+    item = live.dataflows(PROD_WS)["Customers"]
+    parts = live.parts(PROD_WS, item)
+    metadata = json.loads(parts["queryMetadata.json"])
+    metadata["computeEngineSettings"] = {"maxConcurrency": 4}
+    parts["queryMetadata.json"] = json.dumps(metadata, indent=2)
+    live.write_parts(PROD_WS, item, parts)
+
+    code, rows = _statuses(dfg, "prod")
+
+    assert code == 0
+    assert rows["Customers"]["status"] == "in-sync"
+    assert "ignore rules" in str(rows["Customers"]["note"])
