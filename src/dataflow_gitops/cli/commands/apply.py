@@ -14,6 +14,7 @@ import click
 
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import (
+    annotate_error,
     env_option,
     format_option,
     progress,
@@ -24,7 +25,7 @@ from dataflow_gitops.cli.commands.options import (
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import ActionKind, Plan
+from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 
 
 @click.command("apply")
@@ -115,6 +116,11 @@ def command(
         write_step_summary(format_apply_result(result, "markdown"))
     if applied.record_location and fmt == "text":
         click.echo(f"Deployment recorded: {applied.record_location}")
+    for outcome in result.outcomes:
+        if outcome.error and (
+            outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
+        ):
+            annotate_error(f"dfg apply {env}", f"{outcome.action.display_name}: {outcome.error}")
     if not result.ok:
         click.echo(
             "Error: some actions failed (see above); fix the cause and run apply again: "

@@ -58,3 +58,12 @@ def write_step_summary(markdown: str) -> None:
             handle.write(markdown.rstrip("\n") + "\n\n")
     except OSError:
         click.echo(f"warning: cannot write the job summary to {path}", err=True)
+
+
+def annotate_error(title: str, message: str) -> None:
+    """A GitHub Actions error annotation (shown on the run's summary page), only in Actions."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    # Workflow commands end at a newline and treat % specially: escape as GitHub documents.
+    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    click.echo(f"::error title={title}::{text}")

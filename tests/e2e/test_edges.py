@@ -1,0 +1,98 @@
+"""Edges of plan/apply end to end: unresolvable bindings, workspace by name, --ref, --target,
+request logging without the token, GitHub job summary and annotations, plain progress lines."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from e2e_support import TOKEN, WS, Cli, Live, commit_all, overlay
+
+from dataflow_gitops.cli.progress import PlainReporter
+
+
+def test_an_unresolvable_binding_is_a_plan_error_naming_it(dfg: Cli, live: Live) -> None:
+    lakehouse = next(i for i in live.client.list_items(WS) if i["type"] == "Lakehouse")
+    live.client.delete_item(WS, lakehouse["id"])
+    code, out, err = dfg("plan", "-e", "e2e")
+    assert code == 1
+    assert "${items.Lakehouse.SalesLakehouse.id}" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in out + err
+
+
+def test_workspace_by_name_and_a_missing_workspace(dfg: Cli, live: Live, project: Path) -> None:
+    by_name = overlay(live.url).replace(f"workspace_id: {WS}", "workspace_name: E2E")
+    (project / "environments" / "e2e-named.yaml").write_text(by_name)
+    code, out, _ = dfg("plan", "-e", "e2e-named")
+    assert code == 0, out
+    assert f"(workspace {WS})" in out
+
+    missing = overlay(live.url, "0a1b2c3d-0000-4000-8000-000000000000")
+    (project / "environments" / "e2e-gone.yaml").write_text(missing)
+    code, _, err = dfg("plan", "-e", "e2e-gone")
+    assert code == 1
+    assert "environments/e2e-gone.yaml" in err
+    assert "0a1b2c3d-0000-4000-8000-000000000000 does not exist" in err
+
+
+def test_plan_a_git_ref_and_a_target(dfg: Cli, live: Live, project: Path) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    mashup = project / "dataflows" / "Products.Dataflow" / "mashup.pq"
+    text = mashup.read_text()
+    mashup.write_text(text.replace("IncludeDiscontinued = false", "IncludeDiscontinued = true"))
+    commit_all(project, "include discontinued")
+    assert dfg("plan", "-e", "e2e", "--detailed-exitcode")[0] == 2
+    assert dfg("plan", "-e", "e2e", "--detailed-exitcode", "--ref", "HEAD~1")[0] == 0
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode", "--target", "Customers")
+    assert code == 0
+    assert "Products" not in out
+    code, _, err = dfg("plan", "-e", "e2e", "--target", "Nope")
+    assert code == 1
+    assert "unknown --target 'Nope'" in err
+
+
+def test_verbose_request_log_never_shows_the_token(dfg: Cli, live: Live) -> None:
+    code, out, err = dfg("-v", "apply", "-e", "e2e", "--auto-approve")
+    assert code == 0
+    assert re.search(r"POST /v1/workspaces/[0-9a-f-]+/items 20[12]", err)
+    assert TOKEN not in out + err
+
+
+def test_github_actions_summary_and_annotations(
+    dfg: Cli, live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert dfg("plan", "-e", "e2e")[0] == 0
+    assert "<!-- dataflow-gitops plan: e2e -->" in summary.read_text()
+
+    live.control(
+        "POST",
+        "faults",
+        {"kind": "status", "status": 400, "method": "POST", "path": "/items$", "count": 1},
+    )
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--concurrency", "1")
+    assert code == 1
+    assert re.search(r"^::error title=dfg apply e2e::Customers: ", out, re.M)
+
+
+def test_plain_progress_lines_count_writes_only() -> None:
+    stream = io.StringIO()
+    reporter = PlainReporter(stream)
+    reporter.start("observe", 2)
+    reporter.advance("observe", "A")
+    reporter.start("apply", 3)
+    reporter.advance("apply", "+ A: succeeded")
+    reporter.advance("apply", "= B: succeeded")
+    reporter.advance("apply", "~ C: failed")
+    reporter.finish("apply")
+    assert stream.getvalue().splitlines() == [
+        "Reading live definitions: 2 item(s)",
+        "Applying: 3 item(s)",
+        "  [1/3] + A: succeeded",
+        "  [3/3] ~ C: failed",
+    ]
