@@ -1,0 +1,77 @@
+"""Pure tests of the unrender stage: template reversal, id learning, unsafe part paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataflow_gitops.config import Environment, parse_environment
+from dataflow_gitops.errors import SourceError
+from dataflow_gitops.pipeline.export import (
+    ReverseIds,
+    learn_reverse_ids,
+    repository_name,
+    unrender,
+)
+from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part, Platform, SourceDataflow
+from dataflow_gitops.pipeline.render import OfflineLookup, render
+
+WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
+DEV_WS = "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10"
+LH_DEV = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27"
+LH_TEST = "0c2e4a6d-1b3f-4d5e-8a7c-9e1f3b5d7a90"
+METADATA = b'{"formatVersion": "202502", "name": "X", "queriesMetadata": {}, "connections": []}\n'
+
+
+def _env(extra: str = "") -> Environment:
+    text = (
+        f"workspace_id: {WS}\nbindings:\n  workspaces:\n    {DEV_WS}: ${{workspace.id}}\n"
+        f"  lakehouses:\n    {LH_DEV}: {LH_TEST}\n{extra}"
+    )
+    return parse_environment("test", text.encode(), path="environments/test.yaml", environ={})
+
+
+def _source(name: str, lakehouse: str = LH_DEV) -> SourceDataflow:
+    mashup = (
+        'section Section1;\nshared T = Lakehouse.Contents([]){[workspaceId = "' + DEV_WS + '"]}[Data]'
+        '{[lakehouseId = "' + lakehouse + '"]}[Data];\n'
+    )
+    platform = Platform("Dataflow", name, "5d1f3b5a-7c9e-4b1d-8f3a-5c7e9b1d3f64")
+    parts = (Part("mashup.pq", mashup.encode()), Part("queryMetadata.json", METADATA))
+    return SourceDataflow(name, f"dataflows/{name}.Dataflow", platform, parts)
+
+
+def test_template_reversal() -> None:
+    env = _env('display_name: "{name} [TEST]"\n')
+    assert repository_name(env, "Sales [TEST]") == "Sales"
+    assert repository_name(env, "Sales") is None
+    assert repository_name(_env(), "Sales") == "Sales"
+
+
+def test_learned_ids_turn_rendered_ids_back() -> None:
+    env = _env()
+    source = _source("A")
+    rendered = render(source, env, OfflineLookup(env))
+    reverse = learn_reverse_ids([(source, rendered)])
+    assert reverse.lookup("lakehouseId", LH_TEST.upper()) == LH_DEV
+    assert reverse.lookup("workspaceId", WS) == DEV_WS
+    assert reverse.lookup("reference:workspaceId", WS) is None
+
+
+def test_an_id_two_sources_render_to_is_ambiguous_and_left_alone() -> None:
+    other = "9e1f3b5d-7a90-4c2e-8a6d-1b3f4d5e8a7c"
+    env = _env(f"    {other}: {LH_TEST}\n")
+    a, b = _source("A"), _source("B", lakehouse=other)
+    pairs = [(s, render(s, env, OfflineLookup(env))) for s in (a, b)]
+    assert learn_reverse_ids(pairs).lookup("lakehouseId", LH_TEST) is None
+
+
+@pytest.mark.parametrize("path", ["../evil.pq", "/etc/passwd", "a/../../b", "c:\\x", "a\\b"])
+def test_unsafe_part_paths_are_refused(path: str) -> None:
+    live = LiveDataflow(
+        item=LiveItem("id-1", "Dataflow", "X"),
+        logical_id=None,
+        parts=(Part("mashup.pq", b"section Section1;\n"), Part(path, b"{}")),
+        fingerprint="f",
+    )
+    with pytest.raises(SourceError, match="unsafe part path"):
+        unrender(live, _env(), ReverseIds(), folder="X.Dataflow")
