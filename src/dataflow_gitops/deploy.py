@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
-from dataflow_gitops.errors import PlanError, PlanFileError
+from dataflow_gitops.errors import PlanError, PlanFileError, RecordError
 from dataflow_gitops.fabric.gateway import LiveLookup
 from dataflow_gitops.pipeline.applier import apply_plan
 from dataflow_gitops.pipeline.model import (
@@ -66,6 +66,8 @@ class Applied:
     """None when nothing changed and the latest record already names this commit."""
     record_location: str | None
     """The tag name or file the record went to."""
+    record_error: RecordError | None = None
+    """Set when the apply ran but its record could not be written (the result still stands)."""
 
 
 @contextlib.contextmanager
@@ -158,7 +160,11 @@ def apply(
         actor=detect_actor(git_user=lambda: git_user_name(root)),
         previous=previous,
     )
-    return Applied(result, record, dep.records.write(record))
+    try:
+        location = dep.records.write(record)
+    except RecordError as exc:
+        return Applied(result, record, None, exc)
+    return Applied(result, record, location)
 
 
 def secrets_of(env: Environment, environ: Mapping[str, str] | None = None) -> dict[str, str]:

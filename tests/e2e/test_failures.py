@@ -4,8 +4,14 @@ rest, is recorded, and a re-run converges; --publish reports a failing ApplyChan
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 from e2e_support import Cli, Live
+
+from dataflow_gitops import api
+from dataflow_gitops.errors import RecordError
+from dataflow_gitops.pipeline.records import DeploymentRecord
 
 
 def test_a_failed_create_spares_independent_items_and_a_rerun_converges(dfg: Cli, live: Live) -> None:
@@ -60,3 +66,27 @@ def test_publish_runs_apply_changes_and_reports_failures(dfg: Cli, live: Live) -
     assert "publish failed" in out
     assert "ApplyChanges" in out
     assert "Customers" in live.dataflows()  # the write itself succeeded
+
+
+class _BrokenStore:
+    """A record store whose writes fail, as when the repository is read-only."""
+
+    def write(self, record: DeploymentRecord) -> str:
+        raise RecordError("git tag failed: read-only file system", where="dfg/e2e/x")
+
+    def latest(self, environment: str) -> DeploymentRecord | None:
+        return None
+
+    def history(self, environment: str) -> tuple[DeploymentRecord, ...]:
+        return ()
+
+
+def test_an_unwritable_record_does_not_hide_the_apply_result(project: Path, live: Live) -> None:
+    with api.deployment(project, "e2e") as dep:
+        broken = replace(dep, records=_BrokenStore())
+        applied = api.apply(broken, api.plan(broken), check_stale=False)
+    assert applied.result.ok
+    assert len(live.dataflows()) == 7
+    assert applied.record_location is None
+    assert applied.record_error is not None
+    assert "read-only" in str(applied.record_error)

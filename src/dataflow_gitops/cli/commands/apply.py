@@ -121,6 +121,9 @@ def command(
             outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
         ):
             annotate_error(f"dfg apply {env}", f"{outcome.action.display_name}: {outcome.error}")
+    if applied.record_error is not None:
+        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
+        return 1
     if not result.ok:
         click.echo(
             "Error: some actions failed (see above); fix the cause and run apply again: "
