@@ -51,7 +51,9 @@ class DataflowGitopsError(Exception):
 
     def render(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
-        return f"{text} ({self.hint})" if self.hint else text
+        text = f"{text} ({self.hint})" if self.hint else text
+        # One line, always: user input (YAML keys, names) may smuggle line breaks into a message.
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _location(path: str | None, line: int | None, column: int | None = None) -> str | None:

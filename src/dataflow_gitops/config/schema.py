@@ -48,7 +48,12 @@ def format_pointer(pointer: Iterable[str | int]) -> str:
     """``("replace", 0, "find")`` → ``replace[0].find``."""
     out = ""
     for part in pointer:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        # A key with control characters or dots would garble the one-line message: quote it.
+        name = part if part.isprintable() and "." not in part and part.strip() == part else repr(part)
+        out += f".{name}" if out else name
     return out or "(top level)"
 
 
