@@ -39,6 +39,8 @@ PATH = "dataflows/Sales.Dataflow/mashup.pq"
         ("section S;\nshared A = try 1 catch 2;", 2, 24, "after 'catch'"),
         ("section S;\nshared A = 1;\nshared A = 2;", 3, None, "query 'A' is defined twice"),
         ("section S;\nshared A = f(1));", 2, 16, "unexpected ')': no bracket is open here"),
+        ("section S;\nshared A = f([B = {1,\n2", 3, 2, "'{' opened at line 2, column 19 is not closed"),
+        ("section S;\nshared A = (1 + 2", 2, 18, "'(' opened at line 2, column 12 is not closed"),
         ("section S;\nshared A = [B = 1]];", 2, 19, "unexpected ']': no bracket is open here"),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,

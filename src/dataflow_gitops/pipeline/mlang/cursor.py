@@ -11,6 +11,8 @@ from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.mlang import nodes
 from dataflow_gitops.pipeline.mlang.tokens import Kind, Token, unescape_quoted
 
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+
 
 class Cursor:
     """A position in the token list, with the error builders every parsing rule shares."""
@@ -20,6 +22,7 @@ class Cursor:
         self.tokens = tokens
         self.path = path
         self.i = 0
+        self.open_brackets: list[Token] = []  # so that an error at the end can name the unclosed one
 
     @property
     def tok(self) -> Token:
@@ -32,6 +35,11 @@ class Cursor:
         token = self.tokens[self.i]
         if token.kind is not Kind.END:
             self.i += 1
+            if token.kind is Kind.OPERATOR:
+                if token.text in "([{":
+                    self.open_brackets.append(token)
+                elif token.text in ")]}" and self.open_brackets:
+                    self.open_brackets.pop()
         return token
 
     def last_end(self) -> int:
@@ -42,6 +50,13 @@ class Cursor:
         return MSyntaxError(message, path=self.path, line=token.line, column=token.column, hint=hint)
 
     def unexpected(self, expected: str) -> MSyntaxError:
+        if self.tok.kind is Kind.END and self.open_brackets:
+            opener = self.open_brackets[-1]
+            return self.error(
+                f"unexpected end of document: {opener.text!r} opened at line {opener.line}, "
+                f"column {opener.column} is not closed",
+                hint=f"close it with {_CLOSERS[opener.text]!r} and end the query with ';'",
+            )
         return self.error(
             f"unexpected {self.tok.describe()}, expected {expected}",
             hint="correct the M text at this position; the Power Query editor shows the same query",
