@@ -76,3 +76,18 @@ def test_error_quotes_long_tokens_briefly_on_one_line() -> None:
     assert "\n" not in message
     assert len(message) < 200
     assert message.startswith("mashup.pq:2:13: missing ';' after query 'A'")
+
+
+def test_absurd_nesting_is_a_syntax_error_not_a_crash() -> None:
+    depth = 5000
+    with pytest.raises(MSyntaxError, match="nested too deeply"):
+        parse_section("section S;\nshared A = " + "(" * depth + "1" + ")" * depth + ";")
+
+
+def test_long_flat_chains_parse() -> None:
+    chain = " & ".join(f'"{i}"' for i in range(3000))
+    items = ", ".join(str(i) for i in range(3000))
+    doc = parse_section(f"section S;\nshared A = {chain};\nshared B = {{{items}}};")
+    assert [m.name for m in doc.members] == ["A", "B"]
+    else_ifs = " ".join(f"if x = {i} then {i} else" for i in range(150))
+    assert parse_section(f"section S;\nshared C = {else_ifs} 0;").members[0].name == "C"

@@ -66,6 +66,16 @@ def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
     """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid."""
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
+    try:
+        return _document(p, text, path)
+    except RecursionError:
+        # Hundreds of nested brackets or else-ifs: report it like any syntax error, not a traceback.
+        raise p.error(
+            "expression nested too deeply to read", hint="split the query into let steps"
+        ) from None
+
+
+def _document(p: Parser, text: str, path: str) -> SectionDocument:
     doc_attribute: nodes.Record | None = None
     if p.tok.is_op("["):
         doc_attribute = p.record()
