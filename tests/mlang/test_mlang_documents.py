@@ -342,3 +342,28 @@ def test_public_api_is_pinned() -> None:
         "split_queries",
     ]
     assert all(hasattr(mlang, name) for name in mlang.__all__)
+
+
+def test_the_reader_imports_only_the_standard_library_and_the_error_tree() -> None:
+    import ast
+    import sys
+    from pathlib import Path
+
+    import dataflow_gitops.pipeline.mlang as mlang
+
+    allowed_own = ("dataflow_gitops.errors", "dataflow_gitops.pipeline.mlang")
+    offenders = []
+    for path in Path(mlang.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                if not name.startswith(allowed_own):
+                    offenders.append(f"{path.name}: {name}")
+    assert offenders == []
