@@ -95,6 +95,7 @@ def test_parameter_span_locates_the_literal() -> None:
         member = doc.member(p.name)
         assert member is not None
         assert member.start < p.span[0] < p.span[1] < member.end
+        assert doc.line_of(p.span[0]) == member.line
 
 
 def test_power_bi_desktop_type_strings() -> None:

@@ -59,6 +59,7 @@ class SectionDocument:
         return "".join(pieces)
 
     def line_of(self, offset: int) -> int:
+        """The 1-based line of an offset (a parameter's or literal's span), for error messages."""
         return Positions(self.text).at(offset)[0]
 
 

@@ -78,7 +78,6 @@ OPERATORS = (
 LINE_BREAKS = "\r\n\x85\u2028\u2029"
 DIGITS = "0123456789"
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_BLANKS = re.compile(r"[\s\ufeff]+")
 _WORD = re.compile(r"\w*")
 _DIGIT_RUN = re.compile("[0-9]*")
 _OPERATOR_SET = frozenset(OPERATORS)
