@@ -44,7 +44,12 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.parts import safe_part_path
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
-from dataflow_gitops.pipeline.promote import PromotionSource, source_environment, verify_source
+from dataflow_gitops.pipeline.promote import (
+    PromotionSource,
+    pick_release,
+    source_environment,
+    verify_source,
+)
 from dataflow_gitops.pipeline.render import render_all
 from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.target import connect
@@ -61,6 +66,8 @@ _QUIET = NullReporter()
 class Promotion:
     source: PromotionSource
     plan: Plan
+    live_checked: bool = True
+    """False for an earlier release (``ref``): the source has moved on, so live is not compared."""
 
 
 def plan_promotion(
@@ -68,14 +75,25 @@ def plan_promotion(
     from_env: str | None = None,
     *,
     targets: Sequence[str] = (),
+    ref: str | None = None,
     reporter: Reporter = _QUIET,
 ) -> Promotion:
     """The plan that brings ``to`` to the commit last applied to the source environment.
 
-    The source environment's live workspace is read first and must equal its record.
+    The source environment's live workspace is read first and must equal its record. ``ref``
+    picks an earlier release the source ran instead (a rollback); live is not compared then,
+    since the source has moved on since.
     """
     name = source_environment(to.environment, to.project, from_env)
     source_env = load_environment(to.project, name)
+    if ref is not None:
+        commit = _snapshot(to.project, ref).commit or ref
+        history = to.records.history(name)
+        chosen = pick_release(name, history, commit, ref)
+        if chosen is not history[0]:
+            verified = PromotionSource(name, chosen, commit)
+            the_plan = plan(to, targets=targets, ref=commit, reporter=reporter)
+            return Promotion(verified, the_plan, live_checked=False)
     record = to.records.latest(name)
     with connect(to.project, source_env) as source:
         items = source.gateway.list_items(source.workspace_id)

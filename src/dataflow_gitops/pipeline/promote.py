@@ -113,6 +113,21 @@ def verify_source(
     return PromotionSource(environment, record, record.commit)
 
 
+def pick_release(
+    environment: str, history: Sequence[DeploymentRecord], commit: str, ref: str
+) -> DeploymentRecord:
+    """The newest complete record of ``environment`` at ``commit`` (``--ref``: an earlier release
+    the source environment ran, e.g. to roll the target back); PlanError if it never ran it."""
+    for record in history:
+        if record.commit == commit and record.ok and not record.dirty:
+            return record
+    raise PlanError(
+        f"{ref} ({commit[:12]}) was never applied completely to {environment}, so it is untested there",
+        where=f"environment {environment}",
+        hint=f"see `dfg history -e {environment}` for the commits it ran",
+    )
+
+
 def drifted_items(record: DeploymentRecord, live: Sequence[LiveDataflow]) -> list[str]:
     """Recorded dataflows whose live definition differs from the record, or that are gone."""
     by_id = {d.id: d for d in live}

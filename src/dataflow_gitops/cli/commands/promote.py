@@ -55,6 +55,11 @@ EXIT_CHANGES = 2
 @click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
 @click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
 @click.option(
+    "--ref",
+    metavar="GITREF",
+    help="Promote this earlier release of --from (it must have run there): a rollback.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(min=1),
     default=4,
@@ -72,6 +77,7 @@ def command(
     targets: tuple[str, ...],
     allow_delete: bool,
     publish: bool,
+    ref: str | None,
     concurrency: int,
 ) -> int:
     """Deploy to --to the commit last applied to --from, after checking --from still runs it.
@@ -86,20 +92,27 @@ def command(
       dfg promote --from test --to prod                          # plan, show, ask, apply
       dfg promote --to prod --approve-protected prod --publish   # CI
       dfg promote --from test --to prod --out prod.plan.json     # plan only, for review
+      dfg promote --to prod --ref dfg/test/20261101T090000Z      # roll prod back to a release
       dfg apply -e prod prod.plan.json --approve-protected prod  # ...then apply exactly that
     """
     color = use_color(fmt)
     with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
-            promotion = release.plan_promotion(dep, from_env, targets=targets, reporter=reporter)
+            promotion = release.plan_promotion(
+                dep, from_env, targets=targets, ref=ref, reporter=reporter
+            )
         plan = promotion.plan
         source = promotion.source
         if fmt == "text":
             record = source.record
+            check = (
+                f"live {source.environment} matches it"
+                if promotion.live_checked
+                else f"an earlier release of {source.environment}"
+            )
             click.echo(
                 f"Promoting {source.environment} → {to_env}: commit {source.commit[:12]} "
-                f"(applied to {source.environment} {record.time} by {record.actor}; "
-                f"live {source.environment} matches it)\n"
+                f"(applied to {source.environment} {record.time} by {record.actor}; {check})\n"
             )
         if out is not None:
             api.save_plan(plan, dep.environment, out)

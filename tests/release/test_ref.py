@@ -1,0 +1,108 @@
+"""`--ref` for plan, render and promote: desired state from any commit without a checkout;
+rollback is applying (a saved plan of) an older ref."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
+
+APPROVE = ("--approve-protected", "prod")
+CUSTOMERS = Path("dataflows") / "Customers.Dataflow" / "mashup.pq"
+
+
+@pytest.fixture
+def two_releases(dfg: Cli, project: Path) -> tuple[str, str]:
+    """v1 applied to test, then v2 (Customers' "Unknown" → "n/a") applied to test."""
+    code, out, err = dfg("apply", "-e", "test", "--auto-approve")
+    assert code == 0, out + err
+    git(project, "tag", "v1")
+    v1 = git(project, "rev-parse", "HEAD")
+    mashup = project / CUSTOMERS
+    mashup.write_text(mashup.read_text().replace('"Unknown"', '"n/a"'))
+    v2 = commit_all(project, "v2: n/a")
+    code, out, err = dfg("apply", "-e", "test", "--auto-approve")
+    assert code == 0, out + err
+    return v1, v2
+
+
+def test_rollback_is_apply_of_a_plan_of_an_older_ref(
+    dfg: Cli, project: Path, live: Live, two_releases: tuple[str, str]
+) -> None:
+    v1, _ = two_releases
+    customers = live.dataflows(TEST_WS)["Customers"]
+    assert '"n/a"' in live.parts(TEST_WS, customers)["mashup.pq"]
+    plan_file = project.parent / "rollback.json"
+
+    code, out, err = dfg(
+        "plan", "-e", "test", "--ref", "v1", "--out", str(plan_file), "--detailed-exitcode"
+    )
+    assert code == 2, out + err
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
+    code, out, err = dfg("apply", "-e", "test", str(plan_file))
+    assert code == 0, out + err
+
+    assert '"Unknown"' in live.parts(TEST_WS, customers)["mashup.pq"]
+    assert live.dataflows(TEST_WS)["Customers"] == customers  # same item, updated in place
+    latest = git(
+        project,
+        "for-each-ref",
+        "--sort=-refname",
+        "--count=1",
+        "--format=%(object)",
+        "refs/tags/dfg/test/",
+    )
+    assert git(project, "rev-parse", f"{latest}^{{commit}}") == v1
+    assert git(project, "status", "--porcelain") == ""  # nothing was checked out
+    code, out, _ = dfg("drift", "-e", "test")
+    assert code == 0
+    assert "Customers: pending git change" in out
+
+
+def test_render_ref_reads_the_commit_without_a_checkout(
+    dfg: Cli, project: Path, two_releases: tuple[str, str]
+) -> None:
+    code, out, _ = dfg("render", "-e", "test", "Customers", "--ref", "v1")
+    assert code == 0
+    assert '"Unknown"' in out
+    assert '"n/a"' in (project / CUSTOMERS).read_text()
+
+
+def test_promote_ref_rolls_prod_back_to_an_earlier_tested_release(
+    dfg: Cli, project: Path, live: Live, two_releases: tuple[str, str]
+) -> None:
+    v1, v2 = two_releases
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+    assert code == 0, out + err
+    assert f"commit {v2[:12]}" in out
+    customers = live.dataflows(PROD_WS)["Customers"]
+    assert '"n/a"' in live.parts(PROD_WS, customers)["mashup.pq"]
+
+    code, out, err = dfg("promote", "--to", "prod", "--ref", "v1", *APPROVE)
+
+    assert code == 0, out + err
+    assert f"commit {v1[:12]}" in out
+    assert "an earlier release of test" in out
+    assert '"Unknown"' in live.parts(PROD_WS, customers)["mashup.pq"]
+
+
+def test_promote_ref_never_applied_to_the_source_is_refused(
+    dfg: Cli, project: Path, live: Live, two_releases: tuple[str, str]
+) -> None:
+    mashup = project / CUSTOMERS
+    mashup.write_text(mashup.read_text().replace('"n/a"', '"none"'))
+    commit_all(project, "v3, never applied")
+
+    code, _, err = dfg("promote", "--to", "prod", "--ref", "HEAD", *APPROVE)
+
+    assert code == 1
+    assert "was never applied completely to test" in err
+    assert live.dataflows(PROD_WS) == {}
+
+
+def test_unknown_ref_is_one_line(dfg: Cli) -> None:
+    code, _, err = dfg("plan", "-e", "test", "--ref", "no-such-tag")
+    assert code == 1
+    assert "unknown git ref 'no-such-tag'" in err
+    assert len(err.strip().splitlines()) == 1
