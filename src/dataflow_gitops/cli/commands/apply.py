@@ -67,6 +67,12 @@ def command(
 ) -> int:
     """Apply the repository (or the saved PLANFILE) to ENV's workspace.
 
+    Without PLANFILE the plan is shown and applied only after you type `yes` (or with
+    --auto-approve). A saved PLANFILE was reviewed already: no prompt, but it is refused if
+    live items moved since it was made. A `protected: true` environment always asks; only
+    --approve-protected ENV, naming that environment, replaces the prompt. With no terminal to
+    ask on (CI), apply fails at once instead of waiting.
+
     \b
     Examples:
       dfg apply -e dev                              # plan, show, ask, apply
