@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "promote": "promote",
     "comment": "comment",
     "environments": "environments",
+    "init": "init",
     "render": "render",
     "migrate": "migrate",
     "history": "history",

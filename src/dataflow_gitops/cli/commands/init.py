@@ -1,0 +1,49 @@
+"""`dfg init`: scaffold a dataflows repository that validates at once (and its CI workflows)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataflow_gitops.scaffold import CI_CHOICES, CiChoice, scaffold
+
+
+@click.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--ci",
+    type=click.Choice(CI_CHOICES),
+    default="github",
+    show_default=True,
+    help="Which CI workflows to add: GitHub Actions, Azure Pipelines, or none.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def command(directory: Path | None, ci: CiChoice, force: bool) -> int:
+    """Create a starter repository in DIRECTORY (default: the project directory, -C or .).
+
+    Writes dataflows/ (one sample dataflow), environments/ (dev, test, prod, and local on the
+    embedded emulator), dataflow-gitops.yaml, schemas/ for editor completion, the CI workflows,
+    and a .gitignore line for dfg's local state. Existing files are left alone unless --force.
+
+    \b
+    Examples:
+      dfg init my-dataflows && cd my-dataflows && dfg validate
+      dfg init --ci azure                 # Azure Pipelines instead of GitHub Actions
+      dfg init . --force                  # refresh the template files in place
+    """
+    dest = directory if directory is not None else click.get_current_context().obj.project
+    result = scaffold(dest, ci=ci, force=force)
+    for path in result.written:
+        click.echo(f"  created {path}")
+    if result.gitignore != "present":
+        click.echo(f"  {result.gitignore} .gitignore (ignores .dataflow-gitops/)")
+    shown = "." if dest.resolve() == Path.cwd() else str(dest)
+    click.echo(f"\nA dataflows repository in {shown}. Next:")
+    click.echo(f"  dfg -C {shown} validate          # offline checks")
+    click.echo(f"  dfg -C {shown} plan -e local     # on the local emulator (the [emulator] extra)")
+    click.echo("  then set the workspace ids in environments/*.yaml and the auth ids in")
+    click.echo(
+        "  dataflow-gitops.yaml; docs/getting-started.md goes on to the pull-request plan preview."
+    )
+    return 0
