@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "comment": "comment",
     "environments": "environments",
     "init": "init",
+    "completion": "completion",
     "render": "render",
     "migrate": "migrate",
     "history": "history",
