@@ -338,6 +338,7 @@ def test_public_api_is_pinned() -> None:
         "format_literal",
         "parameters",
         "parse_section",
+        "query_dependencies",
         "set_parameter",
         "split_queries",
     ]

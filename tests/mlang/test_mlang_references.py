@@ -11,6 +11,7 @@ from dataflow_gitops.pipeline.mlang import (
     dataflow_references,
     field_literals,
     parse_section,
+    query_dependencies,
 )
 
 WS0 = "00000000-0000-0000-0000-000000000000"
@@ -156,3 +157,29 @@ def test_apply_edits() -> None:
         apply_edits(text, [((5, 11), "a")])
     with pytest.raises(ValueError, match="outside"):
         apply_edits(text, [((5, 4), "a")])
+
+
+def test_query_dependencies_follow_m_scoping() -> None:
+    text = """section Section1;
+shared Server = "s" meta [IsParameterQuery = true, Type = type text];
+shared Raw = Sql.Database(Server, "db");
+shared Orders = let
+    Source = Raw,
+    Raw = "a let variable shadows the query of the same name",
+    F = (Server) => Server,
+    G = each _ & Server,
+    R = [Server = 1, Use = Server],
+    Self = @Orders
+in
+    Table.Combine({Source, #"Other Query", Missing});
+shared #"Other Query" = Orders;
+shared Fact = (n) => if n = 0 then 1 else n * @Fact(n - 1);
+"""
+    doc = parse_section(text)
+    assert query_dependencies(doc) == {
+        "Server": (),
+        "Raw": ("Server",),
+        "Orders": ("Server", "Other Query"),
+        "Other Query": ("Orders",),
+        "Fact": (),
+    }

@@ -10,6 +10,7 @@ recursive-descent parser, pure Python, no dependencies::
 
 from __future__ import annotations
 
+from dataflow_gitops.pipeline.mlang.dependencies import query_dependencies
 from dataflow_gitops.pipeline.mlang.document import (
     Member,
     SectionDocument,
@@ -40,6 +41,7 @@ __all__ = [
     "format_literal",
     "parameters",
     "parse_section",
+    "query_dependencies",
     "set_parameter",
     "split_queries",
 ]
