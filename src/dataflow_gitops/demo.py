@@ -26,8 +26,6 @@ EXAMPLE_TOP_LEVEL = ("dataflows", "environments", "dataflow-gitops.yaml")
 DOT_PREFIX = "dot-"
 DEV_ENV = "local"
 TEST_ENV = "local-test"
-# Items the overlays bind to by name (``${items.Lakehouse.SalesLakehouse.id}``).
-WORKSPACE_ITEMS = (("SalesLakehouse", "Lakehouse"), ("SalesWarehouse", "Warehouse"))
 CHANGED_FILE = "environments/local.yaml"
 CHANGE = ("DaysBack: 7", "DaysBack: 14")
 
@@ -81,8 +79,9 @@ STEPS: tuple[Step, ...] = (
     Step(
         "The target workspace",
         "The `local` environment uses `api: embedded`: a Fabric API emulator on 127.0.0.1 with its "
-        "state in .dataflow-gitops/. Like a real workspace, it already has the Lakehouse and "
-        "Warehouse the dataflows write to; the overlay binds to them by name.",
+        "state in .dataflow-gitops/. Like a real workspace, it has the Lakehouse and Warehouse "
+        "the dataflows write to (dfg creates those the overlay binds to by name in an embedded "
+        "workspace); the overlay binds the repository's dev ids to them.",
         action=f"workspace:{DEV_ENV}",
     ),
     Step(
@@ -197,16 +196,14 @@ def set_up(dest: Path) -> None:
 
 
 def prepare_workspace(dest: Path, env: str) -> list[str]:
-    """Create the items the overlay binds to in ``env``'s workspace; return those created."""
-    created = []
+    """Start ``env``'s embedded workspace; return its items (``Lakehouse SalesLakehouse``, …).
+
+    Connecting creates the workspace and the items its overlay binds to by name (see
+    :func:`target.provision_bound_items`), as a real workspace would already have them.
+    """
     with deployment(dest, env) as dep:
-        client = dep.target.client
-        existing = {(i["displayName"], i["type"]) for i in client.list_items(dep.workspace_id)}
-        for name, item_type in WORKSPACE_ITEMS:
-            if (name, item_type) not in existing:
-                client.create_item(dep.workspace_id, display_name=name, type=item_type)
-                created.append(f"{item_type} {name}")
-    return created
+        items = dep.target.client.list_items(dep.workspace_id)
+    return sorted(f"{i['type']} {i['displayName']}" for i in items if i.get("type") != "Dataflow")
 
 
 def change_parameter(dest: Path) -> None:

@@ -9,6 +9,8 @@ exists. Everything opened here is closed when the ``with`` block ends.
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,6 +29,9 @@ from dataflow_gitops.fabric.auth import (
 )
 from dataflow_gitops.fabric.client import FabricClient
 from dataflow_gitops.fabric.gateway import FabricGateway
+
+log = logging.getLogger(__name__)
+_BOUND_ITEM = re.compile(r"\$\{items\.(Lakehouse|Warehouse)\.([^{}]+?)\.id\}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iter
             _close_later(stack, tokens)
         client = stack.enter_context(FabricClient(base_url, tokens, concurrency=concurrency))
         workspace_id = resolve_workspace(client, env, create=env.embedded)
+        if env.embedded:
+            provision_bound_items(client, workspace_id, _overlay_text(project, env))
         gateway = FabricGateway(client, concurrency=concurrency)
         yield Target(env, workspace_id, base_url, client, gateway)
 
@@ -108,6 +115,32 @@ def resolve_workspace(client: FabricClient, env: Environment, *, create: bool = 
         path=env.path,
         hint="check workspace_name, or that the identity is a member of the workspace",
     )
+
+
+def provision_bound_items(client: FabricClient, workspace_id: str, overlay: str) -> list[str]:
+    """Create the Lakehouses and Warehouses ``overlay`` binds to by name that are missing.
+
+    Only for ``api: embedded``: the local emulator stands in for a workspace that already has
+    them, so ``dfg plan -e local`` works with no setup. Returns what was created.
+    """
+    wanted = dict.fromkeys((t, n) for t, n in _BOUND_ITEM.findall(overlay))
+    if not wanted:
+        return []
+    existing = {(i.get("type"), i.get("displayName")) for i in client.list_items(workspace_id)}
+    created = []
+    for item_type, name in wanted:
+        if (item_type, name) not in existing:
+            client.create_item(workspace_id, display_name=name, type=item_type)
+            log.info("embedded workspace: created %s %r", item_type, name)
+            created.append(f"{item_type} {name}")
+    return created
+
+
+def _overlay_text(project: Project, env: Environment) -> str:
+    try:
+        return (project.root / env.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""  # the overlay was read moments ago; nothing to provision is the safe fallback
 
 
 def _close_later(stack: contextlib.ExitStack, tokens: Any) -> None:

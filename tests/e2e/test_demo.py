@@ -69,3 +69,23 @@ def test_sync_script_check_agrees() -> None:
 def test_template_names_round_trip(repository: str, template: str) -> None:
     assert template_path(repository) == template
     assert repository_path(template) == repository
+
+
+def test_embedded_environment_needs_no_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`api: embedded` in a fresh copy of the example: the emulator starts, the workspace and the
+    Lakehouse/Warehouse the overlay binds to are provisioned, and state survives between runs."""
+    from dataflow_gitops.demo import copy_example
+
+    copy_example(tmp_path)
+    git_dir = tmp_path
+    subprocess.run(["git", "init", "-q"], cwd=git_dir, check=True)
+    subprocess.run(["git", "add", "."], cwd=git_dir, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "example"], cwd=git_dir, check=True)
+    base = ["-C", str(tmp_path), "--no-color"]
+    assert run([*base, "plan", "-e", "local", "--detailed-exitcode"]) == 2
+    assert "Plan: 7 to create" in capsys.readouterr().out
+    assert run([*base, "apply", "-e", "local", "--auto-approve"]) == 0
+    capsys.readouterr()
+    assert run([*base, "plan", "-e", "local", "--detailed-exitcode"]) == 0
+    assert (tmp_path / ".dataflow-gitops" / "emulator.db").is_file()
+    assert git(tmp_path, "status", "--porcelain") == ""  # emulator state stays out of git

@@ -36,7 +36,8 @@ class PlainReporter:
     def start(self, task: str, total: int) -> None:
         with self._lock:
             self._done[task], self._total[task] = 0, total
-        self._line(f"{LABELS.get(task, task)}: {total} item(s)")
+        if total:
+            self._line(f"{LABELS.get(task, task)}: {total} item(s)")
 
     def advance(self, task: str, detail: str = "") -> None:
         with self._lock:

@@ -52,14 +52,13 @@ def _run_step(number: int, step: demo.Step, dest: Path, *, color: bool) -> None:
     from dataflow_gitops.cli.main import run  # the same entry point a user types into
 
     click.echo(click.style(f"\n── {number}/{len(demo.STEPS)} {step.title} ──", bold=True, fg="cyan"))
-    click.echo(step.explanation)
+    click.echo(click.wrap_text(step.explanation, width=96, preserve_paragraphs=True))
     if step.action == "setup":
         demo.set_up(dest)
         click.echo(f"(copied the example into {dest} and committed it)")
     elif step.action.startswith("workspace:"):
-        created = demo.prepare_workspace(dest, step.action.partition(":")[2])
-        if created:
-            click.echo(f"(created {', '.join(created)} through the Fabric API)")
+        items = demo.prepare_workspace(dest, step.action.partition(":")[2])
+        click.echo(f"(the workspace holds: {', '.join(items) or 'nothing yet'})")
     elif step.action == "change":
         demo.change_parameter(dest)
         click.echo(f"(edited {demo.CHANGED_FILE} and committed it)")
