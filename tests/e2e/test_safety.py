@@ -161,3 +161,22 @@ def test_secrets_never_reach_output_plans_or_records(
     assert not [text for text in shown if secret in text]
     # …while the workspace did get the real value
     assert secret in live.mashup(live.dataflows()["Sales Orders"])
+
+
+def test_a_reviewed_plan_file_that_shows_a_delete_applies_it(
+    dfg: Cli, live: Live, project: Path, tmp_path: Path
+) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    folder = project / "dataflows" / "Hello Dataflow.Dataflow"
+    for file in folder.iterdir():
+        file.unlink()
+    folder.rmdir()
+    commit_all(project, "drop Hello Dataflow")
+    planfile = tmp_path / "delete.plan.json"
+    code, out, _ = dfg("plan", "-e", "e2e", "--out", str(planfile))
+    assert '- delete "Hello Dataflow"' in out
+    code, _, err = dfg("show", str(planfile))
+    assert code == 0
+    code, out, err = dfg("apply", "-e", "e2e", str(planfile))
+    assert code == 0, err
+    assert "Hello Dataflow" not in live.dataflows()
