@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import math
+import re
 
 from dataflow_gitops.pipeline.mlang import nodes
 
@@ -192,12 +193,42 @@ def _parse_iso(value: object, kind: type[dt.date] | type[dt.time]) -> object:
     return value
 
 
+_ISO_DURATION = re.compile(
+    r"(?P<sign>-)?P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
+# Duration.ToText's form: [-][d.]hh:mm:ss[.fffffff]
+_M_DURATION = re.compile(r"(?P<sign>-)?(?:(?P<d>\d+)\.)?(?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)")
+
+
+def _parse_duration(text: str) -> dt.timedelta:
+    """ISO 8601 (``PT12H``, ``P1DT30M``) or M's own ``d.hh:mm:ss`` (``1.02:00:00``)."""
+    stripped = text.strip()
+    iso = _ISO_DURATION.fullmatch(stripped)
+    if iso and any(iso.group(k) for k in "wdhms"):
+        parts = {k: float(iso.group(k) or 0) for k in "wdhms"}
+        span = dt.timedelta(
+            weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
+        )
+        return -span if iso.group("sign") else span
+    clock = _M_DURATION.fullmatch(stripped)
+    if clock:
+        span = dt.timedelta(
+            days=int(clock.group("d") or 0),
+            hours=int(clock.group("h")),
+            minutes=int(clock.group("m")),
+            seconds=float(clock.group("s")),
+        )
+        return -span if clock.group("sign") else span
+    raise ValueError(f"{text!r} is not a duration (write it as PT12H or 0.12:00:00)")
+
+
 def format_literal(value: object, type_name: str) -> str:
     """The M literal for ``value`` as a parameter of M type ``type_name``.
 
-    Strings are accepted for every type (overlay values may come from ``${env:…}``): ``"42"`` for a
-    number, ``"true"`` for a logical, ISO 8601 for dates and times. Raises ``ValueError`` when the
-    value does not fit the type.
+    Strings are accepted for every type but binary (overlay values may come from ``${env:…}``):
+    ``"42"`` for a number, ``"true"`` for a logical, ISO 8601 for dates, times and durations
+    (``PT12H``; also M's ``1.02:00:00``). Raises ``ValueError`` when the value does not fit the type.
     """
     if type_name == "any":
         if value is None:
@@ -245,6 +276,8 @@ def format_literal(value: object, type_name: str) -> str:
             raise ValueError(f"{value!r} is not a time of day")
         return f"#time({value.hour}, {value.minute}, {_seconds_text(value.second, value.microsecond)})"
     if type_name == "duration":
+        if isinstance(value, str):
+            value = _parse_duration(value)
         if not isinstance(value, dt.timedelta):
             raise ValueError(f"{value!r} is not a duration")
         minus = "-" if value < dt.timedelta() else ""
