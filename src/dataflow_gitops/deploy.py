@@ -42,6 +42,7 @@ from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.target import Target, connect
 
 OBSERVE = "observe"
+READ_CONCURRENCY = 16
 _QUIET = NullReporter()
 
 
@@ -75,7 +76,9 @@ def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator
     """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
     project = load_project(project_dir)
     environment = load_environment(project, env)
-    with connect(project, environment, concurrency=concurrency) as target:
+    # Reads (getDefinition per dataflow) dominate a plan and change nothing, so they fan out
+    # wider than writes; ``concurrency`` still bounds the writes apply() makes.
+    with connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY)) as target:
         yield Deployment(project, environment, target, open_store(project.root))
 
 
