@@ -145,7 +145,7 @@ def command(
             )
     result = applied.result
     if not plan.has_changes and fmt != "json":
-        click.echo(f"\nNo changes. {to_env} already runs commit {source.commit[:12]}.")
+        click.echo(f"\nNothing to promote: {to_env} already runs commit {source.commit[:12]}.")
     else:
         click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
         write_step_summary(format_apply_result(result, "markdown"))
