@@ -181,6 +181,7 @@ def test_set_parameter_errors() -> None:
         ("bell\x07", "text", '"bell#(0007)"'),
         ("", "text", '""'),
         (42, "text", '"42"'),
+        (dt.date(2024, 1, 1), "text", '"2024-01-01"'),
         (0, "number", "0"),
         (-12, "number", "-12"),
         (10**20, "number", "100000000000000000000"),

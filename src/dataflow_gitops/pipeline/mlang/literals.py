@@ -237,6 +237,8 @@ def format_literal(value: object, type_name: str) -> str:
         if type_name == "any":
             raise ValueError(f"{value!r} has no M literal form")
     if type_name == "text":
+        if isinstance(value, dt.date | dt.time):
+            return quote_text(value.isoformat())  # YAML reads `Release: 2024-01-01` as a date
         if isinstance(value, bool) or value is None or not isinstance(value, str | int | float):
             raise ValueError(f"{value!r} is not text")
         return quote_text(value if isinstance(value, str) else _number(value))
