@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dataflow_gitops.cli.main import run
 from dataflow_gitops.errors import ConfigError, MSyntaxError, RenderError
 from dataflow_gitops.integrations import ci
+from dataflow_gitops.scaffold import scaffold
 
 GITHUB = {"GITHUB_ACTIONS": "true"}
 AZURE = {"TF_BUILD": "True"}
@@ -109,3 +111,22 @@ def test_step_summary_appends(tmp_path: Path) -> None:
     assert summary.read_text() == "# Earlier step\n### Plan for dev\n\n### Plan for test\n\n"
     assert not ci.write_step_summary("x", environ=GITHUB)
     assert not ci.write_step_summary("x", environ={"GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "f")})
+
+
+def test_dfg_validate_annotates_in_github_actions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scaffold(tmp_path)
+    overlay = tmp_path / "environments" / "test.yaml"
+    overlay.write_text(overlay.read_text() + "paramters:\n  X: 1\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path.parent))
+    assert run(["--no-color", "-C", str(tmp_path), "validate"]) == 1
+    out, err = capsys.readouterr()
+    line = len(overlay.read_text().splitlines()) - 1
+    assert out.startswith(f"::error file={tmp_path.name}/environments/test.yaml,line={line},title=dfg::")
+    assert "paramters" in out
+    assert "environments/test.yaml" in err  # the plain error line is still there
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert run(["--no-color", "-C", str(tmp_path), "validate"]) == 1
+    assert "::error" not in capsys.readouterr().out

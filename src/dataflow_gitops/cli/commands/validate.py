@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.integrations.ci import annotate_errors
 
 
 @click.command("validate")
@@ -33,6 +34,7 @@ def command(envs: tuple[str, ...]) -> int:
     for warning in report.warnings:
         click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
     if report.errors:
+        annotate_errors(report.errors, project=project)  # in CI: ::error file=…,line=… per error
         for error in report.errors:
             click.echo(click.style("Error: ", fg="red") + error.render(), err=True)
         count = len(report.errors)
