@@ -75,3 +75,37 @@ def test_unsafe_part_paths_are_refused(path: str) -> None:
     )
     with pytest.raises(SourceError, match="unsafe part path"):
         unrender(live, _env(), ReverseIds(), folder="X.Dataflow")
+
+
+def test_secret_values_never_reach_a_repository_file() -> None:
+    text = f"workspace_id: {WS}\nreplace:\n  - find: REPLACE_ME\n    with: ${{env:API_KEY}}\n"
+    env = parse_environment(
+        "test", text.encode(), path="environments/test.yaml", environ={"API_KEY": "s3cr3t-key"}
+    )
+    source = SourceDataflow(
+        "A",
+        "dataflows/A.Dataflow",
+        Platform("Dataflow", "A", "5d1f3b5a-7c9e-4b1d-8f3a-5c7e9b1d3f64"),
+        (
+            Part("mashup.pq", b'section Section1;\nshared K = "REPLACE_ME";\nshared T = 1;\n'),
+            Part("queryMetadata.json", METADATA),
+        ),
+    )
+    rendered = render(source, env, OfflineLookup(env))
+    assert b"s3cr3t-key" in rendered.part("mashup.pq").data  # type: ignore[union-attr]
+    live = LiveDataflow(
+        item=LiveItem("id-1", "Dataflow", "A"),
+        logical_id=source.platform.logical_id,
+        parts=(
+            Part("mashup.pq", b'section Section1;\nshared K = "s3cr3t-key!";\nshared T = 2;\n'),
+            Part("queryMetadata.json", METADATA),
+        ),
+        fingerprint="f",
+    )
+
+    exported = unrender(live, env, ReverseIds(), source=source, rendered=rendered, folder="A.Dataflow")
+
+    assert all(b"s3cr3t-key" not in p.data for p in exported.files)
+    assert any("API_KEY" in note for note in exported.notes)
+    mashup = next(p for p in exported.files if p.path == "mashup.pq")
+    assert mashup.data == source.parts[0].data

@@ -204,6 +204,7 @@ def unrender(
             files.append(Part(path, _merge_json(part, before, after, reverse)))
         else:
             files.append(part)
+    files = _without_secrets(files, sources, env, notes)
     description = live.item.description
     logical_id = (source.platform.logical_id if source else None) or live.logical_id
     if not logical_id:
@@ -223,6 +224,26 @@ def unrender(
         notes=tuple(notes),
         new=source is None,
     )
+
+
+def _without_secrets(
+    files: list[Part], sources: Mapping[str, Part], env: Environment, notes: list[str]
+) -> list[Part]:
+    """Values the overlay read from ``${env:…}`` may be secrets: they never reach a repository
+    file. A part that would hold one keeps the repository's version (or is left out)."""
+    secrets = [v for v in env.secret_values if len(v) >= 4]
+    kept: list[Part] = []
+    for part in files:
+        if any(secret.encode("utf-8") in part.data for secret in secrets):
+            notes.append(
+                f"{part.path} would contain a value the overlay reads from the environment "
+                f"({', '.join(env.secret_env)}); kept the repository's file"
+            )
+            if part.path in sources:
+                kept.append(sources[part.path])
+            continue
+        kept.append(part)
+    return kept
 
 
 def _name(
