@@ -196,3 +196,27 @@ def test_unmanaged_dataflows_are_listed_not_exported(dfg: Cli, project: Path, li
     code, _, err = dfg("export", "-e", "test", "Nope")
     assert code == 1
     assert "no live dataflow named 'Nope'" in err
+
+
+def test_display_name_template_is_reversed(dfg: Cli, project: Path, live: Live) -> None:
+    envs = project / "environments"
+    (envs / "sandbox.yaml").write_text(
+        (envs / "test.yaml").read_text() + '\ndisplay_name: "{name} [SBX]"\n'
+    )
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "sandbox")
+    code, out, err = dfg("apply", "-e", "sandbox", "--auto-approve")
+    assert code == 0, out + err
+    assert "Products [SBX]" in live.dataflows(TEST_WS)
+
+    code, out, err = dfg("export", "-e", "sandbox")
+    assert code == 0, out + err
+    assert "no file changed" in out
+
+    live.client.update_item(
+        TEST_WS, live.dataflows(TEST_WS)["Products [SBX]"], display_name="Goods [SBX]"
+    )
+    code, out, _ = dfg("export", "-e", "sandbox")
+    assert code == 0
+    platform = json.loads((project / "dataflows" / "Products.Dataflow" / ".platform").read_text())
+    assert platform["metadata"]["displayName"] == "Goods"
