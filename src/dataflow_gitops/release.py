@@ -172,6 +172,12 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
         name = pairs.get(one.id)
         if name is None:
             guess = repository_name(env, one.display_name) or one.display_name
+            if guess in sources:
+                raise RenderError(
+                    f"{guess!r} is in the repository but outside {env.name}'s scope",
+                    where=env.path,
+                    hint="export it from an environment whose scope includes it",
+                )
             folder = _free_folder(base, guess, one, used)
             exported.append(unrender(one, env, reverse, folder=folder))
             continue
