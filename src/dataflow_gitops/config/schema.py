@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs; pyproject has no override
+import jsonschema
 from referencing import Registry, Resource
 
 from dataflow_gitops.config.yamlpos import Located, Pointer

@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs; pyproject has no override
+import jsonschema
 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import PlanError, PlanFileError, StalePlanError
