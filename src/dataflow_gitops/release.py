@@ -98,7 +98,7 @@ def plan_promotion(
     with connect(to.project, source_env) as source:
         items = source.gateway.list_items(source.workspace_id)
         live = source.gateway.read_dataflows(source.workspace_id, items)
-    verified = verify_source(name, record, live)
+    verified = verify_source(name, record, live, ships=to.environment.in_scope)
     return Promotion(verified, plan(to, targets=targets, ref=verified.commit, reporter=reporter))
 
 

@@ -90,3 +90,13 @@ def test_promote_out_saves_a_plan_that_apply_carries_out(dfg: Cli, project: Path
     code, out, err = dfg("promote", "--to", "prod", *APPROVE)
     assert code == 0, out + err
     assert "No changes" in out
+
+
+def test_a_hand_edit_in_a_dataflow_prod_never_gets_does_not_block(dfg: Cli, live: Live) -> None:
+    _apply_test(dfg)
+    live.hotfix(TEST_WS, "Hello Dataflow", "section Section1;", "section Section1;\n// tried something")
+
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    assert "Hello Dataflow" not in live.dataflows(PROD_WS)

@@ -10,7 +10,7 @@ planning it is the ordinary plan (``deploy.plan(ref=commit)``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dataflow_gitops.config import Environment, Project
@@ -73,9 +73,17 @@ def _check_order(project: Project, source: str, target: str) -> None:
 
 
 def verify_source(
-    environment: str, record: DeploymentRecord | None, live: Sequence[LiveDataflow]
+    environment: str,
+    record: DeploymentRecord | None,
+    live: Sequence[LiveDataflow],
+    *,
+    ships: Callable[[str], bool] = lambda name: True,
 ) -> PromotionSource:
-    """A's release, when live A still equals its last record; PlanError naming what moved."""
+    """A's release, when live A still equals its last record; PlanError naming what moved.
+
+    ``ships`` says which recorded dataflows the target receives (its scope): a hand edit in a
+    dataflow the target never gets does not block the promotion.
+    """
     if record is None:
         raise PlanError(
             f"{environment} has no deployment record, so there is nothing tested to promote",
@@ -102,7 +110,7 @@ def verify_source(
             where=f"record of {environment} at {record.time}",
             hint=f"fix it and apply to {environment} again before promoting",
         )
-    drifted = drifted_items(record, live)
+    drifted = [name for name in drifted_items(record, live) if ships(name.removesuffix(" (deleted)"))]
     if drifted:
         raise PlanError(
             f"live {environment} no longer matches what was last applied there: {', '.join(drifted)}",
