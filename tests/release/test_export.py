@@ -220,3 +220,25 @@ def test_display_name_template_is_reversed(dfg: Cli, project: Path, live: Live) 
     assert code == 0
     platform = json.loads((project / "dataflows" / "Products.Dataflow" / ".platform").read_text())
     assert platform["metadata"]["displayName"] == "Goods"
+
+
+def test_a_changed_query_that_reads_another_dataflow_keeps_the_portable_reference(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    _deploy_both(dfg)
+    live.hotfix(
+        PROD_WS,
+        "Sales Summary",
+        '{[entity = "Orders", version = ""]}',
+        '{[entity = "Orders", version = "2"]}',
+    )
+
+    code, out, err = dfg("export", "-e", "prod")
+
+    assert code == 0, out + err
+    diff = git(project, "diff", "-U0").splitlines()
+    changed = [x for x in diff if x.startswith(("+", "-")) and x[:3] not in ("+++", "---")]
+    assert changed == [
+        '-  #"Navigation 4" = #"Navigation 3"{[entity = "Orders", version = ""]}[Data]',
+        '+  #"Navigation 4" = #"Navigation 3"{[entity = "Orders", version = "2"]}[Data]',
+    ]
