@@ -72,8 +72,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    faults = []
+    for text in args.fault:
+        try:
+            faults.append(json.loads(text))
+        except ValueError as exc:
+            sys.exit(f"fabric-emulator: --fault {text!r} is not JSON ({exc}); see --help for an example")
     try:
-        faults = [json.loads(f) for f in args.fault]
         server = EmulatorServer(
             args.host,
             args.port,
@@ -88,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             faults=faults,
         )
         server.start()
-    except (EmulatorError, ValueError) as exc:
-        sys.exit(f"fabric-emulator: {exc}")
+    except EmulatorError as exc:
+        sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
     except OSError as exc:
         sys.exit(
             f"fabric-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
