@@ -129,6 +129,7 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
         last_applied=applied,
         ignore=env.ignore,
         head_commit=snapshot.commit,
+        head_dirty=snapshot.dirty,
     )
 
 

@@ -125,3 +125,15 @@ def test_ignore_rules_hide_tuning_in_prod(dfg: Cli, live: Live) -> None:
     assert code == 0
     assert rows["Customers"]["status"] == "in-sync"
     assert "ignore rules" in str(rows["Customers"]["note"])
+
+
+def test_uncommitted_edits_are_pending_and_said_so(dfg: Cli, project: Path) -> None:
+    _apply(dfg)
+    mashup = project / "dataflows" / "Customers.Dataflow" / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace('"Unknown"', '"n/a"'))
+
+    code, out, _ = dfg("drift", "-e", "test")
+
+    assert code == 0
+    assert "+ uncommitted changes" in out.splitlines()[0]
+    assert "~ Customers: pending git change" in out

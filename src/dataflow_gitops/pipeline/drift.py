@@ -81,6 +81,8 @@ class DriftReport:
     record_commit: str | None = None
     record_time: str | None = None
     head_commit: str | None = None
+    head_dirty: bool = False
+    """The desired side includes uncommitted changes of the working tree."""
 
     @property
     def live_drifted(self) -> bool:
@@ -100,6 +102,7 @@ def compare(
     last_applied: Mapping[str, DesiredDataflow] | None = None,
     ignore: Sequence[IgnoreRule] = (),
     head_commit: str | None = None,
+    head_dirty: bool = False,
 ) -> DriftReport:
     """Classify every dataflow of git, the record and live (see the module docstring).
 
@@ -187,6 +190,7 @@ def compare(
         record_commit=record.commit if record else None,
         record_time=record.time if record else None,
         head_commit=head_commit,
+        head_dirty=head_dirty,
     )
 
 

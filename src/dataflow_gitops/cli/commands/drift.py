@@ -81,6 +81,8 @@ def _header(report: DriftReport) -> str:
         else "no deployment record"
     )
     desired = f"desired = {report.head_commit[:12]}" if report.head_commit else "desired = working tree"
+    if report.head_commit and report.head_dirty:
+        desired += " + uncommitted changes"
     return f"Drift in {report.environment} (workspace {report.workspace_id}): {applied}; {desired}"
 
 
@@ -148,6 +150,7 @@ def drift_json(report: DriftReport) -> dict[str, Any]:
         "workspace_id": report.workspace_id,
         "record": {"commit": report.record_commit, "time": report.record_time},
         "desired_commit": report.head_commit,
+        "desired_dirty": report.head_dirty,
         "live_drifted": report.live_drifted,
         "dataflows": [_row_json(r) for r in report.dataflows],
     }
