@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from fabric_emulator.config import LRO_MODES
 from fabric_emulator.errors import EmulatorError
@@ -70,6 +72,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     faults = []
@@ -106,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"OAuth authority: {server.authority.authority_url} (CA file {server.authority.ca_file})",
             flush=True,
         )
+    # `terminate()` from a parent (dfg's embedded mode) shuts down as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -163,6 +163,7 @@ def test_command_line_serves_by_hand_and_keeps_state_across_restarts(tmp_path: P
         process.terminate()
         output = process.communicate(timeout=10)[0].decode()
     assert f"{url}/v1" in output
+    assert process.returncode == 0  # SIGTERM shuts down as cleanly as Ctrl-C
     assert "Traceback" not in output
     process = _serve(db, port)
     try:
