@@ -1,5 +1,30 @@
 """Control plane (moto-api): `/_emulator/...` requests (no auth, not under /v1) → reset, seed, fault
-rules, request log, state dump, runtime config and clock. Used by tests, benchmarks and `dfg demo`."""
+rules, request log, state dump, runtime config and clock. Used by tests, benchmarks and `dfg demo`.
+
+    POST   /_emulator/reset      empty tenant + startup workspaces and knobs; faults, log, quota cleared
+    POST   /_emulator/seed       {"workspaces": [{"id"?, "displayName", "description"?, "capacityId"?}],
+                                  "folders": [{"workspaceId", "id"?, "displayName", "parentFolderId"?}],
+                                  "items": [{"workspaceId", "id"?, "type"="Dataflow", "displayName",
+                                             "description"?, "folderId"?, "definition"? | "files"?:
+                                             {path: text or JSON}}],
+                                  "jobs": [{"workspaceId", "itemId", "id"?, "jobType", "durationS"?,
+                                            "outcome"?}],
+                                  "operations": [{"id"?, "status", "result"?, "error"?}]}
+                                 → the created objects (items add "logicalId")
+    GET    /_emulator/faults     {"value": [rule]};  POST a rule (→ 201 rule) or a list (→ {"value"})
+    DELETE /_emulator/faults[/{id}]   all rules, or one
+           rule = {"kind": status|throttle|drop|token_expired|lro_fail|lro_stuck, "method"=".*",
+                   "path"=".*" (regex, searched in the path), "count"=1 | null, "probability"?,
+                   "status"=500, "errorCode"?, "message"?, "retryAfter"=1}
+    GET    /_emulator/requests   {"value": [{"method", "path", "query", "status", "identity",
+                                  "requestId", "time"}]} (status 0 = dropped);  DELETE clears it
+    GET    /_emulator/state      {"workspaces", "folders", "items", "operations", "jobs"} in API shapes
+    GET|POST /_emulator/config   {"lro", "latencyMs", "quotaPerMinute", "pageSize", "jobDurationS",
+                                  "jobOutcome", "lroPolls", "retryAfterS", "lroRoutes"}; POST changes
+                                  the keys it names
+    POST   /_emulator/clock      {"advanceSeconds": N} moves the emulator clock (LROs, jobs, quota,
+                                  token expiry) without waiting → {"now"}
+"""
 
 from __future__ import annotations
 
