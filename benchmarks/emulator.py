@@ -36,6 +36,11 @@ class CallCount:
     throttled: int
 
 
+def is_write(method: str, path: str) -> bool:
+    """A call that changes state (getDefinition is a POST that only reads)."""
+    return method in {"POST", "PATCH", "PUT", "DELETE"} and not path.endswith("/getDefinition")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,7 +72,7 @@ class Emulator:
 
     def calls(self) -> CallCount:
         entries = self.control("GET", "requests")["value"]
-        writes = sum(1 for e in entries if e["method"] in {"POST", "PATCH", "DELETE"})
+        writes = sum(1 for e in entries if is_write(e["method"], e["path"]))
         throttled = sum(1 for e in entries if e["status"] == 429)
         return CallCount(len(entries), writes, throttled)
 
