@@ -271,3 +271,64 @@ def test_clients_of_one_identity_share_the_throttle_by_default(fake_time: FakeTi
             first.get_workspace("a")
         second.get_workspace("b")
     assert sum(fake_time.sleeps) >= 40
+
+
+def test_create_waits_while_a_deleted_name_is_still_reserved(
+    server: Server, client: FabricClient, fake_time: FakeTime
+) -> None:
+    server.on(
+        "POST",
+        ITEMS,
+        error(400, "ItemDisplayNameNotAvailableYet"),
+        error(400, "ItemDisplayNameNotAvailableYet"),
+        httpx.Response(201, json=ITEM),
+    )
+    assert client.create_item("ws", display_name="Sales", type="Dataflow") == ITEM
+    assert server.count("POST", ITEMS) == 3
+    assert len(fake_time.sleeps) == 2
+    assert fake_time.sleeps[1] > fake_time.sleeps[0]
+
+
+def test_reserved_name_wait_is_bounded_by_name_wait_s(
+    server: Server, make_client, fake_time: FakeTime
+) -> None:
+    server.on("POST", ITEMS, error(400, "ItemDisplayNameNotAvailableYet"))
+    client = make_client(name_wait_s=20)
+    with pytest.raises(BadRequest) as caught:
+        client.create_item("ws", display_name="Sales", type="Dataflow")
+    assert caught.value.error_code == "ItemDisplayNameNotAvailableYet"
+    assert 0 < sum(fake_time.sleeps) <= 20
+    assert server.count("POST", ITEMS) == len(fake_time.sleeps) + 1 > 2
+
+
+def test_default_reserved_name_wait_is_300_seconds(
+    server: Server, client: FabricClient, fake_time: FakeTime
+) -> None:
+    server.on("POST", ITEMS, error(400, "ItemDisplayNameNotAvailableYet"))
+    with pytest.raises(BadRequest):
+        client.create_item("ws", display_name="Sales", type="Dataflow")
+    assert 240 < sum(fake_time.sleeps) <= 300
+
+
+def test_rename_waits_while_the_new_name_is_reserved(
+    server: Server, client: FabricClient, fake_time: FakeTime
+) -> None:
+    server.on(
+        "PATCH",
+        f"{ITEMS}/i1",
+        error(400, "ItemDisplayNameNotAvailableYet"),
+        httpx.Response(200, json={**ITEM, "displayName": "New"}),
+    )
+    assert client.update_item("ws", "i1", display_name="New")["displayName"] == "New"
+    assert server.count("PATCH", f"{ITEMS}/i1") == 2
+    assert len(fake_time.sleeps) == 1
+
+
+def test_other_bad_requests_are_not_waited_for(
+    server: Server, client: FabricClient, fake_time: FakeTime
+) -> None:
+    server.on("POST", ITEMS, error(400, "InvalidDefinitionParts"))
+    with pytest.raises(BadRequest):
+        client.create_item("ws", display_name="Sales", type="Dataflow")
+    assert server.count("POST", ITEMS) == 1
+    assert fake_time.sleeps == []

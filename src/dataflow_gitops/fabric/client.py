@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +32,12 @@ from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
 from dataflow_gitops.fabric.transport import Sender
 
 Json = dict[str, Any]
+T = TypeVar("T")
+
+# How long a create or rename waits for a recently deleted item's name to be released
+# (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
+NAME_WAIT_S = 300.0
+NAME_NOT_AVAILABLE_YET = "ItemDisplayNameNotAvailableYet"
 
 
 def _seg(value: str) -> str:
@@ -57,10 +63,12 @@ class FabricClient:
         lro_timeout_s: float = 600,
         throttle: Throttle | None = None,
         jitter: Callable[[], float] = random.random,
+        name_wait_s: float = NAME_WAIT_S,
     ) -> None:
         self._root, origin = api_root(base_url)
         self._identity = tokens.identity
         self._lro_timeout_s = lro_timeout_s
+        self._name_wait_s = name_wait_s
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         # verify stays at its default (on); plain http is only possible for loopback (api_root).
         self._http = httpx.Client(
@@ -161,7 +169,11 @@ class FabricClient:
         if description is not None:
             body["description"] = description
         url = self._url("workspaces", ws, "items", id)
-        return json_or_none(self._sender.send("PATCH", url, json=body)) or {}
+
+        def patch() -> Json:
+            return json_or_none(self._sender.send("PATCH", url, json=body)) or {}
+
+        return self._waiting_for_name(patch) if display_name is not None else patch()
 
     def delete_item(self, ws: str, id: str, hard: bool = False) -> None:
         params = {"hardDelete": "true"} if hard else None
@@ -278,12 +290,32 @@ class FabricClient:
             )
         return json_or_none(response)
 
+    def _waiting_for_name(self, call: Callable[[], T]) -> T:
+        """Run ``call``; while the name is still reserved after a delete, wait and call again.
+
+        The wait is bounded by ``name_wait_s`` in total (the injected clock); past it the
+        service's error is raised as it came.
+        """
+        start = self._sender.clock()
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except BadRequest as exc:
+                if exc.error_code != NAME_NOT_AVAILABLE_YET:
+                    raise
+                delay = self._sender.backoff(attempt)
+                if self._sender.clock() - start + delay > self._name_wait_s:
+                    raise
+            self._sender.sleep(delay)
+            attempt += 1
+
     def _create(self, url: str, body: Json, find: Callable[[], Json | None], *, what: str) -> Json:
         """POST a create; after a lost answer, look for the created thing before trying again."""
         lost = 0
         while True:
             try:
-                response = self._sender.send_once("POST", url, json=body)
+                response = self._waiting_for_name(lambda: self._sender.send_once("POST", url, json=body))
             except BadRequest as exc:
                 # Our earlier, lost attempt may have taken the name after all.
                 if lost and exc.error_code == "ItemDisplayNameAlreadyInUse":
