@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import stat
@@ -57,7 +58,45 @@ def test_token_method_reads_the_configured_variable() -> None:
     assert provider.get_token() == "abc.def"
     assert provider.get_token(force_refresh=True) == "abc.def"
     assert "abc.def" not in repr(provider)
-    assert provider.identity == "token:MY_TOKEN"
+    assert provider.identity.startswith("token:sha256:")
+    assert "abc.def" not in provider.identity
+
+
+def jwt(claims: dict[str, object]) -> str:
+    def segment(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{segment({'alg': 'RS256', 'typ': 'JWT'})}.{segment(claims)}.c2lnbmF0dXJl"
+
+
+def test_two_different_static_tokens_get_different_identities() -> None:
+    first = StaticTokenProvider("opaque-token-one")
+    second = StaticTokenProvider("opaque-token-two")
+    assert first.identity != second.identity
+    assert StaticTokenProvider("opaque-token-one").identity == first.identity
+    assert "opaque-token" not in first.identity + repr(first)
+
+
+def test_tokens_of_one_principal_share_an_identity_from_the_jwt_claims() -> None:
+    oid, tid = "11111111-2222-3333-4444-555555555555", "99999999-8888-7777-6666-555555555555"
+    first = jwt({"oid": oid, "tid": tid, "appid": "app", "exp": 1, "nonce": "a"})
+    renewed = jwt({"oid": oid, "tid": tid, "appid": "app", "exp": 2, "nonce": "b"})
+    other = jwt({"oid": "22222222-2222-3333-4444-555555555555", "tid": tid, "exp": 1})
+    assert StaticTokenProvider(first).identity == f"token:{oid}@{tid}"
+    assert StaticTokenProvider(renewed).identity == StaticTokenProvider(first).identity
+    assert StaticTokenProvider(other).identity != StaticTokenProvider(first).identity
+    assert StaticTokenProvider(jwt({"appid": "app-9"})).identity == "token:app-9"
+
+
+def test_odd_claims_fall_back_to_the_hash() -> None:
+    token = jwt({"oid": "x" * 65, "appid": "evil\nline"})
+    assert StaticTokenProvider(token).identity.startswith("token:sha256:")
+
+
+def test_token_method_identity_follows_the_token_not_the_variable() -> None:
+    one = build_token_provider(AuthSettings(), env={"FABRIC_TOKEN": "token-a"})
+    two = build_token_provider(AuthSettings(), env={"FABRIC_TOKEN": "token-b"})
+    assert one.identity != two.identity
 
 
 @pytest.mark.parametrize("env", [{}, {"FABRIC_TOKEN": ""}, {"FABRIC_TOKEN": "   "}])

@@ -12,8 +12,10 @@ Actions, Azure DevOps) live here because they need no msal.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +38,8 @@ FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 # Fetch a fresh CI assertion when the cached one has less than this left (GitHub's last ~5 min).
 ASSERTION_MARGIN_S = 60
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# Claims become part of a log-visible name: only plain ids (GUIDs and the like) are taken.
+_SAFE_CLAIM = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 AuthMethod = Literal[
     "token",
@@ -59,11 +63,15 @@ class TokenProvider(Protocol):
 
 
 class StaticTokenProvider:
-    """A pre-acquired token (``auth.method: token``); it cannot refresh itself."""
+    """A pre-acquired token (``auth.method: token``); it cannot refresh itself.
 
-    def __init__(self, token: str, *, identity: str = "static-token") -> None:
+    Without an explicit ``identity`` it is derived from the token (:func:`token_identity`), so two
+    different principals never share a throttle pause and two tokens of one principal do.
+    """
+
+    def __init__(self, token: str, *, identity: str | None = None) -> None:
         self._token = token
-        self._identity = identity
+        self._identity = identity or token_identity(token)
 
     def get_token(self, *, force_refresh: bool = False) -> str:
         return self._token
@@ -129,7 +137,7 @@ def build_token_provider(
                 "`az account get-access-token --resource "
                 "https://api.fabric.microsoft.com`, or choose another auth.method",
             )
-        return StaticTokenProvider(token, identity=f"token:{settings.token_env}")
+        return StaticTokenProvider(token)
     return _msal_provider(settings, environ, where, notify, clock, transport)
 
 
@@ -200,15 +208,44 @@ def _msal_provider(
 # -- OIDC assertions for workload identity federation ---------------------------------------------
 
 
-def _jwt_expiry(token: str) -> float | None:
-    """``exp`` of a JWT, unverified: only to know when to fetch the next assertion."""
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a JWT, decoded WITHOUT verification (never trust them for access decisions)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """``exp`` of a JWT, unverified: only to know when to fetch the next assertion."""
+    exp = _jwt_claims(token).get("exp")
     return float(exp) if isinstance(exp, int | float) else None
+
+
+def _claim(claims: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str) and _SAFE_CLAIM.fullmatch(value):
+            return value
+    return None
+
+
+def token_identity(token: str) -> str:
+    """A non-secret name for the principal behind ``token`` (throttle key, ``repr``, logs).
+
+    A Microsoft Entra access token names its principal in the (unverified) ``oid`` / ``appid``
+    claims and its tenant in ``tid``: Fabric's quota is per principal, so two tokens of one
+    principal get one name. Any other token is named by a short sha256 prefix, which tells tokens
+    apart without revealing them.
+    """
+    claims = _jwt_claims(token)
+    principal = _claim(claims, "oid", "appid", "azp", "sub")
+    if principal:
+        tenant = _claim(claims, "tid")
+        return f"token:{principal}@{tenant}" if tenant else f"token:{principal}"
+    return "token:sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
 
 
 class FileAssertion:
