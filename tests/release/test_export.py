@@ -242,3 +242,19 @@ def test_a_changed_query_that_reads_another_dataflow_keeps_the_portable_referenc
         '-  #"Navigation 4" = #"Navigation 3"{[entity = "Orders", version = ""]}[Data]',
         '+  #"Navigation 4" = #"Navigation 3"{[entity = "Orders", version = "2"]}[Data]',
     ]
+
+
+def test_a_part_removed_live_is_deleted_from_the_folder(dfg: Cli, project: Path, live: Live) -> None:
+    _deploy_both(dfg)
+    item = live.dataflows(TEST_WS)["Inventory Snapshot"]
+    parts = live.parts(TEST_WS, item)
+    del parts["Inventory transform.mdf"]
+    live.write_parts(TEST_WS, item, parts)
+
+    code, out, err = dfg("export", "-e", "test")
+
+    assert code == 0, out + err
+    assert "deleted dataflows/Inventory Snapshot.Dataflow/Inventory transform.mdf" in out
+    assert git(project, "status", "--porcelain").splitlines() == [
+        'D "dataflows/Inventory Snapshot.Dataflow/Inventory transform.mdf"'
+    ]
