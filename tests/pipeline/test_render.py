@@ -431,3 +431,26 @@ def test_secret_env_names_travel_with_desired(
     desired = by_name(render_all(snapshot, env, OfflineLookup(env)))
     assert desired["Customers"].secret_env == ("DFG_SQL",)
     assert "secret-sql.contoso.net" not in repr(env)
+
+
+# --- one text rule for every part: UTF-8, a leading BOM is not content -------------------------
+
+
+def test_a_bom_changes_nothing_that_is_rendered_or_referenced(example: Path, tmp_path: Path) -> None:
+    bommed = tmp_path / "bom"
+    shutil.copytree(example, bommed)
+    for path in (bommed / "dataflows").glob("*.Dataflow/*"):
+        if path.name in ("mashup.pq", "queryMetadata.json"):
+            path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    project = load_project(example)
+    env = load_environment(project, "prod")
+    plain = by_name(render_all(read_working_tree(example), env, OfflineLookup(env)))
+    with_bom = by_name(render_all(read_working_tree(bommed), env, OfflineLookup(env)))
+    assert plain.keys() == with_bom.keys()
+    for name, desired in with_bom.items():
+        assert desired.depends_on == plain[name].depends_on
+        assert desired.fingerprint == plain[name].fingerprint
+        for part in desired.parts:
+            # What we send never starts with a BOM.
+            assert not part.data.startswith(b"\xef\xbb\xbf"), (name, part.path)
+        assert mashup(desired) == mashup(plain[name])

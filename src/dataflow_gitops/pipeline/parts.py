@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import hashlib
 import json
 import re
@@ -107,10 +108,16 @@ def load_json(data: bytes, *, path: str) -> Any:
         ) from None
 
 
+# The one rule for the text of every part (mashup.pq, the JSON parts, .platform): UTF-8, and a
+# leading byte-order mark is not content (Windows editors add one; Fabric never does). Everything
+# that reads a part's text goes through decode_text (strict) or lenient_text (display, search).
+TEXT_ENCODING = "utf-8-sig"
+
+
 def decode_text(data: bytes, *, path: str) -> str:
-    """UTF-8 text of a part (BOM tolerated); errors name the line of the first bad byte."""
+    """UTF-8 text of a part (BOM dropped); errors name the line of the first bad byte."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(TEXT_ENCODING)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise SourceError(
@@ -119,6 +126,17 @@ def decode_text(data: bytes, *, path: str) -> str:
             line=line,
             hint="save the file as UTF-8",
         ) from None
+
+
+def without_bom(data: bytes) -> bytes:
+    """The bytes of a part as we send them: the same rule, so a BOM never reaches Fabric."""
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
+def lenient_text(data: bytes) -> str:
+    """The text of a part for display and searching: like :func:`decode_text`, but a bad byte
+    becomes U+FFFD instead of an error (the source stage has already reported it)."""
+    return data.decode(TEXT_ENCODING, errors="replace")
 
 
 def parse_platform(data: bytes, *, path: str) -> Platform:
@@ -202,7 +220,7 @@ def platform_part(platform: Platform) -> Part:
 
 def canonical_bytes(part: Part) -> bytes:
     """The form two parts are compared in: sorted compact JSON, or normalised text."""
-    text = part.data.decode("utf-8-sig", errors="replace")
+    text = lenient_text(part.data)
     if part.path.endswith(JSON_SUFFIXES):
         try:
             doc = json.loads(text)

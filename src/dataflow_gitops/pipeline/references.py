@@ -27,6 +27,7 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
+from dataflow_gitops.pipeline.parts import decode_text
 
 NO_IDS: Mapping[str, str] = MappingProxyType({})
 
@@ -52,7 +53,8 @@ def references_of(
     part = dataflow.part(MASHUP_PATH)
     if part is None:
         return ()
-    doc = parse_section(part.data.decode("utf-8-sig"), path=f"{dataflow.folder}/{MASHUP_PATH}")
+    path = f"{dataflow.folder}/{MASHUP_PATH}"
+    doc = parse_section(decode_text(part.data, path=path), path=path)
     found = []
     for raw in dataflow_references(doc):
         target_id = raw.dataflow_id.lower()

@@ -46,7 +46,13 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.parts import fingerprint, platform_part
+from dataflow_gitops.pipeline.parts import (
+    decode_text,
+    fingerprint,
+    lenient_text,
+    platform_part,
+    without_bom,
+)
 from dataflow_gitops.pipeline.ports import Lookup
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, find_references
 
@@ -127,7 +133,7 @@ def render(
 ) -> DesiredDataflow:
     """The definition ``source`` gets in ``env``'s workspace (see the module docstring)."""
     r = _Renderer(source, env, lookup)
-    files = {p.path: p.data for p in source.parts if p.path != PLATFORM_PATH}
+    files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
     if MASHUP_PATH in files:
         files[MASHUP_PATH] = _render_mashup(r, files[MASHUP_PATH], references).encode("utf-8")
     if METADATA_PATH in files:
@@ -172,7 +178,7 @@ def _part_path(source: SourceDataflow, path: str) -> str:
 
 def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowReference]) -> str:
     path = _part_path(r.source, MASHUP_PATH)
-    text = data.decode("utf-8-sig")
+    text = decode_text(data, path=path)
     doc = parse_section(text, path=path)
     text = _set_parameters(r, doc)
     if text != doc.text:
@@ -248,7 +254,7 @@ def _render_metadata(r: _Renderer, data: bytes) -> bytes:
 
 def _load_json(r: _Renderer, path: str, data: bytes) -> Any:
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return json.loads(decode_text(data, path=_part_path(r.source, path)))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RenderError(
             f"{path} is not valid JSON ({exc})", dataflow=r.source.name, where=_part_path(r.source, path)
@@ -265,7 +271,7 @@ def _apply_replace(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
             continue
         replacement = r.resolve(rule.replace_with, rule.where, "replace")
         for path in [p for p in files if matches(p, rule.parts)]:
-            text = files[path].decode("utf-8-sig")
+            text = decode_text(files[path], path=_part_path(r.source, path))
             if rule.regex:
                 try:
                     new = re.sub(rule.find, replacement, text)
@@ -303,7 +309,8 @@ def _apply_set(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
 
 def _check_still_parses(source: SourceDataflow, data: bytes) -> None:
     try:
-        parse_section(data.decode("utf-8"), path=_part_path(source, MASHUP_PATH))
+        path = _part_path(source, MASHUP_PATH)
+        parse_section(decode_text(data, path=path), path=path)
     except MSyntaxError as exc:
         raise RenderError(
             f"the overlay's edits broke mashup.pq: {exc.message}",
@@ -350,9 +357,7 @@ def overlay_warnings(snapshot: Snapshot, env: Environment) -> tuple[str, ...]:
     bindings whose source id appears nowhere, replace rules that never match, set rules whose
     path selects nothing. Each line starts with the overlay's ``file:line``."""
     chosen = [d for d in snapshot.dataflows if env.in_scope(d.name)]
-    texts = {
-        d.name: {p.path: p.data.decode("utf-8-sig", errors="replace") for p in d.parts} for d in chosen
-    }
+    texts = {d.name: {p.path: lenient_text(p.data) for p in d.parts} for d in chosen}
     everything = "\n".join(t for parts in texts.values() for t in parts.values()).lower()
     warnings: list[str] = []
     overlays = [(None, env.bindings)] + [(o.name, o.bindings) for o in env.dataflows]
@@ -409,7 +414,8 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
     for dataflow in snapshot.dataflows:
         part = dataflow.part(MASHUP_PATH)
         if part is not None:
-            doc = parse_section(part.data.decode("utf-8-sig"), path=_part_path(dataflow, MASHUP_PATH))
+            path = _part_path(dataflow, MASHUP_PATH)
+            doc = parse_section(decode_text(part.data, path=path), path=path)
             declared.update(p.name for p in parameters(doc))
     for setting in env.parameters:
         if setting.name not in declared:

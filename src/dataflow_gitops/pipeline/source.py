@@ -27,7 +27,7 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.parts import decode_text, line_of, load_json, parse_platform
+from dataflow_gitops.pipeline.parts import decode_text, lenient_text, line_of, load_json, parse_platform
 
 FOLDER_SUFFIX = ".Dataflow"
 FORMAT_VERSION = "202502"
@@ -283,7 +283,7 @@ def _duplicates(
             value = dataflow.name if field == "displayName" else dataflow.platform.logical_id.lower()
             first = seen.setdefault(value, dataflow)
             if first is not dataflow:
-                text = folders[dataflow.folder][PLATFORM_PATH].decode("utf-8", errors="replace")
+                text = lenient_text(folders[dataflow.folder][PLATFORM_PATH])
                 errors.append(
                     SourceError(
                         f"duplicate {what} {value!r}: also used by {label}{first.folder}",

@@ -18,7 +18,7 @@ from dataflow_gitops.config import environment_names, load_environment, load_pro
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.mlang import Member, parse_section
 from dataflow_gitops.pipeline.model import MASHUP_PATH, METADATA_PATH, Snapshot, SourceDataflow
-from dataflow_gitops.pipeline.parts import line_of
+from dataflow_gitops.pipeline.parts import decode_text, line_of
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import scan_working_tree
@@ -87,9 +87,10 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     metadata = dataflow.part(METADATA_PATH)
     if mashup is None or metadata is None:
         return []
-    doc = parse_section(mashup.data.decode("utf-8-sig"), path=f"{dataflow.folder}/{MASHUP_PATH}")
+    mashup_path = f"{dataflow.folder}/{MASHUP_PATH}"
+    doc = parse_section(decode_text(mashup.data, path=mashup_path), path=mashup_path)
     members = {m.name for m in doc.members}
-    text = metadata.data.decode("utf-8-sig")
+    text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
     queries = json.loads(text).get("queriesMetadata") or {}
     where = f"{dataflow.folder}/{METADATA_PATH}"
     found: list[str] = []

@@ -9,6 +9,7 @@ import click
 
 from dataflow_gitops import api
 from dataflow_gitops.pipeline.model import DesiredDataflow
+from dataflow_gitops.pipeline.parts import lenient_text
 
 
 @click.command("render")
@@ -52,7 +53,7 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
         )
         for part in dataflow.parts:
             click.echo(click.style(f"--- {part.path}", fg="cyan"))
-            click.echo(_masked(part.data.decode("utf-8", errors="replace").rstrip("\n"), dataflow))
+            click.echo(_masked(lenient_text(part.data).rstrip("\n"), dataflow))
         if dataflow.pending:
             click.echo(f"(resolved at plan time: {', '.join(dataflow.pending)})")
         click.echo()
