@@ -136,6 +136,10 @@ def test_the_github_recipes_end_to_end(
         assert "Sample Orders" in body
     summary = (project.parent / "summary.md").read_text()
     assert summary.count("Sample Orders") >= 3
+    code, out = _run(project, capsys, "dfg comment -e prod --plan-file dfg-plan-dev.json")
+    assert code == 1
+    assert "the plan file is for 'dev', not 'prod'" in out
+    assert len(fake_github.on(REPO, 5)) == 3
 
     # -- dfg-deploy.yml: apply dev from the saved plan and publish; promote dev → test ----------
     for job in ("dev", "test"):

@@ -48,7 +48,10 @@ def command(
         raise click.UsageError("give exactly one of --plan-file and --body-file")
     if plan_file is not None:
         plan = api.load_saved_plan(plan_file, resolve_secrets=False)
-        env = env or plan.environment
+        if env and env != plan.environment:
+            # Posting test's plan under prod's marker would overwrite prod's comment with it.
+            raise click.UsageError(f"the plan file is for {plan.environment!r}, not {env!r}")
+        env = plan.environment
         body = format_plan(plan, "markdown")
     else:
         assert body_file is not None
