@@ -1,0 +1,137 @@
+"""The recipes' shell steps, run the way GitHub runs them (`bash -eo pipefail`), with stand-in
+`dfg` and `gh` programs: exit-code handling, step outputs, and the drift issue's create/edit/close."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from workflow_steps import GITHUB_EXAMPLES, load
+
+DRIFT = load(GITHUB_EXAMPLES / "dfg-drift.yml")["jobs"]["drift"]
+PROMOTE = load(GITHUB_EXAMPLES / "dfg-promote.yml")["jobs"]["plan"]
+
+
+def _step(job: dict, name: str) -> str:
+    return next(s["run"] for s in job["steps"] if s.get("name") == name)
+
+
+def _program(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text("#!/usr/bin/env bash\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+class Runner:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        self.calls = tmp_path / "calls.log"
+        self.output = tmp_path / "output"
+        self.summary = tmp_path / "summary.md"
+
+    def stub_dfg(self, exit_code: int, out: str = "report") -> None:
+        _program(self.bin, "dfg", f'echo "dfg $*" >> {self.calls}\necho "{out}"\nexit {exit_code}\n')
+
+    def stub_gh(self, issue_list_output: str = "") -> None:
+        _program(
+            self.bin,
+            "gh",
+            f'echo "gh $*" >> {self.calls}\n'
+            f'if [ "$1 $2" = "issue list" ]; then printf "%s" "{issue_list_output}"; fi\n',
+        )
+
+    def run(self, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+        environ = {
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(self.output),
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "HOME": str(self.tmp),
+            **env,
+        }
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=self.tmp,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    def outputs(self) -> dict[str, str]:
+        if not self.output.exists():
+            return {}
+        return dict(line.split("=", 1) for line in self.output.read_text().splitlines())
+
+    def log(self) -> list[str]:
+        return self.calls.read_text().splitlines() if self.calls.exists() else []
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(tmp_path)
+
+
+@pytest.mark.parametrize(("code", "step_ok"), [(0, True), (2, True), (1, False)])
+def test_drift_step_passes_on_drift_and_fails_on_errors(
+    runner: Runner, code: int, step_ok: bool
+) -> None:
+    runner.stub_dfg(code, out="## Drift in prod")
+    result = runner.run(_step(DRIFT, "Drift"), DFG_ENV="prod")
+    assert (result.returncode == 0) is step_ok
+    assert runner.outputs()["code"] == str(code)
+    assert "## Drift in prod" in runner.summary.read_text()
+    assert runner.log() == ["dfg drift -e prod --format markdown"]
+
+
+def test_drift_issue_is_created_when_none_is_open(runner: Runner) -> None:
+    runner.stub_gh(issue_list_output="")
+    (runner.tmp / "drift.md").write_text("drifted")
+    result = runner.run(_step(DRIFT, "Open or update the drift issue"), DFG_ENV="prod")
+    assert result.returncode == 0, result.stderr
+    calls = runner.log()
+    assert calls[0].startswith("gh issue list --state open --label dfg-drift")
+    assert calls[-1] == "gh issue create --title Drift in prod --label dfg-drift --body-file drift.md"
+
+
+def test_drift_issue_is_edited_when_open(runner: Runner) -> None:
+    runner.stub_gh(issue_list_output="17")
+    result = runner.run(_step(DRIFT, "Open or update the drift issue"), DFG_ENV="prod")
+    assert result.returncode == 0, result.stderr
+    assert runner.log()[-1] == "gh issue edit 17 --body-file drift.md"
+    assert not any("issue create" in c for c in runner.log())
+
+
+def test_drift_issue_is_closed_when_back_in_sync(runner: Runner) -> None:
+    runner.stub_gh(issue_list_output="17")
+    result = runner.run(_step(DRIFT, "Close the drift issue once in sync"), DFG_ENV="prod")
+    assert result.returncode == 0, result.stderr
+    assert runner.log()[-1].startswith("gh issue close 17 --comment")
+
+
+@pytest.mark.parametrize(
+    ("code", "changes", "step_ok"), [(2, "true", True), (0, "false", True), (1, None, False)]
+)
+def test_promotion_plan_step_sets_changes(
+    runner: Runner, code: int, changes: str | None, step_ok: bool
+) -> None:
+    # `dfg promote` answers with the scripted code; `dfg show` (the summary) always succeeds.
+    _program(
+        runner.bin,
+        "dfg",
+        f'echo "dfg $*" >> {runner.calls}\n'
+        f'if [ "$1" = "promote" ]; then exit {code}; fi\necho "### Promotion plan"\n',
+    )
+    result = runner.run(_step(PROMOTE, "Plan the promotion"), DFG_FROM="test", DFG_TO="prod")
+    assert (result.returncode == 0) is step_ok
+    assert runner.outputs().get("changes") == changes
+    calls = runner.log()
+    assert calls[0] == "dfg promote --from test --to prod --out dfg-promote.json --detailed-exitcode"
+    if step_ok:
+        assert calls[1] == "dfg show dfg-promote.json --format markdown"
+        assert "### Promotion plan" in runner.summary.read_text()
