@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import jsonschema
 import pytest
@@ -55,7 +56,7 @@ def sample_plan() -> Plan:
             parts=(PartChange("queryMetadata.json", ChangeKind.ADDED),),
             queries=(QueryChange("Orders", ChangeKind.ADDED),),
         ),
-        impact=Impact.NON_BREAKING,
+        impact=Impact.NONE,
     )
     update = Action(
         ActionKind.UPDATE,
@@ -137,7 +138,7 @@ def test_text_plan_in_terraforms_manner() -> None:
     text = format_plan(sample_plan(), "text")
     lines = text.splitlines()
     assert lines[-1] == "Plan: 1 to create, 2 to update, 1 to delete."
-    assert '  + create "Sales"  [non-breaking]' in lines
+    assert '  + create "Sales"' in lines  # a create has no impact tag: it changes nothing existing
     assert '  ~ update "Orders"  [breaking]' in lines
     assert '  ~ rename "Old Name" → "New Name"  [metadata-only]' in lines
     assert '  - delete "Gone"  [breaking]' in lines
@@ -154,6 +155,21 @@ def test_text_plan_in_terraforms_manner() -> None:
     assert "Same" not in text  # unchanged dataflows are counted, not listed
     assert "1 dataflow(s) unchanged." in lines
     assert "\x1b[" not in text
+
+
+def test_a_create_is_new_not_an_impact_class() -> None:
+    # Even a plan saved by an older version, whose create carried "non-breaking".
+    legacy = sample_plan()
+    actions = tuple(
+        replace(a, impact=Impact.NON_BREAKING) if a.kind is ActionKind.CREATE else a
+        for a in legacy.actions
+    )
+    plan = replace(legacy, actions=actions)
+    assert '  + create "Sales"' in format_plan(plan, "text").splitlines()
+    markdown = format_plan(plan, "markdown")
+    assert "| Sales | create | new |" in markdown
+    assert "create <strong>Sales</strong> · new</summary>" in markdown
+    assert "non-breaking" not in markdown
 
 
 def test_text_no_changes() -> None:
@@ -189,7 +205,7 @@ def test_json_output_validates_against_the_published_schema(plan: Plan) -> None:
 def test_json_output_content() -> None:
     doc = json.loads(format_plan(sample_plan(), "json"))
     assert [(a["kind"], a["name"], a["impact"]) for a in doc["actions"]] == [
-        ("create", "Sales", "non-breaking"),
+        ("create", "Sales", "none"),
         ("update", "Orders", "breaking"),
         ("update", "New Name", "metadata-only"),
         ("noop", "Same", "none"),

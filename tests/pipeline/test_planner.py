@@ -292,7 +292,104 @@ def test_ignore_rules_from_the_policy_apply() -> None:
     p = plan([desired("A", "2")], workspace(live("A")), PlanPolicy(ignore=(rule,)))
     assert kinds(p) == [(ActionKind.NOOP, "A")]
     assert p.actions[0].diff is not None
-    assert p.actions[0].diff.ignored == ('mashup.pq: query "Query"',)
+    assert p.actions[0].diff.ignored == ('mashup.pq: query "Query" (live value kept)',)
+    # What would be written is what is live: the no-op's payload is live's.
+    assert p.actions[0].desired is not None
+    assert p.actions[0].desired.fingerprint == p.actions[0].live_fingerprint
+
+
+# ignore rules keep the live value in what is written ---------------------------------------------
+
+
+def _dataflows(
+    desired_mashup: str, desired_meta: dict[str, object], live_mashup: str, live_meta: dict[str, object]
+) -> tuple[DesiredDataflow, LiveDataflow]:
+    def parts(mashup: str, meta: dict[str, object]) -> tuple[Part, ...]:
+        return (
+            Part("mashup.pq", mashup.encode()),
+            Part("queryMetadata.json", json.dumps(meta).encode()),
+        )
+
+    mine, theirs = parts(desired_mashup, desired_meta), parts(live_mashup, live_meta)
+    return (
+        DesiredDataflow(
+            "A", "A", "", "logical-A", mine, fingerprint(mine, display_name="A", description="")
+        ),
+        LiveDataflow(
+            LiveItem("id-A", "Dataflow", "A"),
+            "logical-A",
+            theirs,
+            fingerprint(theirs, display_name="A", description=""),
+        ),
+    )
+
+
+def _written(p: Plan, path: str) -> str:
+    desired = p.actions[0].desired
+    assert desired is not None
+    part = desired.part(path)
+    assert part is not None
+    return part.text()
+
+
+META = {"formatVersion": "202502", "queriesMetadata": {}}
+
+
+def test_an_update_for_another_reason_keeps_an_ignored_json_value_live() -> None:
+    mine, theirs = _dataflows(
+        _mashup("2"), {**META, "owner": "repo", "extra": "repo"}, _mashup("1"), {**META, "owner": "live"}
+    )
+    rule = IgnoreRule(parts=("queryMetadata.json",), json_paths=("$.owner", "$.extra"))
+    p = plan([mine], workspace(theirs), PlanPolicy(ignore=(rule,)))
+    action = p.actions[0]
+    assert action.kind is ActionKind.UPDATE
+    assert action.diff is not None
+    assert [q.name for q in action.diff.queries] == ["Query"]
+    assert action.diff.parts == ()
+    written = json.loads(_written(p, "queryMetadata.json"))
+    # the live value is kept, and a value only the repository has is not written either
+    assert written == {**META, "owner": "live"}
+    assert action.diff.ignored == (
+        "queryMetadata.json: $.owner (live value kept)",
+        "queryMetadata.json: $.extra (live value kept)",
+    )
+    assert action.desired is not None
+    assert action.desired.fingerprint == fingerprint(
+        action.desired.parts, display_name="A", description=""
+    )
+    assert action.desired.fingerprint != mine.fingerprint
+
+
+def test_an_ignored_query_keeps_its_live_source_even_when_only_live_has_it() -> None:
+    live_text = _mashup("1") + 'shared Note = "live";\nshared Kept = "only live";\n'
+    mine, theirs = _dataflows(_mashup("2") + 'shared Note = "repo";\n', META, live_text, META)
+    rule = IgnoreRule(parts=("mashup.pq",), queries=("Note", "Kept"))
+    p = plan([mine], workspace(theirs), PlanPolicy(ignore=(rule,)))
+    assert p.actions[0].kind is ActionKind.UPDATE
+    written = _written(p, "mashup.pq")
+    assert "shared Query = 2;" in written
+    assert 'shared Note = "live";' in written
+    assert 'shared Kept = "only live";' in written
+    assert '"repo"' not in written
+    assert p.actions[0].diff is not None
+    assert [q.name for q in p.actions[0].diff.queries] == ["Query"]
+
+
+def test_a_whole_ignored_part_is_written_as_live_has_it() -> None:
+    mine, theirs = _dataflows(_mashup("2"), {**META, "v": 1}, _mashup("1"), {**META, "v": 2})
+    rule = IgnoreRule(parts=("queryMetadata.json",))
+    p = plan([mine], workspace(theirs), PlanPolicy(ignore=(rule,)))
+    assert json.loads(_written(p, "queryMetadata.json"))["v"] == 2
+    assert p.actions[0].diff is not None
+    assert p.actions[0].diff.ignored == ("queryMetadata.json: whole part (live value kept)",)
+
+
+def test_a_create_writes_the_repository_values() -> None:
+    mine, _ = _dataflows(_mashup("2"), {**META, "owner": "repo"}, _mashup("1"), META)
+    rule = IgnoreRule(json_paths=("$.owner",))
+    p = plan([mine], workspace(), PlanPolicy(ignore=(rule,)))
+    assert json.loads(_written(p, "queryMetadata.json"))["owner"] == "repo"
+    assert p.actions[0].desired == mine
 
 
 def test_secrets_are_masked_in_diffs() -> None:

@@ -4,7 +4,8 @@ Breaking means something downstream can stop working: a query removed or renamed
 shows as one query removed and one added), a data destination removed or pointed at another
 target, a public parameter removed or its type changed, a loaded query no longer loaded.
 Any other definition change is non-breaking; a change of display name or description alone is
-metadata-only. Reviewers can gate on the class (sqlmesh separates data and metadata hashes for
+metadata-only. A create changes nothing that exists, so it has no impact class (``none``; the
+outputs call it "new"). Reviewers can gate on the class (sqlmesh separates data and metadata hashes for
 the same reason).
 """
 
@@ -43,7 +44,7 @@ def assess(
     if desired is None:
         return Assessment(Impact.BREAKING, ("dataflow deleted",))
     if live is None:
-        return Assessment(Impact.NON_BREAKING)
+        return Assessment(Impact.NONE)
     if diff is None or not diff.changed:
         return Assessment(Impact.NONE)
     if not diff.definition_changed:

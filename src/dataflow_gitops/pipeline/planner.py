@@ -7,6 +7,10 @@ so the item id and everything pointing at it survive. Live dataflows nobody clai
 only when the environment prunes and the item is ours (a deployment record lists its id, or the
 environment prunes unrecorded items too); the rest are listed as unmanaged and never touched.
 
+Where an ``ignore`` rule covers a value, the action's payload carries the LIVE value
+(:func:`pipeline.diff.keep_ignored_live`): an update made for another reason never overwrites it.
+A create changes nothing existing, so its impact is ``none`` (shown as "new").
+
 Actions come out in apply order: dependencies before dependants, deletes last with dependants
 first. Each action carries the live fingerprint it was planned against (None when planned as
 absent), the precondition a saved plan is checked with before apply.
@@ -20,7 +24,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError, PlanError
-from dataflow_gitops.pipeline.diff import diff_dataflow, parse_mashup
+from dataflow_gitops.pipeline.diff import diff_dataflow, keep_ignored_live, parse_mashup
 from dataflow_gitops.pipeline.impact import assess
 from dataflow_gitops.pipeline.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import (
@@ -167,7 +171,12 @@ def _write_action(
     policy: PlanPolicy,
     secrets: Mapping[str, str],
 ) -> Action:
+    # Ignored places keep their live value in what is written (see pipeline.diff): the action
+    # carries that payload, so a saved plan and its fingerprint describe the real write.
+    desired, kept = keep_ignored_live(desired, live, policy.ignore)
     diff = diff_dataflow(desired, live, policy.ignore, secrets=secrets)
+    if kept:
+        diff = replace(diff, ignored=(*kept, *diff.ignored))
     assessment = assess(diff, desired, live)
     action = Action(
         kind=ActionKind.CREATE,

@@ -156,6 +156,8 @@ def _row(action: Action) -> str:
     if action.rename_from is not None:
         name = f"{_cell(action.rename_from)} → {name}"
     impact = f"**{action.impact.value}**" if action.impact is Impact.BREAKING else action.impact.value
+    if action.kind is ActionKind.CREATE:
+        impact = "new"  # a create changes nothing that exists
     label = verb(action)
     return f"| {_ICON.get(label, '')} | {name} | {label} | {impact} | {_cell(_changes(action))} |"
 
@@ -180,7 +182,9 @@ def _section(action: Action) -> _Section:
     if action.rename_from is not None:
         name = f"{html.escape(action.rename_from)} → {name}"
     summary = f"{html.escape(verb(action))} {name}"
-    if action.impact is not Impact.NONE:
+    if action.kind is ActionKind.CREATE:
+        summary += " · new"
+    elif action.impact is not Impact.NONE:
         summary += f" · {html.escape(action.impact.value)}"
     lead: list[str] = []
     if action.reason and action.kind is not ActionKind.CREATE:

@@ -93,7 +93,9 @@ def _header(plan: Plan) -> str:
 
 
 def _action_lines(action: Action, paint: _Painter) -> list[str]:
-    tag = "" if action.impact is Impact.NONE else f"  [{action.impact.value}]"
+    # A create changes nothing that exists: no impact tag (plans saved by older versions had one).
+    untagged = action.impact is Impact.NONE or action.kind is ActionKind.CREATE
+    tag = "" if untagged else f"  [{action.impact.value}]"
     head = paint(f"  {title(action)}", _KIND_COLOR.get(action.kind, "bold"))
     lines = [head + (paint(tag, "red") if action.impact is Impact.BREAKING else tag)]
     if action.reason and action.kind is not ActionKind.CREATE:
