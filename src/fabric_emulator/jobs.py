@@ -5,11 +5,12 @@ ApplyChanges (and Execute) of a Dataflow whose `mashup.pq` does not parse ends F
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fabric_emulator.errors import bad_request
-from fabric_emulator.mashup import MashupSyntaxError, parse_section
+from fabric_emulator.errors import EmulatorError, bad_request
+from fabric_emulator.mashup import MashupSyntaxError, parameters, parse_section
 from fabric_emulator.model import Item
 from fabric_emulator.timefmt import job_time
 
@@ -100,3 +101,32 @@ def dataflow_failure(item: Item) -> dict[str, Any] | None:
             "message": f"mashup.pq of '{item.display_name}' does not parse ({exc}); fix the M.",
         }
     return None
+
+
+def check_job_parameters(item: Item, job_type: str, names: Sequence[str]) -> None:
+    """Run-time parameter overrides must name public parameters of the Dataflow, once each."""
+    if not names:
+        return
+    if item.type != "Dataflow" or job_type != "Execute":
+        raise EmulatorError(
+            403,
+            "FeatureNotAvailable",
+            "Parameter is not allowed for this item type or this item job type",
+        )
+    lowered = [n.lower() for n in names]
+    duplicates = sorted({n for n in names if lowered.count(n.lower()) > 1})
+    if duplicates:
+        raise bad_request("InvalidParameter", f"Parameters given twice: {', '.join(duplicates)}.")
+    mashup = item.part("mashup.pq")
+    try:
+        declared = {p.name for p in parameters(mashup.text())} if mashup else set()
+    except MashupSyntaxError:
+        declared = set()
+    unknown = [n for n in names if n not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise bad_request(
+            "InvalidParameter",
+            f"Dataflow '{item.display_name}' has no public parameter "
+            f"{', '.join(repr(n) for n in unknown)} (it declares: {known}).",
+        )

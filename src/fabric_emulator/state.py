@@ -7,12 +7,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fabric_emulator import definitions as defs
 from fabric_emulator.errors import EmulatorError, bad_request, not_found
-from fabric_emulator.jobs import TERMINAL, JobInstance, canonical_job_type, dataflow_failure
+from fabric_emulator.jobs import (
+    TERMINAL,
+    JobInstance,
+    canonical_job_type,
+    check_job_parameters,
+    dataflow_failure,
+)
 from fabric_emulator.lro import Operation
 from fabric_emulator.model import Folder, Item, Workspace
 from fabric_emulator.naming import MAX_DESCRIPTION, checked_text, item_type_name
@@ -425,10 +431,12 @@ class State:
         outcome: str,
         item_type: str | None = None,
         job_id: str | None = None,
+        parameter_names: Sequence[str] = (),
     ) -> JobInstance:
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             kind = canonical_job_type(item.type, job_type)
+            check_job_parameters(item, kind, parameter_names)
             failure = dataflow_failure(item) if kind in ("Execute", "ApplyChanges") else None
             if outcome == "Failed" and failure is None:
                 failure = {"errorCode": "JobFailed", "message": "The job failed (emulator outcome)."}

@@ -117,6 +117,22 @@ def _mashup_for(parameters: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _run_parameters(example: dict[str, Any]) -> list[dict[str, Any]]:
+    """The public parameters a run example overrides, so the seeded dataflow can declare them."""
+    body = next((v for v in example["parameters"].values() if isinstance(v, dict)), {})
+    execution = body.get("executionData") or {}
+    raw = (body.get("parameters") or []) + (execution.get("parameters") or [])
+    kinds = {bool: "Boolean", int: "Integer", float: "Number", str: "String"}
+    return [
+        {
+            "name": p.get("name") or p.get("parameterName"),
+            "isRequired": False,
+            "type": kinds.get(type(p.get("value")), "String"),
+        }
+        for p in raw
+    ]
+
+
 def _seed(control: httpx.Client, op: spec.Operation, example: dict[str, Any]) -> None:
     params = example["parameters"]
     item_type = _item_type(op, example)
@@ -137,8 +153,11 @@ def _seed(control: httpx.Client, op: spec.Operation, example: dict[str, Any]) ->
             "displayName": f"Seeded {item_type}",
         }
         documented = example["responses"].get("200", {}).get("body", {})
+        declared = _run_parameters(example)
         if op.operation_id == "Items_DiscoverDataflowParameters":
             item["files"] = {"queryMetadata.json": "{}", "mashup.pq": _mashup_for(documented["value"])}
+        elif declared:
+            item["files"] = {"queryMetadata.json": "{}", "mashup.pq": _mashup_for(declared)}
         elif item_type != "Dataflow" and "definition" in documented:
             item["definition"] = {
                 "parts": [p for p in documented["definition"]["parts"] if p["path"] != ".platform"]

@@ -579,3 +579,33 @@ def test_reset_restores_startup_knobs_and_clears_everything(api, control, ws) ->
     assert control.get("/_emulator/config").json()["pageSize"] == 100
     assert control.get("/_emulator/faults").json()["value"] == []
     assert_error(api.get(f"/workspaces/{ws}"), 404, "WorkspaceNotFound")
+
+
+def test_job_parameters_must_be_public_parameters(api, ws) -> None:
+    item = create_dataflow(api, ws, "Param")
+    base = f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances"
+    ok = api.post(base, json={"parameters": [{"name": "ServerName", "type": "Automatic", "value": "x"}]})
+    assert ok.status_code == 202
+    dataflow_route = f"/workspaces/{ws}/dataflows/{item['id']}/jobs/execute/instances"
+    body = {
+        "executionData": {
+            "executeOption": "ApplyChangesIfNeeded",
+            "parameters": [{"parameterName": "Nope", "type": "Automatic", "value": 1}],
+        }
+    }
+    unknown = api.post(dataflow_route, json=body)
+    assert_error(unknown, 400, "InvalidParameter")
+    assert "ServerName" in unknown.json()["message"]
+    twice = [
+        {"name": "ServerName", "type": "Automatic", "value": "a"},
+        {"name": "servername", "type": "Automatic", "value": "b"},
+    ]
+    assert_error(api.post(base, json={"parameters": twice}), 400, "InvalidParameter")
+    assert_error(api.post(base, json={"parameters": "x"}), 400, "InvalidRequest")
+    lake = api.post(f"/workspaces/{ws}/items", json={"displayName": "L", "type": "Lakehouse"}).json()
+    not_allowed = api.post(
+        f"/workspaces/{ws}/items/{lake['id']}/jobs/DefaultJob/instances",
+        json={"parameters": [{"name": "a", "type": "Text", "value": "b"}]},
+    )
+    assert_error(not_allowed, 403, "FeatureNotAvailable")
+    assert len(api.get(f"/workspaces/{ws}/items/{item['id']}/jobs/instances").json()["value"]) == 1

@@ -3,6 +3,9 @@ cancel. Jobs are not LROs: 202 + `Location` of the job instance."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from fabric_emulator.errors import bad_request
 from fabric_emulator.exchange import Ctx, Reply
 from fabric_emulator.paging import page
 
@@ -11,8 +14,26 @@ def _instance_url(ctx: Ctx, ws: str, item: str, job: str) -> str:
     return f"{ctx.base_url}/v1/workspaces/{ws}/items/{item}/jobs/instances/{job}"
 
 
+def _parameter_names(body: dict[str, Any]) -> list[str]:
+    """Names from the generic `parameters[].name` or the dataflow `executionData.parameters[]`."""
+    execution = body.get("executionData")
+    found: list[Any] = []
+    for raw, key in (
+        (body.get("parameters"), "name"),
+        (execution.get("parameters") if isinstance(execution, dict) else None, "parameterName"),
+    ):
+        if raw is None:
+            continue
+        if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+            raise bad_request("InvalidRequest", "Job parameters must be a list of objects.")
+        found += [p.get(key) for p in raw]
+    if not all(isinstance(n, str) and n for n in found):
+        raise bad_request("InvalidRequest", "Every job parameter needs a non-empty name.")
+    return found
+
+
 def run_job(ctx: Ctx) -> Reply:
-    ctx.object_body(required=False)
+    names = _parameter_names(ctx.object_body(required=False))
     job_type = ctx.params.get("jobType") or ctx.query.get("jobType")
     config = ctx.emu.config
     job = ctx.emu.state.start_job(
@@ -22,6 +43,7 @@ def run_job(ctx: Ctx) -> Reply:
         config.job_duration_s,
         config.job_outcome,
         ctx.item_type,
+        parameter_names=names,
     )
     headers = {
         "Location": _instance_url(ctx, job.workspace_id, job.item_id, job.id),
