@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dataflow_gitops.pipeline.mlang import SectionDocument, nodes, parse_section, split_queries
 
@@ -296,8 +298,10 @@ def test_member_lookup_and_split_queries() -> None:
     assert table.line == 4
     queries = split_queries(doc)
     assert list(queries) == ["Table", "Table_DataDestination"]
-    assert queries["Table_DataDestination"].startswith("shared Table_DataDestination = let\n")
-    assert queries["Table_DataDestination"].endswith("TableNavigation;")
+    assert (
+        queries["Table_DataDestination"].lstrip("\n").startswith("shared Table_DataDestination = let\n")
+    )
+    assert queries["Table_DataDestination"].endswith("TableNavigation;\n")
     assert doc.member("table") is None  # names are case-sensitive
 
 
@@ -368,3 +372,33 @@ def test_the_reader_imports_only_the_standard_library_and_the_error_tree() -> No
                 if not name.startswith(allowed_own):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+def test_split_queries_gives_every_comment_between_queries_to_a_query() -> None:
+    text = (
+        "section S; // header note\n"
+        "// documents A\n"
+        "shared A = 1; // after A\n"
+        "\n"
+        "/* documents B,\n   over two lines */\n"
+        "shared B = 2; /* spans\n a line break */ shared C = 3;\n"
+        "// trailing\n"
+    )
+    queries = split_queries(parse_section(text))
+    assert queries == {
+        "A": " // header note\n// documents A\nshared A = 1; // after A\n",
+        "B": "\n/* documents B,\n   over two lines */\nshared B = 2; /* spans\n a line break */ ",
+        "C": "shared C = 3;\n// trailing\n",
+    }
+    # Nothing after the section header is lost: the queries put together are the body.
+    assert "".join(queries.values()) == text[text.index(";") + 1 :]
+
+
+@given(st.lists(st.sampled_from(["", "// c\n", "/* b */", "\n", " ", "/* x\ny */\n"]), max_size=12))
+def test_a_comment_change_between_queries_changes_some_query(trivia: list[str]) -> None:
+    base = "section S;\nshared A = 1;{}shared B = 2;{}"
+    middle, tail = "".join(trivia[::2]), "".join(trivia[1::2])
+    before = split_queries(parse_section(base.format(middle, tail)))
+    after = split_queries(parse_section(base.format(middle + "// new\n", tail)))
+    assert before != after
+    assert "".join(after.values()).count("// new") == 1

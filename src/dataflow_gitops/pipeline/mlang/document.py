@@ -42,6 +42,8 @@ class SectionDocument:
     members: tuple[Member, ...]
     path: str = "mashup.pq"
     attribute: nodes.Record | None = None
+    # Offset just after the ';' of `section Name;` (where the members' text begins).
+    body_start: int = 0
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)
@@ -91,7 +93,7 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     section_name, _ = p.name("a section name after 'section'")
     if not p.tok.is_op(";"):
         raise _missing_semicolon(p, f"after 'section {section_name}'")
-    p.advance()
+    body_start = p.advance().end
     members: list[Member] = []
     seen: set[str] = set()
     while p.tok.kind is not Kind.END:
@@ -113,6 +115,7 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
         members=tuple(members),
         path=path,
         attribute=doc_attribute,
+        body_start=body_start,
     )
 
 
@@ -174,5 +177,37 @@ def _slice(text: str, node: nodes.Node | None) -> str | None:
 
 
 def split_queries(doc: SectionDocument) -> dict[str, str]:
-    """Query name → its exact source text (attribute through ';'), in document order."""
-    return {m.name: m.source for m in doc.members}
+    """Query name → its text with the comments that belong to it, in document order.
+
+    Every character after ``section Name;`` belongs to exactly one query, so no edit — a comment
+    between two queries included — is invisible to a per-query diff while it changes the
+    fingerprint. A comment or blank line above a query belongs to that query (it is how queries
+    are documented); the rest of the line a query ends on (``…; // note``) stays with it; the
+    text after the last query belongs to the last. ``Member.source`` is the bare span.
+    """
+    members = doc.members
+    if not members:
+        return {}
+    cuts = [doc.body_start]
+    for before, after in zip(members, members[1:], strict=False):
+        cuts.append(_end_of_line(doc.text, before.end, after.start))
+    cuts.append(len(doc.text))
+    return {m.name: doc.text[cuts[i] : cuts[i + 1]] for i, m in enumerate(members)}
+
+
+def _end_of_line(text: str, start: int, limit: int) -> int:
+    """The offset after the first line break in the trivia ``text[start:limit]`` that is not
+    inside a block comment (``limit`` when the next member starts on the same line)."""
+    i = start
+    while i < limit:
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2, limit)
+            i = limit if close < 0 else close + 2
+        elif text.startswith("//", i):
+            newline = text.find("\n", i, limit)
+            return limit if newline < 0 else newline + 1
+        elif text[i] == "\n":
+            return i + 1
+        else:
+            i += 1
+    return limit
