@@ -35,6 +35,10 @@ _DEFAULT_FAULT_CODES = {
 class DropConnection(Exception):
     """Raised to close the client's connection without any response."""
 
+    def __init__(self, identity: str) -> None:
+        super().__init__("connection dropped (injected fault)")
+        self.identity = identity
+
 
 def _json_response(reply: Reply, request_id: str) -> Response:
     headers = {"RequestId": request_id, "x-ms-request-id": request_id, **reply.headers}
@@ -62,11 +66,11 @@ class EmulatorApp:
         request_id = str(uuid.uuid4())
         try:
             reply, identity = await self._handle(request, request_id)
-        except DropConnection:
-            self._log(request, 0, "dropped", request_id)
+        except DropConnection as drop:
+            self._log(request, 0, drop.identity, request_id)
             _abort(send)
             return
-        if request.url.path.startswith("/v1"):
+        if not request.url.path.startswith("/_emulator"):
             self._log(request, reply.status, identity, request_id)
         await _json_response(reply, request_id)(scope, receive, send)
 
@@ -140,7 +144,7 @@ class EmulatorApp:
         if fault is None:
             return
         if fault.kind == "drop":
-            raise DropConnection
+            raise DropConnection(identity)
         if fault.kind == "throttle":
             raise EmulatorError(
                 429,

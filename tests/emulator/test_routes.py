@@ -476,7 +476,9 @@ def test_drop_fault_closes_the_connection(api, control) -> None:
     with pytest.raises(httpx.TransportError):
         api.get("/workspaces")
     assert api.get("/workspaces").status_code == 200
-    assert control.get("/_emulator/requests").json()["value"][-2]["status"] == 0
+    dropped = control.get("/_emulator/requests").json()["value"][-2]
+    assert dropped["status"] == 0
+    assert dropped["identity"].startswith("anon-")
 
 
 def test_token_expired_fault(api, control) -> None:
