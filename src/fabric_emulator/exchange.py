@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fabric_emulator.errors import bad_request
-from fabric_emulator.faults import LRO_KINDS
 from fabric_emulator.lro import FAILED, STUCK, SUCCEEDED, Operation
 from fabric_emulator.runtime import Emulator
 
@@ -69,11 +68,9 @@ def accepted(ctx: Ctx, op: Operation) -> Reply:
 def maybe_lro(ctx: Ctx, action: Callable[[], Any], *, sync_status: int, has_result: bool) -> Reply:
     """Run `action` and answer synchronously or with 202 + an operation, per `--lro` and faults."""
     emu = ctx.emu
-    fault = emu.faults.take(ctx.method, ctx.path, LRO_KINDS)
-    mode = emu.config.lro_mode(ctx.path)
-    use_lro = fault is not None or mode == "always" or (mode == "random" and emu.random.random() < 0.5)
     polls = emu.config.lro_polls
-    if fault is not None and fault.kind == "lro_fail":
+    fault = emu.faults.take(ctx.method, ctx.path, ("lro_fail",))
+    if fault is not None:
         # A failed operation leaves the store untouched, as a failed Fabric operation does.
         error = {
             "errorCode": fault.error_code or "OperationFailed",
@@ -81,7 +78,10 @@ def maybe_lro(ctx: Ctx, action: Callable[[], Any], *, sync_status: int, has_resu
         }
         return accepted(ctx, emu.state.add_operation(FAILED, polls, error=error))
     result = action()
-    if not use_lro:
+    # Taken only now, so a request refused with a 4xx does not use up a stuck-LRO fault.
+    stuck = emu.faults.take(ctx.method, ctx.path, ("lro_stuck",)) is not None
+    mode = emu.config.lro_mode(ctx.path)
+    if not (stuck or mode == "always" or (mode == "random" and emu.random.random() < 0.5)):
         return Reply(sync_status, result if has_result else None)
-    outcome = STUCK if fault is not None and fault.kind == "lro_stuck" else SUCCEEDED
+    outcome = STUCK if stuck else SUCCEEDED
     return accepted(ctx, emu.state.add_operation(outcome, polls, result=result if has_result else None))
