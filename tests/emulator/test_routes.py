@@ -611,3 +611,10 @@ def test_job_parameters_must_be_public_parameters(api, ws) -> None:
     )
     assert_error(not_allowed, 403, "FeatureNotAvailable")
     assert len(api.get(f"/workspaces/{ws}/items/{item['id']}/jobs/instances").json()["value"]) == 1
+
+
+def test_workspace_role_filter(api, ws) -> None:
+    assert [
+        w["id"] for w in api.get("/workspaces", params={"roles": "Admin,Viewer"}).json()["value"]
+    ] == [ws]
+    assert_error(api.get("/workspaces", params={"roles": "Admin,Owner"}), 400, "InvalidParameter")

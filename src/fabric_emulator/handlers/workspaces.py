@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from fabric_emulator.errors import bad_request
 from fabric_emulator.exchange import Ctx, Reply
 from fabric_emulator.paging import page
 
 
+ROLES = ("Admin", "Member", "Contributor", "Viewer")
+
+
 def list_workspaces(ctx: Ctx) -> Reply:
+    # The caller holds every role on every emulated workspace, so a valid filter keeps them all.
+    bad = [r for r in ctx.query.get("roles", "").split(",") if r.strip() and r.strip() not in ROLES]
+    if bad:
+        raise bad_request(
+            "InvalidParameter", f"Unknown workspace role(s) {', '.join(bad)}; use {', '.join(ROLES)}."
+        )
     values = [w.to_json() for w in ctx.emu.state.list_workspaces()]
     return Reply(200, page(values, ctx.query, ctx.emu.config.page_size, ctx.base_url, ctx.path))
 
