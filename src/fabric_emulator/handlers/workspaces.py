@@ -6,7 +6,6 @@ from fabric_emulator.errors import bad_request
 from fabric_emulator.exchange import Ctx, Reply
 from fabric_emulator.paging import page
 
-
 ROLES = ("Admin", "Member", "Contributor", "Viewer")
 
 
