@@ -41,6 +41,7 @@ class EmulatorConfig:
     page_size: int = 100
     job_duration_s: float = 0.0
     job_outcome: str = "Completed"
+    job_start_delay_s: float = 0.0
     lro_polls: int = 1
     retry_after_s: int = 1
     # Per-route LRO mode: path regex → always|never|random; the first match beats `lro`.
@@ -68,6 +69,8 @@ class EmulatorConfig:
             raise bad_request("InvalidParameter", f"lro must be one of {', '.join(LRO_MODES)}")
         if self.job_outcome not in JOB_OUTCOMES:
             raise bad_request("InvalidParameter", f"jobOutcome must be one of {', '.join(JOB_OUTCOMES)}")
+        if self.job_duration_s < 0 or self.job_start_delay_s < 0:
+            raise bad_request("InvalidParameter", "jobDurationS and jobStartDelayS must be >= 0")
         if self.page_size < 1 or self.latency_ms < 0 or self.lro_polls < 0 or self.retry_after_s < 0:
             raise bad_request(
                 "InvalidParameter",

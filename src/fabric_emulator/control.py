@@ -20,7 +20,8 @@ rules, request log, state dump, runtime config and clock. Used by tests, benchma
                                   "requestId", "time"}]} (status 0 = dropped);  DELETE clears it
     GET    /_emulator/state      {"workspaces", "folders", "items", "operations", "jobs"} in API shapes
     GET|POST /_emulator/config   {"lro", "latencyMs", "quotaPerMinute", "pageSize", "jobDurationS",
-                                  "jobOutcome", "lroPolls", "retryAfterS", "lroRoutes"}; POST changes
+                                  "jobOutcome", "jobStartDelayS", "lroPolls", "retryAfterS",
+                                  "lroRoutes"}; POST changes
                                   the keys it names
     POST   /_emulator/clock      {"advanceSeconds": N} moves the emulator clock (LROs, jobs, quota,
                                   token expiry) without waiting → {"now"}

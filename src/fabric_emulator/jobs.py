@@ -49,18 +49,22 @@ class JobInstance:
     failure: dict[str, Any] | None = None
     cancelled_at: float | None = None
     invoke_type: str = "Manual"
+    start_delay: float = 0.0  # seconds spent NotStarted before InProgress
 
     def status(self, now: float) -> str:
         if self.cancelled_at is not None:
             return "Cancelled"
-        if now - self.start < self.duration:
+        if now - self.start < self.start_delay:
+            return "NotStarted"
+        if now - self.start < self.start_delay + self.duration:
             return "InProgress"
         return self.outcome
 
     def end_time(self, now: float) -> float | None:
         if self.cancelled_at is not None:
             return self.cancelled_at
-        return self.start + self.duration if self.status(now) in TERMINAL else None
+        finished = self.start + self.start_delay + self.duration
+        return finished if self.status(now) in TERMINAL else None
 
     def cancelled(self, now: float) -> JobInstance:
         return dataclasses.replace(self, cancelled_at=now)

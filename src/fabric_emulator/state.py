@@ -432,6 +432,7 @@ class State:
         item_type: str | None = None,
         job_id: str | None = None,
         parameter_names: Sequence[str] = (),
+        start_delay: float = 0.0,
     ) -> JobInstance:
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
@@ -450,6 +451,7 @@ class State:
                 duration,
                 "Failed" if failure else "Completed",
                 failure,
+                start_delay=start_delay,
             )
             self._put("job", job)
             return job

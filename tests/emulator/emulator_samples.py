@@ -15,6 +15,7 @@ DEFAULT_CONFIG = {
     "pageSize": 100,
     "jobDurationS": 0.0,
     "jobOutcome": "Completed",
+    "jobStartDelayS": 0.0,
     "lroPolls": 1,
     "retryAfterS": 1,
     "lroRoutes": {},

@@ -618,3 +618,16 @@ def test_workspace_role_filter(api, ws) -> None:
         w["id"] for w in api.get("/workspaces", params={"roles": "Admin,Viewer"}).json()["value"]
     ] == [ws]
     assert_error(api.get("/workspaces", params={"roles": "Admin,Owner"}), 400, "InvalidParameter")
+
+
+def test_job_not_started_then_in_progress_then_completed(api, control, ws) -> None:
+    item = create_dataflow(api, ws, "Orders")
+    control.post("/_emulator/config", json={"jobStartDelayS": 5, "jobDurationS": 10})
+    location = run(api, f"/workspaces/{ws}/items/{item['id']}/jobs/Execute/instances").headers[
+        "Location"
+    ]
+    seen = []
+    for step in (0, 5, 10):
+        control.post("/_emulator/clock", json={"advanceSeconds": step})
+        seen.append(api.get(location).json()["status"])
+    assert seen == ["NotStarted", "InProgress", "Completed"]

@@ -44,6 +44,7 @@ def run_job(ctx: Ctx) -> Reply:
         config.job_outcome,
         ctx.item_type,
         parameter_names=names,
+        start_delay=config.job_start_delay_s,
     )
     headers = {
         "Location": _instance_url(ctx, job.workspace_id, job.item_id, job.id),
