@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
@@ -36,6 +36,7 @@ from dataflow_gitops.pipeline.records import (
     RecordStore,
     detect_actor,
     record_from_result,
+    unpublished_ids,
 )
 from dataflow_gitops.pipeline.render import render_all
 from dataflow_gitops.pipeline.source import read_ref, read_working_tree
@@ -106,7 +107,7 @@ def plan(
 
     live = gateway.read_dataflows(ws, dataflows, on_read=on_read)
     reporter.finish(OBSERVE)
-    return build_plan(
+    the_plan = build_plan(
         desired,
         LiveWorkspace(ws, items, tuple(live)),
         environment=env.name,
@@ -118,6 +119,20 @@ def plan(
         overlay_hash=env.overlay_hash,
         secrets=secrets_of(env),
     )
+    return _with_unpublished_warnings(the_plan, latest)
+
+
+def _with_unpublished_warnings(the_plan: Plan, latest: DeploymentRecord | None) -> Plan:
+    """Say which dataflows an earlier apply wrote but could not publish, and how to retry."""
+    waiting = unpublished_ids(latest)
+    names = sorted(a.display_name for a in the_plan.actions if a.item_id in waiting and not a.is_change)
+    if not names:
+        return the_plan
+    warning = (
+        f"written by an earlier apply but not published (ApplyChanges failed): {', '.join(names)}; "
+        f"`dfg apply -e {the_plan.environment} --publish` publishes them"
+    )
+    return replace(the_plan, warnings=(*the_plan.warnings, warning))
 
 
 def apply(
@@ -143,6 +158,7 @@ def apply(
             hint=f"apply it with -e {the_plan.environment}, or plan again for {env.name}",
         )
     gateway = dep.target.gateway
+    previous = dep.records.latest(env.name)
     result = apply_plan(
         the_plan,
         reader=gateway,
@@ -152,9 +168,16 @@ def apply(
         allow_delete=allow_delete,
         reporter=reporter,
         check_stale=check_stale,
+        # Written earlier but never published (ApplyChanges failed): publish them now.
+        republish=unpublished_ids(previous) if publish else (),
     )
-    previous = dep.records.latest(env.name)
-    if not the_plan.has_changes and previous is not None and previous.commit == the_plan.commit:
+    published_again = any(o.published is not None for o in result.outcomes)
+    if (
+        not the_plan.has_changes
+        and not published_again
+        and previous is not None
+        and previous.commit == the_plan.commit
+    ):
         return Applied(result, None, None)
     root = dep.project.root
     record = record_from_result(

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from e2e_support import Cli, Live
+from e2e_support import WS, Cli, Live
 
 from dataflow_gitops import api
 from dataflow_gitops.errors import RecordError
@@ -66,6 +66,40 @@ def test_publish_runs_apply_changes_and_reports_failures(dfg: Cli, live: Live) -
     assert "publish failed" in out
     assert "ApplyChanges" in out
     assert "Customers" in live.dataflows()  # the write itself succeeded
+
+
+def test_a_failed_publish_is_retried_by_the_next_apply_publish(dfg: Cli, live: Live) -> None:
+    live.control("POST", "config", {"jobOutcome": "Failed"})
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--publish", "--target", "Customers")
+    assert code == 1
+    assert "publish failed" in out
+    customers = live.dataflows()["Customers"]
+    failed_jobs = len(live.client.list_jobs(WS, customers))
+    live.control("POST", "config", {"jobOutcome": "Completed"})
+
+    # The definition is written, so the plan is a no-op, but it says what is still unpublished.
+    code, out, _ = dfg("plan", "-e", "e2e", "--target", "Customers", "--detailed-exitcode")
+    assert code == 0, out
+    assert "not published (ApplyChanges failed): Customers" in out
+    assert "dfg apply -e e2e --publish" in out
+
+    code, out, err = dfg("apply", "-e", "e2e", "--auto-approve", "--publish", "--target", "Customers")
+    assert code == 0, out + err
+    assert 'ok  publish "Customers"' in out
+    assert "published after an earlier failure" in out
+    assert "Applying: 1 item(s)" in err
+    assert "[1/1] publish Customers: succeeded" in err
+    assert len(live.client.list_jobs(WS, customers)) == failed_jobs + 1
+    history = json.loads(dfg("history", "-e", "e2e", "--format", "json")[1])
+    assert [i["published"] for i in history[0]["items"]] == [True]
+
+    # Converged: neither the plan nor another apply --publish has anything left to do.
+    code, out, _ = dfg("plan", "-e", "e2e", "--target", "Customers")
+    assert "not published" not in out
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--publish", "--target", "Customers")
+    assert code == 0
+    assert "No changes." in out
+    assert len(live.client.list_jobs(WS, customers)) == failed_jobs + 1
 
 
 class _BrokenStore:

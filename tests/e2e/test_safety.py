@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,28 @@ def test_protected_environment_refuses_without_approval(
     assert code == 0, err
     assert "Only 'yes' will be accepted" in err
     assert len(live.dataflows(WS_OTHER)) == 7
+
+
+def test_json_apply_shows_the_plan_on_stderr_before_asking(
+    dfg: Cli, live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal("yes\n"))
+    code, out, err = dfg("apply", "-e", "e2e", "--format", "json")
+    assert code == 0, err
+    shown = err.index("Plan: 7 to create, 0 to update, 0 to delete.")
+    assert '+ create "Sales Summary"' in err[:shown]
+    assert shown < err.index("Only 'yes' will be accepted")
+    assert json.loads(out)["ok"] is True  # stdout stays one JSON document
+
+    # A saved plan for a protected environment asks too, and shows what it asks about.
+    planfile = tmp_path / "prot.plan.json"
+    assert dfg("plan", "-e", "e2e-prot", "--out", str(planfile))[0] == 0
+    monkeypatch.setattr("sys.stdin", _Terminal("no\n"))
+    code, out, err = dfg("apply", "-e", "e2e-prot", str(planfile))
+    assert code == 1
+    assert "Plan: 7 to create, 0 to update, 0 to delete." in out
+    assert "cancelled" in err
+    assert live.dataflows(WS_OTHER) == {}
 
 
 def test_protected_environment_accepts_an_explicit_approval(dfg: Cli, live: Live) -> None:

@@ -26,7 +26,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.planner import build_plan
 from dataflow_gitops.pipeline.record_stores import FileRecords
-from dataflow_gitops.pipeline.records import managed_ids, record_from_result
+from dataflow_gitops.pipeline.records import managed_ids, record_from_result, unpublished_ids
 from dataflow_gitops.pipeline.render import bind_pending
 from fakes import WORKSPACE_ID, FakeFabric, make_desired
 
@@ -422,6 +422,53 @@ def test_progress_goes_to_the_reporter(fake: FakeFabric) -> None:
     assert "+ Base: failed" in details
     assert "+ Mid: skipped" in details
     assert "+ A: succeeded" in details
+
+
+def test_progress_counts_only_the_changes(fake: FakeFabric) -> None:
+    for name in ("A", "B", "C"):
+        fake.seed(make_desired(name))
+    plan = replan(fake, [make_desired("A"), make_desired("B", query="2"), make_desired("C")])
+    reporter = RecordingReporter()
+    apply_plan(plan, reader=fake, writer=fake, reporter=reporter)
+    assert reporter.calls == [
+        ("start", "apply", "1"),
+        ("advance", "apply", "~ B: succeeded"),
+        ("finish", "apply"),
+    ]
+
+
+def test_a_failed_publish_is_retried_on_a_noop_named_in_republish(fake: FakeFabric) -> None:
+    fake.fail("publish", "Bad")
+    first = apply_plan(
+        plan_of(create(make_desired("Bad")), create(make_desired("Good"))),
+        reader=fake,
+        writer=fake,
+        publish=True,
+    )
+    record = record_from_result(first, plan_of(), actor="ci")
+    waiting = unpublished_ids(record)
+    assert waiting == {by_name(first)["Bad"].item_id}
+    assert fake.published == ["Good"]
+
+    again = replan(fake, [make_desired("Bad"), make_desired("Good")])
+    assert not again.has_changes
+    # Without --publish nothing is retried (and nothing is counted as work).
+    quiet = apply_plan(again, reader=fake, writer=fake, republish=waiting)
+    assert fake.published == ["Good"]
+    assert all(o.published is None for o in quiet.outcomes)
+
+    reporter = RecordingReporter()
+    retried = apply_plan(
+        again, reader=fake, writer=fake, publish=True, republish=waiting, reporter=reporter
+    )
+    assert fake.published == ["Good", "Bad"]
+    assert by_name(retried)["Bad"].published is True
+    assert by_name(retried)["Good"].published is None  # already published: not again
+    assert ("advance", "apply", "publish Bad: succeeded") in reporter.calls
+    assert reporter.calls[0] == ("start", "apply", "1")
+    later = record_from_result(retried, plan_of(), actor="ci", previous=record)
+    assert unpublished_ids(later) == frozenset()
+    assert {i.name: i.published for i in later.items} == {"Bad": True, "Good": True}
 
 
 def test_concurrency_below_one_is_refused(fake: FakeFabric) -> None:

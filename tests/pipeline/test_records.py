@@ -32,6 +32,7 @@ from dataflow_gitops.pipeline.records import (
     record_from_json,
     record_from_result,
     record_to_json,
+    unpublished_ids,
 )
 from fakes import WORKSPACE_ID, make_desired
 
@@ -145,6 +146,34 @@ def test_record_never_holds_payloads_or_secrets() -> None:
 def test_json_round_trip() -> None:
     original = record(items=(ITEM,))
     assert record_from_json(record_to_json(original), source="x") == original
+    unpublished = record(items=(replace(ITEM, published=False),))
+    assert record_from_json(record_to_json(unpublished), source="x") == unpublished
+
+
+def test_a_record_without_published_reads_as_unknown() -> None:
+    old = record_to_json(record(items=(ITEM,))).replace(',"published":null', "")
+    assert '"published"' not in old
+    assert record_from_json(old, source="x").items[0].published is None
+
+
+def test_published_comes_from_the_outcome_and_a_noop_keeps_the_previous_value() -> None:
+    previous = record(
+        items=(
+            RecordedItem("Waiting", "id-w", "lid-w", "a" * 64, published=False),
+            RecordedItem("Again", "id-a", "lid-a", "b" * 64, published=False),
+        )
+    )
+    still = outcome(ActionKind.NOOP, "Waiting", OutcomeStatus.SUCCEEDED, "id-w")
+    again = outcome(ActionKind.NOOP, "Again", OutcomeStatus.SUCCEEDED, "id-a")
+    again = replace(again, published=True)
+    new = replace(outcome(ActionKind.CREATE, "New", OutcomeStatus.SUCCEEDED, "id-n"), published=False)
+    outcomes = (still, again, new)
+    plan = Plan("test", WORKSPACE_ID, tuple(o.action for o in outcomes), commit="c" * 40)
+    rec = record_from_result(
+        ApplyResult("test", WORKSPACE_ID, outcomes), plan, actor="a", previous=previous
+    )
+    assert {i.name: i.published for i in rec.items} == {"Waiting": False, "Again": True, "New": False}
+    assert unpublished_ids(rec) == {"id-w", "id-n"}
 
 
 @pytest.mark.parametrize(
@@ -156,6 +185,7 @@ def test_json_round_trip() -> None:
         json.dumps({"format_version": 1, "environment": "test"}),
         record_to_json(record()).replace('"items":[]', '"items":[42]'),
         record_to_json(record()).replace('"actor":"alice"', '"actor":7'),
+        record_to_json(record(items=(ITEM,))).replace('"published":null', '"published":"no"'),
     ],
 )
 def test_corrupt_record_names_its_source(text: str) -> None:

@@ -8,12 +8,17 @@ run are bound into their dependants just before those are written (late binding)
 
 Fabric errors become failed outcomes (one line each) and never abort independent actions;
 any other exception is a bug and propagates.
+
+A failed publish (ApplyChanges) leaves the definition written, so the next plan is a no-op; the
+deployment record marks the item unpublished, and ``apply --publish`` passes those ids as
+``republish``: their no-op actions publish again, so re-running converges. Progress counts the
+actions that do something (changes and such publishes), not the no-ops.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
@@ -37,7 +42,7 @@ from dataflow_gitops.pipeline.render import bind_pending
 
 TASK = "apply"
 _QUIET = NullReporter()
-_SYMBOLS = {ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.DELETE: "-", ActionKind.NOOP: "="}
+_SYMBOLS = {ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.DELETE: "-"}
 
 
 def dataflow_id_expression(display_name: str) -> str:
@@ -55,6 +60,7 @@ def apply_plan(
     allow_delete: bool = False,
     reporter: Reporter = _QUIET,
     check_stale: bool = True,
+    republish: Collection[str] = (),
 ) -> ApplyResult:
     """Carry out ``plan`` and return every action's outcome, in plan order.
 
@@ -66,13 +72,14 @@ def apply_plan(
     Each outcome carries the action as executed: late-bound ids filled in, so its desired
     fingerprint is the one now live (what deployment records keep). ``check_stale=False`` fits a
     plan made moments ago in the same process: it saves the getDefinition of every dataflow.
+    ``republish``: item ids whose earlier publish failed; with ``publish`` their no-ops publish.
     """
     if concurrency < 1:
         raise PlanError(
             f"concurrency must be at least 1, not {concurrency}", hint="pass --concurrency 1 or more"
         )
     _refuse_deletes(plan, allow_delete)
-    visitor = ActionVisitor(plan.workspace_id, writer, publish=publish)
+    visitor = ActionVisitor(plan.workspace_id, writer, publish=publish, republish=republish)
     for action in plan.actions:
         visitor.method_for(action)
     steps = build_steps(plan.actions)
@@ -86,10 +93,22 @@ def apply_plan(
 class ActionVisitor:
     """Turns one action into writer calls; ``visit_<kind>`` raises DataflowGitopsError on failure."""
 
-    def __init__(self, workspace_id: str, writer: FabricWriter, *, publish: bool) -> None:
+    def __init__(
+        self,
+        workspace_id: str,
+        writer: FabricWriter,
+        *,
+        publish: bool,
+        republish: Collection[str] = (),
+    ) -> None:
         self.workspace_id = workspace_id
         self.writer = writer
         self.publish = publish
+        self.republish = frozenset(republish) if publish else frozenset()
+
+    def does_something(self, action: Action) -> bool:
+        """A change, or a no-op whose earlier publish failed and is retried now."""
+        return action.is_change or (action.item_id or "") in self.republish
 
     def method_for(self, action: Action) -> Callable[[Action], ActionOutcome]:
         method: Callable[[Action], ActionOutcome] | None = getattr(self, f"visit_{action.kind}", None)
@@ -146,6 +165,8 @@ class ActionVisitor:
         return ActionOutcome(action, OutcomeStatus.SUCCEEDED, item_id=item_id)
 
     def visit_noop(self, action: Action) -> ActionOutcome:
+        if action.item_id and action.item_id in self.republish:
+            return self._written(action, action.item_id)
         return ActionOutcome(action, OutcomeStatus.SUCCEEDED, item_id=action.item_id)
 
     def _written(self, action: Action, item_id: str) -> ActionOutcome:
@@ -181,11 +202,12 @@ class _Runner:
         self.ids = dict(known_ids)
         self.reporter = reporter
         self.outcomes: dict[int, ActionOutcome] = {}
+        self.counted = {i for i, a in enumerate(actions) if visitor.does_something(a)}
 
     def run(self, concurrency: int) -> tuple[ActionOutcome, ...]:
         """Submit at most ``concurrency`` actions at a time, so that a bug or Ctrl-C stops the
         apply after the calls in flight rather than after everything queued."""
-        self.reporter.start(TASK, len(self.actions))
+        self.reporter.start(TASK, len(self.counted))
         queue: deque[int] = deque()
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dfg-apply") as pool:
             running: dict[Future[ActionOutcome], int] = {}
@@ -264,9 +286,10 @@ class _Runner:
             and action.kind is not ActionKind.DELETE
         ):
             self.ids[dataflow_id_expression(action.display_name)] = outcome.item_id
-        self.reporter.advance(
-            TASK, f"{_SYMBOLS.get(action.kind, '?')} {action.display_name}: {outcome.status}"
-        )
+        if index in self.counted:
+            # a counted no-op is a publish retried, nothing else
+            what = "publish" if action.kind is ActionKind.NOOP else _SYMBOLS.get(action.kind, "?")
+            self.reporter.advance(TASK, f"{what} {action.display_name}: {outcome.status}")
 
 
 def _skipped(action: Action, blocked: Sequence[str]) -> ActionOutcome:

@@ -41,6 +41,10 @@ class RecordedItem:
     logical_id: str
     fingerprint: str
     """:func:`pipeline.parts.fingerprint` of the definition written: compare with live for drift."""
+    published: bool | None = None
+    """False when the definition was written but its ApplyChanges job failed: the next
+    ``apply --publish`` publishes it even though its plan is a no-op. True once published; None
+    when no apply asked to publish it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,8 @@ def record_from_result(
     each succeeded create/update (with the fingerprint actually written, late bindings included)
     and no-op (the live fingerprint it was planned against), minus succeeded deletes. An item
     whose action failed keeps its previous entry, so a ``--target`` apply or a partial failure
-    never makes the tool forget what it manages.
+    never makes the tool forget what it manages. ``published`` comes from the outcome; a no-op
+    that was not published again keeps the previous entry's.
     """
     items = {i.item_id: i for i in (previous.items if previous else ())}
     for outcome in result.outcomes:
@@ -116,10 +121,14 @@ def record_from_result(
             # A no-op wrote nothing: what is live is what it was planned against, which differs
             # from desired when ignore rules hid a difference.
             recorded = desired.fingerprint
-            if action.kind is ActionKind.NOOP and action.live_fingerprint:
-                recorded = action.live_fingerprint
+            published = outcome.published
+            if action.kind is ActionKind.NOOP:
+                if action.live_fingerprint:
+                    recorded = action.live_fingerprint
+                if published is None and outcome.item_id in items:
+                    published = items[outcome.item_id].published
             items[outcome.item_id] = RecordedItem(
-                desired.name, outcome.item_id, desired.logical_id, recorded
+                desired.name, outcome.item_id, desired.logical_id, recorded, published
             )
     return DeploymentRecord(
         environment=plan.environment,
@@ -132,6 +141,13 @@ def record_from_result(
         items=tuple(sorted(items.values(), key=lambda i: (i.name, i.item_id))),
         ok=all(o.status is OutcomeStatus.SUCCEEDED for o in result.outcomes),
     )
+
+
+def unpublished_ids(record: DeploymentRecord | None) -> frozenset[str]:
+    """Item ids written but not published (their ApplyChanges failed): ``apply --publish`` retries."""
+    if record is None:
+        return frozenset()
+    return frozenset(i.item_id for i in record.items if i.published is False)
 
 
 def managed_ids(store: RecordStore, environment: str) -> frozenset[str]:
@@ -177,8 +193,15 @@ def record_from_json(text: str, *, source: str) -> DeploymentRecord:
 def _item(data: Any) -> RecordedItem:
     if not isinstance(data, dict):
         raise TypeError("an item is not a JSON object")
+    published = data.get("published")
+    if published is not None and not isinstance(published, bool):
+        raise TypeError(f"published is {type(published).__name__}, not a boolean")
     return RecordedItem(
-        _str(data["name"]), _str(data["item_id"]), _str(data["logical_id"]), _str(data["fingerprint"])
+        _str(data["name"]),
+        _str(data["item_id"]),
+        _str(data["logical_id"]),
+        _str(data["fingerprint"]),
+        published,
     )
 
 

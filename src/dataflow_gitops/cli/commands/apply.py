@@ -4,6 +4,11 @@ Approval rules: a plan made by this command is shown and needs a typed ``yes`` u
 ``--auto-approve``; a saved plan file was already reviewed, so it needs none. A ``protected``
 environment always needs one: the prompt, or ``--approve-protected ENV`` naming it (so a
 pipeline approves one environment explicitly, and a copied command line cannot slip into prod).
+Whenever it asks, the plan is shown first (with ``--format json`` on stderr, and for a saved
+plan too), so nobody approves what they have not seen.
+
+``--publish`` also publishes dataflows an earlier apply wrote but could not publish (the
+deployment record says so), although their plan is a no-op: re-running converges.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataflow_gitops.cli.commands.options import (
     write_step_summary,
 )
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
+from dataflow_gitops.cli.output.summary import published_again
 from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
@@ -90,7 +96,8 @@ def command(
                 plan = api.load_saved_plan(planfile)
             else:
                 plan = api.plan(dep, targets=targets, reporter=reporter)
-        if planfile is None and fmt != "json":
+        shown = planfile is None and fmt != "json"
+        if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
         _check_deletes(plan, allow_delete or planfile is not None)
         asked = False
@@ -101,6 +108,11 @@ def command(
                 not protected and (auto_approve or planfile is not None)
             )
             if not approved:
+                if not shown:
+                    # Nobody approves what they have not seen; with --format json the plan goes
+                    # to stderr so that stdout stays one JSON document.
+                    text = format_plan(plan, "text", color=color).rstrip("\n")
+                    click.echo(text, err=fmt == "json")
                 confirm(env, protected=protected)
                 asked = True
         with progress() as reporter:
@@ -115,7 +127,7 @@ def command(
                 reporter=reporter,
             )
     result = applied.result
-    if not plan.has_changes and fmt != "json":
+    if not plan.has_changes and not published_again(result) and fmt != "json":
         click.echo("\nNo changes. The workspace already matches the repository.")
     else:
         click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))

@@ -18,6 +18,7 @@ from dataflow_gitops.cli.output.summary import (
     KNOWN_AFTER_APPLY,
     apply_summary,
     pending,
+    quiet_noop,
     summary_line,
     verb,
 )
@@ -289,11 +290,12 @@ def apply_markdown(result: ApplyResult) -> str:
         "|---|---|---|---|---|---|",
     ]
     for o in result.outcomes:
-        if o.action.kind is ActionKind.NOOP and o.status is OutcomeStatus.SUCCEEDED:
+        if quiet_noop(o):
             continue
         published = {None: "", True: "yes", False: "**failed**"}[o.published]
+        label = "publish" if o.action.kind is ActionKind.NOOP else verb(o.action)
         lines.append(
-            f"| {marks[o.status]} | {_cell(o.action.display_name)} | {verb(o.action)} | "
+            f"| {marks[o.status]} | {_cell(o.action.display_name)} | {label} | "
             f"{_cell(o.item_id or '')} | {published} | {_cell(o.error or '')} |"
         )
     return "\n".join(lines) + "\n"

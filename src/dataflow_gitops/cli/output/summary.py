@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from dataflow_gitops.pipeline.model import Action, ActionKind, ApplyResult, OutcomeStatus, Plan
+from dataflow_gitops.pipeline.model import (
+    Action,
+    ActionKind,
+    ActionOutcome,
+    ApplyResult,
+    OutcomeStatus,
+    Plan,
+)
 
 NO_CHANGES = "No changes. Live workspace matches the desired state."
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -41,6 +48,22 @@ def pending(action: Action) -> tuple[str, ...]:
     return action.desired.pending if action.desired is not None else ()
 
 
+def quiet_noop(outcome: ActionOutcome) -> bool:
+    """A no-op that did nothing: left out of apply results (a retried publish is shown)."""
+    return (
+        outcome.action.kind is ActionKind.NOOP
+        and outcome.status is OutcomeStatus.SUCCEEDED
+        and outcome.published is None
+    )
+
+
+def published_again(result: ApplyResult) -> int:
+    """No-ops whose earlier failed publish was retried in this apply."""
+    return sum(
+        1 for o in result.outcomes if o.action.kind is ActionKind.NOOP and o.published is not None
+    )
+
+
 def apply_counts(result: ApplyResult) -> dict[str, int]:
     counts = {status.value: 0 for status in OutcomeStatus}
     for outcome in result.outcomes:
@@ -61,6 +84,9 @@ def apply_summary(result: ApplyResult) -> str:
     )
     if counts["failed"] or counts["skipped"]:
         text += f"; {counts['failed']} failed, {counts['skipped']} skipped"
+    retried = sum(1 for o in result.outcomes if o.action.kind is ActionKind.NOOP and o.published is True)
+    if retried:
+        text += f"; {retried} published after an earlier failure"
     unpublished = sum(1 for o in result.outcomes if o.published is False)
     if unpublished:
         text += f"; {unpublished} failed to publish"

@@ -13,6 +13,7 @@ from dataflow_gitops.cli.output.summary import (
     KNOWN_AFTER_APPLY,
     apply_summary,
     pending,
+    quiet_noop,
     summary_line,
     title,
 )
@@ -129,14 +130,15 @@ def apply_text(result: ApplyResult, *, color: bool = False) -> str:
     lines = [f'Apply to environment "{result.environment}" (workspace {result.workspace_id}):', ""]
     for outcome in result.outcomes:
         action = outcome.action
-        if action.kind is ActionKind.NOOP and outcome.status is OutcomeStatus.SUCCEEDED:
+        if quiet_noop(outcome):
             continue
         mark = {
             OutcomeStatus.SUCCEEDED: ("ok", "green"),
             OutcomeStatus.FAILED: ("FAILED", "red"),
             OutcomeStatus.SKIPPED: ("skipped", "yellow"),
         }[outcome.status]
-        line = f"  {paint(mark[0], mark[1])}  {title(action)}"
+        what = f'publish "{action.display_name}"' if action.kind is ActionKind.NOOP else title(action)
+        line = f"  {paint(mark[0], mark[1])}  {what}"
         if outcome.item_id:
             line += f"  (item {outcome.item_id})"
         if outcome.published is True:
