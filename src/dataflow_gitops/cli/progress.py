@@ -57,8 +57,8 @@ class PlainReporter:
 class RichReporter:
     """A progress bar per task on an interactive terminal; use it as a context manager."""
 
-    def __init__(self, *, color: bool = True) -> None:
-        console = Console(stderr=True, no_color=not color)
+    def __init__(self, *, color: bool = True, console: Console | None = None) -> None:
+        console = console or Console(stderr=True, no_color=not color)
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
