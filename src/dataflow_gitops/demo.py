@@ -119,10 +119,12 @@ STEPS: tuple[Step, ...] = (
         ("apply", "-e", DEV_ENV, "{dir}/local.plan.json"),
     ),
     Step(
-        "Deploy the same commit to a second environment",
+        "Promote what was tested",
         f"`{TEST_ENV}` is another workspace with its own overlay (other parameters, other "
-        "Lakehouse ids). The same commit deploys there with its values.",
-        ("apply", "-e", TEST_ENV, "--auto-approve"),
+        f"Lakehouse ids). Promote takes the commit last applied to `{DEV_ENV}`, checks that live "
+        f"`{DEV_ENV}` still matches that record, and deploys exactly that commit with "
+        f"`{TEST_ENV}`'s values: what ships is what was tested.",
+        ("promote", "--from", DEV_ENV, "--to", TEST_ENV, "--auto-approve"),
         action=f"workspace:{TEST_ENV}",
     ),
     Step(

@@ -22,9 +22,17 @@ def test_demo_runs_the_whole_tour(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "Plan: 0 to create, 1 to update, 0 to delete." in out
     assert "+shared DaysBack = 14" in out
     assert 'Apply to environment "local-test"' in out
+    # step 8 promotes the commit last applied to local (what ships is what was tested)
+    assert "$ dfg promote --from local --to local-test --auto-approve" in out
+    promoted = git(project, "rev-list", "-n", "1", "HEAD")
+    assert f"Promoting local → local-test: commit {promoted[:12]}" in out
+    assert "live local matches it" in out
+    assert "Applying: 1 item(s)" in err  # the reviewed plan changes one dataflow: one step
     tags = git(project, "tag", "--list", "dfg/*").split()
     assert len([t for t in tags if t.startswith("dfg/local/")]) == 2
-    assert len([t for t in tags if t.startswith("dfg/local-test/")]) == 1
+    test_tags = [t for t in tags if t.startswith("dfg/local-test/")]
+    assert len(test_tags) == 1
+    assert git(project, "rev-list", "-n", "1", test_tags[0]) == promoted
     assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
 
 

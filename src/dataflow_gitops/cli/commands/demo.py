@@ -1,5 +1,5 @@
-"""`dfg demo`: the guided tour (plan → apply → change → plan → apply → second environment →
-history) on the embedded emulator, in a temporary copy of the example repository."""
+"""`dfg demo`: the guided tour (plan → apply → change → plan → apply → promote to a second
+environment → history) on the embedded emulator, in a temporary copy of the example repository."""
 
 from __future__ import annotations
 
