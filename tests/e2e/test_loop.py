@@ -78,11 +78,23 @@ def test_saved_plan_applies_exactly_and_show_reads_it(
     code, out, _ = dfg("show", str(planfile))
     assert code == 0
     assert "Plan: 7 to create" in out
+    for fmt in ("markdown", "json"):
+        code, shown, _ = dfg("show", str(planfile), "--format", fmt)
+        assert code == 0
+    jsonschema.validate(json.loads(shown), plan_schema())
+
+    # The repository moves on after the review: the saved plan still writes what was reviewed.
+    overlay = project / "environments" / "e2e.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 7", "DaysBack: 30"))
+    commit_all(project, "30 days, after the review")
 
     code, out, _ = dfg("apply", "-e", "e2e", str(planfile))  # a saved plan needs no prompt
     assert code == 0, out
     assert len(live.dataflows()) == N_DATAFLOWS
-    assert dfg("plan", "-e", "e2e", "--detailed-exitcode")[0] == 0
+    assert "shared DaysBack = 7 " in live.mashup(live.dataflows()["Sales Orders"])
+    code, out, _ = dfg("plan", "-e", "e2e", "--detailed-exitcode")
+    assert code == 2  # ...and the newer commit is a new plan: one update
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
 
     code, _, err = dfg("apply", "-e", "e2e-keep", str(planfile))
     assert code == 1
@@ -101,7 +113,8 @@ def test_rename_keeps_the_item_id(dfg: Cli, live: Live, project: Path) -> None:
     assert '~ rename "Products" → "Product Catalog"' in out
     assert "0 to create, 1 to update, 0 to delete" in out
 
-    assert dfg("apply", "-e", "e2e", "--auto-approve", "--allow-delete")[0] == 0
+    # a rename is an update in place: no delete, so no --allow-delete needed
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
     after = live.dataflows()
     assert "Products" not in after
     assert after["Product Catalog"] == before
