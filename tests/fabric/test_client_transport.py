@@ -231,3 +231,21 @@ def test_requests_carry_the_bearer_token(server: Server, client: FabricClient, t
     client.get_workspace("ws1")
     assert server.requests[0].headers["Authorization"] == f"Bearer {tokens.token}"
     assert str(server.requests[0].url) == f"{V1}/workspaces/ws1"
+
+
+def test_every_request_carries_the_per_request_timeout(server: Server, make_client) -> None:
+    server.on("GET", WS, OK)
+    make_client(timeout_s=7.5).get_workspace("ws1")
+    timeouts = server.requests[0].extensions["timeout"]
+    assert timeouts == {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}
+
+
+def test_a_read_timeout_is_retried_then_reported_as_a_transport_error(
+    server: Server, make_client, fake_time: FakeTime
+) -> None:
+    server.on("GET", WS, raises(httpx.ReadTimeout))
+    client = make_client(max_retries=2)
+    with pytest.raises(TransportError, match="ReadTimeout"):
+        client.get_workspace("ws1")
+    assert server.count("GET", WS) == 3
+    assert len(fake_time.sleeps) == 2
