@@ -145,6 +145,24 @@ def _unset_env_var(p: Path) -> None:
     )
 
 
+def _unknown_overlay_key(p: Path) -> None:
+    path = p / "environments/test.yaml"
+    path.write_text(path.read_text() + "\nparamters:\n  DaysBack: 3\n")
+
+
+def _non_guid_id(p: Path) -> None:
+    path = p / "environments/prod.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace("workspace_id: 8c2e4a6d-5f7b-4c9e-a1d3-7e9f1b3d5a24", "workspace_id: 8c2e4a6d")
+    )
+
+
+def _undeclared_parameter(p: Path) -> None:
+    path = p / "environments/test.yaml"
+    path.write_text(path.read_text().replace("parameters:\n", "parameters:\n  ServerNmae: x\n", 1))
+
+
 CASES = [
     # (id, mutate, location regex (start of the message), message fragment)
     ("unterminated string", _unterminated_string, rf"{CUSTOMERS}/mashup\.pq:2:\d+", "unterminated"),
@@ -179,6 +197,14 @@ CASES = [
     ("invalid YAML", _invalid_yaml, r"environments/test\.yaml:\d+", ""),
     ("overlay not a mapping", _not_a_mapping, r"environments/test\.yaml(:\d+)?", "mapping"),
     ("unset env var", _unset_env_var, r"environments/dev\.yaml:\d+", "DFG_TEST_SURELY_UNSET"),
+    ("unknown overlay key", _unknown_overlay_key, r"environments/test\.yaml:\d+", "'paramters'"),
+    ("non-GUID id", _non_guid_id, r"environments/prod\.yaml:4", "not a GUID"),
+    (
+        "parameter no dataflow declares",
+        _undeclared_parameter,
+        r"environments/test\.yaml:\d+",
+        "'ServerNmae' is declared by no dataflow",
+    ),
 ]
 
 
@@ -186,8 +212,15 @@ CASES = [
     ("mutate", "location", "fragment"), [pytest.param(m, loc, frag, id=i) for i, m, loc, frag in CASES]
 )
 def test_bad_input_gives_one_located_line_and_exit_1(
-    dfg, project: Path, mutate, location: str, fragment: str
+    dfg, project: Path, mutate, location: str, fragment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access during an offline command")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
     mutate(project)
     result = dfg("validate")
     assert result.code == 1
