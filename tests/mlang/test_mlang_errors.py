@@ -91,3 +91,10 @@ def test_long_flat_chains_parse() -> None:
     assert [m.name for m in doc.members] == ["A", "B"]
     else_ifs = " ".join(f"if x = {i} then {i} else" for i in range(150))
     assert parse_section(f"section S;\nshared C = {else_ifs} 0;").members[0].name == "C"
+
+
+def test_a_missing_semicolon_after_the_section_says_how_to_write_it() -> None:
+    with pytest.raises(MSyntaxError) as caught:
+        parse_section("section Section1\nshared A = 1;", path=PATH)
+    assert "write 'section Section1;'" in str(caught.value)
+    assert "query" not in str(caught.value)

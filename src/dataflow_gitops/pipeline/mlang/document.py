@@ -92,7 +92,9 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     p.advance()
     section_name, _ = p.name("a section name after 'section'")
     if not p.tok.is_op(";"):
-        raise _missing_semicolon(p, f"after 'section {section_name}'")
+        raise _missing_semicolon(
+            p, f"after 'section {section_name}'", hint=f"write 'section {section_name};'"
+        )
     body_start = p.advance().end
     members: list[Member] = []
     seen: set[str] = set()
@@ -154,7 +156,7 @@ def _member(p: Parser, text: str) -> Member:
     )
 
 
-def _missing_semicolon(p: Parser, where: str) -> MSyntaxError:
+def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query with ';'") -> MSyntaxError:
     if p.tok.is_op(")", "]", "}"):
         return p.error(
             f"unexpected {p.tok.describe()}: no bracket is open here",
@@ -168,7 +170,7 @@ def _missing_semicolon(p: Parser, where: str) -> MSyntaxError:
         path=p.path,
         line=line,
         column=column,
-        hint="end every query with ';'",
+        hint=hint,
     )
 
 
