@@ -16,7 +16,8 @@ from fabric_emulator.faults import Faults
 from fabric_emulator.quota import Quota
 from fabric_emulator.state import State
 
-MAX_LOG = 20_000
+# Bounded so a long-running demo cannot grow without limit; benchmarks clear it between runs.
+MAX_LOG = 100_000
 
 
 class RequestLog:
