@@ -16,7 +16,7 @@ from fabric_emulator.faults import Faults
 from fabric_emulator.quota import Quota
 from fabric_emulator.state import State
 
-# Bounded so a long-running demo cannot grow without limit; benchmarks clear it between runs.
+# Bounded so a long-running demo cannot grow without limit; DELETE /_emulator/requests clears it.
 MAX_LOG = 100_000
 
 
