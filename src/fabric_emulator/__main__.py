@@ -51,8 +51,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quota-per-minute",
         type=int,
+        nargs="?",
+        const=200,
         default=None,
-        help="per-identity calls per minute before 429 (Fabric's unified quota is 200)",
+        metavar="N",
+        help="per-identity calls per minute before 429 (alone: Fabric's unified quota, 200)",
     )
     p.add_argument("--lro", choices=LRO_MODES, default="never")
     p.add_argument("--page-size", type=int, default=100)

@@ -44,3 +44,9 @@ def test_flags_parse_into_settings() -> None:
     assert args.workspace == [("a", "Dev Team"), ("b", "Test")]
     assert (args.lro, args.page_size, args.latency_ms, args.strict_auth) == ("always", 5, 20, True)
     assert (args.host, args.port, args.db) == ("127.0.0.1", 8765, None)
+
+
+def test_quota_flag_alone_means_fabrics_200_per_minute() -> None:
+    assert parser().parse_args(["--quota-per-minute"]).quota_per_minute == 200
+    assert parser().parse_args(["--quota-per-minute", "7"]).quota_per_minute == 7
+    assert parser().parse_args([]).quota_per_minute is None
