@@ -137,3 +137,13 @@ def test_mdf_placeholder_and_part_must_pair(example_copy: Path) -> None:
     ]
     assert len(missing) == 1
     assert len(unused) == 1
+
+
+def test_a_target_with_a_broken_part_does_not_also_warn_about_its_readers(
+    example_copy: Path,
+) -> None:
+    (example_copy / "dataflows/Customers.Dataflow/queryMetadata.json").write_text("{\n  oops\n")
+    report = validate(example_copy, ["dev"])
+    assert len(report.errors) == 1
+    assert isinstance(report.errors[0], SourceError)
+    assert report.warnings == ()

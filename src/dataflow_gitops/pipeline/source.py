@@ -11,7 +11,7 @@ A git ref is read from the commit's tree with gitpython, without checking anythi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from dataflow_gitops.pipeline.model import (
     METADATA_PATH,
     PLATFORM_PATH,
     Part,
+    Platform,
     Snapshot,
     SourceDataflow,
 )
@@ -41,6 +42,9 @@ FolderFiles = dict[str, dict[str, bytes]]
 class ScanResult:
     snapshot: Snapshot
     errors: tuple[DataflowGitopsError, ...]
+    # The identity of folders that failed to load but whose `.platform` is readable: a reference
+    # to one of them is not "to a dataflow outside the repository" (its own error says enough).
+    unreadable: tuple[Platform, ...] = ()
 
 
 def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResult:
@@ -48,7 +52,9 @@ def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResul
     folders = _working_tree_folders(root, dataflows_dir)
     commit, dirty = _head_state(root, dataflows_dir)
     dataflows, errors = _build(folders, label="")
-    return ScanResult(Snapshot(dataflows, commit=commit, dirty=dirty), errors)
+    return ScanResult(
+        Snapshot(dataflows, commit=commit, dirty=dirty), errors, _unreadable(folders, dataflows)
+    )
 
 
 def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResult:
@@ -180,6 +186,19 @@ def _build(
             errors.append(exc)
     errors.extend(_duplicates(dataflows, folders, label))
     return tuple(dataflows), tuple(errors)
+
+
+def _unreadable(folders: FolderFiles, read: Sequence[SourceDataflow]) -> tuple[Platform, ...]:
+    loaded = {d.folder for d in read}
+    found: list[Platform] = []
+    for folder, files in folders.items():
+        if folder in loaded or PLATFORM_PATH not in files:
+            continue
+        try:
+            found.append(parse_platform(files[PLATFORM_PATH], path=folder))
+        except DataflowGitopsError:
+            continue  # already reported by _build
+    return tuple(found)
 
 
 def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceDataflow:

@@ -17,7 +17,13 @@ from pathlib import Path
 from dataflow_gitops.config import environment_names, load_environment, load_project
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.mlang import Member, parse_section
-from dataflow_gitops.pipeline.model import MASHUP_PATH, METADATA_PATH, Snapshot, SourceDataflow
+from dataflow_gitops.pipeline.model import (
+    MASHUP_PATH,
+    METADATA_PATH,
+    Platform,
+    Snapshot,
+    SourceDataflow,
+)
 from dataflow_gitops.pipeline.parts import decode_text, line_of
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
@@ -57,7 +63,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
         else:
             good.append(dataflow)
     snapshot = Snapshot(tuple(good), commit=scan.snapshot.commit, dirty=scan.snapshot.dirty)
-    warnings.extend(_check_references(snapshot, scan.snapshot, errors))
+    warnings.extend(_check_references(snapshot, scan.snapshot, errors, scan.unreadable))
 
     try:
         names = tuple(envs) if envs else environment_names(project)
@@ -134,11 +140,15 @@ def _check_mdf(dataflow: SourceDataflow, members: Sequence[Member]) -> list[str]
 
 
 def _check_references(
-    snapshot: Snapshot, everything: Snapshot, errors: list[DataflowGitopsError]
+    snapshot: Snapshot,
+    everything: Snapshot,
+    errors: list[DataflowGitopsError],
+    unreadable: Sequence[Platform] = (),
 ) -> list[str]:
-    # Targets resolve against every dataflow read, even one whose mashup.pq has an error (that
-    # error is reported on its own; a "not in this repository" warning would be misleading).
-    by_logical_id = {d.platform.logical_id.lower(): d.name for d in everything.dataflows}
+    # Targets resolve against every dataflow read, even one whose mashup.pq or other part has an
+    # error (that error is reported on its own; a "not in this repository" warning would mislead).
+    by_logical_id = {p.logical_id.lower(): p.display_name for p in unreadable}
+    by_logical_id.update({d.platform.logical_id.lower(): d.name for d in everything.dataflows})
     warnings: list[str] = []
     references = {}
     for dataflow in snapshot.dataflows:
