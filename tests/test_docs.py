@@ -4,8 +4,11 @@ in --help, links resolve, and every `dfg …` line in the docs names real comman
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +167,43 @@ def test_getting_started_reaches_the_plan_preview() -> None:
     assert order == sorted(order)
     for piece in ("pull request", "dfg plan", "comment", "federated", "Required reviewers"):
         assert piece.lower() in text.lower(), piece
+
+
+@pytest.mark.slow
+def test_getting_started_parts_1_and_2_run_as_written(tmp_path: Path) -> None:
+    """The newcomer's first commands, from the page itself: scaffold, commit, validate, plan,
+    apply on the embedded emulator, change a parameter, plan the one-query update."""
+    text = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    section = text.split("## 1.", 1)[1].split("## 3.", 1)[0]
+    script = ["set -euo pipefail"]
+    for block in _code_blocks(section):
+        for line in block.splitlines():
+            command = line.split("  #", 1)[0].strip()
+            if not command or command.startswith(("python3 -m venv", "pip install")):
+                continue  # already installed: this test runs inside the project's environment
+            # No terminal to type "yes" into here; the page's reader has one.
+            script.append(command.replace("dfg apply -e local", "dfg apply -e local --auto-approve"))
+    assert any(line.startswith("dfg init") for line in script)
+    script.append("dfg plan -e local --detailed-exitcode || test $? -eq 2")
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "NO_COLOR": "1",
+    }
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 dataflow, 4 environments valid" in result.stdout
+    assert "Plan: 1 to create, 0 to update, 0 to delete." in result.stdout
+    assert "No changes." in result.stdout
+    assert result.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to delete.")
+    assert "+shared MinimumAmount = 25 meta" in result.stdout
