@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from workflow_steps import GITHUB_EXAMPLES, load
+from workflow_steps import GITHUB_EXAMPLES, REPO_ROOT, load
 
 DRIFT = load(GITHUB_EXAMPLES / "dfg-drift.yml")["jobs"]["drift"]
 PROMOTE = load(GITHUB_EXAMPLES / "dfg-promote.yml")["jobs"]["plan"]
@@ -135,3 +135,34 @@ def test_promotion_plan_step_sets_changes(
     if step_ok:
         assert calls[1] == "dfg show dfg-promote.json --format markdown"
         assert "### Promotion plan" in runner.summary.read_text()
+
+
+ACTION_INSTALL = load(REPO_ROOT / "action.yml")["runs"]["steps"][1]
+
+
+@pytest.mark.parametrize(
+    ("version", "emulator", "spec"),
+    [
+        ("", "false", "{path}"),
+        ("", "true", "{path}[emulator]"),
+        ("dataflow-gitops==0.1.0", "false", "dataflow-gitops==0.1.0"),
+        ("dataflow-gitops[emulator]==0.1.0", "true", "dataflow-gitops[emulator]==0.1.0"),
+    ],
+)
+def test_action_installs_what_the_inputs_say(
+    runner: Runner, version: str, emulator: str, spec: str
+) -> None:
+    _program(runner.bin, "python", f'echo "python $*" >> {runner.calls}\n')
+    _program(runner.bin, "dfg", 'echo "dfg, version 0.1.0"\n')
+    action_path = str(runner.tmp / "action")
+    result = runner.run(
+        ACTION_INSTALL["run"],
+        DFG_REQUIREMENT=version,
+        DFG_EMULATOR=emulator,
+        GITHUB_ACTION_PATH=action_path,
+    )
+    assert result.returncode == 0, result.stderr
+    expected = spec.format(path=action_path)
+    assert runner.log() == [f"python -m pip install --quiet --disable-pip-version-check {expected}"]
+    assert runner.outputs() == {"version": "0.1.0"}
+    assert set(ACTION_INSTALL["env"]) == {"DFG_REQUIREMENT", "DFG_EMULATOR"}
