@@ -75,6 +75,14 @@ def render(
             hint=f"known dataflows: {known}",
         )
     environment = load_environment(project, env)
+    outside = [n for n in names if not environment.in_scope(n)]
+    if outside:
+        # Asked for by name but never deployed there: say so instead of printing nothing.
+        raise RenderError(
+            f"dataflow {outside[0]!r} is out of scope for environment {env!r}",
+            where=environment.path,
+            hint="see `scope:` (include/exclude) in the overlay",
+        )
     desired = render_all(snapshot, environment, OfflineLookup(environment))
     if names:
         desired = tuple(d for d in desired if d.name in set(names))

@@ -129,3 +129,12 @@ def test_printed_render_masks_env_substitutions(dfg, project: Path, monkeypatch,
     out = tmp_path / "files"
     assert dfg("render", "-e", "dev", "Sales Orders", "--out", str(out)).code == 0
     assert "secret-sql.internal.contoso.net" in (out / "Sales Orders.Dataflow/mashup.pq").read_text()
+
+
+def test_render_a_dataflow_out_of_the_environments_scope(dfg) -> None:
+    result = dfg("render", "-e", "prod", "Hello Dataflow")
+    assert result.code == 1
+    assert result.out == ""
+    assert "environments/prod.yaml: dataflow 'Hello Dataflow' is out of scope" in result.err
+    assert "scope:" in result.err
+    assert dfg("render", "-e", "dev", "Hello Dataflow").code == 0
