@@ -78,3 +78,9 @@ def test_no_environments(dfg: Callable[..., Any], project: Path) -> None:
     (project / "dataflow-gitops.yaml").unlink()
     assert dfg("environments").out.startswith("No environments")
     assert json.loads(dfg("environments", "--json").out) == {"include": []}
+
+
+def test_match_selects_a_wave(dfg: Callable[..., Any]) -> None:
+    result = dfg("environments", "--json", "--match", "t*", "--match", "prod")
+    assert [e["environment"] for e in json.loads(result.out)["include"]] == ["test", "prod"]
+    assert json.loads(dfg("environments", "--json", "--match", "nothing").out) == {"include": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 
@@ -21,9 +22,16 @@ from dataflow_gitops.integrations.matrix import azure_matrix, environment_matrix
     help="With --json: GitHub Actions' {\"include\": [...]} or Azure Pipelines' {name: {...}}.",
 )
 @click.option(
+    "--match",
+    "patterns",
+    multiple=True,
+    metavar="GLOB",
+    help="Only environments whose name matches (repeatable), e.g. --match 'prod-*'.",
+)
+@click.option(
     "--skip-embedded", is_flag=True, help="Leave out environments with `api: embedded` (local emulator)."
 )
-def command(as_json: bool, dialect: str, skip_embedded: bool) -> int:
+def command(as_json: bool, dialect: str, patterns: tuple[str, ...], skip_embedded: bool) -> int:
     """List the environments in promotion order: workspace, protection, where each is promoted from.
 
     No secret is needed: unset ${env:NAME} references stay as written.
@@ -33,9 +41,14 @@ def command(as_json: bool, dialect: str, skip_embedded: bool) -> int:
       dfg environments
       dfg environments --json --skip-embedded    # GitHub Actions: strategy.matrix: ${{ fromJSON(...) }}
       dfg environments --json --matrix azure     # Azure Pipelines: strategy.matrix: $[ ... ]
+      dfg environments --json --match 'prod-*'   # one wave of a large estate
     """
     project = click.get_current_context().obj.project
     entries = environment_matrix(project, os.environ, include_embedded=not skip_embedded)
+    if patterns:
+        entries = tuple(
+            e for e in entries if any(fnmatch.fnmatchcase(e.environment, p) for p in patterns)
+        )
     if as_json:
         matrix = github_matrix(entries) if dialect == "github" else azure_matrix(entries)
         click.echo(json.dumps(matrix, separators=(",", ":")))
