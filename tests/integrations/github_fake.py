@@ -30,6 +30,8 @@ class FakeGitHub:
     fail_next: list[int] = field(default_factory=list)
     """Statuses to answer the next requests with, in order (then normal service)."""
     next_id: int = 1000
+    link_base: str | None = None
+    """Base URL of the `Link: rel="next"` pages (default: this server)."""
 
     def add(self, repo: str, number: int, body: str, user: str = "someone") -> int:
         self.next_id += 1
@@ -86,7 +88,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     chunk = everything[(page - 1) * size : page * size]
                     headers = {}
                     if page * size < len(everything):
-                        headers["Link"] = f'<{fake.url}{parts.path}?page={page + 1}>; rel="next"'
+                        base = fake.link_base or fake.url
+                        headers["Link"] = f'<{base}{parts.path}?page={page + 1}>; rel="next"'
                     return self._answer(200, chunk, headers)
                 if method == "POST":
                     new = fake.add(repo, number, self._body()["body"], user="github-actions[bot]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -236,3 +237,25 @@ def test_dfg_comment_bad_token_is_one_line_without_the_token(
     assert err.count("\n") == 1
     assert "401" in err
     assert "ghs_wrong-token-abcdef" not in err
+
+
+def test_a_next_page_on_another_host_never_gets_the_token(fake_github: FakeGitHub) -> None:
+    fake_github.page_size = 1
+    fake_github.link_base = fake_github.url.replace("127.0.0.1", "localhost")
+    fake_github.add(REPO, 7, "first")
+    fake_github.add(REPO, 7, "second")
+    with _client(fake_github) as client, pytest.raises(GitHubError, match="another host"):
+        client.list_comments(_pr(fake_github))
+    assert [m for m, _, _ in fake_github.requests] == ["GET"]
+
+
+def test_dfg_comment_reads_the_body_from_stdin(
+    fake_github: FakeGitHub,
+    actions_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("### Drift in prod\n\nNo live drift.\n"))
+    assert run(["comment", "-e", "prod", "--body-file", "-", "--pr", "99"]) == 0
+    (comment,) = fake_github.on(REPO, 99)
+    assert comment["body"] == f"{github.marker('prod')}\n### Drift in prod\n\nNo live drift.\n"

@@ -239,9 +239,16 @@ class GitHubClient:
                 )
             found += [c for c in page if isinstance(c, dict)]
             url = response.links.get("next", {}).get("url")
-            # The token goes only to the API host, whatever a Link header says.
+            # The token goes only to the API host, whatever a Link header says; stopping early
+            # instead could miss the sticky comment and post a duplicate.
             if url and _origin(url) != self._origin:
-                break
+                raise GitHubError(
+                    "the next page of comments is on another host; the token is not sent there",
+                    status=response.status_code,
+                    method="GET",
+                    url=_path(url),
+                    hint="set GITHUB_API_URL to the API host that serves the pages",
+                )
         return found
 
     def create_comment(self, pr: PullRequest, body: str) -> dict[str, Any]:
