@@ -43,7 +43,7 @@ from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.target import Target, connect
 
 OBSERVE = "observe"
-READ_CONCURRENCY = 16
+READ_CONCURRENCY = 32
 _QUIET = NullReporter()
 
 
@@ -77,8 +77,9 @@ def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator
     """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
     project = load_project(project_dir)
     environment = load_environment(project, env)
-    # Reads (getDefinition per dataflow) dominate a plan and change nothing, so they fan out
-    # wider than writes; ``concurrency`` still bounds the writes apply() makes.
+    # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
+    # plan and change nothing, so they fan out wider than writes; ``concurrency`` still bounds
+    # the writes apply() makes. Under a quota the shared per-identity throttle paces them all.
     with connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY)) as target:
         yield Deployment(project, environment, target, open_store(project.root))
 
