@@ -23,6 +23,22 @@ def test_an_unresolvable_binding_is_a_plan_error_naming_it(dfg: Cli, live: Live)
     assert "Traceback" not in out + err
 
 
+def test_dynamic_bindings_resolve_against_the_live_target_workspace(dfg: Cli, live: Live) -> None:
+    items = {i["displayName"]: i["id"] for i in live.client.list_items(WS)}
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    orders = live.mashup(live.dataflows()["Sales Orders"])
+    customers = live.mashup(live.dataflows()["Customers"])
+    assert items["SalesLakehouse"] in orders  # ${items.Lakehouse.SalesLakehouse.id}
+    assert items["SalesWarehouse"] in customers  # ${items.Warehouse.SalesWarehouse.id}
+    assert WS in orders  # ${workspace.id}
+    for dev_id in (
+        "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27",
+        "c4a81f3e-6b2d-4e95-8a7c-1f3b5d9e2c68",
+        "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10",
+    ):
+        assert dev_id not in orders + customers
+
+
 def test_workspace_by_name_and_a_missing_workspace(dfg: Cli, live: Live, project: Path) -> None:
     by_name = overlay(live.url).replace(f"workspace_id: {WS}", "workspace_name: E2E")
     (project / "environments" / "e2e-named.yaml").write_text(by_name)
