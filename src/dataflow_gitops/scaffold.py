@@ -9,6 +9,7 @@ overwritten unless asked (``force``); nothing here prints.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ DOT_PREFIX = "dot-"
 _CI_FOLDERS: dict[str, CiChoice] = {".github": "github", ".azure-pipelines": "azure"}
 # Placeholders a fresh project gets new values for, so two scaffolds never share an identity.
 _FRESH_IDS = ("{{logical_id}}", "{{query_id_1}}", "{{query_id_2}}")
+SAMPLE_FOLDER = "dataflows/Sample Orders.Dataflow/"
+_SAMPLE_PARAMETERS = re.compile(rb"\nparameters:\n  MinimumAmount: \d+\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +41,16 @@ class ScaffoldResult:
 
 
 def template_files(
-    ci: CiChoice = "github", new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    ci: CiChoice = "github",
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    *,
+    sample: bool = True,
 ) -> dict[str, bytes]:
-    """Repository-relative path → content of everything ``dfg init`` writes (but .gitignore)."""
+    """Repository-relative path → content of everything ``dfg init`` writes (but .gitignore).
+
+    ``sample=False`` (a repository that already has its dataflows) leaves out the sample dataflow
+    and the overlays' values for its parameter, which no other dataflow declares.
+    """
     root = resources.files("dataflow_gitops") / "templates" / "init"
     fresh = {placeholder: new_id() for placeholder in _FRESH_IDS}
     files: dict[str, bytes] = {}
@@ -52,7 +62,11 @@ def template_files(
         owner = _CI_FOLDERS.get(path.split("/", 1)[0])
         if owner is not None and owner != ci:
             continue
+        if not sample and path.startswith(SAMPLE_FOLDER):
+            continue
         data = node.read_bytes()
+        if not sample and path.startswith("environments/"):
+            data = _SAMPLE_PARAMETERS.sub(b"", data)
         for placeholder, value in fresh.items():
             data = data.replace(placeholder.encode(), value.encode())
         files[path] = data
@@ -62,7 +76,9 @@ def template_files(
     return files
 
 
-def scaffold(dest: Path, *, ci: CiChoice = "github", force: bool = False) -> ScaffoldResult:
+def scaffold(
+    dest: Path, *, ci: CiChoice = "github", force: bool = False, sample: bool = True
+) -> ScaffoldResult:
     """Write the starter repository into ``dest`` (created if missing).
 
     Refuses, before writing anything, when a file it would write exists and ``force`` is off.
@@ -71,7 +87,7 @@ def scaffold(dest: Path, *, ci: CiChoice = "github", force: bool = False) -> Sca
         raise DataflowGitopsError(
             "not a directory", where=str(dest), hint="give a new or existing directory to dfg init"
         )
-    files = template_files(ci)
+    files = template_files(ci, sample=sample)
     clashes = sorted(p for p in files if (dest / p).exists())
     if clashes and not force:
         shown = ", ".join(clashes[:3]) + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import git
@@ -11,6 +12,8 @@ import pytest
 
 from dataflow_gitops.cli.main import run
 from dataflow_gitops.scaffold import scaffold, template_files
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _dfg(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -148,3 +151,20 @@ def test_scaffold_plans_and_applies_on_the_embedded_emulator(
     code, out, _ = _dfg(capsys, "-C", str(dest), "plan", "-e", "local", "--detailed-exitcode")
     assert code == 0, out
     assert git.Repo(dest).git.status("--porcelain") == ""  # the emulator's state is ignored
+
+
+def test_no_sample_in_a_repository_with_dataflows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Adopting dfg where Fabric Git sync already put dataflows: no sample, no sample parameter."""
+    shutil.copytree(REPO_ROOT / "dataflows", tmp_path / "dataflows")
+    code, out, err = _dfg(capsys, "init", str(tmp_path), "--no-sample")
+    assert code == 0, err
+    assert "Sample Orders" not in out
+    assert not (tmp_path / "dataflows" / "Sample Orders.Dataflow").exists()
+    for overlay in (tmp_path / "environments").glob("*.yaml"):
+        assert "MinimumAmount" not in overlay.read_text()
+        assert "workspace_id:" in overlay.read_text()
+    code, out, err = _dfg(capsys, "-C", str(tmp_path), "validate")
+    assert (code, err) == (0, "")
+    assert "7 dataflows, 4 environments valid" in out

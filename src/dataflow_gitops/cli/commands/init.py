@@ -18,8 +18,11 @@ from dataflow_gitops.scaffold import CI_CHOICES, CiChoice, scaffold
     show_default=True,
     help="Which CI workflows to add: GitHub Actions, Azure Pipelines, or none.",
 )
+@click.option(
+    "--no-sample", is_flag=True, help="Leave out the sample dataflow (the repository has its own)."
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def command(directory: Path | None, ci: CiChoice, force: bool) -> int:
+def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool) -> int:
     """Create a starter repository in DIRECTORY (default: the project directory, -C or .).
 
     Writes dataflows/ (one sample dataflow), environments/ (dev, test, prod, and local on the
@@ -31,9 +34,10 @@ def command(directory: Path | None, ci: CiChoice, force: bool) -> int:
       dfg init my-dataflows && cd my-dataflows && dfg validate
       dfg init --ci azure                 # Azure Pipelines instead of GitHub Actions
       dfg init . --force                  # refresh the template files in place
+      dfg init . --no-sample              # a repository Fabric Git sync already fills
     """
     dest = directory if directory is not None else click.get_current_context().obj.project
-    result = scaffold(dest, ci=ci, force=force)
+    result = scaffold(dest, ci=ci, force=force, sample=not no_sample)
     for path in result.written:
         click.echo(f"  created {path}")
     if result.gitignore != "present":
