@@ -126,6 +126,18 @@ def test_dependencies_first_even_with_four_workers(fake: FakeFabric) -> None:
     assert [o.action.name for o in result.outcomes] == ["Top", "Mid", "Base", "A", "B", "C"]
 
 
+def test_writes_never_exceed_the_concurrency(fake: FakeFabric) -> None:
+    pairs = threading.Barrier(2, timeout=10)  # two at a time must overlap...
+    fake.on_call = lambda op, name: pairs.wait()
+    names = [make_desired(n) for n in "ABCDEF"]
+    assert apply_plan(plan_of(*map(create, names)), reader=fake, writer=fake, concurrency=2).ok
+    in_flight = most = 0
+    for kind, _, _ in fake.events:  # ...and never three
+        in_flight += 1 if kind == "start" else -1
+        most = max(most, in_flight)
+    assert most == 2
+
+
 def test_ids_created_in_the_same_apply_are_bound_into_dependants(fake: FakeFabric) -> None:
     result = apply_plan(plan_of(*map(create, chain())), reader=fake, writer=fake)
     base_id = fake.by_name("Base").item.id
