@@ -182,7 +182,16 @@ def test_secrets_never_reach_output_plans_or_records(
     history = dfg("history", "-e", "e2e", "--format", "json")
     shown = [o + e for _, o, e in outputs] + [out, err, history[1], planfile.read_text()]
     assert not [text for text in shown if secret in text]
-    # …while the workspace did get the real value
+    # payloads are base64 in the file: decoded, they hold the reference, never the value
+    payloads = [
+        base64.b64decode(part["payload"]).decode("utf-8")
+        for action in json.loads(planfile.read_text())["actions"]
+        for part in action.get("desired", {}).get("parts", [])
+    ]
+    assert payloads
+    assert not [p for p in payloads if secret in p]
+    assert any("${env:E2E_SERVER}" in p for p in payloads)
+    # …while the workspace did get the real value, resolved again at apply
     assert secret in live.mashup(live.dataflows()["Sales Orders"])
 
 
