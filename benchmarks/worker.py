@@ -89,6 +89,28 @@ def _silence_terminal() -> None:
     os.close(devnull)
 
 
+def _count_parses() -> dict[str, float]:
+    """Wrap the M parser everywhere it was imported: how often it runs, on how much, how long."""
+    from dataflow_gitops.pipeline.mlang import document
+
+    original = document.parse_section
+    stats = {"calls": 0.0, "bytes": 0.0, "seconds": 0.0}
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(text, *args, **kwargs)
+        finally:
+            stats["calls"] += 1
+            stats["bytes"] += len(text)
+            stats["seconds"] += time.perf_counter() - start
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "parse_section", None) is original:
+            module.parse_section = counting  # type: ignore[attr-defined]
+    return stats
+
+
 def run_offline(root: str, env: str) -> dict[str, Any]:
     """``dfg validate`` + render + plan against a live state built from the source files."""
     from dataflow_gitops import api
@@ -99,6 +121,7 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
     from dataflow_gitops.pipeline.source import read_working_tree
 
     base_rss = _rss_mb()
+    parses = _count_parses()
     start = time.perf_counter()
     report = api.validate(Path(root), env)
     validated = time.perf_counter()
@@ -138,6 +161,9 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
         "mashup_bytes": sum(
             len(p.data) for d in snapshot.dataflows for p in d.parts if p.path == "mashup.pq"
         ),
+        "parse_calls": parses["calls"],
+        "parse_bytes": parses["bytes"],
+        "parse_s": parses["seconds"],
         "base_rss_mb": base_rss,
         "peak_rss_mb": _rss_mb(),
     }
