@@ -147,3 +147,32 @@ def test_a_target_with_a_broken_part_does_not_also_warn_about_its_readers(
     assert len(report.errors) == 1
     assert isinstance(report.errors[0], SourceError)
     assert report.warnings == ()
+
+
+def test_overlay_entries_that_change_nothing_are_warned_about(example_copy: Path) -> None:
+    overlay = example_copy / "environments/prod.yaml"
+    text = overlay.read_text()
+    # A binding whose source id is one digit off: it would silently bind nothing.
+    typo = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b28"
+    overlay.write_text(text.replace("7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27: ", f"{typo}: "))
+    report = validate(example_copy, ["prod"])
+    assert report.ok
+    line = text.splitlines().index("  lakehouses:") + 2
+    assert report.warnings == (
+        f"environments/prod.yaml:{line}: lakehouses binding for {typo} matches no dataflow in scope",
+    )
+
+
+def test_an_unknown_item_type_in_a_lookup_is_warned_about_with_a_suggestion(
+    example_copy: Path,
+) -> None:
+    overlay = example_copy / "environments/test.yaml"
+    text = overlay.read_text().replace("${items.Lakehouse.", "${items.Lakehose.")
+    overlay.write_text(text)
+    report = validate(example_copy, ["test"])
+    assert report.ok
+    line = text.splitlines().index("  lakehouses:") + 2
+    assert report.warnings == (
+        f"environments/test.yaml:{line}: ${{items.Lakehose.SalesLakehouse.id}}: unknown item type "
+        "'Lakehose' (did you mean 'Lakehouse'?)",
+    )

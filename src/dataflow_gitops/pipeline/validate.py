@@ -8,13 +8,20 @@ and each environment overlay loads and renders offline.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataflow_gitops.config import environment_names, load_environment, load_project
+from dataflow_gitops.config import (
+    Environment,
+    environment_names,
+    load_environment,
+    load_project,
+    overlay_path,
+)
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.mlang import Member, parse_section
 from dataflow_gitops.pipeline.model import (
@@ -26,10 +33,67 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.parts import decode_text, line_of
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
-from dataflow_gitops.pipeline.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.render import OfflineLookup, overlay_warnings, render_all
 from dataflow_gitops.pipeline.source import scan_working_tree
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
+# ItemType of the REST spec (common/definitions.json). The service adds types over time, so an
+# unknown one is only a warning: the usual case is a typo that the plan would report as missing.
+KNOWN_ITEM_TYPES = frozenset(
+    {
+        "ApacheAirflowJob",
+        "AnomalyDetector",
+        "AppBackend",
+        "AzureDatabricksStorage",
+        "CopyJob",
+        "CosmosDBDatabase",
+        "Dashboard",
+        "DataAgent",
+        "DataBuildToolJob",
+        "DataPipeline",
+        "Dataflow",
+        "Datamart",
+        "DigitalTwinBuilder",
+        "DigitalTwinBuilderFlow",
+        "Environment",
+        "EventSchemaSet",
+        "Eventhouse",
+        "Eventstream",
+        "GraphModel",
+        "GraphQLApi",
+        "GraphQuerySet",
+        "KQLDashboard",
+        "KQLDatabase",
+        "KQLQueryset",
+        "Lakehouse",
+        "MLExperiment",
+        "MLModel",
+        "Map",
+        "MirroredAzureDatabricksCatalog",
+        "MirroredCatalog",
+        "MirroredDatabase",
+        "MirroredWarehouse",
+        "MountedDataFactory",
+        "Notebook",
+        "Ontology",
+        "OperationsAgent",
+        "OrgApp",
+        "OrgAppAudience",
+        "PaginatedReport",
+        "Plan",
+        "Reflex",
+        "Report",
+        "SQLDatabase",
+        "SQLEndpoint",
+        "SemanticModel",
+        "SnowflakeDatabase",
+        "SparkJobDefinition",
+        "UserDataFunction",
+        "VariableLibrary",
+        "Warehouse",
+        "WarehouseSnapshot",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +141,8 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
             # Rendering half-broken sources would only add confusing follow-up errors.
             if clean_sources:
                 render_all(snapshot, environment, OfflineLookup(environment))
+                warnings.extend(overlay_warnings(snapshot, environment))
+            warnings.extend(_check_item_types(environment, overlay_path(project, name)))
         except DataflowGitopsError as exc:
             errors.append(exc)
     return ValidationReport(
@@ -85,6 +151,27 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
         dataflows=len(scan.snapshot.dataflows),
         environments=names,
     )
+
+
+def _check_item_types(environment: Environment, file: Path) -> list[str]:
+    """Warn about ``${items.<Type>.…}`` lookups whose type Fabric does not know (likely typos)."""
+    known = {t.lower(): t for t in KNOWN_ITEM_TYPES}
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    found = []
+    for item_type, name in environment.item_references():
+        if item_type.lower() in known:
+            continue
+        expression = f"${{items.{item_type}.{name}.id}}"
+        line = line_of(text, expression)
+        close = difflib.get_close_matches(item_type, KNOWN_ITEM_TYPES, n=1)
+        found.append(
+            f"{environment.path}{f':{line}' if line else ''}: {expression}: unknown item type "
+            f"{item_type!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    return found
 
 
 def _check_queries(dataflow: SourceDataflow) -> list[str]:
