@@ -7,7 +7,13 @@ import json
 import pytest
 
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.diff import diff_dataflow, json_changes, mask, mask_diff
+from dataflow_gitops.pipeline.diff import (
+    diff_dataflow,
+    json_changes,
+    keep_ignored_live,
+    mask,
+    mask_diff,
+)
 from dataflow_gitops.pipeline.model import (
     KNOWN_AFTER_APPLY,
     ChangeKind,
@@ -366,3 +372,67 @@ def test_json_lines_exist_exactly_when_documents_differ(
 ) -> None:
     same = json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
     assert (json_changes(old, new) == []) is same
+
+
+# keep_ignored_live: what an ignore rule covers is written as live has it ------------------------
+
+
+def _connections(*ids: str) -> dict[str, object]:
+    conns = [{"path": f"P{i}", "kind": "Lakehouse", "connectionId": c} for i, c in enumerate(ids)]
+    return {**METADATA, "connections": conns}
+
+
+def test_wildcard_path_keeps_each_live_value_and_a_new_element_keeps_the_repository_value() -> None:
+    rule = IgnoreRule(json_paths=("$.connections[*].connectionId",))
+    mine = desired(metadata=_connections("repo-0", "repo-1", "repo-2"))
+    kept, notes = keep_ignored_live(mine, live(metadata=_connections("live-0", "live-1")), [rule])
+    part = kept.part("queryMetadata.json")
+    assert part is not None
+    ids = [c["connectionId"] for c in json.loads(part.data)["connections"]]
+    # a third connection live lacks has nothing live to keep: the repository's id is written
+    assert ids == ["live-0", "live-1", "repo-2"]
+    assert notes == ("queryMetadata.json: $.connections[*].connectionId (live value kept)",)
+    assert kept.fingerprint == fingerprint(kept.parts, display_name="Sales", description="")
+    assert kept.part(".platform") == mine.part(".platform")
+
+
+def test_nothing_to_keep_returns_the_desired_dataflow_itself() -> None:
+    rule = IgnoreRule(json_paths=("$.connections[*].connectionId",))
+    mine = desired()
+    assert keep_ignored_live(mine, live(), [rule]) == (mine, ())
+    assert keep_ignored_live(mine, None, [rule]) == (mine, ())
+    other = IgnoreRule(dataflows=("Other*",), json_paths=("$.name",))
+    changed = desired(metadata={**METADATA, "name": "Renamed"})
+    assert keep_ignored_live(changed, live(), [other]) == (changed, ())
+
+
+def test_a_pending_id_inside_a_kept_query_is_no_longer_pending() -> None:
+    token = KNOWN_AFTER_APPLY % "items.Dataflow.Base.id"
+    mashup = MASHUP.replace('"SalesDB"', f'"{token}"')
+    mine = desired(mashup)
+    mine = DesiredDataflow(
+        mine.name,
+        mine.display_name,
+        "",
+        "L1",
+        mine.parts,
+        mine.fingerprint,
+        pending=("items.Dataflow.Base.id",),
+    )
+    rule = IgnoreRule(parts=("mashup.pq",), queries=("Orders raw",))
+    kept, notes = keep_ignored_live(mine, live(), [rule])
+    assert notes == ('mashup.pq: query "Orders raw" (live value kept)',)
+    assert kept.pending == ()
+    assert token not in kept.part("mashup.pq").text()  # type: ignore[union-attr]
+
+
+def test_an_unparsable_live_mashup_keeps_the_repository_text() -> None:
+    rule = IgnoreRule(parts=("mashup.pq",), queries=("Orders",))
+    mine = desired()
+    assert keep_ignored_live(mine, live("section S; shared = ;"), [rule]) == (mine, ())
+
+
+def test_a_bad_jsonpath_in_an_ignore_rule_is_a_plan_error_before_anything_is_kept() -> None:
+    rule = IgnoreRule(json_paths=("$[",))
+    with pytest.raises(PlanError, match="ignore rule for queryMetadata.json"):
+        keep_ignored_live(desired(metadata={**METADATA, "name": "x"}), live(), [rule])
