@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from benchmarks.generate import write_dataflow
 from security_support import SECRET, SECRET_ENV, WS, Cli, git, leaks, scan_tree
 
@@ -99,3 +100,24 @@ def test_no_output_plan_record_or_file_shows_the_token_or_a_secret(
     tags = git(project, "for-each-ref", "refs/tags", "--format=%(refname)%0a%(contents)")
     assert "refs/tags/" in tags  # records were written as annotated tags
     assert leaks(tags) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: after a ${env:} secret is rotated, the plan's line diff shows the OLD value "
+    "read from live in clear (text, markdown PR comment, JSON); only current values are masked",
+)
+def test_rotated_secret_old_value_is_not_shown_in_the_plan(
+    dfg: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert dfg("apply", "-e", "sec", "--auto-approve")[0] == 0
+    monkeypatch.setenv(SECRET_ENV, "rotated-" + SECRET)
+
+    shown = [dfg("plan", "-e", "sec", "--format", fmt) for fmt in ("text", "markdown", "json")]
+
+    assert all(code == 0 for code, _, _ in shown)
+    assert [
+        fmt
+        for (_, out, err), fmt in zip(shown, ("text", "markdown", "json"), strict=True)
+        if SECRET in out + err
+    ] == []
