@@ -30,6 +30,7 @@ from dataflow_gitops.cli.main import COMMANDS, cli  # noqa: E402
 
 GITHUB = {p.name: load(p) for p in sorted(GITHUB_EXAMPLES.glob("*.yml"))}
 AZURE = {p.name: load(p) for p in sorted(AZURE_EXAMPLES.glob("*.yml"))}
+OWN = {p.name: load(p) for p in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))}
 ACTION_REF = "dataflow-gitops/dataflow-gitops@v1"
 AZURE_MATRIX = "$[ dependencies.environments.outputs['envs.matrix'] ]"
 
@@ -37,7 +38,7 @@ AZURE_MATRIX = "$[ dependencies.environments.outputs['envs.matrix'] ]"
 def _scripts() -> list[tuple[str, str]]:
     scripts = [
         (f"{name}:{job}", step["run"])
-        for name, wf in GITHUB.items()
+        for name, wf in {**GITHUB, **OWN}.items()
         for job, step in github_steps(wf)
         if "run" in step
     ]
@@ -85,7 +86,7 @@ def _options(command: click.Command) -> set[str]:
 @pytest.mark.parametrize(("where", "line"), _all_dfg_lines())
 def test_each_dfg_step_names_real_options(where: str, line: str) -> None:
     args = argv(line, {"DFG_ENV": "dev", "DFG_FROM": "test", "DFG_TO": "prod", "environment": "dev"})
-    if args == ["--version"] or args == []:
+    if args in (["--version"], ["--help"], []):
         return
     name = args[0]
     assert name in COMMANDS, f"{where}: dfg {name} is not a command"
@@ -99,7 +100,7 @@ def test_each_dfg_step_names_real_options(where: str, line: str) -> None:
 
 
 def test_the_recipes_run_every_workflow_command() -> None:
-    used = {argv(line, {})[0] for _, line in _all_dfg_lines() if argv(line, {}) != ["--version"]}
+    used = {argv(line, {})[0] for _, line in _all_dfg_lines() if not argv(line, {})[0].startswith("-")}
     assert {"validate", "environments", "plan", "comment", "apply", "promote", "show", "drift"} <= used
 
 
@@ -206,6 +207,25 @@ def test_drift_runs_on_a_schedule_and_manages_an_issue() -> None:
     assert steps["Open or update the drift issue"]["if"] == "steps.drift.outputs.code == '2'"
     assert "gh issue create" in steps["Open or update the drift issue"]["run"]
     assert "gh issue edit" in steps["Open or update the drift issue"]["run"]
+
+
+def test_example_plan_preview_dogfoods_the_action_on_the_embedded_emulator() -> None:
+    workflow = OWN["example-plan.yml"]
+    assert "pull_request" in triggers(workflow)
+    assert "id-token" not in workflow["permissions"]  # nothing to sign in to
+    steps = workflow["jobs"]["plan"]["steps"]
+    action = next(s for s in steps if s.get("uses") == "./")
+    assert action["with"]["emulator"] == "true"
+    runs = [s.get("run", "") for s in steps]
+    base = next(r for r in runs if "dfg apply -e local" in r)
+    assert base.index('"$BASE_SHA"') < base.index("dfg apply") < base.index('"$HEAD_SHA"')
+    comment = next(s for s in steps if "dfg comment" in s.get("run", ""))
+    assert "head.repo.full_name == github.repository" in comment["if"]  # forks: read-only token
+    # Only the embedded environment: this repository's other overlays name example workspaces.
+    for _, line in [(None, x) for r in runs for x in dfg_lines(r)]:
+        args = argv(line)
+        if "-e" in args:
+            assert args[args.index("-e") + 1] == "local"
 
 
 def test_project_ci_runs_the_ci_script() -> None:

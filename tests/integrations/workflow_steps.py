@@ -19,7 +19,8 @@ GITHUB_EXAMPLES = REPO_ROOT / "examples" / "ci" / "github"
 AZURE_EXAMPLES = REPO_ROOT / "examples" / "ci" / "azure-devops"
 TEMPLATE = REPO_ROOT / "src" / "dataflow_gitops" / "templates" / "init"
 _STOP = {">", ">>", "|", "&&", "||", ";", "2>/dev/null"}
-_INLINE = re.compile(r"\$\((dfg [^)]*)\)")
+_MACRO = re.compile(r"\$\((\w+)\)")
+_COMMAND = re.compile(r"(?:^|&& |\$\()(dfg [^)&|]*)")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -53,13 +54,13 @@ def azure_steps(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def dfg_lines(script: str) -> list[str]:
-    """The ``dfg …`` commands of a shell script, including those inside ``$(…)``."""
+    """The ``dfg …`` commands of a shell script: at a line start, after ``&&``, inside ``$(…)``."""
     found = []
     for line in script.replace("\\\n", " ").splitlines():
-        stripped = line.strip()
-        found += _INLINE.findall(stripped)
-        if stripped.startswith("dfg "):
-            found.append(stripped)
+        # Azure's $(name) macros are not subshells: keep them through the `)` cut below.
+        protected = _MACRO.sub(lambda m: f"\x00{m.group(1)}\x01", line.strip())
+        for command in _COMMAND.findall(protected):
+            found.append(command.replace("\x00", "$(").replace("\x01", ")").strip())
     return found
 
 
