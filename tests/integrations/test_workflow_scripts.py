@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from github_fake import TOKEN as GITHUB_TOKEN
+from github_fake import FakeGitHub
 from workflow_steps import GITHUB_EXAMPLES, REPO_ROOT, load
+
+from dataflow_gitops.integrations.github import marker
 
 DRIFT = load(GITHUB_EXAMPLES / "dfg-drift.yml")["jobs"]["drift"]
 PROMOTE = load(GITHUB_EXAMPLES / "dfg-promote.yml")["jobs"]["plan"]
@@ -166,3 +173,68 @@ def test_action_installs_what_the_inputs_say(
     assert runner.log() == [f"python -m pip install --quiet --disable-pip-version-check {expected}"]
     assert runner.outputs() == {"version": "0.1.0"}
     assert set(ACTION_INSTALL["env"]) == {"DFG_REQUIREMENT", "DFG_EMULATOR"}
+
+
+@pytest.mark.slow
+def test_example_plan_preview_workflow_end_to_end(
+    tmp_path: Path, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This repository's own workflow, step by step with the real dfg: the base commit applied to
+    the embedded emulator, the pull request's head planned against it, the comment upserted."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("dataflows", "environments"):
+        shutil.copytree(REPO_ROOT / name, repo / name)
+    shutil.copy2(REPO_ROOT / "dataflow-gitops.yaml", repo / "dataflow-gitops.yaml")
+    (repo / ".gitignore").write_text(".dataflow-gitops/\n")
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    overlay = repo / "environments" / "local.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 7", "DaysBack: 14"))
+    git("commit", "-q", "-am", "local: two weeks")
+    head = git("rev-parse", "HEAD")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 3}}))
+
+    job = load(REPO_ROOT / ".github" / "workflows" / "example-plan.yml")["jobs"]["plan"]
+    environ = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "BASE_SHA": base,
+        "HEAD_SHA": head,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_REPOSITORY": "contoso/dataflow-gitops",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+    outputs = []
+    for step in job["steps"]:
+        if "run" not in step:
+            continue
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=repo,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert result.returncode == 0, f"{step.get('name')}: {result.stdout}{result.stderr}"
+        outputs.append(result.stdout)
+    assert "Apply complete: 7 created" in outputs[0]
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in outputs[1]
+    assert git("rev-parse", "HEAD") == head
+    (comment,) = fake_github.on("contoso/dataflow-gitops", 3)
+    assert comment["body"].startswith(marker("local"))
+    assert "DaysBack" in comment["body"]
+    assert GITHUB_TOKEN not in "".join(outputs)
