@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from release_support import TEST_WS, Cli, Live
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api, jobs
 from dataflow_gitops.pipeline.model import LiveItem
 
 
@@ -70,10 +70,10 @@ def test_ctrl_c_while_waiting_cancels_the_job(deployed: Cli, project: Path, live
         raise KeyboardInterrupt
 
     with api.deployment(project, "test") as dep:
-        item = release.find_dataflow(dep, "Customers")
-        job_id = release.run_job(dep, item)
+        item = jobs.find_dataflow(dep, "Customers")
+        job_id = jobs.run_job(dep, item)
         with pytest.raises(KeyboardInterrupt):
-            release.wait_job(dep, item, job_id, timeout_s=60, on_poll=interrupt)
+            jobs.wait_job(dep, item, job_id, timeout_s=60, on_poll=interrupt)
     assert [(j["id"], j["status"]) for j in _jobs(live, "Customers")] == [(job_id, "Cancelled")]
 
 
@@ -99,7 +99,7 @@ def test_parameters_are_typed_from_discovery(deployed: Cli, live: Live) -> None:
     item_id = live.dataflows(TEST_WS)["Products"]
     discovered = live.client.list_dataflow_parameters(TEST_WS, item_id)
     item = LiveItem(item_id, "Dataflow", "Products")
-    typed = release.typed_parameters(item, {"IncludeDiscontinued": "TRUE"}, discovered)
+    typed = jobs.typed_parameters(item, {"IncludeDiscontinued": "TRUE"}, discovered)
     assert typed == [{"name": "IncludeDiscontinued", "type": "Automatic", "value": True}]
 
     code, _, err = deployed("run", "-e", "test", "Products", "--param", "IncludeDiscontinued=maybe")
