@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import jsonschema
+import pytest
 from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all
 
 from dataflow_gitops.pipeline.parts import encode_parts
 from dataflow_gitops.pipeline.source import read_working_tree
 
+SCHEMA = json.loads(
+    resources.files("dataflow_gitops").joinpath("schemas/drift.schema.json").read_text("utf-8")
+)
+
+
+def _validate(doc: Any) -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+
 
 def _statuses(dfg: Cli, env: str = "test") -> tuple[int, dict[str, dict[str, object]]]:
+    """Every JSON report these tests read is checked against the published schema too."""
     code, out, err = dfg("drift", "-e", env, "--format", "json")
     assert code in (0, 2), out + err
     doc = json.loads(out)
+    _validate(doc)
+    assert doc["live_drifted"] is (code == 2)
+    assert sum(doc["summary"].values()) == len(doc["dataflows"])
     return code, {row["name"]: row for row in doc["dataflows"]}
 
 
@@ -137,3 +154,37 @@ def test_uncommitted_edits_are_pending_and_said_so(dfg: Cli, project: Path) -> N
     assert code == 0
     assert "+ uncommitted changes" in out.splitlines()[0]
     assert "~ Customers: pending git change" in out
+
+
+def test_no_record_validates_and_the_schema_is_strict(dfg: Cli) -> None:
+    code, out, _ = dfg("drift", "-e", "test", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    _validate(doc)
+    assert doc["record"] == {"commit": None, "time": None}
+    assert doc["summary"]["not-deployed"] == 7
+    broken = {**doc, "dataflows": [{**doc["dataflows"][0], "status": "drifted"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(broken)
+    with pytest.raises(jsonschema.ValidationError):
+        _validate({k: v for k, v in doc.items() if k != "format_version"})
+
+
+def test_renamed_and_json_part_edited_live_shows_property_and_part_changes(dfg: Cli, live: Live) -> None:
+    _apply(dfg)
+    item = live.dataflows(TEST_WS)["Customers"]
+    parts = live.parts(TEST_WS, item)
+    metadata = json.loads(parts["queryMetadata.json"])
+    metadata["fastCombine"] = True
+    parts["queryMetadata.json"] = json.dumps(metadata, indent=2)
+    live.write_parts(TEST_WS, item, parts)
+    live.client.update_item(TEST_WS, item, display_name="Clients")
+
+    code, rows = _statuses(dfg)
+
+    assert code == 2
+    diff = rows["Customers"]["diff"]
+    assert isinstance(diff, dict)
+    assert diff["properties"] == [{"name": "displayName", "old": "Customers", "new": "Clients"}]
+    assert [(p["path"], p["kind"]) for p in diff["parts"]] == [("queryMetadata.json", "modified")]
+    assert any("fastCombine" in line for line in diff["parts"][0]["details"])

@@ -145,13 +145,16 @@ def _cell(text: str) -> str:
 
 
 def drift_json(report: DriftReport) -> dict[str, Any]:
+    """The report as a ``schemas/drift.schema.json`` document."""
     return {
+        "format_version": 1,
         "environment": report.environment,
         "workspace_id": report.workspace_id,
         "record": {"commit": report.record_commit, "time": report.record_time},
         "desired_commit": report.head_commit,
         "desired_dirty": report.head_dirty,
         "live_drifted": report.live_drifted,
+        "summary": {s.value: len(report.with_status(s)) for s in DriftStatus},
         "dataflows": [_row_json(r) for r in report.dataflows],
     }
 
