@@ -1,10 +1,10 @@
 """GitHub pull-request comments (integration layer): markdown body → one sticky comment, upserted.
 
 A workflow run posts its plan as a comment on the pull request; the next run must edit that
-comment, not add another. The comment is found by a hidden marker on its first line
-(``<!-- dataflow-gitops plan: <env> -->``); a body over GitHub's 65,535-character limit becomes
-a few numbered parts, each with its own marker, and parts left over from a longer earlier
-body are deleted. Four endpoints: list, create, update and delete issue comments.
+comment, not add another. The comment is found by the hidden marker on its first line
+(``comment_body`` makes the markers and the parts of a body over GitHub's limit); parts left over
+from a longer earlier body are deleted. Four endpoints: list, create, update and delete issue
+comments.
 
 The token comes from the caller (the CLI reads ``GITHUB_TOKEN``), goes only to the API host and
 never into an error message.
@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,24 +27,17 @@ import httpx
 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError, GitHubError
+from dataflow_gitops.integrations.comment_body import (
+    COMMENT_LIMIT,
+    MAX_PARTS,
+    marker,
+    part_marker,
+    split_body,
+)
 
-COMMENT_LIMIT = 65_535
-MAX_PARTS = 10
 PUBLIC_API = "https://api.github.com"
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def marker(env: str) -> str:
-    """The hidden first line that identifies ``env``'s plan comment (as ``plan --format
-    markdown`` writes it)."""
-    safe = env.replace("--", "- -").replace(">", "")
-    return f"<!-- dataflow-gitops plan: {safe} -->"
-
-
-def part_marker(base: str, index: int) -> str:
-    """The marker of part ``index`` (1-based); part 1 uses the base marker itself."""
-    return base if index == 1 else base.replace(" -->", f" (part {index}) -->")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,68 +104,6 @@ def _event_number(path: str | None) -> int | None:
             return int(value["number"])
     number = event.get("number")
     return number if isinstance(number, int) else None
-
-
-# -- splitting --------------------------------------------------------------------------------
-
-
-def split_body(body: str, base_marker: str, *, limit: int = COMMENT_LIMIT) -> list[str]:
-    """``body`` as comments of at most ``limit`` characters, each opening with its part marker.
-
-    Cuts fall on line ends; a cut inside a code fence or ``<details>`` block closes it and the
-    next part reopens it, so every part renders. More than :data:`MAX_PARTS` parts: the last one
-    is trimmed with a note.
-    """
-    text = body if body.lstrip().startswith(base_marker) else f"{base_marker}\n{body}"
-    if len(text) <= limit:
-        return [text]
-    text = text.lstrip()[len(base_marker) :].lstrip("\n")
-    reserve = 200  # a part's marker, the closing tags and the "continued" line
-    budget = limit - reserve
-    if budget < 100:
-        raise ValueError("limit too small to split a comment")
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    fence: str | None = None
-    details = 0
-    reopen = ""
-    for line in _lines(text, budget):
-        if size + len(line) > budget and current:
-            closing = ("```\n" if fence else "") + "</details>\n" * details
-            parts.append(reopen + "".join(current) + closing)
-            reopen = ("<details open><summary>(continued)</summary>\n\n" * details) + (
-                f"{fence}\n" if fence else ""
-            )
-            current, size = [], len(reopen)
-        current.append(line)
-        size += len(line)
-        stripped = line.strip()
-        if stripped.startswith("```"):
-            fence = None if fence else stripped
-        elif fence is None:
-            details += stripped.count("<details") - stripped.count("</details>")
-            details = max(details, 0)
-    parts.append(reopen + "".join(current))
-    if len(parts) > MAX_PARTS:
-        kept = parts[: MAX_PARTS - 1]
-        note = f"\n\n… {len(parts) - MAX_PARTS + 1} more part(s) not posted: see the job summary or log."
-        last = parts[MAX_PARTS - 1]
-        kept.append(last[: budget - len(note)] + note)
-        parts = kept
-    total = len(parts)
-    return [
-        f"{part_marker(base_marker, i)}\n" + (f"_Part {i} of {total}._\n\n" if total > 1 else "") + p
-        for i, p in enumerate(parts, start=1)
-    ]
-
-
-def _lines(text: str, budget: int) -> Iterator[str]:
-    for line in text.splitlines(keepends=True):
-        while len(line) > budget:  # one enormous line: cut it hard
-            yield line[:budget] + "\n"
-            line = line[budget:]
-        yield line
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -363,3 +294,18 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _path(url: str) -> str:
     return urlsplit(url).path or url
+
+
+__all__ = [
+    "COMMENT_LIMIT",
+    "MAX_PARTS",
+    "PUBLIC_API",
+    "CommentResult",
+    "GitHubClient",
+    "PullRequest",
+    "marker",
+    "part_marker",
+    "pull_request_from_environment",
+    "split_body",
+    "upsert_comment",
+]
