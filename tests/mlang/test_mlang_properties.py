@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflow_gitops.pipeline.mlang import format_literal, parameters, parse_section, set_parameter
+from dataflow_gitops.pipeline.mlang import (
+    format_literal,
+    parameters,
+    parse_section,
+    set_parameter,
+    split_queries,
+)
 from dataflow_gitops.pipeline.mlang import tokens as tokens_module
 from dataflow_gitops.pipeline.mlang.literals import quote_text
 from dataflow_gitops.pipeline.mlang.tokens import KEYWORDS
@@ -203,6 +209,12 @@ def test_parse_then_print_is_identity(generated: tuple[str, list[tuple[str, str 
         assert member.expression_text == body
         assert member.attribute_text == attribute
         assert text[member.start : member.end] == member.source
+    # split_queries (the per-query diff) loses nothing after the header: comments included.
+    queries = split_queries(doc)
+    if doc.members:
+        assert "".join(queries.values()) == text[doc.body_start :]
+        assert all(queries[m.name].count(m.source) >= 1 for m in doc.members)
+    assert text[: doc.body_start].rstrip().endswith(";")
 
 
 # -- typed values --------------------------------------------------------------------------------
