@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
 import pytest
@@ -274,8 +275,9 @@ def test_clients_of_one_identity_share_the_throttle_by_default(fake_time: FakeTi
 
 
 def test_create_waits_while_a_deleted_name_is_still_reserved(
-    server: Server, client: FabricClient, fake_time: FakeTime
+    server: Server, client: FabricClient, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="dataflow_gitops.fabric")
     server.on(
         "POST",
         ITEMS,
@@ -287,6 +289,8 @@ def test_create_waits_while_a_deleted_name_is_still_reserved(
     assert server.count("POST", ITEMS) == 3
     assert len(fake_time.sleeps) == 2
     assert fake_time.sleeps[1] > fake_time.sleeps[0]
+    waits = [r.getMessage() for r in caplog.records if "still reserved" in r.getMessage()]
+    assert len(waits) == 2
 
 
 def test_reserved_name_wait_is_bounded_by_name_wait_s(

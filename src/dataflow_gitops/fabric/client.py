@@ -8,6 +8,7 @@ encoded by the caller. Thread-safe: callers fan out with a ThreadPoolExecutor.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from dataflow_gitops.fabric.transport import Sender
 
 Json = dict[str, Any]
 T = TypeVar("T")
+LOGGER = logging.getLogger(__name__)
 
 # How long a create or rename waits for a recently deleted item's name to be released
 # (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
@@ -307,6 +309,7 @@ class FabricClient:
                 delay = self._sender.backoff(attempt)
                 if self._sender.clock() - start + delay > self._name_wait_s:
                     raise
+            LOGGER.info("the name is still reserved by a deleted item; retrying in %.0fs", delay)
             self._sender.sleep(delay)
             attempt += 1
 
