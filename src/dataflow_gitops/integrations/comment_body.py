@@ -1,14 +1,17 @@
-"""Sticky-comment bodies (integration layer): markdown + environment → comment texts under the limit.
+"""Sticky comments (integration layer): markdown + environment → comments upserted in a store.
 
 The first line of each comment is a hidden marker (``<!-- dataflow-gitops plan: <env> -->``, as
 ``plan --format markdown`` writes it) by which the next run finds it again. GitHub rejects
 comments over 65,535 characters, so a longer body becomes numbered parts, each with its own
-marker, cut so that every part still renders.
+marker, cut so that every part still renders. :func:`upsert` works on any
+:class:`CommentStore`: GitHub issue comments, Azure Repos pull-request threads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 COMMENT_LIMIT = 65_535
 MAX_PARTS = 10
@@ -83,3 +86,68 @@ def _lines(text: str, budget: int) -> Iterator[str]:
             yield line[:budget] + "\n"
             line = line[budget:]
         yield line
+
+
+# -- upserting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostedComment:
+    id: str
+    body: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentResult:
+    action: Literal["created", "updated", "unchanged"]
+    urls: tuple[str, ...]
+    """The comment (or its parts), in order."""
+    deleted: int = 0
+    """Parts of an earlier, longer comment that were removed."""
+
+
+class CommentStore(Protocol):
+    """The comments of one pull request, on some forge."""
+
+    def comments(self) -> list[PostedComment]: ...
+
+    def create(self, body: str) -> str:
+        """Post a comment; return its URL."""
+        ...
+
+    def update(self, comment_id: str, body: str) -> str: ...
+
+    def delete(self, comment_id: str) -> None: ...
+
+
+def upsert(store: CommentStore, body: str, *, base_marker: str) -> CommentResult:
+    """Create the sticky comment or edit it in place; parts left from a longer body are deleted."""
+    wanted = split_body(body, base_marker)
+    existing: dict[int, PostedComment] = {}
+    for comment in store.comments():
+        for index in range(1, MAX_PARTS + 1):
+            if comment.body.startswith(part_marker(base_marker, index)) and index not in existing:
+                existing[index] = comment
+                break
+    urls: list[str] = []
+    changed = created = False
+    for index, part in enumerate(wanted, start=1):
+        old = existing.get(index)
+        if old is None:
+            urls.append(store.create(part))
+            created = True
+        elif old.body != part:
+            urls.append(store.update(old.id, part))
+            changed = True
+        else:
+            urls.append(old.url)
+    stale = [c for i, c in existing.items() if i > len(wanted)]
+    for comment in stale:
+        store.delete(comment.id)
+    action: Literal["created", "updated", "unchanged"] = "unchanged"
+    if created and not existing:
+        action = "created"
+    elif created or changed or stale:
+        action = "updated"
+    return CommentResult(action=action, urls=tuple(urls), deleted=len(stale))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,9 +30,12 @@ from dataflow_gitops.errors import DataflowGitopsError, GitHubError
 from dataflow_gitops.integrations.comment_body import (
     COMMENT_LIMIT,
     MAX_PARTS,
+    CommentResult,
+    PostedComment,
     marker,
     part_marker,
     split_body,
+    upsert,
 )
 
 PUBLIC_API = "https://api.github.com"
@@ -46,15 +49,6 @@ class PullRequest:
     """``owner/name``."""
     number: int
     api_url: str = PUBLIC_API
-
-
-@dataclass(frozen=True, slots=True)
-class CommentResult:
-    action: Literal["created", "updated", "unchanged"]
-    urls: tuple[str, ...]
-    """The comment (or its parts), in order."""
-    deleted: int = 0
-    """Parts of an earlier, longer comment that were removed."""
 
 
 def pull_request_from_environment(
@@ -216,41 +210,34 @@ class GitHubClient:
         raise AssertionError("unreachable")
 
 
+class IssueComments:
+    """One pull request's issue comments as a :class:`CommentStore`."""
+
+    def __init__(self, client: GitHubClient, pr: PullRequest) -> None:
+        self._client = client
+        self._pr = pr
+
+    def comments(self) -> list[PostedComment]:
+        return [
+            PostedComment(str(c.get("id")), c.get("body") or "", str(c.get("html_url", "")))
+            for c in self._client.list_comments(self._pr)
+        ]
+
+    def create(self, body: str) -> str:
+        return str(self._client.create_comment(self._pr, body).get("html_url", ""))
+
+    def update(self, comment_id: str, body: str) -> str:
+        return str(self._client.update_comment(self._pr, int(comment_id), body).get("html_url", ""))
+
+    def delete(self, comment_id: str) -> None:
+        self._client.delete_comment(self._pr, int(comment_id))
+
+
 def upsert_comment(
     client: GitHubClient, pr: PullRequest, body: str, *, base_marker: str
 ) -> CommentResult:
-    """Create ``env``'s sticky comment or edit it in place; extra old parts are deleted."""
-    wanted = split_body(body, base_marker)
-    existing: dict[int, dict[str, Any]] = {}
-    for comment in client.list_comments(pr):
-        text = comment.get("body") or ""
-        for index in range(1, MAX_PARTS + 1):
-            if text.startswith(part_marker(base_marker, index)) and index not in existing:
-                existing[index] = comment
-                break
-    urls: list[str] = []
-    changed = created = False
-    for index, part in enumerate(wanted, start=1):
-        old = existing.get(index)
-        if old is None:
-            urls.append(str(client.create_comment(pr, part).get("html_url", "")))
-            created = True
-        elif old.get("body") != part:
-            urls.append(str(client.update_comment(pr, int(old["id"]), part).get("html_url", "")))
-            changed = True
-        else:
-            urls.append(str(old.get("html_url", "")))
-    stale = [c for i, c in existing.items() if i > len(wanted)]
-    for comment in stale:
-        client.delete_comment(pr, int(comment["id"]))
-    action: Literal["created", "updated", "unchanged"] = (
-        "created"
-        if created and not existing
-        else "updated"
-        if created or changed or stale
-        else "unchanged"
-    )
-    return CommentResult(action=action, urls=tuple(urls), deleted=len(stale))
+    """Create the pull request's sticky comment or edit it in place (see ``comment_body.upsert``)."""
+    return upsert(IssueComments(client, pr), body, base_marker=base_marker)
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:
@@ -302,6 +289,7 @@ __all__ = [
     "PUBLIC_API",
     "CommentResult",
     "GitHubClient",
+    "IssueComments",
     "PullRequest",
     "marker",
     "part_marker",
