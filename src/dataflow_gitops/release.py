@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataflow_gitops.api import folder_name
-from dataflow_gitops.config import Project, load_environment
+from dataflow_gitops.config import Environment, Project, load_environment
 from dataflow_gitops.deploy import Deployment, plan
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
@@ -40,6 +40,7 @@ from dataflow_gitops.pipeline.promote import (
     source_environment,
     verify_source,
 )
+from dataflow_gitops.pipeline.records import DeploymentRecord
 from dataflow_gitops.pipeline.render import render_all
 from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.target import connect
@@ -68,9 +69,9 @@ def plan_promotion(
 ) -> Promotion:
     """The plan that brings ``to`` to the commit last applied to the source environment.
 
-    The source environment's live workspace is read first and must equal its record. ``ref``
-    picks an earlier release the source ran instead (a rollback); live is not compared then,
-    since the source has moved on since.
+    The source environment's live workspace is read first and must equal its record, except
+    where the source's own ``ignore`` rules let it differ. ``ref`` picks an earlier release the
+    source ran instead (a rollback); live is not compared then, since the source has moved on.
     """
     name = source_environment(to.environment, to.project, from_env)
     source_env = load_environment(to.project, name)
@@ -84,9 +85,19 @@ def plan_promotion(
             return Promotion(verified, the_plan, live_checked=False)
     record = to.records.latest(name)
     with connect(to.project, source_env) as source:
-        items = source.gateway.list_items(source.workspace_id)
+        items = tuple(source.gateway.list_items(source.workspace_id))
         live = source.gateway.read_dataflows(source.workspace_id, items)
-    verified = verify_source(name, record, live, ships=to.environment.in_scope)
+    applied = {}
+    if source_env.ignore:  # only then can a fingerprint difference be no change
+        applied = _applied(to.project, source_env, record, LiveLookup(source.workspace_id, items))
+    verified = verify_source(
+        name,
+        record,
+        live,
+        ships=to.environment.in_scope,
+        last_applied=applied,
+        ignore=source_env.ignore,
+    )
     return Promotion(verified, plan(to, targets=targets, ref=verified.commit, reporter=reporter))
 
 
@@ -103,22 +114,34 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
     snapshot = _snapshot(dep.project, ref)
     desired = render_all(snapshot, env, lookup, id_map=id_map)
     live = gateway.read_dataflows(ws, items)
-    applied: dict[str, DesiredDataflow] = {}
-    if record is not None and record.commit:
-        with contextlib.suppress(DataflowGitopsError):  # no diff then; the status stays right
-            then = read_ref(dep.project.root, record.commit, dep.project.dataflows_dir)
-            applied = {d.name: d for d in render_all(then, env, lookup, id_map=id_map)}
     return compare(
         desired,
         record,
         live,
         environment=env.name,
         workspace_id=ws,
-        last_applied=applied,
+        last_applied=_applied(dep.project, env, record, lookup),
         ignore=env.ignore,
         head_commit=snapshot.commit,
         head_dirty=snapshot.dirty,
     )
+
+
+def _applied(
+    project: Project, env: Environment, record: DeploymentRecord | None, lookup: LiveLookup
+) -> dict[str, DesiredDataflow]:
+    """The record's commit rendered again for ``env``: repository name → what was applied.
+
+    Empty when that is impossible (no record, or the commit is gone or no longer renders with
+    today's overlay); callers then fall back to comparing fingerprints only.
+    """
+    if record is None or not record.commit:
+        return {}
+    id_map = {i.item_id: i.name for i in record.items}
+    with contextlib.suppress(DataflowGitopsError):
+        then = read_ref(project.root, record.commit, project.dataflows_dir)
+        return {d.name: d for d in render_all(then, env, lookup, id_map=id_map)}
+    return {}
 
 
 # export -----------------------------------------------------------------------------------------

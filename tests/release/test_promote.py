@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
@@ -100,3 +101,52 @@ def test_a_hand_edit_in_a_dataflow_prod_never_gets_does_not_block(dfg: Cli, live
 
     assert code == 0, out + err
     assert "Hello Dataflow" not in live.dataflows(PROD_WS)
+
+
+TEST_IGNORES_TUNING = """
+ignore:
+  - parts: [queryMetadata.json]
+    json_paths: [$.computeEngineSettings]
+"""
+
+
+def _tune(live: Live, name: str, extra: dict[str, object] | None = None) -> None:
+    """An engine-tuning edit in live test's queryMetadata.json (what test's ignore rule hides)."""
+    item = live.dataflows(TEST_WS)[name]
+    parts = live.parts(TEST_WS, item)
+    metadata = json.loads(parts["queryMetadata.json"])
+    metadata["computeEngineSettings"] = {"maxConcurrency": 4}
+    metadata.update(extra or {})
+    parts["queryMetadata.json"] = json.dumps(metadata, indent=2)
+    live.write_parts(TEST_WS, item, parts)
+
+
+def test_a_difference_the_source_ignores_does_not_block(dfg: Cli, project: Path, live: Live) -> None:
+    overlay = project / "environments" / "test.yaml"
+    overlay.write_text(overlay.read_text() + TEST_IGNORES_TUNING)
+    commit_all(project, "test: engine tuning is not drift")
+    _apply_test(dfg)
+    _tune(live, "Customers")
+    code, out, _ = dfg("drift", "-e", "test")
+    assert code == 0, out  # drift and promote agree on what counts
+
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    assert "Customers" in live.dataflows(PROD_WS)
+
+
+def test_an_ignored_difference_next_to_a_real_one_still_blocks(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    overlay = project / "environments" / "test.yaml"
+    overlay.write_text(overlay.read_text() + TEST_IGNORES_TUNING)
+    commit_all(project, "test: engine tuning is not drift")
+    _apply_test(dfg)
+    _tune(live, "Customers", {"fastCombine": True})
+
+    code, _, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 1
+    assert "no longer matches what was last applied there: Customers" in err
+    assert live.dataflows(PROD_WS) == {}

@@ -10,7 +10,7 @@ import pytest
 from dataflow_gitops.config import Project, parse_environment
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.drift import DriftStatus, compare
-from dataflow_gitops.pipeline.model import DesiredDataflow, LiveDataflow, LiveItem, Part
+from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow, LiveItem, Part
 from dataflow_gitops.pipeline.promote import pick_release, source_environment, verify_source
 from dataflow_gitops.pipeline.records import DeploymentRecord, RecordedItem
 
@@ -164,3 +164,44 @@ def test_three_way_classification() -> None:
         workspace_id=WS,
     )
     assert not calm.live_drifted
+
+
+IGNORE_TUNING = (IgnoreRule(parts=("queryMetadata.json",), json_paths=("$.computeEngineSettings",)),)
+
+
+def _tuned(metadata: bytes) -> tuple[DesiredDataflow, LiveDataflow]:
+    applied = DesiredDataflow(
+        "A", "A", "", "A-logical", (Part("queryMetadata.json", b'{"x": 1}'),), "fp-applied"
+    )
+    live = LiveDataflow(
+        LiveItem("id-a", "Dataflow", "A", ""),
+        "A-logical",
+        (Part("queryMetadata.json", metadata),),
+        "fp-live",
+    )
+    return applied, live
+
+
+@pytest.mark.parametrize(
+    ("metadata", "rendered_fp", "ignore", "passes"),
+    [
+        (b'{"x": 1, "computeEngineSettings": {"n": 4}}', "fp-applied", IGNORE_TUNING, True),
+        (b'{"x": 2, "computeEngineSettings": {"n": 4}}', "fp-applied", IGNORE_TUNING, False),
+        (b'{"x": 1, "computeEngineSettings": {"n": 4}}', "fp-applied", (), False),
+        # the re-rendering is not what was applied (overlay changed since): stay strict
+        (b'{"x": 1, "computeEngineSettings": {"n": 4}}', "fp-other", IGNORE_TUNING, False),
+    ],
+)
+def test_verify_source_lets_pass_only_what_the_source_ignores(
+    metadata: bytes, rendered_fp: str, ignore: tuple[IgnoreRule, ...], passes: bool
+) -> None:
+    applied, live = _tuned(metadata)
+    applied = DesiredDataflow(
+        applied.name, applied.display_name, "", applied.logical_id, applied.parts, rendered_fp
+    )
+    record = _record(("A", "id-a", "fp-applied"))
+    if passes:
+        verify_source("test", record, [live], last_applied={"A": applied}, ignore=ignore)
+    else:
+        with pytest.raises(PlanError, match="no longer matches what was last applied there: A"):
+            verify_source("test", record, [live], last_applied={"A": applied}, ignore=ignore)

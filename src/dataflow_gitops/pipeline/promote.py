@@ -1,8 +1,10 @@
 """Promotion, before ② render: environment A's latest DeploymentRecord + live A → the commit B gets.
 
 What ships to B is what A ran: the commit of A's last record, and only while live A still holds
-exactly what that record says was written (per-item fingerprints). The checks here are pure:
-:func:`source_environment` settles ``--from`` against B's ``promote_from`` and the project's
+exactly what that record says was written (per-item fingerprints; a difference that A's own
+``ignore`` rules hide, e.g. engine tuning, is not a change, as in ``dfg drift``).
+
+The checks here are pure: :func:`source_environment` settles ``--from`` against B's ``promote_from`` and the project's
 ``promotion_order``; :func:`verify_source` compares the record with live A and returns the
 commit, or raises naming every drifted dataflow. Rendering that commit with B's overlay and
 planning it is the ordinary plan (``deploy.plan(ref=commit)``).
@@ -10,13 +12,14 @@ planning it is the ordinary plan (``deploy.plan(ref=commit)``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dataflow_gitops.config import Environment, Project
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import LiveDataflow
-from dataflow_gitops.pipeline.records import DeploymentRecord
+from dataflow_gitops.pipeline.drift import live_changes
+from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow
+from dataflow_gitops.pipeline.records import DeploymentRecord, RecordedItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +81,14 @@ def verify_source(
     live: Sequence[LiveDataflow],
     *,
     ships: Callable[[str], bool] = lambda name: True,
+    last_applied: Mapping[str, DesiredDataflow] | None = None,
+    ignore: Sequence[IgnoreRule] = (),
 ) -> PromotionSource:
     """A's release, when live A still equals its last record; PlanError naming what moved.
 
     ``ships`` says which recorded dataflows the target receives (its scope): a hand edit in a
-    dataflow the target never gets does not block the promotion.
+    dataflow the target never gets does not block the promotion. ``last_applied`` (the record's
+    commit rendered again for A) and A's ``ignore`` rules let a difference those rules hide pass.
     """
     if record is None:
         raise PlanError(
@@ -110,7 +116,8 @@ def verify_source(
             where=f"record of {environment} at {record.time}",
             hint=f"fix it and apply to {environment} again before promoting",
         )
-    drifted = [name for name in drifted_items(record, live) if ships(name.removesuffix(" (deleted)"))]
+    moved = drifted_items(record, live, last_applied=last_applied, ignore=ignore)
+    drifted = [name for name in moved if ships(name.removesuffix(" (deleted)"))]
     if drifted:
         raise PlanError(
             f"live {environment} no longer matches what was last applied there: {', '.join(drifted)}",
@@ -136,7 +143,13 @@ def pick_release(
     )
 
 
-def drifted_items(record: DeploymentRecord, live: Sequence[LiveDataflow]) -> list[str]:
+def drifted_items(
+    record: DeploymentRecord,
+    live: Sequence[LiveDataflow],
+    *,
+    last_applied: Mapping[str, DesiredDataflow] | None = None,
+    ignore: Sequence[IgnoreRule] = (),
+) -> list[str]:
     """Recorded dataflows whose live definition differs from the record, or that are gone."""
     by_id = {d.id: d for d in live}
     drifted: list[str] = []
@@ -144,6 +157,25 @@ def drifted_items(record: DeploymentRecord, live: Sequence[LiveDataflow]) -> lis
         found = by_id.get(item.item_id)
         if found is None:
             drifted.append(f"{item.name} (deleted)")
-        elif found.fingerprint != item.fingerprint:
+        elif found.fingerprint != item.fingerprint and not _only_ignored(
+            item, found, last_applied or {}, ignore
+        ):
             drifted.append(item.name)
     return sorted(drifted)
+
+
+def _only_ignored(
+    item: RecordedItem,
+    found: LiveDataflow,
+    last_applied: Mapping[str, DesiredDataflow],
+    ignore: Sequence[IgnoreRule],
+) -> bool:
+    """True when live differs from the record only where ``ignore`` rules look away.
+
+    The re-rendered definition is trusted only when it reproduces the record's fingerprint:
+    otherwise (the overlay changed since) it is not what was applied, and the check stays strict.
+    """
+    before = last_applied.get(item.name)
+    if not ignore or before is None or before.fingerprint != item.fingerprint:
+        return False
+    return not live_changes(before, found, ignore).changed
