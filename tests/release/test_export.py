@@ -12,7 +12,7 @@ from release_support import PROD_WS, TEST_WS, Cli, Live, git, snapshot_files
 from dataflow_gitops.pipeline.parts import encode_parts
 from dataflow_gitops.pipeline.source import read_working_tree
 
-HOSTILE = ["../evil", "a/b", "con:", " leading", "trailing.", "..", "x\\..\\y"]
+HOSTILE = ["../evil", "a/b", "con:", " leading", "trailing.", "..", "x\\..\\y", "CON", "nul.txt", "COM1"]
 
 
 def _deploy_both(dfg: Cli) -> None:
@@ -161,6 +161,9 @@ def test_hostile_display_names_stay_inside_the_folder(
             "trailing&#46;.Dataflow",
             ".&#46;.Dataflow",
             "x&#92;..&#92;y.Dataflow",
+            "CO&#78;.Dataflow",  # Windows device names: a checkout there would open the device
+            "nu&#108;.txt.Dataflow",
+            "COM&#49;.Dataflow",
         ]
     )
     for folder in target.iterdir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dataflow_gitops.api import folder_name
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.export import (
@@ -109,3 +110,23 @@ def test_secret_values_never_reach_a_repository_file() -> None:
     assert any("API_KEY" in note for note in exported.notes)
     mashup = next(p for p in exported.files if p.path == "mashup.pq")
     assert mashup.data == source.parts[0].data
+
+
+@pytest.mark.parametrize(
+    ("display_name", "folder"),
+    [
+        ("CON", "CO&#78;.Dataflow"),
+        ("aux", "au&#120;.Dataflow"),
+        ("NUL.backup", "NU&#76;.backup.Dataflow"),  # Windows reads the name before the first dot
+        ("CON .x", "CO&#78; .x.Dataflow"),  # ...with trailing spaces ignored
+        ("COM1", "COM&#49;.Dataflow"),
+        ("lpt\u00b2", "lpt&#178;.Dataflow"),
+        ("CONOUT$", "CONOUT&#36;.Dataflow"),
+        ("CONSOLE", "CONSOLE.Dataflow"),
+        ("COM10", "COM10.Dataflow"),
+        ("Sales.CON", "Sales.CON.Dataflow"),
+        ("Customers", "Customers.Dataflow"),
+    ],
+)
+def test_folder_name_keeps_windows_device_names_off_disk(display_name: str, folder: str) -> None:
+    assert folder_name(display_name) == folder
