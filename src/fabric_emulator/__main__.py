@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any, NoReturn
 
 from fabric_emulator.config import LRO_MODES
 from fabric_emulator.errors import EmulatorError
@@ -19,7 +20,21 @@ EXAMPLES = """examples:
   curl -H 'Authorization: Bearer x' http://127.0.0.1:8765/v1/workspaces
   fabric-emulator --db state.sqlite --lro always --page-size 5 --quota-per-minute 200
   fabric-emulator --fault '{"kind": "status", "status": 503, "path": "/items$", "count": 2}'
+  fabric-emulator --strict-auth --client ci-app:s3cret   # prints the authority to give msal
+  fabric-emulator --seed 7 --lro random --fault '{"kind": "drop", "probability": 0.1, "count": null}'
+The control plane (reset, seed, faults, requests, state, config, clock, clients) is described in
+docs/emulator.md and in `python -c "import fabric_emulator.control as c; help(c)"`.
 """
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number (0-65535)")
+    return port
 
 
 def _workspace(value: str) -> tuple[str, str]:
@@ -29,15 +44,28 @@ def _workspace(value: str) -> tuple[str, str]:
     return ws_id, name
 
 
+def _client(value: str) -> tuple[str, str]:
+    client_id, sep, secret = value.partition(":")
+    if not sep or not client_id or not secret:
+        raise argparse.ArgumentTypeError("expected CLIENT_ID:SECRET")  # never echo the secret
+    return client_id, secret
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line and exit 1, like every other refusal of this command (argparse prints usage too).
+        sys.exit(f"fabric-emulator: {message} (see --help)")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="fabric-emulator",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve an emulated Microsoft Fabric REST API on loopback.",
     )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=_port, default=8765)
     p.add_argument("--db", help="SQLite file; state survives restarts (default: in memory)")
     p.add_argument(
         "--workspace",
@@ -63,7 +91,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strict-auth",
         action="store_true",
-        help="accept only tokens from the emulator's own OAuth authority",
+        help="accept only tokens from the emulator's own OAuth authority (printed at start)",
+    )
+    p.add_argument(
+        "--client",
+        action="append",
+        type=_client,
+        default=[],
+        metavar="ID:SECRET",
+        help="with --strict-auth: register a confidential client with this secret (repeatable); "
+        "more via POST /_emulator/clients",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed the random LRO answers and probability faults, so a run repeats exactly",
     )
     p.add_argument(
         "--fault",
@@ -77,6 +120,20 @@ def parser() -> argparse.ArgumentParser:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _print_authority(authority: Any, client_ids: Sequence[str]) -> None:
+    """What a person gives msal (never a secret)."""
+    registered = ", ".join(client_ids) or "none yet (POST /_emulator/clients or --client)"
+    lines = [
+        f"OAuth authority: {authority.authority_url}",
+        f"  tenant:         {authority.tenant}",
+        f"  token endpoint: {authority.token_endpoint}",
+        f"  CA file:        {authority.ca_file} (trust it: the authority serves TLS with its own CA)",
+        "  scope:          https://api.fabric.microsoft.com/.default",
+        f"  clients:        {registered}",
+    ]
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -100,21 +157,25 @@ def main(argv: Sequence[str] | None = None) -> None:
             strict_auth=args.strict_auth,
             job_duration_s=args.job_duration_s,
             faults=faults,
+            seed=args.seed,
+            clients=args.client,
         )
-        server.start()
     except EmulatorError as exc:
         sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
+    try:
+        server.start()
+    except EmulatorError as exc:
+        server.stop()
+        sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
     except OSError as exc:
+        server.stop()
         sys.exit(
-            f"fabric-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
-            "pick another --port"
+            f"fabric-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port or --host"
         )
     print(f"fabric-emulator serving {server.url}/v1 (control plane: {server.url}/_emulator)", flush=True)
     if server.authority is not None:
-        print(
-            f"OAuth authority: {server.authority.authority_url} (CA file {server.authority.ca_file})",
-            flush=True,
-        )
+        _print_authority(server.authority, [c for c, _ in args.client])
     # `terminate()` from a parent (dfg's embedded mode) shuts down as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -32,6 +32,14 @@ _DEFAULT_FAULT_CODES = {
 }
 
 
+_UNDROPPABLE = EmulatorError(
+    503,
+    "ServiceUnavailable",
+    "Injected fault: the connection should have been dropped, but this server cannot drop one.",
+    headers={"Retry-After": "1", "Connection": "close"},
+)
+
+
 class DropConnection(Exception):
     """Raised to close the client's connection without any response."""
 
@@ -67,9 +75,13 @@ class EmulatorApp:
         try:
             reply, identity = await self._handle(request, request_id)
         except DropConnection as drop:
-            self._log(request, 0, drop.identity, request_id)
-            _abort(send)
-            return
+            if _abort(send):
+                self._log(request, 0, drop.identity, request_id)
+                return
+            # The server gives no handle on the connection: answer a clean, retryable 503 instead.
+            logger.warning("cannot drop a connection on this server; answering 503 instead")
+            reply = _error_reply(_UNDROPPABLE, request_id)
+            identity = drop.identity
         if not request.url.path.startswith("/_emulator"):
             self._log(request, reply.status, identity, request_id)
         await _json_response(reply, request_id)(scope, receive, send)
@@ -191,9 +203,13 @@ def _parse_json(raw: bytes) -> Any:
         raise EmulatorError(400, "InvalidRequest", "The request body is not valid JSON.") from None
 
 
-def _abort(send: Send) -> None:
-    """Close the TCP connection without answering: uvicorn's send is a bound method of the
-    request cycle, which holds the transport."""
+def _abort(send: Send) -> bool:
+    """Close the TCP connection without answering; False when that is impossible. This leans on
+    uvicorn internals (its `send` is a bound method of the request cycle, which holds the
+    transport), so any other server, or another uvicorn, gets the 503 fallback."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None:
-        transport.abort()
+    abort = getattr(transport, "abort", None)
+    if not callable(abort):
+        return False
+    abort()
+    return True

@@ -44,6 +44,10 @@ class EmulatorConfig:
     job_start_delay_s: float = 0.0
     lro_polls: int = 1
     retry_after_s: int = 1
+    # Seeds the emulator's randomness (`lro: random`, probability faults); None = unpredictable.
+    seed: int | None = None
+    # Seconds a deleted item's display name stays reserved (`ItemDisplayNameNotAvailableYet`).
+    name_reservation_s: float = 0.0
     # Per-route LRO mode: path regex → always|never|random; the first match beats `lro`.
     lro_routes: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +82,10 @@ class EmulatorConfig:
             )
         if self.quota_per_minute is not None and self.quota_per_minute < 1:
             raise bad_request("InvalidParameter", "quotaPerMinute must be >= 1 or null")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise bad_request("InvalidParameter", "seed must be an integer or null")
+        if self.name_reservation_s < 0:
+            raise bad_request("InvalidParameter", "nameReservationS must be >= 0")
 
     def to_json(self) -> dict[str, Any]:
         out = {_camel(f.name): getattr(self, f.name) for f in fields(self)}

@@ -15,16 +15,21 @@ rules, request log, state dump, runtime config and clock. Used by tests, benchma
     DELETE /_emulator/faults[/{id}]   all rules, or one
            rule = {"kind": status|throttle|drop|token_expired|lro_fail|lro_stuck, "method"=".*",
                    "path"=".*" (regex, searched in the path), "count"=1 | null, "probability"?,
-                   "status"=500, "errorCode"?, "message"?, "retryAfter"=1}
+                   "status"=500, "errorCode"?, "message"?, "retryAfter"=1, "seed"?}
     GET    /_emulator/requests   {"value": [{"method", "path", "query", "status", "identity",
                                   "requestId", "time"}]} (status 0 = dropped);  DELETE clears it
     GET    /_emulator/state      {"workspaces", "folders", "items", "operations", "jobs"} in API shapes
     GET|POST /_emulator/config   {"lro", "latencyMs", "quotaPerMinute", "pageSize", "jobDurationS",
                                   "jobOutcome", "jobStartDelayS", "lroPolls", "retryAfterS",
-                                  "lroRoutes"}; POST changes
+                                  "lroRoutes", "seed", "nameReservationS"}; POST changes
                                   the keys it names
     POST   /_emulator/clock      {"advanceSeconds": N} moves the emulator clock (LROs, jobs, quota,
                                   token expiry) without waiting → {"now"}
+    GET    /_emulator/clients    strict auth only: {"tenant", "authority", "tokenEndpoint", "caFile",
+                                  "scope", "value": [{"clientId", "secret", "certificate",
+                                  "federated"} (booleans: which credentials it has)]}
+    POST   /_emulator/clients    {"clientId", "secret"?, "certificatePem"?, "federated"?: {"issuer",
+                                  "publicKeyPem", "subject", "audience"?}} → 201, the same facts
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ from fabric_emulator.errors import EmulatorError, bad_request
 from fabric_emulator.exchange import Reply
 from fabric_emulator.faults import FaultRule
 from fabric_emulator.runtime import Emulator
+from fabric_emulator.state import State
+
+FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
 
 def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) -> Reply:
@@ -67,11 +75,14 @@ def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) ->
         emu.log.clear()
         return Reply(200, {"value": []})
     if key == ("GET", "state"):
-        return Reply(200, emu.state.dump())
+        return Reply(200, dump(emu.state))
     if key == ("GET", "config"):
         return Reply(200, emu.config.to_json())
     if key == ("POST", "config"):
-        emu.config.update(_object(body))
+        changes = _object(body)
+        emu.config.update(changes)
+        if "seed" in changes:
+            emu.reseed()
         return Reply(200, emu.config.to_json())
     if key == ("POST", "clock"):
         advance = _object(body).get("advanceSeconds", 0)
@@ -79,7 +90,101 @@ def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) ->
             raise bad_request("InvalidRequest", "'advanceSeconds' must be a number >= 0.")
         emu.clock.advance(float(advance))
         return Reply(200, {"now": emu.clock.now()})
+    if key == ("GET", "clients"):
+        return Reply(200, clients(emu))
+    if key == ("POST", "clients"):
+        return Reply(201, register_client(emu, _object(body)))
     raise EmulatorError(404, "EntityNotFound", f"No control-plane action {method} /_emulator/{action}.")
+
+
+def dump(state: State) -> dict[str, list[dict[str, Any]]]:
+    """Everything, in API shapes (items add `logicalId` and their stored `parts`)."""
+    with state.lock:
+        now = state.now()
+        items = [
+            {**i.to_json(), "logicalId": i.logical_id, "parts": [p.to_json() for p in i.parts]}
+            for i in state.items.values()
+        ]
+        return {
+            "workspaces": [w.to_json() for w in state.workspaces.values()],
+            "folders": [f.to_json() for f in state.folders.values()],
+            "items": items,
+            "operations": [{"id": o.id, **o.to_json(now)} for o in state.operations.values()],
+            "jobs": [j.to_json(now) for j in state.jobs.values()],
+        }
+
+
+def _authority(emu: Emulator) -> Any:
+    if emu.authority is None:
+        raise bad_request(
+            "StrictAuthOff",
+            "The emulator runs without --strict-auth, so any bearer token is accepted and there "
+            "are no clients to register; restart it with --strict-auth.",
+        )
+    return emu.authority
+
+
+def clients(emu: Emulator) -> dict[str, Any]:
+    """Where and how to sign in, and the registered client ids (never their credentials)."""
+    authority = _authority(emu)
+    directory = authority.directory
+    federated = {f.client_id for f in directory.federated}
+    registered = [
+        {
+            "clientId": c.client_id,
+            "secret": c.secret is not None,
+            "certificate": c.public_key is not None,
+            "federated": c.client_id in federated,
+        }
+        for c in directory.clients.values()
+    ]
+    return {
+        "tenant": authority.tenant,
+        "authority": authority.authority_url,
+        "tokenEndpoint": authority.token_endpoint,
+        "caFile": authority.ca_file,
+        "scope": FABRIC_SCOPE,
+        "value": registered,
+    }
+
+
+def register_client(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
+    """{"clientId", "secret"?, "certificatePem"?, "federated"?: {"issuer", "publicKeyPem",
+    "subject", "audience"?}} → the sign-in facts (as GET) for that client."""
+    authority = _authority(emu)
+    client_id, secret = body.get("clientId"), body.get("secret")
+    cert, federated = body.get("certificatePem"), body.get("federated")
+    unknown = sorted(set(body) - {"clientId", "secret", "certificatePem", "federated"})
+    if unknown:
+        raise bad_request("InvalidRequest", f"Unknown client keys: {', '.join(unknown)}.")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise bad_request("InvalidRequest", "'clientId' must be a non-empty string.")
+    if any(v is not None and not isinstance(v, str) for v in (secret, cert)):
+        raise bad_request("InvalidRequest", "'secret' and 'certificatePem' must be strings.")
+    if federated is not None and not isinstance(federated, dict):
+        raise bad_request("InvalidRequest", "'federated' must be an object.")
+    try:
+        # A secret or certificate replaces the client's earlier ones; federation alone adds to them.
+        if secret is not None or cert is not None or client_id not in authority.directory.clients:
+            authority.register_client(
+                client_id, secret=secret, certificate_pem=cert.encode() if cert else None
+            )
+        if federated is not None:
+            extra = {"audience": federated["audience"]} if "audience" in federated else {}
+            authority.trust_federated_issuer(
+                str(federated["issuer"]),
+                str(federated["publicKeyPem"]).encode(),
+                client_id=client_id,
+                subject=str(federated["subject"]),
+                **extra,
+            )
+    except KeyError as exc:
+        raise bad_request("InvalidRequest", f"'federated' needs {exc}.") from None
+    except (ValueError, TypeError) as exc:
+        raise bad_request("InvalidRequest", f"Cannot register client '{client_id}': {exc}.") from None
+    out = clients(emu)
+    out["value"] = [c for c in out["value"] if c["clientId"] == client_id]
+    return out
 
 
 def _object(body: Any) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Fault injection: control-plane / command-line rules (method regex, path regex, kind, count or
 probability) → the fault a request must suffer, if any. Request-level kinds (`status`, `throttle`,
-`drop`, `token_expired`) are applied by the app; `lro_fail` / `lro_stuck` by the next LRO."""
+`drop`, `token_expired`) are applied by the app; `lro_fail` / `lro_stuck` by the next LRO.
+Probability draws come from a seeded generator when the rule (or the emulator config) names a
+`seed`, so a chaos test sees the same sequence of faults on every run."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class FaultRule:
     error_code: str | None = None
     message: str | None = None
     retry_after: int = 1
+    seed: int | None = None
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -56,6 +59,7 @@ class FaultRule:
             "errorCode",
             "message",
             "retryAfter",
+            "seed",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -75,6 +79,7 @@ class FaultRule:
                 error_code=data.get("errorCode"),
                 message=data.get("message"),
                 retry_after=int(data.get("retryAfter", 1)),
+                seed=_seed(data.get("seed")),
             )
             re.compile(rule.method)
             re.compile(rule.path)
@@ -85,17 +90,36 @@ class FaultRule:
         return rule
 
 
+def _seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"seed must be an integer, got {value!r}")
+    return value
+
+
 class Faults:
-    """The active rules; a rule with a count disappears once it has fired that many times."""
+    """The active rules; a rule with a count disappears once it has fired that many times.
+
+    A rule with its own `seed` draws from its own generator: its n-th evaluation always gives the
+    same answer, whatever other rules or threads do meanwhile."""
 
     def __init__(self, seed: int | None = None) -> None:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
         self._random = random.Random(seed)
+        self._own: dict[str, random.Random] = {}
+
+    def reseed(self, seed: int | None) -> None:
+        """Restart the shared generator (None: from the OS's entropy)."""
+        with self._lock:
+            self._random.seed(seed)
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self._lock:
             self._rules.append(rule)
+            if rule.seed is not None:
+                self._own[rule.id] = random.Random(rule.seed)
         return rule
 
     def list(self) -> list[FaultRule]:
@@ -105,11 +129,13 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._own.clear()
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
+            self._own.pop(rule_id, None)
             return len(self._rules) != before
 
     def take(self, method: str, path: str, kinds: tuple[str, ...]) -> FaultRule | None:
@@ -117,11 +143,13 @@ class Faults:
             for index, rule in enumerate(self._rules):
                 if rule.kind not in kinds or not rule.matches(method, path):
                     continue
-                if rule.probability is not None and self._random.random() >= rule.probability:
+                draw = self._own.get(rule.id, self._random)
+                if rule.probability is not None and draw.random() >= rule.probability:
                     continue
                 fired = replace(rule, fired=rule.fired + 1)
                 if rule.count is not None and fired.fired >= rule.count:
                     del self._rules[index]
+                    self._own.pop(rule.id, None)
                 else:
                     self._rules[index] = fired
                 return fired

@@ -1,8 +1,10 @@
 """Naming rules: request values → checked display names, descriptions and canonical item types
-(`InvalidInput`, `InvalidItemType`), shared by every create and update."""
+(`InvalidInput`, `InvalidItemType`), shared by every create and update; and the names of recently
+deleted items that Fabric keeps reserved for a while (`ItemDisplayNameNotAvailableYet`)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fabric_emulator.errors import bad_request
@@ -29,3 +31,30 @@ def item_type_name(value: Any) -> str:
     if found is None:
         raise bad_request("InvalidItemType", f"Item type '{value}' is not a Fabric item type.")
     return found
+
+
+class NameReservations:
+    """Display names of deleted items, held until a moment (not persisted: they are short-lived).
+    The caller holds the state lock."""
+
+    def __init__(self) -> None:
+        self._until: dict[tuple[str, str, str], float] = {}
+
+    def hold(self, workspace_id: str, item_type: str, name: str, until: float) -> None:
+        self._until[(workspace_id, item_type, name.lower())] = until
+
+    def check(self, workspace_id: str, item_type: str, name: str, now: float) -> None:
+        until = self._until.get((workspace_id, item_type, name.lower()))
+        if until is None:
+            return
+        if now >= until:
+            del self._until[(workspace_id, item_type, name.lower())]
+            return
+        raise bad_request(
+            "ItemDisplayNameNotAvailableYet",
+            f"Item display name '{name}' belonged to a {item_type} deleted recently and is not "
+            f"available yet; retry in {math.ceil(until - now)} s.",
+        )
+
+    def clear(self) -> None:
+        self._until.clear()

@@ -51,11 +51,19 @@ class Emulator:
     startup_workspaces: Sequence[tuple[str, str]] = ()
     # Strict auth: token → identity, raising the auth helper's TokenRejected.
     verify_token: Callable[[str], str] | None = None
+    # Strict auth: the OAuth authority (an `AuthorityServer`), for client registration by hand.
+    authority: Any = None
     random: random.Random = field(default_factory=random.Random)
     startup_config: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.startup_config = self.config.to_json()
+        self.reseed()
+
+    def reseed(self) -> None:
+        """Restart every random draw from `config.seed`, so a seeded run repeats exactly."""
+        self.random.seed(self.config.seed)
+        self.faults.reseed(self.config.seed)
 
     def seed_startup_workspaces(self) -> None:
         for ws_id, name in self.startup_workspaces:
@@ -68,4 +76,5 @@ class Emulator:
         self.quota.clear()
         self.log.clear()
         self.config.update(self.startup_config)  # the knobs the server was started with
+        self.reseed()
         self.seed_startup_workspaces()

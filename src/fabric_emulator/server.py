@@ -5,6 +5,7 @@ also runs the emulator's own OAuth authority (`.authority`) and token issuer (`.
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -15,12 +16,31 @@ import uvicorn
 
 from fabric_emulator.app import EmulatorApp
 from fabric_emulator.config import Clock, EmulatorConfig
+from fabric_emulator.errors import EmulatorError, bad_request
 from fabric_emulator.faults import FaultRule
 from fabric_emulator.runtime import Emulator
 from fabric_emulator.state import State
 from fabric_emulator.storage import MemoryStorage, SqliteStorage, Storage
 
 START_TIMEOUT_S = 10.0
+
+
+def _open_state(db: str | None, clock: Clock) -> State:
+    """The store, from `db` when given; a file that cannot be used is one clear error."""
+    storage: Storage | None = None
+    try:
+        storage = SqliteStorage(db) if db else MemoryStorage()
+        return State(clock.now, storage)
+    except (sqlite3.Error, ValueError, TypeError, KeyError) as exc:
+        if storage is not None:
+            storage.close()
+        reason = str(exc) or type(exc).__name__
+        raise EmulatorError(
+            500,
+            "StorageUnavailable",
+            f"cannot use the state file '{db}' ({reason}); if another fabric-emulator uses it, "
+            "stop that one, otherwise move the file away or pick another --db",
+        ) from None
 
 
 class EmulatorServer:
@@ -39,6 +59,8 @@ class EmulatorServer:
         job_duration_s: float = 0.0,
         faults: Sequence[Mapping[str, Any]] = (),
         clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+        clients: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -50,23 +72,27 @@ class EmulatorServer:
             quota_per_minute=quota_per_minute,
             page_size=page_size,
             job_duration_s=job_duration_s,
+            seed=seed,
         )
         config.validate()
-        storage: Storage = SqliteStorage(db) if db else MemoryStorage()
+        if clients and not strict_auth:
+            raise bad_request(
+                "InvalidParameter", "client registrations need strict auth (--strict-auth)"
+            )
         self.emulator = Emulator(
-            State(self.clock.now, storage), config, self.clock, startup_workspaces=tuple(workspaces)
+            _open_state(db, self.clock), config, self.clock, startup_workspaces=tuple(workspaces)
         )
         for rule in faults:
             self.emulator.faults.add(FaultRule.from_json(rule))
         self.token_issuer: Any = None
         self.authority: Any = None
         if strict_auth:
-            self._setup_strict_auth()
+            self._setup_strict_auth(clients)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
-    def _setup_strict_auth(self) -> None:
+    def _setup_strict_auth(self, clients: Sequence[tuple[str, str]]) -> None:
         # The auth helper's modules; imported only here so the emulator works without them.
         from fabric_emulator.authority import AuthorityServer
         from fabric_emulator.tokens import TokenIssuer
@@ -74,6 +100,9 @@ class EmulatorServer:
         self.token_issuer = TokenIssuer(clock=self.clock.now)
         self.authority = AuthorityServer(self.token_issuer, host=self.host, port=0)
         self.emulator.verify_token = self.token_issuer.verify
+        self.emulator.authority = self.authority
+        for client_id, secret in clients:
+            self.authority.register_client(client_id, secret=secret)
 
     @property
     def url(self) -> str:

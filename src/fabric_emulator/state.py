@@ -21,7 +21,7 @@ from fabric_emulator.jobs import (
 )
 from fabric_emulator.lro import Operation
 from fabric_emulator.model import Folder, Item, Workspace
-from fabric_emulator.naming import MAX_DESCRIPTION, checked_text, item_type_name
+from fabric_emulator.naming import MAX_DESCRIPTION, NameReservations, checked_text, item_type_name
 from fabric_emulator.storage import MemoryStorage, Storage
 
 
@@ -41,6 +41,7 @@ class State:
         self.items: dict[str, Item] = {}
         self.operations: dict[str, Operation] = {}
         self.jobs: dict[str, JobInstance] = {}
+        self._reserved = NameReservations()
         self._load()
 
     # -- persistence -------------------------------------------------------------------------
@@ -52,15 +53,13 @@ class State:
         "job": JobInstance,
     }
 
+    _TABLES = dict(
+        workspace="workspaces", folder="folders", item="items", operation="operations", job="jobs"
+    )
+
     def _table(self, kind: str) -> dict[str, Any]:
-        tables: dict[str, dict[str, Any]] = {
-            "workspace": self.workspaces,
-            "folder": self.folders,
-            "item": self.items,
-            "operation": self.operations,
-            "job": self.jobs,
-        }
-        return tables[kind]
+        table: dict[str, Any] = getattr(self, self._TABLES[kind])
+        return table
 
     def _load(self) -> None:
         for kind, records in self._storage.load().items():
@@ -83,10 +82,16 @@ class State:
         with self._lock:
             for kind in self._KINDS:
                 self._table(kind).clear()
+            self._reserved.clear()
             self._storage.clear()
 
     def close(self) -> None:
         self._storage.close()
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by readers that need several tables at one moment (the control plane's dump)."""
+        return self._lock
 
     def now(self) -> float:
         return self._clock()
@@ -251,6 +256,7 @@ class State:
                     "ItemDisplayNameAlreadyInUse",
                     f"Item display name '{name}' is already used by another {item_type}.",
                 )
+        self._reserved.check(workspace_id, item_type, name, self._clock())
 
     def _check_logical_id(self, workspace_id: str, logical_id: str, except_id: str | None) -> None:
         for other in self.items.values():
@@ -321,10 +327,20 @@ class State:
             self._put("item", item)
             return item
 
-    def delete_item(self, workspace_id: str, item_id: str, item_type: str | None = None) -> None:
+    def delete_item(
+        self,
+        workspace_id: str,
+        item_id: str,
+        item_type: str | None = None,
+        reserve_name_s: float = 0.0,
+    ) -> None:
+        """Delete; with `reserve_name_s` the name stays taken that long, as in Fabric after a delete."""
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             self._drop("item", item.id)
+            if reserve_name_s > 0:
+                until = self._clock() + reserve_name_s
+                self._reserved.hold(item.workspace_id, item.type, item.display_name, until)
 
     def move_item(self, workspace_id: str, item_id: str, target_folder_id: Any) -> Item:
         with self._lock:
@@ -482,19 +498,3 @@ class State:
             job = job.cancelled(now)
             self._put("job", job)
             return job
-
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Everything, in API shapes (items add `logicalId` and their stored `parts`)."""
-        with self._lock:
-            now = self._clock()
-            items = [
-                {**i.to_json(), "logicalId": i.logical_id, "parts": [p.to_json() for p in i.parts]}
-                for i in self.items.values()
-            ]
-            return {
-                "workspaces": [w.to_json() for w in self.workspaces.values()],
-                "folders": [f.to_json() for f in self.folders.values()],
-                "items": items,
-                "operations": [{"id": o.id, **o.to_json(now)} for o in self.operations.values()],
-                "jobs": [j.to_json(now) for j in self.jobs.values()],
-            }

@@ -8,6 +8,9 @@ import sqlite3
 import threading
 from typing import Any, Protocol
 
+# How long to wait for another process's lock on the file before giving up with an error.
+LOCK_TIMEOUT_S = 5.0
+
 
 class Storage(Protocol):
     def put(self, kind: str, ident: str, record: dict[str, Any]) -> None: ...
@@ -42,7 +45,16 @@ class SqliteStorage:
     def __init__(self, path: str) -> None:
         self._lock = threading.Lock()
         # The server thread and test threads share one connection; the lock serialises them.
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=LOCK_TIMEOUT_S
+        )
+        try:
+            self._prepare()
+        except sqlite3.Error:
+            self._conn.close()
+            raise
+
+    def _prepare(self) -> None:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, id TEXT NOT NULL, "

@@ -19,6 +19,8 @@ DEFAULT_CONFIG = {
     "lroPolls": 1,
     "retryAfterS": 1,
     "lroRoutes": {},
+    "seed": None,
+    "nameReservationS": 0.0,
 }
 
 GOOD_MASHUP = """[StagingDefinition = [Kind = "FastCopy"]]

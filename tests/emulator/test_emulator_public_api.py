@@ -28,6 +28,8 @@ def test_emulator_server_signature() -> None:
         "job_duration_s",
         "faults",
         "clock",
+        "seed",
+        "clients",
     ]
     defaults = {name: p.default for name, p in params.items() if name != "clock"}
     assert defaults == {
@@ -42,6 +44,8 @@ def test_emulator_server_signature() -> None:
         "strict_auth": False,
         "job_duration_s": 0.0,
         "faults": (),
+        "seed": None,
+        "clients": (),
     }
     assert all(params[n].kind is inspect.Parameter.KEYWORD_ONLY for n in list(params)[2:])
 

@@ -42,5 +42,6 @@ def update_item(ctx: Ctx) -> Reply:
 
 def delete_item(ctx: Ctx) -> Reply:
     ctx.flag("hardDelete")  # validated; soft-deleted items are not listed either way
-    ctx.emu.state.delete_item(ctx.params["ws"], ctx.params["item"], ctx.item_type)
+    reserve = ctx.emu.config.name_reservation_s
+    ctx.emu.state.delete_item(ctx.params["ws"], ctx.params["item"], ctx.item_type, reserve)
     return Reply(200)
