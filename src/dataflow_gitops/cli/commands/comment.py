@@ -1,4 +1,5 @@
-"""`dfg comment`: a saved plan or a markdown file → the sticky pull-request comment of ENV."""
+"""`dfg comment`: a saved plan or a markdown file → ENV's sticky pull-request comment (GitHub or
+Azure Repos)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 from dataflow_gitops import api
 from dataflow_gitops.cli.output import format_plan
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.integrations import github
+from dataflow_gitops.integrations import azure_repos, ci, github
 
 
 @click.command("comment")
@@ -28,21 +29,35 @@ from dataflow_gitops.integrations import github
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Markdown to post as is ('-' reads stdin), e.g. `dfg plan --format markdown` output.",
 )
-@click.option("--repo", metavar="OWNER/NAME", help="Repository (default: $GITHUB_REPOSITORY).")
-@click.option("--pr", "number", type=int, metavar="N", help="Pull request (default: from the event).")
+@click.option("--repo", metavar="OWNER/NAME", help="GitHub repository (default: $GITHUB_REPOSITORY).")
+@click.option("--pr", "number", type=int, metavar="N", help="Pull request (default: from the CI run).")
+@click.option(
+    "--platform",
+    type=click.Choice(["auto", "github", "azure"]),
+    default="auto",
+    show_default=True,
+    help="GitHub, or Azure Repos; auto: Azure Repos inside Azure Pipelines, else GitHub.",
+)
 def command(
-    env: str | None, plan_file: Path | None, body_file: Path | None, repo: str | None, number: int | None
+    env: str | None,
+    plan_file: Path | None,
+    body_file: Path | None,
+    repo: str | None,
+    number: int | None,
+    platform: str,
 ) -> int:
     """Create or update ENV's plan comment on a pull request (one sticky comment per environment).
 
-    The comment is found again by a hidden marker, so each run edits it in place. The token is
-    read from GITHUB_TOKEN only; the job needs `permissions: pull-requests: write`.
+    The comment is found again by a hidden marker, so each run edits it in place. On GitHub the
+    token is read from GITHUB_TOKEN only (the job needs `permissions: pull-requests: write`); on
+    Azure Repos from SYSTEM_ACCESSTOKEN (a closed thread on the pull request).
 
     \b
     Examples:
       dfg plan -e test --out test.plan.json && dfg comment --plan-file test.plan.json
       dfg plan -e test --format markdown > plan.md && dfg comment -e test --body-file plan.md
       dfg comment -e prod --body-file drift.md --repo contoso/dataflows --pr 42
+      dfg comment --plan-file test.plan.json --platform azure     # Azure Pipelines + Azure Repos
     """
     if (plan_file is None) == (body_file is None):
         raise click.UsageError("give exactly one of --plan-file and --body-file")
@@ -58,11 +73,20 @@ def command(
         body = _read_body(body_file)
     if not env:
         raise click.UsageError("--env is required with --body-file")
-    pr = github.pull_request_from_environment(repo=repo, number=number)
-    with github.GitHubClient(os.environ.get("GITHUB_TOKEN", ""), api_url=pr.api_url) as client:
-        result = github.upsert_comment(client, pr, body, base_marker=github.marker(env))
+    base_marker = github.marker(env)
+    if platform == "azure" or (platform == "auto" and ci.detect() == "azure"):
+        azure_pr = azure_repos.azure_pull_request_from_environment(number=number)
+        token = os.environ.get("SYSTEM_ACCESSTOKEN", "")
+        with azure_repos.AzureReposClient(token, azure_pr) as azure:
+            result = azure_repos.upsert_thread(azure, body, base_marker=base_marker)
+        where = f"{azure_pr.repository_id} pull request {azure_pr.number}"
+    else:
+        pr = github.pull_request_from_environment(repo=repo, number=number)
+        with github.GitHubClient(os.environ.get("GITHUB_TOKEN", ""), api_url=pr.api_url) as client:
+            result = github.upsert_comment(client, pr, body, base_marker=base_marker)
+        where = f"{pr.repo}#{pr.number}"
     parts = f" ({len(result.urls)} parts)" if len(result.urls) > 1 else ""
-    click.echo(f"{result.action.capitalize()} the {env} plan comment on {pr.repo}#{pr.number}{parts}")
+    click.echo(f"{result.action.capitalize()} the {env} plan comment on {where}{parts}")
     for url in result.urls:
         if url:
             click.echo(f"  {url}")

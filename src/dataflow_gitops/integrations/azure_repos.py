@@ -1,0 +1,204 @@
+"""Azure Repos pull-request threads (integration layer): the sticky plan comment on Azure DevOps.
+
+The same sticky comment as on GitHub (``comment_body``), stored as a pull-request thread whose
+first comment opens with the marker. Threads are created *closed*: a plan is information, and an
+active thread would hold up a branch policy that requires every comment to be resolved.
+
+Pipelines give the job everything: ``SYSTEM_COLLECTIONURI``, ``SYSTEM_TEAMPROJECT``,
+``BUILD_REPOSITORY_ID``, ``SYSTEM_PULLREQUEST_PULLREQUESTID`` and, when mapped into the step,
+``SYSTEM_ACCESSTOKEN`` (the build service needs *Contribute to pull requests*).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from dataflow_gitops import __version__
+from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.integrations.comment_body import CommentResult, PostedComment, upsert
+
+API_VERSION = "7.1"
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class AzurePullRequest:
+    collection_uri: str
+    """``https://dev.azure.com/<organization>/``."""
+    project: str
+    repository_id: str
+    number: int
+
+    @property
+    def threads_path(self) -> str:
+        return (
+            f"{quote(self.project)}/_apis/git/repositories/{quote(self.repository_id)}"
+            f"/pullRequests/{self.number}/threads"
+        )
+
+
+def azure_pull_request_from_environment(
+    environ: Mapping[str, str] | None = None, *, number: int | None = None
+) -> AzurePullRequest:
+    """The pull request this Azure Pipelines run builds (``--pr`` overrides the number)."""
+    env = os.environ if environ is None else environ
+    missing = [
+        name
+        for name in ("SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECT", "BUILD_REPOSITORY_ID")
+        if not env.get(name)
+    ]
+    if missing:
+        raise DataflowGitopsError(
+            f"{', '.join(missing)} not set",
+            where="dfg comment (Azure Repos)",
+            hint="run inside an Azure Pipelines job",
+        )
+    if number is None:
+        raw = env.get("SYSTEM_PULLREQUEST_PULLREQUESTID", "")
+        number = int(raw) if raw.isdigit() else None
+    if number is None or number <= 0:
+        raise DataflowGitopsError(
+            "no pull request number",
+            where="dfg comment (Azure Repos)",
+            hint="pass --pr N, or run in a pipeline started by a pull request (build validation)",
+        )
+    collection = env["SYSTEM_COLLECTIONURI"].rstrip("/") + "/"
+    return AzurePullRequest(collection, env["SYSTEM_TEAMPROJECT"], env["BUILD_REPOSITORY_ID"], number)
+
+
+class AzureReposClient:
+    """The pull-request thread endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
+
+    def __init__(
+        self,
+        token: str,
+        pr: AzurePullRequest,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        retries: int = 3,
+        timeout_s: float = 30.0,
+    ) -> None:
+        if not token:
+            raise DataflowGitopsError(
+                "SYSTEM_ACCESSTOKEN is not set",
+                where="dfg comment (Azure Repos)",
+                hint="map it into the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)",
+            )
+        self.pr = pr
+        self._sleep = sleep
+        self._retries = retries
+        self._http = httpx.Client(
+            base_url=pr.collection_uri,
+            transport=transport,
+            timeout=timeout_s,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": f"dataflow-gitops/{__version__}",
+            },
+            params={"api-version": API_VERSION},
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> AzureReposClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # CommentStore: a "comment" is a thread's first comment, id "<thread>/<comment>".
+
+    def comments(self) -> list[PostedComment]:
+        data = self._send("GET", self.pr.threads_path).json()
+        found = []
+        for thread in data.get("value", []) if isinstance(data, dict) else []:
+            first = next(iter(thread.get("comments") or []), None)
+            if isinstance(first, dict) and not first.get("isDeleted"):
+                comment_id = f"{thread.get('id')}/{first.get('id')}"
+                found.append(PostedComment(comment_id, first.get("content") or "", self._url(thread)))
+        return found
+
+    def create(self, body: str) -> str:
+        payload = {
+            "comments": [{"parentCommentId": 0, "content": body, "commentType": "text"}],
+            "status": "closed",
+        }
+        return self._url(self._send("POST", self.pr.threads_path, payload).json())
+
+    def update(self, comment_id: str, body: str) -> str:
+        thread_id, _, number = comment_id.partition("/")
+        path = f"{self.pr.threads_path}/{thread_id}/comments/{number}"
+        self._send("PATCH", path, {"content": body})
+        return self._url({"id": thread_id})
+
+    def delete(self, comment_id: str) -> None:
+        thread_id, _, number = comment_id.partition("/")
+        self._send("DELETE", f"{self.pr.threads_path}/{thread_id}/comments/{number}")
+
+    def _url(self, thread: Any) -> str:
+        thread_id = thread.get("id") if isinstance(thread, dict) else None
+        base = f"{self.pr.collection_uri}{quote(self.pr.project)}/_git/{quote(self.pr.repository_id)}"
+        return f"{base}/pullrequest/{self.pr.number}" + (
+            f"?discussionId={thread_id}" if thread_id else ""
+        )
+
+    def _send(self, method: str, path: str, payload: Any = None) -> httpx.Response:
+        for attempt in range(self._retries + 1):
+            try:
+                response = self._http.request(method, path, json=payload)
+            except httpx.HTTPError as exc:
+                if attempt == self._retries:
+                    raise DataflowGitopsError(
+                        f"no answer: {type(exc).__name__}",
+                        where=f"Azure DevOps {method} {path}",
+                        hint="check the network and SYSTEM_COLLECTIONURI",
+                    ) from None
+                self._sleep(2.0**attempt)
+                continue
+            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
+                value = response.headers.get("Retry-After", "")
+                self._sleep(min(float(value), 60.0) if value.isdigit() else 2.0**attempt)
+                continue
+            # 203 is Azure DevOps' answer to a rejected token: a sign-in page, not JSON.
+            if response.is_success and response.status_code != 203:
+                return response
+            raise _error(response, method, path)
+        raise AssertionError("unreachable")
+
+
+def upsert_thread(client: AzureReposClient, body: str, *, base_marker: str) -> CommentResult:
+    """Create the pull request's sticky plan thread or edit it in place."""
+    return upsert(client, body, base_marker=base_marker)
+
+
+def _error(response: httpx.Response, method: str, path: str) -> DataflowGitopsError:
+    try:
+        message = str(response.json().get("message", ""))
+    except (ValueError, AttributeError):
+        message = ""
+    hints = {
+        401: "SYSTEM_ACCESSTOKEN is invalid or expired",
+        203: "SYSTEM_ACCESSTOKEN was not accepted (a sign-in page came back)",
+        403: "allow the build service identity to 'Contribute to pull requests' on the repository",
+        404: "check the project, repository and pull request number",
+    }
+    status = response.status_code
+    return DataflowGitopsError(
+        f"{status} {message or response.reason_phrase}".strip()[:300],
+        where=f"Azure DevOps {method} {path}",
+        hint=hints.get(status, "retry later"),
+    )
