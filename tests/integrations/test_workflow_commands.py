@@ -17,6 +17,8 @@ from pathlib import Path
 import git
 import httpx
 import pytest
+from azure_fake import TOKEN as AZURE_TOKEN
+from azure_fake import FakeAzureRepos
 from github_fake import TOKEN as GITHUB_TOKEN
 from github_fake import FakeGitHub
 from workflow_steps import AZURE_EXAMPLES, GITHUB_EXAMPLES, argv, dfg_lines, load
@@ -172,12 +174,36 @@ def test_the_github_recipes_end_to_end(
     assert re.search(r"Sample Orders", drift_md)
 
 
-def test_the_azure_plan_step(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_azure_plan_steps(
+    project: Path,
+    fake_azure: FakeAzureRepos,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The pipeline's plan job: plan one environment, then its sticky thread on Azure Repos."""
     doc = load(AZURE_EXAMPLES / "azure-pipelines.yml")
     plan_stage = next(s for s in doc["stages"] if s["stage"] == "plan")
     plan_job = next(j for j in plan_stage["jobs"] if j["job"] == "plan")
-    (line,) = [x for step in plan_job["steps"] for x in dfg_lines(step.get("script", ""))]
-    code, out = _run(project, capsys, line, environment="test")
+    plan_line, comment_line = [
+        x for step in plan_job["steps"] for x in dfg_lines(step.get("script", ""))
+    ]
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    for name, value in {
+        "TF_BUILD": "True",
+        "SYSTEM_COLLECTIONURI": f"{fake_azure.url}/contoso",
+        "SYSTEM_TEAMPROJECT": "Data",
+        "BUILD_REPOSITORY_ID": "dataflows",
+        "SYSTEM_PULLREQUEST_PULLREQUESTID": "8",
+        "SYSTEM_ACCESSTOKEN": AZURE_TOKEN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    code, out = _run(project, capsys, plan_line, environment="test")
     assert code == 0, out
     assert out.startswith(marker("test"))
     assert json.loads((project / "dfg-plan-test.json").read_text())
+    code, out = _run(project, capsys, comment_line, environment="test")
+    assert code == 0, out
+    (content,) = fake_azure.contents(8)
+    assert content.startswith(marker("test"))
+    assert "Sample Orders" in content
+    assert AZURE_TOKEN not in out
