@@ -1,14 +1,20 @@
-"""The benchmark command: ``python -m benchmarks [--quick]`` → ``docs/benchmarks.md`` and
+"""The benchmark command: ``python -m benchmarks [--quick] [--head]`` → ``docs/benchmarks.md`` and
 ``docs/reliability.md``.
 
 Runs both tools' scenario chains side by side (see ``scenarios``), the offline measurement, then
 the reliability, security and fuzz suites, and writes both documents from that one run.
+``--head`` measures a clean export of the committed HEAD (``git archive``) instead of the working
+tree, so work in progress in a shared checkout cannot leak into the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -52,8 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-benchmarks", action="store_true", help="suites only; leave benchmarks.md"
     )
+    parser.add_argument("--head", action="store_true", help="measure the committed HEAD, not the tree")
     args = parser.parse_args(argv)
+    if args.head:
+        return _run_from_head(
+            [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--head"], args.docs
+        )
+    commit = os.environ.get("DFG_BENCH_COMMIT")
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
+    if commit:
+        command = f"{command} --head` at commit `{commit[:12]}"
     args.docs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dfg-bench-") as tmp:
         if not args.skip_benchmarks:
@@ -65,6 +79,23 @@ def main(argv: list[str] | None = None) -> int:
             (args.docs / "reliability.md").write_text(text, encoding="utf-8")
             _log(f"wrote {args.docs / 'reliability.md'}")
     return 0
+
+
+def _run_from_head(argv: list[str], docs: Path) -> int:
+    def git(*args: str) -> bytes:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, check=True).stdout
+
+    commit = git("rev-parse", "HEAD").decode().strip()
+    with tempfile.TemporaryDirectory(prefix="dfg-head-") as snap:
+        with tarfile.open(fileobj=io.BytesIO(git("archive", "--format=tar", "HEAD"))) as tar:
+            tar.extractall(snap, filter="data")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(Path(snap) / "src"), snap]),
+            "DFG_BENCH_COMMIT": commit,
+        }
+        rest = [*argv, "--docs", str(docs.resolve())]
+        return subprocess.run([sys.executable, "-m", "benchmarks", *rest], cwd=snap, env=env).returncode
 
 
 if __name__ == "__main__":
