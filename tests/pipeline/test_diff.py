@@ -10,7 +10,6 @@ from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.diff import (
     diff_dataflow,
     json_changes,
-    keep_ignored_live,
     mask,
     mask_diff,
 )
@@ -26,6 +25,7 @@ from dataflow_gitops.pipeline.model import (
     QueryChange,
 )
 from dataflow_gitops.pipeline.parts import fingerprint
+from dataflow_gitops.pipeline.planner import keep_ignored_live
 
 MASHUP = """section Section1;
 shared ServerName = "dev-sql.contoso.net" meta [IsParameterQuery = true, Type = type text];
@@ -436,3 +436,40 @@ def test_a_bad_jsonpath_in_an_ignore_rule_is_a_plan_error_before_anything_is_kep
     rule = IgnoreRule(json_paths=("$[",))
     with pytest.raises(PlanError, match="ignore rule for queryMetadata.json"):
         keep_ignored_live(desired(metadata={**METADATA, "name": "x"}), live(), [rule])
+
+
+# a rotated secret: the old value comes from live and is not a known secret any more -------------
+
+
+def test_a_rotated_secret_never_shows_its_previous_value() -> None:
+    old_secret, new_secret = "old-s3cret.contoso.net", "new-s3cret.contoso.net"
+    secrets = {"SQL_SERVER": new_secret}
+    before = MASHUP.replace("dev-sql.contoso.net", old_secret)
+    after = MASHUP.replace("dev-sql.contoso.net", new_secret)
+    meta_before = {**METADATA, "connections": [{"path": "x", "kind": "k", "connectionId": old_secret}]}
+    meta_after = {**METADATA, "connections": [{"path": "x", "kind": "k", "connectionId": new_secret}]}
+    d = diff_dataflow(desired(after, meta_after), live(before, meta_before), secrets=secrets)
+
+    shown = "\n".join([q.diff for q in d.queries] + [x for p in d.parts for x in p.details])
+    assert old_secret not in shown
+    assert new_secret not in shown
+    (query,) = d.queries
+    assert query.name == "ServerName"
+    # the old line shows the reference where the old value stood; the rest of the line is kept
+    assert '-shared ServerName = "${env:SQL_SERVER}" meta [IsParameterQuery = true' in query.diff
+    assert '+shared ServerName = "${env:SQL_SERVER}" meta [IsParameterQuery = true' in query.diff
+    (detail,) = d.parts[0].details
+    assert detail == 'connections[0].connectionId: (previous value hidden) → "${env:SQL_SERVER}"'
+
+
+def test_an_old_line_that_differs_elsewhere_too_is_hidden_whole() -> None:
+    secrets = {"TOKEN": "new-value-123"}
+    before = MASHUP.replace('"dev-sql.contoso.net" meta [', '"old-value-999" meta [Old = 1, ')
+    after = MASHUP.replace('"dev-sql.contoso.net"', '"new-value-123"')
+    d = diff_dataflow(desired(after), live(before), secrets=secrets)
+    (query,) = d.queries
+    assert "old-value-999" not in query.diff
+    assert "-(line hidden: it may hold the previous value of a secret)" in query.diff
+    # lines that never held a secret reference keep their diff
+    unrelated = diff_dataflow(desired(MASHUP.replace("> 0", "> 1")), live(), secrets=secrets)
+    assert '-  Kept = Table.SelectRows(#"Orders raw", each [Amount] > 0)' in unrelated.queries[0].diff

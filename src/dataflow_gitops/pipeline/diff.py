@@ -8,14 +8,11 @@ normalisation. ``.platform`` is never compared as a part: its display name and d
 rules drop values, queries or whole parts from both sides first; what they hid is recorded in
 ``DataflowDiff.ignored`` so the plan can say so.
 
-An ignored value is owned by the live workspace, yet updateDefinition replaces the whole
-definition: writing the repository's value for another reason would overwrite it unseen. So
-before diffing, :func:`keep_ignored_live` carries the live value of every ignored JSON path,
-query and part into the desired payload (decision recorded for issue 4): the plan then holds
-exactly what will be written, its fingerprint and preconditions stay true, and a dataflow that
-differs only in ignored places is a no-op. Where live has nothing to keep (a query or part only
-the repository has, a JSON value under a container live lacks), the repository's value is written
-and the note says so.
+The planner first carries the live value of every ignored place into the desired payload
+(:func:`pipeline.planner.keep_ignored_live`), so an ignored difference is never written either.
+
+Secret values are shown as ``${env:NAME}``; the value a line held before (read from live, and
+unknown once the secret is rotated) is hidden wherever the new line holds a reference.
 """
 
 from __future__ import annotations
@@ -34,11 +31,9 @@ from deepdiff.helper import NotPresent
 
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline import jsonpath
-from dataflow_gitops.pipeline.mlang import SectionDocument, apply_edits, parse_section, split_queries
+from dataflow_gitops.pipeline.mlang import SectionDocument, parse_section, split_queries
 from dataflow_gitops.pipeline.model import (
-    KNOWN_AFTER_APPLY,
     MASHUP_PATH,
-    METADATA_PATH,
     PLATFORM_PATH,
     ChangeKind,
     DataflowDiff,
@@ -50,15 +45,12 @@ from dataflow_gitops.pipeline.model import (
     PropertyChange,
     QueryChange,
 )
-from dataflow_gitops.pipeline.parts import canonical_bytes, fingerprint
+from dataflow_gitops.pipeline.parts import canonical_bytes
 
 JSON_SUFFIXES = (".json", ".mdf")
 KNOWN_AFTER_APPLY_TEXT = "(known after apply)"
 _PENDING = re.compile(r"\$\{known-after-apply:[^}]*\}")
 _MAX_VALUE_CHARS = 120
-KEPT = "live value kept"
-# A definition without these is not a dataflow: never dropped because live lacks them.
-_REQUIRED_PARTS = (MASHUP_PATH, METADATA_PATH)
 
 
 def diff_dataflow(
@@ -75,7 +67,7 @@ def diff_dataflow(
     if live is None:
         return _creation(desired)
     secrets = secrets or {}
-    rules = [r for r in ignore if _rule_matches_dataflow(r, desired, live)]
+    rules = [r for r in ignore if rule_matches(r, desired, live)]
     ignored: list[str] = []
     part_changes: list[PartChange] = []
     query_changes: list[QueryChange] = []
@@ -114,163 +106,6 @@ def diff_dataflow(
     return mask_diff(diff, secrets)
 
 
-# ignore rules: keep the live value -------------------------------------------------------------
-
-
-def keep_ignored_live(
-    desired: DesiredDataflow, live: LiveDataflow | None, ignore: Sequence[IgnoreRule]
-) -> tuple[DesiredDataflow, tuple[str, ...]]:
-    """``desired`` with the live value at every place an ignore rule covers, and a note for each
-    place where that changed the payload (``queryMetadata.json: $.x (live value kept)``).
-
-    A create has nothing live to keep. The fingerprint is recomputed, and expressions still
-    pending are only those whose token survived.
-    """
-    if live is None:
-        return desired, ()
-    rules = [r for r in ignore if _rule_matches_dataflow(r, desired, live)]
-    if not rules:
-        return desired, ()
-    notes: list[str] = []
-    new = {p.path: p for p in desired.parts}
-    old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
-    for path in sorted((new.keys() | old.keys()) - {PLATFORM_PATH}):
-        part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
-        if not part_rules:
-            continue
-        mine, theirs = new.get(path), old.get(path)
-        if any(not r.json_paths and not r.queries for r in part_rules):
-            if theirs is not None and (mine is None or _canonical(mine) != _canonical(theirs)):
-                new[path] = theirs
-                notes.append(f"{path}: whole part ({KEPT})")
-            elif theirs is None and mine is not None and path not in _REQUIRED_PARTS:
-                del new[path]
-                notes.append(f"{path}: whole part (not live: not written)")
-            continue
-        if mine is None or theirs is None:
-            continue
-        if path == MASHUP_PATH:
-            globs = tuple(g for r in part_rules for g in r.queries)
-            data = _keep_queries(mine.text(), theirs.text(), globs, notes) if globs else None
-        else:
-            exprs = tuple(e for r in part_rules for e in r.json_paths)
-            data = _keep_json(path, mine.data, theirs.data, exprs, notes) if exprs else None
-        if data is not None:
-            new[path] = Part(path, data)
-    if not notes:
-        return desired, ()
-    parts = tuple(new[p] for p in sorted(new))
-    return (
-        replace(
-            desired,
-            parts=parts,
-            fingerprint=fingerprint(
-                parts, display_name=desired.display_name, description=desired.description
-            ),
-            pending=tuple(
-                e
-                for e in desired.pending
-                if any((KNOWN_AFTER_APPLY % e).encode("utf-8") in p.data for p in parts)
-            ),
-        ),
-        tuple(notes),
-    )
-
-
-def _keep_queries(mine: str, theirs: str, globs: tuple[str, ...], notes: list[str]) -> bytes | None:
-    """The desired mashup with each ignored query's live source (appended if only live has it)."""
-    try:
-        new_doc, old_doc = parse_mashup(mine), parse_mashup(theirs)
-    except MSyntaxError:
-        return None  # the diff falls back to a text diff and says why
-    edits: list[tuple[tuple[int, int], str]] = []
-    appended: list[str] = []
-    for member in old_doc.members:
-        if not any(fnmatchcase(member.name, g) for g in globs):
-            continue
-        current = new_doc.member(member.name)
-        if current is None:
-            appended.append(member.source)
-        elif _normal_text(current.source) != _normal_text(member.source):
-            edits.append(((current.start, current.end), member.source))
-        else:
-            continue
-        notes.append(f'{MASHUP_PATH}: query "{member.name}" ({KEPT})')
-    if not edits and not appended:
-        return None
-    text = apply_edits(mine, edits)
-    if appended:
-        text = text.rstrip() + "\n" + "".join(f"\n{source}\n" for source in appended)
-    return text.encode("utf-8")
-
-
-def _keep_json(
-    path: str, mine: bytes, theirs: bytes, exprs: tuple[str, ...], notes: list[str]
-) -> bytes | None:
-    try:
-        doc, live_doc = _load_json(mine), _load_json(theirs)
-    except ValueError:
-        return None
-    original = json.dumps(doc, sort_keys=True)
-    for expr in exprs:
-        try:
-            wanted = dict(jsonpath.find(live_doc, expr))
-            present = dict(jsonpath.find(doc, expr))
-        except jsonpath.JsonPathError as exc:
-            raise PlanError(
-                f"ignore rule for {path}: {exc}", hint="fix the JSONPath in the overlay's ignore rules"
-            ) from None
-        before = json.dumps(doc, sort_keys=True)
-        for where, value in wanted.items():
-            _put(doc, where, value)
-        # Values only the repository has are dropped where live holds the container without them.
-        gone = [w for w in present if w not in wanted and w and _exists(live_doc, w[:-1])]
-        for where in sorted(
-            gone, key=lambda w: (len(w), w[-1] if isinstance(w[-1], int) else -1), reverse=True
-        ):
-            _remove(doc, where)
-        if json.dumps(doc, sort_keys=True) != before:
-            notes.append(f"{path}: {expr} ({KEPT})")
-    if json.dumps(doc, sort_keys=True) == original:
-        return None
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _has(node: Any, key: str | int) -> bool:
-    if isinstance(node, dict):
-        return isinstance(key, str) and key in node
-    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
-
-
-def _exists(doc: Any, where: tuple[str | int, ...]) -> bool:
-    node = doc
-    for key in where:
-        if not _has(node, key):
-            return False
-        node = node[key]
-    return True
-
-
-def _put(doc: Any, where: tuple[str | int, ...], value: Any) -> None:
-    """Set ``value`` at ``where`` when its container exists in ``doc`` (nothing is created)."""
-    if not where or not _exists(doc, where[:-1]):
-        return
-    parent: Any = doc
-    for key in where[:-1]:
-        parent = parent[key]
-    if isinstance(parent, dict) or _has(parent, where[-1]):
-        parent[where[-1]] = value
-
-
-def _remove(doc: Any, where: tuple[str | int, ...]) -> None:
-    if not _exists(doc, where):
-        return
-    parent: Any = doc
-    for key in where[:-1]:
-        parent = parent[key]
-    del parent[where[-1]]
-
-
 def _creation(desired: DesiredDataflow) -> DataflowDiff:
     """A new dataflow: every part and query is added (bodies are not repeated in the plan)."""
     parts = tuple(
@@ -298,7 +133,8 @@ def _property_changes(desired: DesiredDataflow, live: LiveDataflow) -> tuple[Pro
     return tuple(changes)
 
 
-def _rule_matches_dataflow(rule: IgnoreRule, desired: DesiredDataflow, live: LiveDataflow) -> bool:
+def rule_matches(rule: IgnoreRule, desired: DesiredDataflow, live: LiveDataflow) -> bool:
+    """Whether ``rule`` applies to this dataflow (its repository, desired or live name)."""
     names = (desired.name, desired.display_name, live.display_name)
     return any(fnmatchcase(n, g) for g in rule.dataflows for n in names)
 
@@ -460,17 +296,66 @@ def _value(value: Any, secrets: Mapping[str, str] | None) -> str:
 
 
 def mask_diff(diff: DataflowDiff, secrets: Mapping[str, str]) -> DataflowDiff:
-    """``diff`` with every secret value replaced by its ``${env:NAME}`` reference."""
+    """``diff`` with every secret value replaced by its ``${env:NAME}`` reference. The previous
+    value, read from live, is unknown to ``secrets`` once rotated: it is hidden where the new line
+    holds a reference (see :func:`_hide_previous`)."""
     if not any(secrets.values()):
         return diff
+    refs = tuple("${env:" + n + "}" for n, v in secrets.items() if v)
+
+    def lines(texts: Sequence[str]) -> tuple[str, ...]:
+        return _hide_previous([mask(t, secrets) for t in texts], refs)
+
     return replace(
         diff,
-        parts=tuple(replace(p, details=tuple(mask(d, secrets) for d in p.details)) for p in diff.parts),
-        queries=tuple(replace(q, diff=mask(q.diff, secrets)) for q in diff.queries),
+        parts=tuple(replace(p, details=lines(p.details)) for p in diff.parts),
+        queries=tuple(replace(q, diff="\n".join(lines(q.diff.split("\n")))) for q in diff.queries),
         properties=tuple(
             replace(c, old=mask(c.old, secrets), new=mask(c.new, secrets)) for c in diff.properties
         ),
     )
+
+
+def _hide_previous(lines: list[str], refs: tuple[str, ...]) -> tuple[str, ...]:
+    """A JSON line ``path: old → ${env:N}`` hides ``old``. In a diff block of ``-`` lines then
+    ``+`` lines holding a reference, the k-th ``-`` line pairs with the k-th ``+`` line: the
+    reference replaces the old value where the rest matches, else the whole line is hidden."""
+    out = list(lines)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.startswith(("-", "+", " ", "@")) and " → " in line:
+            where, _, change = line.partition(": ")
+            new = change.rpartition(" → ")[2]
+            if any(r in new for r in refs):
+                out[i] = f"{where}: (previous value hidden) → {new}"
+        start = i
+        while i < len(lines) and _is_change(lines[i], "-"):
+            i += 1
+        minus_end = i
+        while i < len(lines) and _is_change(lines[i], "+"):
+            i += 1
+        plus = lines[minus_end:i]
+        if any(r in p for p in plus for r in refs):
+            for k in range(start, minus_end):
+                paired = plus[k - start] if k - start < len(plus) else ""
+                out[k] = _old_line(lines[k], paired, refs)
+        i = max(i, start + 1)
+    return tuple(out)
+
+
+def _is_change(line: str, sign: str) -> bool:
+    return line.startswith(sign) and not line.startswith(sign * 3)
+
+
+def _old_line(old: str, new: str, refs: tuple[str, ...]) -> str:
+    pattern = "(" + "|".join(re.escape(r) for r in refs) + ")"
+    pieces = re.split(pattern, new[1:])
+    if len(pieces) > 1:
+        template = "".join(re.escape(p) if n % 2 == 0 else "(.+?)" for n, p in enumerate(pieces))
+        if re.fullmatch(template, old[1:], flags=re.S):
+            return "-" + "".join(pieces)
+    return "-(line hidden: it may hold the previous value of a secret)"
 
 
 def mask(text: str, secrets: Mapping[str, str]) -> str:

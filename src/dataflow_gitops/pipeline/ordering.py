@@ -1,4 +1,7 @@
-"""⑦ apply, step 1: a Plan's actions → the dependency graph apply runs them by.
+"""⑤ plan → ⑦ apply: actions → plan order, and a Plan's actions → the graph apply runs them by.
+
+The planner orders writes topologically (:func:`dependency_order`: a dataflow after those it
+reads) and deletes readers first (:func:`delete_order`); apply then builds :class:`Step` values.
 
 Two kinds of edge: ``requires`` (the dependency must have *succeeded*: a dataflow that reads
 another is written after it, and not at all when it failed) and ``after`` (the other action must
@@ -10,10 +13,12 @@ dataflow is not deleted when a reader of it could not be.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dataflow_gitops.errors import DependencyError
-from dataflow_gitops.pipeline.model import Action, ActionKind
+from dataflow_gitops.errors import DependencyError, MSyntaxError
+from dataflow_gitops.pipeline.diff import parse_mashup
+from dataflow_gitops.pipeline.mlang import dataflow_references
+from dataflow_gitops.pipeline.model import MASHUP_PATH, ZERO_GUID, Action, ActionKind, LiveDataflow
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +83,77 @@ def _refuse_cycles(actions: Sequence[Action], steps: Sequence[Step]) -> None:
         for i in ready:
             done.add(i)
             del waits[i]
+
+
+# plan order (the planner puts its actions in it) ----------------------------------------------
+
+
+def dependency_order(actions: Sequence[Action]) -> list[Action]:
+    """Topological order (dependencies first); ties keep the input order, so plans are stable."""
+    by_name = {a.name: a for a in actions}
+    done: set[str] = set()
+    visiting: list[str] = []
+    ordered: list[Action] = []
+
+    def visit(action: Action) -> None:
+        if action.name in done:
+            return
+        if action.name in visiting:
+            cycle = [*visiting[visiting.index(action.name) :], action.name]
+            raise DependencyError(
+                f"dataflows read each other in a cycle: {' → '.join(cycle)}",
+                cycle=cycle,
+                hint="break the cycle: one of them must not read the other",
+            )
+        visiting.append(action.name)
+        for dep in action.depends_on:
+            if dep in by_name:
+                visit(by_name[dep])
+        visiting.pop()
+        done.add(action.name)
+        ordered.append(action)
+
+    for action in actions:
+        visit(action)
+    return ordered
+
+
+def delete_order(deletes: Sequence[Action], orphans: Sequence[LiveDataflow]) -> list[Action]:
+    """Deletes with dependants first: a dataflow that reads another goes before the one it reads."""
+    if len(deletes) < 2:
+        return list(deletes)
+    by_id = {o.id: o for o in orphans}
+    # References name the item id, or the logicalId once fabric-cicd-style rewriting happened.
+    key_to_name: dict[str, str] = {}
+    for action in deletes:
+        item = by_id[action.item_id or ""]
+        key_to_name[item.id] = action.name
+        if real_logical_id(item.logical_id):
+            key_to_name[item.logical_id or ""] = action.name
+    readers: dict[str, set[str]] = {a.name: set() for a in deletes}
+    for action in deletes:
+        for read in _reads(by_id[action.item_id or ""]):
+            target = key_to_name.get(read)
+            if target is not None and target != action.name:
+                readers[target].add(action.name)
+    # A dataflow is deleted after every dataflow that reads it: model that as a dependency.
+    as_deps = [replace(a, depends_on=tuple(sorted(readers[a.name]))) for a in deletes]
+    try:
+        return dependency_order(as_deps)
+    except DependencyError:
+        return list(deletes)  # live items reading each other in a cycle: no order is better
+
+
+def _reads(item: LiveDataflow) -> set[str]:
+    part = item.part(MASHUP_PATH)
+    if part is None:
+        return set()
+    try:
+        doc = parse_mashup(part.text())
+    except MSyntaxError:
+        return set()
+    return {r.dataflow_id for r in dataflow_references(doc)}
+
+
+def real_logical_id(logical_id: str | None) -> bool:
+    return bool(logical_id) and logical_id != ZERO_GUID

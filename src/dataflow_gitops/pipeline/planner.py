@@ -8,7 +8,12 @@ only when the environment prunes and the item is ours (a deployment record lists
 environment prunes unrecorded items too); the rest are listed as unmanaged and never touched.
 
 Where an ``ignore`` rule covers a value, the action's payload carries the LIVE value
-(:func:`pipeline.diff.keep_ignored_live`): an update made for another reason never overwrites it.
+(:func:`keep_ignored_live`), a decision recorded for issue 4: updateDefinition replaces the whole
+definition, so writing the repository's value for another reason would overwrite what the rule
+protects, unseen. The plan then holds exactly what will be written, its fingerprint and
+preconditions stay true, and a dataflow that differs only in ignored places is a no-op. Where
+live has nothing to keep (a query or part only the repository has, a JSON value under a
+container live lacks) the repository's value is written.
 A create changes nothing existing, so its impact is ``none`` (shown as "new").
 
 Actions come out in apply order: dependencies before dependants, deletes last with dependants
@@ -18,27 +23,40 @@ absent), the precondition a saved plan is checked with before apply.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from typing import Any
 
-from dataflow_gitops.errors import DependencyError, MSyntaxError, PlanError
-from dataflow_gitops.pipeline.diff import diff_dataflow, keep_ignored_live, parse_mashup
+from dataflow_gitops.errors import MSyntaxError, PlanError
+from dataflow_gitops.pipeline import jsonpath
+from dataflow_gitops.pipeline.diff import diff_dataflow, parse_mashup, rule_matches
 from dataflow_gitops.pipeline.impact import assess
-from dataflow_gitops.pipeline.mlang import dataflow_references
+from dataflow_gitops.pipeline.mlang import apply_edits
 from dataflow_gitops.pipeline.model import (
+    KNOWN_AFTER_APPLY,
     MASHUP_PATH,
-    ZERO_GUID,
+    METADATA_PATH,
+    PLATFORM_PATH,
     Action,
     ActionKind,
     DesiredDataflow,
+    IgnoreRule,
     Impact,
     LiveDataflow,
     LiveWorkspace,
+    Part,
     Plan,
     PlanPolicy,
 )
+from dataflow_gitops.pipeline.ordering import delete_order, dependency_order, real_logical_id
+from dataflow_gitops.pipeline.parts import canonical_bytes, fingerprint
+
+KEPT = "live value kept"
+# A definition without these is not a dataflow: never dropped because live lacks them.
+_REQUIRED_PARTS = (MASHUP_PATH, METADATA_PATH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +117,7 @@ def build_plan(
     return Plan(
         environment=environment,
         workspace_id=live.workspace_id,
-        actions=(*_dependency_order(writes), *_delete_order(deletes, pairing.orphans)),
+        actions=(*dependency_order(writes), *delete_order(deletes, pairing.orphans)),
         commit=commit,
         dirty=dirty,
         ref=ref,
@@ -131,10 +149,10 @@ def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
     claimed: set[str] = set()
     by_logical: dict[str, LiveDataflow] = {}
     for item in live.dataflows:
-        if _real_logical_id(item.logical_id):
+        if real_logical_id(item.logical_id):
             by_logical.setdefault(item.logical_id or "", item)
     for d in desired:
-        match = by_logical.get(d.logical_id) if _real_logical_id(d.logical_id) else None
+        match = by_logical.get(d.logical_id) if real_logical_id(d.logical_id) else None
         if match is not None and match.id not in claimed:
             paired[d.name] = match
             claimed.add(match.id)
@@ -158,8 +176,156 @@ def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
     return _Pairing(paired, orphans)
 
 
-def _real_logical_id(logical_id: str | None) -> bool:
-    return bool(logical_id) and logical_id != ZERO_GUID
+# ignore rules: what an ignore rule covers is written as live has it ----------------------------
+
+
+def keep_ignored_live(
+    desired: DesiredDataflow, live: LiveDataflow | None, ignore: Sequence[IgnoreRule]
+) -> tuple[DesiredDataflow, tuple[str, ...]]:
+    """``desired`` with the live value at every place an ignore rule covers, and a note for each
+    place where that changed the payload (``queryMetadata.json: $.x (live value kept)``).
+
+    A create has nothing live to keep. The fingerprint is recomputed, and expressions still
+    pending are only those whose token survived.
+    """
+    if live is None:
+        return desired, ()
+    rules = [r for r in ignore if rule_matches(r, desired, live)]
+    if not rules:
+        return desired, ()
+    notes: list[str] = []
+    new = {p.path: p for p in desired.parts}
+    old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
+    for path in sorted((new.keys() | old.keys()) - {PLATFORM_PATH}):
+        part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
+        if not part_rules:
+            continue
+        mine, theirs = new.get(path), old.get(path)
+        if any(not r.json_paths and not r.queries for r in part_rules):
+            if theirs is not None and (mine is None or canonical_bytes(mine) != canonical_bytes(theirs)):
+                new[path] = theirs
+                notes.append(f"{path}: whole part ({KEPT})")
+            elif theirs is None and mine is not None and path not in _REQUIRED_PARTS:
+                del new[path]
+                notes.append(f"{path}: whole part (not live: not written)")
+            continue
+        if mine is None or theirs is None:
+            continue
+        if path == MASHUP_PATH:
+            globs = tuple(g for r in part_rules for g in r.queries)
+            data = _keep_queries(mine.text(), theirs.text(), globs, notes) if globs else None
+        else:
+            exprs = tuple(e for r in part_rules for e in r.json_paths)
+            data = _keep_json(path, mine.data, theirs.data, exprs, notes) if exprs else None
+        if data is not None:
+            new[path] = Part(path, data)
+    if not notes:
+        return desired, ()
+    parts = tuple(new[p] for p in sorted(new))
+    return (
+        replace(
+            desired,
+            parts=parts,
+            fingerprint=fingerprint(
+                parts, display_name=desired.display_name, description=desired.description
+            ),
+            pending=tuple(
+                e
+                for e in desired.pending
+                if any((KNOWN_AFTER_APPLY % e).encode("utf-8") in p.data for p in parts)
+            ),
+        ),
+        tuple(notes),
+    )
+
+
+def _keep_queries(mine: str, theirs: str, globs: tuple[str, ...], notes: list[str]) -> bytes | None:
+    """The desired mashup with each ignored query's live source (appended if only live has it)."""
+    try:
+        new_doc, old_doc = parse_mashup(mine), parse_mashup(theirs)
+    except MSyntaxError:
+        return None  # the diff falls back to a text diff and says why
+    edits: list[tuple[tuple[int, int], str]] = []
+    appended: list[str] = []
+    for member in old_doc.members:
+        if not any(fnmatchcase(member.name, g) for g in globs):
+            continue
+        current = new_doc.member(member.name)
+        if current is None:
+            appended.append(member.source)
+        elif current.source.strip() != member.source.strip():
+            edits.append(((current.start, current.end), member.source))
+        else:
+            continue
+        notes.append(f'{MASHUP_PATH}: query "{member.name}" ({KEPT})')
+    if not edits and not appended:
+        return None
+    text = apply_edits(mine, edits)
+    if appended:
+        text = text.rstrip() + "\n" + "".join(f"\n{source}\n" for source in appended)
+    return text.encode("utf-8")
+
+
+def _keep_json(
+    path: str, mine: bytes, theirs: bytes, exprs: tuple[str, ...], notes: list[str]
+) -> bytes | None:
+    try:
+        doc, live_doc = json.loads(mine.decode("utf-8-sig")), json.loads(theirs.decode("utf-8-sig"))
+    except ValueError:
+        return None
+    original = json.dumps(doc, sort_keys=True)
+    for expr in exprs:
+        try:
+            wanted = dict(jsonpath.find(live_doc, expr))
+            present = dict(jsonpath.find(doc, expr))
+        except jsonpath.JsonPathError as exc:
+            raise PlanError(
+                f"ignore rule for {path}: {exc}", hint="fix the JSONPath in the overlay's ignore rules"
+            ) from None
+        before = json.dumps(doc, sort_keys=True)
+        for where, value in wanted.items():
+            _put(doc, where, value)
+        # Values only the repository has are dropped where live holds the container without them.
+        gone = [w for w in present if w not in wanted and w and _at(live_doc, w[:-1]) is not _MISSING]
+        for where in sorted(
+            gone, key=lambda w: (len(w), w[-1] if isinstance(w[-1], int) else -1), reverse=True
+        ):
+            _remove(doc, where)
+        if json.dumps(doc, sort_keys=True) != before:
+            notes.append(f"{path}: {expr} ({KEPT})")
+    if json.dumps(doc, sort_keys=True) == original:
+        return None
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+_MISSING = object()
+
+
+def _at(doc: Any, where: tuple[str | int, ...]) -> Any:
+    """The node at ``where`` in a JSON document, or ``_MISSING``."""
+    node = doc
+    for key in where:
+        found = (isinstance(node, dict) and isinstance(key, str) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        )
+        if not found:
+            return _MISSING
+        node = node[key]
+    return node
+
+
+def _put(doc: Any, where: tuple[str | int, ...], value: Any) -> None:
+    """Set ``value`` at ``where`` when its container exists in ``doc`` (nothing is created)."""
+    if not where:
+        return
+    parent, key = _at(doc, where[:-1]), where[-1]
+    if isinstance(parent, dict) or _at(parent, (key,)) is not _MISSING:
+        parent[key] = value
+
+
+def _remove(doc: Any, where: tuple[str | int, ...]) -> None:
+    if where and _at(doc, where) is not _MISSING:
+        del _at(doc, where[:-1])[where[-1]]
 
 
 # actions --------------------------------------------------------------------------------------
@@ -267,73 +433,3 @@ def _rename_collisions(writes: Sequence[Action], live: LiveWorkspace) -> list[st
         for other in live.dataflows
         if other.display_name == a.display_name and other.id != a.item_id
     ]
-
-
-# ordering -------------------------------------------------------------------------------------
-
-
-def _dependency_order(actions: Sequence[Action]) -> list[Action]:
-    """Topological order (dependencies first); ties keep the input order, so plans are stable."""
-    by_name = {a.name: a for a in actions}
-    done: set[str] = set()
-    visiting: list[str] = []
-    ordered: list[Action] = []
-
-    def visit(action: Action) -> None:
-        if action.name in done:
-            return
-        if action.name in visiting:
-            cycle = [*visiting[visiting.index(action.name) :], action.name]
-            raise DependencyError(
-                f"dataflows read each other in a cycle: {' → '.join(cycle)}",
-                cycle=cycle,
-                hint="break the cycle: one of them must not read the other",
-            )
-        visiting.append(action.name)
-        for dep in action.depends_on:
-            if dep in by_name:
-                visit(by_name[dep])
-        visiting.pop()
-        done.add(action.name)
-        ordered.append(action)
-
-    for action in actions:
-        visit(action)
-    return ordered
-
-
-def _delete_order(deletes: Sequence[Action], orphans: Sequence[LiveDataflow]) -> list[Action]:
-    """Deletes with dependants first: a dataflow that reads another goes before the one it reads."""
-    if len(deletes) < 2:
-        return list(deletes)
-    by_id = {o.id: o for o in orphans}
-    # References name the item id, or the logicalId once fabric-cicd-style rewriting happened.
-    key_to_name: dict[str, str] = {}
-    for action in deletes:
-        item = by_id[action.item_id or ""]
-        key_to_name[item.id] = action.name
-        if _real_logical_id(item.logical_id):
-            key_to_name[item.logical_id or ""] = action.name
-    readers: dict[str, set[str]] = {a.name: set() for a in deletes}
-    for action in deletes:
-        for read in _reads(by_id[action.item_id or ""]):
-            target = key_to_name.get(read)
-            if target is not None and target != action.name:
-                readers[target].add(action.name)
-    # A dataflow is deleted after every dataflow that reads it: model that as a dependency.
-    as_deps = [replace(a, depends_on=tuple(sorted(readers[a.name]))) for a in deletes]
-    try:
-        return _dependency_order(as_deps)
-    except DependencyError:
-        return list(deletes)  # live items reading each other in a cycle: no order is better
-
-
-def _reads(item: LiveDataflow) -> set[str]:
-    part = item.part(MASHUP_PATH)
-    if part is None:
-        return set()
-    try:
-        doc = parse_mashup(part.text())
-    except MSyntaxError:
-        return set()
-    return {r.dataflow_id for r in dataflow_references(doc)}
