@@ -103,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
         "more via POST /_emulator/clients",
     )
     p.add_argument(
+        "--authority-port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="with --strict-auth: the OAuth authority's port (default: any free one)",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -159,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             faults=faults,
             seed=args.seed,
             clients=args.client,
+            authority_port=args.authority_port,
         )
     except EmulatorError as exc:
         sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
@@ -166,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.start()
     except EmulatorError as exc:
         server.stop()
-        sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
+        sys.exit(f"fabric-emulator: {exc.message}")
+    except RuntimeError as exc:
+        server.stop()
+        sys.exit(f"fabric-emulator: {exc}")
     except OSError as exc:
         server.stop()
         sys.exit(

@@ -163,6 +163,10 @@ def register_client(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
         raise bad_request("InvalidRequest", "'secret' and 'certificatePem' must be strings.")
     if federated is not None and not isinstance(federated, dict):
         raise bad_request("InvalidRequest", "'federated' must be an object.")
+    missing = [k for k in ("issuer", "publicKeyPem", "subject") if federated and k not in federated]
+    if federated is not None and (missing or not federated):
+        need = ", ".join(missing or ["issuer", "publicKeyPem", "subject"])
+        raise bad_request("InvalidRequest", f"'federated' needs {need}.")
     try:
         # A secret or certificate replaces the client's earlier ones; federation alone adds to them.
         if secret is not None or cert is not None or client_id not in authority.directory.clients:
@@ -178,8 +182,6 @@ def register_client(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
                 subject=str(federated["subject"]),
                 **extra,
             )
-    except KeyError as exc:
-        raise bad_request("InvalidRequest", f"'federated' needs {exc}.") from None
     except (ValueError, TypeError) as exc:
         raise bad_request("InvalidRequest", f"Cannot register client '{client_id}': {exc}.") from None
     out = clients(emu)

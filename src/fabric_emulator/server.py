@@ -61,9 +61,11 @@ class EmulatorServer:
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
         clients: Sequence[tuple[str, str]] = (),
+        authority_port: int = 0,
     ) -> None:
         self.host = host
         self._requested_port = port
+        self._authority_port = authority_port
         self.port = 0
         self.clock = Clock(clock)
         config = EmulatorConfig(
@@ -87,18 +89,18 @@ class EmulatorServer:
         self.token_issuer: Any = None
         self.authority: Any = None
         if strict_auth:
-            self._setup_strict_auth(clients)
+            self._setup_strict_auth(clients, authority_port)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
-    def _setup_strict_auth(self, clients: Sequence[tuple[str, str]]) -> None:
+    def _setup_strict_auth(self, clients: Sequence[tuple[str, str]], port: int) -> None:
         # The auth helper's modules; imported only here so the emulator works without them.
         from fabric_emulator.authority import AuthorityServer
         from fabric_emulator.tokens import TokenIssuer
 
         self.token_issuer = TokenIssuer(clock=self.clock.now)
-        self.authority = AuthorityServer(self.token_issuer, host=self.host, port=0)
+        self.authority = AuthorityServer(self.token_issuer, host=self.host, port=port)
         self.emulator.verify_token = self.token_issuer.verify
         self.emulator.authority = self.authority
         for client_id, secret in clients:
@@ -121,7 +123,11 @@ class EmulatorServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((self.host, self._requested_port))
+        try:
+            sock.bind((self.host, self._requested_port))
+        except (OSError, OverflowError):
+            sock.close()
+            raise
         self.port = sock.getsockname()[1]
         self._socket = sock  # uvicorn serves on this socket; closed in stop()
         config = uvicorn.Config(
@@ -148,7 +154,16 @@ class EmulatorServer:
                 raise RuntimeError(f"fabric-emulator did not start on {self.url}")
             time.sleep(0.005)
         if self.authority is not None:
-            self.authority.start()
+            try:
+                self.authority.start()
+            except OSError as exc:
+                port = self._authority_port
+                raise EmulatorError(
+                    500,
+                    "AuthorityUnavailable",
+                    f"cannot listen for the OAuth authority on {self.host}:{port}: "
+                    f"{exc.strerror or exc}; pick another --authority-port",
+                ) from None
         return self
 
     def stop(self) -> None:

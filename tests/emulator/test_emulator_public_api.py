@@ -30,6 +30,7 @@ def test_emulator_server_signature() -> None:
         "clock",
         "seed",
         "clients",
+        "authority_port",
     ]
     defaults = {name: p.default for name, p in params.items() if name != "clock"}
     assert defaults == {
@@ -46,6 +47,7 @@ def test_emulator_server_signature() -> None:
         "faults": (),
         "seed": None,
         "clients": (),
+        "authority_port": 0,
     }
     assert all(params[n].kind is inspect.Parameter.KEYWORD_ONLY for n in list(params)[2:])
 
