@@ -16,6 +16,7 @@ from dataflow_gitops.deploy import Deployment
 from dataflow_gitops.errors import (
     BadRequest,
     DataflowGitopsError,
+    FabricError,
     JobFailed,
     NotFound,
     OperationTimeout,
@@ -159,7 +160,14 @@ def _cancel_on_abort(dep: Deployment, item: LiveItem, job_id: str) -> Iterator[N
 
 
 def cancel_job(dep: Deployment, item: LiveItem, job_id: str) -> None:
-    dep.target.client.cancel_job(dep.workspace_id, item.id, job_id)
+    try:
+        dep.target.client.cancel_job(dep.workspace_id, item.id, job_id)
+    except NotFound:
+        raise FabricError(
+            f"no job instance {job_id!r} for {item.display_name!r}",
+            where=f"workspace of {dep.environment.name}",
+            hint=f"list its job instances: dfg jobs -e {dep.environment.name} {item.display_name!r}",
+        ) from None
 
 
 def list_jobs(dep: Deployment, item: LiveItem) -> list[Json]:

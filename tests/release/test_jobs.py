@@ -119,3 +119,23 @@ def test_unknown_dataflow_and_bad_param_syntax(deployed: Cli) -> None:
     code, _, err = deployed("run", "-e", "test", "Products", "--param", "novalue")
     assert code == 1
     assert "is not K=V" in err
+
+
+def test_cancel_of_an_unknown_job_says_how_to_find_one(deployed: Cli) -> None:
+    code, _, err = deployed("jobs", "-e", "test", "Customers", "--cancel", "no-such-job")
+    assert code == 1
+    assert "no job instance 'no-such-job' for 'Customers'" in err
+    assert "dfg jobs -e test 'Customers'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_wait_shows_each_status_change_once(deployed: Cli, live: Live) -> None:
+    live.control("POST", "config", {"jobDurationS": 0.3})
+
+    code, out, err = deployed("run", "-e", "test", "Customers", "--wait")
+
+    assert code == 0, out + err
+    statuses = [line.split(": ")[-1] for line in err.splitlines() if line.startswith("  ")]
+    assert statuses[-1] == "Completed"
+    assert len(statuses) >= 2  # it was seen running first
+    assert len(statuses) == len(set(statuses))
