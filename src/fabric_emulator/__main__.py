@@ -64,8 +64,8 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve an emulated Microsoft Fabric REST API on loopback.",
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_port, default=8765)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="API port (default 8765; 0: any free)")
     p.add_argument("--db", help="SQLite file; state survives restarts (default: in memory)")
     p.add_argument(
         "--workspace",
@@ -75,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID:NAME",
         help="create this workspace at start (repeatable)",
     )
-    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--latency-ms", type=int, default=0, metavar="N", help="delay every /v1 call")
     p.add_argument(
         "--quota-per-minute",
         type=int,
@@ -85,9 +85,23 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="per-identity calls per minute before 429 (alone: Fabric's unified quota, 200)",
     )
-    p.add_argument("--lro", choices=LRO_MODES, default="never")
-    p.add_argument("--page-size", type=int, default=100)
-    p.add_argument("--job-duration-s", type=float, default=0.0)
+    p.add_argument(
+        "--lro",
+        choices=LRO_MODES,
+        default="never",
+        help="answer create/getDefinition/updateDefinition with 202 + an operation: always, "
+        "never (default: 200/201 at once) or at random",
+    )
+    p.add_argument(
+        "--page-size", type=int, default=100, metavar="N", help="items per list page (default 100)"
+    )
+    p.add_argument(
+        "--job-duration-s",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds a job instance stays InProgress (emulator clock; default 0)",
+    )
     p.add_argument(
         "--strict-auth",
         action="store_true",
