@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fabric_fakes import Tokens
 
-from dataflow_gitops.errors import NotFound, OperationFailed, OperationTimeout
+from dataflow_gitops.errors import BadRequest, NotFound, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.client import FabricClient
 from fabric_emulator import EmulatorServer
 
@@ -97,7 +97,13 @@ def control(emulator: EmulatorServer) -> Iterator[httpx.Client]:
         plane.delete("/_emulator/faults").raise_for_status()
         plane.post(
             "/_emulator/config",
-            json={"lro": "always", "pageSize": 2, "quotaPerMinute": None, "retryAfterS": 1},
+            json={
+                "lro": "always",
+                "pageSize": 2,
+                "quotaPerMinute": None,
+                "retryAfterS": 1,
+                "nameReservationS": 0,
+            },
         ).raise_for_status()
         yield plane
 
@@ -313,3 +319,33 @@ def test_random_faults_and_a_tight_quota_still_converge(connect, control: httpx.
     assert sorted(i["displayName"] for i in listed) == names  # no duplicate from a retried create
     log = control.get("/_emulator/requests").json()["value"]
     assert {e["status"] for e in log} >= {0, 429, 500, 503}  # 0 = a dropped connection
+
+
+def test_create_after_delete_waits_for_the_reserved_name(
+    connect, control: httpx.Client, emu_time
+) -> None:
+    client = connect()
+    ws = client.create_workspace("Reserved")["id"]
+    control.post("/_emulator/config", json={"nameReservationS": 40}).raise_for_status()
+    first = client.create_item(ws, display_name="Again", type="Dataflow", definition=parts())["id"]
+    client.delete_item(ws, first)
+    before = len(emu_time.sleeps)
+    second = client.create_item(ws, display_name="Again", type="Dataflow", definition=parts())
+    assert second["id"] != first
+    waited = sum(emu_time.sleeps[before:])
+    assert 40 <= waited <= 300
+    assert 400 in statuses(control, "POST", f"/workspaces/{ws}/items")
+
+
+def test_reserved_name_past_name_wait_s_is_the_service_error(
+    connect, control: httpx.Client, emu_time
+) -> None:
+    client = connect(name_wait_s=10)
+    ws = client.create_workspace("Reserved long")["id"]
+    control.post("/_emulator/config", json={"nameReservationS": 3600}).raise_for_status()
+    first = client.create_item(ws, display_name="Again", type="Dataflow", definition=parts())["id"]
+    client.delete_item(ws, first)
+    with pytest.raises(BadRequest) as caught:
+        client.create_item(ws, display_name="Again", type="Dataflow", definition=parts())
+    assert caught.value.error_code == "ItemDisplayNameNotAvailableYet"
+    assert "wait" in str(caught.value)
