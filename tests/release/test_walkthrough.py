@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 def _script() -> str:
     blocks = BLOCK.findall(DOC.read_text(encoding="utf-8"))
-    assert len(blocks) >= 8, "the walk-through lost its command blocks"
+    assert len(blocks) >= 10, "the walk-through lost its command blocks"
     body = "\n".join(blocks)
     assert "export PORT=8765\n" in body
     body = body.replace("export PORT=8765\n", f"export PORT={_free_port()}\n")
@@ -75,7 +75,13 @@ def test_the_walkthrough_runs_as_documented(tmp_path: Path) -> None:
         '+  #"Removed columns" = Table.RemoveColumns(#"Recent orders", {"rowguid"}),',
     ]
     # 6. through test again, promoted, and prod is in sync
-    assert "Plan: 0 to create, 1 to update, 0 to delete." in out
     assert re.search(r"Nothing to promote: prod already runs commit [0-9a-f]{12}\.", out)
     assert out.count("no drift") == 1
+    # 7. rolled back to test's first release (one update), drift calls it pending; rolled forward
+    first = re.findall(r"Promoting test → prod: commit ([0-9a-f]{12})", out)
+    assert len(first) == 4
+    assert first[2] == first[0] != first[1] == first[3]
+    assert "an earlier release of test)" in out
+    assert "~ Sales Orders: pending git change" in out
+    assert out.count("Plan: 0 to create, 1 to update, 0 to delete.") == 3  # test, back, forward
     assert "Completed" in out
