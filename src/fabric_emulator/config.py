@@ -48,6 +48,10 @@ class EmulatorConfig:
     seed: int | None = None
     # Seconds a deleted item's display name stays reserved (`ItemDisplayNameNotAvailableYet`).
     name_reservation_s: float = 0.0
+    # A run while a job of the same type is active on the item ends `Deduped` at once.
+    job_dedupe: bool = False
+    # Per-identity job runs per minute before 429 `TooManyRequestsForJobs`; None = no such limit.
+    jobs_per_minute: int | None = None
     # Per-route LRO mode: path regex → always|never|random; the first match beats `lro`.
     lro_routes: dict[str, str] = field(default_factory=dict)
 
@@ -86,6 +90,10 @@ class EmulatorConfig:
             raise bad_request("InvalidParameter", "seed must be an integer or null")
         if self.name_reservation_s < 0:
             raise bad_request("InvalidParameter", "nameReservationS must be >= 0")
+        if not isinstance(self.job_dedupe, bool):
+            raise bad_request("InvalidParameter", "jobDedupe must be true or false")
+        if self.jobs_per_minute is not None and self.jobs_per_minute < 1:
+            raise bad_request("InvalidParameter", "jobsPerMinute must be >= 1 or null")
 
     def to_json(self) -> dict[str, Any]:
         out = {_camel(f.name): getattr(self, f.name) for f in fields(self)}

@@ -21,7 +21,8 @@ rules, request log, state dump, runtime config and clock. Used by tests, benchma
     GET    /_emulator/state      {"workspaces", "folders", "items", "operations", "jobs"} in API shapes
     GET|POST /_emulator/config   {"lro", "latencyMs", "quotaPerMinute", "pageSize", "jobDurationS",
                                   "jobOutcome", "jobStartDelayS", "lroPolls", "retryAfterS",
-                                  "lroRoutes", "seed", "nameReservationS"}; POST changes
+                                  "lroRoutes", "seed", "nameReservationS", "jobDedupe",
+                                  "jobsPerMinute"}; POST changes
                                   the keys it names
     POST   /_emulator/clock      {"advanceSeconds": N} moves the emulator clock (LROs, jobs, quota,
                                   token expiry) without waiting → {"now"}

@@ -1,10 +1,12 @@
 """Job scheduler layer: a run request → `JobInstance` that moves NotStarted → InProgress → Completed |
 Failed | Cancelled on the clock (configurable duration and outcome) → the ItemJobInstance JSON.
-ApplyChanges (and Execute) of a Dataflow whose `mashup.pq` does not parse ends Failed."""
+ApplyChanges (and Execute) of a Dataflow whose `mashup.pq` does not parse ends Failed; with the
+dedupe knob, a run while one of the same type is active ends `Deduped` at once."""
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +25,7 @@ _GENERIC_JOBS = {
     "sparkjob": "sparkjob",
     "execute": "Execute",
 }
-TERMINAL = ("Completed", "Failed", "Cancelled")
+TERMINAL = ("Completed", "Failed", "Cancelled", "Deduped")
 
 
 def canonical_job_type(item_type: str, job_type: str | None) -> str:
@@ -31,7 +33,11 @@ def canonical_job_type(item_type: str, job_type: str | None) -> str:
     found = table.get((job_type or "").lower())
     if found is None:
         valid = ", ".join(sorted(set(table.values())))
-        message = f"Job type '{job_type}' is not valid for item type '{item_type}'; use one of {valid}."
+        what = f"Job type '{job_type}' is not valid" if job_type else "No job type was given"
+        message = (
+            f"{what} for item type '{item_type}'; use one of {valid} "
+            "(in .../jobs/{jobType}/instances or ?jobType=)."
+        )
         raise bad_request("InvalidJobType", message)
     return found
 
@@ -45,7 +51,7 @@ class JobInstance:
     root_activity_id: str
     start: float
     duration: float
-    outcome: str  # Completed | Failed
+    outcome: str  # Completed | Failed | Deduped
     failure: dict[str, Any] | None = None
     cancelled_at: float | None = None
     invoke_type: str = "Manual"
@@ -90,6 +96,39 @@ class JobInstance:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> JobInstance:
         return cls(**record)
+
+
+def new_job(
+    item: Item,
+    kind: str,
+    job_id: str,
+    now: float,
+    timing: tuple[float, float],
+    outcome: str,
+    *,
+    deduped: bool = False,
+) -> JobInstance:
+    """A job instance started `now`; `timing` is (start delay, duration) in seconds."""
+    root_activity = str(uuid.uuid4())
+    if deduped:
+        return JobInstance(job_id, item.workspace_id, item.id, kind, root_activity, now, 0.0, "Deduped")
+    failure = dataflow_failure(item) if kind in ("Execute", "ApplyChanges") else None
+    if outcome == "Failed" and failure is None:
+        failure = {"errorCode": "JobFailed", "message": "The job failed (emulator outcome)."}
+    start_delay, duration = timing
+    final = "Failed" if failure else "Completed"
+    return JobInstance(
+        job_id,
+        item.workspace_id,
+        item.id,
+        kind,
+        root_activity,
+        now,
+        duration,
+        final,
+        failure,
+        start_delay=start_delay,
+    )
 
 
 def dataflow_failure(item: Item) -> dict[str, Any] | None:

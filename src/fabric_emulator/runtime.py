@@ -47,6 +47,7 @@ class Emulator:
     clock: Clock
     faults: Faults = field(default_factory=Faults)
     quota: Quota = field(default_factory=Quota)
+    job_quota: Quota = field(default_factory=Quota)  # Fabric's separate job-submission limit
     log: RequestLog = field(default_factory=RequestLog)
     startup_workspaces: Sequence[tuple[str, str]] = ()
     # Strict auth: token → identity, raising the auth helper's TokenRejected.
@@ -74,6 +75,7 @@ class Emulator:
         self.state.clear()
         self.faults.clear()
         self.quota.clear()
+        self.job_quota.clear()
         self.log.clear()
         self.config.update(self.startup_config)  # the knobs the server was started with
         self.reseed()

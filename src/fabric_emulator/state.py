@@ -17,7 +17,7 @@ from fabric_emulator.jobs import (
     JobInstance,
     canonical_job_type,
     check_job_parameters,
-    dataflow_failure,
+    new_job,
 )
 from fabric_emulator.lro import Operation
 from fabric_emulator.model import Folder, Item, Workspace
@@ -449,26 +449,20 @@ class State:
         job_id: str | None = None,
         parameter_names: Sequence[str] = (),
         start_delay: float = 0.0,
+        dedupe: bool = False,
     ) -> JobInstance:
+        """`dedupe`: a run while one of the same type is active on the item ends `Deduped`."""
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             kind = canonical_job_type(item.type, job_type)
             check_job_parameters(item, kind, parameter_names)
-            failure = dataflow_failure(item) if kind in ("Execute", "ApplyChanges") else None
-            if outcome == "Failed" and failure is None:
-                failure = {"errorCode": "JobFailed", "message": "The job failed (emulator outcome)."}
-            job = JobInstance(
-                (job_id or _new_id()).lower(),
-                item.workspace_id,
-                item.id,
-                kind,
-                _new_id(),
-                self._clock(),
-                duration,
-                "Failed" if failure else "Completed",
-                failure,
-                start_delay=start_delay,
+            now = self._clock()
+            busy = dedupe and any(
+                j.item_id == item.id and j.job_type == kind and j.status(now) not in TERMINAL
+                for j in self.jobs.values()
             )
+            ident = (job_id or _new_id()).lower()
+            job = new_job(item, kind, ident, now, (start_delay, duration), outcome, deduped=busy)
             self._put("job", job)
             return job
 

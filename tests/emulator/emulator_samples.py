@@ -21,6 +21,8 @@ DEFAULT_CONFIG = {
     "lroRoutes": {},
     "seed": None,
     "nameReservationS": 0.0,
+    "jobDedupe": False,
+    "jobsPerMinute": None,
 }
 
 GOOD_MASHUP = """[StagingDefinition = [Kind = "FastCopy"]]

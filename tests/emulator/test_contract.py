@@ -122,6 +122,9 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     control.post("/_emulator/config", json={"jobDurationS": 600})
     running = client.post(f"/workspaces/{ws}/items/{df}/jobs/Execute/instances")
     client.get(running.headers["Location"])
+    control.post("/_emulator/config", json={"jobDedupe": True})
+    deduped = client.post(f"/workspaces/{ws}/items/{df}/jobs/Execute/instances")
+    client.get(deduped.headers["Location"])
     client.post(running.headers["Location"] + "/cancel")
     client.get(f"/workspaces/{ws}/items/{df}/jobs/instances")
     # Errors, each against the "default" (or 429) response of its operation.
@@ -142,7 +145,9 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     control.post("/_emulator/config", json={"quotaPerMinute": None})
     client.post(f"/workspaces/{ws}/items/{df}/move", json={"targetFolderId": ""})
     client.delete(f"/workspaces/{ws}/folders/{folder}")
+    control.post("/_emulator/config", json={"nameReservationS": 60})
     client.delete(f"/workspaces/{ws}/items/{df}")
+    client.post(f"/workspaces/{ws}/items", json={"displayName": "A3", "type": "Dataflow"})
     client.delete(f"/workspaces/{ws}/dataflows/{df2}")
 
 
@@ -198,6 +203,9 @@ def test_every_response_matches_the_spec(recorded, control, lro) -> None:
     assert spec.COVERED - seen == unreachable
     statuses = {ex.status for ex in log}
     assert {200, 201, 202, 400, 404, 409, 429} <= statuses
+    bodies = [ex.body for ex in log if isinstance(ex.body, dict)]
+    assert any(b.get("status") == "Deduped" for b in bodies)
+    assert any(b.get("errorCode") == "ItemDisplayNameNotAvailableYet" for b in bodies)
     assert (lro == "always") == any(
         ex.status == 202 and "/items" in ex.path and ex.method == "POST" and ex.path.endswith("/items")
         for ex in log

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_samples import b64, parts_by_path
+from emulator_samples import parts_by_path
 
 fabric_cicd = pytest.importorskip("fabric_cicd")
 from azure.core.credentials import AccessToken  # noqa: E402
@@ -141,8 +141,10 @@ def test_fabric_cicd_publishes_republishes_and_prunes(
     }
     assert first["Customers"]["files"]["mashup.pq"] == mashup("Customers", 1)
     report = first["Report Orders"]["files"]["mashup.pq"]
+    # fabric-cicd re-points the reference at the live source dataflow in the target workspace.
     assert DEV_WORKSPACE not in report
-    assert first["Source Orders"]["id"] in report or DEV_SOURCE_ID in report
+    assert f'workspaceId = "{ws}"' in report
+    assert f'dataflowId = "{first["Source Orders"]["id"]}"' in report
     order = [
         e["path"]
         for e in control.get("/_emulator/requests").json()["value"]
@@ -164,4 +166,3 @@ def test_fabric_cicd_publishes_republishes_and_prunes(
     (tmp_path / "Calendar.Dataflow").rmdir()
     publish(tmp_path, ws)
     assert sorted(live(api, ws)) == sorted(set(NAMES) - {"Calendar"})
-    assert b64("x")  # keep the shared helper import honest

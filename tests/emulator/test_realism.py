@@ -181,3 +181,55 @@ def test_api_and_authority_sockets_disable_nagle() -> None:
         for sock in (server._socket, server.authority._socket):
             assert isinstance(sock, socket.socket)
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+# -- jobs: Deduped and TooManyRequestsForJobs -----------------------------------------------------
+def run_job(api: httpx.Client, ws: str, item: str, job_type: str = "Execute") -> httpx.Response:
+    return api.post(f"/workspaces/{ws}/items/{item}/jobs/{job_type}/instances")
+
+
+def job_status(api: httpx.Client, answer: httpx.Response) -> str:
+    assert answer.status_code == 202, answer.text
+    return str(api.get(answer.headers["Location"]).json()["status"])
+
+
+def test_a_second_run_of_an_active_job_is_deduped_when_asked(api, control, ws) -> None:
+    item = create(api, ws, "Orders").json()["id"]
+    control.post("/_emulator/config", json={"jobDurationS": 60}).raise_for_status()
+    assert job_status(api, run_job(api, ws, item)) == "InProgress"
+    assert job_status(api, run_job(api, ws, item)) == "InProgress"  # off by default
+    control.post("/_emulator/config", json={"jobDedupe": True}).raise_for_status()
+    deduped = run_job(api, ws, item)
+    assert job_status(api, deduped) == "Deduped"
+    instance = api.get(deduped.headers["Location"]).json()
+    assert instance["endTimeUtc"]
+    assert instance["failureReason"] is None
+    assert api.post(deduped.headers["Location"] + "/cancel").status_code == 409
+    assert job_status(api, run_job(api, ws, item, "ApplyChanges")) == "InProgress"  # another type
+    control.post("/_emulator/clock", json={"advanceSeconds": 61}).raise_for_status()
+    assert job_status(api, run_job(api, ws, item)) == "InProgress"  # nothing active any more
+
+
+def test_job_runs_have_their_own_quota(api, control, ws) -> None:
+    item = create(api, ws, "Orders").json()["id"]
+    control.post("/_emulator/config", json={"jobsPerMinute": 2}).raise_for_status()
+    assert [run_job(api, ws, item).status_code for _ in range(2)] == [202, 202]
+    refused = run_job(api, ws, item)
+    assert refused.status_code == 429
+    assert refused.headers["x-ms-public-api-error-code"] == "TooManyRequestsForJobs"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert api.get(f"/workspaces/{ws}/items/{item}").status_code == 200  # other calls go on
+    other = httpx.post(
+        f"{str(api.base_url).rstrip('/')}/workspaces/{ws}/items/{item}/jobs/Execute/instances",
+        headers={"Authorization": "Bearer another-identity"},
+    )
+    assert other.status_code == 202  # the quota is per identity
+    control.post("/_emulator/clock", json={"advanceSeconds": 60}).raise_for_status()
+    assert run_job(api, ws, item).status_code == 202
+
+
+def test_a_missing_job_type_says_so(api, ws) -> None:
+    item = create(api, ws, "Orders").json()["id"]
+    answer = api.post(f"/workspaces/{ws}/items/{item}/jobs/instances")
+    assert answer.json()["errorCode"] == "InvalidJobType"
+    assert answer.json()["message"].startswith("No job type was given")

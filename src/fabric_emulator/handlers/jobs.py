@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fabric_emulator.errors import bad_request
+from fabric_emulator.errors import EmulatorError, bad_request
 from fabric_emulator.exchange import Ctx, Reply
 from fabric_emulator.paging import page
 
@@ -36,6 +36,14 @@ def run_job(ctx: Ctx) -> Reply:
     names = _parameter_names(ctx.object_body(required=False))
     job_type = ctx.params.get("jobType") or ctx.query.get("jobType")
     config = ctx.emu.config
+    retry = ctx.emu.job_quota.charge(ctx.identity, ctx.emu.clock.now(), config.jobs_per_minute)
+    if retry is not None:
+        raise EmulatorError(
+            429,
+            "TooManyRequestsForJobs",
+            "The caller exceeded the number of job runs allowed in the current time frame.",
+            headers={"Retry-After": str(retry)},
+        )
     job = ctx.emu.state.start_job(
         ctx.params["ws"],
         ctx.params["item"],
@@ -45,6 +53,7 @@ def run_job(ctx: Ctx) -> Reply:
         ctx.item_type,
         parameter_names=names,
         start_delay=config.job_start_delay_s,
+        dedupe=config.job_dedupe,
     )
     headers = {
         "Location": _instance_url(ctx, job.workspace_id, job.item_id, job.id),
