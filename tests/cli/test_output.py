@@ -276,6 +276,21 @@ def test_apply_result_all_good() -> None:
     )
 
 
+def test_a_retried_publish_on_a_noop_is_shown_in_every_format() -> None:
+    noop = sample_plan().actions[3]
+    result = ApplyResult(
+        "prod", "ws-1", (ActionOutcome(noop, OutcomeStatus.SUCCEEDED, item_id="id-4", published=True),)
+    )
+    text = format_apply_result(result, "text")
+    assert '  ok  publish "Same"  (item id-4)  published' in text.splitlines()
+    assert text.splitlines()[-1] == (
+        "Apply complete: 0 created, 0 updated, 0 deleted; 1 published after an earlier failure."
+    )
+    assert "| ✅ | Same | publish | id-4 | yes |" in format_apply_result(result, "markdown")
+    outcome = json.loads(format_apply_result(result, "json"))["outcomes"][0]
+    assert (outcome["kind"], outcome["published"]) == ("noop", True)
+
+
 def test_apply_result_json_and_markdown() -> None:
     doc = json.loads(format_apply_result(sample_result(), "json"))
     assert doc["ok"] is False
