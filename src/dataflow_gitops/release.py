@@ -87,14 +87,12 @@ def plan_promotion(
     with connect(to.project, source_env) as source:
         items = tuple(source.gateway.list_items(source.workspace_id))
         live = source.gateway.read_dataflows(source.workspace_id, items)
-    applied = {}
-    if source_env.ignore:  # only then can a fingerprint difference be no change
-        applied = _applied(to.project, source_env, record, LiveLookup(source.workspace_id, items))
+    applied = _applied(to.project, source_env, record, LiveLookup(source.workspace_id, items))
     verified = verify_source(
         name,
         record,
         live,
-        ships=to.environment.in_scope,
+        ships=lambda n: to.environment.in_scope(n) and (not targets or n in targets),
         last_applied=applied,
         ignore=source_env.ignore,
     )

@@ -150,3 +150,28 @@ def test_an_ignored_difference_next_to_a_real_one_still_blocks(
     assert code == 1
     assert "no longer matches what was last applied there: Customers" in err
     assert live.dataflows(PROD_WS) == {}
+
+
+def test_a_commit_test_ran_only_in_part_ships_only_that_part(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    _apply_test(dfg)
+    folder = project / "dataflows"
+    for name, old, new in (("Customers", '"Unknown"', '"n/a"'), ("Products", '"Margin"', '"GM"')):
+        mashup = folder / f"{name}.Dataflow" / "mashup.pq"
+        mashup.write_text(mashup.read_text().replace(old, new))
+    commit_all(project, "customers and products")
+    code, out, err = dfg("apply", "-e", "test", "--target", "Customers", "--auto-approve")
+    assert code == 0, out + err
+
+    code, _, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 1
+    assert "applied to test only in part; test never ran its version of: Products" in err
+    assert live.dataflows(PROD_WS) == {}
+
+    code, out, err = dfg("promote", "--to", "prod", "--target", "Customers", *APPROVE)
+
+    assert code == 0, out + err
+    assert set(live.dataflows(PROD_WS)) == {"Customers"}
+    assert '"n/a"' in live.parts(PROD_WS, live.dataflows(PROD_WS)["Customers"])["mashup.pq"]

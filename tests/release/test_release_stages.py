@@ -11,7 +11,12 @@ from dataflow_gitops.config import Project, parse_environment
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.drift import DriftStatus, compare
 from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow, LiveItem, Part
-from dataflow_gitops.pipeline.promote import pick_release, source_environment, verify_source
+from dataflow_gitops.pipeline.promote import (
+    pick_release,
+    source_environment,
+    untested_items,
+    verify_source,
+)
 from dataflow_gitops.pipeline.records import DeploymentRecord, RecordedItem
 
 WS = "8c2e4a6d-5f7b-4c9e-a1d3-7e9f1b3d5a24"
@@ -205,3 +210,27 @@ def test_verify_source_lets_pass_only_what_the_source_ignores(
     else:
         with pytest.raises(PlanError, match="no longer matches what was last applied there: A"):
             verify_source("test", record, [live], last_applied={"A": applied}, ignore=ignore)
+
+
+def test_untested_items_names_new_and_changed_dataflows_of_a_partial_apply() -> None:
+    record = _record(("A", "id-a", "fp-a"), ("B", "id-b", "fp-b-old"))
+    rendered = {
+        "A": _desired("A", "fp-a"),
+        "B": _desired("B", "fp-b-new"),
+        "C": _desired("C", "fp-c"),
+    }
+    live = [_live("A", "id-a", "fp-a"), _live("B", "id-b", "fp-b-old")]
+
+    assert untested_items(record, rendered, live) == ["B", "C (never applied)"]
+    with pytest.raises(PlanError, match=r"only in part; test never ran its version of: B, C"):
+        verify_source("test", record, live, last_applied=rendered)
+    # what the target does not receive does not block
+    verify_source("test", record, live, last_applied=rendered, ships=lambda name: name == "A")
+
+
+def test_a_no_op_recorded_with_live_fingerprint_under_ignore_rules_counts_as_run() -> None:
+    applied, live = _tuned(b'{"x": 1, "computeEngineSettings": {"n": 4}}')
+    record = _record(("A", "id-a", "fp-live"))  # the no-op recorded live's fingerprint
+
+    assert untested_items(record, {"A": applied}, [live], IGNORE_TUNING) == []
+    assert untested_items(record, {"A": applied}, [live]) == ["A"]

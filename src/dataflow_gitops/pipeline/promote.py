@@ -2,12 +2,14 @@
 
 What ships to B is what A ran: the commit of A's last record, and only while live A still holds
 exactly what that record says was written (per-item fingerprints; a difference that A's own
-``ignore`` rules hide, e.g. engine tuning, is not a change, as in ``dfg drift``).
+``ignore`` rules hide, e.g. engine tuning, is not a change, as in ``dfg drift``), and only if A
+ran that commit in full (an ``apply --target`` leaves the other dataflows at older versions).
 
-The checks here are pure: :func:`source_environment` settles ``--from`` against B's ``promote_from`` and the project's
-``promotion_order``; :func:`verify_source` compares the record with live A and returns the
-commit, or raises naming every drifted dataflow. Rendering that commit with B's overlay and
-planning it is the ordinary plan (``deploy.plan(ref=commit)``).
+The checks here are pure: :func:`source_environment` settles ``--from`` against B's
+``promote_from`` and the project's ``promotion_order``; :func:`verify_source` compares the
+record with live A and returns the commit, or raises naming every drifted or untested
+dataflow. Rendering that commit with B's overlay and planning it is the ordinary plan
+(``deploy.plan(ref=commit)``).
 """
 
 from __future__ import annotations
@@ -86,9 +88,11 @@ def verify_source(
 ) -> PromotionSource:
     """A's release, when live A still equals its last record; PlanError naming what moved.
 
-    ``ships`` says which recorded dataflows the target receives (its scope): a hand edit in a
-    dataflow the target never gets does not block the promotion. ``last_applied`` (the record's
-    commit rendered again for A) and A's ``ignore`` rules let a difference those rules hide pass.
+    ``ships`` says which dataflows the target receives (its scope, ``--target``): a hand edit in
+    a dataflow the target never gets does not block the promotion. ``last_applied`` is the
+    record's commit rendered again for A: with it, A's ``ignore`` rules let a difference they
+    hide pass, and a commit A ran only in part (``apply --target``) is refused for the dataflows
+    A never ran at that commit. Empty when it could not be rendered: fingerprints alone decide.
     """
     if record is None:
         raise PlanError(
@@ -124,6 +128,19 @@ def verify_source(
             where=f"environment {environment}",
             hint=f"see `dfg drift -e {environment}`; re-apply {environment} or bring the "
             "change into git (`dfg export`) before promoting",
+        )
+    partial = [
+        name
+        for name in untested_items(record, last_applied or {}, live, ignore)
+        if ships(name.removesuffix(" (never applied)"))
+    ]
+    if partial:
+        raise PlanError(
+            f"commit {record.commit[:12]} was applied to {environment} only in part; "
+            f"{environment} never ran its version of: {', '.join(partial)}",
+            where=f"record of {environment} at {record.time}",
+            hint=f"apply that commit to {environment} in full (`dfg apply -e {environment}`), "
+            "or promote only what it ran (--target)",
         )
     return PromotionSource(environment, record, record.commit)
 
@@ -162,6 +179,40 @@ def drifted_items(
         ):
             drifted.append(item.name)
     return sorted(drifted)
+
+
+def untested_items(
+    record: DeploymentRecord,
+    rendered: Mapping[str, DesiredDataflow],
+    live: Sequence[LiveDataflow],
+    ignore: Sequence[IgnoreRule] = (),
+) -> list[str]:
+    """Dataflows of the record's commit (rendered for A) that A did not run at that commit.
+
+    After ``apply --target`` the record names the new commit but keeps the other dataflows'
+    older entries: their version at this commit was never written to A. A recorded fingerprint
+    that is live's (a no-op whose difference ``ignore`` rules hid) still counts as run.
+    """
+    recorded = {i.name: i for i in record.items}
+    live_by_id = {d.id: d for d in live}
+    untested: list[str] = []
+    for name, want in rendered.items():
+        item = recorded.get(name)
+        if item is None:
+            untested.append(f"{name} (never applied)")
+            continue
+        if want.fingerprint == item.fingerprint:
+            continue
+        found = live_by_id.get(item.item_id)
+        if (
+            ignore
+            and found is not None
+            and found.fingerprint == item.fingerprint
+            and not live_changes(want, found, ignore).changed
+        ):
+            continue
+        untested.append(name)
+    return sorted(untested)
 
 
 def _only_ignored(
