@@ -116,8 +116,16 @@ class EmulatorApp:
             return _error_reply(error, request_id), identity
         except DropConnection:
             raise
-        except Exception:
-            logger.exception("unexpected emulator error for %s %s", request.method, request.url.path)
+        except Exception as exc:
+            # One line, never a traceback on the console; the stack is there at DEBUG level.
+            logger.error(
+                "unexpected emulator error for %s %s: %s: %s",
+                request.method,
+                request.url.path,
+                type(exc).__name__,
+                exc,
+            )
+            logger.debug("stack of the unexpected error", exc_info=True)
             internal = EmulatorError(500, "InternalServerError", "The emulator hit an unexpected error.")
             return _error_reply(internal, request_id), identity
 

@@ -3,6 +3,7 @@ injectable `Clock` every time-based rule reads (LRO and job progress, quota wind
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -62,6 +63,16 @@ class EmulatorConfig:
         return self.lro
 
     def validate(self) -> None:
+        for name in _WHOLE:
+            value = getattr(self, name)
+            if not (value is None and name in _NULLABLE) and (
+                isinstance(value, bool) or not isinstance(value, int)
+            ):
+                raise bad_request("InvalidParameter", f"{_camel(name)} must be a whole number")
+        for name in _SECONDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise bad_request("InvalidParameter", f"{_camel(name)} must be a finite number")
         if not isinstance(self.lro_routes, dict):
             raise bad_request("InvalidParameter", "lroRoutes must map path regexes to LRO modes")
         for pattern, mode in self.lro_routes.items():
@@ -124,6 +135,18 @@ class EmulatorConfig:
     def _restore(self, before: Mapping[str, Any], known: Mapping[str, str]) -> None:
         for key, value in before.items():
             setattr(self, known[key], value)
+
+
+_WHOLE = (
+    "latency_ms",
+    "quota_per_minute",
+    "page_size",
+    "lro_polls",
+    "retry_after_s",
+    "jobs_per_minute",
+)
+_NULLABLE = ("quota_per_minute", "jobs_per_minute")
+_SECONDS = ("job_duration_s", "job_start_delay_s", "name_reservation_s")
 
 
 def _camel(name: str) -> str:

@@ -36,6 +36,7 @@ rules, request log, state dump, runtime config and clock. Used by tests, benchma
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,7 +88,8 @@ def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) ->
         return Reply(200, emu.config.to_json())
     if key == ("POST", "clock"):
         advance = _object(body).get("advanceSeconds", 0)
-        if not isinstance(advance, int | float) or advance < 0:
+        finite = isinstance(advance, int | float) and not isinstance(advance, bool)
+        if not finite or not math.isfinite(advance) or advance < 0:
             raise bad_request("InvalidRequest", "'advanceSeconds' must be a number >= 0.")
         emu.clock.advance(float(advance))
         return Reply(200, {"now": emu.clock.now()})

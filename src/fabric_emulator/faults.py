@@ -83,8 +83,16 @@ class FaultRule:
             )
             re.compile(rule.method)
             re.compile(rule.path)
-        except (TypeError, ValueError, re.error) as exc:
+        except (TypeError, ValueError, OverflowError, re.error) as exc:
             raise bad_request("InvalidRequest", f"Bad fault rule: {exc}.") from None
+        if rule.probability is not None and not 0 <= rule.probability <= 1:
+            raise bad_request("InvalidRequest", "A fault rule's probability must be between 0 and 1.")
+        bad_count = rule.count is not None and rule.count < 1
+        if not 400 <= rule.status <= 599 or rule.retry_after < 0 or bad_count:
+            raise bad_request(
+                "InvalidRequest",
+                "A fault rule needs status 400-599, retryAfter >= 0 and count >= 1 (or null).",
+            )
         if rule.count is None and rule.probability is None:
             raise bad_request("InvalidRequest", "A fault rule needs a count or a probability.")
         return rule

@@ -143,3 +143,102 @@ def test_lro_random_mode_answers_both_ways(api, control, ws) -> None:
 def test_latency_knob_is_accepted(api, control) -> None:
     assert control.post("/_emulator/config", json={"latencyMs": 1}).json()["latencyMs"] == 1
     assert api.get("/workspaces").status_code == 200
+
+
+CONTROL_KEYS = st.sampled_from(
+    [
+        "advanceSeconds",
+        "workspaces",
+        "items",
+        "jobs",
+        "operations",
+        "folders",
+        "kind",
+        "path",
+        "probability",
+        "count",
+        "seed",
+        "lro",
+        "pageSize",
+        "latencyMs",
+        "nameReservationS",
+        "jobsPerMinute",
+        "jobDedupe",
+        "lroRoutes",
+        "clientId",
+        "secret",
+    ]
+)
+CONTROL_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(CONTROL_KEYS, inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=CONTROL_JSON,
+    route=st.sampled_from(["seed", "faults", "config", "clock", "clients"]),
+)
+def test_random_control_plane_bodies_never_500(control, api, body, route) -> None:
+    response = control.post(f"/_emulator/{route}", content=json.dumps(body))
+    assert response.status_code < 500, response.text
+    # Whatever was accepted, the API and the control plane still answer.
+    assert api.get("/workspaces").status_code < 500
+    assert control.get("/_emulator/state").status_code == 200
+    control.post("/_emulator/reset").raise_for_status()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"pageSize": true}',
+        '{"pageSize": 2.5}',
+        '{"latencyMs": "5"}',
+        '{"retryAfterS": NaN}',
+        '{"jobDurationS": NaN}',
+        '{"nameReservationS": Infinity}',
+        '{"jobStartDelayS": null}',
+        '{"jobsPerMinute": 0}',
+        '{"jobDedupe": 1}',
+        '{"seed": 1.0}',
+    ],
+)
+def test_config_refuses_odd_values_and_keeps_the_old_ones(control, body) -> None:
+    before = control.get("/_emulator/config").json()
+    answer = control.post("/_emulator/config", content=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errorCode"] == "InvalidParameter"
+    assert control.get("/_emulator/config").json() == before
+
+
+@pytest.mark.parametrize("advance", ["NaN", "Infinity", "-1", "true", '"5"'])
+def test_the_clock_moves_only_by_a_finite_amount(control, advance) -> None:
+    before = control.post("/_emulator/clock", json={"advanceSeconds": 0}).json()["now"]
+    answer = control.post("/_emulator/clock", content=f'{{"advanceSeconds": {advance}}}')
+    assert answer.status_code == 400
+    assert control.post("/_emulator/clock", json={"advanceSeconds": 0}).json()["now"] - before < 60
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        '{"kind": "status", "count": 1e400}',
+        '{"kind": "status", "count": 0}',
+        '{"kind": "status", "count": null, "probability": NaN}',
+        '{"kind": "status", "count": null, "probability": 1.5}',
+        '{"kind": "status", "status": 200}',
+        '{"kind": "status", "status": 99999}',
+        '{"kind": "throttle", "retryAfter": -5}',
+        '{"kind": "status", "path": "("}',
+    ],
+)
+def test_odd_fault_rules_are_400_and_not_added(control, rule) -> None:
+    answer = control.post("/_emulator/faults", content=rule)
+    assert answer.status_code == 400, answer.text
+    assert control.get("/_emulator/faults").json()["value"] == []

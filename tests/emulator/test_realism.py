@@ -233,3 +233,21 @@ def test_a_missing_job_type_says_so(api, ws) -> None:
     answer = api.post(f"/workspaces/{ws}/items/{item}/jobs/instances")
     assert answer.json()["errorCode"] == "InvalidJobType"
     assert answer.json()["message"].startswith("No job type was given")
+
+
+def test_an_unexpected_error_is_a_500_body_and_one_log_line(
+    api, emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> list[Any]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(emulator.emulator.state, "list_workspaces", broken)
+    with caplog.at_level("ERROR", logger="fabric_emulator"):
+        answer = api.get("/workspaces")
+    assert answer.status_code == 500
+    assert answer.json()["errorCode"] == "InternalServerError"
+    assert "Traceback" not in answer.text
+    assert "disk on fire" not in answer.text  # internals stay in the log
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "RuntimeError: disk on fire" in record.getMessage()
+    assert record.exc_info is None  # no stack on the console
