@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
 
 APPROVE = ("--approve-protected", "prod")
@@ -175,3 +177,45 @@ def test_a_commit_test_ran_only_in_part_ships_only_that_part(
     assert code == 0, out + err
     assert set(live.dataflows(PROD_WS)) == {"Customers"}
     assert '"n/a"' in live.parts(PROD_WS, live.dataflows(PROD_WS)["Customers"])["mashup.pq"]
+
+
+def _plan_schema() -> jsonschema.Draft202012Validator:
+    text = resources.files("dataflow_gitops").joinpath("schemas/plan.schema.json").read_text("utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def test_promote_formats_are_plan_and_apply_formats(dfg: Cli, project: Path, live: Live) -> None:
+    _apply_test(dfg)
+    tested = git(project, "rev-parse", "HEAD")
+
+    code, out, err = dfg("promote", "--to", "prod", "--out", str(project / "p.json"), "--format", "json")
+    assert code == 0, out + err
+    doc = json.loads(out)  # stdout is one JSON document
+    _plan_schema().validate(doc)
+    assert (doc["environment"], doc["commit"], doc["summary"]["create"]) == ("prod", tested, 6)
+
+    code, out, err = dfg(
+        "promote", "--to", "prod", "--out", str(project / "p.json"), "--format", "markdown"
+    )
+    assert code == 0, out + err
+    assert "| Sales Orders |" in out
+    assert "<details>" in out
+
+    code, out, err = dfg("promote", "--to", "prod", "--format", "json", *APPROVE)
+    assert code == 0, out + err
+    result = json.loads(out)  # the apply result, as `dfg apply --format json` writes it
+    assert result["ok"] is True
+    assert len(result["outcomes"]) == 6
+    assert len(live.dataflows(PROD_WS)) == 6
+
+
+def test_json_promote_that_needs_a_prompt_shows_the_plan_on_stderr(dfg: Cli, live: Live) -> None:
+    _apply_test(dfg)
+
+    code, out, err = dfg("promote", "--to", "prod", "--format", "json")
+
+    assert code == 1
+    assert out == ""
+    assert "Plan: 6 to create, 0 to update, 0 to delete." in err
+    assert "protected" in err
+    assert live.dataflows(PROD_WS) == {}

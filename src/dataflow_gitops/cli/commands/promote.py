@@ -13,6 +13,7 @@ import click
 
 from dataflow_gitops import api, release
 from dataflow_gitops.cli.commands.options import (
+    annotate_error,
     format_option,
     progress,
     project_dir,
@@ -20,9 +21,10 @@ from dataflow_gitops.cli.commands.options import (
     write_step_summary,
 )
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
+from dataflow_gitops.cli.output.summary import published_again
 from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import ActionKind, Plan
+from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 
 EXIT_CHANGES = 2
 
@@ -131,6 +133,9 @@ def command(
             protected = dep.environment.protected
             approved = to_env in approve_protected or (not protected and auto_approve)
             if not approved:
+                if fmt == "json":
+                    # Nobody approves what they have not seen; stdout stays one JSON document.
+                    click.echo(format_plan(plan, "text", color=color).rstrip("\n"), err=True)
                 confirm(to_env, protected=protected)
                 asked = True
         with progress() as reporter:
@@ -144,13 +149,22 @@ def command(
                 reporter=reporter,
             )
     result = applied.result
-    if not plan.has_changes and fmt != "json":
+    if not plan.has_changes and not published_again(result) and fmt != "json":
         click.echo(f"\nNothing to promote: {to_env} already runs commit {source.commit[:12]}.")
     else:
         click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
         write_step_summary(format_apply_result(result, "markdown"))
     if applied.record_location and fmt == "text":
         click.echo(f"Deployment recorded: {applied.record_location}")
+    for outcome in result.outcomes:
+        if outcome.error and (
+            outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
+        ):
+            annotate_error(f"dfg promote {to_env}", f"{outcome.action.display_name}: {outcome.error}")
+    if applied.record_error is not None:
+        # Without the record, the next promotion from this environment has nothing to ship.
+        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
+        return 1
     if not result.ok:
         click.echo("Error: some actions failed (see above); fix the cause and promote again", err=True)
         return 1
