@@ -163,6 +163,8 @@ def test_no_record_validates_and_the_schema_is_strict(dfg: Cli) -> None:
     _validate(doc)
     assert doc["record"] == {"commit": None, "time": None}
     assert doc["summary"]["not-deployed"] == 7
+    code, out, _ = dfg("drift", "-e", "test")
+    assert "no deployment record (in CI, fetch the dfg/* tags: git fetch --tags)" in out.splitlines()[0]
     broken = {**doc, "dataflows": [{**doc["dataflows"][0], "status": "drifted"}]}
     with pytest.raises(jsonschema.ValidationError):
         _validate(broken)

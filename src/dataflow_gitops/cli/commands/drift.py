@@ -78,7 +78,8 @@ def _header(report: DriftReport) -> str:
     applied = (
         f"last applied commit {report.record_commit[:12]} at {report.record_time}"
         if report.record_commit and report.record_time
-        else "no deployment record"
+        # A CI checkout without the dfg/* tags looks like this: say so, or the job passes blind.
+        else "no deployment record (in CI, fetch the dfg/* tags: git fetch --tags)"
     )
     desired = f"desired = {report.head_commit[:12]}" if report.head_commit else "desired = working tree"
     if report.head_commit and report.head_dirty:
