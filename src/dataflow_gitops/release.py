@@ -175,7 +175,8 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
     wanted = _wanted(names, pairs, live)
     base = (out_dir or project.dataflows_path).resolve()
     exported: list[ExportedDataflow] = []
-    used = {Path(sources[n].folder).name for n in pairs.values()}
+    used = {Path(sources[n].folder).name.casefold() for n in pairs.values()}
+    used |= {p.name.casefold() for p in base.iterdir()} if base.is_dir() else set()
     for one in live:
         if not (one.id in wanted or (not names and one.id in pairs)):
             continue
@@ -235,11 +236,15 @@ def _wanted(names: Sequence[str], pairs: Mapping[str, str], live: Sequence[LiveD
 
 
 def _free_folder(base: Path, name: str, live: LiveDataflow, used: set[str]) -> str:
-    """Git sync's folder name; the logicalId when that is taken (fabric-api-notes §5.6)."""
+    """Git sync's folder name; the logicalId when that is taken (fabric-api-notes §5.6).
+
+    ``used`` holds the folders already there or chosen, casefolded: on Windows and macOS
+    ``Sales`` and ``sales`` are one folder.
+    """
     folder = folder_name(name, DATAFLOW_TYPE)
-    if folder in used or (base / folder).exists():
+    if folder.casefold() in used:
         folder = f"{live.logical_id or live.id}.{DATAFLOW_TYPE}"
-    used.add(folder)
+    used.add(folder.casefold())
     return folder
 
 

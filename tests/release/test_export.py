@@ -261,3 +261,27 @@ def test_a_part_removed_live_is_deleted_from_the_folder(dfg: Cli, project: Path,
     assert git(project, "status", "--porcelain").splitlines() == [
         'D "dataflows/Inventory Snapshot.Dataflow/Inventory transform.mdf"'
     ]
+
+
+def test_a_new_name_differing_only_in_case_from_a_folder_gets_its_own(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    hello = read_working_tree(project).by_name("Hello Dataflow")
+    assert hello is not None
+    live.client.create_item(
+        TEST_WS,
+        display_name="products",
+        type="Dataflow",
+        definition={"parts": encode_parts(hello.parts)},
+    )
+
+    code, out, err = dfg("export", "-e", "test", "products")
+
+    assert code == 0, out + err
+    folders = [p.name for p in (project / "dataflows").iterdir() if p.name.casefold().startswith("prod")]
+    assert folders == ["Products.Dataflow"]  # untouched; "products" went to its logicalId folder
+    assert git(project, "status", "--porcelain", "--", "dataflows/Products.Dataflow") == ""
+    new = [line for line in out.splitlines() if line.startswith("new: products")]
+    assert len(new) == 1
+    assert new[0].endswith(".Dataflow")
+    assert "products.Dataflow" not in new[0]
