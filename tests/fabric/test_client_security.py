@@ -147,3 +147,79 @@ def test_request_log_is_silent_without_verbose(
 def test_absolute_url_in_base_is_used(make_client) -> None:
     client = make_client(base_url="https://api.fabric.test")
     assert repr(client) == f"FabricClient({V1!r}, identity={client._identity!r})"
+
+
+class _TlsServer:
+    """A loopback HTTPS server whose certificate no system trust store knows (trustme CA)."""
+
+    def __init__(self) -> None:
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import trustme
+
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests += 1
+                body = b'{"id": "ws", "displayName": "W"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.ca = ca = trustme.CA()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+
+def test_tls_certificates_are_verified_even_on_loopback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An https API is never talked to without a valid certificate, whatever the host.
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    server = _TlsServer()
+    client = FabricClient(server.url, Tokens(), max_retries=0, sleep=lambda s: None)
+    try:
+        with pytest.raises(DataflowGitopsError) as caught:
+            client.get_workspace("ws")
+    finally:
+        client.close()
+        server.close()
+    assert server.requests == 0
+    assert SECRET not in str(caught.value)
+    assert "ConnectError" in str(caught.value)
+
+
+def test_the_tls_test_server_answers_a_client_that_trusts_its_ca() -> None:
+    # The control for the test above: only the certificate check made the difference there.
+    import ssl
+
+    server = _TlsServer()
+    trusted = ssl.create_default_context()
+    server.ca.configure_trust(trusted)
+    client = FabricClient(server.url, Tokens(), transport=httpx.HTTPTransport(verify=trusted))
+    try:
+        assert client.get_workspace("ws")["id"] == "ws"
+    finally:
+        client.close()
+        server.close()
+    assert server.requests == 1
