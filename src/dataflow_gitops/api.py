@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from dataflow_gitops.config import load_environment, load_project
+from dataflow_gitops.config import environment_at, load_environment, load_project
 from dataflow_gitops.deploy import (
     Applied,
     Deployment,
@@ -75,6 +75,8 @@ def render(
             hint=f"known dataflows: {known}",
         )
     environment = load_environment(project, env)
+    if ref is not None:
+        environment = environment_at(project, environment, ref) or environment
     outside = [n for n in names if not environment.in_scope(n)]
     if outside:
         # Asked for by name but never deployed there: say so instead of printing nothing.

@@ -14,7 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dataflow_gitops.config import Environment, Project, load_environment, load_project
+from dataflow_gitops.config import (
+    Environment,
+    Project,
+    environment_at,
+    load_environment,
+    load_project,
+)
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.errors import PlanError, PlanFileError, RecordError
 from dataflow_gitops.fabric.gateway import LiveLookup
@@ -94,6 +100,13 @@ def plan(
     """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
     project, env = dep.project, dep.environment
     snapshot = _snapshot(project, ref)
+    warnings: tuple[str, ...] = ()
+    if ref is not None:
+        at_ref = environment_at(project, env, ref)
+        if at_ref is None:
+            warnings = (f"{env.path} did not exist at {ref}: rendered with the working tree's overlay",)
+        else:
+            env = at_ref
     ws = dep.workspace_id
     gateway = dep.target.gateway
     items = tuple(gateway.list_items(ws))
@@ -120,6 +133,7 @@ def plan(
         overlay_hash=env.overlay_hash,
         secrets=secrets_of(env),
     )
+    the_plan = replace(the_plan, warnings=(*warnings, *the_plan.warnings))
     return _with_unpublished_warnings(the_plan, latest)
 
 

@@ -161,3 +161,28 @@ def test_verbose_logs_each_api_request(dfg: Cli, live: Live) -> None:
     code, _, err = dfg("-v", "plan", "-e", "e2e")
     assert code == 0
     assert re.search(r"GET /v1/workspaces/[0-9a-f-]+/items\S* 200", err)
+
+
+def test_apply_of_an_older_ref_rolls_back(dfg: Cli, live: Live, project: Path) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    good = git(project, "rev-parse", "HEAD").strip()
+    overlay = project / "environments" / "e2e.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 7", "DaysBack: 99"))
+    commit_all(project, "e2e: a bad release")
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    ids = live.dataflows()
+    assert "DaysBack = 99" in live.mashup(ids["Sales Orders"])
+
+    code, out, _ = dfg("apply", "-e", "e2e", "--ref", good, "--auto-approve")
+    assert code == 0, out
+    assert "0 created, 1 updated, 0 deleted" in out
+    assert live.dataflows() == ids  # rolled back in place: same items
+    assert "DaysBack = 7 " in live.mashup(ids["Sales Orders"])
+    assert (project / "environments" / "e2e.yaml").read_text().count("DaysBack: 99") == 1  # no checkout
+
+
+def test_apply_refuses_ref_with_a_saved_plan(dfg: Cli, project: Path) -> None:
+    assert dfg("plan", "-e", "e2e", "--out", "p.json")[0] in (0, 2)
+    code, _, err = dfg("apply", "-e", "e2e", "p.json", "--ref", "HEAD")
+    assert code == 1
+    assert "--ref cannot be used with a saved plan" in err

@@ -11,6 +11,7 @@ from dataflow_gitops.config.environment import (
     EMBEDDED_API,
     PUBLIC_API,
     Environment,
+    environment_at,
     load_environment,
     parse_environment,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Scope",
     "SetRule",
     "environment_names",
+    "environment_at",
     "load_environment",
     "load_project",
     "load_schema",

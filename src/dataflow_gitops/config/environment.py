@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dataflow_gitops.config.envsubst import substitute
@@ -390,3 +391,28 @@ def _bindings(doc: Located, pointer: Pointer) -> Bindings:
     if "gateway" in block:
         gateway = Binding("", block["gateway"], doc.where((*pointer, "gateway")))
     return Bindings(ids("workspaces"), ids("lakehouses"), ids("warehouses"), ids("connections"), gateway)
+
+
+def environment_at(project: Project, env: Environment, ref: str) -> Environment | None:
+    """``env``'s overlay as it was at git ``ref`` (None when the file did not exist there).
+
+    A release is a commit: planning ``--ref`` renders the dataflows *and* the overlay of that
+    commit, so a rollback also restores overlay values (parameters, bindings). Where to connect
+    (workspace, api, auth) stays the working tree's, since credentials may have moved on.
+    """
+    import git  # gitpython: only needed for --ref
+
+    file = overlay_path(project, env.name).resolve()
+    try:
+        repo = git.Repo(project.root, search_parent_directories=True)
+        top = Path(str(repo.working_tree_dir)).resolve()
+        blob = repo.commit(ref).tree / file.relative_to(top).as_posix()
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, KeyError):
+        return None
+    data: bytes = blob.data_stream.read()
+    shown = f"{project.display(file)}@{ref}"
+    at_ref = parse_environment(env.name, data, path=shown, project=project)
+    return dataclasses.replace(
+        at_ref, workspace_id=env.workspace_id, workspace_name=env.workspace_name, api=env.api,
+        auth=env.auth,
+    )

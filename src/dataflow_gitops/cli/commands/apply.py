@@ -50,6 +50,11 @@ from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 @click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Apply only this dataflow (repeatable)."
 )
+@click.option(
+    "--ref",
+    metavar="GITREF",
+    help="Apply the dataflows of this commit, branch or tag (a rollback is an older ref).",
+)
 @click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
 @click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
 @click.option(
@@ -66,6 +71,7 @@ def command(
     auto_approve: bool,
     approve_protected: tuple[str, ...],
     targets: tuple[str, ...],
+    ref: str | None,
     allow_delete: bool,
     publish: bool,
     concurrency: int,
@@ -86,16 +92,19 @@ def command(
       dfg plan -e prod --out prod.plan.json && dfg apply -e prod prod.plan.json \\
           --approve-protected prod
       dfg apply -e dev --allow-delete               # also delete what left the repository
+      dfg apply -e prod --ref dfg/prod/20261101T090000Z --approve-protected prod   # roll back
     """
-    if planfile is not None and targets:
-        raise click.UsageError("--target cannot be used with a saved plan; plan with --target instead")
+    if planfile is not None and (targets or ref):
+        raise click.UsageError(
+            "--target and --ref cannot be used with a saved plan; plan with them instead"
+        )
     color = use_color(fmt)
     with api.deployment(project_dir(), env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)
             else:
-                plan = api.plan(dep, targets=targets, reporter=reporter)
+                plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         shown = planfile is None and fmt != "json"
         if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
