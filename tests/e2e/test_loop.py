@@ -182,7 +182,8 @@ def test_apply_of_an_older_ref_rolls_back(dfg: Cli, live: Live, project: Path) -
 
 
 def test_apply_refuses_ref_with_a_saved_plan(dfg: Cli, project: Path) -> None:
-    assert dfg("plan", "-e", "e2e", "--out", "p.json")[0] in (0, 2)
-    code, _, err = dfg("apply", "-e", "e2e", "p.json", "--ref", "HEAD")
+    saved = str(project / "p.json")
+    assert dfg("plan", "-e", "e2e", "--out", saved)[0] in (0, 2)
+    code, _, err = dfg("apply", "-e", "e2e", saved, "--ref", "HEAD")
     assert code == 1
     assert "--ref cannot be used with a saved plan" in err
