@@ -26,7 +26,7 @@ from dataflow_gitops.pipeline.model import (
     PLATFORM_PATH,
     Platform,
 )
-from dataflow_gitops.pipeline.parts import lenient_text, load_json, parse_platform, platform_part
+from dataflow_gitops.pipeline.parts import decode_text, load_json, parse_platform, platform_part
 
 LEGACY_CONTENT_PATH = "dataflow-content.json"
 LEGACY_FORMAT_VERSION = "202412"
@@ -51,8 +51,8 @@ def legacy_problem(files: Mapping[str, bytes]) -> str | None:
     if data is None:
         return None
     try:
-        doc = json.loads(lenient_text(data))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        doc = json.loads(decode_text(data, path=METADATA_PATH))
+    except (SourceError, json.JSONDecodeError):
         return None  # reported as a plain part error by source.py
     if isinstance(doc, dict) and doc.get("formatVersion") == LEGACY_FORMAT_VERSION:
         return f'legacy formatVersion "{LEGACY_FORMAT_VERSION}"'
