@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataflow_gitops.api import folder_name
-from dataflow_gitops.config import Environment, Project, load_environment
+from dataflow_gitops.config import Environment, Project, environment_at, load_environment
 from dataflow_gitops.deploy import Deployment, plan
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
@@ -110,7 +110,9 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
     id_map = {i.item_id: i.name for i in record.items} if record else {}
     lookup = LiveLookup(ws, items)
     snapshot = _snapshot(dep.project, ref)
-    desired = render_all(snapshot, env, lookup, id_map=id_map)
+    # --ref is a whole release, overlay included (as for plan --ref)
+    at_ref = environment_at(dep.project, env, ref) if ref is not None else None
+    desired = render_all(snapshot, at_ref or env, lookup, id_map=id_map)
     live = gateway.read_dataflows(ws, items)
     return compare(
         desired,
@@ -128,16 +130,18 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
 def _applied(
     project: Project, env: Environment, record: DeploymentRecord | None, lookup: LiveLookup
 ) -> dict[str, DesiredDataflow]:
-    """The record's commit rendered again for ``env``: repository name → what was applied.
+    """The record's commit rendered again for ``env``, with the overlay of that commit:
+    repository name → what was applied.
 
-    Empty when that is impossible (no record, or the commit is gone or no longer renders with
-    today's overlay); callers then fall back to comparing fingerprints only.
+    Empty when that is impossible (no record, the commit is gone, or it no longer renders);
+    callers then fall back to comparing fingerprints only.
     """
     if record is None or not record.commit:
         return {}
     id_map = {i.item_id: i.name for i in record.items}
     with contextlib.suppress(DataflowGitopsError):
         then = read_ref(project.root, record.commit, project.dataflows_dir)
+        env = environment_at(project, env, record.commit) or env  # the overlay it was applied with
         return {d.name: d for d in render_all(then, env, lookup, id_map=id_map)}
     return {}
 

@@ -219,3 +219,18 @@ def test_json_promote_that_needs_a_prompt_shows_the_plan_on_stderr(dfg: Cli, liv
     assert "Plan: 6 to create, 0 to update, 0 to delete." in err
     assert "protected" in err
     assert live.dataflows(PROD_WS) == {}
+
+
+def test_an_overlay_change_after_the_apply_does_not_look_like_a_partial_apply(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    _apply_test(dfg)
+    tested = git(project, "rev-parse", "HEAD")
+    overlay = project / "environments" / "test.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 90", "DaysBack: 30"))
+    commit_all(project, "test: a shorter window, not applied yet")
+
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    assert f"commit {tested[:12]}" in out
