@@ -62,6 +62,7 @@ PINNED = {
         "ReplaceRule",
         "Scope",
         "SetRule",
+        "environment_at",
         "environment_names",
         "load_environment",
         "load_project",
