@@ -1,5 +1,5 @@
-"""`--ref` for plan, render and promote: desired state from any commit without a checkout;
-rollback is applying (a saved plan of) an older ref."""
+"""`--ref` for plan, render, apply and promote: desired state from any commit without a checkout;
+rollback is `apply --ref` of an older ref (or of a saved plan of it)."""
 
 from __future__ import annotations
 
@@ -106,3 +106,26 @@ def test_unknown_ref_is_one_line(dfg: Cli) -> None:
     assert code == 1
     assert "unknown git ref 'no-such-tag'" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_rollback_is_apply_of_an_older_ref(
+    dfg: Cli, project: Path, live: Live, two_releases: tuple[str, str]
+) -> None:
+    v1, _ = two_releases
+    customers = live.dataflows(TEST_WS)["Customers"]
+
+    code, out, err = dfg("apply", "-e", "test", "--ref", "v1", "--auto-approve")
+
+    assert code == 0, out + err
+    assert "Apply complete: 0 created, 1 updated, 0 deleted." in out
+    assert '"Unknown"' in live.parts(TEST_WS, customers)["mashup.pq"]
+    assert live.dataflows(TEST_WS)["Customers"] == customers
+    assert git(project, "status", "--porcelain") == ""
+    code, out, _ = dfg("history", "-e", "test")
+    assert code == 0
+    assert out.splitlines()[0].split()[1] == v1[:12]
+    # and what test runs now is the release promote ships
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+    assert code == 0, out + err
+    assert f"commit {v1[:12]}" in out
+    assert '"Unknown"' in live.parts(PROD_WS, live.dataflows(PROD_WS)["Customers"])["mashup.pq"]
