@@ -94,7 +94,7 @@ FULL = Matrix(
         Cell(200, 200, ours=(PLAN_0, REDEPLOY_0), peer=(), setup_unthrottled=True),
     ),
     # 1,000 dataflows of 50 KB take about an hour to parse today (see docs/benchmarks.md): the
-    # run measures a tenth of them and the report extrapolates, saying so.
+    # run measures 50 of them and the report extrapolates linearly, saying so.
     offline_count=50,
 )
 QUICK = Matrix(
