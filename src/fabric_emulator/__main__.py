@@ -183,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             authority_port=args.authority_port,
         )
     except EmulatorError as exc:
-        sys.exit(f"fabric-emulator: {exc.message} (check the flags; see --help)")
+        # A storage refusal already says what to do; the others come from a flag's value.
+        hint = "" if exc.error_code == "StorageUnavailable" else " (check the flags; see --help)"
+        sys.exit(f"fabric-emulator: {exc.message}{hint}")
     try:
         server.start()
     except EmulatorError as exc:

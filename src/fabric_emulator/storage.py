@@ -40,7 +40,11 @@ class MemoryStorage:
 
 
 class SqliteStorage:
-    """One table of JSON rows, written on every mutation (autocommit) under a lock."""
+    """One table of JSON rows, written on every mutation (autocommit) under a lock.
+
+    Each process keeps the state in memory and only writes through, so two processes on one file
+    do not see each other's changes; `dfg`'s embedded mode relies on opening it from several
+    processes at once, so the file is not locked against that."""
 
     def __init__(self, path: str) -> None:
         self._lock = threading.Lock()
@@ -60,6 +64,7 @@ class SqliteStorage:
             "CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, id TEXT NOT NULL, "
             "seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id))"
         )
+
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()
         self._seq = int(row[0])
 
