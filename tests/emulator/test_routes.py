@@ -302,8 +302,8 @@ def test_lro_get_definition_result(api, control, ws) -> None:
 # -- paging -------------------------------------------------------------------------------------
 def test_paging_with_both_continuation_forms(api, control, ws) -> None:
     control.post("/_emulator/config", json={"pageSize": 2})
-    for n in range(5):
-        create_dataflow(api, ws, f"DF {n}")
+    for n in range(12):  # offsets of two digits: base64 padding that the body URL-encodes
+        create_dataflow(api, ws, f"DF {n:02}")
     api.post(f"/workspaces/{ws}/items", json={"displayName": "Lake", "type": "Lakehouse"})
     first = api.get(f"/workspaces/{ws}/items", params={"type": "Dataflow"}).json()
     assert len(first["value"]) == 2
@@ -313,9 +313,9 @@ def test_paging_with_both_continuation_forms(api, control, ws) -> None:
     while "continuationUri" in body:
         body = httpx.get(body["continuationUri"], headers=api.headers).json()
         names += [i["displayName"] for i in body["value"]]
-    assert names == [f"DF {n}" for n in range(5)]
+    assert names == [f"DF {n:02}" for n in range(12)]
     assert "continuationToken" not in body
-    by_token, token = [], None
+    by_token, raw, token, tokens = [], [], None, []
     while True:
         params = {"type": "Dataflow"} | ({"continuationToken": token} if token else {})
         page = api.get(f"/workspaces/{ws}/items", params=params).json()
@@ -323,8 +323,14 @@ def test_paging_with_both_continuation_forms(api, control, ws) -> None:
         token = page.get("continuationToken")
         if not token:
             break
+        tokens.append(token)
+        # As the docs show it: the body's (already URL-encoded) token pasted into the URL.
+        pasted = api.get(f"/workspaces/{ws}/items?type=Dataflow&continuationToken={token}").json()
+        raw += [i["displayName"] for i in pasted["value"]]
         token = httpx.QueryParams(f"t={token}")["t"]  # the body carries it URL-encoded
     assert by_token == names
+    assert raw == names[2:]
+    assert any("%3D" in t for t in tokens)
 
 
 def test_bad_continuation_token(api, ws) -> None:
