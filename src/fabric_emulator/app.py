@@ -4,7 +4,6 @@ an unexpected exception becomes a 500 `InternalServerError` body. Every /v1 call
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -108,7 +107,7 @@ class EmulatorApp:
                 body = _parse_json(raw)
                 return control.handle(self.emu, request.method, path, body, request_id), ""
             if self.emu.config.latency_ms:
-                await asyncio.sleep(self.emu.config.latency_ms / 1000)
+                await self.emu.sleep(self.emu.config.latency_ms / 1000)
             identity = self._authenticate(request)
             self._admit(request.method, path, identity)
             return self._route(request, path, _parse_json(raw), identity), identity

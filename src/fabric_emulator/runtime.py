@@ -4,10 +4,11 @@ One per server; there is no module-global state."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,8 @@ class Emulator:
     authority: Any = None
     random: random.Random = field(default_factory=random.Random)
     startup_config: dict[str, Any] = field(default_factory=dict)
+    # How `latencyMs` waits; tests swap it to see the delay without waiting for it.
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
 
     def __post_init__(self) -> None:
         self.startup_config = self.config.to_json()

@@ -130,7 +130,7 @@ def test_seed_and_state_dump(control, api) -> None:
 
 
 def test_lro_random_mode_answers_both_ways(api, control, ws) -> None:
-    control.post("/_emulator/config", json={"lro": "random"})
+    control.post("/_emulator/config", json={"lro": "random", "seed": 1})
     statuses = {
         api.post(
             f"/workspaces/{ws}/items", json={"displayName": f"R{n}", "type": "Dataflow"}
@@ -140,9 +140,22 @@ def test_lro_random_mode_answers_both_ways(api, control, ws) -> None:
     assert statuses == {201, 202}
 
 
-def test_latency_knob_is_accepted(api, control) -> None:
-    assert control.post("/_emulator/config", json={"latencyMs": 1}).json()["latencyMs"] == 1
+def test_latency_delays_every_api_call_but_not_the_control_plane(
+    api, control, emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(emulator.emulator, "sleep", record)
+    api.get("/workspaces")
+    assert waits == []  # off by default
+    assert control.post("/_emulator/config", json={"latencyMs": 250}).json()["latencyMs"] == 250
     assert api.get("/workspaces").status_code == 200
+    assert api.get("/workspaces/nope").status_code == 404  # errors are delayed too
+    control.get("/_emulator/config")
+    assert waits == [0.25, 0.25]
 
 
 CONTROL_KEYS = st.sampled_from(
