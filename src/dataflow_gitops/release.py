@@ -36,6 +36,7 @@ from dataflow_gitops.pipeline.parts import safe_part_path
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
 from dataflow_gitops.pipeline.promote import (
     PromotionSource,
+    check_complete,
     pick_release,
     source_environment,
     verify_source,
@@ -71,29 +72,39 @@ def plan_promotion(
 
     The source environment's live workspace is read first and must equal its record, except
     where the source's own ``ignore`` rules let it differ. ``ref`` picks an earlier release the
-    source ran instead (a rollback); live is not compared then, since the source has moved on.
+    source ran instead (a rollback); live is not compared then, since the source has moved on,
+    but the source must have run that commit in full (not a ``--target`` apply).
     """
     name = source_environment(to.environment, to.project, from_env)
     source_env = load_environment(to.project, name)
+
+    def ships(dataflow: str) -> bool:
+        return to.environment.in_scope(dataflow) and (not targets or dataflow in targets)
+
+    earlier = None
     if ref is not None:
         commit = _snapshot(to.project, ref).commit or ref
         history = to.records.history(name)
         chosen = pick_release(name, history, commit, ref)
-        if chosen is not history[0]:
-            verified = PromotionSource(name, chosen, commit)
-            the_plan = plan(to, targets=targets, ref=commit, reporter=reporter)
-            return Promotion(verified, the_plan, live_checked=False)
-    record = to.records.latest(name)
+        earlier = chosen if chosen is not history[0] else None
     with connect(to.project, source_env) as source:
         items = tuple(source.gateway.list_items(source.workspace_id))
+        lookup = LiveLookup(source.workspace_id, items)
         live = source.gateway.read_dataflows(source.workspace_id, items)
-    applied = _applied(to.project, source_env, record, LiveLookup(source.workspace_id, items))
+    if earlier is not None:
+        # An earlier release: live has moved on, but the source must have run it in full.
+        rendered = _applied(to.project, source_env, earlier, lookup)
+        check_complete(name, earlier, rendered, live, ignore=source_env.ignore, ships=ships)
+        verified = PromotionSource(name, earlier, str(earlier.commit))
+        the_plan = plan(to, targets=targets, ref=verified.commit, reporter=reporter)
+        return Promotion(verified, the_plan, live_checked=False)
+    record = to.records.latest(name)
     verified = verify_source(
         name,
         record,
         live,
-        ships=lambda n: to.environment.in_scope(n) and (not targets or n in targets),
-        last_applied=applied,
+        ships=ships,
+        last_applied=_applied(to.project, source_env, record, lookup),
         ignore=source_env.ignore,
     )
     return Promotion(verified, plan(to, targets=targets, ref=verified.commit, reporter=reporter))

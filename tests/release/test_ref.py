@@ -129,3 +129,32 @@ def test_rollback_is_apply_of_an_older_ref(
     assert code == 0, out + err
     assert f"commit {v1[:12]}" in out
     assert '"Unknown"' in live.parts(PROD_WS, live.dataflows(PROD_WS)["Customers"])["mashup.pq"]
+
+
+def test_promote_ref_of_a_release_test_ran_only_in_part_is_refused(
+    dfg: Cli, project: Path, live: Live
+) -> None:
+    code, out, err = dfg("apply", "-e", "test", "--auto-approve")
+    assert code == 0, out + err
+    folder = project / "dataflows"
+    for name, old, new in (("Customers", '"Unknown"', '"n/a"'), ("Products", '"Margin"', '"GM"')):
+        mashup = folder / f"{name}.Dataflow" / "mashup.pq"
+        mashup.write_text(mashup.read_text().replace(old, new))
+    commit_all(project, "v2")
+    git(project, "tag", "v2")
+    code, out, err = dfg("apply", "-e", "test", "--target", "Customers", "--auto-approve")
+    assert code == 0, out + err
+    hello = folder / "Hello Dataflow.Dataflow" / "mashup.pq"
+    hello.write_text(hello.read_text() + "\n")
+    commit_all(project, "v3")
+    code, out, err = dfg("apply", "-e", "test", "--auto-approve")
+    assert code == 0, out + err
+
+    code, _, err = dfg("promote", "--to", "prod", "--ref", "v2", *APPROVE)
+
+    assert code == 1
+    assert "applied to test only in part; test never ran its version of: Products" in err
+    assert live.dataflows(PROD_WS) == {}
+    code, out, err = dfg("promote", "--to", "prod", "--ref", "v2", "--target", "Customers", *APPROVE)
+    assert code == 0, out + err
+    assert set(live.dataflows(PROD_WS)) == {"Customers"}

@@ -129,20 +129,33 @@ def verify_source(
             hint=f"see `dfg drift -e {environment}`; re-apply {environment} or bring the "
             "change into git (`dfg export`) before promoting",
         )
+    check_complete(environment, record, last_applied or {}, live, ignore=ignore, ships=ships)
+    return PromotionSource(environment, record, record.commit)
+
+
+def check_complete(
+    environment: str,
+    record: DeploymentRecord,
+    rendered: Mapping[str, DesiredDataflow],
+    live: Sequence[LiveDataflow] = (),
+    *,
+    ignore: Sequence[IgnoreRule] = (),
+    ships: Callable[[str], bool] = lambda name: True,
+) -> None:
+    """PlanError naming the shipped dataflows the record's commit has that A never ran at it."""
     partial = [
         name
-        for name in untested_items(record, last_applied or {}, live, ignore)
+        for name in untested_items(record, rendered, live, ignore)
         if ships(name.removesuffix(" (never applied)"))
     ]
     if partial:
         raise PlanError(
-            f"commit {record.commit[:12]} was applied to {environment} only in part; "
+            f"commit {(record.commit or '')[:12]} was applied to {environment} only in part; "
             f"{environment} never ran its version of: {', '.join(partial)}",
             where=f"record of {environment} at {record.time}",
             hint=f"apply that commit to {environment} in full (`dfg apply -e {environment}`), "
             "or promote only what it ran (--target)",
         )
-    return PromotionSource(environment, record, record.commit)
 
 
 def pick_release(
