@@ -163,6 +163,13 @@ def _undeclared_parameter(p: Path) -> None:
     path.write_text(path.read_text().replace("parameters:\n", "parameters:\n  ServerNmae: x\n", 1))
 
 
+def _non_guid_query_id(p: Path) -> None:
+    _edit_json(
+        p / CUSTOMERS / "queryMetadata.json",
+        lambda d: d["queriesMetadata"]["Customers"].update(queryId="customers-1"),
+    )
+
+
 CASES = [
     # (id, mutate, location regex (start of the message), message fragment)
     ("unterminated string", _unterminated_string, rf"{CUSTOMERS}/mashup\.pq:2:\d+", "unterminated"),
@@ -199,6 +206,12 @@ CASES = [
     ("unset env var", _unset_env_var, r"environments/dev\.yaml:\d+", "DFG_TEST_SURELY_UNSET"),
     ("unknown overlay key", _unknown_overlay_key, r"environments/test\.yaml:\d+", "'paramters'"),
     ("non-GUID id", _non_guid_id, r"environments/prod\.yaml:4", "not a GUID"),
+    (
+        "non-GUID queryId",
+        _non_guid_query_id,
+        rf"{CUSTOMERS}/queryMetadata\.json:\d+",
+        "queryId 'customers-1' is not a GUID",
+    ),
     (
         "parameter no dataflow declares",
         _undeclared_parameter,

@@ -28,7 +28,14 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.parts import decode_text, lenient_text, line_of, load_json, parse_platform
+from dataflow_gitops.pipeline.parts import (
+    decode_text,
+    is_guid,
+    lenient_text,
+    line_of,
+    load_json,
+    parse_platform,
+)
 
 FOLDER_SUFFIX = ".Dataflow"
 FORMAT_VERSION = "202502"
@@ -282,6 +289,15 @@ def _check_metadata(doc: Mapping[str, object], text: str, location: str) -> None
     for name, entry in queries.items() if isinstance(queries, dict) else ():
         if not isinstance(entry, dict) or not isinstance(entry.get("queryId", ""), str):
             raise fail(f"queriesMetadata entry {name!r} must be an object with a string queryId", name)
+        query_id = entry.get("queryId")
+        if query_id is not None and not is_guid(query_id):
+            # Fabric keys a query's refresh history and schedules by this id (a GUID).
+            raise SourceError(
+                f"queriesMetadata entry {name!r}: queryId {query_id!r} is not a GUID",
+                path=location,
+                line=line_of(text, f'"{query_id}"') or line_of(text, f'"{name}"') or 1,
+                hint="use a GUID (8-4-4-4-12 hex digits), e.g. from python's uuid.uuid4()",
+            )
     connections = doc.get("connections")
     for index, connection in enumerate(connections if isinstance(connections, list) else ()):
         if not isinstance(connection, dict) or not isinstance(connection.get("connectionId"), str):
