@@ -449,3 +449,8 @@ def test_ci_request_token_never_goes_over_plain_http(variable: str, url: str) ->
     with pytest.raises(AuthError, match="non-https") as caught:
         source()  # refused before any connection is attempted
     assert "secret" not in str(caught.value)
+
+
+def test_token_method_accepts_a_value_copied_from_an_authorization_header() -> None:
+    provider = build_token_provider(AuthSettings(), env={"FABRIC_TOKEN": "Bearer abc.def.ghi\n"})
+    assert provider.get_token() == "abc.def.ghi"

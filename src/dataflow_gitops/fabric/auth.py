@@ -137,6 +137,9 @@ def build_token_provider(
                 "`az account get-access-token --resource "
                 "https://api.fabric.microsoft.com`, or choose another auth.method",
             )
+        # A value copied from an Authorization header still works.
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
         return StaticTokenProvider(token)
     return _msal_provider(settings, environ, where, notify, clock, transport)
 
