@@ -190,3 +190,22 @@ def test_renamed_and_json_part_edited_live_shows_property_and_part_changes(dfg: 
     assert diff["properties"] == [{"name": "displayName", "old": "Customers", "new": "Clients"}]
     assert [(p["path"], p["kind"]) for p in diff["parts"]] == [("queryMetadata.json", "modified")]
     assert any("fastCombine" in line for line in diff["parts"][0]["details"])
+
+
+def test_in_github_actions_each_live_drift_is_an_error_annotation(
+    dfg: Cli, live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _apply(dfg)
+    live.hotfix(TEST_WS, "Products", '"Margin"', '"GrossMargin"')
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+
+    code, out, _ = dfg("drift", "-e", "test")
+
+    assert code == 2
+    annotations = [line for line in out.splitlines() if line.startswith("::error")]
+    assert annotations == ["::error title=dfg drift test::Products: live drift (changed outside git)"]
+    assert "| Products | live drift (changed outside git) |" in summary.read_text()
+    code, out, _ = dfg("drift", "-e", "test", "--format", "json")
+    assert json.loads(out)["live_drifted"] is True  # stdout is still one JSON document

@@ -234,3 +234,14 @@ def test_an_overlay_change_after_the_apply_does_not_look_like_a_partial_apply(
 
     assert code == 0, out + err
     assert f"commit {tested[:12]}" in out
+
+
+def test_promote_publish_runs_apply_changes_on_what_it_wrote(dfg: Cli, live: Live) -> None:
+    _apply_test(dfg)
+
+    code, out, err = dfg("promote", "--to", "prod", "--publish", "--target", "Customers", *APPROVE)
+
+    assert code == 0, out + err
+    item = live.dataflows(PROD_WS)["Customers"]
+    jobs = live.client.list_jobs(PROD_WS, item)
+    assert [(j["jobType"], j["status"]) for j in jobs] == [("ApplyChanges", "Completed")]

@@ -13,6 +13,7 @@ import click
 
 from dataflow_gitops import api, release
 from dataflow_gitops.cli.commands.options import (
+    annotate_error,
     env_option,
     format_option,
     project_dir,
@@ -64,6 +65,10 @@ def command(env: str, fmt: Format, ref: str | None) -> int:
     else:
         click.echo(drift_text(report, color=color).rstrip("\n"))
     write_step_summary(drift_markdown(report))
+    if fmt != "json":  # annotations go to stdout: the JSON document must stay alone there
+        for row in report.dataflows:
+            if row.live_drifted:
+                annotate_error(f"dfg drift {env}", f"{row.display_name}: {LABELS[row.status][1]}")
     return EXIT_DRIFT if report.live_drifted else 0
 
 
