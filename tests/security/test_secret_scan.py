@@ -102,14 +102,10 @@ def test_no_output_plan_record_or_file_shows_the_token_or_a_secret(
     assert leaks(tags) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: after a ${env:} secret is rotated, the plan's line diff shows the OLD value "
-    "read from live in clear (text, markdown PR comment, JSON); only current values are masked",
-)
 def test_rotated_secret_old_value_is_not_shown_in_the_plan(
     dfg: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """After a secret is rotated, live still holds the old value: the diff must not print it."""
     assert dfg("apply", "-e", "sec", "--auto-approve")[0] == 0
     monkeypatch.setenv(SECRET_ENV, "rotated-" + SECRET)
 
