@@ -156,7 +156,8 @@ def command(
         write_step_summary(format_apply_result(result, "markdown"))
     if applied.record_location and fmt == "text":
         click.echo(f"Deployment recorded: {applied.record_location}")
-    for outcome in result.outcomes:
+    # Annotations go to stdout: with --format json it must stay one document.
+    for outcome in result.outcomes if fmt != "json" else ():
         if outcome.error and (
             outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
         ):
