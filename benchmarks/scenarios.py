@@ -166,6 +166,8 @@ class Chain:
             command = (
                 ["plan", "-e", ENV] if scenario == PLAN_0 else ["apply", "-e", ENV, "--auto-approve"]
             )
+            if scenario == FIRST_C8:
+                command += ["--concurrency", "8"]
             result = worker(
                 "dfg",
                 ["--", "-C", str(project.root), "--no-color", *command],
