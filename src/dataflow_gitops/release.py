@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dataflow_gitops.api import folder_name
 from dataflow_gitops.config import Environment, Project, environment_at, load_environment
-from dataflow_gitops.deploy import Deployment, plan
+from dataflow_gitops.deploy import Deployment, plan, secrets_of
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
 from dataflow_gitops.pipeline.drift import DriftReport, compare
@@ -135,6 +135,7 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
         ignore=env.ignore,
         head_commit=snapshot.commit,
         head_dirty=snapshot.dirty,
+        secrets=secrets_of(env),
     )
 
 

@@ -209,3 +209,31 @@ def test_in_github_actions_each_live_drift_is_an_error_annotation(
     assert "| Products | live drift (changed outside git) |" in summary.read_text()
     code, out, _ = dfg("drift", "-e", "test", "--format", "json")
     assert json.loads(out)["live_drifted"] is True  # stdout is still one JSON document
+
+
+SECRET_URL = "https://rates.example.net/v2/?key=k3y-that-must-not-leak"
+
+
+def test_a_secret_the_overlay_reads_from_the_environment_never_shows_in_drift(
+    dfg: Cli, project: Path, live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RATES_URL", SECRET_URL)
+    overlay = project / "environments" / "test.yaml"
+    text = overlay.read_text()
+    assert "  ApiBaseUrl: https://test-api.rates.contoso.net/v2/\n" in text
+    overlay.write_text(text.replace("https://test-api.rates.contoso.net/v2/", "${env:RATES_URL}"))
+    commit_all(project, "test: the rates URL carries a key")
+    _apply(dfg)
+    live.hotfix(
+        TEST_WS, "Exchange Rates", "IsParameterQueryRequired = true", "IsParameterQueryRequired = false"
+    )
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+
+    outputs = [dfg("drift", "-e", "test", "--format", fmt) for fmt in ("text", "markdown", "json")]
+
+    assert [code for code, _, _ in outputs] == [2, 2, 2]
+    text_out = outputs[0][1]
+    assert "${env:RATES_URL}" in text_out  # the changed line is shown, with the reference
+    for _, out, err in outputs:
+        assert "k3y-that-must-not-leak" not in out + err
+    assert "k3y-that-must-not-leak" not in (tmp_path / "summary.md").read_text()

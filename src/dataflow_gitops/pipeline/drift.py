@@ -103,11 +103,13 @@ def compare(
     ignore: Sequence[IgnoreRule] = (),
     head_commit: str | None = None,
     head_dirty: bool = False,
+    secrets: Mapping[str, str] | None = None,
 ) -> DriftReport:
     """Classify every dataflow of git, the record and live (see the module docstring).
 
     ``last_applied`` (repository name → the recorded commit rendered again) gives the diffs and
     lets ``ignore`` rules apply; it is trusted only where its fingerprint equals the record's.
+    ``secrets`` (environment variable → value) appear as ``${env:NAME}`` in the diffs.
     """
     recorded = {i.item_id: i for i in (record.items if record else ())}
     live_by_id = {d.id: d for d in live}
@@ -120,7 +122,8 @@ def compare(
         item = _recorded_item(want, list(recorded.values()))
         if item is not None:
             claimed.add(item.item_id)
-            rows.append(_three_way(want, item, live_by_id.get(item.item_id), applied, ignore))
+            found = live_by_id.get(item.item_id)
+            rows.append(_three_way(want, item, found, applied, ignore, secrets or {}))
             continue
         found = by_logical.get(want.logical_id.lower()) or by_name.get(want.display_name)
         if found is None:
@@ -205,6 +208,7 @@ def _three_way(
     found: LiveDataflow | None,
     applied: Mapping[str, DesiredDataflow],
     ignore: Sequence[IgnoreRule],
+    secrets: Mapping[str, str],
 ) -> DataflowDrift:
     git_moved = want.fingerprint != item.fingerprint
     if found is None:
@@ -222,7 +226,7 @@ def _three_way(
     before = applied.get(want.name)
     note = ""
     if live_moved and before is not None and before.fingerprint == item.fingerprint:
-        diff = live_changes(before, found, ignore)
+        diff = live_changes(before, found, ignore, secrets=secrets)
         if not diff.changed:
             live_moved, diff = False, None
             note = "live differs only where ignore rules apply"
@@ -250,7 +254,11 @@ def _three_way(
 
 
 def live_changes(
-    applied: DesiredDataflow, live: LiveDataflow, ignore: Sequence[IgnoreRule] = ()
+    applied: DesiredDataflow,
+    live: LiveDataflow,
+    ignore: Sequence[IgnoreRule] = (),
+    *,
+    secrets: Mapping[str, str] | None = None,
 ) -> DataflowDiff:
     """What changed from ``applied`` to ``live`` (old = last applied, new = live).
 
@@ -271,7 +279,7 @@ def live_changes(
         parts=tuple(p for p in applied.parts if p.path != PLATFORM_PATH),
         fingerprint=applied.fingerprint,
     )
-    diff = diff_dataflow(as_desired, as_live, ignore)
+    diff = diff_dataflow(as_desired, as_live, ignore, secrets=secrets)
     return replace(diff, queries=tuple(replace(q, diff=_relabel(q.diff)) for q in diff.queries))
 
 
