@@ -79,7 +79,9 @@ def plan_promotion(
     source_env = load_environment(to.project, name)
 
     def ships(dataflow: str) -> bool:
-        return to.environment.in_scope(dataflow) and (not targets or dataflow in targets)
+        # --target names a repository or a display name in the target, as for plan
+        named = {dataflow, to.environment.display_name_for(dataflow)}
+        return to.environment.in_scope(dataflow) and (not targets or bool(named & set(targets)))
 
     earlier = None
     if ref is not None:
