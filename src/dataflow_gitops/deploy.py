@@ -18,6 +18,7 @@ from dataflow_gitops.config import (
     Environment,
     Project,
     environment_at,
+    environment_names,
     load_environment,
     load_project,
 )
@@ -111,7 +112,7 @@ def plan(
     gateway = dep.target.gateway
     items = tuple(gateway.list_items(ws))
     latest = dep.records.latest(env.name)
-    id_map = {i.item_id: i.name for i in latest.items} if latest else {}
+    id_map = _recorded_ids(dep, latest)
     desired = render_all(snapshot, env, LiveLookup(ws, items), id_map=id_map)
     dataflows = [i for i in items if i.type == DATAFLOW_TYPE]
     reporter.start(OBSERVE, len(dataflows))
@@ -135,6 +136,23 @@ def plan(
     )
     the_plan = replace(the_plan, warnings=(*warnings, *the_plan.warnings))
     return _with_unpublished_warnings(the_plan, latest)
+
+
+def _recorded_ids(dep: Deployment, latest: DeploymentRecord | None) -> dict[str, str]:
+    """Item id → repository name from every environment's latest record.
+
+    Fabric Git sync writes references with the real ids of the workspace it syncs (usually
+    dev); what dev's record knows lets a test or prod plan resolve them to repository dataflows.
+    The target environment's own record wins on a clash.
+    """
+    ids: dict[str, str] = {}
+    for name in environment_names(dep.project):
+        record = dep.records.latest(name) if name != dep.environment.name else None
+        if record is not None:
+            ids.update({i.item_id: i.name for i in record.items})
+    if latest is not None:
+        ids.update({i.item_id: i.name for i in latest.items})
+    return ids
 
 
 def _with_unpublished_warnings(the_plan: Plan, latest: DeploymentRecord | None) -> Plan:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
-from e2e_support import Cli, Live, commit_all, git
+from e2e_support import WS, WS_OTHER, Cli, Live, commit_all, git
 
 from dataflow_gitops.pipeline.planfile import plan_schema
 
@@ -187,3 +187,33 @@ def test_apply_refuses_ref_with_a_saved_plan(dfg: Cli, project: Path) -> None:
     code, _, err = dfg("apply", "-e", "e2e", saved, "--ref", "HEAD")
     assert code == 1
     assert "--ref cannot be used with a saved plan" in err
+
+
+def test_a_git_sync_reference_resolves_through_another_environments_record(
+    dfg: Cli, live: Live, project: Path
+) -> None:
+    """Fabric Git sync writes the real ids of the workspace it syncs; that environment's
+    deployment record maps them back to repository dataflows for every other environment."""
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    synced_from = live.dataflows()["Customers"]
+    mashup = project / "dataflows" / "Sales Summary.Dataflow" / "mashup.pq"
+    text = mashup.read_text()
+    portable = (
+        '{[workspaceId = "00000000-0000-0000-0000-000000000000"]}[Data],\n'
+        '  #"Navigation 3" = #"Navigation 2"{[dataflowId = "af1fafc3-cb96-4bd4-a768-ede35d9766a9"]}'
+    )
+    synced = (
+        f'{{[workspaceId = "{WS}"]}}[Data],\n'
+        f'  #"Navigation 3" = #"Navigation 2"{{[dataflowId = "{synced_from}"]}}'
+    )
+    assert portable in text
+    mashup.write_text(text.replace(portable, synced))
+    commit_all(project, "git sync wrote real ids")
+
+    code, out, _ = dfg("apply", "-e", "e2e-other", "--auto-approve")
+    assert code == 0, out
+    other = live.dataflows(WS_OTHER)
+    summary = live.mashup(other["Sales Summary"], WS_OTHER)
+    assert other["Customers"] in summary
+    assert synced_from not in summary
+    assert WS not in summary

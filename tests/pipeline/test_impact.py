@@ -188,3 +188,22 @@ def test_unparsable_mashup_is_classified_from_the_diff_alone() -> None:
 )
 def test_most_severe(impacts: list[Impact], expected: Impact) -> None:
     assert most_severe(impacts) is expected
+
+
+def test_a_comment_next_to_a_destination_query_is_not_a_target_change() -> None:
+    from dataflow_gitops.pipeline.impact import _destination_reasons
+    from dataflow_gitops.pipeline.mlang import parse_section
+
+    text = (
+        "section Section1;\n"
+        '[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "T_DataDestination", '
+        'IsNewTarget = true], Settings = [Kind = "Automatic", TypeSettings = [Kind = "Table"]]]}]\n'
+        "shared T = 1;\n"
+        'shared T_DataDestination = Lakehouse.Contents([]){[workspaceId = "w"]}[Data];\n'
+    )
+    commented = text + "// a note at the end of the document\n"
+    assert _destination_reasons(parse_section(text), parse_section(commented)) == []
+    moved = text.replace('"w"', '"other"')
+    assert _destination_reasons(parse_section(text), parse_section(moved)) == [
+        'data destination of query "T" changed target'
+    ]

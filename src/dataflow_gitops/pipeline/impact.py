@@ -18,7 +18,7 @@ from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.diff import parse_mashup
-from dataflow_gitops.pipeline.mlang import SectionDocument, field_literals, parameters, split_queries
+from dataflow_gitops.pipeline.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -90,7 +90,10 @@ def _parameter_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
 
 
 def _destination_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
-    old_q, new_q = split_queries(old), split_queries(new)
+    # The bare member text: split_queries also carries neighbouring comments, and a comment
+    # next to a destination query does not change where the data goes.
+    old_q = {m.name: m.source for m in old.members}
+    new_q = {m.name: m.source for m in new.members}
     old_targets, new_targets = _destinations(old), _destinations(new)
     reasons = []
     for name, targets in old_targets.items():

@@ -39,7 +39,8 @@ class Part:
     data: bytes
 
     def text(self) -> str:
-        return self.data.decode("utf-8")
+        # The same rule as parts.decode_text: UTF-8, and a leading BOM is not content.
+        return self.data.decode("utf-8-sig")
 
 
 @dataclass(frozen=True, slots=True)
