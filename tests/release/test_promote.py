@@ -245,3 +245,22 @@ def test_promote_publish_runs_apply_changes_on_what_it_wrote(dfg: Cli, live: Liv
     item = live.dataflows(PROD_WS)["Customers"]
     jobs = live.client.list_jobs(PROD_WS, item)
     assert [(j["jobType"], j["status"]) for j in jobs] == [("ApplyChanges", "Completed")]
+
+
+def test_the_target_overlay_comes_with_the_release(dfg: Cli, project: Path, live: Live) -> None:
+    _apply_test(dfg)
+    overlay = project / "environments" / "prod.yaml"
+    overlay.write_text(overlay.read_text().replace("DaysBack: 365", "DaysBack: 400"))
+    commit_all(project, "prod: a longer window")
+
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    orders = live.dataflows(PROD_WS)["Sales Orders"]
+    assert "DaysBack = 365" in live.parts(PROD_WS, orders)["mashup.pq"]
+
+    _apply_test(dfg)  # test runs the commit that carries the overlay change
+    code, out, err = dfg("promote", "--to", "prod", *APPROVE)
+
+    assert code == 0, out + err
+    assert "DaysBack = 400" in live.parts(PROD_WS, orders)["mashup.pq"]
