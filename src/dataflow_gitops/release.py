@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,10 @@ from dataflow_gitops.pipeline.drift import DriftReport, compare
 from dataflow_gitops.pipeline.export import (
     ExportedDataflow,
     learn_reverse_ids,
+    pair_live,
     repository_name,
     unrender,
+    wanted_ids,
 )
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
@@ -189,8 +191,8 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
     sources = {d.name: d for d in snapshot.dataflows}
     reverse = learn_reverse_ids([(sources[n], d) for n, d in rendered.items()])
     live = gateway.read_dataflows(ws, items)
-    pairs = _pair(rendered, live)
-    wanted = _wanted(names, pairs, live)
+    pairs = pair_live(rendered, live)
+    wanted = wanted_ids(names, pairs, live)
     base = (out_dir or project.dataflows_path).resolve()
     exported: list[ExportedDataflow] = []
     used = {Path(sources[n].folder).name.casefold() for n in pairs.values()}
@@ -226,31 +228,6 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
     written, deleted = _write(base, exported)
     skipped = () if names else tuple(sorted(d.display_name for d in live if d.id not in pairs))
     return ExportResult(base, tuple(exported), written, deleted, skipped)
-
-
-def _pair(rendered: Mapping[str, DesiredDataflow], live: Sequence[LiveDataflow]) -> dict[str, str]:
-    """Live item id → repository name: by logicalId, then by (rendered) display name."""
-    by_logical = {d.logical_id.lower(): d.name for d in rendered.values()}
-    by_display = {d.display_name: d.name for d in rendered.values()}
-    pairs: dict[str, str] = {}
-    for one in live:
-        name = by_logical.get((one.logical_id or "").lower()) or by_display.get(one.display_name)
-        if name is not None and name not in pairs.values():
-            pairs[one.id] = name
-    return pairs
-
-
-def _wanted(names: Sequence[str], pairs: Mapping[str, str], live: Sequence[LiveDataflow]) -> set[str]:
-    wanted: set[str] = set()
-    for name in names:
-        found = [d.id for d in live if d.display_name == name or pairs.get(d.id) == name]
-        if not found:
-            known = ", ".join(sorted(d.display_name for d in live)) or "none"
-            raise RenderError(
-                f"no live dataflow named {name!r}", where="export", hint=f"live dataflows: {known}"
-            )
-        wanted.update(found)
-    return wanted
 
 
 def _free_folder(base: Path, name: str, live: LiveDataflow, used: set[str]) -> str:

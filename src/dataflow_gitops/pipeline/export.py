@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow_gitops.config import Environment
-from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.bindings import connection_key
 from dataflow_gitops.pipeline.mlang import (
     SectionDocument,
@@ -144,6 +144,35 @@ def _json_of(part: Part | None) -> Any:
         return json.loads(part.data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
+
+
+# pairing --------------------------------------------------------------------------------------
+
+
+def pair_live(rendered: Mapping[str, DesiredDataflow], live: Sequence[LiveDataflow]) -> dict[str, str]:
+    """Live item id → repository name: by logicalId, then by (rendered) display name."""
+    by_logical = {d.logical_id.lower(): d.name for d in rendered.values()}
+    by_display = {d.display_name: d.name for d in rendered.values()}
+    pairs: dict[str, str] = {}
+    for one in live:
+        name = by_logical.get((one.logical_id or "").lower()) or by_display.get(one.display_name)
+        if name is not None and name not in pairs.values():
+            pairs[one.id] = name
+    return pairs
+
+
+def wanted_ids(names: Sequence[str], pairs: Mapping[str, str], live: Sequence[LiveDataflow]) -> set[str]:
+    """Ids of the live dataflows ``names`` ask for (repository or live display names)."""
+    wanted: set[str] = set()
+    for name in names:
+        found = [d.id for d in live if d.display_name == name or pairs.get(d.id) == name]
+        if not found:
+            known = ", ".join(sorted(d.display_name for d in live)) or "none"
+            raise RenderError(
+                f"no live dataflow named {name!r}", where="export", hint=f"live dataflows: {known}"
+            )
+        wanted.update(found)
+    return wanted
 
 
 # unrender ---------------------------------------------------------------------------------------
