@@ -14,6 +14,8 @@ from typing import Any
 from fabric_emulator.errors import bad_request
 
 LRO_MODES = ("always", "never", "random")
+# 9000-01-01T00:00:00Z: timestamps stay printable (datetime stops at 9999) with room for durations.
+LATEST = 221845392000.0
 JOB_OUTCOMES = ("Completed", "Failed")
 
 
@@ -31,7 +33,16 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         with self._lock:
+            if self._source() + self._offset + seconds >= LATEST:
+                raise bad_request(
+                    "InvalidRequest", "advanceSeconds would move the clock past the year 9000."
+                )
             self._offset += seconds
+
+    def reset(self) -> None:
+        """Back to wall time, so one test's time travel does not leak into the next."""
+        with self._lock:
+            self._offset = 0.0
 
 
 @dataclass(slots=True)

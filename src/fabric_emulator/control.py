@@ -1,5 +1,6 @@
 """Control plane (moto-api): `/_emulator/...` requests (no auth, not under /v1) → reset, seed, fault
-rules, request log, state dump, runtime config and clock. Used by tests, benchmarks and `dfg demo`.
+rules, request log, state dump, runtime config, clock and (strict auth) OAuth clients. Used by tests,
+benchmarks, `dfg demo` and people (docs/emulator.md).
 
     POST   /_emulator/reset      empty tenant + startup workspaces and knobs; faults, log, quota cleared
     POST   /_emulator/seed       {"workspaces": [{"id"?, "displayName", "description"?, "capacityId"?}],

@@ -80,6 +80,7 @@ class Emulator:
         self.quota.clear()
         self.job_quota.clear()
         self.log.clear()
+        self.clock.reset()
         self.config.update(self.startup_config)  # the knobs the server was started with
         self.reseed()
         self.seed_startup_workspaces()

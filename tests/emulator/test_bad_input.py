@@ -255,3 +255,17 @@ def test_odd_fault_rules_are_400_and_not_added(control, rule) -> None:
     answer = control.post("/_emulator/faults", content=rule)
     assert answer.status_code == 400, answer.text
     assert control.get("/_emulator/faults").json()["value"] == []
+
+
+def test_the_clock_stops_short_of_unprintable_years_and_reset_rewinds_it(control, api, ws) -> None:
+    wall = control.post("/_emulator/clock", json={"advanceSeconds": 0}).json()["now"]
+    far = control.post("/_emulator/clock", content='{"advanceSeconds": 1e15}')
+    assert far.status_code == 400
+    assert "9000" in far.json()["message"]
+    assert control.post("/_emulator/clock", json={"advanceSeconds": 86400 * 365 * 100}).is_success
+    item = api.post(f"/workspaces/{ws}/items", json={"displayName": "Late", "type": "Dataflow"})
+    job = api.post(f"/workspaces/{ws}/items/{item.json()['id']}/jobs/Execute/instances")
+    assert api.get(job.headers["Location"]).json()["startTimeUtc"].startswith("21")
+    control.post("/_emulator/reset").raise_for_status()
+    now = control.post("/_emulator/clock", json={"advanceSeconds": 0}).json()["now"]
+    assert now - wall < 3600  # back to wall time

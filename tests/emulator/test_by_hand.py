@@ -100,6 +100,21 @@ def test_strict_auth_by_hand_with_a_client_flag_and_msal(tmp_path: Path) -> None
         assert answer.json()["value"][0]["displayName"] == "Dev"
         refused = _token(authority.group(1), ca_file.group(1), "ci-app", "wrong")
         assert refused.get("error") == "invalid_client"
+        # Bad requests of every kind get answers; none may print a traceback (checked below).
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {result['access_token']}"}
+        for method, path, body in [
+            ("POST", "/v1/workspaces", b"{not json"),
+            ("POST", "/v1/workspaces", b"\xff\xfe"),
+            ("GET", "/v1/workspaces/nope/items?continuationToken=%%%", b""),
+            ("DELETE", "/v1/nowhere", b""),
+            ("POST", "/_emulator/clock", b'{"advanceSeconds": NaN}'),
+            ("POST", "/_emulator/faults", b'{"kind": "status", "count": 1e400}'),
+            ("POST", "/_emulator/clients", b'{"clientId": "x", "certificatePem": "junk"}'),
+        ]:
+            answer = httpx.request(method, base + path, content=body, headers=auth)
+            assert 400 <= answer.status_code < 500, (path, answer.text)
+            assert answer.json()["errorCode"]
     finally:
         process.terminate()
         rest = process.communicate(timeout=10)[0]
