@@ -18,20 +18,16 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.cli.apply_report import check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
-    annotate_error,
     env_option,
     format_option,
     progress,
     project_dir,
     use_color,
-    write_step_summary,
 )
-from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
-from dataflow_gitops.cli.output.summary import published_again
+from dataflow_gitops.cli.output import Format, format_plan
 from dataflow_gitops.cli.prompt import confirm
-from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 
 
 @click.command("apply")
@@ -108,7 +104,7 @@ def command(
         shown = planfile is None and fmt != "json"
         if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        _check_deletes(plan, allow_delete or planfile is not None)
+        check_deletes(plan, allowed=allow_delete or planfile is not None)
         asked = False
         if plan.has_changes:
             protected = dep.environment.protected
@@ -135,38 +131,12 @@ def command(
                 check_stale=planfile is not None or asked,
                 reporter=reporter,
             )
-    result = applied.result
-    if not plan.has_changes and not published_again(result) and fmt != "json":
-        click.echo("\nNo changes. The workspace already matches the repository.")
-    else:
-        click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
-        write_step_summary(format_apply_result(result, "markdown"))
-    if applied.record_location and fmt == "text":
-        click.echo(f"Deployment recorded: {applied.record_location}")
-    for outcome in result.outcomes:
-        if outcome.error and (
-            outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
-        ):
-            annotate_error(f"dfg apply {env}", f"{outcome.action.display_name}: {outcome.error}")
-    if applied.record_error is not None:
-        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
-        return 1
-    if not result.ok:
-        click.echo(
-            "Error: some actions failed (see above); fix the cause and run apply again: "
-            "what succeeded is recorded and is not repeated",
-            err=True,
-        )
-        return 1
-    return 0
-
-
-def _check_deletes(plan: Plan, allowed: bool) -> None:
-    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
-    if deletes and not allowed:
-        raise PlanError(
-            f"the plan deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
-            where=f"environment {plan.environment}",
-            hint="pass --allow-delete to apply the deletes too, or --target the others; "
-            "nothing was written",
-        )
+    return report_applied(
+        applied,
+        plan,
+        fmt,
+        color=color,
+        command=f"dfg apply {env}",
+        unchanged="No changes. The workspace already matches the repository.",
+        again="fix the cause and run apply again: what succeeded is recorded and is not repeated",
+    )

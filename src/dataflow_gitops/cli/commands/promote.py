@@ -12,19 +12,16 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api, release
+from dataflow_gitops.cli.apply_report import check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
-    annotate_error,
     format_option,
     progress,
     project_dir,
     use_color,
     write_step_summary,
 )
-from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
-from dataflow_gitops.cli.output.summary import published_again
+from dataflow_gitops.cli.output import Format, format_plan
 from dataflow_gitops.cli.prompt import confirm
-from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 
 EXIT_CHANGES = 2
 
@@ -127,7 +124,7 @@ def command(
             return EXIT_CHANGES if detailed_exitcode and plan.has_changes else 0
         if fmt != "json":
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        _check_deletes(plan, allow_delete)
+        check_deletes(plan, allowed=allow_delete, what="promotion")
         asked = False
         if plan.has_changes:
             protected = dep.environment.protected
@@ -148,36 +145,12 @@ def command(
                 check_stale=asked,
                 reporter=reporter,
             )
-    result = applied.result
-    if not plan.has_changes and not published_again(result) and fmt != "json":
-        click.echo(f"\nNothing to promote: {to_env} already runs commit {source.commit[:12]}.")
-    else:
-        click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
-        write_step_summary(format_apply_result(result, "markdown"))
-    if applied.record_location and fmt == "text":
-        click.echo(f"Deployment recorded: {applied.record_location}")
-    # Annotations go to stdout: with --format json it must stay one document.
-    for outcome in result.outcomes if fmt != "json" else ():
-        if outcome.error and (
-            outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
-        ):
-            annotate_error(f"dfg promote {to_env}", f"{outcome.action.display_name}: {outcome.error}")
-    if applied.record_error is not None:
-        # Without the record, the next promotion from this environment has nothing to ship.
-        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
-        return 1
-    if not result.ok:
-        click.echo("Error: some actions failed (see above); fix the cause and promote again", err=True)
-        return 1
-    return 0
-
-
-def _check_deletes(plan: Plan, allowed: bool) -> None:
-    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
-    if deletes and not allowed:
-        raise PlanError(
-            f"the promotion deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
-            where=f"environment {plan.environment}",
-            hint="pass --allow-delete to apply the deletes too, or --target the others; "
-            "nothing was written",
-        )
+    return report_applied(
+        applied,
+        plan,
+        fmt,
+        color=color,
+        command=f"dfg promote {to_env}",
+        unchanged=f"Nothing to promote: {to_env} already runs commit {source.commit[:12]}.",
+        again="fix the cause and promote again",
+    )

@@ -1,0 +1,59 @@
+"""What `dfg apply` and `dfg promote` print after writing, and their exit code (one place)."""
+
+from __future__ import annotations
+
+import click
+
+from dataflow_gitops.api import Applied
+from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
+from dataflow_gitops.cli.output import Format, format_apply_result
+from dataflow_gitops.cli.output.summary import published_again
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
+
+
+def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
+    """Refuse, before anything is written, a plan whose deletes were not allowed."""
+    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    if deletes and not allowed:
+        raise PlanError(
+            f"the {what} deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
+            where=f"environment {plan.environment}",
+            hint="pass --allow-delete to apply the deletes too, or --target the others; "
+            "nothing was written",
+        )
+
+
+def report_applied(
+    applied: Applied,
+    plan: Plan,
+    fmt: Format,
+    *,
+    color: bool,
+    command: str,
+    unchanged: str,
+    again: str,
+) -> int:
+    """Print the outcome of every action, the record, CI annotations; return the exit code."""
+    result = applied.result
+    if not plan.has_changes and not published_again(result) and fmt != "json":
+        click.echo(f"\n{unchanged}")
+    else:
+        click.echo(format_apply_result(result, fmt, color=color).rstrip("\n"))
+        write_step_summary(format_apply_result(result, "markdown"))
+    if applied.record_location and fmt == "text":
+        click.echo(f"Deployment recorded: {applied.record_location}")
+    # Annotations go to stdout: with --format json it must stay one document.
+    for outcome in result.outcomes if fmt != "json" else ():
+        if outcome.error and (
+            outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
+        ):
+            annotate_error(command, f"{outcome.action.display_name}: {outcome.error}")
+    if applied.record_error is not None:
+        # Without the record, prune and promotion from this environment lose track of it.
+        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
+        return 1
+    if not result.ok:
+        click.echo(f"Error: some actions failed (see above); {again}", err=True)
+        return 1
+    return 0
