@@ -124,3 +124,26 @@ def test_an_unwritable_record_does_not_hide_the_apply_result(project: Path, live
     assert applied.record_location is None
     assert applied.record_error is not None
     assert "read-only" in str(applied.record_error)
+
+
+def test_json_output_stays_one_document_when_failures_are_annotated_in_ci(
+    dfg: Cli, live: Live, monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    live.control(
+        "POST",
+        "faults",
+        {
+            "kind": "status",
+            "status": 400,
+            "errorCode": "InvalidDefinition",
+            "method": "POST",
+            "path": "/items$",
+            "count": 1,
+        },
+    )
+    code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--format", "json")
+    assert code == 1
+    document = json.loads(out)  # no ::error line mixed into stdout
+    assert any(o["status"] == "failed" for o in document["outcomes"])
