@@ -17,6 +17,7 @@ line, ``<where>: <what> (<hint>)``, and exit code 1; nothing else in the package
     │   └── PlanFileError       a plan file is unreadable, of another version, or tampered
     ├── ApplyError              one or more actions failed (carries every outcome)
     ├── RecordError             deployment records cannot be read or written
+    ├── GitHubError             the GitHub / Azure Repos API refused a comment (`dfg comment`)
     └── FabricError             talking to Fabric failed
         ├── AuthError           no token could be acquired
         ├── TransportError      connection failures and timeouts, after retries
