@@ -3,15 +3,22 @@
 dataflow_gitops never imports ``fabric_emulator`` (it reaches it only over HTTP, like Fabric), so
 the emulator runs as a child process (``python -m fabric_emulator``) on a free loopback port with
 its state in ``.dataflow-gitops/emulator.db``: what one command applied, the next one sees.
+
+One state file must have one writer: every emulator process keeps the state in memory and writes
+it through, so two processes on one file would overwrite each other. Within a process (``dfg
+promote`` connects to two embedded environments) the running emulator is shared; across
+processes an exclusive lock on ``.dataflow-gitops/emulator.lock`` makes a second command wait.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +27,12 @@ from dataflow_gitops.errors import DataflowGitopsError
 
 STATE_DIR = ".dataflow-gitops"
 DB_NAME = "emulator.db"
+LOCK_NAME = "emulator.lock"
+LOCK_WAIT_S = 120.0
+
+_lock = threading.Lock()
+_running: dict[Path, tuple[str, int]] = {}
+"""State directory → (URL, number of open users) of the emulator this process runs for it."""
 
 
 def _free_port() -> int:
@@ -60,13 +73,65 @@ def embedded_emulator(
     extra_args: Sequence[str] = (),
     timeout_s: float = 20.0,
 ) -> Iterator[str]:
-    """Run the emulator for the duration of the block; yield its base URL."""
-    state = project_root / STATE_DIR
+    """Run (or share) the project's emulator for the duration of the block; yield its base URL.
+
+    ``workspaces`` are created at start-up only; callers create others through the API.
+    """
+    state = (project_root / STATE_DIR).resolve()
+    with _lock:
+        shared = _running.get(state)
+        if shared is not None:
+            _running[state] = (shared[0], shared[1] + 1)
+    if shared is not None:
+        try:
+            yield shared[0]
+        finally:
+            with _lock:
+                url, users = _running[state]
+                _running[state] = (url, users - 1)
+        return
+    with _exclusive(state), _started(state, workspaces, extra_args, timeout_s) as url:
+        with _lock:
+            _running[state] = (url, 1)
+        try:
+            yield url
+        finally:
+            with _lock:
+                del _running[state]
+
+
+@contextlib.contextmanager
+def _exclusive(state: Path) -> Iterator[None]:
+    """Hold the project's emulator lock; wait for another dfg command to finish with it."""
     state.mkdir(parents=True, exist_ok=True)
     ignore = state / ".gitignore"
     if not ignore.exists():
         # Emulator state is local scratch: keep it out of the user's commits and `git status`.
         ignore.write_text("*\n", encoding="utf-8")
+    with (state / LOCK_NAME).open("a+b") as handle:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DataflowGitopsError(
+                        "another dfg command is still using this project's embedded emulator",
+                        where=str(state / LOCK_NAME),
+                        hint="wait for it to finish, then run the command again",
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _started(
+    state: Path, workspaces: Sequence[tuple[str, str]], extra_args: Sequence[str], timeout_s: float
+) -> Iterator[str]:
     port = _free_port()
     command = [
         sys.executable,
