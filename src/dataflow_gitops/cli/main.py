@@ -80,7 +80,17 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, project: Path, verbose: int, no_color: bool, json_logs: bool,
         debug: bool) -> None:
-    """GitOps for Microsoft Fabric Dataflows Gen2: validate, plan against live, apply, promote."""
+    """GitOps for Microsoft Fabric Dataflows Gen2: validate, plan against live, apply, promote.
+
+    \b
+    Examples:
+      dfg demo                                  # a guided tour on the local emulator
+      dfg validate                              # offline checks of dataflows/ and environments/
+      dfg plan -e test --out test.plan.json     # what would change in test, saved for review
+      dfg apply -e test test.plan.json          # apply exactly the reviewed plan
+      dfg promote --from test --to prod         # ship the commit test runs
+      dfg -C ../repo -v plan -e dev             # another project; show every API request
+    """
     ctx.obj = Globals(project=project.resolve(), verbose=verbose, color=not no_color,
                       json_logs=json_logs, debug=debug)
     from dataflow_gitops.cli.logs import configure_logging
