@@ -3,12 +3,12 @@ latency), reset before every test; a temp copy of the example repository in a re
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import BASELINE, EXAMPLE, REPO_ROOT, TOKEN, WS, WS_OTHER, Cli, Live, git, overlay
+from e2e_support import BASELINE, TOKEN, WS, WS_OTHER, Live, overlay
+from emulator_project import Cli, commit_all, copy_example, git
 
 from dataflow_gitops.fabric.auth import StaticTokenProvider
 from dataflow_gitops.fabric.client import FabricClient
@@ -17,12 +17,8 @@ from fabric_emulator.server import EmulatorServer
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, workspaces=[(WS, "E2E"), (WS_OTHER, "E2E other")])
-    server.start()
-    try:
+    with EmulatorServer(port=0, workspaces=[(WS, "E2E"), (WS_OTHER, "E2E other")]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -40,13 +36,7 @@ def live(emulator: EmulatorServer) -> Iterator[Live]:
 @pytest.fixture
 def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
-    root.mkdir()
-    for name in EXAMPLE:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    copy_example(root)
     envs = root / "environments"
     (envs / "e2e.yaml").write_text(overlay(live.url, extra="prune:\n  enabled: true\n"))
     (envs / "e2e-keep.yaml").write_text(overlay(live.url))
@@ -54,8 +44,7 @@ def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path
     (envs / "e2e-prot.yaml").write_text(overlay(live.url, WS_OTHER, extra="protected: true\n"))
     monkeypatch.setenv("FABRIC_TOKEN", TOKEN)
     git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "example")
+    commit_all(root, "example")
     return root
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_support import REPO_ROOT, git
+from emulator_project import REPO_ROOT, git
 
 from dataflow_gitops.cli.main import run
 from dataflow_gitops.demo import example_files, repository_path, template_path

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from e2e_support import TOKEN, WS, Cli, Live, commit_all, overlay
+from e2e_support import TOKEN, WS, Live, overlay
+from emulator_project import Cli, commit_all
 
 from dataflow_gitops.cli.progress import PlainReporter
 

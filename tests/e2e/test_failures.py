@@ -7,7 +7,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from e2e_support import WS, Cli, Live
+from e2e_support import WS, Live
+from emulator_project import Cli
 
 from dataflow_gitops import api
 from dataflow_gitops.errors import RecordError

@@ -8,7 +8,8 @@ import base64
 import json
 from pathlib import Path
 
-from e2e_support import WS, Cli, Live, commit_all
+from e2e_support import WS, Live
+from emulator_project import Cli, commit_all
 
 PORTAL_GROUP = "Edited in the portal: owned by the data team"
 PORTAL_QUERY = '"Navigation 1" = Source{[Schema = "sales", Item = "OrdersV2"]}[Data]'

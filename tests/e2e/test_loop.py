@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
-from e2e_support import WS, WS_OTHER, Cli, Live, commit_all, git
+from e2e_support import WS, WS_OTHER, Live
+from emulator_project import Cli, commit_all, git
 
 from dataflow_gitops.pipeline.planfile import plan_schema
 

@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_support import WS, WS_OTHER, Cli, Live, commit_all, overlay
+from e2e_support import WS, WS_OTHER, Live, overlay
+from emulator_project import Cli, commit_all
 
 
 def _edit_live_mashup(live: Live, item_id: str, marker: str) -> str:

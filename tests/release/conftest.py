@@ -3,42 +3,22 @@ of the example repository (a real git repo) whose `test` and `prod` overlays poi
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from emulator_project import Cli, Live, commit_all, copy_example, git
+from release_support import BASELINE, PROD_WS, TEST_WS, TOKEN, point_at
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from release_support import (  # noqa: E402
-    BASELINE,
-    EXAMPLE,
-    PROD_WS,
-    REPO_ROOT,
-    TEST_WS,
-    TOKEN,
-    Cli,
-    Live,
-    commit_all,
-    git,
-    point_at,
-)
-
-from dataflow_gitops.fabric.auth import StaticTokenProvider  # noqa: E402
-from dataflow_gitops.fabric.client import FabricClient  # noqa: E402
-from fabric_emulator.server import EmulatorServer  # noqa: E402
+from dataflow_gitops.fabric.auth import StaticTokenProvider
+from dataflow_gitops.fabric.client import FabricClient
+from fabric_emulator.server import EmulatorServer
 
 
 @pytest.fixture(scope="session")
 def release_emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0)
-    server.start()
-    try:
+    with EmulatorServer(port=0) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -63,13 +43,7 @@ def live(release_emulator: EmulatorServer) -> Iterator[Live]:
 @pytest.fixture
 def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
-    root.mkdir()
-    for name in EXAMPLE:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    copy_example(root)
     point_at(root, live.url)
     monkeypatch.setenv("FABRIC_TOKEN", TOKEN)
     git(root, "init", "-q", "-b", "main")

@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all
+from emulator_project import Cli, Live, commit_all
+from release_support import PROD_WS, TEST_WS
 
 from dataflow_gitops.pipeline.parts import encode_parts
 from dataflow_gitops.pipeline.source import read_working_tree

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from release_support import PROD_WS, TEST_WS, Cli, Live, git, snapshot_files
+from emulator_project import Cli, Live, git, snapshot_files
+from release_support import PROD_WS, TEST_WS
 
 from dataflow_gitops.pipeline.parts import encode_parts
 from dataflow_gitops.pipeline.source import read_working_tree

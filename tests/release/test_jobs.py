@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from release_support import TEST_WS, Cli, Live
+from emulator_project import Cli, Live
+from release_support import TEST_WS
 
 from dataflow_gitops import api, jobs
 from dataflow_gitops.pipeline.model import LiveItem

@@ -7,7 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
-from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
+from emulator_project import Cli, Live, commit_all, git
+from release_support import PROD_WS, TEST_WS
 
 APPROVE = ("--approve-protected", "prod")
 

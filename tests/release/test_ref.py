@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from release_support import PROD_WS, TEST_WS, Cli, Live, commit_all, git
+from emulator_project import Cli, Live, commit_all, git
+from release_support import PROD_WS, TEST_WS
 
 APPROVE = ("--approve-protected", "prod")
 CUSTOMERS = Path("dataflows") / "Customers.Dataflow" / "mashup.pq"

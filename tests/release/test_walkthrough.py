@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from release_support import REPO_ROOT
+from emulator_project import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "walkthrough-release.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```$", re.MULTILINE | re.DOTALL)
