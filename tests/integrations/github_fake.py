@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from loopback_http import JsonHandler, serving
 
 TOKEN = "ghs_fake-secret-token-0123456789"
 
@@ -50,33 +49,14 @@ class FakeGitHub:
 
 
 def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def _answer(
-            self, status: int, payload: Any = None, headers: dict[str, str] | None = None
-        ) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self) -> dict[str, Any]:
-            length = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(length) or b"{}")
-
-        def _route(self, method: str) -> None:
+    class Handler(JsonHandler):
+        def route(self, method: str) -> None:
             parts = urlsplit(self.path)
             fake.requests.append((method, parts.path, self.headers.get("Authorization")))
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                return self._answer(401, {"message": "Bad credentials"})
+                return self.answer(401, {"message": "Bad credentials"})
             if fake.fail_next:
-                return self._answer(
+                return self.answer(
                     fake.fail_next.pop(0), {"message": "scripted failure"}, {"Retry-After": "7"}
                 )
             if match := _LIST.match(parts.path):
@@ -90,33 +70,21 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     if page * size < len(everything):
                         base = fake.link_base or fake.url
                         headers["Link"] = f'<{base}{parts.path}?page={page + 1}>; rel="next"'
-                    return self._answer(200, chunk, headers)
+                    return self.answer(200, chunk, headers)
                 if method == "POST":
-                    new = fake.add(repo, number, self._body()["body"], user="github-actions[bot]")
-                    return self._answer(201, fake.comments[new])
+                    new = fake.add(repo, number, self.body()["body"], user="github-actions[bot]")
+                    return self.answer(201, fake.comments[new])
             if match := _ONE.match(parts.path):
                 comment = fake.comments.get(int(match.group(2)))
                 if comment is None or comment["repo"] != match.group(1):
-                    return self._answer(404, {"message": "Not Found"})
+                    return self.answer(404, {"message": "Not Found"})
                 if method == "PATCH":
-                    comment["body"] = self._body()["body"]
-                    return self._answer(200, comment)
+                    comment["body"] = self.body()["body"]
+                    return self.answer(200, comment)
                 if method == "DELETE":
                     del fake.comments[comment["id"]]
-                    return self._answer(204)
-            return self._answer(404, {"message": "Not Found"})
-
-        def do_GET(self) -> None:
-            self._route("GET")
-
-        def do_POST(self) -> None:
-            self._route("POST")
-
-        def do_PATCH(self) -> None:
-            self._route("PATCH")
-
-        def do_DELETE(self) -> None:
-            self._route("DELETE")
+                    return self.answer(204)
+            return self.answer(404, {"message": "Not Found"})
 
     return Handler
 
@@ -124,13 +92,6 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
