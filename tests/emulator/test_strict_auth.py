@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import threading
@@ -14,10 +13,10 @@ import msal
 import msal.oauth2cli.authcode
 import pytest
 import requests
+from certificates import self_signed
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from fabric_emulator.authority import FEDERATED_AUDIENCE, AuthorityServer
 from fabric_emulator.tokens import (
@@ -43,19 +42,7 @@ class FakeClock:
 
 def make_certificate(common_name: str = "dfg-test") -> tuple[bytes, bytes]:
     """(private key PEM, certificate PEM) of a fresh self-signed RSA certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed(common_name, valid_days=30)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fabric_fakes import API, FakeTime, Server, Tokens
 
+from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.client import FabricClient
 from dataflow_gitops.fabric.throttle import Throttle
 
@@ -51,3 +53,20 @@ def make_client(
 @pytest.fixture
 def client(make_client: Callable[..., FabricClient]) -> FabricClient:
     return make_client()
+
+
+# -- msal against the emulator's authority (authority_support.py) --------------------------------
+
+
+@pytest.fixture
+def cache_path(tmp_path: Path) -> Path:
+    return tmp_path / "cache" / "msal_cache.json"
+
+
+@pytest.fixture
+def providers() -> Iterator[list[TokenProvider]]:
+    """Collects providers so their HTTP sessions are closed after the test."""
+    made: list[TokenProvider] = []
+    yield made
+    for provider in made:
+        provider.close()  # type: ignore[attr-defined]

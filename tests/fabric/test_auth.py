@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import stat
 from pathlib import Path
 
 import msal
 import pytest
-from cryptography import x509
+from certificates import self_signed
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from dataflow_gitops.errors import AuthError, DataflowGitopsError
 from dataflow_gitops.fabric.auth import (
@@ -312,19 +310,7 @@ def test_default_cache_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 def write_certificate(path: Path, password: str | None) -> str:
     """A PEM with the (optionally encrypted) key and a self-signed certificate; its SHA-1 hex."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dfg")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=9))
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed("dfg")
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password.encode())
         if password

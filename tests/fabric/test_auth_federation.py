@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from authority_support import auth, build
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dataflow_gitops.errors import AuthError
-from dataflow_gitops.fabric.auth import AuthSettings, TokenProvider, build_token_provider
+from dataflow_gitops.fabric.auth import TokenProvider
 from fabric_emulator.authority import FEDERATED_AUDIENCE, AuthorityServer
 from fabric_emulator.tokens import TokenIssuer
 
@@ -114,38 +115,6 @@ def issuer() -> TokenIssuer:
 def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
     with AuthorityServer(issuer) as server:
         yield server
-
-
-@pytest.fixture
-def cache_path(tmp_path: Path) -> Path:
-    return tmp_path / "cache" / "msal_cache.json"
-
-
-def auth(authority: AuthorityServer, cache_path: Path, **overrides: object) -> AuthSettings:
-    values: dict[str, object] = {
-        "tenant_id": authority.tenant,
-        "client_id": "app-secret",
-        "authority_host": f"https://127.0.0.1:{authority.port}",
-        "ca_file": authority.ca_file,
-        "cache_path": str(cache_path),
-    }
-    values.update(overrides)
-    return AuthSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def providers() -> Iterator[list[TokenProvider]]:
-    """Collects providers so their HTTP sessions are closed after the test."""
-    made: list[TokenProvider] = []
-    yield made
-    for provider in made:
-        provider.close()  # type: ignore[attr-defined]
-
-
-def build(providers: list[TokenProvider], settings: AuthSettings, **kwargs: object) -> TokenProvider:
-    provider = build_token_provider(settings, **kwargs)  # type: ignore[arg-type]
-    providers.append(provider)
-    return provider
 
 
 # -- workload identity federation ----------------------------------------------------------------

@@ -4,7 +4,6 @@ federation is in test_auth_federation.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import logging
@@ -18,14 +17,13 @@ from pathlib import Path
 import msal.oauth2cli.authcode
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from authority_support import auth, build
+from certificates import self_signed
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 from dataflow_gitops.errors import AuthError
-from dataflow_gitops.fabric.auth import AuthSettings, TokenProvider, build_token_provider
+from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.msal_auth import InteractiveProvider
 from fabric_emulator.authority import AuthorityServer
 from fabric_emulator.tokens import TokenIssuer
@@ -43,38 +41,6 @@ def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
     with AuthorityServer(issuer) as server:
         server.register_client("app-secret", secret=SECRET)
         yield server
-
-
-@pytest.fixture
-def cache_path(tmp_path: Path) -> Path:
-    return tmp_path / "cache" / "msal_cache.json"
-
-
-def auth(authority: AuthorityServer, cache_path: Path, **overrides: object) -> AuthSettings:
-    values: dict[str, object] = {
-        "tenant_id": authority.tenant,
-        "client_id": "app-secret",
-        "authority_host": f"https://127.0.0.1:{authority.port}",
-        "ca_file": authority.ca_file,
-        "cache_path": str(cache_path),
-    }
-    values.update(overrides)
-    return AuthSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def providers() -> Iterator[list[TokenProvider]]:
-    """Collects providers so their HTTP sessions are closed after the test."""
-    made: list[TokenProvider] = []
-    yield made
-    for provider in made:
-        provider.close()  # type: ignore[attr-defined]
-
-
-def build(providers: list[TokenProvider], settings: AuthSettings, **kwargs: object) -> TokenProvider:
-    provider = build_token_provider(settings, **kwargs)  # type: ignore[arg-type]
-    providers.append(provider)
-    return provider
 
 
 # -- client secret --------------------------------------------------------------------------------
@@ -172,23 +138,6 @@ def test_untrusted_authority_certificate_is_refused(
 # -- certificate ----------------------------------------------------------------------------------
 
 
-def make_certificate() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dfg-sp")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=9))
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
 @pytest.mark.parametrize("form", ["pem", "pfx"])
 def test_certificate_provider(
     authority: AuthorityServer,
@@ -198,7 +147,7 @@ def test_certificate_provider(
     providers: list[TokenProvider],
     form: str,
 ) -> None:
-    key, cert = make_certificate()
+    key, cert = self_signed("dfg-sp")
     authority.register_client(
         f"app-cert-{form}", certificate_pem=cert.public_bytes(serialization.Encoding.PEM)
     )
@@ -237,11 +186,11 @@ def test_certificate_provider(
 def test_certificate_not_registered_is_refused(
     authority: AuthorityServer, cache_path: Path, tmp_path: Path, providers: list[TokenProvider]
 ) -> None:
-    registered_key, registered = make_certificate()
+    registered_key, registered = self_signed("dfg-sp")
     authority.register_client(
         "app-cert-other", certificate_pem=registered.public_bytes(serialization.Encoding.PEM)
     )
-    key, cert = make_certificate()
+    key, cert = self_signed("dfg-sp")
     path = tmp_path / "other.pem"
     path.write_bytes(
         key.private_bytes(
