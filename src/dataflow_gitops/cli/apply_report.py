@@ -1,4 +1,5 @@
-"""What `dfg apply` and `dfg promote` print after writing, and their exit code (one place)."""
+"""What `dfg apply` and `dfg promote` share around the write (one place): the delete gate and the
+confirmation before it; what they print after it, and their exit code."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import click
 
 from dataflow_gitops.api import Applied
 from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
-from dataflow_gitops.cli.output import Format, format_apply_result
+from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.output.summary import published_again
+from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 
@@ -22,6 +24,21 @@ def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
             hint="pass --allow-delete to apply the deletes too, or --target the others; "
             "nothing was written",
         )
+
+
+def ask_approval(
+    plan: Plan, env: str, *, protected: bool, approved: bool, shown: bool, fmt: Format, color: bool
+) -> bool:
+    """Confirm changes a flag did not approve; True when a person was asked (by the time they
+    answer, the plan may be stale)."""
+    if not plan.has_changes or approved:
+        return False
+    if not shown:
+        # Nobody approves what they have not seen; with --format json the plan goes to stderr so
+        # that stdout stays one JSON document.
+        click.echo(format_plan(plan, "text", color=color).rstrip("\n"), err=fmt == "json")
+    confirm(env, protected=protected)
+    return True
 
 
 def report_applied(

@@ -18,16 +18,19 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.apply_report import check_deletes, report_applied
+from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
+    allow_delete_option,
+    approve_protected_option,
+    concurrency_option,
     env_option,
     format_option,
     progress,
     project_dir,
+    publish_option,
     use_color,
 )
 from dataflow_gitops.cli.output import Format, format_plan
-from dataflow_gitops.cli.prompt import confirm
 
 
 @click.command("apply")
@@ -36,13 +39,7 @@ from dataflow_gitops.cli.prompt import confirm
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (not for protected environments)."
 )
-@click.option(
-    "--approve-protected",
-    "approve_protected",
-    multiple=True,
-    metavar="ENV",
-    help="Approve applying to the protected environment ENV without a prompt.",
-)
+@approve_protected_option
 @click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Apply only this dataflow (repeatable)."
 )
@@ -51,15 +48,9 @@ from dataflow_gitops.cli.prompt import confirm
     metavar="GITREF",
     help="Apply the dataflows of this commit, branch or tag (a rollback is an older ref).",
 )
-@click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
-@click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Dataflows written at the same time.",
-)
+@allow_delete_option
+@publish_option
+@concurrency_option
 @format_option
 def command(
     env: str,
@@ -105,21 +96,18 @@ def command(
         if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
         check_deletes(plan, allowed=allow_delete or planfile is not None)
-        asked = False
-        if plan.has_changes:
-            protected = dep.environment.protected
+        protected = dep.environment.protected
+        asked = ask_approval(
+            plan,
+            env,
+            protected=protected,
             # --approve-protected ENV is the strongest approval: it also stands for --auto-approve.
-            approved = env in approve_protected or (
-                not protected and (auto_approve or planfile is not None)
-            )
-            if not approved:
-                if not shown:
-                    # Nobody approves what they have not seen; with --format json the plan goes
-                    # to stderr so that stdout stays one JSON document.
-                    text = format_plan(plan, "text", color=color).rstrip("\n")
-                    click.echo(text, err=fmt == "json")
-                confirm(env, protected=protected)
-                asked = True
+            approved=env in approve_protected
+            or (not protected and (auto_approve or planfile is not None)),
+            shown=shown,
+            fmt=fmt,
+            color=color,
+        )
         with progress() as reporter:
             applied = api.apply(
                 dep,

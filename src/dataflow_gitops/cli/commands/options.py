@@ -1,4 +1,5 @@
-"""CLI layer, what the deploy commands share: -e and --format, colour, progress, job summary."""
+"""CLI layer, what the deploy commands share: -e, --format and the write options of apply and
+promote, colour, progress, job summary."""
 
 from __future__ import annotations
 
@@ -21,6 +22,28 @@ format_option = click.option(
     default="text",
     show_default=True,
     help="text for terminals and logs, markdown for PR comments, json for machines.",
+)
+
+# The options `dfg apply` and `dfg promote` both take, with one meaning.
+approve_protected_option = click.option(
+    "--approve-protected",
+    "approve_protected",
+    multiple=True,
+    metavar="ENV",
+    help="Approve applying to the protected environment ENV without a prompt.",
+)
+allow_delete_option = click.option(
+    "--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on)."
+)
+publish_option = click.option(
+    "--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait."
+)
+concurrency_option = click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Dataflows written at the same time.",
 )
 
 

@@ -12,18 +12,20 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api, release
-from dataflow_gitops.cli.apply_report import check_deletes, report_applied
+from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
+    allow_delete_option,
+    approve_protected_option,
+    concurrency_option,
     format_option,
     progress,
     project_dir,
+    publish_option,
     use_color,
     write_step_summary,
 )
+from dataflow_gitops.cli.commands.plan import EXIT_CHANGES
 from dataflow_gitops.cli.output import Format, format_plan
-from dataflow_gitops.cli.prompt import confirm
-
-EXIT_CHANGES = 2
 
 
 @click.command("promote")
@@ -35,13 +37,7 @@ EXIT_CHANGES = 2
     help="Only plan: save the plan here for `dfg apply -e TO FILE`.",
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (not for protected targets).")
-@click.option(
-    "--approve-protected",
-    "approve_protected",
-    multiple=True,
-    metavar="ENV",
-    help="Approve applying to the protected environment ENV without a prompt.",
-)
+@approve_protected_option
 @format_option
 @click.option(
     "--detailed-exitcode",
@@ -51,20 +47,14 @@ EXIT_CHANGES = 2
 @click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Promote only this dataflow (repeatable)."
 )
-@click.option("--allow-delete", is_flag=True, help="Let the plan delete dataflows (prune must be on).")
-@click.option("--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait.")
+@allow_delete_option
+@publish_option
 @click.option(
     "--ref",
     metavar="GITREF",
     help="Promote this earlier release of --from (it must have run there): a rollback.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=4,
-    show_default=True,
-    help="Dataflows written at the same time.",
-)
+@concurrency_option
 def command(
     from_env: str | None,
     to_env: str,
@@ -122,19 +112,20 @@ def command(
                     f"\nSaved the plan to {out}. To apply exactly this plan: dfg apply -e {to_env} {out}"
                 )
             return EXIT_CHANGES if detailed_exitcode and plan.has_changes else 0
-        if fmt != "json":
+        shown = fmt != "json"
+        if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
         check_deletes(plan, allowed=allow_delete, what="promotion")
-        asked = False
-        if plan.has_changes:
-            protected = dep.environment.protected
-            approved = to_env in approve_protected or (not protected and auto_approve)
-            if not approved:
-                if fmt == "json":
-                    # Nobody approves what they have not seen; stdout stays one JSON document.
-                    click.echo(format_plan(plan, "text", color=color).rstrip("\n"), err=True)
-                confirm(to_env, protected=protected)
-                asked = True
+        protected = dep.environment.protected
+        asked = ask_approval(
+            plan,
+            to_env,
+            protected=protected,
+            approved=to_env in approve_protected or (not protected and auto_approve),
+            shown=shown,
+            fmt=fmt,
+            color=color,
+        )
         with progress() as reporter:
             applied = api.apply(
                 dep,
