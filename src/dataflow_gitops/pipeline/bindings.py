@@ -27,8 +27,6 @@ from dataflow_gitops.pipeline.model import KNOWN_AFTER_APPLY, DataflowReference
 
 Resolve = Callable[[str, str, str], str]
 """(value with ``${…}`` expressions, overlay file:line, what is being bound) → resolved value."""
-ResolveItem = Callable[[str], str]
-"""(lookup expression) → id, or a KNOWN_AFTER_APPLY token render records as pending."""
 
 _ID_FIELDS = {"workspaceId": "workspaces", "lakehouseId": "lakehouses", "warehouseId": "warehouses"}
 

@@ -51,7 +51,6 @@ class DriftStatus(enum.StrEnum):
 
 
 LIVE_MOVED = frozenset({DriftStatus.LIVE_DRIFT, DriftStatus.BOTH, DriftStatus.MISSING_LIVE})
-GIT_MOVED = frozenset({DriftStatus.PENDING, DriftStatus.BOTH, DriftStatus.NOT_DEPLOYED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,6 @@ from dataflow_gitops.pipeline.model import (
     Plan,
 )
 
-_TABLE_HEAD = "| | Dataflow | Action | Impact | Changes |\n|---|---|---|---|---|\n"
 _NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
 _MIN_KEPT = 400  # below this, a trimmed diff is not worth showing at all
 _ICON = {"create": "➕", "update": "✏️", "rename": "🔀", "delete": "🗑️", "no-op": ""}
