@@ -175,8 +175,8 @@ class MsalTokenProvider:
         return f"{type(self).__name__}(identity={self._identity!r})"
 
 
-class ConfidentialClientProvider(MsalTokenProvider):
-    """An app registration signing in as itself (client-credentials grant)."""
+class AppRegistrationProvider(MsalTokenProvider):
+    """Signs in through an app registration (client id) at one Entra tenant's authority."""
 
     def __init__(
         self,
@@ -185,15 +185,23 @@ class ConfidentialClientProvider(MsalTokenProvider):
         client_id: str,
         authority_host: str,
         scope: str,
+        identity: str,
         cache: TokenCacheFile | None,
         ca_file: str | None,
         where: str,
         secrets: Sequence[str | None] = (),
     ) -> None:
-        super().__init__(identity=client_id, where=where, cache=cache, ca_file=ca_file, secrets=secrets)
+        super().__init__(identity=identity, where=where, cache=cache, ca_file=ca_file, secrets=secrets)
         self.client_id = client_id
         self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self.scope = scope
+
+
+class ConfidentialClientProvider(AppRegistrationProvider):
+    """An app registration signing in as itself (client-credentials grant)."""
+
+    def __init__(self, *, client_id: str, **kwargs: Any) -> None:
+        super().__init__(client_id=client_id, identity=client_id, **kwargs)
 
     def _credential(self) -> Any:
         raise NotImplementedError
@@ -349,25 +357,12 @@ class ManagedIdentityProvider(MsalTokenProvider):
         return "run where a managed identity is assigned (Azure VM, App Service, Functions)"
 
 
-class PublicClientProvider(MsalTokenProvider):
+class PublicClientProvider(AppRegistrationProvider):
     """A person signs in; later calls reuse the cached account silently."""
 
-    def __init__(
-        self,
-        *,
-        tenant_id: str,
-        client_id: str,
-        authority_host: str,
-        scope: str,
-        cache: TokenCacheFile | None,
-        ca_file: str | None,
-        where: str,
-    ) -> None:
+    def __init__(self, *, client_id: str, **kwargs: Any) -> None:
         # A stable name: the throttle and the logs key on it for the whole run.
-        super().__init__(identity=f"user@{client_id}", where=where, cache=cache, ca_file=ca_file)
-        self.client_id = client_id
-        self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
-        self.scope = scope
+        super().__init__(client_id=client_id, identity=f"user@{client_id}", **kwargs)
 
     def _build_app(self, session: requests.Session) -> Any:
         return msal.PublicClientApplication(
