@@ -172,7 +172,7 @@ def apply(
     dep: Deployment,
     the_plan: Plan,
     *,
-    concurrency: int = 4,
+    concurrency: int = 8,
     publish: bool = False,
     allow_delete: bool = False,
     check_stale: bool = True,

@@ -55,7 +55,7 @@ def apply_plan(
     *,
     reader: LiveReader,
     writer: FabricWriter,
-    concurrency: int = 4,
+    concurrency: int = 8,
     publish: bool = False,
     allow_delete: bool = False,
     reporter: Reporter = _QUIET,

@@ -41,7 +41,7 @@ publish_option = click.option(
 concurrency_option = click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=4,
+    default=8,
     show_default=True,
     help="Dataflows written at the same time.",
 )
