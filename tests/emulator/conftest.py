@@ -15,12 +15,8 @@ from fabric_emulator import EmulatorServer
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer()
-    server.start()
-    try:
+    with EmulatorServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -82,12 +82,8 @@ class EmulatorTime:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, lro="always", page_size=2)
-    server.start()
-    try:
+    with EmulatorServer(port=0, lro="always", page_size=2) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -39,12 +39,8 @@ REPO = "contoso/dataflows"
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer()
-    server.start()
-    try:
+    with EmulatorServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
