@@ -1,5 +1,5 @@
-"""The benchmark command: ``python -m benchmarks [--quick] [--head]`` → ``docs/benchmarks.md`` and
-``docs/reliability.md``.
+"""The benchmark command: ``python -m benchmarks [--quick] [--head] [--offline-only N]`` →
+``docs/benchmarks.md`` and ``docs/reliability.md``.
 
 Runs both tools' scenario chains side by side (see ``scenarios``), the offline measurement, then
 the reliability, security and fuzz suites, and writes both documents from that one run.
@@ -10,7 +10,9 @@ tree, so work in progress in a shared checkout cannot leak into the figures.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
+import json
 import os
 import subprocess
 import sys
@@ -59,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-benchmarks", action="store_true", help="suites only; leave benchmarks.md"
     )
     parser.add_argument("--head", action="store_true", help="measure the committed HEAD, not the tree")
+    parser.add_argument(
+        "--offline-only",
+        type=int,
+        metavar="N",
+        help="only scenario (e) at N dataflows: print its result as JSON, write no document",
+    )
     args = parser.parse_args(argv)
     if args.head:
         return _run_from_head(
@@ -68,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     if commit:
         command = f"{command} --head` at commit `{commit[:12]}"
+    if args.offline_only:
+        with tempfile.TemporaryDirectory(prefix="dfg-bench-") as tmp:
+            matrix = dataclasses.replace(QUICK, offline_count=args.offline_only)
+            print(json.dumps(run_offline(matrix, Path(tmp)), indent=1))
+        return 0
     args.docs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dfg-bench-") as tmp:
         if not args.skip_benchmarks:
