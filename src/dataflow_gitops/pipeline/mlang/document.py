@@ -7,7 +7,9 @@ its exact source span, so printing is lossless and rewrites touch only what they
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.mlang import nodes
@@ -65,8 +67,35 @@ class SectionDocument:
         return Positions(self.text).at(offset)[0]
 
 
+# Validate, references, render and diff all read the same mashup texts in one process: each text
+# is parsed once and its (immutable) document shared. Bounded, because a 50 KB document's tree
+# takes ~2 MB and a repository can hold thousands of them.
+_CACHE_SIZE = 64
+_cache: OrderedDict[str, SectionDocument] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
-    """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid."""
+    """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid.
+
+    Memoised by text (documents are immutable); an invalid text is parsed again each time so its
+    error names the caller's ``path``.
+    """
+    with _cache_lock:
+        doc = _cache.get(text)
+        if doc is not None:
+            _cache.move_to_end(text)
+    if doc is None:
+        doc = parse_uncached(text, path=path)
+        with _cache_lock:
+            _cache[text] = doc
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return doc if doc.path == path else replace(doc, path=path)
+
+
+def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:
+    """:func:`parse_section` without the memo: tokenize and parse ``text`` now."""
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
     try:
