@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 import pytest
+from example_repo import copy_example
 
 from dataflow_gitops.cli.main import run
-
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-EXAMPLE_ITEMS = ("dataflows", "environments", "dataflow-gitops.yaml")
 
 
 @dataclass(frozen=True)
@@ -26,15 +23,7 @@ class Result:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the example project (dataflows, environments, settings), not a git repository."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for item in EXAMPLE_ITEMS:
-        source = REPO_ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, root / item)
-        elif source.is_file():
-            shutil.copy2(source, root / item)
-    return root
+    return copy_example(tmp_path / "project")
 
 
 @pytest.fixture

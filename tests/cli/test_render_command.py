@@ -4,19 +4,10 @@ import json
 from pathlib import Path
 
 import git
+from example_repo import EXAMPLE_NAMES
 
 from dataflow_gitops.pipeline.parts import parse_platform
 from dataflow_gitops.pipeline.source import read_working_tree
-
-EXAMPLE_NAMES = {
-    "Sales Orders",
-    "Customers",
-    "Products",
-    "Exchange Rates",
-    "Sales Summary",
-    "Hello Dataflow",
-    "Inventory Snapshot",
-}
 
 
 def test_render_dev_out_writes_the_fabric_git_layout(dfg, project: Path, tmp_path: Path) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from example_repo import copy_example
 
 from dataflow_gitops.config import Environment, load_environment, load_project
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
 
 LoadOverlay = Callable[..., Environment]
@@ -41,9 +40,4 @@ def load_overlay(project_dir: Path) -> LoadOverlay:
 @pytest.fixture
 def example_project(tmp_path: Path) -> Path:
     """A copy of the example repository's dataflows, environments and project file."""
-    root = tmp_path / "example"
-    root.mkdir()
-    for item in ("dataflows", "environments"):
-        shutil.copytree(REPO_ROOT / item, root / item)
-    shutil.copy(REPO_ROOT / "dataflow-gitops.yaml", root / "dataflow-gitops.yaml")
-    return root
+    return copy_example(tmp_path / "example")

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from example_repo import REPO_ROOT, copy_example
 
 from dataflow_gitops.cli.main import run
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
 
 
@@ -60,7 +60,5 @@ def test_validate_reports_one_line(
 
 
 def test_example_validates(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    for item in ("dataflows", "environments"):
-        shutil.copytree(REPO_ROOT / item, tmp_path / item)
-    shutil.copy(REPO_ROOT / "dataflow-gitops.yaml", tmp_path / "dataflow-gitops.yaml")
+    copy_example(tmp_path)
     assert run(["-C", str(tmp_path), "--no-color", "validate"]) == 0

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from example_repo import REPO_ROOT
 
 from dataflow_gitops.config import load_schema
-
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _generator() -> Any:

@@ -5,10 +5,10 @@ DataflowGitopsError."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
+from example_repo import REPO_ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,6 @@ from dataflow_gitops.pipeline.model import DesiredDataflow, Snapshot
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import read_working_tree
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 GUIDS = [
     "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13",
     "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10",

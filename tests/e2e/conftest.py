@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from e2e_support import BASELINE, TOKEN, WS, WS_OTHER, Live, overlay
-from emulator_project import Cli, commit_all, copy_example, git
+from emulator_project import Cli, commit_all, git
+from example_repo import copy_example
 
 from dataflow_gitops.fabric.auth import StaticTokenProvider
 from dataflow_gitops.fabric.client import FabricClient

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from emulator_project import REPO_ROOT, git
+from emulator_project import git
+from example_repo import REPO_ROOT
 
 from dataflow_gitops.cli.main import run
 from dataflow_gitops.demo import example_files, repository_path, template_path

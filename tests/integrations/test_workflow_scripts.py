@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from example_repo import copy_example
 from github_fake import TOKEN as GITHUB_TOKEN
 from github_fake import FakeGitHub
 from workflow_steps import GITHUB_EXAMPLES, REPO_ROOT, load
@@ -181,11 +181,7 @@ def test_example_plan_preview_workflow_end_to_end(
 ) -> None:
     """This repository's own workflow, step by step with the real dfg: the base commit applied to
     the embedded emulator, the pull request's head planned against it, the comment upserted."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in ("dataflows", "environments"):
-        shutil.copytree(REPO_ROOT / name, repo / name)
-    shutil.copy2(REPO_ROOT / "dataflow-gitops.yaml", repo / "dataflow-gitops.yaml")
+    repo = copy_example(tmp_path / "repo")
     (repo / ".gitignore").write_text(".dataflow-gitops/\n")
 
     def git(*args: str) -> str:

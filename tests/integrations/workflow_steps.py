@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from example_repo import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 GITHUB_EXAMPLES = REPO_ROOT / "examples" / "ci" / "github"
 AZURE_EXAMPLES = REPO_ROOT / "examples" / "ci" / "azure-devops"
 TEMPLATE = REPO_ROOT / "src" / "dataflow_gitops" / "templates" / "init"

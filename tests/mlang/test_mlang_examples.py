@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from example_repo import REPO_ROOT
 
 from dataflow_gitops.pipeline.mlang import dataflow_references, parameters, parse_section
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MASHUPS = sorted((REPO_ROOT / "dataflows").glob("*.Dataflow/mashup.pq"))
 
 

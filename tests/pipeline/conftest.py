@@ -6,16 +6,13 @@ when they exist) into a fresh repository and commits them; tests change files an
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-EXAMPLE_ITEMS = ("dataflows", "environments", "dataflow-gitops.yaml")
+from example_repo import copy_example
 
 
 @dataclass
@@ -46,17 +43,6 @@ class GitProject:
         self.repo.git.add("-A")
         self.repo.index.commit(message)
         return self.repo.head.commit.hexsha
-
-
-def copy_example(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for item in EXAMPLE_ITEMS:
-        source = REPO_ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, target / item)
-        elif source.is_file():
-            shutil.copy2(source, target / item)
-    return target
 
 
 @pytest.fixture

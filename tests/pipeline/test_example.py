@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from example_repo import REPO_ROOT
 
 from dataflow_gitops.config import environment_names, load_environment, load_project
 from dataflow_gitops.pipeline.mlang import parameters, parse_section
@@ -16,7 +16,6 @@ from dataflow_gitops.pipeline.references import find_references
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import read_working_tree
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ZERO = "00000000-0000-0000-0000-000000000000"
 

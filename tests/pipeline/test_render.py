@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from example_repo import REPO_ROOT, copy_example
 
 from dataflow_gitops.config import Environment, environment_names, load_environment, load_project
 from dataflow_gitops.config import parse_environment as _parse
@@ -19,7 +20,6 @@ from dataflow_gitops.pipeline.parts import fingerprint
 from dataflow_gitops.pipeline.render import OfflineLookup, bind_pending, render_all
 from dataflow_gitops.pipeline.source import read_working_tree
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEV_WS = "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10"
 DEV_LH = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27"
 DEV_WH = "c4a81f3e-6b2d-4e95-8a7c-1f3b5d9e2c68"
@@ -48,11 +48,7 @@ class DictLookup:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("example")
-    for item in ("dataflows", "environments"):
-        shutil.copytree(REPO_ROOT / item, root / item)
-    shutil.copy(REPO_ROOT / "dataflow-gitops.yaml", root / "dataflow-gitops.yaml")
-    return root
+    return copy_example(tmp_path_factory.mktemp("example"))
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections.abc import Mapping
-from pathlib import Path
 
 import pytest
+from example_repo import REPO_ROOT
 
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import RenderError
@@ -16,7 +16,6 @@ from dataflow_gitops.pipeline.model import Snapshot
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import read_working_tree
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
 DEV_LH = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27"
 

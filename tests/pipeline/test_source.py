@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from example_repo import EXAMPLE_NAMES
 
 from dataflow_gitops.errors import LegacyFormatError, SourceError
 from dataflow_gitops.pipeline.source import (
@@ -13,16 +14,6 @@ from dataflow_gitops.pipeline.source import (
     scan_ref,
     scan_working_tree,
 )
-
-EXAMPLE_NAMES = {
-    "Sales Orders",
-    "Customers",
-    "Products",
-    "Exchange Rates",
-    "Sales Summary",
-    "Hello Dataflow",
-    "Inventory Snapshot",
-}
 
 
 def _set_platform(folder: Path, **changes: object) -> None:

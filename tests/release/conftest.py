@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emulator_project import Cli, Live, commit_all, copy_example, git
+from emulator_project import Cli, Live, commit_all, git
+from example_repo import copy_example
 from release_support import BASELINE, PROD_WS, TEST_WS, TOKEN, point_at
 
 from dataflow_gitops.fabric.auth import StaticTokenProvider

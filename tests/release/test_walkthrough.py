@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulator_project import REPO_ROOT
+from example_repo import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "walkthrough-release.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -6,7 +6,6 @@ FabricClient. Test folders have no `__init__.py`; pytest's `pythonpath` puts thi
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,6 @@ import pytest
 from dataflow_gitops.cli.main import run
 from dataflow_gitops.fabric.client import FabricClient
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ("dataflows", "environments", "dataflow-gitops.yaml")
 PAYLOAD = "InlineBase64"
 
 
@@ -84,17 +81,6 @@ def commit_all(root: Path, message: str) -> str:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", message)
     return git(root, "rev-parse", "HEAD")
-
-
-def copy_example(root: Path) -> None:
-    """Copy the example repository's dataflows, environments and project file into `root`."""
-    root.mkdir()
-    for name in EXAMPLE:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
 
 
 def snapshot_files(folder: Path) -> dict[str, bytes]:
