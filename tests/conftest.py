@@ -12,9 +12,23 @@ EXAMPLE_DATAFLOWS = REPO_ROOT / "dataflows"
 EXAMPLE_ENVIRONMENTS = REPO_ROOT / "environments"
 
 # Never let the developer's or CI's real credentials or proxies reach a test.
-_SCRUB_PREFIXES = ("FABRIC_", "AZURE_", "MSAL_", "ACTIONS_ID_TOKEN_", "SYSTEM_ACCESSTOKEN",
-                   "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                   "all_proxy", "GITHUB_", "TF_BUILD", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_SCRUB_PREFIXES = (
+    "FABRIC_",
+    "AZURE_",
+    "MSAL_",
+    "ACTIONS_ID_TOKEN_",
+    "SYSTEM_ACCESSTOKEN",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "GITHUB_",
+    "TF_BUILD",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
 
 @pytest.fixture(autouse=True)

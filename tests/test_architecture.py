@@ -41,9 +41,18 @@ def _violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("dataflow_gitops.pipeline", ("httpx", "msal", "dataflow_gitops.fabric",
-                                      "dataflow_gitops.cli", "dataflow_gitops.api", "click",
-                                      "rich")),
+        (
+            "dataflow_gitops.pipeline",
+            (
+                "httpx",
+                "msal",
+                "dataflow_gitops.fabric",
+                "dataflow_gitops.cli",
+                "dataflow_gitops.api",
+                "click",
+                "rich",
+            ),
+        ),
         ("dataflow_gitops.fabric", ("dataflow_gitops.cli", "dataflow_gitops.api", "click")),
         ("dataflow_gitops", ("fabric_emulator",)),
         ("fabric_emulator", ("dataflow_gitops",)),

@@ -69,7 +69,11 @@ class ConfigError(DataflowGitopsError):
     """An environment overlay or project settings file is invalid."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
         hint: str | None = None,
     ) -> None:
         self.path = path
@@ -81,8 +85,13 @@ class SourceError(DataflowGitopsError):
     """A dataflow folder or one of its parts is invalid."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None,
-        column: int | None = None, hint: str | None = None,
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
     ) -> None:
         self.path = path
         self.line = line
@@ -101,8 +110,14 @@ class LegacyFormatError(SourceError):
 class RenderError(DataflowGitopsError):
     """An environment overlay cannot be applied to a dataflow (unknown parameter, bad value...)."""
 
-    def __init__(self, message: str, *, dataflow: str | None = None, hint: str | None = None,
-                 where: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        dataflow: str | None = None,
+        hint: str | None = None,
+        where: str | None = None,
+    ) -> None:
         self.dataflow = dataflow
         super().__init__(message, where=where or dataflow, hint=hint)
 
@@ -110,8 +125,14 @@ class RenderError(DataflowGitopsError):
 class DependencyError(DataflowGitopsError):
     """Dataflow-to-dataflow references form a cycle or name no dataflow."""
 
-    def __init__(self, message: str, *, cycle: Sequence[str] = (), where: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        cycle: Sequence[str] = (),
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.cycle = tuple(cycle)
         super().__init__(message, where=where, hint=hint)
 
@@ -145,8 +166,11 @@ class ApplyError(DataflowGitopsError):
 
     def __init__(self, message: str, *, result: Any = None, where: str | None = None) -> None:
         self.result = result
-        super().__init__(message, where=where, hint="fix the cause and run apply again; "
-                         "completed actions are not repeated")
+        super().__init__(
+            message,
+            where=where,
+            hint="fix the cause and run apply again; completed actions are not repeated",
+        )
 
 
 class RecordError(DataflowGitopsError):
@@ -176,8 +200,15 @@ class FabricApiError(FabricError):
     status_code: int = 0
 
     def __init__(
-        self, *, status: int, error_code: str, message: str, method: str, url: str,
-        request_id: str | None = None, more_details: Sequence[dict[str, Any]] = (),
+        self,
+        *,
+        status: int,
+        error_code: str,
+        message: str,
+        method: str,
+        url: str,
+        request_id: str | None = None,
+        more_details: Sequence[dict[str, Any]] = (),
         hint: str | None = None,
     ) -> None:
         self.status = status
@@ -224,8 +255,15 @@ class ServerError(FabricApiError):
 class OperationFailed(FabricError):
     """A long-running operation ended in state Failed."""
 
-    def __init__(self, *, operation_id: str, error_code: str, message: str,
-                 more_details: Sequence[dict[str, Any]] = (), where: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        operation_id: str,
+        error_code: str,
+        message: str,
+        more_details: Sequence[dict[str, Any]] = (),
+        where: str | None = None,
+    ) -> None:
         self.operation_id = operation_id
         self.error_code = error_code
         self.api_message = message
@@ -240,8 +278,14 @@ class OperationTimeout(FabricError):
 class JobFailed(FabricError):
     """A job instance ended Failed or Cancelled; ``failure_reason`` is the service's ErrorResponse."""
 
-    def __init__(self, *, job_id: str, status: str, failure_reason: dict[str, Any] | None,
-                 where: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        status: str,
+        failure_reason: dict[str, Any] | None,
+        where: str | None = None,
+    ) -> None:
         self.job_id = job_id
         self.status = status
         self.failure_reason = failure_reason
@@ -254,8 +298,9 @@ class JobFailed(FabricError):
 class GitHubError(DataflowGitopsError):
     """The GitHub REST API refused or failed a request (``dfg comment``); ``status`` 0: no answer."""
 
-    def __init__(self, message: str, *, status: int, method: str, url: str,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, method: str, url: str, hint: str | None = None
+    ) -> None:
         self.status = status
         self.method = method
         self.url = url

@@ -70,16 +70,22 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path), default=".",
-              help="Project directory (holds dataflows/ and environments/).")
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="Project directory (holds dataflows/ and environments/).",
+)
 @click.option("-v", "--verbose", count=True, help="More output; -v shows every API request.")
 @click.option("--no-color", is_flag=True, help="Plain output without colours.")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(__version__, prog_name="dfg")
 @click.pass_context
-def cli(ctx: click.Context, project: Path, verbose: int, no_color: bool, json_logs: bool,
-        debug: bool) -> None:
+def cli(
+    ctx: click.Context, project: Path, verbose: int, no_color: bool, json_logs: bool, debug: bool
+) -> None:
     """GitOps for Microsoft Fabric Dataflows Gen2: validate, plan against live, apply, promote.
 
     \b
@@ -91,8 +97,9 @@ def cli(ctx: click.Context, project: Path, verbose: int, no_color: bool, json_lo
       dfg promote --from test --to prod         # ship the commit test runs
       dfg -C ../repo -v plan -e dev             # another project; show every API request
     """
-    ctx.obj = Globals(project=project.resolve(), verbose=verbose, color=not no_color,
-                      json_logs=json_logs, debug=debug)
+    ctx.obj = Globals(
+        project=project.resolve(), verbose=verbose, color=not no_color, json_logs=json_logs, debug=debug
+    )
     from dataflow_gitops.cli.logs import configure_logging
 
     configure_logging(verbose=verbose, json_logs=json_logs)
@@ -121,8 +128,11 @@ def run(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            click.echo("Error: unexpected internal error (run again with --debug to see the "
-                       "traceback, and please report it)", err=True)
+            click.echo(
+                "Error: unexpected internal error (run again with --debug to see the "
+                "traceback, and please report it)",
+                err=True,
+            )
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
         return EXIT_BUG
     return int(result) if isinstance(result, int) else EXIT_OK

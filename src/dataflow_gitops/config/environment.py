@@ -413,6 +413,9 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
     shown = f"{project.display(file)}@{ref}"
     at_ref = parse_environment(env.name, data, path=shown, project=project)
     return dataclasses.replace(
-        at_ref, workspace_id=env.workspace_id, workspace_name=env.workspace_name, api=env.api,
+        at_ref,
+        workspace_id=env.workspace_id,
+        workspace_name=env.workspace_name,
+        api=env.api,
         auth=env.auth,
     )

@@ -262,7 +262,6 @@ class PlanPolicy:
     """``--target`` names: plan only these (and nothing else); empty means all."""
 
 
-
 class ActionKind(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -353,5 +352,6 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return all(o.status is not OutcomeStatus.FAILED and o.published is not False
-                   for o in self.outcomes)
+        return all(
+            o.status is not OutcomeStatus.FAILED and o.published is not False for o in self.outcomes
+        )

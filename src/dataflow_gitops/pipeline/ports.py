@@ -33,16 +33,19 @@ class LiveReader(Protocol):
 
 
 class FabricWriter(Protocol):
-    def create_dataflow(self, workspace_id: str, display_name: str, description: str,
-                        parts: Sequence[Part]) -> str:
+    def create_dataflow(
+        self, workspace_id: str, display_name: str, description: str, parts: Sequence[Part]
+    ) -> str:
         """Create the item with its definition (``.platform`` included); return the item id."""
         ...
 
-    def update_definition(self, workspace_id: str, item_id: str, parts: Sequence[Part],
-                          *, update_metadata: bool) -> None: ...
+    def update_definition(
+        self, workspace_id: str, item_id: str, parts: Sequence[Part], *, update_metadata: bool
+    ) -> None: ...
 
-    def update_properties(self, workspace_id: str, item_id: str, *, display_name: str | None,
-                          description: str | None) -> None: ...
+    def update_properties(
+        self, workspace_id: str, item_id: str, *, display_name: str | None, description: str | None
+    ) -> None: ...
 
     def delete_item(self, workspace_id: str, item_id: str) -> None: ...
 
