@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dataflow_gitops.pipeline.diff import diff_dataflow
-from dataflow_gitops.pipeline.impact import assess, classify, most_severe
+from dataflow_gitops.pipeline.impact import assess, most_severe
 from dataflow_gitops.pipeline.model import DesiredDataflow, Impact, LiveDataflow, LiveItem, Part
 from dataflow_gitops.pipeline.parts import fingerprint
 
@@ -162,19 +162,18 @@ def test_impact_classes(
     result = assess(diff, new, old)
     assert result.impact is impact, case
     assert result.reasons == reasons
-    assert classify(diff, new, old) is impact
 
 
 def test_create_and_delete() -> None:
     # A create changes nothing that exists: no impact class (the outputs say "new").
-    assert classify(diff_dataflow(desired(), None), desired(), None) is Impact.NONE
+    assert assess(diff_dataflow(desired(), None), desired(), None).impact is Impact.NONE
     assert assess(None, None, live()).reasons == ("dataflow deleted",)
-    assert classify(None, None, live()) is Impact.BREAKING
+    assert assess(None, None, live()).impact is Impact.BREAKING
 
 
 def test_unparsable_mashup_is_classified_from_the_diff_alone() -> None:
     broken = desired("section S; shared = ;")
-    assert classify(diff_dataflow(broken, live()), broken, live()) is Impact.NON_BREAKING
+    assert assess(diff_dataflow(broken, live()), broken, live()).impact is Impact.NON_BREAKING
 
 
 @pytest.mark.parametrize(

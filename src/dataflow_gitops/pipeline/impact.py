@@ -62,12 +62,6 @@ def assess(
     return Assessment(Impact.NON_BREAKING)
 
 
-def classify(
-    diff: DataflowDiff | None, desired: DesiredDataflow | None, live: LiveDataflow | None
-) -> Impact:
-    return assess(diff, desired, live).impact
-
-
 def _document(part: Part | None) -> SectionDocument | None:
     if part is None:
         return None
