@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from e2e_support import BASELINE, TOKEN, WS, WS_OTHER, Live, overlay
-from emulator_project import Cli, commit_all, git
+from emulator_project import Cli, init_repo
 from example_repo import copy_example
 
 from dataflow_gitops.fabric.auth import StaticTokenProvider
@@ -26,8 +26,7 @@ def emulator() -> Iterator[EmulatorServer]:
 def live(emulator: EmulatorServer) -> Iterator[Live]:
     with FabricClient(emulator.url, StaticTokenProvider(TOKEN)) as client:
         probe = Live(emulator.url, client)
-        probe.control("POST", "reset")
-        probe.control("POST", "config", BASELINE)
+        probe.reset(BASELINE)
         for workspace in (WS, WS_OTHER):
             client.create_item(workspace, display_name="SalesLakehouse", type="Lakehouse")
             client.create_item(workspace, display_name="SalesWarehouse", type="Warehouse")
@@ -44,8 +43,7 @@ def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path
     (envs / "e2e-other.yaml").write_text(overlay(live.url, WS_OTHER))
     (envs / "e2e-prot.yaml").write_text(overlay(live.url, WS_OTHER, extra="protected: true\n"))
     monkeypatch.setenv("FABRIC_TOKEN", TOKEN)
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "example")
+    init_repo(root)
     return root
 
 

@@ -14,21 +14,20 @@ from dataflow_gitops import api
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.records import DeploymentRecord
 
+# The next createItem is refused as an invalid definition (400), once.
+FAIL_NEXT_CREATE = {
+    "kind": "status",
+    "status": 400,
+    "errorCode": "InvalidDefinition",
+    "method": "POST",
+    "path": "/items$",
+    "count": 1,
+}
+
 
 def test_a_failed_create_spares_independent_items_and_a_rerun_converges(dfg: Cli, live: Live) -> None:
     # With one writer at a time the first create, "Customers", is the one that fails.
-    live.control(
-        "POST",
-        "faults",
-        {
-            "kind": "status",
-            "status": 400,
-            "errorCode": "InvalidDefinition",
-            "method": "POST",
-            "path": "/items$",
-            "count": 1,
-        },
-    )
+    live.control("POST", "faults", FAIL_NEXT_CREATE)
     code, out, err = dfg("apply", "-e", "e2e", "--auto-approve", "--concurrency", "1")
     assert code == 1
     assert 'FAILED  + create "Customers"' in out
@@ -132,18 +131,7 @@ def test_json_output_stays_one_document_when_failures_are_annotated_in_ci(
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-    live.control(
-        "POST",
-        "faults",
-        {
-            "kind": "status",
-            "status": 400,
-            "errorCode": "InvalidDefinition",
-            "method": "POST",
-            "path": "/items$",
-            "count": 1,
-        },
-    )
+    live.control("POST", "faults", FAIL_NEXT_CREATE)
     code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve", "--format", "json")
     assert code == 1
     document = json.loads(out)  # no ::error line mixed into stdout

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emulator_project import Cli, Live, commit_all, git
+from emulator_project import Cli, Live, init_repo
 from example_repo import copy_example
 from release_support import BASELINE, PROD_WS, TEST_WS, TOKEN, point_at
 
@@ -26,8 +26,7 @@ def release_emulator() -> Iterator[EmulatorServer]:
 def live(release_emulator: EmulatorServer) -> Iterator[Live]:
     with FabricClient(release_emulator.url, StaticTokenProvider(TOKEN)) as client:
         probe = Live(release_emulator.url, client)
-        probe.control("POST", "reset")
-        probe.control("POST", "config", BASELINE)
+        probe.reset(BASELINE)
         workspaces = [
             {"id": TEST_WS, "displayName": "Sales TEST"},
             {"id": PROD_WS, "displayName": "Sales PROD"},
@@ -47,8 +46,7 @@ def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path
     copy_example(root)
     point_at(root, live.url)
     monkeypatch.setenv("FABRIC_TOKEN", TOKEN)
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "example")
+    init_repo(root)
     return root
 
 

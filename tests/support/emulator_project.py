@@ -66,6 +66,11 @@ class Live:
         parts[part] = parts[part].replace(old, new)
         self.write_parts(workspace, item_id, parts)
 
+    def reset(self, config: dict[str, Any]) -> None:
+        """An empty emulator with these knobs (lro, latencyMs, pageSize…)."""
+        self.control("POST", "reset")
+        self.control("POST", "config", config)
+
     def control(self, method: str, action: str, body: Any = None) -> Any:
         response = httpx.request(method, f"{self.url}/_emulator/{action}", json=body, timeout=10)
         response.raise_for_status()
@@ -81,6 +86,12 @@ def commit_all(root: Path, message: str) -> str:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", message)
     return git(root, "rev-parse", "HEAD")
+
+
+def init_repo(root: Path) -> str:
+    """Make `root` a git repository on branch main with everything in it committed."""
+    git(root, "init", "-q", "-b", "main")
+    return commit_all(root, "example")
 
 
 def snapshot_files(folder: Path) -> dict[str, bytes]:
