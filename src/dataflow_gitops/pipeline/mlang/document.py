@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.mlang import nodes
@@ -24,14 +24,32 @@ class Member:
     name: str
     shared: bool
     attribute_text: str | None
-    expression_text: str
-    source: str
     start: int
     end: int
     line: int
-    expression: nodes.Node
     attribute: nodes.Record | None = None
     name_span: tuple[int, int] = (0, 0)
+    # The expression tree is built on first use (most callers need the trees of a few parameter
+    # or reference queries only), from the document text the member was read from.
+    expression_span: tuple[int, int] = (0, 0)
+    document_text: str = field(default="", repr=False, compare=False)
+    path: str = field(default="mashup.pq", repr=False, compare=False)
+    _tree: list[nodes.Node] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def source(self) -> str:
+        """The member's exact text, attributes to ``;``."""
+        return self.document_text[self.start : self.end]
+
+    @property
+    def expression_text(self) -> str:
+        return self.document_text[self.expression_span[0] : self.expression_span[1]]
+
+    @property
+    def expression(self) -> nodes.Node:
+        if not self._tree:
+            self._tree.append(parse_expression(self.document_text, self.expression_span, self.path))
+        return self._tree[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +86,9 @@ class SectionDocument:
 
 
 # Validate, references, render and diff all read the same mashup texts in one process: each text
-# is parsed once and its (immutable) document shared. Bounded, because a 50 KB document's tree
-# takes ~2 MB and a repository can hold thousands of them.
-_CACHE_SIZE = 64
+# is parsed once and its (immutable) document shared. Member trees are built on demand, so a
+# cached document costs a few kilobytes beyond its text and thousands fit; bounded all the same.
+_CACHE_SIZE = 4096
 _cache: OrderedDict[str, SectionDocument] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -174,15 +192,22 @@ def _member(p: Parser, text: str) -> Member:
         name=name,
         shared=shared,
         attribute_text=_slice(text, attribute),
-        expression_text=text[expression.span[0] : expression.span[1]],
-        source=text[start:end],
         start=start,
         end=end,
         line=name_token.line,
-        expression=expression,
         attribute=attribute,
         name_span=name_span,
+        expression_span=expression.span,
+        document_text=text,
+        path=p.path,
     )
+
+
+def parse_expression(text: str, span: tuple[int, int], path: str) -> nodes.Node:
+    """The tree of a member expression ``text[span]`` already read once by :func:`parse_section`
+    (so it is valid), with spans into ``text``."""
+    parser = Parser(text, tokenize(text, path=path, start=span[0], end=span[1]), path=path)
+    return parser.expression()
 
 
 def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query with ';'") -> MSyntaxError:

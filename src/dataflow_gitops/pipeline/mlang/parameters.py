@@ -91,6 +91,9 @@ def _type_name(record: nodes.Record, value: object) -> str:
 
 def _iter(doc: SectionDocument) -> Iterator[tuple[Member, nodes.Node, nodes.Record]]:
     for member in doc.members:
+        # Only a member that spells the flag (or could, through a #(…) escape) needs its tree.
+        if "IsParameterQuery" not in member.source and "#(" not in member.source:
+            continue
         shape = _parameter_shape(member)
         if shape is not None:
             yield member, shape[0], shape[1]

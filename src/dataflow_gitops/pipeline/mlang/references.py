@@ -50,6 +50,9 @@ def field_literals(doc: SectionDocument, fields: Collection[str]) -> tuple[Field
     wanted = frozenset(fields)
     found: list[FieldLiteral] = []
     for member in doc.members:
+        # Only a member that spells a wanted field (or could, through a #(…) escape) needs its tree.
+        if "#(" not in member.source and not any(f in member.source for f in wanted):
+            continue
         roots: list[nodes.Node] = [member.expression]
         if member.attribute is not None:
             roots.insert(0, member.attribute)
@@ -181,6 +184,8 @@ def dataflow_references(doc: SectionDocument) -> tuple[RawReference, ...]:
     step, ``Source{[Id = "Workspaces"]}[Data]`` in the next, and so on); ids that are not text
     literals (parameters, variables) are not references this function can report.
     """
+    if "#(" not in doc.text and not any(source in doc.text for source in DATAFLOW_SOURCES):
+        return ()  # no dataflows source is named: no query tree needs building
     analysis = _Analysis(doc)
     for name in analysis.members:
         analysis.member(name)

@@ -167,11 +167,12 @@ def decode_text(body: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, start: int = 0, end: int | None = None) -> None:
         self.text = text
         self.path = path
         self.positions = Positions(text)
-        self.pos = 0
+        self.pos = start
+        self.stop = len(text) if end is None else end
         self.tokens: list[Token] = []
 
     def fail(self, message: str, offset: int, hint: str | None = None) -> MSyntaxError:
@@ -183,7 +184,7 @@ class _Lexer:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, self.pos, line, column))
 
     def run(self) -> list[Token]:
-        n = len(self.text)
+        n = self.stop
         while self.pos < n:
             if not self.fast():
                 self.slow()
@@ -327,6 +328,9 @@ def _is_hex(ch: str) -> bool:
     return ch in "0123456789abcdefABCDEF"
 
 
-def tokenize(text: str, *, path: str = "mashup.pq") -> list[Token]:
-    """Every significant token of ``text``, ending with one ``Kind.END`` token."""
-    return _Lexer(text, path).run()
+def tokenize(
+    text: str, *, path: str = "mashup.pq", start: int = 0, end: int | None = None
+) -> list[Token]:
+    """Every significant token of ``text[start:end]``, ending with one ``Kind.END`` token at ``end``
+    (offsets, lines and columns stay those of the whole text)."""
+    return _Lexer(text, path, start, end).run()
