@@ -3,17 +3,16 @@ in --help, links resolve, and every `dfg …` line in the docs names real comman
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
+from example_repo import load_script
 
 from dataflow_gitops.cli.main import COMMANDS, cli
 
@@ -28,19 +27,8 @@ GUIDES = [
 ALL_DOCS = sorted({*GUIDES, *(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))})
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gen_command_docs", ROOT / "scripts" / "gen_command_docs.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_command_reference_is_current() -> None:
-    generated = _generator().generate()
+    generated = load_script("gen_command_docs").generate()
     current = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
     assert current == generated, "run: python scripts/gen_command_docs.py"
     for name in COMMANDS:

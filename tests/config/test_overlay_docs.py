@@ -3,30 +3,18 @@ valid Draft 2020-12 and every property is described."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any
 
 import jsonschema
 import pytest
-from example_repo import REPO_ROOT
+from example_repo import REPO_ROOT, load_script
 
 from dataflow_gitops.config import load_schema
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "gen_overlay_docs", REPO_ROOT / "scripts" / "gen_overlay_docs.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_reference_is_up_to_date() -> None:
-    generated = _generator().generate()
+    generated = load_script("gen_overlay_docs").generate()
     current = (REPO_ROOT / "docs" / "overlay-reference.md").read_text(encoding="utf-8")
     assert current == generated, "run: python scripts/gen_overlay_docs.py"
     for key in load_schema("environment.schema.json")["properties"]:
