@@ -24,9 +24,9 @@ import httpx
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.integrations.comment_body import CommentResult, PostedComment, upsert
+from dataflow_gitops.integrations.http_retry import send_with_retries
 
 API_VERSION = "7.1"
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,27 +157,23 @@ class AzureReposClient:
         )
 
     def _send(self, method: str, path: str, payload: Any = None) -> httpx.Response:
-        for attempt in range(self._retries + 1):
-            try:
-                response = self._http.request(method, path, json=payload)
-            except httpx.HTTPError as exc:
-                if attempt == self._retries:
-                    raise DataflowGitopsError(
-                        f"no answer: {type(exc).__name__}",
-                        where=f"Azure DevOps {method} {path}",
-                        hint="check the network and SYSTEM_COLLECTIONURI",
-                    ) from None
-                self._sleep(2.0**attempt)
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
-                value = response.headers.get("Retry-After", "")
-                self._sleep(min(float(value), 60.0) if value.isdigit() else 2.0**attempt)
-                continue
-            # 203 is Azure DevOps' answer to a rejected token: a sign-in page, not JSON.
-            if response.is_success and response.status_code != 203:
-                return response
-            raise _error(response, method, path)
-        raise AssertionError("unreachable")
+        response = send_with_retries(
+            self._http,
+            method,
+            path,
+            payload,
+            retries=self._retries,
+            sleep=self._sleep,
+            no_answer=lambda exc: DataflowGitopsError(
+                f"no answer: {type(exc).__name__}",
+                where=f"Azure DevOps {method} {path}",
+                hint="check the network and SYSTEM_COLLECTIONURI",
+            ),
+        )
+        # 203 is Azure DevOps' answer to a rejected token: a sign-in page, not JSON.
+        if response.is_success and response.status_code != 203:
+            return response
+        raise _error(response, method, path)
 
 
 def upsert_thread(client: AzureReposClient, body: str, *, base_marker: str) -> CommentResult:

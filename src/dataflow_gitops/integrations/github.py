@@ -37,10 +37,10 @@ from dataflow_gitops.integrations.comment_body import (
     split_body,
     upsert,
 )
+from dataflow_gitops.integrations.http_retry import send_with_retries
 
 PUBLIC_API = "https://api.github.com"
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,28 +186,24 @@ class GitHubClient:
         self._send("DELETE", f"/repos/{pr.repo}/issues/comments/{comment_id}")
 
     def _send(self, method: str, url: str, body: str | None = None) -> httpx.Response:
-        payload = None if body is None else {"body": body}
-        for attempt in range(self._retries + 1):
-            try:
-                response = self._http.request(method, url, json=payload)
-            except httpx.HTTPError as exc:
-                if attempt == self._retries:
-                    raise GitHubError(
-                        f"no answer: {type(exc).__name__}",
-                        status=0,
-                        method=method,
-                        url=_path(url),
-                        hint="check the network and GITHUB_API_URL",
-                    ) from None
-                self._sleep(2.0**attempt)
-                continue
-            if response.status_code in _RETRY_STATUSES and attempt < self._retries:
-                self._sleep(_retry_after(response, attempt))
-                continue
-            if response.is_success:
-                return response
-            raise _error(response, method, url)
-        raise AssertionError("unreachable")
+        response = send_with_retries(
+            self._http,
+            method,
+            url,
+            None if body is None else {"body": body},
+            retries=self._retries,
+            sleep=self._sleep,
+            no_answer=lambda exc: GitHubError(
+                f"no answer: {type(exc).__name__}",
+                status=0,
+                method=method,
+                url=_path(url),
+                hint="check the network and GITHUB_API_URL",
+            ),
+        )
+        if response.is_success:
+            return response
+        raise _error(response, method, url)
 
 
 class IssueComments:
@@ -243,13 +239,6 @@ def upsert_comment(
 def _object(response: httpx.Response) -> dict[str, Any]:
     data = response.json()
     return data if isinstance(data, dict) else {}
-
-
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    value = response.headers.get("Retry-After", "")
-    if value.isdigit():
-        return min(float(value), 60.0)
-    return 2.0**attempt
 
 
 def _error(response: httpx.Response, method: str, url: str) -> GitHubError:
