@@ -45,6 +45,27 @@ def rewrite_mashup(
     ``references`` come from the source stage (with ``target`` resolved to a repository name);
     ``dataflow_id(target)`` gives the id (or pending token) of that dataflow in the target.
     """
+    edits = mashup_edits(
+        doc,
+        bindings,
+        references,
+        resolve=resolve,
+        target_workspace=target_workspace,
+        dataflow_id=dataflow_id,
+    )
+    return apply_edits(doc.text, edits) if edits else doc.text
+
+
+def mashup_edits(
+    doc: SectionDocument,
+    bindings: Bindings,
+    references: Sequence[DataflowReference],
+    *,
+    resolve: Resolve,
+    target_workspace: Callable[[], str],
+    dataflow_id: Callable[[str], str],
+) -> list[tuple[tuple[int, int], str]]:
+    """The span edits :func:`rewrite_mashup` makes, sorted, for render to apply with its own."""
     edits: list[tuple[tuple[int, int], str]] = []
     reference_spans: set[tuple[int, int]] = set()
     for raw in dataflow_references(doc):
@@ -64,7 +85,7 @@ def rewrite_mashup(
         value = resolve(binding.target, binding.where, f"{literal.field} in query {literal.member!r}")
         edits.append((literal.span, format_literal(value, "text")))
     edits.sort()
-    return apply_edits(doc.text, edits) if edits else doc.text
+    return edits
 
 
 def _target_of(

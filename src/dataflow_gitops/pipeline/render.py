@@ -27,7 +27,12 @@ from typing import Any
 from dataflow_gitops.config import Environment, matches
 from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline import jsonpath
-from dataflow_gitops.pipeline.bindings import pending_token, rewrite_mashup, rewrite_metadata
+from dataflow_gitops.pipeline.bindings import (
+    mashup_edits,
+    pending_token,
+    rewrite_mashup,
+    rewrite_metadata,
+)
 from dataflow_gitops.pipeline.mlang import (
     SectionDocument,
     apply_edits,
@@ -35,6 +40,7 @@ from dataflow_gitops.pipeline.mlang import (
     parameters,
     parse_section,
 )
+from dataflow_gitops.pipeline.mlang.edits import Edit, edit_section
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -180,10 +186,8 @@ def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowRefer
     path = _part_path(r.source, MASHUP_PATH)
     text = decode_text(data, path=path)
     doc = parse_section(text, path=path)
-    text = _set_parameters(r, doc)
-    if text != doc.text:
-        doc = parse_section(text, path=path)
-    return rewrite_mashup(
+    parameter_edits = _parameter_edits(r, doc)
+    binding_edits = mashup_edits(
         doc,
         r.env.bindings_for(r.source.name),
         references,
@@ -191,13 +195,31 @@ def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowRefer
         target_workspace=r.target_workspace,
         dataflow_id=r.dataflow_id,
     )
+    if _overlap(parameter_edits, binding_edits):
+        # A parameter value holding a bound id: bind inside the new value, as the overlay reads.
+        doc = parse_section(apply_edits(doc.text, parameter_edits), path=path)
+        return rewrite_mashup(
+            doc,
+            r.env.bindings_for(r.source.name),
+            references,
+            resolve=r.resolve,
+            target_workspace=r.target_workspace,
+            dataflow_id=r.dataflow_id,
+        )
+    # One parsed document, every edit applied at once (edit_section keeps the result's document
+    # for the parse checks and the diff that follow).
+    return edit_section(doc, [*parameter_edits, *binding_edits]).text
 
 
-def _set_parameters(r: _Renderer, doc: SectionDocument) -> str:
+def _overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
+    return any(s1 < e2 and s2 < e1 for (s1, e1), _ in a for (s2, e2), _ in b)
+
+
+def _parameter_edits(r: _Renderer, doc: SectionDocument) -> list[Edit]:
     declared = {p.name: p for p in parameters(doc)}
     overlay = r.env.overlay_for(r.source.name)
     own = {p.name for p in overlay.parameters} if overlay else set()
-    edits: list[tuple[tuple[int, int], str]] = []
+    edits: list[Edit] = []
     for name, setting in r.env.parameters_for(r.source.name).items():
         parameter = declared.get(name)
         if parameter is None:
@@ -226,7 +248,7 @@ def _set_parameters(r: _Renderer, doc: SectionDocument) -> str:
         if literal != parameter.literal_text:
             edits.append((parameter.span, literal))
     edits.sort()
-    return apply_edits(doc.text, edits) if edits else doc.text
+    return edits
 
 
 def _type_hint(type_name: str) -> str:

@@ -23,18 +23,17 @@ class Member:
 
     name: str
     shared: bool
-    attribute_text: str | None
     start: int
     end: int
     line: int
-    attribute: nodes.Record | None = None
     name_span: tuple[int, int] = (0, 0)
-    # The expression tree is built on first use (most callers need the trees of a few parameter
-    # or reference queries only), from the document text the member was read from.
+    # The trees are built on first use (most callers need those of a few parameter or reference
+    # queries only), from the document text the member was read from.
     expression_span: tuple[int, int] = (0, 0)
+    attribute_span: tuple[int, int] | None = None
     document_text: str = field(default="", repr=False, compare=False)
     path: str = field(default="mashup.pq", repr=False, compare=False)
-    _tree: list[nodes.Node] = field(default_factory=list, repr=False, compare=False)
+    _trees: dict[str, nodes.Node] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def source(self) -> str:
@@ -46,10 +45,31 @@ class Member:
         return self.document_text[self.expression_span[0] : self.expression_span[1]]
 
     @property
+    def attribute_text(self) -> str | None:
+        span = self.attribute_span
+        return None if span is None else self.document_text[span[0] : span[1]]
+
+    @property
     def expression(self) -> nodes.Node:
-        if not self._tree:
-            self._tree.append(parse_expression(self.document_text, self.expression_span, self.path))
-        return self._tree[0]
+        tree = self._trees.get("expression")
+        if tree is None:
+            tree = self._trees["expression"] = _reparse(self, self.expression_span).expression()
+        return tree
+
+    @property
+    def attribute(self) -> nodes.Record | None:
+        if self.attribute_span is None:
+            return None
+        tree = self._trees.get("attribute")
+        if not isinstance(tree, nodes.Record):
+            tree = self._trees["attribute"] = _reparse(self, self.attribute_span).record()
+        return tree
+
+
+def _reparse(member: Member, span: tuple[int, int]) -> Parser:
+    """A parser over ``span`` of a member already read once by :func:`parse_section` (so valid)."""
+    text = member.document_text
+    return Parser(text, tokenize(text, path=member.path, start=span[0], end=span[1]), path=member.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +125,16 @@ def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
             _cache.move_to_end(text)
     if doc is None:
         doc = parse_uncached(text, path=path)
-        with _cache_lock:
-            _cache[text] = doc
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+        remember(doc)
     return doc if doc.path == path else replace(doc, path=path)
+
+
+def remember(doc: SectionDocument) -> None:
+    """Cache ``doc`` as the parse of its text (a document derived from another without parsing)."""
+    with _cache_lock:
+        _cache[doc.text] = doc
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:
@@ -191,23 +216,15 @@ def _member(p: Parser, text: str) -> Member:
     return Member(
         name=name,
         shared=shared,
-        attribute_text=_slice(text, attribute),
         start=start,
         end=end,
         line=name_token.line,
-        attribute=attribute,
         name_span=name_span,
         expression_span=expression.span,
+        attribute_span=None if attribute is None else attribute.span,
         document_text=text,
         path=p.path,
     )
-
-
-def parse_expression(text: str, span: tuple[int, int], path: str) -> nodes.Node:
-    """The tree of a member expression ``text[span]`` already read once by :func:`parse_section`
-    (so it is valid), with spans into ``text``."""
-    parser = Parser(text, tokenize(text, path=path, start=span[0], end=span[1]), path=path)
-    return parser.expression()
 
 
 def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query with ';'") -> MSyntaxError:

@@ -5,10 +5,25 @@ The one way the tool rewrites M: everything outside the replaced spans stays byt
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Sequence
+from dataclasses import replace
+
+from dataflow_gitops.pipeline.mlang.document import (
+    Member,
+    SectionDocument,
+    parse_section,
+    remember,
+)
+
+Edit = tuple[tuple[int, int], str]
+# One text literal token on one line: swapping such a token for another keeps every other token,
+# bracket and line of the document where it was.
+_TEXT_LITERAL = re.compile('"(?:[^"\r\n\x85\u2028\u2029]|"")*"')
 
 
-def apply_edits(text: str, edits: Sequence[tuple[tuple[int, int], str]]) -> str:
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Replace each ``(start, end)`` span of ``text``; ``ValueError`` if spans overlap or are outside."""
     ordered = sorted(edits, key=lambda edit: edit[0])
     pieces: list[str] = []
@@ -23,3 +38,59 @@ def apply_edits(text: str, edits: Sequence[tuple[tuple[int, int], str]]) -> str:
         cursor = end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument:
+    """The document of ``doc``'s text with ``edits`` (spans of syntax-tree nodes) applied.
+
+    When every edit swaps one text literal for another inside a query (what text parameters,
+    bindings and references do), the tokens keep their shape, so the new document is ``doc`` with
+    its spans shifted, not a new parse; any other edit makes the new text parsed (and checked).
+    """
+    ordered = sorted(edits, key=lambda edit: edit[0])
+    text = apply_edits(doc.text, ordered)
+    if not ordered:
+        return doc
+    if not all(_swaps_literal(doc, span, new) for span, new in ordered):
+        return parse_section(text, path=doc.path)
+    ends = [end for (_, end), _ in ordered]
+    shifts = [0]
+    for (start, end), new in ordered:
+        shifts.append(shifts[-1] + len(new) - (end - start))
+
+    def moved(offset: int) -> int:
+        return offset + shifts[bisect.bisect_right(ends, offset)]
+
+    def moved_span(span: tuple[int, int]) -> tuple[int, int]:
+        return moved(span[0]), moved(span[1])
+
+    members = tuple(
+        replace(
+            m,
+            start=moved(m.start),
+            end=moved(m.end),
+            name_span=moved_span(m.name_span),
+            expression_span=moved_span(m.expression_span),
+            attribute_span=None if m.attribute_span is None else moved_span(m.attribute_span),
+            document_text=text,
+            _trees={},
+        )
+        for m in doc.members
+    )
+    derived = replace(doc, text=text, members=members)
+    remember(derived)
+    return derived
+
+
+def _swaps_literal(doc: SectionDocument, span: tuple[int, int], new: str) -> bool:
+    start, end = span
+    if not (_TEXT_LITERAL.fullmatch(new) and _TEXT_LITERAL.fullmatch(doc.text, start, end)):
+        return False
+    return any(_inside(m, start, end) for m in doc.members)
+
+
+def _inside(member: Member, start: int, end: int) -> bool:
+    spans = [member.expression_span]
+    if member.attribute_span is not None:
+        spans.append(member.attribute_span)
+    return any(s <= start and end <= e for s, e in spans)

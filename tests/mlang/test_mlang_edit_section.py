@@ -1,0 +1,68 @@
+"""edit_section: a document derived by shifting spans is the document a fresh parse gives."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dataflow_gitops.pipeline.mlang import field_literals, parameters, parse_section
+from dataflow_gitops.pipeline.mlang.document import SectionDocument, parse_uncached
+from dataflow_gitops.pipeline.mlang.edits import apply_edits, edit_section
+
+TEXT = (
+    "section Section1;\n"
+    'shared Server = "old-sql" meta [IsParameterQuery = true, Type = "Text"];\n'
+    "// the sales query\n"
+    '[Description = "lakehouse", Target = [lakehouseId = "L1"]]\n'
+    "shared Sales = let\n"
+    '  Source = Lakehouse.Contents([workspaceId = "W1"]),\n'
+    '  Nav = Source{[workspaceId = "W1"]}[Data]{[lakehouseId = "L1"]}[Data]\n'
+    "in\n"
+    "  Nav;\n"
+    'shared Count = 42 meta [IsParameterQuery = true, Type = "Number"];\n'
+)
+
+
+def _same(derived: SectionDocument, text: str) -> None:
+    fresh = parse_uncached(text, path=derived.path)
+    assert derived.text == text
+    assert derived.print() == text
+    assert derived.members == fresh.members
+    for mine, theirs in zip(derived.members, fresh.members, strict=True):
+        assert mine.source == theirs.source
+        assert mine.expression == theirs.expression
+        assert mine.attribute == theirs.attribute
+    assert parameters(derived) == parameters(fresh)
+    assert field_literals(derived, {"workspaceId", "lakehouseId"}) == field_literals(
+        fresh, {"workspaceId", "lakehouseId"}
+    )
+
+
+def test_text_literal_swaps_shift_the_document_and_cache_it() -> None:
+    doc = parse_section(TEXT, path="df/mashup.pq")
+    server = next(p for p in parameters(doc) if p.name == "Server")
+    edits = [(server.span, '"prod-sql.example.net"')]
+    longer = '"a-much-longer-id-""quoted"""'
+    edits += [(lit.span, longer) for lit in field_literals(doc, {"lakehouseId"})]
+    derived = edit_section(doc, edits)
+    _same(derived, apply_edits(TEXT, edits))
+    assert parse_section(derived.text, path="df/mashup.pq") is derived
+
+
+def test_other_edits_are_parsed_again() -> None:
+    doc = parse_section(TEXT)
+    count = next(p for p in parameters(doc) if p.name == "Count")
+    derived = edit_section(doc, [(count.span, "7")])
+    _same(derived, apply_edits(TEXT, [(count.span, "7")]))
+    assert edit_section(doc, []) is doc
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet='ab"\n -', max_size=6), min_size=5, max_size=5))
+def test_any_replacement_values_give_the_parsed_document(values: list[str]) -> None:
+    doc = parse_section(TEXT)
+    literals = [*field_literals(doc, {"workspaceId", "lakehouseId"})]
+    server = next(p for p in parameters(doc) if p.name == "Server")
+    spans = [server.span, *(lit.span for lit in literals)]
+    edits = [(span, '"' + v.replace('"', '""') + '"') for span, v in zip(spans, values, strict=False)]
+    _same(edit_section(doc, edits), apply_edits(TEXT, edits))
