@@ -127,11 +127,11 @@ class Positions:
     """Offset → (1-based line, 1-based column), counting CR, LF, CRLF and Unicode breaks."""
 
     def __init__(self, text: str) -> None:
-        self._starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
     def at(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return index + 1, offset - self.starts[index] + 1
 
 
 def is_identifier_start(ch: str) -> bool:
@@ -184,28 +184,37 @@ class _Lexer:
         self.tokens.append(Token(kind, self.text[start : self.pos], start, self.pos, line, column))
 
     def run(self) -> list[Token]:
-        n = self.stop
-        while self.pos < n:
-            if not self.fast():
+        # The hot loop: one master-regex match per token, lines counted forward instead of
+        # searched, and anything the regex does not cover left to the careful path (slow).
+        text, stop, tokens = self.text, self.stop, self.tokens
+        starts = self.positions.starts
+        last_line = len(starts) - 1
+        line = bisect.bisect_right(starts, self.pos) - 1
+        match, keywords, kinds = _FAST.match, KEYWORDS, _FAST_KINDS
+        identifier, keyword = Kind.IDENTIFIER, Kind.KEYWORD
+        length = len(text)
+        while self.pos < stop:
+            found = match(text, self.pos)
+            group = found.lastgroup if found is not None else None
+            if found is None or group is None:
                 self.slow()
-        self.tokens.append(Token(Kind.END, "", n, n, *self.positions.at(n)))
-        return self.tokens
-
-    def fast(self) -> bool:
-        """The common tokens in one regex match; False leaves the position to :meth:`slow`."""
-        match = _FAST.match(self.text, self.pos)
-        if match is None:
-            return False
-        group, start, end = match.lastgroup, match.start(), match.end()
-        if group == "ident" and end < len(self.text) and is_identifier_part(self.text[end]):
-            return False  # a combining mark or format character that \w does not cover
-        self.pos = end
-        if group == "ident":
-            word = match.group()
-            self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
-        elif group in _FAST_KINDS:
-            self.emit(_FAST_KINDS[group], start)
-        return True
+                continue
+            start, end = found.span()
+            # A combining mark or format character that \w does not cover: always non-ASCII.
+            after = text[end] if end < length else ""
+            if group == "ident" and after >= "\x80" and is_identifier_part(after):
+                self.slow()
+                continue
+            self.pos = end
+            if group == "blank" or group == "line" or group == "block":
+                continue
+            while line < last_line and starts[line + 1] <= start:
+                line += 1
+            word = found.group()
+            kind = kinds.get(group) or (keyword if word in keywords else identifier)
+            tokens.append(Token(kind, word, start, end, line + 1, start - starts[line] + 1))
+        tokens.append(Token(Kind.END, "", stop, stop, *self.positions.at(stop)))
+        return tokens
 
     def slow(self) -> None:
         text, n = self.text, len(self.text)
