@@ -218,3 +218,12 @@ def test_a_git_sync_reference_resolves_through_another_environments_record(
     assert other["Customers"] in summary
     assert synced_from not in summary
     assert WS not in summary
+
+
+def test_json_logs_make_every_stderr_line_json(dfg: Cli) -> None:
+    code, _, err = dfg("-v", "--json-logs", "apply", "-e", "e2e", "--auto-approve")
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines]  # progress and request log alike
+    assert any(e["logger"] == "dataflow_gitops.progress" for e in events)
+    assert any(e["logger"] == "dataflow_gitops.fabric.http" for e in events)

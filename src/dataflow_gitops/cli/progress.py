@@ -4,6 +4,7 @@ terminal) or for logs (one plain line per step, for CI). Everything goes to stde
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -13,6 +14,8 @@ from typing import IO
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from dataflow_gitops.cli.logs import JsonFormatter
 
 LABELS = {"observe": "Reading live definitions", "apply": "Applying"}
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "TF_BUILD")
@@ -26,9 +29,16 @@ def in_ci(environ: dict[str, str] | None = None) -> bool:
 class PlainReporter:
     """One line per start/finish, and per apply step: readable in a CI log."""
 
-    def __init__(self, stream: IO[str] | None = None, *, steps: tuple[str, ...] = ("apply",)) -> None:
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        steps: tuple[str, ...] = ("apply",),
+        json_lines: bool = False,
+    ) -> None:
         self._stream = stream
         self._steps = steps
+        self._json_lines = json_lines
         self._done: dict[str, int] = {}
         self._total: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -51,6 +61,12 @@ class PlainReporter:
         pass
 
     def _line(self, text: str) -> None:
+        if self._json_lines:
+            # --json-logs: every stderr line is one JSON object, progress included.
+            record = logging.makeLogRecord(
+                {"name": "dataflow_gitops.progress", "levelname": "INFO", "msg": text.strip()}
+            )
+            text = JsonFormatter().format(record)
         click.echo(text, file=self._stream or sys.stderr)
 
 
@@ -90,11 +106,14 @@ class RichReporter:
             self._progress.remove_task(self._tasks.pop(task))
 
 
-def reporter_for(*, color: bool, quiet: bool = False) -> RichReporter | PlainReporterContext:
-    """Bars on a terminal outside CI, plain lines otherwise (``quiet``: start lines only)."""
-    if sys.stderr.isatty() and not in_ci():
+def reporter_for(
+    *, color: bool, quiet: bool = False, json_logs: bool = False
+) -> RichReporter | PlainReporterContext:
+    """Bars on a terminal outside CI, plain lines otherwise (``quiet``: start lines only);
+    JSON lines with ``--json-logs``."""
+    if sys.stderr.isatty() and not in_ci() and not json_logs:
         return RichReporter(color=color)
-    return PlainReporterContext(steps=() if quiet else ("apply",))
+    return PlainReporterContext(steps=() if quiet else ("apply",), json_lines=json_logs)
 
 
 class PlainReporterContext(PlainReporter):

@@ -68,7 +68,8 @@ def use_color(fmt: Format = "text") -> bool:
 
 
 def progress(*, quiet: bool = False) -> Any:
-    return reporter_for(color=click.get_current_context().obj.color, quiet=quiet)
+    obj = click.get_current_context().obj
+    return reporter_for(color=obj.color, quiet=quiet, json_logs=obj.json_logs)
 
 
 def write_step_summary(markdown: str) -> None:
