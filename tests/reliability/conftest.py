@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_support import TOKEN, TOKEN_ENV, WS, Cli, FakeTime, Probe
+from emulator_project import Cli
+from fake_time import FakeTime
+from reliability_support import TOKEN, TOKEN_ENV, WS, Probe
 
 from dataflow_gitops.fabric.client import FabricClient
 from fabric_emulator.server import EmulatorServer

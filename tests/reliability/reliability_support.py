@@ -5,57 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
-import pytest
+from emulator_project import Cli
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.main import run
 
 WS = "7d3b9e21-4c6a-4f8d-a2b5-1e9c7f3d5a60"
 TOKEN_ENV = "DFG_RELIABILITY_TOKEN"
 TOKEN = "reliability-token-7f3a9c"
 WRITES = {"POST", "PATCH", "DELETE", "PUT"}
-
-
-class FakeTime:
-    """Monotonic time plus everything slept; never goes backwards across tests."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-        self.slept = 0.0
-
-    def clock(self) -> float:
-        with self._lock:
-            return time.monotonic() + self._offset
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += max(0.0, seconds)
-            self.slept += max(0.0, seconds)
-        time.sleep(0)  # let other threads run, as a real sleep would
-
-
-@dataclass
-class Cli:
-    """``dfg`` in-process on the project; output captured."""
-
-    root: Path
-    capsys: pytest.CaptureFixture[str]
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = run(["-C", str(self.root), "--no-color", *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
 
 
 class Probe:

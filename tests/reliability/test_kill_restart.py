@@ -18,16 +18,9 @@ import httpx
 import pytest
 from benchmarks.emulator import free_port
 from benchmarks.generate import write_project
-from reliability_support import (
-    TOKEN,
-    TOKEN_ENV,
-    WS,
-    Cli,
-    FakeTime,
-    Probe,
-    assert_clean,
-    assert_converged,
-)
+from emulator_project import Cli
+from fake_time import FakeTime
+from reliability_support import TOKEN, TOKEN_ENV, WS, Probe, assert_clean, assert_converged
 
 COUNT = 12
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from security_support import SECRET, SECRET_ENV, TOKEN, TOKEN_ENV, WS, Cli, FakeTime, git, overlay
+from emulator_project import Cli, git
+from fake_time import FakeTime
+from security_support import SECRET, SECRET_ENV, TOKEN, TOKEN_ENV, WS, overlay
 
 from dataflow_gitops.fabric.client import FabricClient
 from fabric_emulator.server import EmulatorServer

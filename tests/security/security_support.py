@@ -8,20 +8,14 @@ import base64
 import binascii
 import json
 import re
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
-import pytest
-
-from dataflow_gitops.cli.main import run
 
 WS = "4e1a7c93-2d5b-4f8e-9a6c-0b3d5f7e9a21"
 TOKEN_ENV = "DFG_SEC_TOKEN"
@@ -37,11 +31,6 @@ def overlay(api: str) -> str:
         f"workspace_id: {WS}\napi: {api}\nauth:\n  method: token\n  token_env: {TOKEN_ENV}\n"
         f"parameters:\n  ServerName: ${{env:{SECRET_ENV}}}\n"
     )
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
 
 
 def leaks(text: str) -> list[str]:
@@ -68,35 +57,6 @@ def scan_tree(root: Path, *, skip: Iterable[str] = ()) -> dict[str, list[str]]:
         if found:
             hits[rel] = found
     return hits
-
-
-class FakeTime:
-    """Monotonic time plus everything slept: retries and backoff cost no wall time."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        with self._lock:
-            return time.monotonic() + self._offset
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += max(0.0, seconds)
-        time.sleep(0)
-
-
-@dataclass
-class Cli:
-    root: Path
-    capsys: pytest.CaptureFixture[str]
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = run(["-C", str(self.root), "--no-color", *args])
-        out, err = self.capsys.readouterr()
-        return code, out, err
 
 
 class _Server:

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from security_support import WS, Cli, RewritingProxy, overlay
+from emulator_project import Cli
+from security_support import WS, RewritingProxy, overlay
 
 MASHUP = "section Section1;\nshared A = 1;\n"
 METADATA = {"formatVersion": "202502", "name": "x", "queriesMetadata": {"A": {"queryName": "A"}}}

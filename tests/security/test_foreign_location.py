@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from security_support import TOKEN, Cli, RewritingProxy, Trap, leaks, overlay
+from emulator_project import Cli
+from security_support import TOKEN, RewritingProxy, Trap, leaks, overlay
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks.generate import write_dataflow
-from security_support import SECRET, SECRET_ENV, WS, Cli, git, leaks, scan_tree
+from emulator_project import Cli, git
+from security_support import SECRET, SECRET_ENV, WS, leaks, scan_tree
 
 FLAGS = ([], ["-v"], ["--json-logs"], ["-v", "--json-logs"])
 
