@@ -16,13 +16,14 @@ from reliability_support import WS, Cli, Probe, assert_clean, assert_converged
 UNMANAGED = "Hand Made"
 _WRITES = "(/items|/updateDefinition)$"  # creates and definition updates
 
+# Probability faults are seeded: the same requests fail on every run, so the suite is repeatable.
 FAULTS = {
-    "429 storm": [{"kind": "throttle", "probability": 0.6, "count": None, "retryAfter": 2}],
+    "429 storm": [{"kind": "throttle", "probability": 0.6, "count": None, "retryAfter": 2, "seed": 7}],
     "5xx": [
-        {"kind": "status", "status": 500, "probability": 0.25, "count": None},
-        {"kind": "status", "status": 503, "probability": 0.15, "count": None},
+        {"kind": "status", "status": 500, "probability": 0.25, "count": None, "seed": 11},
+        {"kind": "status", "status": 503, "probability": 0.15, "count": None, "seed": 13},
     ],
-    "dropped connections": [{"kind": "drop", "probability": 0.3, "count": None}],
+    "dropped connections": [{"kind": "drop", "probability": 0.3, "count": None, "seed": 17}],
     "dropped creates": [{"kind": "drop", "method": "POST", "path": "/items$", "count": 3}],
     "failed LRO": [{"kind": "lro_fail", "count": 2, "method": "POST", "path": _WRITES}],
     "failed LRO on read": [{"kind": "lro_fail", "count": 1, "path": "getDefinition$"}],
