@@ -119,22 +119,28 @@ def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
     Memoised by text (documents are immutable); an invalid text is parsed again each time so its
     error names the caller's ``path``.
     """
+    doc = cached(text) or remember(parse_uncached(text, path=path))
+    return doc if doc.path == path else replace(doc, path=path)
+
+
+def cached(text: str) -> SectionDocument | None:
+    """The document already read for ``text`` in this process, if any."""
     with _cache_lock:
         doc = _cache.get(text)
         if doc is not None:
             _cache.move_to_end(text)
-    if doc is None:
-        doc = parse_uncached(text, path=path)
-        remember(doc)
-    return doc if doc.path == path else replace(doc, path=path)
+        return doc
 
 
-def remember(doc: SectionDocument) -> None:
-    """Cache ``doc`` as the parse of its text (a document derived from another without parsing)."""
+def remember(doc: SectionDocument) -> SectionDocument:
+    """Cache ``doc`` as the document of its text (also one derived without parsing); the one
+    cached first wins, so equal texts read twice are kept once."""
     with _cache_lock:
-        _cache[doc.text] = doc
+        kept = _cache.setdefault(doc.text, doc)
+        _cache.move_to_end(doc.text)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
+        return kept
 
 
 def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from dataflow_gitops.pipeline.mlang.document import (
     Member,
     SectionDocument,
+    cached,
     parse_section,
     remember,
 )
@@ -51,6 +52,9 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     text = apply_edits(doc.text, ordered)
     if not ordered:
         return doc
+    known = cached(text)
+    if known is not None:
+        return known if known.path == doc.path else replace(known, path=doc.path)
     if not all(_swaps_literal(doc, span, new) for span, new in ordered):
         return parse_section(text, path=doc.path)
     ends = [end for (_, end), _ in ordered]
@@ -77,9 +81,7 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
         )
         for m in doc.members
     )
-    derived = replace(doc, text=text, members=members)
-    remember(derived)
-    return derived
+    return remember(replace(doc, text=text, members=members))
 
 
 def _swaps_literal(doc: SectionDocument, span: tuple[int, int], new: str) -> bool:
