@@ -12,6 +12,7 @@ import click
 
 from dataflow_gitops.cli.output import FORMATS, Format
 from dataflow_gitops.cli.progress import reporter_for
+from dataflow_gitops.integrations import ci
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,21 +74,14 @@ def progress(*, quiet: bool = False) -> Any:
 
 
 def write_step_summary(markdown: str) -> None:
-    """Append to GitHub's job summary when running in GitHub Actions."""
+    """Append to the CI job summary (GitHub Actions); warn when it cannot be written."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(markdown.rstrip("\n") + "\n\n")
-    except OSError:
+    if path and not ci.write_step_summary(markdown):
         click.echo(f"warning: cannot write the job summary to {path}", err=True)
 
 
 def annotate_error(title: str, message: str) -> None:
-    """A GitHub Actions error annotation (shown on the run's summary page), only in Actions."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    # Workflow commands end at a newline and treat % specially: escape as GitHub documents.
-    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    click.echo(f"::error title={title}::{text}")
+    """A CI error annotation (GitHub Actions or Azure Pipelines) for a failure with no file."""
+    line = ci.format_annotation(ci.Annotation(message, title=title), ci.detect())
+    if line is not None:
+        click.echo(line)
