@@ -37,6 +37,7 @@ from dataflow_gitops.pipeline.model import (
 from dataflow_gitops.pipeline.planfile import dump_plan, load_plan
 from dataflow_gitops.pipeline.planner import build_plan
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
+from dataflow_gitops.pipeline.reading import read_mashups
 from dataflow_gitops.pipeline.record_stores import git_user_name, open_store
 from dataflow_gitops.pipeline.records import (
     DeploymentRecord,
@@ -100,7 +101,8 @@ def plan(
 ) -> Plan:
     """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
     project, env = dep.project, dep.environment
-    snapshot = _snapshot(project, ref)
+    snapshot = snapshot_at(project, ref)
+    read_mashups(project.root, snapshot.dataflows)
     warnings: tuple[str, ...] = ()
     if ref is not None:
         at_ref = environment_at(project, env, ref)
@@ -122,6 +124,7 @@ def plan(
 
     live = gateway.read_dataflows(ws, dataflows, on_read=on_read)
     reporter.finish(OBSERVE)
+    read_mashups(project.root, live)
     the_plan = build_plan(
         desired,
         LiveWorkspace(ws, items, tuple(live)),
@@ -275,7 +278,8 @@ def history(project_dir: Path, env: str) -> tuple[DeploymentRecord, ...]:
     return open_store(project.root).history(env)
 
 
-def _snapshot(project: Project, ref: str | None) -> Snapshot:
+def snapshot_at(project: Project, ref: str | None) -> Snapshot:
+    """The source at ``ref``, or the working tree when ``ref`` is None."""
     if ref is None:
         return read_working_tree(project.root, project.dataflows_dir)
     return read_ref(project.root, ref, project.dataflows_dir)

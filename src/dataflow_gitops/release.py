@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dataflow_gitops.api import folder_name
 from dataflow_gitops.config import Environment, Project, environment_at, load_environment
-from dataflow_gitops.deploy import Deployment, plan, secrets_of
+from dataflow_gitops.deploy import Deployment, plan, secrets_of, snapshot_at
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
 from dataflow_gitops.pipeline.drift import DriftReport, compare
@@ -32,7 +32,6 @@ from dataflow_gitops.pipeline.model import (
     DesiredDataflow,
     LiveDataflow,
     Plan,
-    Snapshot,
 )
 from dataflow_gitops.pipeline.parts import safe_part_path
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
@@ -43,6 +42,7 @@ from dataflow_gitops.pipeline.promote import (
     source_environment,
     verify_source,
 )
+from dataflow_gitops.pipeline.reading import read_mashups
 from dataflow_gitops.pipeline.records import DeploymentRecord
 from dataflow_gitops.pipeline.render import render_all
 from dataflow_gitops.pipeline.source import read_ref, read_working_tree
@@ -87,7 +87,7 @@ def plan_promotion(
 
     earlier = None
     if ref is not None:
-        commit = _snapshot(to.project, ref).commit or ref
+        commit = snapshot_at(to.project, ref).commit or ref
         history = to.records.history(name)
         chosen = pick_release(name, history, commit, ref)
         earlier = chosen if chosen is not history[0] else None
@@ -124,11 +124,13 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
     record = dep.records.latest(env.name)
     id_map = {i.item_id: i.name for i in record.items} if record else {}
     lookup = LiveLookup(ws, items)
-    snapshot = _snapshot(dep.project, ref)
+    snapshot = snapshot_at(dep.project, ref)
+    read_mashups(dep.project.root, snapshot.dataflows)
     # --ref is a whole release, overlay included (as for plan --ref)
     at_ref = environment_at(dep.project, env, ref) if ref is not None else None
     desired = render_all(snapshot, at_ref or env, lookup, id_map=id_map)
     live = gateway.read_dataflows(ws, items)
+    read_mashups(dep.project.root, live)
     return compare(
         desired,
         record,
@@ -275,9 +277,3 @@ def _inside(folder: Path, path: str, name: str) -> Path:
     if not target.is_relative_to(folder):
         raise RenderError(f"part path {path!r} leaves the dataflow folder", dataflow=name)
     return target
-
-
-def _snapshot(project: Project, ref: str | None) -> Snapshot:
-    if ref is None:
-        return read_working_tree(project.root, project.dataflows_dir)
-    return read_ref(project.root, ref, project.dataflows_dir)

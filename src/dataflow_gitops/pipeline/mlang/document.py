@@ -68,8 +68,11 @@ class Member:
 
 def _reparse(member: Member, span: tuple[int, int]) -> Parser:
     """A parser over ``span`` of a member already read once by :func:`parse_section` (so valid)."""
-    text = member.document_text
-    return Parser(text, tokenize(text, path=member.path, start=span[0], end=span[1]), path=member.path)
+    return _span_parser(member.document_text, span, member.path)
+
+
+def _span_parser(text: str, span: tuple[int, int], path: str) -> Parser:
+    return Parser(text, tokenize(text, path=path, start=span[0], end=span[1]), path=path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,81 @@ def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:
         raise p.error(
             "expression nested too deeply to read", hint="split the query into let steps"
         ) from None
+
+
+# What a document is made of besides its text, as plain JSON values (the persistent read cache
+# stores it): section name, document attribute span, body start, and per member its name, shared
+# flag, span, line and the spans of its name, expression and attributes (-1 when absent).
+Structure = list[object]
+
+
+def structure(doc: SectionDocument) -> Structure:
+    """The plain-value form of ``doc`` from which :func:`from_structure` rebuilds it without parsing."""
+    attribute = None if doc.attribute is None else list(doc.attribute.span)
+    members = [
+        [
+            m.name,
+            int(m.shared),
+            m.start,
+            m.end,
+            m.line,
+            *m.name_span,
+            *m.expression_span,
+            *(m.attribute_span or (-1, -1)),
+        ]
+        for m in doc.members
+    ]
+    return [doc.section_name, attribute, doc.body_start, members]
+
+
+def from_structure(text: str, data: object, *, path: str = "mashup.pq") -> SectionDocument | None:
+    """The document of ``text`` rebuilt from :func:`structure` output, or None if ``data`` does not
+    fit ``text`` (a damaged or foreign cache entry is a miss, never a wrong document)."""
+    if not (isinstance(data, list) and len(data) == 4):
+        return None
+    section_name, attribute_span, body_start, rows = data
+    if not (isinstance(section_name, str) and isinstance(body_start, int) and isinstance(rows, list)):
+        return None
+    try:
+        members = tuple(_member_of(text, row, path) for row in rows)
+        attribute: nodes.Record | None = None
+        if attribute_span is not None:
+            start, end = attribute_span
+            attribute = _span_parser(text, (start, end), path).record()
+    except (TypeError, ValueError, IndexError, MSyntaxError):
+        return None
+    bounds = [body_start, *(edge for m in members for edge in (m.start, m.end)), len(text)]
+    if any(a > b for a, b in zip(bounds, bounds[1:], strict=False)):
+        return None
+    return SectionDocument(
+        text=text,
+        section_name=section_name,
+        attribute_text=_slice(text, attribute),
+        members=members,
+        path=path,
+        attribute=attribute,
+        body_start=body_start,
+    )
+
+
+def _member_of(text: str, row: list[object], path: str) -> Member:
+    name, *rest = row
+    numbers = [n for n in rest if isinstance(n, int)]
+    if not isinstance(name, str) or len(numbers) != 10 or len(rest) != 10:
+        raise ValueError("not a member row")
+    shared, start, end, line, n0, n1, e0, e1, a0, a1 = numbers
+    return Member(
+        name=name,
+        shared=bool(shared),
+        start=start,
+        end=end,
+        line=line,
+        name_span=(n0, n1),
+        expression_span=(e0, e1),
+        attribute_span=None if a0 == -1 else (a0, a1),
+        document_text=text,
+        path=path,
+    )
 
 
 def _document(p: Parser, text: str, path: str) -> SectionDocument:

@@ -1,0 +1,198 @@
+"""The persistent read cache and up-front reading of M documents (mlang.store, mlang.preload,
+pipeline.reading): a document rebuilt from its stored structure is the parsed document; a damaged,
+foreign or stale entry is a miss; an invalid text is never remembered; worker processes read the
+same documents as this process; commands fill the project's cache and use it on the next run."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from example_repo import REPO_ROOT, copy_example
+
+from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.mlang import document, preload, store
+from dataflow_gitops.pipeline.mlang.document import (
+    from_structure,
+    parse_section,
+    parse_uncached,
+    structure,
+)
+from dataflow_gitops.pipeline.mlang.preload import read_structure
+from dataflow_gitops.pipeline.mlang.store import ReadStore, text_key
+from dataflow_gitops.pipeline.reading import CACHE_DIR, NO_CACHE_ENV
+
+EXAMPLE_TEXTS = sorted((REPO_ROOT / "dataflows").glob("*/mashup.pq"))
+
+
+def _unique(text: str) -> str:
+    """``text`` with a comment no other test wrote: never in this process's document cache."""
+    return f"// {uuid.uuid4()}\n{text}"
+
+
+def _same(a: document.SectionDocument, b: document.SectionDocument) -> None:
+    assert a.text == b.text
+    assert a.print() == b.print() == a.text
+    assert (a.section_name, a.attribute_text, a.body_start) == (
+        b.section_name,
+        b.attribute_text,
+        b.body_start,
+    )
+    assert a.members == b.members
+    for left, right in zip(a.members, b.members, strict=True):
+        assert left.expression == right.expression
+        assert left.attribute == right.attribute
+
+
+@pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
+def test_structure_rebuilds_the_parsed_document(path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    parsed = parse_uncached(text)
+    rebuilt = from_structure(text, structure(parsed))
+    assert rebuilt is not None
+    _same(parsed, rebuilt)
+
+
+def test_document_attribute_survives_the_round_trip() -> None:
+    text = '[ Version = "1" ]\nsection S;\n[ Description = "d" ]\nshared A = 1;\nB = #"A" + 1;\n'
+    parsed = parse_uncached(text)
+    rebuilt = from_structure(text, structure(parsed))
+    assert rebuilt is not None
+    assert rebuilt.attribute is not None
+    _same(parsed, rebuilt)
+    assert rebuilt.members[1].shared is False
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: None,
+        lambda s: s[:3],
+        lambda s: [1, *s[1:]],
+        lambda s: [*s[:3], [[*row[:-1]] for row in s[3]]],
+        lambda s: [*s[:3], [["A", 1, 0, 10**9, 1, 0, 0, 0, 0, -1, -1]]],
+        lambda s: [*s[:3], [[row[0], "1", *row[2:]] for row in s[3]]],
+        lambda s: [*s[:3], list(reversed(s[3]))],
+        lambda s: [s[0], [0, "x"], *s[2:]],
+    ],
+)
+def test_a_damaged_structure_is_a_miss_not_a_wrong_document(damage: object) -> None:
+    text = "section S;\nshared A = 1;\nshared B = A + 1;\n"
+    data = damage(structure(parse_uncached(text)))  # type: ignore[operator]
+    assert from_structure(text, data) is None
+
+
+def test_store_round_trip_and_unknown_keys(tmp_path: Path) -> None:
+    cache = ReadStore(tmp_path / "cache")
+    assert cache.load(["nothing"]) == {}  # no file yet: a miss, and no file created by reading
+    assert not (tmp_path / "cache").exists()
+    text = "section S;\nshared A = 1;\n"
+    data = structure(parse_uncached(text))
+    cache.save({text_key(text): data})
+    assert cache.load([text_key(text), "other"]) == {text_key(text): data}
+
+
+def test_entries_of_another_reader_version_are_never_read(tmp_path: Path) -> None:
+    cache = ReadStore(tmp_path)
+    text = "section S;\nshared A = 1;\n"
+    key = text_key(text)
+    with sqlite3.connect(cache.path) as db:
+        db.execute("CREATE TABLE documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)")
+        db.execute("INSERT INTO documents VALUES (?, ?)", (f"0000000000000000:{key}", "[]"))
+    db.close()
+    assert cache.load([key]) == {}
+    cache.save({text_key("x"): ["S", None, 0, []]})
+    with sqlite3.connect(cache.path) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM documents")]
+    db.close()
+    assert keys == [f"{store.reader_version()}:{text_key('x')}"]  # the stale row is gone
+
+
+def test_a_corrupt_or_unwritable_store_is_only_a_miss(tmp_path: Path) -> None:
+    (tmp_path / store.FILE_NAME).write_bytes(b"this is not a database" * 100)
+    cache = ReadStore(tmp_path)
+    assert cache.load(["k"]) == {}
+    cache.save({"k": ["S", None, 0, []]})  # no exception
+    blocked = ReadStore(tmp_path / "a-file" / "cache")
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    blocked.save({"k": ["S", None, 0, []]})
+    assert blocked.load(["k"]) == {}
+
+
+def test_preload_reads_each_text_once_then_from_the_store(tmp_path: Path) -> None:
+    good = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
+    bad = _unique("section S;\nshared A = (1;\n")
+    cache = ReadStore(tmp_path)
+    first = preload.preload([*good, good[0], bad], store=cache, workers=1)
+    assert (first.texts, first.in_process, first.parsed, first.invalid) == (len(good) + 1, 0, 7, 1)
+    assert all(document.cached(t) is not None for t in good)
+    assert document.cached(bad) is None  # never remembered: its reader reports it, with its path
+    with pytest.raises(MSyntaxError, match=r"dataflows/X\.Dataflow/mashup\.pq:3:14:"):
+        parse_section(bad, path="dataflows/X.Dataflow/mashup.pq")
+
+    again = preload.preload(good, store=cache, workers=1)
+    assert (again.in_process, again.from_store, again.parsed) == (len(good), 0, 0)
+
+    # A new process (its document cache empty) rebuilds every text from the store.
+    for text in good:
+        document._cache.pop(text, None)
+    fresh = preload.preload(good, store=cache, workers=1)
+    assert (fresh.from_store, fresh.parsed) == (len(good), 0)
+    for text in good:
+        cached = document.cached(text)
+        assert cached is not None
+        _same(cached, parse_uncached(text))
+
+
+def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
+    texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
+    bad = _unique("section S;\nshared A = ;\n")
+    stats = preload.preload([*texts, bad], workers=2)
+    assert stats.workers == 2
+    assert (stats.parsed, stats.invalid) == (len(texts), 1)
+    for text in texts:
+        cached = document.cached(text)
+        assert cached is not None
+        _same(cached, parse_uncached(text))
+    assert read_structure(bad) is None
+
+
+def _validate(root: Path, *extra_env: tuple[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), **dict(extra_env)}
+    return subprocess.run(
+        [sys.executable, "-m", "dataflow_gitops", "validate"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_commands_fill_the_project_cache_and_trust_only_unchanged_text(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "project")
+    first = _validate(root)
+    assert first.returncode == 0, first.stderr
+    cache = ReadStore(root / CACHE_DIR)
+    texts = [p.read_text(encoding="utf-8-sig") for p in sorted(root.glob("dataflows/*/mashup.pq"))]
+    assert set(cache.load(text_key(t) for t in texts)) == {text_key(t) for t in texts}
+
+    # A broken edit is a new text: the cache cannot vouch for it, validate reads it and fails.
+    broken = root / "dataflows" / "Customers.Dataflow" / "mashup.pq"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\nshared Oops = (1;\n", encoding="utf-8")
+    second = _validate(root)
+    assert second.returncode == 1
+    assert "Customers.Dataflow/mashup.pq" in second.stderr + second.stdout
+
+
+def test_no_cache_setting_leaves_no_file(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "project")
+    result = _validate(root, (NO_CACHE_ENV, "1"))
+    assert result.returncode == 0, result.stderr
+    assert not (root / CACHE_DIR).exists()
