@@ -207,46 +207,115 @@ def targets(results: Sequence[Measurement], offline: dict[str, object]) -> list[
                 why,
             )
         )
-    measured = float(str(offline.get("seconds", "nan")))
-    peak = float(str(offline.get("peak_rss_mb", "nan")))
-    count = int(str(offline.get("count", 0))) or 1
-    scale = OFFLINE_TARGET_COUNT / count
-    seconds = measured * scale
-    met = seconds < OFFLINE_SECONDS and peak < OFFLINE_MB and offline.get("exit") == 0
-    why = "" if met else offline_why(offline, count)
-    shown = (
-        f"{seconds:.2f} s"
-        if scale == 1
-        else (f"{measured:.1f} s for {count} → ~{seconds:.0f} s for {OFFLINE_TARGET_COUNT} (linear)")
-    )
-    out.append(
-        Target(
-            f"offline validate+render+diff, {OFFLINE_TARGET_COUNT} dataflows",
-            f"< {OFFLINE_SECONDS:.0f} s and < {OFFLINE_MB:.0f} MB",
-            f"{shown}, peak RSS {peak:.0f} MB",
-            met,
-            why,
-        )
-    )
+    out.extend(offline_targets(offline))
     return out
 
 
-def offline_why(offline: dict[str, object], count: int) -> str:
-    calls, mb = _num(offline, "parse_calls"), _num(offline, "parse_bytes") / 1e6
-    parse_s, total = _num(offline, "parse_s"), _num(offline, "seconds")
-    per = calls / count
-    rate = mb * 1000 / max(parse_s, 1e-9)
-    return (
-        f"validate {_num(offline, 'validate_s'):.1f} s, render {_num(offline, 'render_s'):.1f} s, "
-        f"diff + plan {_num(offline, 'diff_s'):.1f} s for {count} dataflows. The M parser made "
-        f"{calls:.0f} full parses ({per:.1f} per dataflow: each mashup text is parsed once per "
-        "process and the document shared by validate, references, render and diff; render "
-        "derives the rendered document by shifting spans, and query trees are built only for "
-        f"parameter and reference queries) over {mb:.0f} MB: {parse_s:.1f} s of the {total:.1f} s, "
-        f"{rate:.0f} KB/s. 1,000 × 50 KB in 3 s needs 50 MB read at about 17 MB/s; validate must "
-        "check every query's syntax, so one full parse per document is the floor, and a "
-        f"pure-Python tokenizer and recursive-descent parser read {rate:.0f} KB/s."
+OFFLINE_PHASES = (
+    ("warm", "repeat run (read cache filled by the first)"),
+    ("cold", "first run (nothing cached)"),
+)
+
+
+def _phase(offline: dict[str, object], phase: str) -> dict[str, object]:
+    run = offline.get(phase)
+    return run if isinstance(run, dict) else {}
+
+
+def _workers(run: dict[str, object]) -> int:
+    count = _num(run, "workers")
+    return int(count) if count >= 1 else 1  # NaN (not measured) compares false
+
+
+def peak_mb(run: dict[str, object]) -> float:
+    """This process's peak plus, when it read in worker processes, each worker at the largest
+    worker's peak: an upper bound (forked workers share pages with their parent)."""
+    workers = _workers(run)
+    extra = workers * _num(run, "worker_peak_rss_mb") if workers > 1 else 0.0
+    return _num(run, "peak_rss_mb") + extra
+
+
+def offline_targets(offline: dict[str, object]) -> list[Target]:
+    count = int(str(offline.get("count", 0))) or 1
+    scale = OFFLINE_TARGET_COUNT / count
+    out: list[Target] = []
+    for phase, label in OFFLINE_PHASES:
+        run = _phase(offline, phase)
+        measured = _num(run, "seconds")
+        seconds, peak = measured * scale, peak_mb(run)
+        met = seconds < OFFLINE_SECONDS and peak < OFFLINE_MB and run.get("exit") == 0
+        shown = (
+            f"{seconds:.2f} s"
+            if scale == 1
+            else f"{measured:.1f} s for {count} → ~{seconds:.0f} s for {OFFLINE_TARGET_COUNT} (linear)"
+        )
+        out.append(
+            Target(
+                f"offline validate+render+diff, {OFFLINE_TARGET_COUNT} dataflows, {label}",
+                f"< {OFFLINE_SECONDS:.0f} s and < {OFFLINE_MB:.0f} MB",
+                f"{shown}, peak RSS {peak:.0f} MB",
+                met,
+                "" if met else offline_why(run, count, cold=phase == "cold"),
+            )
+        )
+    return out
+
+
+def offline_why(run: dict[str, object], count: int, *, cold: bool) -> str:
+    mb = _num(run, "mashup_bytes") / 1e6
+    steps = (
+        f"validate {_num(run, 'validate_s'):.1f} s, render {_num(run, 'render_s'):.1f} s, "
+        f"diff + plan {_num(run, 'diff_s'):.1f} s for {count} dataflows"
     )
+    if not cold:
+        return (
+            f"{steps}; {_num(run, 'from_cache'):.0f} documents came from the read cache and "
+            f"{_num(run, 'parsed_ahead') + _num(run, 'parse_calls'):.0f} were parsed."
+        )
+    workers = _workers(run)
+    read_s = _num(run, "validate_s")
+    rate = mb * 1000 / max(read_s * workers, 1e-9)
+    return (
+        f"{steps}. With nothing cached every one of the {mb:.0f} MB of M is tokenized and parsed "
+        f"once (validate must check every query's syntax), in {workers} process(es): validate's "
+        f"{read_s:.1f} s is almost all of it, about {rate:.0f} KB/s per process. 1,000 × 50 KB in "
+        "3 s needs about 17 MB/s, beyond a pure-Python recursive-descent reader on this machine; "
+        "the read cache is what makes every later run fast, and the GitHub action keeps it between "
+        "CI runs."
+    )
+
+
+def offline_section(offline: dict[str, object], matrix: Matrix) -> list[str]:
+    cold, warm = _phase(offline, "cold"), _phase(offline, "warm")
+
+    def row(name: str, key: str) -> str:
+        return f"| {name} | {_num(cold, key):.2f} s | {_num(warm, key):.2f} s |"
+
+    return [
+        f"{offline.get('count')} generated dataflows, {_num(cold, 'mashup_bytes') / 1e6:.1f} MB of M "
+        f"in total (~{matrix.offline_bytes // 1000} KB each); an overlay parameter changes one query "
+        "in every dataflow, so the diff compares every query and renders a line diff for each. "
+        "Two fresh processes one after the other: the first with nothing cached, the second with "
+        "the read cache (`.dataflow-gitops/cache/`) the first one left, as on a developer's machine "
+        "or a CI runner that restores it.",
+        "",
+        "| step | first run | repeat run |",
+        "|---|---:|---:|",
+        row("validate (`dfg validate`)", "validate_s"),
+        row("render", "render_s"),
+        row("diff + plan", "diff_s"),
+        f"| **total** | **{_num(cold, 'seconds'):.2f} s** | **{_num(warm, 'seconds'):.2f} s** |",
+        f"| documents parsed / from the read cache | {_num(cold, 'parsed_ahead'):.0f} / "
+        f"{_num(cold, 'from_cache'):.0f} | {_num(warm, 'parsed_ahead'):.0f} / "
+        f"{_num(warm, 'from_cache'):.0f} |",
+        f"| worker processes | {_num(cold, 'workers'):.0f} | {_num(warm, 'workers'):.0f} |",
+        f"| peak RSS (process; largest worker) | {_num(cold, 'peak_rss_mb'):.0f} MB; "
+        f"{_num(cold, 'worker_peak_rss_mb'):.0f} MB | {_num(warm, 'peak_rss_mb'):.0f} MB; "
+        f"{_num(warm, 'worker_peak_rss_mb'):.0f} MB |",
+        "",
+        f"{_num(warm, 'updates'):.0f} updates planned, exit {cold.get('exit')} / {warm.get('exit')}; "
+        f"process after imports: {_num(cold, 'base_rss_mb'):.0f} MB.",
+    ]
 
 
 def render(
@@ -286,20 +355,7 @@ def render(
         "",
         "## Offline: validate + render + diff",
         "",
-        f"{offline.get('count')} generated dataflows, {_num(offline, 'mashup_bytes') / 1e6:.1f} MB "
-        f"of M in total (~{matrix.offline_bytes // 1000} KB each); an overlay parameter changes one "
-        "query in every dataflow, so the diff compares every query and renders a line diff for each.",
-        "",
-        "| step | time |",
-        "|---|---:|",
-        f"| validate (`dfg validate`) | {float(str(offline.get('validate_s', 'nan'))):.2f} s |",
-        f"| render | {float(str(offline.get('render_s', 'nan'))):.2f} s |",
-        f"| diff + plan | {float(str(offline.get('diff_s', 'nan'))):.2f} s |",
-        f"| **total** | **{float(str(offline.get('seconds', 'nan'))):.2f} s** |",
-        "",
-        f"Peak resident memory {float(str(offline.get('peak_rss_mb', 'nan'))):.0f} MB (process "
-        f"after imports: {float(str(offline.get('base_rss_mb', 'nan'))):.0f} MB); "
-        f"{offline.get('updates')} updates planned, exit {offline.get('exit')}.",
+        *offline_section(offline, matrix),
         "",
         "## Targets",
         "",

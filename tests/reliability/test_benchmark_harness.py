@@ -41,16 +41,25 @@ def test_harness_runs_both_tools_and_writes_the_report(tmp_path: Path) -> None:
     assert ours[1].writes == 0
     assert ours[2].writes == 0
     assert peer[0].writes >= 2
-    assert offline["exit"] == 0
-    assert offline["dataflows"] == 3
-    assert offline["updates"] == 3  # the overlay's parameter changes one query in each
-    assert not math.isnan(float(str(offline["peak_rss_mb"])))
+    cold, warm = offline["cold"], offline["warm"]
+    assert isinstance(cold, dict)
+    assert isinstance(warm, dict)
+    for run in (cold, warm):
+        assert run["exit"] == 0
+        assert run["dataflows"] == 3
+        assert run["updates"] == 3  # the overlay's parameter changes one query in each
+        assert not math.isnan(float(str(run["peak_rss_mb"])))
+    # The first run parses every text; the repeat run rebuilds each from the read cache.
+    assert (cold["parsed_ahead"], cold["from_cache"]) == (3, 0)
+    assert (warm["parsed_ahead"], warm["from_cache"], warm["parse_calls"]) == (0, 3, 0)
 
     text = report.render(ours + peer, offline, matrix, command="test", started="now", elapsed_s=1.0)
     assert "| off | 2 | first deploy |" in text
     assert "fabric-cicd has no plan" in text
     assert "## Targets" in text
     assert "## Missed targets" in text
+    assert "| documents parsed / from the read cache | 3 / 0 | 0 / 3 |" in text
+    assert "repeat run (read cache filled by the first)" in text
 
 
 def test_suite_summary_counts_junit_outcomes(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.mlang.preload import PreloadStats, preload
+from dataflow_gitops.pipeline.mlang import preload as preloading
 from dataflow_gitops.pipeline.mlang.store import ReadStore
 from dataflow_gitops.pipeline.model import MASHUP_PATH, LiveDataflow, SourceDataflow
 from dataflow_gitops.pipeline.parts import decode_text
@@ -27,7 +27,7 @@ def read_mashups(
     dataflows: Iterable[SourceDataflow | LiveDataflow],
     *,
     environ: Mapping[str, str] = os.environ,
-) -> PreloadStats:
+) -> preloading.PreloadStats:
     """Read every dataflow's ``mashup.pq`` into this process's document cache."""
     texts: list[str] = []
     for dataflow in dataflows:
@@ -39,4 +39,4 @@ def read_mashups(
         except DataflowGitopsError:
             continue
     store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR)
-    return preload(texts, store=store)
+    return preloading.preload(texts, store=store)
