@@ -250,7 +250,17 @@ def test_composite_action_installs_its_own_checkout() -> None:
     assert "pip install" in install["run"]
     assert install["shell"] == "bash"
     assert "${{" not in install["run"]
-    assert set(action["inputs"]) == {"version", "python-version", "emulator"}
+    assert set(action["inputs"]) == {
+        "version",
+        "python-version",
+        "emulator",
+        "read-cache",
+        "project-dir",
+    }
+    cache = steps[2]
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == "${{ inputs.project-dir }}/.dataflow-gitops/cache"
+    assert cache["if"] == "inputs.read-cache == 'true'"
 
 
 def test_azure_pipeline_stages_matrix_and_approvals() -> None:
