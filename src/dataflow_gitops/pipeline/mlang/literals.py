@@ -41,7 +41,7 @@ def number_value(text: str) -> int | float:
         return math.nan
     if text[:2] in ("0x", "0X"):
         return int(text, 16)
-    if all(c in "0123456789" for c in text):
+    if text.isdigit() and text.isascii():
         return int(text)
     return float(text)
 

@@ -5,6 +5,10 @@ its operator precedence (lowest first): ``??``, ``or``, ``and``, ``is``, ``as``,
 relational, ``+ - &``, ``* /``, ``meta``, unary, then primaries with their ``(…)``, ``{…}``, ``[…]``
 postfixes. ``let``, ``if``, ``each``, ``try``, ``error`` and function literals extend as far right as
 possible. Errors are :class:`~dataflow_gitops.errors.MSyntaxError` with line and column.
+
+Speed matters here (every changed dataflow is read in full): the rules compare token texts (an
+operator's or keyword's text is unique to it), and binary operators are read by precedence
+climbing in one loop, so a plain operand costs a few calls whatever the depth of the grammar.
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ from __future__ import annotations
 from dataflow_gitops.pipeline.mlang import nodes
 from dataflow_gitops.pipeline.mlang.cursor import Cursor
 from dataflow_gitops.pipeline.mlang.literals import number_value
-from dataflow_gitops.pipeline.mlang.tokens import Kind, unescape_quoted
+from dataflow_gitops.pipeline.mlang.tokens import (
+    FIXED_KINDS,
+    NUMBER_FIRST,
+    Kind,
+    is_word,
+    kind_of,
+    unescape_quoted,
+)
 
 PRIMITIVE_TYPES = frozenset(
     {
@@ -46,9 +57,17 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("<", ">", "<=", ">="),
     ("+", "-", "&"),
     ("*", "/"),
+    ("meta",),  # binds tighter than every other binary operator; both its operands are unary
 )
 _LEVELS = {op: level for level, ops in enumerate(_BINARY_LEVELS) for op in ops}
-_EXTENDING = ("let", "if", "each", "try", "error")
+_META = _LEVELS["meta"]
+_EXTENDING = frozenset(("let", "if", "each", "try", "error"))
+# What a unary expression can start with besides a primary.
+_PREFIXES = _EXTENDING | {"+", "-", "not", "type", "("}
+_POSTFIXES = frozenset(("(", "{", "["))
+_OPENING = frozenset(("(", "[", "{"))
+_CLOSING = frozenset((")", "]", "}"))
+_NAME_KINDS = (Kind.IDENTIFIER, Kind.QUOTED)
 
 
 class Parser(Cursor):
@@ -57,297 +76,312 @@ class Parser(Cursor):
     # -- expressions ----------------------------------------------------------------------------
 
     def expression(self) -> nodes.Node:
-        tok = self.tok
-        if tok.is_keyword(*_EXTENDING):
+        text = self.texts[self.i]
+        if text in _EXTENDING:
             return self.extending()
-        if tok.is_op("(") and self.function_ahead():
+        if text == "(" and self.function_ahead():
             return self.function()
         return self.binary(0)
 
     def extending(self) -> nodes.Node:
-        start = self.advance()
-        word = start.text
+        texts = self.texts
+        word = texts[self.i]
+        start = self.starts[self.i]
+        self.i += 1
         if word == "let":
             bindings = [self.binding()]
-            while self.tok.is_op(","):
-                self.advance()
+            while texts[self.i] == ",":
+                self.i += 1
                 bindings.append(self.binding())
-            if not self.tok.is_keyword("in"):
+            if texts[self.i] != "in":
                 raise self.unexpected("',' or 'in' after a let binding")
-            self.advance()
+            self.i += 1
             body = self.expression()
-            return nodes.Let((start.start, body.span[1]), tuple(bindings), body)
+            return nodes.Let((start, body.span[1]), tuple(bindings), body)
         if word == "if":
             condition = self.expression()
-            self.expect_keyword("then")
+            self.expect("then")
             then = self.expression()
-            self.expect_keyword("else")
+            self.expect("else")
             otherwise = self.expression()
-            return nodes.If((start.start, otherwise.span[1]), condition, then, otherwise)
+            return nodes.If((start, otherwise.span[1]), condition, then, otherwise)
         if word == "each":
             body = self.expression()
-            return nodes.Each((start.start, body.span[1]), body)
+            return nodes.Each((start, body.span[1]), body)
         if word == "error":
             value = self.expression()
-            return nodes.Raise((start.start, value.span[1]), value)
+            return nodes.Raise((start, value.span[1]), value)
         body = self.expression()  # try
         handler: nodes.Node | None = None
         catch: nodes.Node | None = None
-        if self.tok.is_keyword("otherwise"):
-            self.advance()
+        if texts[self.i] == "otherwise":
+            self.i += 1
             handler = self.expression()
-        elif self.tok.is_keyword("catch"):
-            self.advance()
-            if not (self.tok.is_op("(") and self.function_ahead()):
+        elif texts[self.i] == "catch":
+            self.i += 1
+            if not (texts[self.i] == "(" and self.function_ahead()):
                 raise self.unexpected("a function '(e) => …' after 'catch'")
             catch = self.function()
         end = (handler or catch or body).span[1]
-        return nodes.Try((start.start, end), body, handler, catch)
+        return nodes.Try((start, end), body, handler, catch)
 
     def binding(self) -> nodes.Field:
         name, name_span = self.name("a variable name")
-        self.expect_op("=", "'=' after the variable name")
+        self.expect("=", "'=' after the variable name")
         value = self.expression()
         return nodes.Field((name_span[0], value.span[1]), name, name_span, value)
 
     def binary(self, min_level: int) -> nodes.Node:
         """Precedence climbing over the binary operator levels; every level is left-associative."""
-        left = self.meta()
+        left = self.unary()
+        texts = self.texts
+        levels = _LEVELS
         while True:
-            tok = self.tok
-            level = _LEVELS.get(tok.text) if tok.kind in (Kind.OPERATOR, Kind.KEYWORD) else None
+            op = texts[self.i]
+            level = levels.get(op)
             if level is None or level < min_level:
                 return left
-            op = self.advance().text
-            if op in ("is", "as"):
+            self.i += 1
+            if level == _META:
+                right = self.unary()
+            elif op == "is" or op == "as":
                 right = self.type_operand()
-            elif self.tok.is_keyword(*_EXTENDING) or (self.tok.is_op("(") and self.function_ahead()):
-                right = self.expression()
             else:
-                right = self.binary(level + 1)
+                following = texts[self.i]
+                if following in _EXTENDING or (following == "(" and self.function_ahead()):
+                    right = self.expression()
+                else:
+                    right = self.binary(level + 1)
             left = nodes.Binary((left.span[0], right.span[1]), op, left, right)
 
-    def meta(self) -> nodes.Node:
-        left = self.unary()
-        while self.tok.is_keyword("meta"):
-            self.advance()
-            right = self.unary()
-            left = nodes.Binary((left.span[0], right.span[1]), "meta", left, right)
-        return left
-
     def unary(self) -> nodes.Node:
-        tok = self.tok
-        if tok.is_op("+", "-") or tok.is_keyword("not"):
-            self.advance()
-            operand = self.unary()
-            return nodes.Unary((tok.start, operand.span[1]), tok.text, operand)
-        if tok.is_keyword("type"):
-            self.advance()
-            inner = self.type_()
-            return nodes.TypeExpr((tok.start, inner.span[1]), inner)
-        if tok.is_keyword(*_EXTENDING) or (tok.is_op("(") and self.function_ahead()):
-            return self.expression()
-        return self.postfix(self.primary())
+        i = self.i
+        text = self.texts[i]
+        if text in _PREFIXES:
+            if text == "+" or text == "-" or text == "not":
+                self.i = i + 1
+                operand = self.unary()
+                return nodes.Unary((self.starts[i], operand.span[1]), text, operand)
+            if text == "type":
+                self.i = i + 1
+                inner = self.type_()
+                return nodes.TypeExpr((self.starts[i], inner.span[1]), inner)
+            if text != "(" or self.function_ahead():
+                return self.expression()
+        node = self.primary()
+        if self.texts[self.i] in _POSTFIXES:
+            return self.postfix(node)
+        return node
 
     def primary(self) -> nodes.Node:
-        tok = self.tok
-        span = (tok.start, tok.end)
-        if tok.kind is Kind.NUMBER:
-            self.advance()
-            return nodes.Literal(span, "number", number_value(tok.text), tok.text)
-        if tok.kind is Kind.TEXT:
-            self.advance()
-            return nodes.Literal(span, "text", unescape_quoted(tok.text), tok.text)
-        if tok.is_keyword("true", "false"):
-            self.advance()
-            return nodes.Literal(span, "logical", tok.text == "true", tok.text)
-        if tok.is_keyword("null"):
-            self.advance()
-            return nodes.Literal(span, "null", None, tok.text)
-        if tok.kind is Kind.IDENTIFIER:
-            self.advance()
-            return nodes.Identifier(span, tok.text)
-        if tok.kind is Kind.QUOTED:
-            self.advance()
-            return nodes.Identifier(span, unescape_quoted(tok.text), quoted=True)
-        if tok.kind is Kind.KEYWORD and tok.text.startswith("#"):
-            self.advance()
-            return nodes.Identifier(span, tok.text)
-        if tok.is_op("@"):
-            self.advance()
+        i = self.i
+        text = self.texts[i]
+        span = (self.starts[i], self.ends[i])
+        kind = FIXED_KINDS.get(text)
+        if kind is None:  # an identifier, a text literal, a quoted identifier or a number
+            self.i = i + 1
+            first = text[0]
+            if first == '"':
+                return nodes.Literal(span, "text", unescape_quoted(text), text)
+            if first == "#":
+                return nodes.Identifier(span, unescape_quoted(text), quoted=True)
+            if first in NUMBER_FIRST:
+                return nodes.Literal(span, "number", number_value(text), text)
+            return nodes.Identifier(span, text)
+        if kind is Kind.NUMBER:  # #infinity, #nan
+            self.i = i + 1
+            return nodes.Literal(span, "number", number_value(text), text)
+        if text == "true" or text == "false":
+            self.i = i + 1
+            return nodes.Literal(span, "logical", text == "true", text)
+        if text == "null":
+            self.i = i + 1
+            return nodes.Literal(span, "null", None, text)
+        if kind is Kind.KEYWORD and text[0] == "#":
+            self.i = i + 1
+            return nodes.Identifier(span, text)
+        if text == "@":
+            self.i = i + 1
             name, name_span = self.name("a name after '@'")
-            return nodes.Identifier((tok.start, name_span[1]), name, inclusive=True)
-        if tok.is_op("("):
-            self.advance()
+            return nodes.Identifier((span[0], name_span[1]), name, inclusive=True)
+        if text == "(":
+            self.i = i + 1
             inner = self.expression()
-            close = self.expect_op(")", "')'")
-            return nodes.Parenthesized((tok.start, close.end), inner)
-        if tok.is_op("["):
+            end = self.expect(")", "')'")
+            return nodes.Parenthesized((span[0], end), inner)
+        if text == "[":
             return self.bracket(None)
-        if tok.is_op("{"):
+        if text == "{":
             return self.list_()
-        if tok.is_op("..."):
-            self.advance()
+        if text == "...":
+            self.i = i + 1
             return nodes.NotImplementedExpr(span)
         raise self.unexpected("an expression")
 
     def postfix(self, node: nodes.Node) -> nodes.Node:
+        texts = self.texts
         while True:
-            tok = self.tok
-            if tok.is_op("("):
-                self.advance()
+            text = texts[self.i]
+            if text == "(":
+                self.i += 1
                 args: list[nodes.Node] = []
-                if not self.tok.is_op(")"):
+                if texts[self.i] != ")":
                     args.append(self.expression())
-                    while self.tok.is_op(","):
-                        self.advance()
+                    while texts[self.i] == ",":
+                        self.i += 1
                         args.append(self.expression())
-                close = self.expect_op(")", "',' or ')' in the argument list")
-                node = nodes.Invoke((node.span[0], close.end), node, tuple(args))
-            elif tok.is_op("{"):
-                self.advance()
+                end = self.expect(")", "',' or ')' in the argument list")
+                node = nodes.Invoke((node.span[0], end), node, tuple(args))
+            elif text == "{":
+                self.i += 1
                 selector = self.expression()
-                end = self.expect_op("}", "'}' after the item selector").end
-                optional = self.tok.is_op("?")
+                end = self.expect("}", "'}' after the item selector")
+                optional = texts[self.i] == "?"
                 if optional:
-                    end = self.advance().end
+                    end = self.ends[self.i]
+                    self.i += 1
                 node = nodes.ItemAccess((node.span[0], end), node, selector, optional)
-            elif tok.is_op("[") and self.field_access_ahead():
+            elif text == "[" and self.field_access_ahead():
                 node = self.bracket(node)
             else:
                 return node
 
     def bracket(self, target: nodes.Node | None) -> nodes.Node:
         """``[`` starts a record literal, a field access ``[Name]`` or a projection ``[[A],[B]]``."""
-        open_ = self.tok
         if target is None and not self.field_access_ahead():
             return self.record()
-        self.advance()
+        texts = self.texts
+        open_start = self.starts[self.i]
+        self.i += 1
         names: list[str] = []
-        projection = self.tok.is_op("[")
+        projection = texts[self.i] == "["
         if projection:
             while True:
-                self.expect_op("[", "'[' in the projection")
+                self.expect("[", "'[' in the projection")
                 names.append(self.generalized_name("a field name")[0])
-                self.expect_op("]", "']' after the field name")
-                if not self.tok.is_op(","):
+                self.expect("]", "']' after the field name")
+                if texts[self.i] != ",":
                     break
-                self.advance()
+                self.i += 1
         else:
             names.append(self.generalized_name("a field name")[0])
-        end = self.expect_op("]", "']' after the field name").end
-        optional = self.tok.is_op("?")
+        end = self.expect("]", "']' after the field name")
+        optional = texts[self.i] == "?"
         if optional:
-            end = self.advance().end
-        start = target.span[0] if target else open_.start
+            end = self.ends[self.i]
+            self.i += 1
+        start = open_start if target is None else target.span[0]
         return nodes.FieldAccess((start, end), target, tuple(names), projection, optional)
 
     def field_access_ahead(self) -> bool:
-        nxt = self.peek()
-        if nxt.is_op("]"):
-            return False  # `[]` is the empty record
-        if nxt.is_op("["):
-            return True
+        texts = self.texts
         j = self.i + 1
-        if self.tokens[j].kind is Kind.QUOTED:
+        following = texts[min(j, self.last)]
+        if following == "]":
+            return False  # `[]` is the empty record
+        if following == "[":
+            return True
+        if following.startswith('#"'):
             j += 1
         else:
-            while self.tokens[j].kind in (Kind.IDENTIFIER, Kind.KEYWORD, Kind.NUMBER):
+            while is_word(texts[j]):
                 j += 1
-        return self.tokens[j].is_op("]")
+        return texts[j] == "]"
 
     def record(self) -> nodes.Record:
-        open_ = self.expect_op("[")
+        texts = self.texts
+        start = self.starts[self.i]
+        self.expect("[")
         fields: list[nodes.Field] = []
-        if not self.tok.is_op("]"):
+        if texts[self.i] != "]":
             while True:
                 name, name_span = self.generalized_name("a field name")
-                self.expect_op("=", f"'=' after the field name {name!r}")
+                self.expect("=", f"'=' after the field name {name!r}")
                 value = self.expression()
                 fields.append(nodes.Field((name_span[0], value.span[1]), name, name_span, value))
-                if not self.tok.is_op(","):
+                if texts[self.i] != ",":
                     break
-                self.advance()
-        close = self.expect_op("]", "',' or ']' in the record")
-        return nodes.Record((open_.start, close.end), tuple(fields))
+                self.i += 1
+        end = self.expect("]", "',' or ']' in the record")
+        return nodes.Record((start, end), tuple(fields))
 
     def list_(self) -> nodes.ListExpr:
-        open_ = self.expect_op("{")
+        texts = self.texts
+        start = self.starts[self.i]
+        self.expect("{")
         items: list[nodes.Node] = []
-        if not self.tok.is_op("}"):
+        if texts[self.i] != "}":
             while True:
                 item = self.expression()
-                if self.tok.is_op(".."):
-                    self.advance()
+                if texts[self.i] == "..":
+                    self.i += 1
                     stop = self.expression()
                     item = nodes.Range((item.span[0], stop.span[1]), item, stop)
                 items.append(item)
-                if not self.tok.is_op(","):
+                if texts[self.i] != ",":
                     break
-                self.advance()
-        close = self.expect_op("}", "',' or '}' in the list")
-        return nodes.ListExpr((open_.start, close.end), tuple(items))
+                self.i += 1
+        end = self.expect("}", "',' or '}' in the list")
+        return nodes.ListExpr((start, end), tuple(items))
 
     # -- functions ------------------------------------------------------------------------------
 
     def function_ahead(self) -> bool:
         """At ``(``: is this a function literal (``(…) [as T] =>``) rather than parentheses?"""
+        texts, last = self.texts, self.last
         depth, j = 0, self.i
         while True:
-            t = self.tokens[j]
-            if t.kind is Kind.END:
+            text = texts[j]
+            if not text:
                 return False
-            if t.is_op("(", "[", "{"):
+            if text in _OPENING:
                 depth += 1
-            elif t.is_op(")", "]", "}"):
+            elif text in _CLOSING:
                 depth -= 1
                 if depth == 0:
                     break
             j += 1
-        after = self.tokens[j + 1]
-        if after.is_op("=>"):
+        after = texts[j + 1]
+        if after == "=>":
             return True
-        if not after.is_keyword("as"):
+        if after != "as":
             return False
         k = j + 2
-        if self.tokens[k].text == "nullable":
+        if texts[k] == "nullable":
             k += 1
-        return self.tokens[k + 1].is_op("=>")
+        return texts[min(k + 1, last)] == "=>"
 
     def parameters(self) -> tuple[nodes.FunctionParameter, ...]:
-        self.expect_op("(")
+        texts = self.texts
+        self.expect("(")
         params: list[nodes.FunctionParameter] = []
-        if not self.tok.is_op(")"):
+        if texts[self.i] != ")":
             while True:
-                start = self.tok.start
-                optional = (
-                    self.tok.kind is Kind.IDENTIFIER
-                    and self.tok.text == "optional"
-                    and self.peek().kind in (Kind.IDENTIFIER, Kind.QUOTED)
-                )
+                start = self.starts[self.i]
+                optional = texts[self.i] == "optional" and kind_of(self.peek_text()) in _NAME_KINDS
                 if optional:
-                    self.advance()
+                    self.i += 1
                 name, _ = self.name("a parameter name")
                 type_: nodes.Node | None = None
-                if self.tok.is_keyword("as"):
-                    self.advance()
+                if texts[self.i] == "as":
+                    self.i += 1
                     type_ = self.type_operand()
                 end = type_.span[1] if type_ else self.last_end()
                 params.append(nodes.FunctionParameter((start, end), name, optional, type_))
-                if not self.tok.is_op(","):
+                if texts[self.i] != ",":
                     break
-                self.advance()
-        self.expect_op(")", "',' or ')' in the parameter list")
+                self.i += 1
+        self.expect(")", "',' or ')' in the parameter list")
         return tuple(params)
 
     def function(self) -> nodes.Function:
-        start = self.tok.start
+        start = self.starts[self.i]
         params = self.parameters()
         return_type: nodes.Node | None = None
-        if self.tok.is_keyword("as"):
-            self.advance()
+        if self.texts[self.i] == "as":
+            self.i += 1
             return_type = self.type_operand()
-        self.expect_op("=>", "'=>' after the parameter list")
+        self.expect("=>", "'=>' after the parameter list")
         body = self.expression()
         return nodes.Function((start, body.span[1]), params, return_type, body)
 
@@ -355,74 +389,78 @@ class Parser(Cursor):
 
     def type_operand(self) -> nodes.Node:
         """After ``as``/``is``: ``[nullable] <primitive type>`` (or, permissively, a primary)."""
-        tok = self.tok
-        if tok.kind is Kind.IDENTIFIER and tok.text == "nullable":
-            self.advance()
+        i = self.i
+        text = self.texts[i]
+        if text == "nullable":
+            self.i = i + 1
             inner = self.type_operand()
-            return nodes.NullableType((tok.start, inner.span[1]), inner)
-        if (
-            tok.kind is Kind.IDENTIFIER or tok.is_keyword("null", "type")
-        ) and tok.text in PRIMITIVE_TYPES:
-            self.advance()
-            return nodes.PrimitiveType((tok.start, tok.end), tok.text)
+            return nodes.NullableType((self.starts[i], inner.span[1]), inner)
+        # Only identifiers and the keywords `null` and `type` can spell a primitive type's name.
+        if text in PRIMITIVE_TYPES:
+            self.i = i + 1
+            return nodes.PrimitiveType((self.starts[i], self.ends[i]), text)
         return self.postfix(self.primary())
 
     def type_(self) -> nodes.Node:
         """After ``type``: primitive, nullable, list, record, table or function type, or a primary."""
-        tok = self.tok
-        word = tok.text if tok.kind is Kind.IDENTIFIER else ""
+        i = self.i
+        text = self.texts[i]
+        start = self.starts[i]
+        word = text if kind_of(text) is Kind.IDENTIFIER else ""
         if word == "nullable":
-            self.advance()
+            self.i = i + 1
             inner = self.type_()
-            return nodes.NullableType((tok.start, inner.span[1]), inner)
-        if word == "table" and self.peek().is_op("["):
-            self.advance()
+            return nodes.NullableType((start, inner.span[1]), inner)
+        if word == "table" and self.peek_text() == "[":
+            self.i = i + 1
             row = self.record_type()
-            return nodes.TableType((tok.start, row.span[1]), row)
-        if word == "function" and self.peek().is_op("("):
-            self.advance()
+            return nodes.TableType((start, row.span[1]), row)
+        if word == "function" and self.peek_text() == "(":
+            self.i = i + 1
             params = self.parameters()
-            self.expect_keyword("as")
+            self.expect("as")
             ret = self.type_operand()
-            return nodes.FunctionType((tok.start, ret.span[1]), params, ret)
-        if tok.is_op("["):
+            return nodes.FunctionType((start, ret.span[1]), params, ret)
+        if text == "[":
             return self.record_type()
-        if tok.is_op("{"):
-            self.advance()
+        if text == "{":
+            self.i = i + 1
             item = self.type_()
-            close = self.expect_op("}", "'}' after the list item type")
-            return nodes.ListType((tok.start, close.end), item)
-        if (word or tok.is_keyword("null", "type")) and tok.text in PRIMITIVE_TYPES:
-            self.advance()
-            return nodes.PrimitiveType((tok.start, tok.end), tok.text)
+            end = self.expect("}", "'}' after the list item type")
+            return nodes.ListType((start, end), item)
+        if text in PRIMITIVE_TYPES:
+            self.i = i + 1
+            return nodes.PrimitiveType((start, self.ends[i]), text)
         return self.postfix(self.primary())
 
     def record_type(self) -> nodes.RecordType:
-        open_ = self.expect_op("[")
+        texts = self.texts
+        open_start = self.starts[self.i]
+        self.expect("[")
         fields: list[nodes.FieldSpec] = []
         is_open = False
-        while not self.tok.is_op("]"):
-            if self.tok.is_op("..."):
-                self.advance()
+        while texts[self.i] != "]":
+            if texts[self.i] == "...":
+                self.i += 1
                 is_open = True
                 break
-            start = self.tok.start
-            optional = self.tok.text == "optional" and self.peek().kind in (
+            start = self.starts[self.i]
+            optional = texts[self.i] == "optional" and kind_of(self.peek_text()) in (
                 Kind.IDENTIFIER,
                 Kind.QUOTED,
                 Kind.KEYWORD,
             )
             if optional:
-                self.advance()
+                self.i += 1
             name, name_span = self.generalized_name("a field name")
             type_: nodes.Node | None = None
-            if self.tok.is_op("="):
-                self.advance()
+            if texts[self.i] == "=":
+                self.i += 1
                 type_ = self.type_()
             end = type_.span[1] if type_ else name_span[1]
             fields.append(nodes.FieldSpec((start, end), name, optional, type_))
-            if not self.tok.is_op(","):
+            if texts[self.i] != ",":
                 break
-            self.advance()
-        close = self.expect_op("]", "',' or ']' in the record type")
-        return nodes.RecordType((open_.start, close.end), tuple(fields), is_open)
+            self.i += 1
+        end = self.expect("]", "',' or ']' in the record type")
+        return nodes.RecordType((open_start, end), tuple(fields), is_open)

@@ -5,6 +5,11 @@ Follows the lexical grammar of the Power Query M specification: regular identifi
 decimal/hex/exponent numbers, text literals with ``""`` escapes, operators and punctuators. Comments
 and whitespace are trivia: skipped, but never lost, because every token keeps its offsets into the
 original text and the document is printed from that text.
+
+Tokens are kept as three parallel lists (text, start, end) rather than one object each: the parser
+reads them by index, and a token's kind follows from its text (:func:`kind_of`). Lines and columns
+are only worked out when someone asks (an error, a member's line), so reading a small span of a
+large text costs the span, not the text.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import bisect
 import enum
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain
+from typing import overload
 
 from dataflow_gitops.errors import MSyntaxError
 
@@ -69,20 +77,43 @@ HASH_KEYWORDS = frozenset(
         "#time",
     }
 )
+HASH_NUMBERS = frozenset({"#infinity", "#nan"})
 # Longest first, so that `...` wins over `..` and `=>` over `=`.
 OPERATORS = (
     "...", "..", "=>", "<=", ">=", "<>", "??",
     "=", "<", ">", "+", "-", "*", "/", "&", "@", "?",
     ",", ";", "(", ")", "[", "]", "{", "}",
 )  # fmt: skip
+OPERATOR_SET = frozenset(OPERATORS)
 LINE_BREAKS = "\r\n\x85\u2028\u2029"
 DIGITS = "0123456789"
+# Every text whose kind is fixed; any other token is an identifier, a number, a text literal or a
+# quoted identifier, told apart by its first character.
+FIXED_KINDS: dict[str, Kind] = {
+    **{op: Kind.OPERATOR for op in OPERATORS},
+    **{word: Kind.KEYWORD for word in KEYWORDS | HASH_KEYWORDS},
+    **{word: Kind.NUMBER for word in HASH_NUMBERS},
+    "": Kind.END,
+}
+NUMBER_FIRST = frozenset(DIGITS + ".")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _WORD = re.compile(r"\w*")
 _DIGIT_RUN = re.compile("[0-9]*")
-_OPERATOR_SET = frozenset(OPERATORS)
-# The same lexical grammar as the character-by-character path below, for its common cases; anything
-# unusual or wrong (unterminated literals, #-keywords, stray characters) falls through to that path.
+_TRIVIA = r"""(?:\s+|(?<!\w)\ufeff|//[^\r\n\x85\u2028\u2029]*|/\*.*?\*/)*+"""
+_TOKEN = r"""
+      "(?:[^"]|"")*+"
+    | \#"(?:[^"]|"")*+"
+    | 0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
+    | [^\W\d]\w*(?:\.[^\W\d]\w*)*
+    | \#(?:binary|datetimezone|datetime|date|duration|infinity|nan|sections|shared|table|time)(?!\w)
+    | \.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*])
+"""
+# One match per token: (trivia before it, the token, a character no token starts with). With a
+# catch-all third group the scan never skips text, so a non-empty third group anywhere (unterminated
+# literal, stray character, unknown #-word, a combining mark after a name, a BOM inside a name) is
+# the only way it can go wrong, and the careful path below then reads the text instead.
+_SCAN = re.compile(f"({_TRIVIA})(?:({_TOKEN})|(.)|\\Z)", re.VERBOSE | re.DOTALL)
+# The same lexical grammar for the careful path's common cases (one match at a time).
 _FAST = re.compile(
     r"""
       (?P<blank>[\s\ufeff]+)
@@ -96,10 +127,27 @@ _FAST = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_FAST_KINDS = {"text": Kind.TEXT, "quoted": Kind.QUOTED, "number": Kind.NUMBER, "op": Kind.OPERATOR}
 _NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
 _ESCAPE = re.compile(r"#\(([^()]*)\)")
 _EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
+
+
+def kind_of(text: str) -> Kind:
+    """The kind of a token, from its text alone (``""`` is the end of the document)."""
+    kind = FIXED_KINDS.get(text)
+    if kind is not None:
+        return kind
+    first = text[0]
+    if first == '"':
+        return Kind.TEXT
+    if first == "#":
+        return Kind.QUOTED
+    return Kind.NUMBER if first in NUMBER_FIRST else Kind.IDENTIFIER
+
+
+def is_word(text: str) -> bool:
+    """An identifier, keyword or number token (the pieces of a generalized name)."""
+    return bool(text) and text not in OPERATOR_SET and text[0] != '"' and not text.startswith('#"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +182,45 @@ class Positions:
         return index + 1, offset - self.starts[index] + 1
 
 
+class Tokens(Sequence[Token]):
+    """The tokens of ``text[start:end]``, ending with one ``Kind.END`` token: ``texts[i]``,
+    ``starts[i]`` and ``ends[i]`` for the parser's hot paths, :class:`Token` objects on indexing."""
+
+    __slots__ = ("text", "path", "texts", "starts", "ends", "_positions")
+
+    def __init__(
+        self, text: str, path: str, texts: list[str], starts: list[int], ends: list[int]
+    ) -> None:
+        self.text = text
+        self.path = path
+        self.texts = texts
+        self.starts = starts
+        self.ends = ends
+        self._positions: Positions | None = None
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of an offset of the whole text (the line table is built on first use)."""
+        if self._positions is None:
+            self._positions = Positions(self.text)
+        return self._positions.at(offset)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Token: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Token]: ...
+    def __getitem__(self, index: int | slice) -> Token | list[Token]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.texts)))]
+        text, start = self.texts[index], self.starts[index]
+        return Token(kind_of(text), text, start, self.ends[index], *self.position(start))
+
+    def __iter__(self) -> Iterator[Token]:
+        return (self[i] for i in range(len(self.texts)))
+
+
 def is_identifier_start(ch: str) -> bool:
     return ch == "_" or ch.isalpha()
 
@@ -144,8 +231,10 @@ def is_identifier_part(ch: str) -> bool:
 
 def unescape_quoted(raw: str) -> str:
     """The value of a ``"…"`` literal or ``#"…"`` identifier: quotes off, ``""`` and ``#(…)`` decoded."""
-    body = raw[2:-1] if raw.startswith("#") else raw[1:-1]
-    return decode_text(body.replace('""', '"'))
+    body = raw[2:-1] if raw[0] == "#" else raw[1:-1]
+    if '"' in body:
+        body = body.replace('""', '"')
+    return decode_text(body) if "#(" in body else body
 
 
 def decode_text(body: str) -> str:
@@ -166,33 +255,47 @@ def decode_text(body: str) -> str:
     return _ESCAPE.sub(one, body)
 
 
+def tokenize(text: str, *, path: str = "mashup.pq", start: int = 0, end: int | None = None) -> Tokens:
+    """Every significant token of ``text[start:end]``, ending with one ``Kind.END`` token at ``end``
+    (offsets, lines and columns stay those of the whole text)."""
+    stop = len(text) if end is None else end
+    # Flattened (trivia, token, stray) triples; running lengths give every offset without a
+    # Python-level step per token.
+    flat = list(chain.from_iterable(_SCAN.findall(text, start, stop)))
+    if any(flat[2::3]):
+        return _Lexer(text, path, start, stop).run()
+    offsets = list(accumulate(map(len, flat), initial=start))
+    texts, starts, ends = flat[1::3], offsets[1::3], offsets[2::3]
+    if len(texts) > 1 and texts[-2] == "":
+        # Trailing trivia ends in a match of its own before the final empty one.
+        del texts[-1], starts[-1], ends[-1]
+    return Tokens(text, path, texts, starts, ends)
+
+
 class _Lexer:
+    """The careful path: one token at a time, exact errors, and what the scan does not cover."""
+
     def __init__(self, text: str, path: str, start: int = 0, end: int | None = None) -> None:
         self.text = text
         self.path = path
-        self.positions = Positions(text)
         self.pos = start
         self.stop = len(text) if end is None else end
-        self.tokens: list[Token] = []
+        self.tokens = Tokens(text, path, [], [], [])
 
     def fail(self, message: str, offset: int, hint: str | None = None) -> MSyntaxError:
-        line, column = self.positions.at(offset)
+        line, column = self.tokens.position(offset)
         return MSyntaxError(message, path=self.path, line=line, column=column, hint=hint)
 
-    def emit(self, kind: Kind, start: int) -> None:
-        line, column = self.positions.at(start)
-        self.tokens.append(Token(kind, self.text[start : self.pos], start, self.pos, line, column))
+    def emit(self, start: int) -> None:
+        self.tokens.texts.append(self.text[start : self.pos])
+        self.tokens.starts.append(start)
+        self.tokens.ends.append(self.pos)
 
-    def run(self) -> list[Token]:
-        # The hot loop: one master-regex match per token, lines counted forward instead of
-        # searched, and anything the regex does not cover left to the careful path (slow).
+    def run(self) -> Tokens:
+        # One master-regex match per token where it applies; the per-character path otherwise.
         text, stop, tokens = self.text, self.stop, self.tokens
-        starts = self.positions.starts
-        last_line = len(starts) - 1
-        line = bisect.bisect_right(starts, self.pos) - 1
-        match, keywords, kinds = _FAST.match, KEYWORDS, _FAST_KINDS
-        identifier, keyword = Kind.IDENTIFIER, Kind.KEYWORD
-        length = len(text)
+        match, length = _FAST.match, len(text)
+        texts, starts, ends = tokens.texts, tokens.starts, tokens.ends
         while self.pos < stop:
             found = match(text, self.pos)
             group = found.lastgroup if found is not None else None
@@ -208,12 +311,12 @@ class _Lexer:
             self.pos = end
             if group == "blank" or group == "line" or group == "block":
                 continue
-            while line < last_line and starts[line + 1] <= start:
-                line += 1
-            word = found.group()
-            kind = kinds.get(group) or (keyword if word in keywords else identifier)
-            tokens.append(Token(kind, word, start, end, line + 1, start - starts[line] + 1))
-        tokens.append(Token(Kind.END, "", stop, stop, *self.positions.at(stop)))
+            texts.append(found.group())
+            starts.append(start)
+            ends.append(end)
+        texts.append("")
+        starts.append(stop)
+        ends.append(stop)
         return tokens
 
     def slow(self) -> None:
@@ -231,19 +334,18 @@ class _Lexer:
             self.pos = end + 2
         elif ch == '"':
             self.quoted(start + 1, start, "text literal")
-            self.emit(Kind.TEXT, start)
+            self.emit(start)
         elif ch == "#":
             self.hash(start)
         elif ch in DIGITS or (ch == "." and start + 1 < n and text[start + 1] in DIGITS):
             self.number()
-            self.emit(Kind.NUMBER, start)
+            self.emit(start)
         elif is_identifier_start(ch):
             self.identifier()
-            word = text[start : self.pos]
-            self.emit(Kind.KEYWORD if word in KEYWORDS else Kind.IDENTIFIER, start)
+            self.emit(start)
         else:
             op = next(
-                (text[start : start + k] for k in (3, 2, 1) if text[start : start + k] in _OPERATOR_SET),
+                (text[start : start + k] for k in (3, 2, 1) if text[start : start + k] in OPERATOR_SET),
                 None,
             )
             if op is None:
@@ -251,7 +353,7 @@ class _Lexer:
                     f"unexpected character {ch!r}", start, "remove it or put it inside a text literal"
                 )
             self.pos += len(op)
-            self.emit(Kind.OPERATOR, start)
+            self.emit(start)
 
     def skip_line_comment(self) -> None:
         n = len(self.text)
@@ -279,7 +381,7 @@ class _Lexer:
         text = self.text
         if text.startswith('#"', start):
             self.quoted(start + 2, start, "quoted identifier")
-            self.emit(Kind.QUOTED, start)
+            self.emit(start)
             return
         self.pos = start + 1
         while self.pos < len(text) and is_identifier_part(text[self.pos]):
@@ -291,7 +393,7 @@ class _Lexer:
                 start,
                 'quote a name as #"name"; known: ' + ", ".join(sorted(HASH_KEYWORDS)),
             )
-        self.emit(Kind.NUMBER if word in ("#infinity", "#nan") else Kind.KEYWORD, start)
+        self.emit(start)
 
     def number(self) -> None:
         text, n = self.text, len(self.text)
@@ -335,11 +437,3 @@ class _Lexer:
 
 def _is_hex(ch: str) -> bool:
     return ch in "0123456789abcdefABCDEF"
-
-
-def tokenize(
-    text: str, *, path: str = "mashup.pq", start: int = 0, end: int | None = None
-) -> list[Token]:
-    """Every significant token of ``text[start:end]``, ending with one ``Kind.END`` token at ``end``
-    (offsets, lines and columns stay those of the whole text)."""
-    return _Lexer(text, path, start, end).run()
