@@ -19,6 +19,7 @@ from dataflow_gitops.pipeline.mlang.literals import number_value
 from dataflow_gitops.pipeline.mlang.tokens import (
     FIXED_KINDS,
     NUMBER_FIRST,
+    OPERATOR_SET,
     Kind,
     is_word,
     kind_of,
@@ -68,6 +69,7 @@ _POSTFIXES = frozenset(("(", "{", "["))
 _OPENING = frozenset(("(", "[", "{"))
 _CLOSING = frozenset((")", "]", "}"))
 _NAME_KINDS = (Kind.IDENTIFIER, Kind.QUOTED)
+_NOT_PLAIN_FIRST = frozenset('"#')  # a text literal, a quoted identifier or a #-keyword
 
 
 class Parser(Cursor):
@@ -76,11 +78,6 @@ class Parser(Cursor):
     # -- expressions ----------------------------------------------------------------------------
 
     def expression(self) -> nodes.Node:
-        text = self.texts[self.i]
-        if text in _EXTENDING:
-            return self.extending()
-        if text == "(" and self.function_ahead():
-            return self.function()
         return self.binary(0)
 
     def extending(self) -> nodes.Node:
@@ -96,27 +93,27 @@ class Parser(Cursor):
             if texts[self.i] != "in":
                 raise self.unexpected("',' or 'in' after a let binding")
             self.i += 1
-            body = self.expression()
+            body = self.binary(0)
             return nodes.Let((start, body.span[1]), tuple(bindings), body)
         if word == "if":
-            condition = self.expression()
+            condition = self.binary(0)
             self.expect("then")
-            then = self.expression()
+            then = self.binary(0)
             self.expect("else")
-            otherwise = self.expression()
+            otherwise = self.binary(0)
             return nodes.If((start, otherwise.span[1]), condition, then, otherwise)
         if word == "each":
-            body = self.expression()
+            body = self.binary(0)
             return nodes.Each((start, body.span[1]), body)
         if word == "error":
-            value = self.expression()
+            value = self.binary(0)
             return nodes.Raise((start, value.span[1]), value)
-        body = self.expression()  # try
+        body = self.binary(0)  # try
         handler: nodes.Node | None = None
         catch: nodes.Node | None = None
         if texts[self.i] == "otherwise":
             self.i += 1
-            handler = self.expression()
+            handler = self.binary(0)
         elif texts[self.i] == "catch":
             self.i += 1
             if not (texts[self.i] == "(" and self.function_ahead()):
@@ -128,13 +125,21 @@ class Parser(Cursor):
     def binding(self) -> nodes.Field:
         name, name_span = self.name("a variable name")
         self.expect("=", "'=' after the variable name")
-        value = self.expression()
+        value = self.binary(0)
         return nodes.Field((name_span[0], value.span[1]), name, name_span, value)
 
     def binary(self, min_level: int) -> nodes.Node:
-        """Precedence climbing over the binary operator levels; every level is left-associative."""
-        left = self.unary()
+        """Precedence climbing over the binary operator levels; every level is left-associative.
+
+        ``let``, ``if``, ``each``, ``try``, ``error`` and function literals are read as operands:
+        they end with an expression, which takes every operator after them."""
         texts = self.texts
+        if texts[self.i] in _PREFIXES:
+            left = self.unary()
+        else:  # the common case, inlined: a primary and its postfixes
+            left = self.primary()
+            if texts[self.i] in _POSTFIXES:
+                left = self.postfix(left)
         levels = _LEVELS
         while True:
             op = texts[self.i]
@@ -147,11 +152,7 @@ class Parser(Cursor):
             elif op == "is" or op == "as":
                 right = self.type_operand()
             else:
-                following = texts[self.i]
-                if following in _EXTENDING or (following == "(" and self.function_ahead()):
-                    right = self.expression()
-                else:
-                    right = self.binary(level + 1)
+                right = self.binary(level + 1)
             left = nodes.Binary((left.span[0], right.span[1]), op, left, right)
 
     def unary(self) -> nodes.Node:
@@ -166,8 +167,10 @@ class Parser(Cursor):
                 self.i = i + 1
                 inner = self.type_()
                 return nodes.TypeExpr((self.starts[i], inner.span[1]), inner)
-            if text != "(" or self.function_ahead():
-                return self.expression()
+            if text in _EXTENDING:
+                return self.extending()
+            if self.function_ahead():  # at "("
+                return self.function()
         node = self.primary()
         if self.texts[self.i] in _POSTFIXES:
             return self.postfix(node)
@@ -206,11 +209,11 @@ class Parser(Cursor):
             return nodes.Identifier((span[0], name_span[1]), name, inclusive=True)
         if text == "(":
             self.i = i + 1
-            inner = self.expression()
+            inner = self.binary(0)
             end = self.expect(")", "')'")
             return nodes.Parenthesized((span[0], end), inner)
         if text == "[":
-            return self.bracket(None)
+            return self.field_access(None) or self.record()
         if text == "{":
             return self.list_()
         if text == "...":
@@ -226,51 +229,63 @@ class Parser(Cursor):
                 self.i += 1
                 args: list[nodes.Node] = []
                 if texts[self.i] != ")":
-                    args.append(self.expression())
+                    args.append(self.binary(0))
                     while texts[self.i] == ",":
                         self.i += 1
-                        args.append(self.expression())
+                        args.append(self.binary(0))
                 end = self.expect(")", "',' or ')' in the argument list")
                 node = nodes.Invoke((node.span[0], end), node, tuple(args))
             elif text == "{":
                 self.i += 1
-                selector = self.expression()
+                selector = self.binary(0)
                 end = self.expect("}", "'}' after the item selector")
                 optional = texts[self.i] == "?"
                 if optional:
                     end = self.ends[self.i]
                     self.i += 1
                 node = nodes.ItemAccess((node.span[0], end), node, selector, optional)
-            elif text == "[" and self.field_access_ahead():
-                node = self.bracket(node)
+            elif text == "[":
+                access = self.field_access(node)
+                if access is None:
+                    return node  # a record literal after an expression: not ours to read
+                node = access
             else:
                 return node
 
-    def bracket(self, target: nodes.Node | None) -> nodes.Node:
-        """``[`` starts a record literal, a field access ``[Name]`` or a projection ``[[A],[B]]``."""
-        if target is None and not self.field_access_ahead():
-            return self.record()
+    def field_access(self, target: nodes.Node | None) -> nodes.FieldAccess | None:
+        """At ``[``: a field access ``[Name]``, ``[Name]?`` or projection ``[[A],[B]]`` (of ``target``,
+        or implicit), or None when the bracket starts a record literal instead."""
         texts = self.texts
-        open_start = self.starts[self.i]
-        self.i += 1
-        names: list[str] = []
-        projection = texts[self.i] == "["
-        if projection:
-            while True:
-                self.expect("[", "'[' in the projection")
-                names.append(self.generalized_name("a field name")[0])
-                self.expect("]", "']' after the field name")
-                if texts[self.i] != ",":
-                    break
-                self.i += 1
+        i = self.i
+        name = texts[i + 1]
+        if name and name[0] not in _NOT_PLAIN_FIRST and name not in OPERATOR_SET and texts[i + 2] == "]":
+            # `[Name]`, by far the most common: read at once.
+            names: list[str] = [name]
+            projection = False
+            self.i = i + 3
+            end = self.ends[i + 2]
         else:
-            names.append(self.generalized_name("a field name")[0])
-        end = self.expect("]", "']' after the field name")
+            if not self.field_access_ahead():
+                return None
+            self.i = i + 1
+            names = []
+            projection = texts[self.i] == "["
+            if projection:
+                while True:
+                    self.expect("[", "'[' in the projection")
+                    names.append(self.generalized_name("a field name")[0])
+                    self.expect("]", "']' after the field name")
+                    if texts[self.i] != ",":
+                        break
+                    self.i += 1
+            else:
+                names.append(self.generalized_name("a field name")[0])
+            end = self.expect("]", "']' after the field name")
         optional = texts[self.i] == "?"
         if optional:
             end = self.ends[self.i]
             self.i += 1
-        start = open_start if target is None else target.span[0]
+        start = self.starts[i] if target is None else target.span[0]
         return nodes.FieldAccess((start, end), target, tuple(names), projection, optional)
 
     def field_access_ahead(self) -> bool:
@@ -297,7 +312,7 @@ class Parser(Cursor):
             while True:
                 name, name_span = self.generalized_name("a field name")
                 self.expect("=", f"'=' after the field name {name!r}")
-                value = self.expression()
+                value = self.binary(0)
                 fields.append(nodes.Field((name_span[0], value.span[1]), name, name_span, value))
                 if texts[self.i] != ",":
                     break
@@ -312,10 +327,10 @@ class Parser(Cursor):
         items: list[nodes.Node] = []
         if texts[self.i] != "}":
             while True:
-                item = self.expression()
+                item = self.binary(0)
                 if texts[self.i] == "..":
                     self.i += 1
-                    stop = self.expression()
+                    stop = self.binary(0)
                     item = nodes.Range((item.span[0], stop.span[1]), item, stop)
                 items.append(item)
                 if texts[self.i] != ",":
@@ -382,7 +397,7 @@ class Parser(Cursor):
             self.i += 1
             return_type = self.type_operand()
         self.expect("=>", "'=>' after the parameter list")
-        body = self.expression()
+        body = self.binary(0)
         return nodes.Function((start, body.span[1]), params, return_type, body)
 
     # -- types ----------------------------------------------------------------------------------
