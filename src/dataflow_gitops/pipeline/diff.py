@@ -169,11 +169,14 @@ def _diff_mashup(
         # A live document we cannot parse is still worth showing: fall back to a text diff.
         note = f"not comparable query by query ({exc.message}); text diff:"
         return [], (note, *_unified(old_text, new_text, "live", "desired"))
-    old_q = {n: _normal_text(s) for n, s in split_queries(old_doc).items()}
-    new_q = {n: _normal_text(s) for n, s in split_queries(new_doc).items()}
+    old_q, new_q = split_queries(old_doc), split_queries(new_doc)
     changes: list[QueryChange] = []
     for name in [*new_q, *(n for n in old_q if n not in new_q)]:
-        before, after = old_q.get(name), new_q.get(name)
+        raw_before, raw_after = old_q.get(name), new_q.get(name)
+        if raw_before == raw_after:
+            continue  # most queries of a plan: equal as written, so equal once normalised
+        before = None if raw_before is None else _normal_text(raw_before)
+        after = None if raw_after is None else _normal_text(raw_after)
         if before == after:
             continue
         if any(fnmatchcase(name, g) for g in ignore_globs):

@@ -15,6 +15,8 @@ import codecs
 import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -220,18 +222,66 @@ def platform_part(platform: Platform) -> Part:
 
 def canonical_bytes(part: Part) -> bytes:
     """The form two parts are compared in: sorted compact JSON, or normalised text."""
-    text = lenient_text(part.data)
     if part.path.endswith(JSON_SUFFIXES):
+        return _canonical_json(part.data)
+    return _normal_bytes(part.data)
+
+
+def _normal_bytes(data: bytes) -> bytes:
+    """``data`` as normalised text (one final LF, no CR, no BOM, bad bytes as U+FFFD).
+
+    Valid UTF-8 without CR or BOM is normalised on the bytes themselves: decoding a 50 KB mashup
+    to text and encoding it again only to trim its final newlines costs ten times as much.
+    """
+    if b"\r" not in data and not data.startswith(codecs.BOM_UTF8):
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            pass
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # the lenient decode replaces bad bytes: normalised as text below
         else:
-            return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-                "utf-8"
-            )
+            if data.endswith(b"\n") and not data.endswith(b"\n\n"):
+                return data  # the common case, without a copy
+            return data.rstrip(b"\n") + b"\n"
+    return _normal_text(lenient_text(data))
+
+
+def _normal_text(text: str) -> bytes:
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
     return text.encode("utf-8")
+
+
+# queryMetadata.json is canonicalised several times per plan (the diff, the fingerprints of both
+# sides): each distinct content once. Keyed by the part's own bytes; bounded by size, not count.
+_JSON_MEMO_BYTES = 16_000_000
+_canonical_memo: OrderedDict[bytes, bytes] = OrderedDict()
+_canonical_size = 0
+_canonical_lock = threading.Lock()
+
+
+def _canonical_json(data: bytes) -> bytes:
+    global _canonical_size
+    with _canonical_lock:
+        found = _canonical_memo.get(data)
+        if found is not None:
+            _canonical_memo.move_to_end(data)
+            return found
+    text = lenient_text(data)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        result = _normal_text(text)
+    else:
+        result = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8"
+        )
+    with _canonical_lock:
+        if data not in _canonical_memo:
+            _canonical_memo[data] = result
+            _canonical_size += len(data) + len(result)
+        while _canonical_size > _JSON_MEMO_BYTES:
+            key, value = _canonical_memo.popitem(last=False)
+            _canonical_size -= len(key) + len(value)
+    return result
 
 
 def fingerprint(parts: Iterable[Part], *, display_name: str, description: str) -> str:

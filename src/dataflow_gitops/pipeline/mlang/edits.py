@@ -55,7 +55,8 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     known = cached(text)
     if known is not None:
         return known if known.path == doc.path else replace(known, path=doc.path)
-    if not all(_swaps_literal(doc, span, new) for span, new in ordered):
+    starts = [m.start for m in doc.members]
+    if not all(_swaps_literal(doc, starts, span, new) for span, new in ordered):
         return parse_section(text, path=doc.path)
     ends = [end for (_, end), _ in ordered]
     shifts = [0]
@@ -68,27 +69,34 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     def moved_span(span: tuple[int, int]) -> tuple[int, int]:
         return moved(span[0]), moved(span[1])
 
+    # Built directly rather than through dataclasses.replace (a thousand documents of sixty
+    # queries make that the hot spot); test_memos pins Member's fields so a new one is not lost.
     members = tuple(
-        replace(
-            m,
+        Member(
+            name=m.name,
+            shared=m.shared,
             start=moved(m.start),
             end=moved(m.end),
+            line=m.line,
             name_span=moved_span(m.name_span),
             expression_span=moved_span(m.expression_span),
             attribute_span=None if m.attribute_span is None else moved_span(m.attribute_span),
             document_text=text,
-            _trees={},
+            path=m.path,
         )
         for m in doc.members
     )
     return remember(replace(doc, text=text, members=members))
 
 
-def _swaps_literal(doc: SectionDocument, span: tuple[int, int], new: str) -> bool:
+def _swaps_literal(doc: SectionDocument, starts: Sequence[int], span: tuple[int, int], new: str) -> bool:
     start, end = span
     if not (_TEXT_LITERAL.fullmatch(new) and _TEXT_LITERAL.fullmatch(doc.text, start, end)):
         return False
-    return any(_inside(m, start, end) for m in doc.members)
+    # Members are in document order and do not overlap: only the last one starting at or before
+    # the edit can hold it.
+    index = bisect.bisect_right(starts, start) - 1
+    return index >= 0 and _inside(doc.members[index], start, end)
 
 
 def _inside(member: Member, start: int, end: int) -> bool:

@@ -20,6 +20,8 @@ from dataflow_gitops.pipeline.mlang.literals import (
     type_of_value,
     value_of,
 )
+from dataflow_gitops.pipeline.mlang.memo import TextMemo
+from dataflow_gitops.pipeline.mlang.spelling import members_spelling
 
 # Power BI Desktop writes the type as display text.
 _DESKTOP_TYPES = {
@@ -90,17 +92,22 @@ def _type_name(record: nodes.Record, value: object) -> str:
 
 
 def _iter(doc: SectionDocument) -> Iterator[tuple[Member, nodes.Node, nodes.Record]]:
-    for member in doc.members:
-        # Only a member that spells the flag (or could, through a #(…) escape) needs its tree.
-        if "IsParameterQuery" not in member.source and "#(" not in member.source:
-            continue
+    # Only a member that spells the flag (or could, through a #(…) escape) needs its tree.
+    for member in members_spelling(doc, ("IsParameterQuery", "#(")):
         shape = _parameter_shape(member)
         if shape is not None:
             yield member, shape[0], shape[1]
 
 
+_parameters: TextMemo[tuple[Parameter, ...]] = TextMemo()
+
+
 def parameters(doc: SectionDocument) -> tuple[Parameter, ...]:
-    """Every parameter query whose value is a literal, in document order."""
+    """Every parameter query whose value is a literal, in document order (once per text)."""
+    return _parameters.get(doc, _read_parameters)
+
+
+def _read_parameters(doc: SectionDocument) -> tuple[Parameter, ...]:
     found = []
     for member, value_node, record in _iter(doc):
         try:

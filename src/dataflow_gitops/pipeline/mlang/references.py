@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from dataflow_gitops.pipeline.mlang import nodes
 from dataflow_gitops.pipeline.mlang.document import Member, SectionDocument
+from dataflow_gitops.pipeline.mlang.memo import TextMemo
+from dataflow_gitops.pipeline.mlang.spelling import members_spelling
 
 DATAFLOW_SOURCES = frozenset({"PowerPlatform.Dataflows", "PowerBI.Dataflows"})
 
@@ -45,14 +47,20 @@ def _text_literal(node: nodes.Node | None) -> nodes.Literal | None:
     return node if isinstance(node, nodes.Literal) and node.kind == "text" else None
 
 
+_field_literals: TextMemo[tuple[FieldLiteral, ...]] = TextMemo()
+_references: TextMemo[tuple[RawReference, ...]] = TextMemo()
+
+
 def field_literals(doc: SectionDocument, fields: Collection[str]) -> tuple[FieldLiteral, ...]:
     """Every ``[<field> = "<text>"]`` for the given field names, in every member, in source order."""
     wanted = frozenset(fields)
+    return _field_literals.get(doc, lambda d: _read_field_literals(d, wanted), wanted)
+
+
+def _read_field_literals(doc: SectionDocument, wanted: frozenset[str]) -> tuple[FieldLiteral, ...]:
     found: list[FieldLiteral] = []
-    for member in doc.members:
-        # Only a member that spells a wanted field (or could, through a #(…) escape) needs its tree.
-        if "#(" not in member.source and not any(f in member.source for f in wanted):
-            continue
+    # Only a member that spells a wanted field (or could, through a #(…) escape) needs its tree.
+    for member in members_spelling(doc, ("#(", *sorted(wanted))):
         roots: list[nodes.Node] = [member.expression]
         if member.attribute is not None:
             roots.insert(0, member.attribute)
@@ -182,8 +190,12 @@ def dataflow_references(doc: SectionDocument) -> tuple[RawReference, ...]:
 
     A navigation may span let steps and queries (``Source = PowerPlatform.Dataflows([])`` in one
     step, ``Source{[Id = "Workspaces"]}[Data]`` in the next, and so on); ids that are not text
-    literals (parameters, variables) are not references this function can report.
+    literals (parameters, variables) are not references this function can report. Once per text.
     """
+    return _references.get(doc, _read_references)
+
+
+def _read_references(doc: SectionDocument) -> tuple[RawReference, ...]:
     if "#(" not in doc.text and not any(source in doc.text for source in DATAFLOW_SOURCES):
         return ()  # no dataflows source is named: no query tree needs building
     analysis = _Analysis(doc)
