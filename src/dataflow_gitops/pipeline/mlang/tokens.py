@@ -108,11 +108,11 @@ _TOKEN = r"""
     | \#(?:binary|datetimezone|datetime|date|duration|infinity|nan|sections|shared|table|time)(?!\w)
     | \.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*])
 """
-# One match per token: (trivia before it, the token, a character no token starts with). With a
-# catch-all third group the scan never skips text, so a non-empty third group anywhere (unterminated
-# literal, stray character, unknown #-word, a combining mark after a name, a BOM inside a name) is
-# the only way it can go wrong, and the careful path below then reads the text instead.
-_SCAN = re.compile(f"({_TRIVIA})(?:({_TOKEN})|(.)|\\Z)", re.VERBOSE | re.DOTALL)
+# One match per token: (trivia before it, the token), and a last (trivia, "") at the end. Where no
+# token starts (unterminated literal, stray character, unknown #-word, a combining mark after a
+# name, a BOM inside a name) the scan skips a character, so matched lengths that do not add up to
+# the text's length send the text to the careful path below, which reads it exactly or says why not.
+_SCAN = re.compile(f"({_TRIVIA})(?:({_TOKEN})|\\Z)", re.VERBOSE | re.DOTALL)
 # The same lexical grammar for the careful path's common cases (one match at a time).
 _FAST = re.compile(
     r"""
@@ -259,13 +259,13 @@ def tokenize(text: str, *, path: str = "mashup.pq", start: int = 0, end: int | N
     """Every significant token of ``text[start:end]``, ending with one ``Kind.END`` token at ``end``
     (offsets, lines and columns stay those of the whole text)."""
     stop = len(text) if end is None else end
-    # Flattened (trivia, token, stray) triples; running lengths give every offset without a
-    # Python-level step per token.
+    # Flattened (trivia, token) pairs; running lengths give every offset without a Python-level
+    # step per token.
     flat = list(chain.from_iterable(_SCAN.findall(text, start, stop)))
-    if any(flat[2::3]):
-        return _Lexer(text, path, start, stop).run()
     offsets = list(accumulate(map(len, flat), initial=start))
-    texts, starts, ends = flat[1::3], offsets[1::3], offsets[2::3]
+    if offsets[-1] != stop:
+        return _Lexer(text, path, start, stop).run()
+    texts, starts, ends = flat[1::2], offsets[1::2], offsets[2::2]
     if len(texts) > 1 and texts[-2] == "":
         # Trailing trivia ends in a match of its own before the final empty one.
         del texts[-1], starts[-1], ends[-1]
