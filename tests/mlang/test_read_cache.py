@@ -5,6 +5,7 @@ same documents as this process; commands fill the project's cache and use it on 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -150,16 +151,43 @@ def test_preload_reads_each_text_once_then_from_the_store(tmp_path: Path) -> Non
 
 def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
+    read_here: list[str] = []
+
+    def counting(text: str) -> object:
+        read_here.append(text)
+        return read_structure(text)
+
+    monkeypatch.setattr(preload, "read_structure", counting)
     texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
     bad = _unique("section S;\nshared A = ;\n")
-    stats = preload.preload([*texts, bad], workers=2)
-    assert stats.workers == 2
+    stats = preload.preload([*texts, bad], workers=3)
+    assert stats.workers == 3
+    # This process read its own share only: the two workers really read theirs.
+    assert 0 < len(read_here) < 5
     assert (stats.parsed, stats.invalid) == (len(texts), 1)
     for text in texts:
         cached = document.cached(text)
         assert cached is not None
         _same(cached, parse_uncached(text))
     assert read_structure(bad) is None
+
+
+def test_the_worker_reads_texts_from_stdin() -> None:
+    texts = ["section S;\nshared A = 1;\n", "section S;\nshared A = (;\n", "section Ünï;\n"]
+    framed = b"".join(b"%d\n%s" % (len(t.encode()), t.encode()) for t in texts)
+    worker = subprocess.run(
+        [sys.executable, "-m", "dataflow_gitops.pipeline.mlang.preload"],
+        input=framed,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    lines = worker.stdout.decode().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        structure(parse_uncached(texts[0])),
+        None,
+        structure(parse_uncached(texts[2])),
+    ]
 
 
 def _validate(root: Path, *extra_env: tuple[str, str]) -> subprocess.CompletedProcess[str]:
