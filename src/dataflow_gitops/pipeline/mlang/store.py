@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from dataflow_gitops import __version__
 from dataflow_gitops.pipeline.mlang.document import Structure
 
 FILE_NAME = "mlang.sqlite"
@@ -32,8 +33,12 @@ def reader_version() -> str:
     """A digest of the reader's source files: the part of every key that retires stale entries."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in _READER_MODULES:
-        digest.update((here / f"{name}.py").read_bytes())
+    try:
+        for name in _READER_MODULES:
+            digest.update((here / f"{name}.py").read_bytes())
+    except OSError:
+        # No source beside the code (a frozen build): the release names the reader instead.
+        digest.update(f"dataflow-gitops {__version__}".encode())
     return digest.hexdigest()[:16]
 
 
