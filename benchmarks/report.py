@@ -228,10 +228,9 @@ def _workers(run: dict[str, object]) -> int:
 
 
 def peak_mb(run: dict[str, object]) -> float:
-    """This process's peak plus, when it read in worker processes, each worker at the largest
-    worker's peak: an upper bound (forked workers share pages with their parent)."""
-    workers = _workers(run)
-    extra = workers * _num(run, "worker_peak_rss_mb") if workers > 1 else 0.0
+    """This process's peak plus, for each worker process it read M with (it reads a share itself),
+    the largest child's peak: an upper bound, as the peaks need not coincide."""
+    extra = (_workers(run) - 1) * _num(run, "worker_peak_rss_mb")
     return _num(run, "peak_rss_mb") + extra
 
 
@@ -308,7 +307,8 @@ def offline_section(offline: dict[str, object], matrix: Matrix) -> list[str]:
         f"| documents parsed / from the read cache | {_num(cold, 'parsed_ahead'):.0f} / "
         f"{_num(cold, 'from_cache'):.0f} | {_num(warm, 'parsed_ahead'):.0f} / "
         f"{_num(warm, 'from_cache'):.0f} |",
-        f"| worker processes | {_num(cold, 'workers'):.0f} | {_num(warm, 'workers'):.0f} |",
+        f"| processes reading M (this one and its workers) | {_num(cold, 'workers'):.0f} | "
+        f"{_num(warm, 'workers'):.0f} |",
         f"| peak RSS (process; largest worker) | {_num(cold, 'peak_rss_mb'):.0f} MB; "
         f"{_num(cold, 'worker_peak_rss_mb'):.0f} MB | {_num(warm, 'peak_rss_mb'):.0f} MB; "
         f"{_num(warm, 'worker_peak_rss_mb'):.0f} MB |",
