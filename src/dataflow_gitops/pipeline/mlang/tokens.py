@@ -99,14 +99,16 @@ NUMBER_FIRST = frozenset(DIGITS + ".")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _WORD = re.compile(r"\w*")
 _DIGIT_RUN = re.compile("[0-9]*")
-_TRIVIA = r"""(?:\s+|(?<!\w)\ufeff|//[^\r\n\x85\u2028\u2029]*|/\*.*?\*/)*+"""
+# Whitespace, comments and a BOM (not inside a name: after a name character it is part of it).
+_TRIVIA = r"""\s*+(?:(?:(?<!\w)\ufeff|//[^\r\n\x85\u2028\u2029]*|/\*.*?\*/)\s*+)*+"""
+# Most frequent first; no two alternatives can start at the same text, so the order is speed only.
 _TOKEN = r"""
-      "(?:[^"]|"")*+"
-    | \#"(?:[^"]|"")*+"
-    | 0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
-    | [^\W\d]\w*(?:\.[^\W\d]\w*)*
+      [^\W\d]\w*+(?:\.[^\W\d]\w*+)*+
+    | [,;()\[\]{}&@*+\-] | =>? | <[=>]? | >=? | \?\?? | \.\.\.? | /(?![/*])
+    | "[^"]*+(?:""[^"]*+)*+"
+    | \#"[^"]*+(?:""[^"]*+)*+"
+    | 0[xX][0-9a-fA-F]+ | (?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
     | \#(?:binary|datetimezone|datetime|date|duration|infinity|nan|sections|shared|table|time)(?!\w)
-    | \.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*])
 """
 # One match per token: (trivia before it, the token), and a last (trivia, "") at the end. Where no
 # token starts (unterminated literal, stray character, unknown #-word, a combining mark after a
