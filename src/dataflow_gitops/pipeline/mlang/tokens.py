@@ -96,7 +96,7 @@ FIXED_KINDS: dict[str, Kind] = {
     "": Kind.END,
 }
 NUMBER_FIRST = frozenset(DIGITS + ".")
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_LINE_BREAK_SPLIT = re.compile("(\r\n|[\r\n\x85\u2028\u2029])")
 _WORD = re.compile(r"\w*")
 _DIGIT_RUN = re.compile("[0-9]*")
 # Whitespace, comments and a BOM (not inside a name: after a name character it is part of it).
@@ -177,7 +177,9 @@ class Positions:
     """Offset → (1-based line, 1-based column), counting CR, LF, CRLF and Unicode breaks."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        # [line, break, line, break, …, line]: each break's running end is where a line starts.
+        pieces = _LINE_BREAK_SPLIT.split(text)
+        self.starts = [0, *list(accumulate(map(len, pieces)))[1::2]]
 
     def at(self, offset: int) -> tuple[int, int]:
         index = bisect.bisect_right(self.starts, offset) - 1
@@ -188,7 +190,7 @@ class Tokens(Sequence[Token]):
     """The tokens of ``text[start:end]``, ending with one ``Kind.END`` token: ``texts[i]``,
     ``starts[i]`` and ``ends[i]`` for the parser's hot paths, :class:`Token` objects on indexing."""
 
-    __slots__ = ("text", "path", "texts", "starts", "ends", "_positions")
+    __slots__ = ("text", "path", "texts", "starts", "ends", "_positions", "_made")
 
     def __init__(
         self, text: str, path: str, texts: list[str], starts: list[int], ends: list[int]
@@ -199,6 +201,7 @@ class Tokens(Sequence[Token]):
         self.starts = starts
         self.ends = ends
         self._positions: Positions | None = None
+        self._made: dict[int, Token] = {}  # callers that step by Token ask for the same one often
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of an offset of the whole text (the line table is built on first use)."""
@@ -216,8 +219,12 @@ class Tokens(Sequence[Token]):
     def __getitem__(self, index: int | slice) -> Token | list[Token]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self.texts)))]
-        text, start = self.texts[index], self.starts[index]
-        return Token(kind_of(text), text, start, self.ends[index], *self.position(start))
+        token = self._made.get(index)
+        if token is None:
+            text, start = self.texts[index], self.starts[index]
+            token = Token(kind_of(text), text, start, self.ends[index], *self.position(start))
+            self._made[index] = token
+        return token
 
     def __iter__(self) -> Iterator[Token]:
         return (self[i] for i in range(len(self.texts)))
