@@ -1,0 +1,128 @@
+"""The reader's fast paths give what the careful ones give: the scan vs the per-token lexer, spans
+read without the whole text's line table, and parsed documents that keep no tokens alive."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.mlang import document, parse_section
+from dataflow_gitops.pipeline.mlang import tokens as tokens_module
+from dataflow_gitops.pipeline.mlang.tokens import Kind, Tokens, kind_of, tokenize
+
+TRICKY = [
+    "",
+    "  \n// only a comment",
+    "\ufeffsection S;",  # a BOM before the first token is trivia
+    "ab\ufeffcd",  # … but after a name character it is part of the name
+    "é́x Ünïcode x.é́",  # combining marks the scan's \w does not cover
+    '#date #datetime #datetimezone #duration #nan #infinity #table #"q ""x"""',
+    "0x1F 1e5 1.5E-3 .5 1..2 a..b ... A.B.c x.1",
+    "x /* c *//y // end",
+    "a=>b<=c>=d<>e??f?g@h&i*j/k+l-m",
+    '"a""b" "#(lf)" "" """"',
+    "x\r\ny\rz\x85w\u2028v\u2029u",
+]
+BROKEN = [
+    ('x = "abc', "unterminated text literal"),
+    ('x = #"abc', "unterminated quoted identifier"),
+    ("x /* never closed", "unterminated block comment"),
+    ("x = #datex", "unknown '#datex'"),
+    ("x = 1 $ 2", "unexpected character '$'"),
+    ("x = \u0301", "unexpected character"),
+]
+
+
+def _picture(tokens: list[tokens_module.Token] | Tokens) -> list[tuple[object, ...]]:
+    return [(t.kind, t.text, t.start, t.end, t.line, t.column) for t in tokens]
+
+
+def _careful(text: str, start: int = 0, end: int | None = None) -> list[tuple[object, ...]]:
+    return _picture(tokens_module._Lexer(text, "mashup.pq", start, end).run())
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_the_scan_gives_the_careful_lexers_tokens(text: str) -> None:
+    assert _picture(tokenize(text)) == _careful(text)
+
+
+@pytest.mark.parametrize(("text", "fragment"), BROKEN)
+def test_the_scan_leaves_broken_text_to_the_careful_lexer(text: str, fragment: str) -> None:
+    with pytest.raises(MSyntaxError) as fast:
+        tokenize(f"section S;\n{text}")
+    with pytest.raises(MSyntaxError) as careful:
+        _careful(f"section S;\n{text}")
+    assert str(fast.value) == str(careful.value)
+    assert fragment in str(fast.value)
+    assert fast.value.line == 2
+
+
+def test_tokens_index_slice_and_iterate_alike() -> None:
+    text = 'section S;\nshared A = f([B], "x", 1);'
+    tokens = tokenize(text)
+    listed = list(tokens)
+    assert len(listed) == len(tokens) == len(tokens.texts)
+    assert listed[-1].kind is Kind.END
+    assert tokens[-1] == listed[-1]
+    assert tokens[2:5] == listed[2:5]
+    assert [t.text for t in listed] == tokens.texts
+    assert all(kind_of(t.text) is t.kind for t in listed)
+    assert all(text[t.start : t.end] == t.text for t in listed)
+
+
+def test_a_span_keeps_the_whole_texts_offsets_lines_and_columns() -> None:
+    text = "section S;\r\nshared A = 1;\n\n  shared B = f(x,\n    y);\n"
+    start = text.index("f(")
+    end = text.index(";", start)
+    span = tokenize(text, start=start, end=end)
+    whole = [t for t in tokenize(text) if start <= t.start < end]
+    assert _picture(span)[:-1] == _picture(whole)
+    assert (span[-1].kind, span[-1].start, span[-1].line) == (Kind.END, end, 5)
+    assert [t.text for t in span] == ["f", "(", "x", ",", "y", ")", ""]
+
+
+def test_an_error_in_a_span_names_the_line_and_column_in_the_whole_text() -> None:
+    text = "section S;\nshared A = 1;\nshared B = {1, $};\n"
+    start = text.index("{")
+    with pytest.raises(MSyntaxError) as caught:
+        tokenize(text, path="q/mashup.pq", start=start, end=text.index(";", start))
+    assert (caught.value.path, caught.value.line, caught.value.column) == ("q/mashup.pq", 3, 16)
+
+
+def test_a_members_tree_is_read_without_a_line_table_of_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "section S;\n" + "".join(f"shared Q{i} = f([c{i}], {i}) + 1;\n" for i in range(50))
+    doc = document.parse_uncached(text)
+    built: list[str] = []
+
+    class Counting(tokens_module.Positions):
+        def __init__(self, whole: str) -> None:
+            built.append(whole)
+            super().__init__(whole)
+
+    monkeypatch.setattr(tokens_module, "Positions", Counting)
+    trees = [m.expression for m in doc.members]
+    assert [type(t).__name__ for t in trees] == ["Binary"] * 50
+    assert built == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["section S;\nshared A = (x) as", "section S;\nshared A = (x) as nullable"],
+)
+def test_a_function_head_cut_short_is_a_syntax_error(text: str) -> None:
+    with pytest.raises(MSyntaxError) as caught:
+        parse_section(text)
+    assert caught.value.line == 2
+
+
+def test_a_parsed_document_keeps_no_tokens_alive() -> None:
+    text = "section S;\n" + "".join(f'shared Q{i} = Text.Upper("v{i}");\n' for i in range(20))
+    doc = document.parse_uncached(text)
+    assert doc.members[3].expression is not None
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, Tokens) and o.text is text]
+    assert alive == []
