@@ -228,10 +228,9 @@ def _workers(run: dict[str, object]) -> int:
 
 
 def peak_mb(run: dict[str, object]) -> float:
-    """This process's peak plus, for each worker process it read M with (it reads a share itself),
-    the largest child's peak: an upper bound, as the peaks need not coincide."""
-    extra = (_workers(run) - 1) * _num(run, "worker_peak_rss_mb")
-    return _num(run, "peak_rss_mb") + extra
+    """Peak resident memory of the run: this process and its M-reading workers together."""
+    tree = _num(run, "tree_peak_rss_mb")
+    return tree if tree == tree else _num(run, "peak_rss_mb")  # NaN: an older result file
 
 
 def offline_targets(offline: dict[str, object]) -> list[Target]:
@@ -309,9 +308,10 @@ def offline_section(offline: dict[str, object], matrix: Matrix) -> list[str]:
         f"{_num(warm, 'from_cache'):.0f} |",
         f"| processes reading M (this one and its workers) | {_num(cold, 'workers'):.0f} | "
         f"{_num(warm, 'workers'):.0f} |",
-        f"| peak RSS (process; largest worker) | {_num(cold, 'peak_rss_mb'):.0f} MB; "
-        f"{_num(cold, 'worker_peak_rss_mb'):.0f} MB | {_num(warm, 'peak_rss_mb'):.0f} MB; "
-        f"{_num(warm, 'worker_peak_rss_mb'):.0f} MB |",
+        f"| peak RSS: all processes (this one; largest worker) | {peak_mb(cold):.0f} MB "
+        f"({_num(cold, 'peak_rss_mb'):.0f}; {_num(cold, 'worker_peak_rss_mb'):.0f}) | "
+        f"{peak_mb(warm):.0f} MB ({_num(warm, 'peak_rss_mb'):.0f}; "
+        f"{_num(warm, 'worker_peak_rss_mb'):.0f}) |",
         "",
         f"{_num(warm, 'updates'):.0f} updates planned, exit {cold.get('exit')} / {warm.get('exit')}; "
         f"process after imports: {_num(cold, 'base_rss_mb'):.0f} MB.",

@@ -16,14 +16,61 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 
-def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    # Linux reports ru_maxrss in KiB; for RUSAGE_CHILDREN, that of the largest child.
-    return resource.getrusage(who).ru_maxrss / 1024
+def _rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeMemory:
+    """Samples the resident memory of this process plus its children (the M-reading workers).
+
+    A child's own ``ru_maxrss`` cannot be used: Linux carries the parent's high-water mark into
+    a child across fork/vfork + exec. Sampling ``VmRSS`` every few milliseconds can miss a short
+    peak, so the report also takes this process's exact ``ru_maxrss``.
+    """
+
+    def __init__(self, interval_s: float = 0.01) -> None:
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self.child_peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            children = [_vm_rss_mb(pid) for pid in _children()]
+            self.child_peak_mb = max([self.child_peak_mb, *children])
+            self.peak_mb = max(self.peak_mb, _vm_rss_mb("self") + sum(children))
+
+
+def _children() -> list[str]:
+    pids: list[str] = []
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError):
+            pids += (task / "children").read_text().split()
+    return pids
+
+
+def _vm_rss_mb(pid: str) -> float:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def run_dfg(args: list[str]) -> dict[str, Any]:
@@ -142,6 +189,7 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
     base_rss = _rss_mb()
     parses = _count_parses()
     preloads = _count_preloads()
+    memory = TreeMemory().__enter__()
     start = time.perf_counter()
     report = api.validate(Path(root), env)
     validated = time.perf_counter()
@@ -169,6 +217,7 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
     workspace = LiveWorkspace("ws", tuple(d.item for d in live), tuple(live))
     plan = build_plan(desired, workspace, environment=env, policy=environment.policy(()))
     end = time.perf_counter()
+    memory.__exit__()
     return {
         "seconds": end - start,
         "validate_s": validated - start,
@@ -189,7 +238,8 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
         "workers": max((p.workers for p in preloads), default=1),
         "base_rss_mb": base_rss,
         "peak_rss_mb": _rss_mb(),
-        "worker_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+        "worker_peak_rss_mb": memory.child_peak_mb,
+        "tree_peak_rss_mb": max(memory.peak_mb, _rss_mb()),
     }
 
 
