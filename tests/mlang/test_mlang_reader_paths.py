@@ -3,12 +3,13 @@ read without the whole text's line table, and parsed documents that keep no toke
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 
 import pytest
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.mlang import document, parse_section
+from dataflow_gitops.pipeline.mlang import document, nodes, parse_section
 from dataflow_gitops.pipeline.mlang import tokens as tokens_module
 from dataflow_gitops.pipeline.mlang.tokens import Kind, Tokens, kind_of, tokenize
 
@@ -126,3 +127,17 @@ def test_a_parsed_document_keeps_no_tokens_alive() -> None:
     gc.collect()
     alive = [o for o in gc.get_objects() if isinstance(o, Tokens) and o.text is text]
     assert alive == []
+
+
+def test_nodes_stay_frozen_value_objects_with_their_dataclass_signature() -> None:
+    node = nodes.Identifier((1, 2), "x", quoted=True)
+    assert node == nodes.Identifier((1, 2), "x", True, False)
+    assert hash(node) == hash(nodes.Identifier((1, 2), "x", True))
+    assert node != nodes.Identifier((1, 2), "x")
+    assert repr(node) == "Identifier(span=(1, 2), name='x', quoted=True, inclusive=False)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.name = "y"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="name"):
+        nodes.Identifier((1, 2))  # type: ignore[call-arg]
+    call = nodes.Invoke((0, 4), node, arguments=(node,))
+    assert list(call.walk()) == [call, node, node]
