@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import random
 
 import pytest
 
@@ -141,3 +142,27 @@ def test_nodes_stay_frozen_value_objects_with_their_dataclass_signature() -> Non
         nodes.Identifier((1, 2))  # type: ignore[call-arg]
     call = nodes.Invoke((0, 4), node, arguments=(node,))
     assert list(call.walk()) == [call, node, node]
+
+
+def _line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The definition: lines end at CRLF, CR, LF, NEL, U+2028 or U+2029."""
+    line, start, i = 1, 0, 0
+    while i < offset:
+        width = 2 if text.startswith("\r\n", i) else 1 if text[i] in "\r\n\x85\u2028\u2029" else 0
+        if width and i + width <= offset:
+            line, start = line + 1, i + width
+        i += width or 1
+    return line, offset - start + 1
+
+
+@pytest.mark.parametrize(
+    "pieces", [["a", "\n", "\r\n", " "], ["a", "\n", "\r\n", "\r", "\x85", "\u2028"]]
+)
+def test_positions_count_every_kind_of_line_break_in_any_order_of_offsets(pieces: list[str]) -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(30)))
+        offsets = [rng.randrange(len(text) + 1) for _ in range(8)]
+        positions = tokens_module.Positions(text)
+        for offset in [*sorted(offsets), *offsets]:
+            assert positions.at(offset) == _line_and_column(text, offset), (text, offset)

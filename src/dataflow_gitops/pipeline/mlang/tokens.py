@@ -177,13 +177,37 @@ class Positions:
     """Offset → (1-based line, 1-based column), counting CR, LF, CRLF and Unicode breaks."""
 
     def __init__(self, text: str) -> None:
-        # [line, break, line, break, …, line]: each break's running end is where a line starts.
-        pieces = _LINE_BREAK_SPLIT.split(text)
-        self.starts = [0, *list(accumulate(map(len, pieces)))[1::2]]
+        self.text = text
+        # Nearly every text breaks lines with LF or CRLF only; then counting LFs is exact and
+        # costs, from the offset asked before (callers mostly go forward), only the distance.
+        self.starts: list[int] | None = None
+        self._last = (0, 1)  # (offset, its line), one value so that readers never see half of it
+        if not _lf_breaks_only(text):
+            # [line, break, line, break, …, line]: each break's running end starts a line.
+            pieces = _LINE_BREAK_SPLIT.split(text)
+            self.starts = [0, *list(accumulate(map(len, pieces)))[1::2]]
 
     def at(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return index + 1, offset - self.starts[index] + 1
+        if self.starts is not None:
+            index = bisect.bisect_right(self.starts, offset) - 1
+            return index + 1, offset - self.starts[index] + 1
+        text = self.text
+        before, line = self._last
+        if offset < before:
+            before, line = 0, 1
+        line += text.count("\n", before, offset)
+        self._last = (offset, line)
+        return line, offset - text.rfind("\n", 0, offset)
+
+
+def _lf_breaks_only(text: str) -> bool:
+    """No line break in ``text`` but LF and CRLF (no lone CR, NEL, line or paragraph separator)."""
+    return (
+        "\x85" not in text
+        and "\u2028" not in text
+        and "\u2029" not in text
+        and text.count("\r") == text.count("\r\n")
+    )
 
 
 class Tokens(Sequence[Token]):
