@@ -331,3 +331,97 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
 
     walked = source._working_tree_folders(tmp_path, "dataflows")
     assert walked == {"dataflows/A.Dataflow": {"mashup.pq": b"section S;"}}
+
+
+# documents of parts, shared contents, per-content checks ---------------------------------------
+
+
+def test_a_part_is_read_once_per_object_and_path() -> None:
+    from dataflow_gitops.pipeline.mashups import mashup_document
+
+    data = MASHUP.replace("Section1", "Once").encode("utf-8")
+    doc = mashup_document(data, path="dataflows/A.Dataflow/mashup.pq")
+    assert doc.path == "dataflows/A.Dataflow/mashup.pq"
+    assert mashup_document(data, path="dataflows/A.Dataflow/mashup.pq") is doc
+    other = mashup_document(data, path="mashup.pq")
+    assert other.path == "mashup.pq"
+    assert other.text == doc.text
+    # Another bytes object of equal content is read on its own (identity, not content) and
+    # gets the same cached document text.
+    assert mashup_document(bytes(bytearray(data)), path="mashup.pq").text is other.text
+
+
+def test_a_part_that_does_not_read_is_not_remembered() -> None:
+    from dataflow_gitops.errors import MSyntaxError
+    from dataflow_gitops.pipeline.mashups import mashup_document
+
+    broken = b"section S;\nshared Q = ;\n"
+    for path in ("a/mashup.pq", "b/mashup.pq"):
+        with pytest.raises(MSyntaxError) as info:
+            mashup_document(broken, path=path)
+        assert info.value.path == path  # each error names its caller's path
+    with pytest.raises(SourceError, match="not valid UTF-8"):
+        mashup_document(b'section S;\nshared Q = "\xff";\n', path="c/mashup.pq")
+
+
+def test_equal_contents_become_one_bytes_object() -> None:
+    from dataflow_gitops.pipeline.mashups import shared_content
+
+    first = shared_content(b"shared content " * 100)
+    again = shared_content(b"shared content " * 100)
+    assert again is first
+    assert shared_content(b"other content " * 100) is not first
+
+
+def test_every_snapshot_shares_the_bytes_of_unchanged_files(example_copy: Path) -> None:
+    first = scan_working_tree(example_copy).snapshot
+    second = scan_working_tree(example_copy).snapshot
+    for a, b in zip(first.dataflows, second.dataflows, strict=True):
+        for pa, pb in zip(a.parts, b.parts, strict=True):
+            assert pa.data is pb.data
+
+
+def test_a_part_changed_after_passing_is_checked_again(example_copy: Path) -> None:
+    metadata = example_copy / "dataflows/Customers.Dataflow/queryMetadata.json"
+    assert scan_working_tree(example_copy).errors == ()
+    doc = json.loads(metadata.read_text())
+    doc["formatVersion"] = "202412"  # now a legacy folder: the memo of the old bytes must not hide it
+    metadata.write_text(json.dumps(doc, indent=2))
+    errors = scan_working_tree(example_copy).errors
+    assert [type(e).__name__ for e in errors] == ["LegacyFormatError"]
+    mashup = example_copy / "dataflows/Customers.Dataflow/mashup.pq"
+    mashup.write_bytes(mashup.read_bytes() + b"// \xff\n")
+    metadata.write_text(json.dumps({**doc, "formatVersion": "202502"}, indent=2))
+    errors = scan_working_tree(example_copy).errors
+    assert len(errors) == 1
+    assert "not valid UTF-8" in str(errors[0])
+
+
+def test_bytes_memo_is_bounded_by_the_bytes_it_holds() -> None:
+    from dataflow_gitops.pipeline.bytes_memo import BytesMemo
+
+    memo: BytesMemo[str] = BytesMemo(budget=25)
+    assert memo.put(b"a" * 10, "A") == "A"
+    assert memo.put(b"a" * 10, "again") == "A"  # the first kept wins
+    memo.put(b"b" * 10, "B")
+    assert memo.get(b"a" * 10) == "A"  # now the most recently used
+    memo.put(b"c" * 10, "C")  # over budget: the least recently used ("b") goes
+    assert memo.get(b"b" * 10) is None
+    assert (memo.get(b"a" * 10), memo.get(b"c" * 10)) == ("A", "C")
+    assert memo.put(b"d" * 30, "D") == "D"  # larger than the budget: not kept
+    assert memo.get(b"d" * 30) is None
+    assert len(memo) == 2
+
+
+def test_edited_documents_share_only_the_trees_above_the_first_edit() -> None:
+    doc = parse_section(MASHUP)
+    server = doc.members[0]
+    assert parameters(doc)  # builds Server's tree
+    lake = field_literals(doc, {"lakehouseId"})[0]
+    rendered = edit_section(doc, [(lake.span, '"a-longer-lakehouse-id"')])
+    before, inside, after = rendered.members
+    assert before.expression is server.expression  # same text at the same offsets
+    assert inside.expression is not doc.members[1].expression
+    assert after.start != doc.members[2].start
+    moved = after.expression
+    assert rendered.text[moved.span[0] : moved.span[1]] == after.expression_text

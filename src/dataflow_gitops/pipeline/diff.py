@@ -31,6 +31,7 @@ from deepdiff.helper import NotPresent
 
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline import jsonpath
+from dataflow_gitops.pipeline.mashups import mashup_document
 from dataflow_gitops.pipeline.mlang import SectionDocument, parse_section, split_queries
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -87,7 +88,7 @@ def diff_dataflow(
             continue
         elif path == MASHUP_PATH:
             globs = tuple(g for r in part_rules for g in r.queries)
-            queries, details = _diff_mashup(old[path].text(), new[path].text(), globs, ignored)
+            queries, details = _diff_mashup(old[path], new[path], globs, ignored)
             query_changes.extend(queries)
             if details:
                 part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
@@ -117,7 +118,7 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
     queries: tuple[QueryChange, ...] = ()
     if mashup is not None:
         try:
-            names = split_queries(parse_mashup(mashup.text()))
+            names = split_queries(part_document(mashup))
             queries = tuple(QueryChange(name, ChangeKind.ADDED) for name in names)
         except MSyntaxError:
             parts = (PartChange(MASHUP_PATH, ChangeKind.ADDED), *parts)
@@ -159,16 +160,22 @@ def parse_mashup(text: str) -> SectionDocument:
     return parse_section(text, path=MASHUP_PATH)
 
 
+def part_document(part: Part) -> SectionDocument:
+    """The document of a ``mashup.pq`` part (MSyntaxError if it is not M), read once per part
+    object however often diff, impact and the planner ask (see :mod:`pipeline.mashups`)."""
+    return mashup_document(part.data, path=MASHUP_PATH)
+
+
 def _diff_mashup(
-    old_text: str, new_text: str, ignore_globs: tuple[str, ...], ignored: list[str]
+    old: Part, new: Part, ignore_globs: tuple[str, ...], ignored: list[str]
 ) -> tuple[list[QueryChange], tuple[str, ...]]:
     """Per-query changes plus detail lines for section-level changes (name, attribute)."""
     try:
-        old_doc, new_doc = parse_mashup(old_text), parse_mashup(new_text)
+        old_doc, new_doc = part_document(old), part_document(new)
     except MSyntaxError as exc:
         # A live document we cannot parse is still worth showing: fall back to a text diff.
         note = f"not comparable query by query ({exc.message}); text diff:"
-        return [], (note, *_unified(old_text, new_text, "live", "desired"))
+        return [], (note, *_unified(old.text(), new.text(), "live", "desired"))
     old_q, new_q = split_queries(old_doc), split_queries(new_doc)
     changes: list[QueryChange] = []
     for name in [*new_q, *(n for n in old_q if n not in new_q)]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.diff import parse_mashup
+from dataflow_gitops.pipeline.diff import part_document
 from dataflow_gitops.pipeline.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -66,7 +66,7 @@ def _document(part: Part | None) -> SectionDocument | None:
     if part is None:
         return None
     try:
-        return parse_mashup(part.text())
+        return part_document(part)
     except MSyntaxError:
         return None  # the diff already reports an unparsable document
 
@@ -84,11 +84,14 @@ def _parameter_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
 
 
 def _destination_reasons(old: SectionDocument, new: SectionDocument) -> list[str]:
+    old_targets = _destinations(old)
+    if not old_targets:
+        return []  # nothing had a destination: none can be removed or changed
+    new_targets = _destinations(new)
     # The bare member text: split_queries also carries neighbouring comments, and a comment
     # next to a destination query does not change where the data goes.
     old_q = {m.name: m.source for m in old.members}
     new_q = {m.name: m.source for m in new.members}
-    old_targets, new_targets = _destinations(old), _destinations(new)
     reasons = []
     for name, targets in old_targets.items():
         now = new_targets.get(name, ())
@@ -112,6 +115,8 @@ def _destinations(doc: SectionDocument) -> dict[str, tuple[str, ...]]:
         if m.attribute is not None and m.attribute_text and m.attribute.get("DataDestinations")
     }
     found: dict[str, tuple[str, ...]] = {}
+    if not spans:
+        return found  # no query has a destination (most): no id literal needs finding
     for lit in field_literals(doc, {"QueryName"}):
         span = spans.get(lit.member)
         if span is not None and span[0] <= lit.span[0] < span[1]:
@@ -124,6 +129,8 @@ def _same(source: str | None) -> str | None:
 
 
 def _load_reasons(old: Part | None, new: Part | None) -> list[str]:
+    if old is not None and new is not None and old.data == new.data:
+        return []  # the same queryMetadata.json (bindings rarely touch it): nothing was unloaded
     before, after = _loaded(old), _loaded(new)
     return [
         f'query "{name}" is no longer loaded (loadEnabled false)'

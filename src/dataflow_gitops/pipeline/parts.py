@@ -12,15 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import hashlib
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dataflow_gitops.errors import SourceError
+from dataflow_gitops.pipeline.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH, ZERO_GUID, Part, Platform
 
 PLATFORM_SCHEMA = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
@@ -141,8 +141,20 @@ def lenient_text(data: bytes) -> str:
     return data.decode(TEXT_ENCODING, errors="replace")
 
 
+_platforms: BytesMemo[Platform] = BytesMemo(4_000_000)
+
+
 def parse_platform(data: bytes, *, path: str) -> Platform:
-    """Read a ``.platform`` file (schema platformProperties 2.x) into a :class:`Platform`."""
+    """Read a ``.platform`` file (schema platformProperties 2.x) into a :class:`Platform`.
+
+    Once per content: every snapshot of a command reads the same files (errors are not kept, so
+    each names its caller's ``path``).
+    """
+    found = _platforms.get(data)
+    return found if found is not None else _platforms.put(data, _read_platform(data, path=path))
+
+
+def _read_platform(data: bytes, *, path: str) -> Platform:
     doc = load_json(data, path=path)
     text = decode_text(data, path=path)
     if not isinstance(doc, dict):
@@ -207,8 +219,10 @@ def parse_platform(data: bytes, *, path: str) -> Platform:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def platform_part(platform: Platform) -> Part:
-    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON)."""
+    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON); once per platform (the
+    indenting JSON encoder is the slow pure-Python one, and validate and render both ask)."""
     metadata: dict[str, str] = {"type": platform.type, "displayName": platform.display_name}
     if platform.description:
         metadata["description"] = platform.description
@@ -251,20 +265,14 @@ def _normal_text(text: str) -> bytes:
 
 
 # queryMetadata.json is canonicalised several times per plan (the diff, the fingerprints of both
-# sides): each distinct content once. Keyed by the part's own bytes; bounded by size, not count.
-_JSON_MEMO_BYTES = 16_000_000
-_canonical_memo: OrderedDict[bytes, bytes] = OrderedDict()
-_canonical_size = 0
-_canonical_lock = threading.Lock()
+# sides): each distinct content once.
+_canonical_json_memo: BytesMemo[bytes] = BytesMemo(16_000_000)
 
 
 def _canonical_json(data: bytes) -> bytes:
-    global _canonical_size
-    with _canonical_lock:
-        found = _canonical_memo.get(data)
-        if found is not None:
-            _canonical_memo.move_to_end(data)
-            return found
+    found = _canonical_json_memo.get(data)
+    if found is not None:
+        return found
     text = lenient_text(data)
     try:
         doc = json.loads(text)
@@ -274,14 +282,7 @@ def _canonical_json(data: bytes) -> bytes:
         result = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
             "utf-8"
         )
-    with _canonical_lock:
-        if data not in _canonical_memo:
-            _canonical_memo[data] = result
-            _canonical_size += len(data) + len(result)
-        while _canonical_size > _JSON_MEMO_BYTES:
-            key, value = _canonical_memo.popitem(last=False)
-            _canonical_size -= len(key) + len(value)
-    return result
+    return _canonical_json_memo.put(data, result, size=len(result))
 
 
 def fingerprint(parts: Iterable[Part], *, display_name: str, description: str) -> str:

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from dataflow_gitops.errors import DependencyError
-from dataflow_gitops.pipeline.mlang import dataflow_references, parse_section
+from dataflow_gitops.pipeline.mashups import mashup_document
+from dataflow_gitops.pipeline.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     ZERO_GUID,
@@ -28,7 +29,6 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.parts import decode_text
 
 NO_IDS: Mapping[str, str] = MappingProxyType({})
 
@@ -55,7 +55,7 @@ def references_of(
     if part is None:
         return ()
     path = f"{dataflow.folder}/{MASHUP_PATH}"
-    doc = parse_section(decode_text(part.data, path=path), path=path)
+    doc = mashup_document(part.data, path=path)
     found = []
     for raw in dataflow_references(doc):
         target_id = raw.dataflow_id.lower()

@@ -33,6 +33,7 @@ from dataflow_gitops.pipeline.bindings import (
     rewrite_mashup,
     rewrite_metadata,
 )
+from dataflow_gitops.pipeline.mashups import mashup_document
 from dataflow_gitops.pipeline.mlang import (
     SectionDocument,
     apply_edits,
@@ -140,14 +141,17 @@ def render(
     """The definition ``source`` gets in ``env``'s workspace (see the module docstring)."""
     r = _Renderer(source, env, lookup)
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
+    rendered: tuple[bytes, str] | None = None
     if MASHUP_PATH in files:
-        files[MASHUP_PATH] = _render_mashup(r, files[MASHUP_PATH], references).encode("utf-8")
+        text = _render_mashup(r, files[MASHUP_PATH], references)
+        files[MASHUP_PATH] = text.encode("utf-8")
+        rendered = (files[MASHUP_PATH], text)
     if METADATA_PATH in files:
         files[METADATA_PATH] = _render_metadata(r, files[METADATA_PATH])
     files = _apply_replace(r, files)
     files = _apply_set(r, files)
     if MASHUP_PATH in files:
-        _check_still_parses(source, files[MASHUP_PATH])
+        _check_still_parses(source, files[MASHUP_PATH], rendered)
     display_name = env.display_name_for(source.name)
     platform = Platform(
         type=source.platform.type,
@@ -184,8 +188,7 @@ def _part_path(source: SourceDataflow, path: str) -> str:
 
 def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowReference]) -> str:
     path = _part_path(r.source, MASHUP_PATH)
-    text = decode_text(data, path=path)
-    doc = parse_section(text, path=path)
+    doc = mashup_document(data, path=path)
     parameter_edits = _parameter_edits(r, doc)
     binding_edits = mashup_edits(
         doc,
@@ -329,10 +332,15 @@ def _apply_set(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
     return files
 
 
-def _check_still_parses(source: SourceDataflow, data: bytes) -> None:
+def _check_still_parses(source: SourceDataflow, data: bytes, rendered: tuple[bytes, str] | None) -> None:
     try:
         path = _part_path(source, MASHUP_PATH)
-        parse_section(decode_text(data, path=path), path=path)
+        # The text rendering produced, if no replace or set rule changed it since: its document
+        # is cached under that very string, so this is a lookup without decoding 50 KB again.
+        if rendered is not None and rendered[0] is data:
+            parse_section(rendered[1], path=path)
+        else:
+            parse_section(decode_text(data, path=path), path=path)
     except MSyntaxError as exc:
         raise RenderError(
             f"the overlay's edits broke mashup.pq: {exc.message}",
@@ -436,8 +444,7 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
     for dataflow in snapshot.dataflows:
         part = dataflow.part(MASHUP_PATH)
         if part is not None:
-            path = _part_path(dataflow, MASHUP_PATH)
-            doc = parse_section(decode_text(part.data, path=path), path=path)
+            doc = mashup_document(part.data, path=_part_path(dataflow, MASHUP_PATH))
             declared.update(p.name for p in parameters(doc))
     for setting in env.parameters:
         if setting.name not in declared:

@@ -19,7 +19,9 @@ from pathlib import Path
 import git
 
 from dataflow_gitops.errors import DataflowGitopsError, LegacyFormatError, SourceError
+from dataflow_gitops.pipeline.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.legacy import LEGACY_CONTENT_PATH, legacy_problem
+from dataflow_gitops.pipeline.mashups import CONTENT_BUDGET, shared_content
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -132,7 +134,7 @@ def _working_tree_folders(root: Path, dataflows_dir: str) -> FolderFiles:
                         hint="replace the symlink with the file itself",
                     )
             with open(entry.path, "rb") as stream:
-                files[relative] = stream.read()
+                files[relative] = shared_content(stream.read())
         folders[f"{dataflows_dir}/{folder.name}"] = files
     return folders
 
@@ -179,7 +181,8 @@ def _tree_folders(tree: git.Tree, prefix: str, dataflows_dir: str) -> FolderFile
     folders: FolderFiles = {}
     for sub in sorted(base.trees, key=lambda t: t.name):
         if sub.name.endswith(FOLDER_SUFFIX):
-            folders[f"{dataflows_dir}/{sub.name}"] = dict(_blobs(sub, ""))
+            files = {path: shared_content(data) for path, data in _blobs(sub, "")}
+            folders[f"{dataflows_dir}/{sub.name}"] = files
     return folders
 
 
@@ -248,7 +251,14 @@ def _unreadable(folders: FolderFiles, read: Sequence[SourceDataflow]) -> tuple[P
 
 
 def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceDataflow:
-    problem = legacy_problem(files)
+    metadata = files.get(METADATA_PATH)
+    # Metadata that passed the checks before has the current formatVersion: not legacy.
+    known_current = (
+        LEGACY_CONTENT_PATH not in files
+        and metadata is not None
+        and _passed.get(metadata, True) is not None
+    )
+    problem = None if known_current else legacy_problem(files)
     if problem is not None:
         old = LEGACY_CONTENT_PATH if LEGACY_CONTENT_PATH in files else METADATA_PATH
         raise LegacyFormatError(
@@ -286,12 +296,31 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
     )
 
 
+# Each snapshot of a command (validate, render, plan) reads the same files: a part whose exact
+# bytes passed the checks once passes again (a mashup is only checked to decode). Failures are
+# not kept, so each names its own location.
+_passed: BytesMemo[bool] = BytesMemo(16_000_000)
+_decodable: BytesMemo[bool] = BytesMemo(CONTENT_BUDGET)
+
+
 def _check_part(location: str, path: str, data: bytes) -> None:
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy a whole mashup to find out)
         raise SourceError("empty part", path=location, hint="restore the file's content from git")
-    text = decode_text(data, path=location)
     if path == MASHUP_PATH:
+        # Equal contents are one bytes object (shared_content), whose hash is kept: a mashup
+        # read before is found without hashing 50 KB again.
+        if _decodable.get(data) is None:
+            decode_text(data, path=location)
+            _decodable.put(data, True)
         return
+    kind = path == METADATA_PATH
+    if _passed.get(data, kind):
+        return
+    _check_json_part(location, path, data, decode_text(data, path=location))
+    _passed.put(data, True, kind)
+
+
+def _check_json_part(location: str, path: str, data: bytes, text: str) -> None:
     doc = load_json(data, path=location)
     if not isinstance(doc, dict):
         raise SourceError("must be a JSON object", path=location, line=1)

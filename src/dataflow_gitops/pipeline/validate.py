@@ -23,7 +23,8 @@ from dataflow_gitops.config import (
     overlay_path,
 )
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.mlang import Member, parse_section
+from dataflow_gitops.pipeline.mashups import mashup_document
+from dataflow_gitops.pipeline.mlang import Member
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -181,7 +182,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     if mashup is None or metadata is None:
         return []
     mashup_path = f"{dataflow.folder}/{MASHUP_PATH}"
-    doc = parse_section(decode_text(mashup.data, path=mashup_path), path=mashup_path)
+    doc = mashup_document(mashup.data, path=mashup_path)
     members = {m.name for m in doc.members}
     text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
     queries = json.loads(text).get("queriesMetadata") or {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from dataflow_gitops.pipeline.mlang.document import (
@@ -62,6 +62,14 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     shifts = [0]
     for (start, end), new in ordered:
         shifts.append(shifts[-1] + len(new) - (end - start))
+    return remember(replace(doc, text=text, members=tuple(_shifted(doc, text, ends, shifts))))
+
+
+def _shifted(
+    doc: SectionDocument, text: str, ends: Sequence[int], shifts: Sequence[int]
+) -> Iterator[Member]:
+    """``doc``'s members over the edited ``text``: an offset moves by the size change of every
+    edit ending at or before it (``shifts[k]``: of the first k edits, ``ends`` sorted)."""
 
     def moved(offset: int) -> int:
         return offset + shifts[bisect.bisect_right(ends, offset)]
@@ -69,24 +77,40 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     def moved_span(span: tuple[int, int]) -> tuple[int, int]:
         return moved(span[0]), moved(span[1])
 
-    # Built directly rather than through dataclasses.replace (a thousand documents of sixty
-    # queries make that the hot spot); test_memos pins Member's fields so a new one is not lost.
-    members = tuple(
-        Member(
+    for m in doc.members:
+        first, last = bisect.bisect_right(ends, m.start), bisect.bisect_right(ends, m.end)
+        if first == last:
+            # No edit inside (most members): every offset moves alike, without a search each.
+            delta = shifts[first]
+            name_span = (m.name_span[0] + delta, m.name_span[1] + delta)
+            expression_span = (m.expression_span[0] + delta, m.expression_span[1] + delta)
+            attribute_span = m.attribute_span
+            if attribute_span is not None:
+                attribute_span = (attribute_span[0] + delta, attribute_span[1] + delta)
+            start, end = m.start + delta, m.end + delta
+            # Unmoved and unedited (the queries above the first edit): the same text at the same
+            # offsets reads as the same trees, so those already built are shared, not rebuilt.
+            trees = m._trees if delta == 0 else {}
+        else:
+            trees = {}
+            name_span, expression_span = moved_span(m.name_span), moved_span(m.expression_span)
+            attribute_span = None if m.attribute_span is None else moved_span(m.attribute_span)
+            start, end = moved(m.start), moved(m.end)
+        # Built directly rather than through dataclasses.replace (a thousand documents of sixty
+        # queries made that a hot spot); test_warm_path pins Member's fields so none is lost.
+        yield Member(
             name=m.name,
             shared=m.shared,
-            start=moved(m.start),
-            end=moved(m.end),
+            start=start,
+            end=end,
             line=m.line,
-            name_span=moved_span(m.name_span),
-            expression_span=moved_span(m.expression_span),
-            attribute_span=None if m.attribute_span is None else moved_span(m.attribute_span),
+            name_span=name_span,
+            expression_span=expression_span,
+            attribute_span=attribute_span,
             document_text=text,
             path=m.path,
+            _trees=trees,
         )
-        for m in doc.members
-    )
-    return remember(replace(doc, text=text, members=members))
 
 
 def _swaps_literal(doc: SectionDocument, starts: Sequence[int], span: tuple[int, int], new: str) -> bool:
