@@ -36,9 +36,6 @@ class Cursor:
     def tok(self) -> Token:
         return self.tokens[self.i]
 
-    def peek(self, ahead: int = 1) -> Token:
-        return self.tokens[min(self.i + ahead, self.last)]
-
     def peek_text(self, ahead: int = 1) -> str:
         return self.texts[min(self.i + ahead, self.last)]
 
@@ -92,9 +89,6 @@ class Cursor:
         token = self.tok
         self.expect(text, what)
         return token
-
-    def expect_keyword(self, text: str) -> Token:
-        return self.expect_op(text)
 
     def name(self, what: str) -> tuple[str, nodes.Span]:
         i = self.i
