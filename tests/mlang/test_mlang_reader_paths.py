@@ -26,6 +26,8 @@ TRICKY = [
     "a=>b<=c>=d<>e??f?g@h&i*j/k+l-m",
     '"a""b" "#(lf)" "" """"',
     "x\r\ny\rz\x85w\u2028v\u2029u",
+    'Web.Contents("https://x.example/a?b=1") / 2',  # `//` in a literal, not a comment
+    "let\r\n\tA = {1, 2}{0},\u00a0B = [C]?\n in\v\fA  \n",  # only blanks between tokens
 ]
 BROKEN = [
     ('x = "abc', "unterminated text literal"),
