@@ -165,7 +165,7 @@ def test_two_dataflows_with_one_display_name(snapshot: Snapshot) -> None:
 
 
 def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -> None:
-    from dataflow_gitops.pipeline.render import overlay_warnings
+    from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
 
     env = overlay(f"""
         workspace_id: {WS}

@@ -56,7 +56,6 @@ from dataflow_gitops.pipeline.model import (
 from dataflow_gitops.pipeline.parts import (
     decode_text,
     fingerprint,
-    lenient_text,
     platform_part,
     without_bom,
 )
@@ -380,54 +379,6 @@ def _check_unique_display_names(desired: Sequence[DesiredDataflow], env: Environ
                 where=env.path,
                 hint="display names must be unique per workspace; fix display_name",
             )
-
-
-def overlay_warnings(snapshot: Snapshot, env: Environment) -> tuple[str, ...]:
-    """Overlay entries that change nothing in any in-scope dataflow (likely typos or leftovers):
-    bindings whose source id appears nowhere, replace rules that never match, set rules whose
-    path selects nothing. Each line starts with the overlay's ``file:line``."""
-    chosen = [d for d in snapshot.dataflows if env.in_scope(d.name)]
-    texts = {d.name: {p.path: lenient_text(p.data) for p in d.parts} for d in chosen}
-    everything = "\n".join(t for parts in texts.values() for t in parts.values()).lower()
-    warnings: list[str] = []
-    overlays = [(None, env.bindings)] + [(o.name, o.bindings) for o in env.dataflows]
-    for scope_name, bindings in overlays:
-        for kind in ("workspaces", "lakehouses", "warehouses"):
-            for binding in getattr(bindings, kind):
-                haystack = (
-                    everything
-                    if scope_name is None
-                    else "\n".join(texts.get(scope_name, {}).values()).lower()
-                )
-                if binding.source.lower() not in haystack:
-                    warnings.append(
-                        f"{binding.where}: {kind} binding for {binding.source} matches "
-                        "no dataflow in scope"
-                    )
-    for rule in env.replace:
-        hit = any(
-            (re.search(rule.find, text) if rule.regex else rule.find in text)
-            for name, parts in texts.items()
-            if matches(name, rule.dataflows)
-            for path, text in parts.items()
-            if matches(path, rule.parts)
-        )
-        if not hit:
-            warnings.append(f"{rule.where}: replace rule {rule.find!r} matches nothing")
-    for set_rule in env.set_rules:
-        hit = False
-        for name, parts in texts.items():
-            if not matches(name, set_rule.dataflows):
-                continue
-            for path, text in parts.items():
-                if matches(path, (set_rule.part,)) and path.endswith(JSON_PARTS):
-                    try:
-                        hit = hit or bool(jsonpath.find(json.loads(text), set_rule.path))
-                    except (json.JSONDecodeError, jsonpath.JsonPathError):
-                        continue
-        if not hit:
-            warnings.append(f"{set_rule.where}: set rule {set_rule.path} selects nothing")
-    return tuple(env.redact(w) for w in warnings)
 
 
 def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:

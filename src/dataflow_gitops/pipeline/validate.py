@@ -32,9 +32,10 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
+from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.parts import decode_text, line_of
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
-from dataflow_gitops.pipeline.render import OfflineLookup, overlay_warnings, render_all
+from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import scan_working_tree
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
