@@ -143,8 +143,10 @@ class Parser(Cursor):
         levels = _LEVELS
         while True:
             op = texts[self.i]
-            level = levels.get(op)
-            if level is None or level < min_level:
+            if op not in levels:
+                return left
+            level = levels[op]
+            if level < min_level:
                 return left
             self.i += 1
             if level == _META:
@@ -180,8 +182,7 @@ class Parser(Cursor):
         i = self.i
         text = self.texts[i]
         span = (self.starts[i], self.ends[i])
-        kind = FIXED_KINDS.get(text)
-        if kind is None:  # an identifier, a text literal, a quoted identifier or a number
+        if text not in FIXED_KINDS:  # an identifier, a text literal, a quoted identifier or a number
             self.i = i + 1
             first = text[0]
             if first == '"':
@@ -191,6 +192,7 @@ class Parser(Cursor):
             if first in NUMBER_FIRST:
                 return nodes.Literal(span, "number", number_value(text), text)
             return nodes.Identifier(span, text)
+        kind = FIXED_KINDS[text]
         if kind is Kind.NUMBER:  # #infinity, #nan
             self.i = i + 1
             return nodes.Literal(span, "number", number_value(text), text)
