@@ -232,7 +232,7 @@ class Tokens(Sequence[Token]):
         self._made: dict[int, Token] = {}  # callers that step by Token ask for the same one often
 
     def position(self, offset: int) -> tuple[int, int]:
-        """(line, column) of an offset of the whole text (the line table is built on first use)."""
+        """(line, column) of an offset of the whole text (positions are set up on first use)."""
         if self._positions is None:
             self._positions = Positions(self.text)
         return self._positions.at(offset)
