@@ -196,8 +196,8 @@ def dataflow_references(doc: SectionDocument) -> tuple[RawReference, ...]:
 
 
 def _read_references(doc: SectionDocument) -> tuple[RawReference, ...]:
-    if "#(" not in doc.text and not any(source in doc.text for source in DATAFLOW_SOURCES):
-        return ()  # no dataflows source is named: no query tree needs building
+    if not members_spelling(doc, ("#(", *sorted(DATAFLOW_SOURCES))):
+        return ()  # no query names a dataflows source: no query tree needs building
     analysis = _Analysis(doc)
     for name in analysis.members:
         analysis.member(name)
