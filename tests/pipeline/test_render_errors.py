@@ -202,3 +202,36 @@ def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -
         "environments/t.yaml:16: replace rule 'contoso' matches nothing",
         "environments/t.yaml:22: set rule $.noSuchKey selects nothing",
     )
+
+
+def test_overlay_warnings_find_ids_in_any_case_and_only_in_scope(snapshot: Snapshot) -> None:
+    from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
+
+    scoped_out = overlay(f"""
+        workspace_id: {WS}
+        scope:
+          exclude: [Products]
+        bindings:
+          lakehouses:
+            {DEV_LH.upper()}: {WS}
+        dataflows:
+          Products:
+            bindings:
+              lakehouses:
+                {DEV_LH}: {WS}
+    """)
+    # Written in upper case, the id still matches the lower-case literal of in-scope dataflows;
+    # the one scoped to Products (which spells it) finds nothing: Products is out of scope.
+    assert overlay_warnings(snapshot, scoped_out) == (
+        f"environments/t.yaml:11: lakehouses binding for {DEV_LH} matches no dataflow in scope",
+    )
+    in_scope = overlay(f"""
+        workspace_id: {WS}
+        dataflows:
+          Products:
+            bindings:
+              lakehouses:
+                {DEV_LH}: {WS}
+    """)
+    assert overlay_warnings(snapshot, in_scope) == ()
+    assert overlay_warnings(snapshot, overlay(f"workspace_id: {WS}\n")) == ()
