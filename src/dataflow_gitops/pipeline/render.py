@@ -336,7 +336,8 @@ def _check_still_parses(source: SourceDataflow, data: bytes, rendered: tuple[byt
         path = _part_path(source, MASHUP_PATH)
         # The text rendering produced, if no replace or set rule changed it since: its document
         # is cached under that very string, so this is a lookup without decoding 50 KB again.
-        if rendered is not None and rendered[0] is data:
+        # (Unless it starts with a BOM character, which decoding the bytes would drop.)
+        if rendered is not None and rendered[0] is data and not rendered[1].startswith("\ufeff"):
             parse_section(rendered[1], path=path)
         else:
             parse_section(decode_text(data, path=path), path=path)
