@@ -12,6 +12,7 @@ import pytest
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.mlang import document, nodes, parse_section
 from dataflow_gitops.pipeline.mlang import tokens as tokens_module
+from dataflow_gitops.pipeline.mlang.parser import Parser
 from dataflow_gitops.pipeline.mlang.tokens import Kind, Tokens, kind_of, tokenize
 
 TRICKY = [
@@ -168,3 +169,58 @@ def test_positions_count_every_kind_of_line_break_in_any_order_of_offsets(pieces
         positions = tokens_module.Positions(text)
         for offset in [*sorted(offsets), *offsets]:
             assert positions.at(offset) == _line_and_column(text, offset), (text, offset)
+
+
+SKIMMED = [
+    'let a = f(1, "x"){0}[B]?, #"c d" = [E = 1, F = {1..3}] in a',
+    'each if [x] > 1 then try g(_) otherwise null else error "no"',
+    "(x as number, optional y as nullable text) as text => x & y",
+    "type table [A = number, optional B = nullable text, ...] meta [Doc = true]",
+    "type function (a as list) as record",
+    "not -1 + @Self * #date(2024, 1, 2) ?? #nan <> #infinity and x is number or y as text",
+    "t[[A], [B]]{[K = 1]}? ?? ...",
+    "try f() catch (e) => e[Message]",
+]
+
+
+def _read_member(text: str, *, skim: bool) -> tuple[object, int]:
+    p = Parser(text, tokenize(text), path="q.pq")
+    p.i = p.texts.index("=") + 1
+    read = p.skim(p.expression) if skim else p.expression().span
+    return read, p.i
+
+
+@pytest.mark.parametrize("expression", SKIMMED)
+def test_skim_reads_an_expression_as_far_as_the_tree_does_and_builds_none(expression: str) -> None:
+    text = f"section S;\nshared X = {expression};"
+    assert _read_member(text, skim=True) == _read_member(text, skim=False)
+    p = Parser(text, tokenize(text), path="q.pq")
+    p.i = 6  # after `section S; shared X =`
+    assert p.skim(p.expression) == (text.index(expression), len(text) - 1)
+    p.i = 6
+    assert isinstance(p.expression(), nodes.Node)  # trees again after a skim
+    p.i = 6
+    read: list[nodes.Node] = []
+
+    def spy() -> nodes.Node:
+        read.append(p.expression())
+        return read[-1]
+
+    p.skim(spy)
+    assert not isinstance(read[0], nodes.Node)  # while skimming, no tree node is built
+
+
+@pytest.mark.parametrize(
+    "expression", ["f(1,", "[A = ]", "let a = 1 b", "(x) => ", "{1, 2", "type table [A = ]"]
+)
+def test_skim_fails_where_the_tree_fails_and_then_builds_trees_again(expression: str) -> None:
+    text = f"section S;\nshared X = {expression}"
+    with pytest.raises(MSyntaxError) as skimmed:
+        _read_member(text, skim=True)
+    with pytest.raises(MSyntaxError) as built:
+        _read_member(text, skim=False)
+    assert str(skimmed.value) == str(built.value)
+    p = Parser("1 + 2", tokenize("1 + 2"), path="q.pq")
+    with pytest.raises(MSyntaxError):
+        p.skim(lambda: p.record())
+    assert isinstance(p.expression(), nodes.Binary)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from types import SimpleNamespace
+from typing import Protocol, TypeVar, cast
 
 Span = tuple[int, int]
 _N = TypeVar("_N")
@@ -269,3 +270,49 @@ class TableType(Node):
 class FunctionType(Node):
     parameters: tuple[FunctionParameter, ...]
     return_type: Node
+
+
+class Builders(Protocol):
+    """The node constructors the parser calls: this module (trees) or :data:`SPANS_ONLY`."""
+
+    Binary: type[Binary]
+    Each: type[Each]
+    Field: type[Field]
+    FieldAccess: type[FieldAccess]
+    FieldSpec: type[FieldSpec]
+    Function: type[Function]
+    FunctionParameter: type[FunctionParameter]
+    FunctionType: type[FunctionType]
+    Identifier: type[Identifier]
+    If: type[If]
+    Invoke: type[Invoke]
+    ItemAccess: type[ItemAccess]
+    Let: type[Let]
+    ListExpr: type[ListExpr]
+    ListType: type[ListType]
+    Literal: type[Literal]
+    NotImplementedExpr: type[NotImplementedExpr]
+    NullableType: type[NullableType]
+    Parenthesized: type[Parenthesized]
+    PrimitiveType: type[PrimitiveType]
+    Raise: type[Raise]
+    Range: type[Range]
+    Record: type[Record]
+    RecordType: type[RecordType]
+    TableType: type[TableType]
+    Try: type[Try]
+    TypeExpr: type[TypeExpr]
+    Unary: type[Unary]
+
+
+class _Spanned:
+    """What every constructor of :data:`SPANS_ONLY` builds: the span, and nothing else."""
+
+    __slots__ = ("span",)
+
+    def __init__(self, span: Span, *_fields: object, **_named: object) -> None:
+        self.span = span
+
+
+# Constructors that keep only the span, for a parser that reads where expressions end.
+SPANS_ONLY = cast(Builders, SimpleNamespace(**dict.fromkeys(Builders.__annotations__, _Spanned)))
