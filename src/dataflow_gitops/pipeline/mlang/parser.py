@@ -66,7 +66,7 @@ class Parser(Cursor):
     def skim(self, rule: Callable[[], nodes.Node]) -> nodes.Span:
         """The span of what ``rule`` (``self.expression``, ``self.record``…) reads, read and checked
         exactly as by ``rule()`` (same errors) but without building its tree, for callers that
-        need where an expression ends and not what it says (a quarter of a full read's time)."""
+        need where an expression ends and not what it says (a document read ~15% faster)."""
         self.make = nodes.SPANS_ONLY
         try:
             return rule().span
