@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.model import Part, Platform
 from dataflow_gitops.pipeline.parts import (
+    PLATFORM_SCHEMA,
     canonical_bytes,
     decode_parts,
     encode_parts,
@@ -228,3 +229,26 @@ def test_json_fingerprint_ignores_formatting(doc: object, indent: int, bom: bool
     assert fingerprint([compact], display_name="n", description="") == fingerprint(
         [pretty], display_name="n", description=""
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=12),
+    st.text(max_size=12),
+    st.text(alphabet='ab"\\\n\u00e9\u2028\x00\U0001f600', max_size=8),
+)
+def test_platform_part_is_what_the_indenting_encoder_writes(
+    display_name: str, description: str, logical_id: str
+) -> None:
+    # platform_part writes the JSON line by line: byte for byte what json.dumps(indent=2) gives.
+    metadata = {"type": "Dataflow", "displayName": display_name}
+    if description:
+        metadata["description"] = description
+    doc = {
+        "$schema": PLATFORM_SCHEMA,
+        "metadata": metadata,
+        "config": {"version": "2.0", "logicalId": logical_id},
+    }
+    expected = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    part = platform_part(Platform("Dataflow", display_name, logical_id, description))
+    assert part.data == expected
