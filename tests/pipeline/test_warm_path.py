@@ -425,3 +425,19 @@ def test_edited_documents_share_only_the_trees_above_the_first_edit() -> None:
     assert after.start != doc.members[2].start
     moved = after.expression
     assert rendered.text[moved.span[0] : moved.span[1]] == after.expression_text
+
+
+def test_a_platform_is_read_once_per_content_and_errors_name_their_path() -> None:
+    from dataflow_gitops.pipeline.model import Platform
+    from dataflow_gitops.pipeline.parts import parse_platform, platform_part
+
+    data = platform_part(Platform("Dataflow", "Memo Test", "5f0c8a8e-3f7e-4d67-9a41-2b1f0e9c7d33")).data
+    first = parse_platform(data, path="a/.platform")
+    assert parse_platform(bytes(bytearray(data)), path="b/.platform") is first
+    other = parse_platform(data.replace(b"Memo Test", b"Other"), path="c/.platform")
+    assert other.display_name == "Other"
+    broken = data.replace(b'"Dataflow"', b'"Notebook"')
+    for path in ("d/.platform", "e/.platform"):
+        with pytest.raises(SourceError) as info:
+            parse_platform(broken, path=path)
+        assert info.value.path == path
