@@ -6,7 +6,6 @@ Each function wires the stages together for one command; the stages themselves l
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from dataflow_gitops.deploy import (
     plan,
     save_plan,
 )
-from dataflow_gitops.errors import DataflowGitopsError, RenderError
+from dataflow_gitops.errors import RenderError
 from dataflow_gitops.pipeline.legacy import migrate_folder
 from dataflow_gitops.pipeline.model import DesiredDataflow
 from dataflow_gitops.pipeline.parts import safe_part_path
@@ -53,10 +52,6 @@ __all__ = [
 def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:
     """Everything ``dfg validate`` checks, offline; ``env`` None means every environment."""
     envs = [env] if isinstance(env, str) else env
-    with contextlib.suppress(DataflowGitopsError):
-        # A project too broken to read is validate's to report; reading ahead only saves time.
-        project = load_project(project_dir)
-        read_mashups(project.root, read_working_tree(project.root, project.dataflows_dir).dataflows)
     return validate_project(project_dir, envs)
 
 

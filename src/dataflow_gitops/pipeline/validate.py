@@ -34,6 +34,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.parts import decode_text, line_of
+from dataflow_gitops.pipeline.reading import read_mashups
 from dataflow_gitops.pipeline.references import dependency_edges, dependency_order, references_of
 from dataflow_gitops.pipeline.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.source import scan_working_tree
@@ -120,6 +121,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
     except DataflowGitopsError as exc:
         return ValidationReport(errors=(exc,))
     errors.extend(scan.errors)
+    read_mashups(project.root, scan.snapshot.dataflows)
     good: list[SourceDataflow] = []
     for dataflow in scan.snapshot.dataflows:
         try:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dataflow_gitops import __version__
 from dataflow_gitops.pipeline.mlang.document import Structure
 
 FILE_NAME = "mlang.sqlite"
@@ -38,7 +38,8 @@ def reader_version() -> str:
             digest.update((here / f"{name}.py").read_bytes())
     except OSError:
         # No source beside the code (a frozen build): the release names the reader instead.
-        digest.update(f"dataflow-gitops {__version__}".encode())
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(importlib.metadata.version("dataflow-gitops").encode())
     return digest.hexdigest()[:16]
 
 
