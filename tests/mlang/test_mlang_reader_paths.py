@@ -224,3 +224,32 @@ def test_skim_fails_where_the_tree_fails_and_then_builds_trees_again(expression:
     with pytest.raises(MSyntaxError):
         p.skim(lambda: p.record())
     assert isinstance(p.expression(), nodes.Binary)
+
+
+@pytest.mark.parametrize(
+    ("expression", "column"),
+    [
+        ("(1 is number meta [A = 1])", 25),  # `meta` takes unary operands, never an `is` test
+        ("a as text meta [B = 1]", 21),  # missing ';' after the query: at the end of `a as text`
+        ("a + each x is number meta y", 32),
+        ("each x is number meta y", 28),
+    ],
+)
+def test_meta_after_a_type_test_is_a_syntax_error(expression: str, column: int) -> None:
+    with pytest.raises(MSyntaxError, match="'meta'") as caught:
+        parse_section(f"section S;\nshared X = {expression};")
+    assert (caught.value.line, caught.value.column) == (2, column)
+
+
+def test_meta_chains_bind_tighter_than_binary_operators() -> None:
+    doc = parse_section("section S;\nshared X = -a meta b meta c * d is number;")
+    tree = doc.members[0].expression
+
+    def shape(node: nodes.Node) -> object:
+        if isinstance(node, nodes.Binary):
+            return (node.op, shape(node.left), shape(node.right))
+        if isinstance(node, nodes.Unary):
+            return (node.op, shape(node.operand))
+        return getattr(node, "name", None)
+
+    assert shape(tree) == ("is", ("*", ("meta", ("meta", ("-", "a"), "b"), "c"), "d"), "number")

@@ -9,6 +9,9 @@ possible. Errors are :class:`~dataflow_gitops.errors.MSyntaxError` with line and
 Speed matters here (every changed dataflow is read in full): the rules compare token texts (an
 operator's or keyword's text is unique to it), and binary operators are read by precedence
 climbing in one loop, so a plain operand costs a few calls whatever the depth of the grammar.
+The grammar's corners are kept exactly (``meta`` only after a unary operand, ``let``/``if``/…
+after an operator read as a whole expression), so trees and errors are those of the rule-per-level
+parser this one replaced.
 """
 
 from __future__ import annotations
@@ -42,10 +45,8 @@ _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("<", ">", "<=", ">="),
     ("+", "-", "&"),
     ("*", "/"),
-    ("meta",),  # binds tighter than every other binary operator; both its operands are unary
 )
 _LEVELS = {op: level for level, ops in enumerate(_BINARY_LEVELS) for op in ops}
-_META = _LEVELS["meta"]
 _EXTENDING = frozenset(("let", "if", "each", "try", "error"))
 # What a unary expression can start with besides a primary.
 _PREFIXES = _EXTENDING | {"+", "-", "not", "type", "("}
@@ -76,6 +77,11 @@ class Parser(Cursor):
     # -- expressions ----------------------------------------------------------------------------
 
     def expression(self) -> nodes.Node:
+        text = self.texts[self.i]
+        if text in _EXTENDING:
+            return self.extending()
+        if text == "(" and self.function_ahead():
+            return self.function()
         return self.binary(0)
 
     def extending(self) -> nodes.Node:
@@ -91,27 +97,27 @@ class Parser(Cursor):
             if texts[self.i] != "in":
                 raise self.unexpected("',' or 'in' after a let binding")
             self.i += 1
-            body = self.binary(0)
+            body = self.expression()
             return self.make.Let((start, body.span[1]), tuple(bindings), body)
         if word == "if":
-            condition = self.binary(0)
+            condition = self.expression()
             self.expect("then")
-            then = self.binary(0)
+            then = self.expression()
             self.expect("else")
-            otherwise = self.binary(0)
+            otherwise = self.expression()
             return self.make.If((start, otherwise.span[1]), condition, then, otherwise)
         if word == "each":
-            body = self.binary(0)
+            body = self.expression()
             return self.make.Each((start, body.span[1]), body)
         if word == "error":
-            value = self.binary(0)
+            value = self.expression()
             return self.make.Raise((start, value.span[1]), value)
-        body = self.binary(0)  # try
+        body = self.expression()  # try
         handler: nodes.Node | None = None
         catch: nodes.Node | None = None
         if texts[self.i] == "otherwise":
             self.i += 1
-            handler = self.binary(0)
+            handler = self.expression()
         elif texts[self.i] == "catch":
             self.i += 1
             if not (texts[self.i] == "(" and self.function_ahead()):
@@ -123,14 +129,11 @@ class Parser(Cursor):
     def binding(self) -> nodes.Field:
         name, name_span = self.name("a variable name")
         self.expect("=", "'=' after the variable name")
-        value = self.binary(0)
+        value = self.expression()
         return self.make.Field((name_span[0], value.span[1]), name, name_span, value)
 
     def binary(self, min_level: int) -> nodes.Node:
-        """Precedence climbing over the binary operator levels; every level is left-associative.
-
-        ``let``, ``if``, ``each``, ``try``, ``error`` and function literals are read as operands:
-        they end with an expression, which takes every operator after them."""
+        """Precedence climbing over the binary operator levels; every level is left-associative."""
         texts = self.texts
         if texts[self.i] in _PREFIXES:
             left = self.unary()
@@ -138,6 +141,8 @@ class Parser(Cursor):
             left = self.primary()
             if texts[self.i] in _POSTFIXES:
                 left = self.postfix(left)
+        if texts[self.i] == "meta":
+            left = self.meta(left)
         levels = _LEVELS
         while True:
             op = texts[self.i]
@@ -147,13 +152,24 @@ class Parser(Cursor):
             if level < min_level:
                 return left
             self.i += 1
-            if level == _META:
-                right = self.unary()
-            elif op == "is" or op == "as":
+            following = texts[self.i]
+            if op == "is" or op == "as":
                 right = self.type_operand()
+            elif following in _EXTENDING or (following == "(" and self.function_ahead()):
+                right = self.expression()
             else:
                 right = self.binary(level + 1)
             left = self.make.Binary((left.span[0], right.span[1]), op, left, right)
+
+    def meta(self, left: nodes.Node) -> nodes.Node:
+        """``left meta right`` chains: metadata binds tighter than every binary operator, and both
+        its operands are unary (so nothing after an ``is``/``as`` type takes it)."""
+        texts = self.texts
+        while texts[self.i] == "meta":
+            self.i += 1
+            right = self.unary()
+            left = self.make.Binary((left.span[0], right.span[1]), "meta", left, right)
+        return left
 
     def unary(self) -> nodes.Node:
         i = self.i
@@ -209,7 +225,7 @@ class Parser(Cursor):
             return self.make.Identifier((span[0], name_span[1]), name, inclusive=True)
         if text == "(":
             self.i = i + 1
-            inner = self.binary(0)
+            inner = self.expression()
             end = self.expect(")", "')'")
             return self.make.Parenthesized((span[0], end), inner)
         if text == "[":
@@ -229,15 +245,15 @@ class Parser(Cursor):
                 self.i += 1
                 args: list[nodes.Node] = []
                 if texts[self.i] != ")":
-                    args.append(self.binary(0))
+                    args.append(self.expression())
                     while texts[self.i] == ",":
                         self.i += 1
-                        args.append(self.binary(0))
+                        args.append(self.expression())
                 end = self.expect(")", "',' or ')' in the argument list")
                 node = self.make.Invoke((node.span[0], end), node, tuple(args))
             elif text == "{":
                 self.i += 1
-                selector = self.binary(0)
+                selector = self.expression()
                 end = self.expect("}", "'}' after the item selector")
                 optional = texts[self.i] == "?"
                 if optional:
@@ -312,7 +328,7 @@ class Parser(Cursor):
             while True:
                 name, name_span = self.generalized_name("a field name")
                 self.expect("=", f"'=' after the field name {name!r}")
-                value = self.binary(0)
+                value = self.expression()
                 fields.append(self.make.Field((name_span[0], value.span[1]), name, name_span, value))
                 if texts[self.i] != ",":
                     break
@@ -327,10 +343,10 @@ class Parser(Cursor):
         items: list[nodes.Node] = []
         if texts[self.i] != "}":
             while True:
-                item = self.binary(0)
+                item = self.expression()
                 if texts[self.i] == "..":
                     self.i += 1
-                    stop = self.binary(0)
+                    stop = self.expression()
                     item = self.make.Range((item.span[0], stop.span[1]), item, stop)
                 items.append(item)
                 if texts[self.i] != ",":
@@ -397,7 +413,7 @@ class Parser(Cursor):
             self.i += 1
             return_type = self.type_operand()
         self.expect("=>", "'=>' after the parameter list")
-        body = self.binary(0)
+        body = self.expression()
         return self.make.Function((start, body.span[1]), params, return_type, body)
 
     # -- types ----------------------------------------------------------------------------------
