@@ -253,3 +253,12 @@ def test_meta_chains_bind_tighter_than_binary_operators() -> None:
         return getattr(node, "name", None)
 
     assert shape(tree) == ("is", ("*", ("meta", ("meta", ("-", "a"), "b"), "c"), "d"), "number")
+
+
+def test_an_escape_beyond_unicode_stands_as_written() -> None:
+    doc = parse_section('section S;\nshared #"a#(FFFFFFFF)" = "#(0010FFFF)#(00110000)";')
+    member = doc.members[0]
+    assert member.name == "a#(FFFFFFFF)"
+    literal = member.expression
+    assert isinstance(literal, nodes.Literal)
+    assert literal.value == "\U0010ffff#(00110000)"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import enum
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -283,7 +284,11 @@ def decode_text(body: str) -> str:
             item = item.strip()
             if item in _NAMED_ESCAPES:
                 out.append(_NAMED_ESCAPES[item])
-            elif len(item) in (4, 8) and all(c in "0123456789abcdefABCDEF" for c in item):
+            elif (
+                len(item) in (4, 8)
+                and all(c in "0123456789abcdefABCDEF" for c in item)
+                and int(item, 16) <= sys.maxunicode
+            ):
                 out.append(chr(int(item, 16)))
             else:
                 return match.group(0)  # not an escape sequence: the characters stand as written
