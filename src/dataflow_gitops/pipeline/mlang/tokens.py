@@ -39,46 +39,13 @@ class Kind(enum.Enum):
 
 
 KEYWORDS = frozenset(
-    {
-        "and",
-        "as",
-        "each",
-        "else",
-        "error",
-        "false",
-        "if",
-        "in",
-        "is",
-        "let",
-        "meta",
-        "not",
-        "null",
-        "or",
-        "otherwise",
-        "section",
-        "shared",
-        "then",
-        "true",
-        "try",
-        "type",
-        "catch",
-    }
-)
+    ("and", "as", "each", "else", "error", "false", "if", "in", "is", "let", "meta", "not", "null",
+     "or", "otherwise", "section", "shared", "then", "true", "try", "type", "catch")
+)  # fmt: skip
 HASH_KEYWORDS = frozenset(
-    {
-        "#binary",
-        "#date",
-        "#datetime",
-        "#datetimezone",
-        "#duration",
-        "#infinity",
-        "#nan",
-        "#sections",
-        "#shared",
-        "#table",
-        "#time",
-    }
-)
+    ("#binary", "#date", "#datetime", "#datetimezone", "#duration", "#infinity", "#nan",
+     "#sections", "#shared", "#table", "#time")
+)  # fmt: skip
 HASH_NUMBERS = frozenset({"#infinity", "#nan"})
 # Longest first, so that `...` wins over `..` and `=>` over `=`.
 OPERATORS = (
