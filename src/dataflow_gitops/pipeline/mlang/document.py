@@ -279,9 +279,8 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
 
 def _member(p: Parser, text: str) -> Member:
     start = p.tok.start
-    attribute: nodes.Record | None = None
-    if p.tok.is_op("["):
-        attribute = p.record()
+    # Only spans are kept: member trees are built again on first use, from those spans.
+    attribute_span = p.skim(p.record) if p.tok.is_op("[") else None
     shared = p.tok.is_keyword("shared")
     if shared:
         p.advance()
@@ -293,7 +292,7 @@ def _member(p: Parser, text: str) -> Member:
         )
     name, name_span = p.name("a query name")
     p.expect_op("=", f"'=' after the query name {name!r}")
-    expression = p.expression()
+    expression_span = p.skim(p.expression)
     if not p.tok.is_op(";"):
         raise _missing_semicolon(p, f"after query {name!r}")
     end = p.advance().end
@@ -304,8 +303,8 @@ def _member(p: Parser, text: str) -> Member:
         end=end,
         line=name_token.line,
         name_span=name_span,
-        expression_span=expression.span,
-        attribute_span=None if attribute is None else attribute.span,
+        expression_span=expression_span,
+        attribute_span=attribute_span,
         document_text=text,
         path=p.path,
     )
