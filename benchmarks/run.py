@@ -37,7 +37,9 @@ def benchmark(matrix: Matrix, workdir: Path, *, command: str) -> str:
     t0 = time.monotonic()
     _log(f"offline: {matrix.offline_count} dataflows …")
     offline = run_offline(matrix, workdir)
-    _log(f"offline: {offline.get('seconds')} s, peak {offline.get('peak_rss_mb')} MB")
+    for phase, run in offline.items():
+        if isinstance(run, dict):
+            _log(f"offline, {phase}: {run.get('seconds')} s, peak {run.get('tree_peak_rss_mb')} MB")
     with ThreadPoolExecutor(max_workers=2) as pool:
         chains = [pool.submit(run_chain, tool, matrix, workdir, _log) for tool in (OURS, PEER)]
         results = [m for chain in chains for m in chain.result()]
