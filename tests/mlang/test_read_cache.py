@@ -79,6 +79,8 @@ def test_document_attribute_survives_the_round_trip() -> None:
         lambda s: [*s[:3], [[row[0], "1", *row[2:]] for row in s[3]]],
         lambda s: [*s[:3], list(reversed(s[3]))],
         lambda s: [s[0], [0, "x"], *s[2:]],
+        lambda s: [*s[:3], [[*row[:7], row[8], row[7], *row[9:]] for row in s[3]]],
+        lambda s: [*s[:3], [[*row[:7], row[7], 10**6, *row[9:]] for row in s[3]]],
     ],
 )
 def test_a_damaged_structure_is_a_miss_not_a_wrong_document(damage: object) -> None:

@@ -220,6 +220,10 @@ def _member_of(text: str, row: list[object], path: str) -> Member:
     if not isinstance(name, str) or len(numbers) != 10 or len(rest) != 10:
         raise ValueError("not a member row")
     shared, start, end, line, n0, n1, e0, e1, a0, a1 = numbers
+    # In order within the member: [attributes] name = expression; (a0 is -1 without attributes).
+    edges = [start, *((a0, a1) if a0 != -1 else ()), n0, n1, e0, e1, end]
+    if line < 1 or any(a > b for a, b in zip(edges, edges[1:], strict=False)):
+        raise ValueError("member spans out of order")
     return Member(
         name=name,
         shared=bool(shared),
