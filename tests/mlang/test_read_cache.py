@@ -174,6 +174,21 @@ def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatc
     assert read_structure(bad) is None
 
 
+@pytest.mark.parametrize("interpreter", ["/nonexistent/python", "/bin/false"])
+def test_a_worker_that_cannot_start_or_fails_leaves_its_share_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, interpreter: str
+) -> None:
+    monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(preload.sys, "executable", interpreter)
+    texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
+    stats = preload.preload(texts, workers=2)
+    assert (stats.workers, stats.parsed, stats.invalid) == (2, len(texts), 0)
+    for text in texts:
+        cached = document.cached(text)
+        assert cached is not None
+        _same(cached, parse_uncached(text))
+
+
 def test_the_worker_reads_texts_from_stdin() -> None:
     texts = ["section S;\nshared A = 1;\n", "section S;\nshared A = (;\n", "section Ünï;\n"]
     framed = b"".join(b"%d\n%s" % (len(t.encode()), t.encode()) for t in texts)
