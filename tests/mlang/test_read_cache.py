@@ -97,6 +97,7 @@ def test_store_round_trip_and_unknown_keys(tmp_path: Path) -> None:
     data = structure(parse_uncached(text))
     cache.save({text_key(text): data})
     assert cache.load([text_key(text), "other"]) == {text_key(text): data}
+    assert (tmp_path / "cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
 
 
 def test_entries_of_another_reader_version_are_never_read(tmp_path: Path) -> None:

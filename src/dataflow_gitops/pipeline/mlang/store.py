@@ -59,6 +59,10 @@ class ReadStore:
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # A project that does not ignore .dataflow-gitops/ gets no untracked cache files.
+                ignore = self.path.parent / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
             db = sqlite3.connect(self.path, timeout=5)
             db.execute(
                 "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
