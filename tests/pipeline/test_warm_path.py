@@ -346,8 +346,7 @@ def test_a_part_is_read_once_per_object_and_path() -> None:
     other = mashup_document(data, path="mashup.pq")
     assert other.path == "mashup.pq"
     assert other.text == doc.text
-    # Another bytes object of equal content is read on its own (identity, not content) and
-    # gets the same cached document text.
+    # Another bytes object of equal content finds the same document, text and all.
     assert mashup_document(bytes(bytearray(data)), path="mashup.pq").text is other.text
 
 

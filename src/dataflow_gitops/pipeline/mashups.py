@@ -2,20 +2,16 @@
 
 Validate, render (twice), references, the diff and impact each read every dataflow's
 ``mashup.pq``: decoding 50 KB of bytes and hashing the new text to find its cached document, a
-dozen times per dataflow. Here each part's bytes object is read once per path it is named by,
-found again by identity. The source stage hands every snapshot of one command the same bytes
-object for the same content (:func:`shared_content`), so the reads of validate, render and plan
-meet here too.
+dozen times per dataflow. Here each part's content is read once per path it is named by. The
+source stage hands every snapshot of one command the same bytes object for the same content
+(:func:`shared_content`), so finding it again costs no more than a lookup by identity.
 
-The memo holds the bytes it was asked about (so an identity is never reused by another object)
-and the documents the document cache holds anyway; it is bounded by the bytes it holds.
+Both memos are bounded by the bytes they hold (:class:`~.bytes_memo.BytesMemo`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
+from dataflow_gitops.pipeline.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.mlang import SectionDocument, parse_section
 from dataflow_gitops.pipeline.parts import decode_text
 
@@ -23,34 +19,8 @@ from dataflow_gitops.pipeline.parts import decode_text
 DOCUMENT_BUDGET = 256_000_000
 CONTENT_BUDGET = 256_000_000
 
-
-class _Documents:
-    def __init__(self, budget: int) -> None:
-        self._budget = budget
-        self._held = 0
-        self._entries: OrderedDict[tuple[int, str], tuple[bytes, SectionDocument]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def read(self, data: bytes, path: str) -> SectionDocument:
-        key = (id(data), path)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] is data:
-                self._entries.move_to_end(key)
-                return entry[1]
-        # Errors (not UTF-8, not M) are not kept: each names the caller's path.
-        doc = parse_section(decode_text(data, path=path), path=path)
-        with self._lock:
-            if key not in self._entries:
-                self._entries[key] = (data, doc)
-                self._held += len(data)
-            while self._held > self._budget and self._entries:
-                _, (freed, _) = self._entries.popitem(last=False)
-                self._held -= len(freed)
-        return doc
-
-
-_documents = _Documents(DOCUMENT_BUDGET)
+_documents: BytesMemo[SectionDocument] = BytesMemo(DOCUMENT_BUDGET)
+_contents: BytesMemo[bytes] = BytesMemo(CONTENT_BUDGET)
 
 
 def mashup_document(data: bytes, *, path: str) -> SectionDocument:
@@ -58,37 +28,14 @@ def mashup_document(data: bytes, *, path: str) -> SectionDocument:
 
     :class:`SourceError` if the bytes are not UTF-8, :class:`MSyntaxError` if the text is not M.
     """
-    return _documents.read(data, path)
-
-
-class _Contents:
-    """Equal file contents read again → the bytes object read first (bounded by bytes held)."""
-
-    def __init__(self, budget: int) -> None:
-        self._budget = budget
-        self._held = 0
-        self._kept: OrderedDict[bytes, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def shared(self, data: bytes) -> bytes:
-        with self._lock:
-            kept = self._kept.get(data)
-            if kept is not None:
-                self._kept.move_to_end(data)
-                return kept
-            if len(data) <= self._budget:
-                self._kept[data] = data
-                self._held += len(data)
-                while self._held > self._budget:
-                    freed, _ = self._kept.popitem(last=False)
-                    self._held -= len(freed)
-            return data
-
-
-_contents = _Contents(CONTENT_BUDGET)
+    doc = _documents.get(data, path)
+    if doc is None:
+        # Errors (not UTF-8, not M) are not kept: each names the caller's path.
+        doc = _documents.put(data, parse_section(decode_text(data, path=path), path=path), path)
+    return doc
 
 
 def shared_content(data: bytes) -> bytes:
     """``data``, or the equal bytes object read before it: one copy of each file content however
-    many snapshots a command takes, and one identity for :func:`mashup_document` to find."""
-    return _contents.shared(data)
+    many snapshots a command takes, and one identity (so one kept hash) for the memos above."""
+    return _contents.get(data) or _contents.put(data, data)
