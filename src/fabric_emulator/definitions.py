@@ -95,7 +95,8 @@ def parse_definition(item_type: str, definition: Any) -> ParsedDefinition:
         if path == PLATFORM:
             platform = _platform(data)
             continue
-        parts.append(Part(path, str(raw["payload"])))
+        # Kept as the bytes it carries, so a part sent unpadded comes back as Fabric encodes it.
+        parts.append(Part(path, base64.b64encode(data).decode("ascii")))
     if item_type == "Dataflow":
         _check_dataflow(parts)
     fmt = definition.get("format")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabric_emulator.definitions import Part
+from fabric_emulator.schedules import Schedule
 
 # The ItemType enum of the Fabric spec (common/definitions.json).
 _ITEM_TYPE_NAMES = (
@@ -79,6 +80,7 @@ class Item:
     parts: tuple[Part, ...] = ()
     folder_id: str | None = None
     definition_format: str | None = None
+    schedules: tuple[Schedule, ...] = ()  # Job Scheduler schedules, every job type
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -98,9 +100,11 @@ class Item:
     def to_record(self) -> dict[str, Any]:
         record = dataclasses.asdict(self)
         record["parts"] = [[p.path, p.payload] for p in self.parts]
+        record["schedules"] = [s.to_record() for s in self.schedules]
         return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Item:
         parts = tuple(Part(path, payload) for path, payload in record.pop("parts"))
-        return cls(**record, parts=parts)
+        schedules = tuple(Schedule.from_record(s) for s in record.pop("schedules", ()))
+        return cls(**record, parts=parts, schedules=schedules)

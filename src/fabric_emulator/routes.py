@@ -8,11 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fabric_emulator.exchange import Ctx, Reply
-from fabric_emulator.handlers import definitions, folders, items, jobs, operations, workspaces
+from fabric_emulator.handlers import (
+    definitions,
+    folders,
+    items,
+    jobs,
+    operations,
+    schedules,
+    workspaces,
+)
 
 Handler = Callable[[Ctx], Reply]
 WS = "/v1/workspaces/{ws}"
 DF = "Dataflow"
+SCHEDULE = WS + "/items/{item}/jobs/{jobType}/schedules/{schedule}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/items/{item}/jobs/instances/{job}", jobs.get_job),
     Route("POST", WS + "/items/{item}/jobs/instances/{job}/cancel", jobs.cancel_job),
     Route("POST", WS + "/items/{item}/jobs/{jobType}/instances", jobs.run_job),
+    Route("GET", WS + "/items/{item}/jobs/{jobType}/schedules", schedules.list_schedules),
+    Route("POST", WS + "/items/{item}/jobs/{jobType}/schedules", schedules.create_schedule),
+    Route("GET", SCHEDULE, schedules.get_schedule),
+    Route("PATCH", SCHEDULE, schedules.update_schedule),
+    Route("DELETE", SCHEDULE, schedules.delete_schedule),
     Route("GET", WS + "/dataflows", items.list_items, DF),
     Route("POST", WS + "/dataflows", items.create_item, DF),
     Route("GET", WS + "/dataflows/{item}", items.get_item, DF),
@@ -70,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/dataflows/{item}/parameters", definitions.discover_parameters, DF),
     Route("POST", WS + "/dataflows/{item}/jobs/instances", jobs.run_job, DF),
     Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/instances", jobs.run_job, DF),
+    Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/schedules", schedules.create_schedule, DF),
     Route("GET", "/v1/operations/{op}", operations.get_operation),
     Route("GET", "/v1/operations/{op}/result", operations.get_operation_result),
 )

@@ -22,6 +22,7 @@ from fabric_emulator.jobs import (
 from fabric_emulator.lro import Operation
 from fabric_emulator.model import Folder, Item, Workspace
 from fabric_emulator.naming import MAX_DESCRIPTION, NameReservations, checked_text, item_type_name
+from fabric_emulator.schedule_state import ScheduleState
 from fabric_emulator.storage import MemoryStorage, Storage
 
 
@@ -29,7 +30,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class State:
+class State(ScheduleState):
     """The whole emulated tenant. Public methods take and return plain values or records."""
 
     def __init__(self, clock: Callable[[], float], storage: Storage | None = None) -> None:
@@ -271,9 +272,15 @@ class State:
                 )
                 raise bad_request("InvalidPlatformFile", message)
 
-    def create_item(self, workspace_id: str, body: dict[str, Any], item_id: str | None = None) -> Item:
+    def create_item(
+        self,
+        workspace_id: str,
+        body: dict[str, Any],
+        item_id: str | None = None,
+        identity: str = "",
+    ) -> Item:
         """Create from a CreateItemRequest-shaped body (displayName, type, description, folderId,
-        definition)."""
+        definition); a `.schedules` part in the definition creates its schedules."""
         name = checked_text(body.get("displayName"), "displayName", required=True)
         desc = checked_text(body.get("description"), "description", limit=MAX_DESCRIPTION) or ""
         assert name is not None
@@ -307,6 +314,7 @@ class State:
                 folder,
                 parsed.format if parsed else None,
             )
+            item = self.schedules_from_parts(item, identity)
             self._put("item", item)
             return item
 
@@ -371,12 +379,14 @@ class State:
         definition: Any,
         update_metadata: bool,
         item_type: str | None = None,
+        identity: str = "",
     ) -> Item:
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             parsed = defs.parse_definition(item.type, definition)
             # The whole definition is replaced; `.platform` counts only with updateMetadata=true.
             item = dataclasses.replace(item, parts=parsed.parts, definition_format=parsed.format)
+            item = self.schedules_from_parts(item, identity)
             if update_metadata and parsed.platform is not None:
                 name, desc = defs.platform_metadata(parsed.platform)
                 if name is not None and name != item.display_name:

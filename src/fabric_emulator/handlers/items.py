@@ -22,7 +22,7 @@ def create_item(ctx: Ctx) -> Reply:
     state = ctx.emu.state
     return maybe_lro(
         ctx,
-        lambda: state.create_item(ctx.params["ws"], body).to_json(),
+        lambda: state.create_item(ctx.params["ws"], body, identity=ctx.identity).to_json(),
         sync_status=201,
         has_result=True,
     )
