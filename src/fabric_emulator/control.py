@@ -7,11 +7,12 @@ benchmarks, `dfg demo` and people (docs/emulator.md).
                                   "folders": [{"workspaceId", "id"?, "displayName", "parentFolderId"?}],
                                   "items": [{"workspaceId", "id"?, "type"="Dataflow", "displayName",
                                              "description"?, "folderId"?, "definition"? | "files"?:
-                                             {path: text or JSON}}],
+                                             {path: text or JSON}, "schedules"?: [{"jobType",
+                                             "id"?, "enabled", "configuration"}]}],
                                   "jobs": [{"workspaceId", "itemId", "id"?, "jobType", "durationS"?,
                                             "outcome"?}],
                                   "operations": [{"id"?, "status", "result"?, "error"?}]}
-                                 → the created objects (items add "logicalId")
+                                 → the created objects (items add "logicalId"); all or nothing
     GET    /_emulator/faults     {"value": [rule]};  POST a rule (→ 201 rule) or a list (→ {"value"})
     DELETE /_emulator/faults[/{id}]   all rules, or one
            rule = {"kind": status|throttle|drop|token_expired|lro_fail|lro_stuck, "method"=".*",
@@ -202,9 +203,11 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create workspaces, folders, items, job instances and operations in one call."""
+    """Create workspaces, folders, items, job instances and operations in one call: all of them,
+    or (on any error) none."""
     try:
-        return _seed(emu, body)
+        with emu.state.all_or_nothing():
+            return _seed(emu, body)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise bad_request("InvalidRequest", f"Bad seed document: {exc!r}.") from None
 
@@ -247,6 +250,15 @@ def _seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
             ]
             request["definition"] = {"parts": parts}
         created = state.create_item(item["workspaceId"], request, item.get("id"))
+        for schedule in item.get("schedules", []):
+            state.create_schedule(
+                created.workspace_id,
+                created.id,
+                schedule.get("jobType", "Execute"),
+                schedule,
+                "seed",
+                schedule_id=schedule.get("id"),
+            )
         made["items"].append({**created.to_json(), "logicalId": created.logical_id})
     for job in body.get("jobs", []):
         instance = state.start_job(

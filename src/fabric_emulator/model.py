@@ -30,15 +30,19 @@ class Workspace:
     display_name: str
     description: str = ""
     capacity_id: str = "0f084df7-c13d-451b-af5f-ed0c466403b2"
+    domain_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "displayName": self.display_name,
             "description": self.description,
             "type": "Workspace",
             "capacityId": self.capacity_id,
         }
+        if self.domain_id:
+            out["domainId"] = self.domain_id
+        return out
 
     def to_record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,6 +85,7 @@ class Item:
     folder_id: str | None = None
     definition_format: str | None = None
     schedules: tuple[Schedule, ...] = ()  # Job Scheduler schedules, every job type
+    creator: str = ""  # the identity that created it: its default identity
 
     def to_json(self) -> dict[str, Any]:
         out = {

@@ -55,7 +55,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/folders", folders.list_folders),
     Route("POST", WS + "/folders", folders.create_folder),
     Route("GET", WS + "/folders/{folder}", folders.get_folder),
+    Route("PATCH", WS + "/folders/{folder}", folders.update_folder),
     Route("DELETE", WS + "/folders/{folder}", folders.delete_folder),
+    Route("POST", WS + "/folders/{folder}/move", folders.move_folder),
     Route("GET", WS + "/items", items.list_items),
     Route("POST", WS + "/items", items.create_item),
     Route("GET", WS + "/items/{item}", items.get_item),
@@ -90,14 +92,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | str:
-    """The route and its path parameters; "method" when only the method is wrong; None if unknown."""
-    path_known = False
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | list[str]:
+    """The route and its path parameters; the methods the path allows when only the method is
+    wrong (for a 405's `Allow`); None if the path is unknown."""
+    allowed: list[str] = []
     for route in ROUTES:
         m = route.pattern.match(path)
         if m is None:
             continue
         if route.method == method:
             return route, m.groupdict()
-        path_known = True
-    return "method" if path_known else None
+        if route.method not in allowed:
+            allowed.append(route.method)
+    return allowed or None

@@ -65,6 +65,7 @@ class ScheduleState:
         body: dict[str, Any],
         identity: str,
         item_type: str | None = None,
+        schedule_id: str | None = None,
     ) -> rules.Schedule:
         enabled, configuration, data = rules.check_request(body)
         with self._lock:
@@ -75,7 +76,7 @@ class ScheduleState:
                     "ScheduleExceedsLimit",
                     f"Item '{item.display_name}' already has {rules.MAX_SCHEDULES} schedules.",
                 )
-            made = self._new(kind, enabled, configuration, identity, data)
+            made = self._new(kind, enabled, configuration, identity, data, schedule_id)
             self._store(item, (*item.schedules, made), rewrite_part=True)
             return made
 
@@ -138,9 +139,10 @@ class ScheduleState:
         configuration: dict[str, Any],
         identity: str,
         data: dict[str, Any] | None = None,
+        schedule_id: str | None = None,
     ) -> rules.Schedule:
         return rules.Schedule(
-            str(uuid.uuid4()),
+            (schedule_id or str(uuid.uuid4())).lower(),
             kind,
             enabled,
             configuration,

@@ -38,7 +38,9 @@ MONTHLY = {
     "recurrence": 1,
     "occurrence": {"occurrenceType": "OrdinalWeekday", "weekIndex": "Second", "weekday": "Monday"},
 }
-SCHEMA_URL = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/schedules/1.0.0/schema.json"
+SCHEMA_URL = (
+    "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/schedules/1.0.0/schema.json"
+)
 
 
 def schedules_file(*entries: dict[str, Any]) -> str:
@@ -48,7 +50,9 @@ def schedules_file(*entries: dict[str, Any]) -> str:
 def item_schedule_errors(body: Any) -> list[str]:
     if not spec.available():
         return []
-    return spec.errors(spec.definition_ref("platform", "definitions/platform.json", "ItemSchedule"), body)
+    return spec.errors(
+        spec.definition_ref("platform", "definitions/platform.json", "ItemSchedule"), body
+    )
 
 
 def definition_of(api: httpx.Client, ws: str, item: str) -> dict[str, str]:
@@ -64,7 +68,8 @@ def test_crud_per_item_and_job_type_as_the_spec_says(api, ws) -> None:
     assert created.status_code == 201, created.text
     body = created.json()
     assert item_schedule_errors(body) == []
-    assert body["configuration"] == CRON and body["enabled"] is True
+    assert body["configuration"] == CRON
+    assert body["enabled"] is True
     assert body["owner"]["type"] == "User"
     assert created.headers["Location"].endswith(f"/items/{item}/jobs/Execute/schedules/{body['id']}")
 
@@ -72,9 +77,7 @@ def test_crud_per_item_and_job_type_as_the_spec_says(api, ws) -> None:
         f"{base}/ApplyChanges/schedules", json={"enabled": False, "configuration": WEEKLY}
     ).json()
     assert [s["id"] for s in api.get(f"{base}/Execute/schedules").json()["value"]] == [body["id"]]
-    assert [s["id"] for s in api.get(f"{base}/applychanges/schedules").json()["value"]] == [
-        weekly["id"]
-    ]
+    assert [s["id"] for s in api.get(f"{base}/applychanges/schedules").json()["value"]] == [weekly["id"]]
     assert api.get(f"{base}/Execute/schedules/{body['id']}").json() == body
     # A schedule is found under its own job type only.
     assert_error(api.get(f"{base}/ApplyChanges/schedules/{body['id']}"), 404, "ScheduleNotFound")
@@ -82,12 +85,14 @@ def test_crud_per_item_and_job_type_as_the_spec_says(api, ws) -> None:
     patched = api.patch(
         f"{base}/Execute/schedules/{body['id']}", json={"enabled": False, "configuration": MONTHLY}
     )
-    assert patched.status_code == 200 and item_schedule_errors(patched.json()) == []
+    assert patched.status_code == 200
+    assert item_schedule_errors(patched.json()) == []
     assert patched.json()["configuration"] == MONTHLY
     assert patched.json()["createdDateTime"] == body["createdDateTime"]
 
     deleted = api.delete(f"{base}/Execute/schedules/{body['id']}")
-    assert deleted.status_code == 200 and deleted.content == b""
+    assert deleted.status_code == 200
+    assert deleted.content == b""
     assert api.get(f"{base}/Execute/schedules").json()["value"] == []
     assert_error(api.delete(f"{base}/Execute/schedules/{body['id']}"), 404, "ScheduleNotFound")
 
@@ -205,7 +210,9 @@ def test_update_definition_replaces_schedules_only_when_it_carries_the_part(api,
         json.dumps({"schedules": {}}),
         schedules_file({"enabled": True, "configuration": CRON}),
         schedules_file({"enabled": True, "jobType": "Nope", "configuration": CRON}),
-        schedules_file({"enabled": True, "jobType": "Execute", "configuration": {**CRON, "interval": 0}}),
+        schedules_file(
+            {"enabled": True, "jobType": "Execute", "configuration": {**CRON, "interval": 0}}
+        ),
     ],
 )
 def test_a_bad_schedules_part_is_400_and_changes_nothing(api, ws, text) -> None:
@@ -223,16 +230,24 @@ def test_schedules_survive_a_restart_with_db(tmp_path) -> None:
 
     db = str(tmp_path / "emu.db")
     headers = {"Authorization": "Bearer t"}
-    with EmulatorServer(db=db) as first, httpx.Client(base_url=first.url + "/v1", headers=headers) as api:
+    with (
+        EmulatorServer(db=db) as first,
+        httpx.Client(base_url=first.url + "/v1", headers=headers) as api,
+    ):
         ws = api.post("/workspaces", json={"displayName": "W"}).json()["id"]
         item = create_dataflow(api, ws, "Orders")["id"]
         made = api.post(
             f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules",
             json={"enabled": True, "configuration": WEEKLY},
         ).json()
-    with EmulatorServer(db=db) as again, httpx.Client(base_url=again.url + "/v1", headers=headers) as api:
+    with (
+        EmulatorServer(db=db) as again,
+        httpx.Client(base_url=again.url + "/v1", headers=headers) as api,
+    ):
         kept = api.get(f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules/{made['id']}")
         assert kept.json() == made
         payload = api.post(f"/workspaces/{ws}/items/{item}/getDefinition").json()
         parts = {p["path"]: p["payload"] for p in payload["definition"]["parts"]}
-        assert json.loads(base64.b64decode(parts[".schedules"]))["schedules"][0]["configuration"] == WEEKLY
+        assert (
+            json.loads(base64.b64decode(parts[".schedules"]))["schedules"][0]["configuration"] == WEEKLY
+        )

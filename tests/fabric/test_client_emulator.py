@@ -19,6 +19,7 @@ from fabric_fakes import Tokens
 
 from dataflow_gitops.errors import BadRequest, NotFound, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.schedules import ScheduleConfig
 from fabric_emulator import EmulatorServer
 
 MASHUP = """section Section1;
@@ -375,3 +376,54 @@ def test_folders_nested_items_created_in_them_moved_and_empty_ones_deleted(conne
     assert "folderId" not in at_root
     client.delete_folder(ws, ibmi.id)
     assert [f.id for f in client.list_folders(ws)] == [bronze.id]
+    assert client.rename_folder(ws, bronze.id, "Silver").display_name == "Silver"
+    moved_folder = client.move_folder(ws, bronze.id, None)
+    assert moved_folder.parent_folder_id is None
+
+
+def test_schedules_round_trip_through_typed_values(connect) -> None:
+    client = connect()
+    ws = client.create_workspace("Schedules")["id"]
+    item = client.create_item(ws, display_name="Orders", type="Dataflow", definition=parts())["id"]
+    hourly = ScheduleConfig(
+        type="Cron",
+        start_date_time="2026-01-01T00:00:00",
+        end_date_time="2027-01-01T00:00:00",
+        local_time_zone_id="W. Europe Standard Time",
+        interval=60,
+    )
+    made = [client.create_schedule(ws, item, "Execute", enabled=True, configuration=hourly)]
+    nightly = ScheduleConfig(
+        type="Weekly",
+        start_date_time="2026-01-01T00:00:00",
+        end_date_time="2027-01-01T00:00:00",
+        local_time_zone_id="UTC",
+        times=("02:00",),
+        weekdays=("Monday", "Thursday"),
+    )
+    made.append(client.create_schedule(ws, item, "Execute", enabled=False, configuration=nightly))
+    made.append(client.create_schedule(ws, item, "Execute", enabled=True, configuration=hourly))
+    assert made[0].configuration == hourly
+    assert made[0].enabled
+    assert made[0].owner_id
+    listed = client.list_schedules(ws, item, "Execute")  # three over pages of two
+    assert [s.id for s in listed] == [s.id for s in made]
+    assert client.list_schedules(ws, item, "ApplyChanges") == []
+
+    changed = client.update_schedule(
+        ws, item, "Execute", made[1].id, enabled=True, configuration=nightly
+    )
+    assert changed.enabled
+    assert changed.configuration == nightly
+    assert client.get_schedule(ws, item, "Execute", made[1].id) == changed
+    client.delete_schedule(ws, item, "Execute", made[0].id)
+    with pytest.raises(NotFound):
+        client.get_schedule(ws, item, "Execute", made[0].id)
+    with pytest.raises(BadRequest, match="localTimeZoneId"):
+        client.create_schedule(
+            ws,
+            item,
+            "Execute",
+            enabled=True,
+            configuration=ScheduleConfig("Cron", "2026-01-01T00:00:00", "2027-01-01T00:00:00", "Mars"),
+        )
