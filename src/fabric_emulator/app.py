@@ -212,6 +212,10 @@ def _parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError):
         raise EmulatorError(400, "InvalidRequest", "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise EmulatorError(
+            400, "InvalidRequest", "The request body is nested too deeply to read."
+        ) from None
 
 
 def _abort(send: Send) -> bool:
