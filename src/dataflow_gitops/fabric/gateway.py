@@ -14,6 +14,12 @@ from dataflow_gitops.errors import JobFailed
 from dataflow_gitops.fabric.client import FabricClient
 from dataflow_gitops.fabric.folders import Folder
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig
+from dataflow_gitops.pipeline.definition.parts import (
+    decode_parts,
+    encode_parts,
+    fingerprint,
+    parse_platform,
+)
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     PLATFORM_PATH,
@@ -21,7 +27,6 @@ from dataflow_gitops.pipeline.model import (
     LiveItem,
     Part,
 )
-from dataflow_gitops.pipeline.parts import decode_parts, encode_parts, fingerprint, parse_platform
 
 APPLY_CHANGES = "ApplyChanges"
 
