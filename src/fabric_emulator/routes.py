@@ -1,11 +1,13 @@
 """Routes (moto's urls.py): (method, path template) → handler, one line per emulated Fabric endpoint.
-`{name}` matches one path segment; a route with item type "Dataflow" serves the /dataflows alias."""
+Matching is starlette's (`{name}` is one path segment); a route with item type "Dataflow" serves the
+/dataflows alias. Operation URLs are served with and without /v1 (the spec's examples show both)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from starlette.routing import Match
+from starlette.routing import Route as StarletteRoute
 
 from fabric_emulator.exchange import Ctx, Reply
 from fabric_emulator.handlers import (
@@ -24,28 +26,16 @@ DF = "Dataflow"
 SCHEDULE = WS + "/items/{item}/jobs/{jobType}/schedules/{schedule}"
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    method: str
-    template: str
-    handler: Handler
-    item_type: str | None = None
+class Route(StarletteRoute):
+    """A starlette route whose endpoint is a handler (never called as ASGI), for one method."""
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _compile(self.template)
-
-
-_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    if template not in _CACHE:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        # Operation URLs are accepted with and without /v1 (the spec's examples show both).
-        regex = ("^" + regex).replace("^/v1/operations", "^(?:/v1)?/operations")
-        _CACHE[template] = re.compile(regex + "/?$")
-    return _CACHE[template]
+    def __init__(
+        self, method: str, template: str, handler: Handler, item_type: str | None = None
+    ) -> None:
+        super().__init__(template, handler, methods=[method])
+        self.method = method
+        self.handler = handler
+        self.item_type = item_type
 
 
 ROUTES: tuple[Route, ...] = (
@@ -89,19 +79,20 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/schedules", schedules.create_schedule, DF),
     Route("GET", "/v1/operations/{op}", operations.get_operation),
     Route("GET", "/v1/operations/{op}/result", operations.get_operation_result),
+    Route("GET", "/operations/{op}", operations.get_operation),
+    Route("GET", "/operations/{op}/result", operations.get_operation_result),
 )
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | list[str]:
     """The route and its path parameters; the methods the path allows when only the method is
     wrong (for a 405's `Allow`); None if the path is unknown."""
+    scope = {"type": "http", "method": method, "path": path.rstrip("/") or "/"}
     allowed: list[str] = []
     for route in ROUTES:
-        m = route.pattern.match(path)
-        if m is None:
-            continue
-        if route.method == method:
-            return route, m.groupdict()
-        if route.method not in allowed:
+        found, child = route.matches(scope)
+        if found is Match.FULL and route.method == method:
+            return route, dict(child["path_params"])
+        if found is not Match.NONE and route.method not in allowed:
             allowed.append(route.method)
     return allowed or None
