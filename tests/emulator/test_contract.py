@@ -68,6 +68,9 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     folder = client.post(f"/workspaces/{ws}/folders", json={"displayName": "F"}).json()["id"]
     client.get(f"/workspaces/{ws}/folders")
     client.get(f"/workspaces/{ws}/folders/{folder}")
+    client.post(f"/workspaces/{ws}/folders", json={"displayName": "G", "parentFolderId": folder})
+    client.get(f"/workspaces/{ws}/folders", params={"rootFolderId": folder, "recursive": "false"})
+    client.get(f"/workspaces/{ws}/items", params={"rootFolderId": folder, "recursive": "true"})
     df = follow(
         client,
         client.post(

@@ -19,7 +19,9 @@ from fabric_fakes import Tokens
 
 from dataflow_gitops.errors import BadRequest, NotFound, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.gateway import FabricGateway
 from dataflow_gitops.fabric.schedules import ScheduleConfig
+from dataflow_gitops.pipeline.model import Part
 from fabric_emulator import EmulatorServer
 
 MASHUP = """section Section1;
@@ -427,3 +429,38 @@ def test_schedules_round_trip_through_typed_values(connect) -> None:
             enabled=True,
             configuration=ScheduleConfig("Cron", "2026-01-01T00:00:00", "2027-01-01T00:00:00", "Mars"),
         )
+
+
+def test_gateway_creates_in_folders_moves_and_keeps_schedules(connect) -> None:
+    client = connect()
+    gateway = FabricGateway(client)
+    ws = client.create_workspace("Gateway")["id"]
+    bronze = gateway.create_folder(ws, "Bronze", None)
+    ibmi = gateway.create_folder(ws, "IBMI", bronze)
+    assert {(f.display_name, f.parent_folder_id) for f in gateway.list_folders(ws)} == {
+        ("Bronze", None),
+        ("IBMI", bronze),
+    }
+    files = {p["path"]: base64.b64decode(p["payload"]) for p in parts()}
+    item = gateway.create_dataflow(
+        ws, "Orders", "", [Part(path, data) for path, data in files.items()], folder_id=ibmi
+    )
+    [listed] = gateway.list_items(ws)
+    assert (listed.id, listed.folder_id) == (item, ibmi)
+    gateway.move_item(ws, item, bronze)
+    assert [i.folder_id for i in gateway.list_items(ws)] == [bronze]
+    gateway.delete_folder(ws, ibmi)
+    assert [f.display_name for f in gateway.list_folders(ws)] == ["Bronze"]
+
+    nightly = ScheduleConfig(
+        "Daily", "2026-01-01T00:00:00", "2027-01-01T00:00:00", "UTC", times=("02:00",)
+    )
+    made = gateway.create_schedule(ws, item, "Execute", enabled=True, configuration=nightly)
+    gateway.update_schedule(ws, item, "Execute", made, enabled=False, configuration=nightly)
+    [kept] = gateway.list_schedules(ws, item, "Execute")
+    assert (kept.id, kept.enabled, kept.configuration) == (made, False, nightly)
+    # Fabric writes the schedules into the definition, where Git sync finds them.
+    live = gateway.read_dataflow(ws, gateway.list_items(ws)[0])
+    assert ".schedules" in {p.path for p in live.parts}
+    gateway.delete_schedule(ws, item, "Execute", made)
+    assert gateway.list_schedules(ws, item, "Execute") == ()
