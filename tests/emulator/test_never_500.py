@@ -123,18 +123,29 @@ def _check(response: httpx.Response) -> None:
 
 
 @FAST
-@given(raw=RAW, target=st.sampled_from(["items", "schedules", "run", "definition", "folders", "move"]))
-def test_hostile_json_bodies_are_never_a_500(api, ws, raw: str, target: str) -> None:
+@given(
+    raw=RAW,
+    target=st.sampled_from(
+        ["items", "schedules", "run", "definition", "folders", "move", "item", "schedule", "seed"]
+    ),
+)
+def test_hostile_json_bodies_are_never_a_500(api, control, ws, raw: str, target: str) -> None:
     item = _item(api, ws)
-    path = {
-        "items": f"/workspaces/{ws}/items",
-        "schedules": f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules",
-        "run": f"/workspaces/{ws}/dataflows/{item}/jobs/execute/instances",
-        "definition": f"/workspaces/{ws}/items/{item}/updateDefinition",
-        "folders": f"/workspaces/{ws}/folders",
-        "move": f"/workspaces/{ws}/items/{item}/move",
+    schedule = "00000000-0000-4000-8000-000000000001"
+    method, path = {
+        "items": ("POST", f"/workspaces/{ws}/items"),
+        "schedules": ("POST", f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules"),
+        "run": ("POST", f"/workspaces/{ws}/dataflows/{item}/jobs/execute/instances"),
+        "definition": ("POST", f"/workspaces/{ws}/items/{item}/updateDefinition"),
+        "folders": ("POST", f"/workspaces/{ws}/folders"),
+        "move": ("POST", f"/workspaces/{ws}/items/{item}/move"),
+        "item": ("PATCH", f"/workspaces/{ws}/items/{item}"),
+        "schedule": ("PATCH", f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules/{schedule}"),
+        "seed": ("POST", "/_emulator/seed"),
     }[target]
-    _check(api.post(path, content=raw.encode("utf-8", "surrogatepass"), headers=_JSON))
+    client = control if target == "seed" else api
+    body = raw.encode("utf-8", "surrogatepass")
+    _check(client.request(method, path, content=body, headers=_JSON))
 
 
 @FAST
@@ -179,3 +190,45 @@ def _item(api: httpx.Client, ws: str) -> str:
         assert created.status_code == 201, created.text
         _ITEMS[ws] = created.json()["id"]
     return _ITEMS[ws]
+
+
+QUERY_VALUES = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "true", "false", "notabool", "DefaultIdentity", "Bogus", "%3D", "0" * 40]),
+)
+
+
+@FAST
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "include",
+                "recursive",
+                "rootFolderId",
+                "type",
+                "continuationToken",
+                "preferWorkspaceSpecificEndpoints",
+                "roles",
+                "updateMetadata",
+                "hardDelete",
+                "jobType",
+            ]
+        ),
+        QUERY_VALUES,
+        max_size=4,
+    ),
+    target=st.sampled_from(["workspaces", "workspace", "items", "item", "folders", "schedules", "jobs"]),
+)
+def test_hostile_query_strings_are_never_a_500(api, ws, params: dict[str, str], target: str) -> None:
+    item = _item(api, ws)
+    path = {
+        "workspaces": "/workspaces",
+        "workspace": f"/workspaces/{ws}",
+        "items": f"/workspaces/{ws}/items",
+        "item": f"/workspaces/{ws}/items/{item}",
+        "folders": f"/workspaces/{ws}/folders",
+        "schedules": f"/workspaces/{ws}/items/{item}/jobs/Execute/schedules",
+        "jobs": f"/workspaces/{ws}/items/{item}/jobs/instances",
+    }[target]
+    _check(api.get(path, params=params))
