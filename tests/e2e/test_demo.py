@@ -28,7 +28,7 @@ def test_demo_runs_the_whole_tour(tmp_path: Path, capsys: pytest.CaptureFixture[
     promoted = git(project, "rev-list", "-n", "1", "HEAD")
     assert f"Promoting local → local-test: commit {promoted[:12]}" in out
     assert "live local matches it" in out
-    assert "Applying: 1 item(s)" in err  # the reviewed plan changes one dataflow: one step
+    assert "Applying: 1 dataflow\n" in err  # the reviewed plan changes one dataflow: one step
     tags = git(project, "tag", "--list", "dfg/*").split()
     assert len([t for t in tags if t.startswith("dfg/local/")]) == 2
     test_tags = [t for t in tags if t.startswith("dfg/local-test/")]

@@ -8,10 +8,14 @@ with ``--debug``). Exit 2 ("changes present") is returned by the commands themse
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import io
 import logging
+import os
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 import click
 
 from dataflow_gitops import __version__
+from dataflow_gitops.cli.logs import end_status_line
 from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
@@ -44,19 +49,106 @@ COMMANDS: dict[str, str] = {
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+# The group's own options, which users also type after the command (`dfg plan -e x --no-color`):
+# name → whether it takes a value.
+GLOBAL_OPTIONS: dict[str, bool] = {
+    "-C": True,
+    "--project": True,
+    "-v": False,
+    "--verbose": False,
+    "--no-color": False,
+    "--json-logs": False,
+    "--debug": False,
+}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move the global options found after the command name in front of it.
+
+    ``-vv`` counts as two ``-v``; ``--project=DIR`` and ``-CDIR`` keep their value; nothing
+    after ``--`` moves.
+    """
+    front: list[str] = []
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "--":
+        takes_value = GLOBAL_OPTIONS.get(args[index], False)
+        front.append(args[index])
+        if takes_value and index + 1 < len(args):
+            front.append(args[index + 1])
+            index += 1
+        index += 1
+    if index >= len(args) or args[index] == "--":
+        return args
+    rest: list[str] = [args[index]]
+    hoisted: list[str] = []
+    index += 1
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            hoisted.append(arg)
+            if GLOBAL_OPTIONS[name] and "=" not in arg and index + 1 < len(args):
+                hoisted.append(args[index + 1])
+                index += 1
+        elif (
+            arg.startswith("-C")
+            and len(arg) > 2
+            or len(arg) > 2
+            and arg[0] == "-"
+            and arg[1] != "-"
+            and set(arg[1:]) == {"v"}
+        ):
+            hoisted.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + hoisted + rest
+
+
+def color_choice(no_color: bool, environ: Mapping[str, str] | None = None) -> bool | None:
+    """Colour on (True), off (False) or left to whether the output is a terminal (None).
+
+    --no-color, NO_COLOR (https://no-color.org) and TERM=dumb turn it off; FORCE_COLOR turns it
+    on, also in a CI log that is not a terminal.
+    """
+    env = os.environ if environ is None else environ
+    if no_color or env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    if env.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class Globals:
     """Options every command sees through ``click.get_current_context().obj``."""
 
     project: Path
+    """The directory given with -C (or the current one); commands find the project from it."""
     verbose: int = 0
-    color: bool = True
+    color: bool | None = None
+    """True / False when asked for (flag or environment), None: colour when on a terminal."""
     json_logs: bool = False
     debug: bool = False
 
 
 class LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint or ' See dfg --help.'}")
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -97,8 +189,11 @@ def cli(
       dfg promote --from test --to prod         # ship the commit test runs
       dfg -C ../repo -v plan -e dev             # another project; show every API request
     """
+    color = color_choice(no_color)
+    if color is not None:
+        ctx.color = color  # click.echo strips styles, or keeps them off a terminal, accordingly
     ctx.obj = Globals(
-        project=project.resolve(), verbose=verbose, color=not no_color, json_logs=json_logs, debug=debug
+        project=project.resolve(), verbose=verbose, color=color, json_logs=json_logs, debug=debug
     )
     from dataflow_gitops.cli.logs import configure_logging
 
@@ -107,9 +202,12 @@ def cli(
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code (tests call this directly)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])  # before or after the command
     try:
-        result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
+        try:
+            result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
+        finally:
+            end_status_line()  # a "retry 3/7" line ends before the error under it
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -139,4 +237,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A Windows pipe (a CI log) encodes as cp1252, which has no ✓ or →: replace what it
+        # cannot encode instead of failing the command with UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="replace")
     sys.exit(run())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.cli.commands.options import project_dir, use_color
 from dataflow_gitops.integrations.ci import annotate_errors
 
 
@@ -26,10 +27,8 @@ def command(envs: tuple[str, ...]) -> int:
       dfg validate -e prod      # dataflows + the prod overlay only
       dfg -C path/to/repo validate -e dev -e test
     """
-    ctx = click.get_current_context()
-    project = ctx.obj.project
-    if not ctx.obj.color:
-        ctx.color = False  # click.echo strips styles when the context says so
+    project = project_dir()
+    use_color()
     report = api.validate(project, list(envs) or None)
     for warning in report.warnings:
         click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
