@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,23 @@ def test_demo_runs_the_whole_tour(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert len(test_tags) == 1
     assert git(project, "rev-list", "-n", "1", test_tags[0]) == promoted
     assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
+    # Short: the creates are listed once as a plan and once as results, not three times.
+    assert out.count('+ create "Customers"') == 2
+    assert len(out.splitlines()) < 110
+    assert f"The demo project is in {project}" in out
+    assert "environments/<env>.yaml" not in out
+
+
+@pytest.mark.slow
+def test_demo_says_that_it_deletes_its_temporary_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert run(["--no-color", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+    assert "Deleted the demo project (" in out
+    assert "`dfg demo --keep` keeps it" in out
 
 
 def test_demo_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import click
 
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import project_dir, use_color
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.model import DesiredDataflow
 from dataflow_gitops.pipeline.parts import lenient_text
 
@@ -42,7 +43,9 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
     desired = api.render(project, env, names, ref=ref)
     if out_dir is not None:
         written = api.write_rendered(desired, out_dir)
-        click.echo(f"wrote {len(written)} files for {len(desired)} dataflows to {out_dir}")
+        click.echo(
+            f"wrote {plural(len(written), 'file')} for {plural(len(desired), 'dataflow')} to {out_dir}"
+        )
         return 0
     for dataflow in desired:
         click.echo(
