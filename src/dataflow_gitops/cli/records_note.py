@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dataflow_gitops.cli.output.words import plural
-from dataflow_gitops.pipeline.record_stores import FileRecords, open_store
-from dataflow_gitops.pipeline.records import DeploymentRecord
+from dataflow_gitops.pipeline.release.record_stores import FileRecords, open_store
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 
 def records_from_before_git(root: Path, env: str) -> tuple[Path, tuple[DeploymentRecord, ...]]:

@@ -11,7 +11,7 @@ from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import env_option, project_dir
 from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.records_note import records_from_before_git
-from dataflow_gitops.pipeline.records import DeploymentRecord
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 
 @click.command("history")

@@ -10,8 +10,8 @@ import click
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import project_dir, use_color
 from dataflow_gitops.cli.output.words import plural
+from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
-from dataflow_gitops.pipeline.parts import lenient_text
 
 
 @click.command("render")
