@@ -31,7 +31,7 @@ from dataflow_gitops.cli.main import COMMANDS, cli  # noqa: E402
 GITHUB = {p.name: load(p) for p in sorted(GITHUB_EXAMPLES.glob("*.yml"))}
 AZURE = {p.name: load(p) for p in sorted(AZURE_EXAMPLES.glob("*.yml"))}
 OWN = {p.name: load(p) for p in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))}
-ACTION_REF = "dataflow-gitops/dataflow-gitops@v1"
+ACTION_REF = "dataflow-gitops/dataflow-gitops@main"
 AZURE_MATRIX = "$[ dependencies.environments.outputs['envs.matrix'] ]"
 
 

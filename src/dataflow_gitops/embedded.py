@@ -54,7 +54,7 @@ def _wait_until_listening(
             raise DataflowGitopsError(
                 f"the embedded emulator did not start: {last}",
                 where="api: embedded",
-                hint='install the emulator extra: pip install "dataflow-gitops[emulator]"',
+                hint="install dfg with its emulator extra, dataflow-gitops[emulator]; see the README",
             )
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
