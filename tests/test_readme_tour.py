@@ -1,5 +1,5 @@
-"""README.md "A tour", run: its laptop block, line by line in one shell, on a fresh machine (no
-git identity, no Fabric account); its real-workspace block needs a token, and without one dfg
+"""README.md "A tour", run: its laptop block, line by line as a shell would, on a fresh machine
+(no git identity, no Fabric account); its real-workspace block needs a token, and without one dfg
 says which auth to use on a laptop."""
 
 from __future__ import annotations
@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,26 +28,53 @@ def _tour_blocks() -> list[str]:
     return blocks
 
 
-def _shell(script: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _environment(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "FABRIC_"))}
     env |= {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(home),  # a fresh machine: no ~/.gitconfig, so no git identity
+        "USERPROFILE": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "GIT_CONFIG_NOSYSTEM": "1",
         "NO_COLOR": "1",
     }
     for name in ("CI", "GITHUB_ACTIONS", "TF_BUILD", "ACTIONS_ID_TOKEN_REQUEST_URL"):
         env.pop(name, None)  # a laptop, even when the suite runs in CI
-    return subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    return env
+
+
+@dataclass
+class Shell:
+    """The block's lines as a reader's shell runs them (``cd``, ``&&``, ``# comments``), without
+    needing bash: the same test runs on Windows."""
+
+    cwd: Path
+    env: dict[str, str]
+    stdout: str = ""
+    stderr: str = ""
+
+    def run(self, line: str) -> int:
+        for command in line.split("  #", 1)[0].split("&&"):
+            argv = shlex.split(command)
+            if argv[0] == "cd":
+                self.cwd = self.cwd / argv[1]
+                continue
+            executable = shutil.which(argv[0], path=self.env["PATH"])
+            assert executable is not None, argv[0]
+            done = subprocess.run(
+                [executable, *argv[1:]],
+                cwd=self.cwd,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            self.stdout += done.stdout
+            self.stderr += done.stderr
+            if done.returncode != 0:
+                return done.returncode
+        return 0
 
 
 @pytest.mark.slow
@@ -52,9 +82,10 @@ def test_the_readme_tour_runs_as_written_on_a_laptop(tmp_path: Path) -> None:
     laptop, workspace = _tour_blocks()
     home = tmp_path / "home"
     home.mkdir()
-    done = _shell(laptop, tmp_path, home)
-    out = done.stdout
-    assert done.returncode == 0, out + done.stderr
+    shell = Shell(tmp_path, _environment(home))
+    for line in laptop.splitlines():
+        assert shell.run(line) == 0, f"{line}\n{shell.stdout}{shell.stderr}"
+    out = shell.stdout
     assert "1 dataflow, 4 environments valid" in out
     assert "wrote 3 files for 1 dataflow to out" in out
     assert "Plan: 1 to create, 0 to update, 0 to delete." in out
@@ -81,10 +112,10 @@ def test_the_readme_tour_runs_as_written_on_a_laptop(tmp_path: Path) -> None:
     assert "auth: {method: token}" in README.read_text(encoding="utf-8")
     # Run without it (no az, no CI), its first dfg line says what a laptop needs.
     first = next(line for line in workspace.splitlines() if line.startswith("dfg "))
-    done = _shell(first.split("  #", 1)[0], project, home)
-    assert done.returncode == 1
-    assert "no OIDC token source" in done.stderr
-    assert "method: token" in done.stderr
-    assert "az account get-access-token" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert "Reading live definitions" not in done.stderr  # nothing before the auth failure
+    shell = Shell(project, _environment(home))
+    assert shell.run(first) == 1
+    assert "no OIDC token source" in shell.stderr
+    assert "method: token" in shell.stderr
+    assert "az account get-access-token" in shell.stderr
+    assert "Traceback" not in shell.stderr
+    assert "Reading live definitions" not in shell.stderr  # nothing before the auth failure

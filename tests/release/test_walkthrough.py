@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 from example_repo import REPO_ROOT
+from platforms import needs_bash
+
+pytestmark = needs_bash
 
 DOC = REPO_ROOT / "docs" / "walkthrough-release.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```$", re.MULTILINE | re.DOTALL)

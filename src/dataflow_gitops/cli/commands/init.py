@@ -58,9 +58,14 @@ def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool, 
         click.echo("  git is not installed: deployments are recorded in .dataflow-gitops/records/")
     shown = "." if dest.resolve() == Path.cwd() else str(dest)
     go = "" if shown == "." else f"cd {_quoted(shown)} && "
+    steps = [
+        (f"{go}dfg validate", "offline checks"),
+        ("dfg plan -e local", "on the local emulator (the [emulator] extra)"),
+    ]
+    width = max(len(command) for command, _ in steps)
     click.echo(f"\nA dataflows repository in {shown}. Next:")
-    click.echo(f"  {go}dfg validate        # offline checks")
-    click.echo("  dfg plan -e local             # on the local emulator (the [emulator] extra)")
+    for command, why in steps:
+        click.echo(f"  {command.ljust(width)}   # {why}")
     click.echo("Then set the workspace ids in environments/*.yaml; docs/getting-started.md goes on")
     click.echo("to real workspaces and the plan preview on pull requests.")
     return 0

@@ -1,0 +1,13 @@
+"""Which tests a platform cannot run, said once."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+# The docs' walk-throughs and the CI recipes' steps are bash scripts; Windows users run those in
+# Git Bash or WSL, and a Windows runner's `bash` may be either. dfg itself is tested there.
+needs_bash = pytest.mark.skipif(
+    sys.platform == "win32", reason="runs a bash script (the docs' and CI recipes' shell)"
+)
