@@ -149,3 +149,19 @@ def test_the_azure_step_template_installs_from_git() -> None:
     ):
         default = load(path)["parameters"][0]["default"]
         assert default.startswith(f"dataflow-gitops @ {GIT_INSTALL}"), path
+
+
+def test_the_recipes_run_their_steps_in_bash_on_windows_agents_too() -> None:
+    # Azure's `script:` is cmd.exe on a Windows agent, where "$DFG_ENV" means nothing; `bash:` is
+    # Git Bash there. GitHub's `run:` is PowerShell on a Windows runner unless the shell is set.
+    template = REPO_ROOT / "src" / "dataflow_gitops" / "templates" / "init"
+    azure = [*(REPO_ROOT / "examples" / "ci" / "azure-devops").glob("*.yml")]
+    azure += [*(template / "dot-azure-pipelines").glob("*.yml")]
+    for path in azure:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*-? ?script:", text, re.MULTILINE), path
+        assert "bash:" in text, path
+    github = [*(REPO_ROOT / "examples" / "ci" / "github").glob("*.yml")]
+    github += [*(template / "dot-github" / "workflows").glob("*.yml")]
+    for path in github:
+        assert load(path)["defaults"] == {"run": {"shell": "bash"}}, path
