@@ -167,10 +167,13 @@ class LazyGroup(click.Group):
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
-    help="Project directory (holds dataflows/ and environments/).",
+    help="Where to start looking for the project (default: here); dfg walks up to the folder "
+    "with dataflow-gitops.yaml, dataflows/ or environments/, as git does.",
 )
 @click.option("-v", "--verbose", count=True, help="More output; -v shows every API request.")
-@click.option("--no-color", is_flag=True, help="Plain output without colours.")
+@click.option(
+    "--no-color", is_flag=True, help="Plain output without colours (so do NO_COLOR and TERM=dumb)."
+)
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(__version__, prog_name="dfg")
@@ -188,6 +191,9 @@ def cli(
       dfg apply -e test test.plan.json          # apply exactly the reviewed plan
       dfg promote --from test --to prod         # ship the commit test runs
       dfg -C ../repo -v plan -e dev             # another project; show every API request
+      dfg plan -e dev -v --no-color             # the options above also go after the command
+
+    FORCE_COLOR=1 keeps colours in a CI log; NO_COLOR=1 turns them off everywhere.
     """
     color = color_choice(no_color)
     if color is not None:
