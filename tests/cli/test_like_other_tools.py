@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from pathlib import Path
 
 import git
@@ -12,6 +13,7 @@ import pytest
 
 from dataflow_gitops.cli.logs import StatusHandler
 from dataflow_gitops.cli.main import color_choice, hoist_global_options, run
+from dataflow_gitops.cli.progress import PlainReporterContext, RichReporter, reporter_for
 
 GREEN = "\x1b[32m"
 
@@ -172,3 +174,13 @@ def test_status_lines_are_plain_lines_in_a_log() -> None:
     handler.emit(_record("retry 1/6 in 0.2 s", status=True))
     handler.emit(_record("retry 2/6 in 0.5 s", status=True))
     assert stream.getvalue() == "retry 1/6 in 0.2 s\nretry 2/6 in 0.5 s\n"
+
+
+def test_a_dumb_terminal_gets_lines_not_bars(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CI", "GITHUB_ACTIONS", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert isinstance(reporter_for(color=True), RichReporter)
+    monkeypatch.setenv("TERM", "dumb")
+    assert isinstance(reporter_for(color=True), PlainReporterContext)

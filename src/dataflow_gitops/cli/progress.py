@@ -132,7 +132,8 @@ def reporter_for(
 ) -> RichReporter | PlainReporterContext:
     """Bars on a terminal outside CI, one line per task otherwise; JSON lines with
     ``--json-logs``. (``quiet`` is kept for callers; the plain lines are always this short.)"""
-    if sys.stderr.isatty() and not in_ci() and not json_logs:
+    # TERM=dumb cannot redraw a bar in place: lines instead, as in a log.
+    if sys.stderr.isatty() and not in_ci() and not json_logs and os.environ.get("TERM") != "dumb":
         return RichReporter(color=color)
     return PlainReporterContext(json_lines=json_logs)
 
