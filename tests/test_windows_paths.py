@@ -126,3 +126,28 @@ def test_the_example_repository_fits_windows_path_limits() -> None:
         for p in (root / folder).rglob("*")
     )
     assert longest < 160
+
+
+def test_validate_warns_about_paths_a_windows_clone_cannot_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from example_repo import copy_example
+
+    from dataflow_gitops.cli.main import run
+    from dataflow_gitops.portability import CLONE_ALLOWANCE, MAX_PATH
+
+    root = copy_example(tmp_path / "project")
+    assert run(["--no-color", "-C", str(root), "validate"]) == 0
+    assert "Windows clone" not in capsys.readouterr().err  # the example fits
+    long_name = "L" * 180 + ".Dataflow"
+    (root / "dataflows" / "Hello Dataflow.Dataflow").rename(root / "dataflows" / long_name)
+    assert run(["--no-color", "-C", str(root), "validate"]) == 0  # a warning, not an error
+    err = capsys.readouterr().err
+    clone = PureWindowsPath("C:/Users/firstname.lastname/source/repos/dataflows")
+    assert len(str(clone)) < CLONE_ALLOWANCE
+    flagged = [line for line in err.splitlines() if "Windows clone" in line]
+    assert len(flagged) == 3  # .platform, mashup.pq, queryMetadata.json
+    for line in flagged:
+        relative = line.removeprefix("Warning: ").split(": ", 1)[0]
+        assert len(str(clone / relative)) > MAX_PATH - 10
+        assert "git config core.longpaths true" in line
