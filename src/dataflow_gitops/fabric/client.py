@@ -310,7 +310,7 @@ class FabricClient:
                 if self._sender.clock() - start + delay > self._name_wait_s:
                     raise
             LOGGER.warning(  # a wait of seconds to minutes: shown without -v, as retries are
-                "Fabric still reserves the name for a deleted item — retry %d in %.0f s",
+                "Fabric: the name is still reserved by a deleted item — retry %d in %.0f s",
                 attempt + 1,
                 delay,
                 extra=STATUS,
