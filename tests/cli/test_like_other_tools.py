@@ -11,8 +11,9 @@ from pathlib import Path
 import git
 import pytest
 
+from dataflow_gitops.cli.global_options import color_choice, hoist_global_options
 from dataflow_gitops.cli.logs import StatusHandler
-from dataflow_gitops.cli.main import color_choice, hoist_global_options, run
+from dataflow_gitops.cli.main import run
 from dataflow_gitops.cli.progress import PlainReporterContext, RichReporter, reporter_for
 
 GREEN = "\x1b[32m"

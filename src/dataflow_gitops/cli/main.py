@@ -12,10 +12,8 @@ import difflib
 import importlib
 import io
 import logging
-import os
 import sys
 import traceback
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import click
 
 from dataflow_gitops import __version__
+from dataflow_gitops.cli.global_options import color_choice, hoist_global_options
 from dataflow_gitops.cli.logs import end_status_line
 from dataflow_gitops.errors import DataflowGitopsError
 
@@ -48,78 +47,6 @@ COMMANDS: dict[str, str] = {
 }
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-# The group's own options, which users also type after the command (`dfg plan -e x --no-color`):
-# name → whether it takes a value.
-GLOBAL_OPTIONS: dict[str, bool] = {
-    "-C": True,
-    "--project": True,
-    "-v": False,
-    "--verbose": False,
-    "--no-color": False,
-    "--json-logs": False,
-    "--debug": False,
-}
-
-
-def hoist_global_options(args: list[str]) -> list[str]:
-    """Move the global options found after the command name in front of it.
-
-    ``-vv`` counts as two ``-v``; ``--project=DIR`` and ``-CDIR`` keep their value; nothing
-    after ``--`` moves.
-    """
-    front: list[str] = []
-    index = 0
-    while index < len(args) and args[index].startswith("-") and args[index] != "--":
-        takes_value = GLOBAL_OPTIONS.get(args[index], False)
-        front.append(args[index])
-        if takes_value and index + 1 < len(args):
-            front.append(args[index + 1])
-            index += 1
-        index += 1
-    if index >= len(args) or args[index] == "--":
-        return args
-    rest: list[str] = [args[index]]
-    hoisted: list[str] = []
-    index += 1
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            rest += args[index:]
-            break
-        name = arg.split("=", 1)[0]
-        if name in GLOBAL_OPTIONS:
-            hoisted.append(arg)
-            if GLOBAL_OPTIONS[name] and "=" not in arg and index + 1 < len(args):
-                hoisted.append(args[index + 1])
-                index += 1
-        elif (
-            arg.startswith("-C")
-            and len(arg) > 2
-            or len(arg) > 2
-            and arg[0] == "-"
-            and arg[1] != "-"
-            and set(arg[1:]) == {"v"}
-        ):
-            hoisted.append(arg)
-        else:
-            rest.append(arg)
-        index += 1
-    return front + hoisted + rest
-
-
-def color_choice(no_color: bool, environ: Mapping[str, str] | None = None) -> bool | None:
-    """Colour on (True), off (False) or left to whether the output is a terminal (None).
-
-    --no-color, NO_COLOR (https://no-color.org) and TERM=dumb turn it off; FORCE_COLOR turns it
-    on, also in a CI log that is not a terminal.
-    """
-    env = os.environ if environ is None else environ
-    if no_color or env.get("NO_COLOR") or env.get("TERM") == "dumb":
-        return False
-    if env.get("FORCE_COLOR", "") not in ("", "0", "false"):
-        return True
-    return None
 
 
 @dataclass(frozen=True, slots=True)
