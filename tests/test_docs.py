@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from example_repo import load_script
+from platforms import needs_bash
 
 from dataflow_gitops.cli.main import COMMANDS, cli
 
@@ -157,6 +158,7 @@ def test_getting_started_reaches_the_plan_preview() -> None:
         assert piece.lower() in text.lower(), piece
 
 
+@needs_bash
 @pytest.mark.slow
 def test_getting_started_parts_1_and_2_run_as_written(tmp_path: Path) -> None:
     """The newcomer's first commands, from the page itself: scaffold, commit, validate, plan,

@@ -31,7 +31,7 @@ from dataflow_gitops.cli.main import COMMANDS, cli  # noqa: E402
 GITHUB = {p.name: load(p) for p in sorted(GITHUB_EXAMPLES.glob("*.yml"))}
 AZURE = {p.name: load(p) for p in sorted(AZURE_EXAMPLES.glob("*.yml"))}
 OWN = {p.name: load(p) for p in sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))}
-ACTION_REF = "dataflow-gitops/dataflow-gitops@v1"
+ACTION_REF = "dataflow-gitops/dataflow-gitops@main"
 AZURE_MATRIX = "$[ dependencies.environments.outputs['envs.matrix'] ]"
 
 
@@ -43,10 +43,10 @@ def _scripts() -> list[tuple[str, str]]:
         if "run" in step
     ]
     scripts += [
-        (name, step["script"])
+        (name, step["bash"])
         for name, doc in AZURE.items()
         for step in azure_steps(doc)
-        if "script" in step
+        if "bash" in step
     ]
     return scripts
 
@@ -272,7 +272,7 @@ def test_azure_pipeline_stages_matrix_and_approvals() -> None:
         plan_jobs["plan"]["strategy"]["matrix"]
         == "$[ dependencies.environments.outputs['envs.matrix'] ]"
     )
-    matrix_script = plan_jobs["environments"]["steps"][2]["script"]
+    matrix_script = plan_jobs["environments"]["steps"][2]["bash"]
     assert "task.setvariable variable=matrix;isOutput=true" in matrix_script
     assert "dfg environments --json --matrix azure" in matrix_script
     for env in ("dev", "test", "prod"):
@@ -280,14 +280,14 @@ def test_azure_pipeline_stages_matrix_and_approvals() -> None:
         assert stage["lockBehavior"] == "sequential"
         deployment = stage["jobs"][0]
         assert deployment["environment"] == env
-        scripts = " ".join(s.get("script", "") for s in azure_steps(deployment))
+        scripts = " ".join(s.get("bash", "") for s in azure_steps(deployment))
         assert "--publish" in scripts
         assert "git push origin 'refs/tags/dfg/*'" in scripts
     for step in azure_steps(doc):
         if (
-            "dfg " in step.get("script", "")
-            and "dfg validate" not in step["script"]
-            and ("environments" not in step["script"])
+            "dfg " in step.get("bash", "")
+            and "dfg validate" not in step["bash"]
+            and ("environments" not in step["bash"])
         ):
             assert step["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
     drift = AZURE["drift.yml"]

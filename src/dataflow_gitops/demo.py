@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from dataflow_gitops.deploy import deployment
 from dataflow_gitops.errors import DataflowGitopsError
@@ -56,6 +57,9 @@ bindings:
 """
 
 
+Shown = Literal["all", "outline", "summary"]
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One stop of the tour: a title, why it matters, and the ``dfg`` arguments it runs."""
@@ -66,73 +70,74 @@ class Step:
     expect_exit: int = 0
     action: str = ""
     """A non-command action run before ``argv``: ``setup``, ``workspace:<env>`` or ``change``."""
+    shown: Shown = "all"
+    """How much of the command's output the tour prints: ``all``; ``outline``, without the
+    indented detail (each create's queries); ``summary``, the unindented lines only."""
 
 
 STEPS: tuple[Step, ...] = (
     Step(
-        "A GitOps repository",
-        "The example project: 7 dataflows in the Fabric Git layout under dataflows/, one YAML "
-        "overlay per environment under environments/. It is a git repository; every apply is "
-        "recorded as a tag on the deployed commit.",
-        action="setup",
-    ),
-    Step(
-        "The target workspace",
-        "The `local` environment uses `api: embedded`: a Fabric API emulator on 127.0.0.1 with its "
-        "state in .dataflow-gitops/. Like a real workspace, it has the Lakehouse and Warehouse "
-        "the dataflows write to (dfg creates those the overlay binds to by name in an embedded "
-        "workspace); the overlay binds the repository's dev ids to them.",
-        action=f"workspace:{DEV_ENV}",
-    ),
-    Step(
         "Plan",
-        "Plan reads every live definition (getDefinition) and diffs it with the repository, query "
-        "by query. Nothing is live yet, so all 7 dataflows are created. Sales Summary reads two "
-        "of them: their ids are (known after apply).",
-        ("plan", "-e", DEV_ENV, "--detailed-exitcode"),
-        expect_exit=2,
-    ),
-    Step(
-        "Apply",
-        "Apply writes in dependency order, binds the new ids into Sales Summary, and records the "
-        "deployment.",
-        ("apply", "-e", DEV_ENV, "--auto-approve"),
-    ),
-    Step(
-        "Plan again: nothing to do",
-        "The live workspace now matches git: plan exits 0 with --detailed-exitcode. A CI job uses "
-        "this to detect drift.",
-        ("plan", "-e", DEV_ENV, "--detailed-exitcode"),
-    ),
-    Step(
-        "Change a parameter",
-        f"Edit {CHANGED_FILE}: DaysBack 7 → 14, and commit. Only Sales Orders declares DaysBack, "
-        "so exactly one dataflow changes, and the plan shows the one query that differs.",
-        ("plan", "-e", DEV_ENV, "--out", "{dir}/local.plan.json", "--detailed-exitcode"),
-        expect_exit=2,
-        action="change",
+        "The example project (7 dataflows in the Fabric Git layout, one YAML overlay per "
+        "environment) in a new git repository. `local` is a workspace on the embedded Fabric "
+        "emulator: plan diffs the repository with what it holds (nothing yet), and saves the plan.",
+        ("plan", "-e", DEV_ENV, "--out", "{dir}/local.plan.json"),
+        action="setup",
+        shown="outline",
     ),
     Step(
         "Apply the reviewed plan",
-        "Applying the saved plan file writes exactly what was reviewed; it first re-reads live and "
-        "refuses if anything moved since the plan was made.",
+        "Apply writes exactly the saved plan, in dependency order, and records the deployment as "
+        "a git tag.",
+        ("apply", "-e", DEV_ENV, "{dir}/local.plan.json"),
+    ),
+    Step(
+        "Change a parameter",
+        f"Edit {CHANGED_FILE} (DaysBack 7 → 14) and commit: the plan shows the one query of the "
+        "one dataflow that changes.",
+        ("plan", "-e", DEV_ENV, "--out", "{dir}/local.plan.json"),
+        action="change",
+    ),
+    Step(
+        "Apply it",
+        "The same loop, on a pull request: the plan is the review, the apply is the merge.",
         ("apply", "-e", DEV_ENV, "{dir}/local.plan.json"),
     ),
     Step(
         "Promote what was tested",
-        f"`{TEST_ENV}` is another workspace with its own overlay (other parameters, other "
-        f"Lakehouse ids). Promote takes the commit last applied to `{DEV_ENV}`, checks that live "
-        f"`{DEV_ENV}` still matches that record, and deploys exactly that commit with "
-        f"`{TEST_ENV}`'s values: what ships is what was tested.",
+        f"`{TEST_ENV}` is a second workspace with its own overlay. Promote deploys the commit "
+        f"last applied to `{DEV_ENV}` (after checking live `{DEV_ENV}` still matches it) with "
+        f"`{TEST_ENV}`'s values.",
         ("promote", "--from", DEV_ENV, "--to", TEST_ENV, "--auto-approve"),
         action=f"workspace:{TEST_ENV}",
+        shown="summary",
     ),
     Step(
         "History",
-        "Every apply left a record: commit, actor, time and each dataflow's id and fingerprint.",
+        "Every apply is a record: commit, actor, time, and each dataflow's id.",
         ("history", "-e", DEV_ENV),
     ),
 )
+
+
+def shown_lines(output: str, shown: Shown) -> list[str]:
+    """The lines of a command's output the tour prints (see :attr:`Step.shown`)."""
+    lines = output.rstrip("\n").splitlines()
+    if shown == "outline":
+        kept = [line for line in lines if not line.startswith("    ")]
+        # No blank line between two action headers once their detail is gone.
+        return [
+            line
+            for i, line in enumerate(kept)
+            if line or i + 1 >= len(kept) or not kept[i + 1].startswith("  ")
+        ]
+    if shown == "summary":
+        return [
+            line
+            for line in lines
+            if line.strip() and not line.startswith(" ") and not line.endswith("following actions:")
+        ]
+    return lines
 
 
 # the packaged example -------------------------------------------------------------------------

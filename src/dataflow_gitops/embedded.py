@@ -13,7 +13,6 @@ processes an exclusive lock on ``.dataflow-gitops/emulator.lock`` makes a second
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import socket
 import subprocess
@@ -22,6 +21,8 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import filelock
 
 from dataflow_gitops.errors import DataflowGitopsError
 
@@ -53,7 +54,7 @@ def _wait_until_listening(
             raise DataflowGitopsError(
                 f"the embedded emulator did not start: {last}",
                 where="api: embedded",
-                hint='install the emulator extra: pip install "dataflow-gitops[emulator]"',
+                hint="install dfg with its emulator extra, dataflow-gitops[emulator]; see the README",
             )
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
@@ -108,24 +109,20 @@ def _exclusive(state: Path) -> Iterator[None]:
     if not ignore.exists():
         # Emulator state is local scratch: keep it out of the user's commits and `git status`.
         ignore.write_text("*\n", encoding="utf-8")
-    with (state / LOCK_NAME).open("a+b") as handle:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise DataflowGitopsError(
-                        "another dfg command is still using this project's embedded emulator",
-                        where=str(state / LOCK_NAME),
-                        hint="wait for it to finish, then run the command again",
-                    ) from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # filelock: one portable lock (fcntl on POSIX, msvcrt on Windows), released if the holder dies.
+    lock = filelock.FileLock(state / LOCK_NAME, timeout=LOCK_WAIT_S)
+    try:
+        lock.acquire(poll_interval=0.1)
+    except filelock.Timeout:
+        raise DataflowGitopsError(
+            "another dfg command is still using this project's embedded emulator",
+            where=str(state / LOCK_NAME),
+            hint="wait for it to finish, then run the command again",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @contextlib.contextmanager

@@ -52,7 +52,10 @@ class DataflowGitopsError(Exception):
 
     def render(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
-        text = f"{text} ({self.hint})" if self.hint else text
+        if self.hint:
+            # A hint with parentheses of its own follows a semicolon: "(a (b))" reads badly.
+            nested = "(" in self.hint or ")" in self.hint
+            text = f"{text}; {self.hint}" if nested else f"{text} ({self.hint})"
         # One line, always: user input (YAML keys, names) may smuggle line breaks into a message.
         return text.replace("\r", "\\r").replace("\n", "\\n")
 

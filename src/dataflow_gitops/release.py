@@ -17,6 +17,7 @@ from dataflow_gitops.config import Environment, Project, environment_at, load_en
 from dataflow_gitops.deploy import Deployment, plan, secrets_of, snapshot_at
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
+from dataflow_gitops.pipeline.definition.eol import as_checked_out, checkout_writes_crlf
 from dataflow_gitops.pipeline.definition.parts import safe_part_path
 from dataflow_gitops.pipeline.definition.reading import read_mashups
 from dataflow_gitops.pipeline.definition.render import render_all
@@ -250,6 +251,7 @@ def _write(
 ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     written: list[Path] = []
     deleted: list[Path] = []
+    crlf = checkout_writes_crlf(base)  # a Windows checkout (core.autocrlf) gets CRLF back
     for dataflow in exported:
         folder = (base / dataflow.folder).resolve()
         if folder.parent != base:
@@ -259,10 +261,11 @@ def _write(
             )
         for part in dataflow.files:
             target = _inside(folder, part.path, dataflow.name)
-            if target.is_file() and target.read_bytes() == part.data:
+            data = as_checked_out(part.data, crlf(target))
+            if target.is_file() and target.read_bytes() == data:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
+            target.write_bytes(data)
             written.append(target)
         for path in dataflow.removed:
             target = _inside(folder, path, dataflow.name)

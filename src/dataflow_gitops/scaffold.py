@@ -10,6 +10,7 @@ overwritten unless asked (``force``); nothing here prints.
 from __future__ import annotations
 
 import re
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from dataflow_gitops.errors import DataflowGitopsError
 CiChoice = Literal["github", "azure", "none"]
 CI_CHOICES: tuple[CiChoice, ...] = ("github", "azure", "none")
 STATE_DIR = ".dataflow-gitops/"
+# What .gitignore gets: dfg's local state, and saved plans (they hold resolved parameter values
+# and are made for one review, not for history).
+IGNORED = (STATE_DIR, "*.plan.json")
 SCHEMAS = ("environment.schema.json", "project.schema.json")
 DOT_PREFIX = "dot-"
 # Template folders that belong to one CI system only.
@@ -113,15 +117,58 @@ def scaffold(
 
 def _ignore_state_dir(path: Path) -> Literal["created", "appended", "present"]:
     if not path.exists():
-        path.write_text(f"# dfg: local state (embedded emulator database, caches)\n{STATE_DIR}\n")
+        path.write_text(
+            "# dfg: local state (embedded emulator database, caches) and saved plans\n"
+            + "".join(f"{line}\n" for line in IGNORED)
+        )
         return "created"
     text = path.read_text(encoding="utf-8", errors="replace")
-    if any(line.strip().rstrip("/") == STATE_DIR.rstrip("/") for line in text.splitlines()):
+    present = {line.strip().rstrip("/") for line in text.splitlines()}
+    missing = [line for line in IGNORED if line.rstrip("/") not in present]
+    if not missing:
         return "present"
     separator = "" if text.endswith("\n") or not text else "\n"
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"{separator}{STATE_DIR}\n")
+        handle.write(separator + "".join(f"{line}\n" for line in missing))
     return "appended"
+
+
+GitChoice = Literal["created", "inside", "no-git"]
+INIT_MESSAGE = "dfg init"
+# Used only when git has no identity configured, so that the first commit (which deployment
+# records need to tag) does not fail on a fresh machine; it names itself honestly.
+_FALLBACK_IDENTITY = ("dfg init", "dfg-init@dataflow-gitops.invalid")
+
+
+def make_repository(dest: Path) -> GitChoice:
+    """Make ``dest`` a git repository with the scaffold committed, so that deployment records
+    are tags from the first apply. Inside an existing work tree nothing is done (``inside``:
+    the files are the user's to commit); without git, ``no-git``."""
+    try:
+        inside = _git(dest, "rev-parse", "--is-inside-work-tree")
+    except FileNotFoundError:
+        return "no-git"
+    if inside is not None and inside.strip() == "true":
+        return "inside"
+    if _git(dest, "init", "-q", "-b", "main") is None or _git(dest, "add", "-A") is None:
+        raise DataflowGitopsError(
+            "git init failed", where=str(dest), hint="run git init there yourself, or pass --no-git"
+        )
+    identity: list[str] = []
+    if not (_git(dest, "config", "user.email") or "").strip():
+        name, email = _FALLBACK_IDENTITY
+        identity = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+    if _git(dest, *identity, "commit", "-q", "-m", INIT_MESSAGE) is None:
+        raise DataflowGitopsError(
+            "git commit failed", where=str(dest), hint="commit the files yourself: git commit"
+        )
+    return "created"
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    """git's stdout, or None when it failed; FileNotFoundError when git is not installed."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return done.stdout if done.returncode == 0 else None
 
 
 def _walk(node: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:

@@ -98,7 +98,7 @@ def test_refuses_to_overwrite_and_writes_nothing(
 def test_gitignore_line_is_added_once(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.pyc")
     assert scaffold(tmp_path).gitignore == "appended"
-    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.dataflow-gitops/\n"
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.dataflow-gitops/\n*.plan.json\n"
     assert scaffold(tmp_path, force=True).gitignore == "present"
     assert (tmp_path / ".gitignore").read_text().count(".dataflow-gitops") == 1
 

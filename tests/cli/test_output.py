@@ -153,7 +153,7 @@ def test_text_plan_in_terraforms_manner() -> None:
     assert '  "Orders": queryMetadata.json: $.connections[*].path' in lines
     assert "commit 0123456789ab + uncommitted changes" in lines[0]
     assert "Same" not in text  # unchanged dataflows are counted, not listed
-    assert "1 dataflow(s) unchanged." in lines
+    assert "1 dataflow unchanged." in lines
     assert "\x1b[" not in text
 
 

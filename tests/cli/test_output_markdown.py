@@ -95,7 +95,7 @@ def test_giant_diff_is_trimmed_largest_first_under_the_limit() -> None:
     assert md.count("+++ desired/Q") == 2
     assert len(md) > 50_000  # the budget is used, not thrown away
     note = md[md.index("[!NOTE]") :]
-    assert "from 1 dataflow(s) were cut" in note
+    assert "from 1 dataflow were cut" in note
     assert "dfg plan -e prod" in note
     cut = int(re.search(r"([\d,]+) characters of diff", note).group(1).replace(",", ""))  # type: ignore[union-attr]
     assert cut > 300_000

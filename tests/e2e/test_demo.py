@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,30 @@ def test_demo_runs_the_whole_tour(tmp_path: Path, capsys: pytest.CaptureFixture[
     promoted = git(project, "rev-list", "-n", "1", "HEAD")
     assert f"Promoting local → local-test: commit {promoted[:12]}" in out
     assert "live local matches it" in out
-    assert "Applying: 1 item(s)" in err  # the reviewed plan changes one dataflow: one step
+    assert "Applying: 1 dataflow\n" in err  # the reviewed plan changes one dataflow: one step
     tags = git(project, "tag", "--list", "dfg/*").split()
     assert len([t for t in tags if t.startswith("dfg/local/")]) == 2
     test_tags = [t for t in tags if t.startswith("dfg/local-test/")]
     assert len(test_tags) == 1
     assert git(project, "rev-list", "-n", "1", test_tags[0]) == promoted
     assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
+    # Short: the creates are listed once as a plan and once as results, not three times.
+    assert out.count('+ create "Customers"') == 2
+    assert len(out.splitlines()) < 110
+    assert f"The demo project is in {project}" in out
+    assert "environments/<env>.yaml" not in out
+
+
+@pytest.mark.slow
+def test_demo_says_that_it_deletes_its_temporary_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert run(["--no-color", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+    assert "Deleted the demo project (" in out
+    assert "`dfg demo --keep` keeps it" in out
 
 
 def test_demo_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,7 +99,7 @@ def test_github_actions_summary_and_annotations(
 
 def test_plain_progress_lines_count_writes_only() -> None:
     stream = io.StringIO()
-    reporter = PlainReporter(stream)
+    reporter = PlainReporter(stream, steps=("apply",))
     reporter.start("observe", 2)
     reporter.advance("observe", "A")
     reporter.start("apply", 3)
@@ -108,8 +108,22 @@ def test_plain_progress_lines_count_writes_only() -> None:
     reporter.advance("apply", "~ C: failed")
     reporter.finish("apply")
     assert stream.getvalue().splitlines() == [
-        "Reading live definitions: 2 item(s)",
-        "Applying: 3 item(s)",
+        "Reading live definitions: 2 dataflows",
+        "Applying: 3 dataflows",
         "  [1/3] + A: succeeded",
         "  [3/3] ~ C: failed",
+    ]
+
+
+def test_plain_progress_in_a_log_names_each_action_once_and_nothing_before_it_starts() -> None:
+    stream = io.StringIO()
+    reporter = PlainReporter(stream)  # what CI gets: the result on stdout lists the actions
+    reporter.start("observe", 1)
+    assert stream.getvalue() == ""  # an auth failure now would follow no "Reading …" line
+    reporter.advance("observe", "A")
+    reporter.start("apply", 1)
+    reporter.advance("apply", "+ A: succeeded")
+    assert stream.getvalue().splitlines() == [
+        "Reading live definitions: 1 dataflow",
+        "Applying: 1 dataflow",
     ]

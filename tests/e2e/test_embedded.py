@@ -3,9 +3,9 @@ process waits for the first (two writers on one state file would overwrite each 
 
 from __future__ import annotations
 
-import fcntl
 from pathlib import Path
 
+import filelock
 import httpx
 import pytest
 
@@ -25,12 +25,12 @@ def test_a_second_process_waits_then_says_why(tmp_path: Path, monkeypatch: pytes
     state = tmp_path / embedded.STATE_DIR
     state.mkdir()
     monkeypatch.setattr(embedded, "LOCK_WAIT_S", 0.3)
-    with (state / embedded.LOCK_NAME).open("a+b") as other:
-        fcntl.flock(other, fcntl.LOCK_EX)  # another dfg command holds the project's emulator
-        with (
-            pytest.raises(DataflowGitopsError, match="another dfg command"),
-            embedded.embedded_emulator(tmp_path),
-        ):
-            pass
+    # another dfg command holds the project's emulator
+    with (
+        filelock.FileLock(state / embedded.LOCK_NAME),
+        pytest.raises(DataflowGitopsError, match="another dfg command"),
+        embedded.embedded_emulator(tmp_path),
+    ):
+        pass
     with embedded.embedded_emulator(tmp_path) as url:  # free again
         assert url.startswith("http://127.0.0.1:")

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from emulator_samples import dataflow_definition, parts_by_path
+from platforms import posix_signals
 
 from fabric_emulator import EmulatorServer
 
@@ -144,6 +145,7 @@ def _serve(db: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+@posix_signals
 def test_command_line_serves_by_hand_and_keeps_state_across_restarts(tmp_path: Path) -> None:
     db, port = tmp_path / "cli.sqlite", _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -12,6 +12,7 @@ import pytest
 from certificates import self_signed
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from platforms import posix_modes
 
 from dataflow_gitops.errors import AuthError, DataflowGitopsError
 from dataflow_gitops.fabric.auth import (
@@ -232,6 +233,7 @@ def _cache_with_token(
     )
 
 
+@posix_modes
 def test_cache_file_is_written_0600_in_a_0700_directory(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "msal_cache.json"
     cache_file = TokenCacheFile(path)
@@ -266,6 +268,7 @@ def test_two_caches_on_one_file_keep_each_others_tokens(tmp_path: Path) -> None:
     assert found == {"token-test", "token-prod"}
 
 
+@posix_modes
 def test_wide_cache_file_is_narrowed_on_load(tmp_path: Path) -> None:
     path = tmp_path / "msal_cache.json"
     path.write_text("{}")
@@ -274,6 +277,7 @@ def test_wide_cache_file_is_narrowed_on_load(tmp_path: Path) -> None:
     assert mode(path) == 0o600
 
 
+@posix_modes
 def test_save_fixes_permissions_of_an_existing_wide_file(tmp_path: Path) -> None:
     path = tmp_path / "msal_cache.json"
     cache_file = TokenCacheFile(path)

@@ -209,7 +209,8 @@ def test_dfg_comment_posts_a_body_file(
     assert run(["comment", "-e", "test", "--body-file", str(body)]) == 0
     out, err = capsys.readouterr()
     assert "Created the test plan comment on contoso/dataflows#12" in out
-    assert "Unchanged the test plan comment" in out
+    assert "The test plan comment on contoso/dataflows#12 is already up to date" in out
+    assert "Unchanged the" not in out
     assert TOKEN not in out + err
     (comment,) = fake_github.on(REPO, 12)
     assert comment["body"].startswith(github.marker("test"))

@@ -180,9 +180,7 @@ def test_the_azure_plan_steps(
     doc = load(AZURE_EXAMPLES / "azure-pipelines.yml")
     plan_stage = next(s for s in doc["stages"] if s["stage"] == "plan")
     plan_job = next(j for j in plan_stage["jobs"] if j["job"] == "plan")
-    plan_line, comment_line = [
-        x for step in plan_job["steps"] for x in dfg_lines(step.get("script", ""))
-    ]
+    plan_line, comment_line = [x for step in plan_job["steps"] for x in dfg_lines(step.get("bash", ""))]
     monkeypatch.delenv("GITHUB_ACTIONS")
     for name, value in {
         "TF_BUILD": "True",

@@ -14,9 +14,12 @@ import pytest
 from example_repo import copy_example
 from github_fake import TOKEN as GITHUB_TOKEN
 from github_fake import FakeGitHub
+from platforms import needs_bash
 from workflow_steps import GITHUB_EXAMPLES, REPO_ROOT, load
 
 from dataflow_gitops.integrations.github import marker
+
+pytestmark = needs_bash
 
 DRIFT = load(GITHUB_EXAMPLES / "dfg-drift.yml")["jobs"]["drift"]
 PROMOTE = load(GITHUB_EXAMPLES / "dfg-promote.yml")["jobs"]["plan"]

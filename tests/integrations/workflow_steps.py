@@ -44,7 +44,7 @@ def github_steps(workflow: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, A
 def azure_steps(node: Any) -> Iterator[dict[str, Any]]:
     """Every step mapping anywhere in an Azure Pipelines document (stages, jobs, deployments)."""
     if isinstance(node, dict):
-        if "script" in node or "task" in node or "template" in node:
+        if "bash" in node or "task" in node or "template" in node:
             yield node
         for value in node.values():
             yield from azure_steps(value)

@@ -9,9 +9,21 @@ from dataflow_gitops.api import Applied
 from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.output.summary import published_again
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
+
+
+def check_approval_names(env: str, approve_protected: tuple[str, ...]) -> None:
+    """``--approve-protected`` must name the environment being applied: a mistyped or copied name
+    approves nothing, and saying so beats a prompt (or a CI failure) that does not explain why."""
+    if approve_protected and env not in approve_protected:
+        named = ", ".join(repr(name) for name in approve_protected)
+        raise click.UsageError(
+            f"--approve-protected names {named}, but this applies to {env!r}; "
+            f"to approve it, pass --approve-protected {env}"
+        )
 
 
 def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
@@ -19,7 +31,7 @@ def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
     deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
     if deletes and not allowed:
         raise PlanError(
-            f"the {what} deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
+            f"the {what} deletes {plural(len(deletes), 'dataflow')}: {', '.join(deletes)}",
             where=f"environment {plan.environment}",
             hint="pass --allow-delete to apply the deletes too, or --target the others; "
             "nothing was written",

@@ -8,7 +8,9 @@ with ``--debug``). Exit 2 ("changes present") is returned by the commands themse
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import io
 import logging
 import sys
 import traceback
@@ -19,6 +21,8 @@ from typing import Any
 import click
 
 from dataflow_gitops import __version__
+from dataflow_gitops.cli.global_options import color_choice, hoist_global_options
+from dataflow_gitops.cli.logs import end_status_line
 from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
@@ -50,13 +54,28 @@ class Globals:
     """Options every command sees through ``click.get_current_context().obj``."""
 
     project: Path
+    """The directory given with -C (or the current one); commands find the project from it."""
     verbose: int = 0
-    color: bool = True
+    color: bool | None = None
+    """True / False when asked for (flag or environment), None: colour when on a terminal."""
     json_logs: bool = False
     debug: bool = False
 
 
 class LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS and not ctx.resilient_parsing:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint or ' See dfg --help.'}")
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -75,10 +94,13 @@ class LazyGroup(click.Group):
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
-    help="Project directory (holds dataflows/ and environments/).",
+    help="Where to start looking for the project (default: here); dfg walks up to the folder "
+    "with dataflow-gitops.yaml, dataflows/ or environments/, as git does.",
 )
 @click.option("-v", "--verbose", count=True, help="More output; -v shows every API request.")
-@click.option("--no-color", is_flag=True, help="Plain output without colours.")
+@click.option(
+    "--no-color", is_flag=True, help="Plain output without colours (so do NO_COLOR and TERM=dumb)."
+)
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON on stderr.")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(__version__, prog_name="dfg")
@@ -96,9 +118,15 @@ def cli(
       dfg apply -e test test.plan.json          # apply exactly the reviewed plan
       dfg promote --from test --to prod         # ship the commit test runs
       dfg -C ../repo -v plan -e dev             # another project; show every API request
+      dfg plan -e dev -v --no-color             # the options above also go after the command
+
+    FORCE_COLOR=1 keeps colours in a CI log; NO_COLOR=1 turns them off everywhere.
     """
+    color = color_choice(no_color)
+    if color is not None:
+        ctx.color = color  # click.echo strips styles, or keeps them off a terminal, accordingly
     ctx.obj = Globals(
-        project=project.resolve(), verbose=verbose, color=not no_color, json_logs=json_logs, debug=debug
+        project=project.resolve(), verbose=verbose, color=color, json_logs=json_logs, debug=debug
     )
     from dataflow_gitops.cli.logs import configure_logging
 
@@ -107,9 +135,12 @@ def cli(
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code (tests call this directly)."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])  # before or after the command
     try:
-        result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
+        try:
+            result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
+        finally:
+            end_status_line()  # a "retry 3/7" line ends before the error under it
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.Abort:
@@ -139,4 +170,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A Windows pipe (a CI log) encodes as cp1252, which has no ✓ or →: replace what it
+        # cannot encode instead of failing the command with UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="replace")
     sys.exit(run())

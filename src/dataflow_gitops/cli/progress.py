@@ -1,6 +1,10 @@
 """CLI layer, progress: the pipeline's :class:`Reporter` rendered for people (rich bars on a
-terminal) or for logs (one plain line per step, for CI). Everything goes to stderr, so
-``--format json`` on stdout stays machine-readable."""
+terminal) or for logs (one line per task, for CI). Everything goes to stderr, so ``--format
+json`` on stdout stays machine-readable.
+
+In a log each action appears once: in the result the command prints on stdout, not also as a
+progress line. A task's line is written when its first item is done, so a command that fails
+before reaching Fabric (auth) prints no "Reading live definitions" first."""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from dataflow_gitops.cli.logs import JsonFormatter
+from dataflow_gitops.cli.logs import JsonFormatter, pop_status_sink, push_status_sink
+from dataflow_gitops.cli.output.words import plural
 
 LABELS = {"observe": "Reading live definitions", "apply": "Applying"}
+NOUN = ("dataflow", "dataflows")
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "TF_BUILD")
 
 
@@ -27,13 +33,17 @@ def in_ci(environ: dict[str, str] | None = None) -> bool:
 
 
 class PlainReporter:
-    """One line per start/finish, and per apply step: readable in a CI log."""
+    """One line per task, written when its first item is done: readable in a CI log.
+
+    ``steps`` names the tasks whose every item also gets a line (none by default: the command's
+    result lists each action).
+    """
 
     def __init__(
         self,
         stream: IO[str] | None = None,
         *,
-        steps: tuple[str, ...] = ("apply",),
+        steps: tuple[str, ...] = (),
         json_lines: bool = False,
     ) -> None:
         self._stream = stream
@@ -46,13 +56,15 @@ class PlainReporter:
     def start(self, task: str, total: int) -> None:
         with self._lock:
             self._done[task], self._total[task] = 0, total
-        if total:
-            self._line(f"{LABELS.get(task, task)}: {total} item(s)")
 
     def advance(self, task: str, detail: str = "") -> None:
         with self._lock:
             self._done[task] = self._done.get(task, 0) + 1
-            count = f"[{self._done[task]}/{self._total.get(task, '?')}]"
+            first = self._done[task] == 1
+            total = self._total.get(task, 0)
+            count = f"[{self._done[task]}/{total or '?'}]"
+        if first and total:
+            self._line(f"{LABELS.get(task, task)}: {plural(total, *NOUN)}")
         # "= name" is a no-op: in a log only the writes are worth a line.
         if task in self._steps and not detail.startswith("= "):
             self._line(f"  {count} {detail}".rstrip())
@@ -87,12 +99,21 @@ class RichReporter:
 
     def __enter__(self) -> RichReporter:
         self._progress.start()
+        push_status_sink(self.status)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        pop_status_sink(self.status)
         self._progress.stop()
+
+    def status(self, message: str) -> None:
+        """A wait (a retry) shown as the newest bar's detail, which it updates in place."""
+        if self._tasks:
+            self._progress.update(list(self._tasks.values())[-1], detail=message)
+        else:
+            self._progress.console.print(message)
 
     def start(self, task: str, total: int) -> None:
         self._tasks[task] = self._progress.add_task(LABELS.get(task, task), total=total, detail="")
@@ -109,11 +130,12 @@ class RichReporter:
 def reporter_for(
     *, color: bool, quiet: bool = False, json_logs: bool = False
 ) -> RichReporter | PlainReporterContext:
-    """Bars on a terminal outside CI, plain lines otherwise (``quiet``: start lines only);
-    JSON lines with ``--json-logs``."""
-    if sys.stderr.isatty() and not in_ci() and not json_logs:
+    """Bars on a terminal outside CI, one line per task otherwise; JSON lines with
+    ``--json-logs``. (``quiet`` is kept for callers; the plain lines are always this short.)"""
+    # TERM=dumb cannot redraw a bar in place: lines instead, as in a log.
+    if sys.stderr.isatty() and not in_ci() and not json_logs and os.environ.get("TERM") != "dumb":
         return RichReporter(color=color)
-    return PlainReporterContext(steps=() if quiet else ("apply",), json_lines=json_logs)
+    return PlainReporterContext(json_lines=json_logs)
 
 
 class PlainReporterContext(PlainReporter):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from dataflow_gitops.config.schema import PROJECT_SCHEMA, validate
@@ -47,6 +47,14 @@ class Project:
             return str(path)
 
 
+def inside_project(folder: str) -> bool:
+    """Whether a configured folder names a place inside the project, by the rules of every
+    system: ``C:/data``, ``C:data``, ``\\\\server\\share`` and ``..\\up`` leave it on Windows."""
+    windows = PureWindowsPath(folder)
+    escapes = ".." in windows.parts or ".." in PurePosixPath(folder).parts
+    return not (windows.drive or windows.root or PurePosixPath(folder).is_absolute() or escapes)
+
+
 def load_project(root: Path) -> Project:
     """Read ``<root>/dataflow-gitops.yaml`` if present; raise ConfigError (file:line) if invalid."""
     root = root.resolve()
@@ -68,7 +76,7 @@ def load_project(root: Path) -> Project:
     value: dict[str, Any] = doc.value
     for key in ("dataflows_dir", "environments_dir"):
         folder = value.get(key)
-        if folder is not None and (Path(folder).is_absolute() or ".." in Path(folder).parts):
+        if folder is not None and not inside_project(folder):
             raise ConfigError(
                 f"{key} must be a folder inside the project", path=PROJECT_FILE, line=doc.line((key,))
             )

@@ -448,7 +448,8 @@ def assertion_from_environment(
     raise AuthError(
         "no OIDC token source for workload identity federation",
         where="auth (workload_identity)",
-        hint="set auth.federated_token_file or AZURE_FEDERATED_TOKEN_FILE, or run in "
-        "GitHub Actions with `id-token: write`, or in Azure Pipelines with "
-        "SYSTEM_ACCESSTOKEN mapped",
+        hint="in CI: GitHub Actions with `id-token: write`, or Azure Pipelines with "
+        "SYSTEM_ACCESSTOKEN mapped, or set AZURE_FEDERATED_TOKEN_FILE; on a laptop: set "
+        "`auth: {method: token}` in the overlay and export FABRIC_TOKEN=$(az account "
+        "get-access-token --resource https://api.fabric.microsoft.com --query accessToken -o tsv)",
     )

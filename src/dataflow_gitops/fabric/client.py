@@ -32,7 +32,7 @@ from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.transport import STATUS, Sender
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -454,7 +454,12 @@ class FabricClient:
                 delay = self._sender.backoff(attempt)
                 if self._sender.clock() - start + delay > self._name_wait_s:
                     raise
-            LOGGER.info("the name is still reserved by a deleted item; retrying in %.0fs", delay)
+            LOGGER.warning(  # a wait of seconds to minutes: shown without -v, as retries are
+                "Fabric: the name is still reserved by a deleted item — retry %d in %.0f s",
+                attempt + 1,
+                delay,
+                extra=STATUS,
+            )
             self._sender.sleep(delay)
             attempt += 1
 

@@ -31,6 +31,8 @@ def default_cache_path() -> Path:
 
 
 def _narrow_permissions(path: Path) -> None:
+    if os.name == "nt":
+        return  # ACLs guard it there (the profile is private); st_mode always says 0o666
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         # Another user could read our refresh tokens; keep the file but close it to others.

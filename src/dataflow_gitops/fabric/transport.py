@@ -9,6 +9,7 @@ wait.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -30,6 +31,22 @@ from dataflow_gitops.fabric.retry import (
     was_sent,
 )
 from dataflow_gitops.fabric.throttle import Throttle
+
+LOGGER = logging.getLogger("dataflow_gitops.fabric.retry")
+STATUS = {"dfg_status": True}
+"""``extra`` of a log record that reports a wait: the CLI shows it as one line that updates."""
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """A transport failure in a few words: connection refused, timed out, …"""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect"
+    return type(exc).__name__
 
 
 class Sender:
@@ -103,6 +120,7 @@ class Sender:
                 if was_sent(exc) and not idempotent:
                     return None
                 delay = self.policy.delay(attempt, self._jitter(), None)
+                waiting = f"Fabric unreachable ({_reason(exc)})"
                 failure = TransportError(
                     f"no answer from Fabric ({type(exc).__name__})",
                     method=method,
@@ -128,6 +146,8 @@ class Sender:
                 if response.status_code in AMBIGUOUS_STATUSES and not idempotent:
                     return None
                 delay = self.policy.delay(attempt, self._jitter(), retry_after_s(response))
+                status = response.status_code
+                waiting = "Fabric is throttling (429)" if status == 429 else f"Fabric answered {status}"
                 if response.status_code == 429:
                     # Everyone of this identity waits, this thread included (in _throttle.wait).
                     self._throttle.pause_until(self.clock() + delay)
@@ -137,6 +157,11 @@ class Sender:
                 raise failure
             if self.clock() - start + delay > self.policy.deadline_s:
                 raise failure
+            # Seen without -v: a long silence before a failure looks like a hang.
+            wait = f"{delay:.1f}" if delay < 1 else f"{delay:.0f}"
+            LOGGER.warning(
+                "%s — retry %d/%d in %s s", waiting, attempt, self.policy.max_retries, wait, extra=STATUS
+            )
             if not isinstance(failure, FabricApiError) or failure.status != 429:
                 self.sleep(delay)
 

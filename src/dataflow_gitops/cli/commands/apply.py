@@ -18,7 +18,12 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
+from dataflow_gitops.cli.apply_report import (
+    ask_approval,
+    check_approval_names,
+    check_deletes,
+    report_applied,
+)
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
     approve_protected_option,
@@ -31,6 +36,7 @@ from dataflow_gitops.cli.commands.options import (
     use_color,
 )
 from dataflow_gitops.cli.output import Format, format_plan
+from dataflow_gitops.cli.records_note import before_git_note
 
 
 @click.command("apply")
@@ -85,7 +91,11 @@ def command(
         raise click.UsageError(
             "--target and --ref cannot be used with a saved plan; plan with them instead"
         )
+    check_approval_names(env, approve_protected)
     color = use_color(fmt)
+    note = before_git_note(project_dir(), env)
+    if note is not None:
+        click.echo(note, err=True)
     with api.deployment(project_dir(), env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
             if planfile is not None:

@@ -86,7 +86,10 @@ def command(
             result = github.upsert_comment(client, pr, body, base_marker=base_marker)
         where = f"{pr.repo}#{pr.number}"
     parts = f" ({len(result.urls)} parts)" if len(result.urls) > 1 else ""
-    click.echo(f"{result.action.capitalize()} the {env} plan comment on {where}{parts}")
+    if result.action == "unchanged":
+        click.echo(f"The {env} plan comment on {where}{parts} is already up to date")
+    else:
+        click.echo(f"{result.action.capitalize()} the {env} plan comment on {where}{parts}")
     for url in result.urls:
         if url:
             click.echo(f"  {url}")

@@ -3,6 +3,8 @@ environment → history) on the embedded emulator, in a temporary copy of the ex
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,6 +26,9 @@ from dataflow_gitops.errors import DataflowGitopsError
 def command(directory: Path | None, keep: bool) -> int:
     """A guided tour of plan and apply on a local Fabric emulator; needs no account or setup.
 
+    It builds the example project in a temporary directory, which it deletes at the end
+    (--keep or --dir keeps it).
+
     \b
     Examples:
       dfg demo
@@ -35,16 +40,19 @@ def command(directory: Path | None, keep: bool) -> int:
         raise DataflowGitopsError(
             "the directory is not empty", where=str(dest), hint="pass an empty or new --dir"
         )
+    kept = directory is not None or keep
     try:
         for number, step in enumerate(demo.STEPS, start=1):
-            _run_step(number, step, dest, color=ctx.obj.color)
+            _run_step(number, step, dest, color=ctx.obj.color is not False)
     finally:
-        if directory is None and not keep:
+        if not kept:
             shutil.rmtree(dest, ignore_errors=True)
-    click.echo(click.style("\nThat was the loop: plan, review, apply, record.", bold=True))
-    if directory is not None or keep:
+    click.echo(click.style("\nThat was the loop: plan, review, apply, record, promote.", bold=True))
+    if kept:
         click.echo(f"The demo project is in {dest}: cd there and try `dfg plan -e local`.")
-    click.echo("Next: point an overlay at your workspace (environments/<env>.yaml) and run dfg plan.")
+    else:
+        click.echo(f"Deleted the demo project ({dest}); `dfg demo --keep` keeps it to explore.")
+    click.echo("Your own: `dfg init my-dataflows` (docs/getting-started.md).")
     return 0
 
 
@@ -55,19 +63,26 @@ def _run_step(number: int, step: demo.Step, dest: Path, *, color: bool) -> None:
     click.echo(click.wrap_text(step.explanation, width=96, preserve_paragraphs=True))
     if step.action == "setup":
         demo.set_up(dest)
-        click.echo(f"(copied the example into {dest} and committed it)")
+        items = demo.prepare_workspace(dest, demo.DEV_ENV)
+        click.echo(f"(the project: {dest}; the workspace holds {', '.join(items) or 'nothing'})")
     elif step.action.startswith("workspace:"):
-        items = demo.prepare_workspace(dest, step.action.partition(":")[2])
-        click.echo(f"(the workspace holds: {', '.join(items) or 'nothing yet'})")
+        demo.prepare_workspace(dest, step.action.partition(":")[2])
     elif step.action == "change":
         demo.change_parameter(dest)
-        click.echo(f"(edited {demo.CHANGED_FILE} and committed it)")
     if not step.argv:
         return
     argv = [a.replace("{dir}", str(dest)) for a in step.argv]
     shown = [a.replace("{dir}/", "") for a in step.argv]
     click.echo(click.style("$ dfg " + " ".join(_quote(a) for a in shown), bold=True))
-    code = run(["-C", str(dest), *([] if color else ["--no-color"]), *argv])
+    command = ["-C", str(dest), *([] if color else ["--no-color"]), *argv]
+    if step.shown == "all":
+        code = run(command)
+    else:
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            code = run(command)
+        for line in demo.shown_lines(output.getvalue(), step.shown):
+            click.echo(line)
     if code != step.expect_exit:
         raise DataflowGitopsError(
             f"step {number} ({step.title}) exited {code}, expected {step.expect_exit}",

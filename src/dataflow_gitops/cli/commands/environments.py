@@ -8,6 +8,7 @@ import os
 
 import click
 
+from dataflow_gitops.cli.commands.options import project_dir
 from dataflow_gitops.integrations.matrix import azure_matrix, environment_matrix, github_matrix
 
 
@@ -43,7 +44,7 @@ def command(as_json: bool, dialect: str, patterns: tuple[str, ...], skip_embedde
       dfg environments --json --matrix azure     # Azure Pipelines: strategy.matrix: $[ ... ]
       dfg environments --json --match 'prod-*'   # one wave of a large estate
     """
-    project = click.get_current_context().obj.project
+    project = project_dir()
     entries = environment_matrix(project, os.environ, include_embedded=not skip_embedded)
     if patterns:
         entries = tuple(

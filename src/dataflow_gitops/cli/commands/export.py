@@ -9,6 +9,7 @@ import click
 
 from dataflow_gitops import api, release
 from dataflow_gitops.cli.commands.options import env_option, project_dir
+from dataflow_gitops.cli.output.words import plural
 
 
 @click.command("export")
@@ -55,9 +56,8 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None) -> int:
         )
     changed = len(result.written) + len(result.deleted)
     click.echo(
-        f"Export complete: {len(result.dataflows)} dataflow(s), {changed} file(s) changed."
-        if changed
-        else f"Export complete: {len(result.dataflows)} dataflow(s), no file changed."
+        f"Export complete: {plural(len(result.dataflows), 'dataflow')}, "
+        + (f"{plural(changed, 'file')} changed." if changed else "no file changed.")
     )
     return 0
 

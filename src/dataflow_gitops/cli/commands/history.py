@@ -9,6 +9,9 @@ import click
 
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import env_option, project_dir
+from dataflow_gitops.cli.output.words import plural
+from dataflow_gitops.cli.records_note import records_from_before_git
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 
 @click.command("history")
@@ -26,18 +29,31 @@ def command(env: str, fmt: str, limit: int | None) -> int:
       dfg history -e prod
       dfg history -e prod --format json -n 1
     """
-    records = api.history(project_dir(), env)[:limit]
+    root = project_dir()
+    records = api.history(root, env)[:limit]
+    before_path, before = records_from_before_git(root, env)
     if fmt == "json":
-        click.echo(json.dumps([asdict(r) for r in records], indent=2))
+        # Records from before git come last: older than any tag, and without a commit.
+        every = [*records, *before][:limit]
+        click.echo(json.dumps([asdict(r) for r in every], indent=2))
         return 0
-    if not records:
+    if not records and not before:
         click.echo(f"No deployments recorded for environment {env!r}.")
         return 0
     for record in records:
-        commit = (record.commit or "no commit")[:12] + (" (dirty)" if record.dirty else "")
-        status = "" if record.ok else "  incomplete: some actions failed"
-        click.echo(
-            f"{record.time}  {commit}  {record.actor}  {len(record.items)} dataflow(s)  "
-            f"workspace {record.workspace_id}{status}"
-        )
+        click.echo(_line(record))
+    if before:
+        shown = before_path.relative_to(root).as_posix()
+        click.echo(f"Recorded before this was a git repository (in {shown}):")
+        for record in before:
+            click.echo(_line(record))
     return 0
+
+
+def _line(record: DeploymentRecord) -> str:
+    commit = (record.commit or "no commit")[:12] + (" (dirty)" if record.dirty else "")
+    status = "" if record.ok else "  incomplete: some actions failed"
+    return (
+        f"{record.time}  {commit}  {record.actor}  {plural(len(record.items), 'dataflow')}  "
+        f"workspace {record.workspace_id}{status}"
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops.scaffold import CI_CHOICES, CiChoice, scaffold
+from dataflow_gitops.scaffold import CI_CHOICES, INIT_MESSAGE, CiChoice, make_repository, scaffold
 
 
 @click.command("init")
@@ -22,12 +22,19 @@ from dataflow_gitops.scaffold import CI_CHOICES, CiChoice, scaffold
     "--no-sample", is_flag=True, help="Leave out the sample dataflow (the repository has its own)."
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool) -> int:
+@click.option(
+    "--no-git",
+    is_flag=True,
+    help="Do not make the directory a git repository (it is one already, or you will).",
+)
+def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool, no_git: bool) -> int:
     """Create a starter repository in DIRECTORY (default: the project directory, -C or .).
 
     Writes dataflows/ (one sample dataflow), environments/ (dev, test, prod, and local on the
     embedded emulator), dataflow-gitops.yaml, schemas/ for editor completion, the CI workflows,
-    and a .gitignore line for dfg's local state. Existing files are left alone unless --force.
+    and .gitignore lines for dfg's local state and saved plans. Existing files are left alone
+    unless --force. Outside a git repository it runs `git init` and commits the files, so every
+    apply is recorded as a git tag from the first one (--no-git to skip).
 
     \b
     Examples:
@@ -41,13 +48,28 @@ def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool) 
     for path in result.written:
         click.echo(f"  created {path}")
     if result.gitignore != "present":
-        click.echo(f"  {result.gitignore} .gitignore (ignores .dataflow-gitops/)")
+        click.echo(f"  {result.gitignore} .gitignore (ignores .dataflow-gitops/ and *.plan.json)")
+    git = "no-git" if no_git else make_repository(dest)
+    if git == "created":
+        click.echo(f'  made a git repository and committed the files ("{INIT_MESSAGE}")')
+    elif git == "inside":
+        click.echo("  inside a git repository: commit these files to deploy them")
+    elif not no_git:
+        click.echo("  git is not installed: deployments are recorded in .dataflow-gitops/records/")
     shown = "." if dest.resolve() == Path.cwd() else str(dest)
+    go = "" if shown == "." else f"cd {_quoted(shown)} && "
+    steps = [
+        (f"{go}dfg validate", "offline checks"),
+        ("dfg plan -e local", "on the local emulator (the [emulator] extra)"),
+    ]
+    width = max(len(command) for command, _ in steps)
     click.echo(f"\nA dataflows repository in {shown}. Next:")
-    click.echo(f"  dfg -C {shown} validate          # offline checks")
-    click.echo(f"  dfg -C {shown} plan -e local     # on the local emulator (the [emulator] extra)")
-    click.echo("  then set the workspace ids in environments/*.yaml and the auth ids in")
-    click.echo(
-        "  dataflow-gitops.yaml; docs/getting-started.md goes on to the pull-request plan preview."
-    )
+    for command, why in steps:
+        click.echo(f"  {command.ljust(width)}   # {why}")
+    click.echo("Then set the workspace ids in environments/*.yaml; docs/getting-started.md goes on")
+    click.echo("to real workspaces and the plan preview on pull requests.")
     return 0
+
+
+def _quoted(path: str) -> str:
+    return f'"{path}"' if " " in path else path

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.cli.commands.options import project_dir
 
 
 @click.command("migrate")
@@ -20,10 +21,9 @@ def command(folders: tuple[Path, ...]) -> int:
       dfg migrate "dataflows/Sales Orders.Dataflow"
       dfg migrate dataflows/*.Dataflow          # current folders are left alone
     """
-    project = click.get_current_context().obj.project
     for folder in folders:
         # Relative to the current directory first, then to the project (-C).
-        path = folder if folder.exists() else project / folder
+        path = folder if folder.exists() else project_dir() / folder
         written = api.migrate(path)
         if written:
             click.echo(f"{folder}: wrote {', '.join(written)}")

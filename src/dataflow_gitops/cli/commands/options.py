@@ -12,6 +12,7 @@ import click
 
 from dataflow_gitops.cli.output import FORMATS, Format
 from dataflow_gitops.cli.progress import reporter_for
+from dataflow_gitops.config.discovery import find_project_root
 from dataflow_gitops.integrations import ci
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,13 +57,16 @@ def env_option(func: F) -> F:
 
 
 def project_dir() -> Path:
-    project: Path = click.get_current_context().obj.project
-    return project
+    """The project's root: the -C directory (or the current one) or the nearest folder above it
+    that holds a project, as git finds its repository."""
+    return find_project_root(click.get_current_context().obj.project)
 
 
 def use_color(fmt: Format = "text") -> bool:
+    """Whether to style the output; click.echo still strips styles off a non-terminal unless
+    colour was forced (FORCE_COLOR)."""
     ctx = click.get_current_context()
-    color = bool(ctx.obj.color) and fmt == "text"
+    color = ctx.obj.color is not False and fmt == "text"
     if not color:
         ctx.color = False
     return color
@@ -70,7 +74,7 @@ def use_color(fmt: Format = "text") -> bool:
 
 def progress(*, quiet: bool = False) -> Any:
     obj = click.get_current_context().obj
-    return reporter_for(color=obj.color, quiet=quiet, json_logs=obj.json_logs)
+    return reporter_for(color=obj.color is not False, quiet=quiet, json_logs=obj.json_logs)
 
 
 def write_step_summary(markdown: str) -> None:

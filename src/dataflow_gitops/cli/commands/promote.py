@@ -12,7 +12,12 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api, release
-from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
+from dataflow_gitops.cli.apply_report import (
+    ask_approval,
+    check_approval_names,
+    check_deletes,
+    report_applied,
+)
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
     approve_protected_option,
@@ -85,6 +90,7 @@ def command(
       dfg apply -e prod prod.plan.json --approve-protected prod  # ...then apply exactly that
     """
     color = use_color(fmt)
+    check_approval_names(to_env, approve_protected)
     with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
             promotion = release.plan_promotion(

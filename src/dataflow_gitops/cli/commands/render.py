@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.cli.commands.options import project_dir, use_color
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
 
@@ -36,14 +38,14 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
       dfg render -e prod --out build/prod     # files in the Fabric Git layout
       dfg render -e prod --ref v1.4.0 --out build/v1.4.0
     """
-    ctx = click.get_current_context()
-    project = ctx.obj.project
-    if not ctx.obj.color:
-        ctx.color = False  # click.echo strips styles when the context says so
+    project = project_dir()
+    use_color()
     desired = api.render(project, env, names, ref=ref)
     if out_dir is not None:
         written = api.write_rendered(desired, out_dir)
-        click.echo(f"wrote {len(written)} files for {len(desired)} dataflows to {out_dir}")
+        click.echo(
+            f"wrote {plural(len(written), 'file')} for {plural(len(desired), 'dataflow')} to {out_dir}"
+        )
         return 0
     for dataflow in desired:
         click.echo(

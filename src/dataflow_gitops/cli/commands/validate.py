@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.cli.commands.options import project_dir, use_color
+from dataflow_gitops.config import load_project
+from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.integrations.ci import annotate_errors
+from dataflow_gitops.portability import too_long_for_windows
 
 
 @click.command("validate")
@@ -26,12 +30,17 @@ def command(envs: tuple[str, ...]) -> int:
       dfg validate -e prod      # dataflows + the prod overlay only
       dfg -C path/to/repo validate -e dev -e test
     """
-    ctx = click.get_current_context()
-    project = ctx.obj.project
-    if not ctx.obj.color:
-        ctx.color = False  # click.echo strips styles when the context says so
+    project = project_dir()
+    use_color()
     report = api.validate(project, list(envs) or None)
-    for warning in report.warnings:
+    try:
+        settings = load_project(project)
+    except DataflowGitopsError:
+        long_paths = []  # the report says what is wrong with the project file
+    else:
+        folders = (settings.dataflows_dir, settings.environments_dir)
+        long_paths = too_long_for_windows(settings.root, folders)
+    for warning in (*report.warnings, *long_paths):
         click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
     if report.errors:
         annotate_errors(report.errors, project=project)  # in CI: ::error file=…,line=… per error

@@ -22,6 +22,7 @@ from dataflow_gitops.cli.output.summary import (
     summary_line,
     verb,
 )
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
@@ -113,7 +114,7 @@ def plan_markdown(plan: Plan, *, max_chars: int = 60_000) -> str:
         shown_rows -= 1
         size -= len(rows[shown_rows]) + 1
     if shown_rows < len(rows):
-        rows = [*rows[:shown_rows], f"| | … {len(rows) - shown_rows} more dataflow(s) | | | |"]
+        rows = [*rows[:shown_rows], f"| | … {plural(len(rows) - shown_rows, 'more dataflow')} | | | |"]
     note = _overflow_note(plan, cut_chars, len(cut_dataflows), dropped, len(changes) - shown_rows)
     doc = _assemble(head, rows, sections, tail, note)
     if len(doc) > max_chars:  # only a pathological header can get here (thousands of names)
@@ -239,11 +240,12 @@ def _overflow_note(
 ) -> str:
     what = []
     if cut_chars:
-        what.append(f"{cut_chars:,} characters of diff from {cut_dataflows} dataflow(s) were cut")
+        flows = plural(cut_dataflows, "dataflow")
+        what.append(f"{cut_chars:,} characters of diff from {flows} were cut")
     if dropped:
-        what.append(f"{dropped} dataflow section(s) were left out")
+        what.append(f"{plural(dropped, 'dataflow section')} {_were(dropped)} left out")
     if hidden_rows:
-        what.append(f"{hidden_rows} table row(s) were left out")
+        what.append(f"{plural(hidden_rows, 'table row')} {_were(hidden_rows)} left out")
     env = _code(plan.environment)
     return (
         "> [!NOTE]\n> This plan was shortened to stay under GitHub's comment size limit: "
@@ -298,3 +300,7 @@ def apply_markdown(result: ApplyResult) -> str:
             f"{_cell(o.item_id or '')} | {published} | {_cell(o.error or '')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"

@@ -2,12 +2,14 @@
 
 Each changed dataflow gets a header (``+ create``, ``~ update``, ``~ rename``, ``- delete``) with
 its impact tag, then its changes indented: per-query unified diffs, JSON detail lines, property
-changes. Unchanged dataflows are counted, not listed. Colour is plain ANSI, only when asked.
+changes. Unchanged dataflows are counted, not listed. Colour (click styles) only when asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+import click
 
 from dataflow_gitops.cli.output.summary import (
     KNOWN_AFTER_APPLY,
@@ -17,6 +19,7 @@ from dataflow_gitops.cli.output.summary import (
     summary_line,
     title,
 )
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
@@ -28,7 +31,14 @@ from dataflow_gitops.pipeline.model import (
     Plan,
 )
 
-_COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "bold": "1", "dim": "2"}
+_STYLES: dict[str, Callable[[str], str]] = {
+    "green": lambda text: click.style(text, fg="green"),
+    "yellow": lambda text: click.style(text, fg="yellow"),
+    "red": lambda text: click.style(text, fg="red"),
+    "cyan": lambda text: click.style(text, fg="cyan"),
+    "bold": lambda text: click.style(text, bold=True),
+    "dim": lambda text: click.style(text, dim=True),
+}
 _KIND_COLOR = {ActionKind.CREATE: "green", ActionKind.UPDATE: "yellow", ActionKind.DELETE: "red"}
 _CHANGE_SYMBOL = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.MODIFIED: "~"}
 _INDENT = "    "
@@ -41,7 +51,7 @@ class _Painter:
     def __call__(self, text: str, style: str) -> str:
         if not self.color or not text:
             return text
-        return f"\x1b[{_COLORS[style]}m{text}\x1b[0m"
+        return _STYLES[style](text)
 
     def diff_line(self, line: str) -> str:
         if line.startswith(("+++", "---")):
@@ -66,7 +76,7 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
             lines.append("")
     unchanged = plan.count(ActionKind.NOOP)
     if unchanged and changes:
-        lines += [f"{unchanged} dataflow(s) unchanged.", ""]
+        lines += [f"{plural(unchanged, 'dataflow')} unchanged.", ""]
     if plan.unmanaged:
         lines.append("Unmanaged live dataflows (not in the repository; never touched):")
         lines += [f'  "{name}"' for name in plan.unmanaged]

@@ -34,11 +34,33 @@ def is_guid(value: object) -> bool:
     return isinstance(value, str) and bool(_GUID.match(value))
 
 
+# What a Windows checkout cannot hold (the repository must check out everywhere): device names
+# (`CON`, `nul.json` open the device), characters NTFS refuses or reads as a stream (`a:b`), and
+# names ending in a dot or space (Windows drops those, so two parts would share one file).
+_WINDOWS_DEVICE = re.compile(
+    r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])", re.I
+)
+_WINDOWS_CHARS = re.compile(r'[<>:"|?*\x00-\x1f]')
+
+
+def _windows_problem(path: str) -> str | None:
+    for segment in path.split("/"):
+        found = _WINDOWS_CHARS.search(segment)
+        if found:
+            return f"has {found.group()!r}, which Windows does not allow in a file name"
+        if segment.endswith((".", " ")):
+            return "has a name ending in a dot or space, which Windows drops"
+        if _WINDOWS_DEVICE.fullmatch(segment.split(".", 1)[0].rstrip(" ")):
+            return f"names the Windows device {segment.split('.', 1)[0]!r}"
+    return None
+
+
 def safe_part_path(path: str) -> str:
     """Return ``path`` if it is a relative posix path that stays inside the item folder.
 
     Part paths come from the service or from files; they become file names on disk, so
-    absolute paths, ``..``, backslashes and NUL are refused (DESIGN §6).
+    absolute paths, ``..``, backslashes and NUL are refused (DESIGN §6), and so is what a
+    Windows checkout cannot hold (device names, ``:`` and the other reserved characters).
     """
     problem = None
     if not path:
@@ -51,6 +73,8 @@ def safe_part_path(path: str) -> str:
         problem = "is absolute"
     elif any(segment in ("", ".", "..") for segment in path.split("/")):
         problem = "has an empty, '.' or '..' segment"
+    else:
+        problem = _windows_problem(path)
     if problem:
         raise SourceError(
             f"unsafe part path {path!r}: it {problem}",

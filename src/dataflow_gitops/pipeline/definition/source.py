@@ -20,6 +20,7 @@ import git
 
 from dataflow_gitops.errors import DataflowGitopsError, LegacyFormatError, SourceError
 from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
+from dataflow_gitops.pipeline.definition.eol import as_committed
 from dataflow_gitops.pipeline.definition.legacy import LEGACY_CONTENT_PATH, legacy_problem
 from dataflow_gitops.pipeline.definition.mashups import CONTENT_BUDGET, shared_content
 from dataflow_gitops.pipeline.definition.parts import (
@@ -136,7 +137,8 @@ def _working_tree_folders(root: Path, dataflows_dir: str) -> FolderFiles:
             with open(entry.path, "rb") as stream:
                 files[relative] = shared_content(stream.read())
         folders[f"{dataflows_dir}/{folder.name}"] = files
-    return folders
+    # A Windows checkout (core.autocrlf) reads as the commit it is: CRLF where git stores LF.
+    return as_committed(root, folders)
 
 
 def _entries(
