@@ -23,6 +23,7 @@ from dataflow_gitops.config import (
     overlay_path,
 )
 from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
 from dataflow_gitops.pipeline.definition.mashups import mashup_document
 from dataflow_gitops.pipeline.definition.mlang import Member
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
@@ -44,63 +45,6 @@ from dataflow_gitops.pipeline.model import (
 )
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
-# ItemType of the REST spec (common/definitions.json). The service adds types over time, so an
-# unknown one is only a warning: the usual case is a typo that the plan would report as missing.
-KNOWN_ITEM_TYPES = frozenset(
-    {
-        "ApacheAirflowJob",
-        "AnomalyDetector",
-        "AppBackend",
-        "AzureDatabricksStorage",
-        "CopyJob",
-        "CosmosDBDatabase",
-        "Dashboard",
-        "DataAgent",
-        "DataBuildToolJob",
-        "DataPipeline",
-        "Dataflow",
-        "Datamart",
-        "DigitalTwinBuilder",
-        "DigitalTwinBuilderFlow",
-        "Environment",
-        "EventSchemaSet",
-        "Eventhouse",
-        "Eventstream",
-        "GraphModel",
-        "GraphQLApi",
-        "GraphQuerySet",
-        "KQLDashboard",
-        "KQLDatabase",
-        "KQLQueryset",
-        "Lakehouse",
-        "MLExperiment",
-        "MLModel",
-        "Map",
-        "MirroredAzureDatabricksCatalog",
-        "MirroredCatalog",
-        "MirroredDatabase",
-        "MirroredWarehouse",
-        "MountedDataFactory",
-        "Notebook",
-        "Ontology",
-        "OperationsAgent",
-        "OrgApp",
-        "OrgAppAudience",
-        "PaginatedReport",
-        "Plan",
-        "Reflex",
-        "Report",
-        "SQLDatabase",
-        "SQLEndpoint",
-        "SemanticModel",
-        "SnowflakeDatabase",
-        "SparkJobDefinition",
-        "UserDataFunction",
-        "VariableLibrary",
-        "Warehouse",
-        "WarehouseSnapshot",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
