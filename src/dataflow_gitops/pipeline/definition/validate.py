@@ -23,6 +23,7 @@ from dataflow_gitops.config import (
     overlay_path,
 )
 from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
 from dataflow_gitops.pipeline.definition.mashups import mashup_document
 from dataflow_gitops.pipeline.definition.mlang import Member
@@ -136,7 +137,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     doc = mashup_document(mashup.data, path=mashup_path)
     members = {m.name for m in doc.members}
     text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
-    queries = json.loads(text).get("queriesMetadata") or {}
+    queries = formats.queries_metadata(json.loads(text))
     where = f"{dataflow.folder}/{METADATA_PATH}"
     found: list[str] = []
     named: set[str] = set()
