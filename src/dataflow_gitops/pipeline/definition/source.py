@@ -379,6 +379,16 @@ def _check_metadata(doc: Mapping[str, object], text: str, location: str) -> None
     formats.check(doc, text, location)
 
 
+_DUPLICATE_HINTS = {
+    # Fabric keeps display names unique per workspace and item type across its folders, so two
+    # same-named dataflows in two workspace folders cannot both exist live; nor here, where the
+    # display name is the repository name overlays, --target and references use.
+    "displayName": "display names are unique per workspace and type, across workspace folders "
+    "too: rename one in its .platform",
+    "logicalId": "every dataflow needs its own logicalId (Fabric Git sync pairs items by it)",
+}
+
+
 def _duplicates(
     dataflows: list[SourceDataflow], folders: FolderFiles, label: str
 ) -> list[DataflowGitopsError]:
@@ -395,7 +405,7 @@ def _duplicates(
                         f"duplicate {what} {value!r}: also used by {label}{first.folder}",
                         path=f"{label}{dataflow.folder}/{PLATFORM_PATH}",
                         line=line_of(text, f'"{field}"'),
-                        hint=f"every dataflow needs its own {what}",
+                        hint=_DUPLICATE_HINTS[field],
                     )
                 )
     return errors
