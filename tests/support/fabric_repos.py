@@ -270,6 +270,11 @@ def _suffixless() -> Shape:
     return Shape((odd, dataflow("Customers.Dataflow", "Customers")), valid=False)
 
 
+def _workspace() -> Shape:
+    """What most adopters have: the nested workspace folders with other items among them."""
+    return Shape(_nested().dataflows, _mixed().others)
+
+
 def _subfolder() -> Shape:
     return Shape(
         (dataflow("workspace/Orders.Dataflow", "Orders"), dataflow("workspace/A/B.Dataflow", "B")),
@@ -287,6 +292,7 @@ SHAPES: dict[str, Callable[[], Shape]] = {
     "format_202409": _format_202409,
     "suffixless": _suffixless,
     "subfolder": _subfolder,
+    "workspace": _workspace,
 }
 VALID_SHAPES = tuple(n for n, make in SHAPES.items() if make().valid)
 

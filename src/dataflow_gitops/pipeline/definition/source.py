@@ -385,7 +385,7 @@ _DUPLICATE_HINTS = {
     # display name is the repository name overlays, --target and references use.
     "displayName": "display names are unique per workspace and type, across workspace folders "
     "too: rename one in its .platform",
-    "logicalId": "every dataflow needs its own logicalId (Fabric Git sync pairs items by it)",
+    "logicalId": "every dataflow needs its own logicalId: Fabric Git sync pairs items by it",
 }
 
 
