@@ -84,9 +84,19 @@ class ScanResult:
 
 
 def scan_working_tree(
-    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+    root: Path,
+    dataflows_dir: str = "dataflows",
+    *,
+    inputs: Sequence[str] = (),
+    wanted: Wanted | None = None,
 ) -> ScanResult:
-    """Read the working tree; the commit is HEAD (None outside git), ``dirty`` per git status."""
+    """Read the working tree; the commit is HEAD (None outside git).
+
+    ``dirty`` per git status of every render input: the dataflow folders and ``inputs`` (other
+    project-relative files render reads, e.g. the overlay and the project file). Other files
+    under the dataflows root (other items, a README beside items at the repository root) are not
+    render inputs.
+    """
     repo = _open_repo(root)
     try:
         top = Path(repo.working_tree_dir or root).resolve() if repo is not None else root.resolve()
@@ -94,41 +104,64 @@ def scan_working_tree(
         found = discover_working_tree(
             root, dataflows_dir, boundary=top, ignored=lambda path: _is_ignored(path, ignored)
         )
-        commit, dirty = _head_state(repo, root, dataflows_dir, found) if repo else (None, False)
+        commit, dirty_paths = (
+            _head_state(repo, root, (dataflows_dir, *inputs), inputs, found)
+            if repo is not None
+            else (None, None)
+        )
     finally:
         if repo is not None:
             repo.close()
-    return _scan(found, label="", wanted=wanted, commit=commit, dirty=dirty, ref=None)
+    return _scan(
+        found,
+        label="",
+        wanted=wanted,
+        commit=commit,
+        # in git without a commit, everything is uncommitted
+        dirty=bool(dirty_paths) or (commit is None and dirty_paths is not None),
+        dirty_paths=dirty_paths or (),
+        ref=None,
+    )
 
 
-def scan_ref(
-    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
-) -> ScanResult:
-    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+def commit_of(root: Path, ref: str) -> str:
+    """The sha of the commit ``ref`` names (SourceError when there is none)."""
+    repo = _repo_for_ref(root, ref)
+    with repo:
+        return str(_commit(repo, ref).hexsha)
+
+
+def _repo_for_ref(root: Path, ref: str) -> git.Repo:
     repo = _open_repo(root)
     if repo is None:
         raise SourceError(
             f"cannot read git ref {ref!r}: {root} is not inside a git repository",
             hint="run in a git repository or drop --ref",
         )
+    return repo
+
+
+def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    try:
+        return repo.commit(ref)
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise SourceError(
+            f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
+        ) from None
+
+
+def scan_ref(
+    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> ScanResult:
+    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+    repo = _repo_for_ref(root, ref)
     with repo:
-        try:
-            commit = repo.commit(ref)
-        except (git.BadName, ValueError, git.GitCommandError):
-            raise SourceError(
-                f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
-            ) from None
+        commit = _commit(repo, ref)
         project = _repo_relative(repo, root, ".")
         tree = commit.tree
-        try:
-            base = tree / project if project else tree
-        except KeyError:
-            raise SourceError(
-                f"the commit has no {dataflows_dir}/ folder",
-                hint="pick a commit that contains the dataflows",
-            ) from None
         prefix = root_prefix(dataflows_dir)
         try:
+            base = tree / project if project else tree
             start = base / prefix if prefix else base
         except KeyError:
             raise SourceError(
@@ -141,9 +174,13 @@ def scan_ref(
 
 
 def read_working_tree(
-    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+    root: Path,
+    dataflows_dir: str = "dataflows",
+    *,
+    inputs: Sequence[str] = (),
+    wanted: Wanted | None = None,
 ) -> Snapshot:
-    return _first(scan_working_tree(root, dataflows_dir, wanted=wanted))
+    return _first(scan_working_tree(root, dataflows_dir, inputs=inputs, wanted=wanted))
 
 
 def read_ref(
@@ -166,12 +203,13 @@ def _scan(
     commit: str | None,
     dirty: bool,
     ref: str | None,
+    dirty_paths: tuple[str, ...] = (),
 ) -> ScanResult:
     if found.other_items:
         _log.info("%s", describe_other_items(found.other_items))
     dataflows, errors, unchecked = _build(found.folders, label=label, wanted=wanted)
     return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty, ref=ref),
+        Snapshot(dataflows, commit=commit, dirty=dirty, ref=ref, dirty_paths=dirty_paths),
         (*found.errors, *errors),
         _unreadable(found.folders, dataflows),
         dict(found.other_items),
@@ -219,28 +257,41 @@ def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
 
 
 def _head_state(
-    repo: git.Repo, root: Path, dataflows_dir: str, found: Discovery
-) -> tuple[str | None, bool]:
-    """HEAD, and whether any dataflow folder differs from it (staged, unstaged or untracked;
-    a deleted folder too). Other files under the root (overlays, other items) do not count."""
+    repo: git.Repo, root: Path, paths: Sequence[str], inputs: Sequence[str], found: Discovery
+) -> tuple[str | None, tuple[str, ...]]:
+    """HEAD's sha and the uncommitted render inputs among ``paths``: files of a dataflow folder
+    (staged, unstaged or untracked; a deleted folder's too) and ``inputs``.
+
+    A repository without commits has no HEAD: everything in it is uncommitted.
+    """
     try:
         sha: str | None = repo.head.commit.hexsha
     except ValueError:  # a repository without commits
-        return None, True
-    prefix = _repo_relative(repo, root, dataflows_dir)
-    # An empty pathspec is an error to git: the repository root is ".".
-    out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--", prefix or ".")
-    project = _repo_relative(repo, root, ".")
-    cut = len(project) + 1 if project else 0
+        sha = None
+    top = Path(repo.working_tree_dir or root).resolve()
+    base = root.resolve()
+    # The repository root is "." (an empty pathspec is an error to git).
+    specs = [(base / p).resolve().relative_to(top).as_posix() for p in paths if p]
+    # -z: paths exactly as stored (no quoting); a rename or copy adds its source path next
+    out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *specs)
     folders = tuple(f + "/" for f in found.folders)
-    for entry in out.split("\0"):
-        path = entry[3:] if len(entry) > 3 and entry[2] == " " else entry
-        relative = path[cut:]
-        if relative.startswith(folders) or any(
-            name.endswith(FOLDER_SUFFIX) for name in relative.split("/")[:-1]
+    wanted_inputs = {Path(p).as_posix() for p in inputs}
+    changed: list[str] = []
+    fields = iter(out.split("\0"))
+    for entry in fields:
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            next(fields, None)
+        path = top / entry[3:]
+        relative = path.relative_to(base).as_posix() if path.is_relative_to(base) else entry[3:]
+        if (
+            relative in wanted_inputs
+            or relative.startswith(folders)
+            or any(name.endswith(FOLDER_SUFFIX) for name in relative.split("/")[:-1])
         ):
-            return sha, True
-    return sha, False
+            changed.append(relative)
+    return sha, tuple(sorted(set(changed)))
 
 
 # building dataflows ----------------------------------------------------------------------------
