@@ -291,6 +291,7 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
         names,
         existing=files.existing_folders(base),
         platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
+        dataflows_dir=dep.project.dataflows_dir,
     )
     written, deleted = files.write_exported(base, exported)
     return ExportResult(base, exported, written, deleted, skipped)

@@ -47,7 +47,8 @@ def write_exported(
     deleted: list[Path] = []
     for dataflow in exported:
         folder = (base / dataflow.folder).resolve()
-        if folder.parent != base:
+        # Below the export directory, in its workspace folders; never outside it.
+        if folder == base or not folder.is_relative_to(base):
             raise RenderError(
                 f"folder {dataflow.folder!r} would leave the export directory",
                 dataflow=dataflow.name,

@@ -67,6 +67,12 @@ def joined(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
 
 
+def below_root(folder: str, dataflows_dir: str) -> str:
+    """An item folder's path below the dataflows root (``Bronze/Orders.Dataflow``)."""
+    prefix = root_prefix(dataflows_dir)
+    return folder[len(prefix) + 1 :] if prefix and folder.startswith(prefix + "/") else folder
+
+
 def describe_other_items(counts: Mapping[str, int]) -> str:
     """``"3 other items ignored (2 Lakehouse, 1 Notebook)"`` for the ``-v`` line."""
     total = sum(counts.values())

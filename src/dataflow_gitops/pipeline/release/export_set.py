@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dataflow_gitops.errors import RenderError
+from dataflow_gitops.pipeline.definition.discovery import below_root
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, SourceDataflow
 from dataflow_gitops.pipeline.release.export import (
@@ -43,11 +44,14 @@ def export_set(
     *,
     existing: set[str],
     platform_bytes: Callable[[SourceDataflow], bytes | None],
+    dataflows_dir: str = "dataflows",
 ) -> tuple[tuple[ExportedDataflow, ...], tuple[str, ...]]:
     """What to write (folders relative to the export directory) and, without ``names``, the
     live dataflows left out because the repository does not hold them.
 
-    ``existing`` holds the folder names already in the export directory, casefolded.
+    ``existing`` holds the folder names already in the export directory, casefolded. A dataflow
+    the repository holds goes back to its own folder below ``dataflows_dir`` (workspace folders
+    included), so an unchanged environment exports onto a Fabric-synced tree byte for byte.
     """
     env, live = workspace.environment, workspace.live or ()
     rendered = {d.name: d for d in workspace.desired}
@@ -80,7 +84,7 @@ def export_set(
                 reverse,
                 source=source,
                 rendered=rendered[name],
-                folder=PurePosixPath(source.folder).name,
+                folder=below_root(source.folder, dataflows_dir),
                 platform_bytes=platform_bytes(source),
             )
         )
