@@ -168,10 +168,26 @@ def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator
         yield Deployment(project, environment, conn, open_store(project.root))
 
 
-def workspace(dep: Deployment, *, ref: str | None = None, reporter: Reporter | None = None) -> Workspace:
-    """Stages ①–③ for ``dep``'s environment: desired (working tree or ``ref``) and live."""
+def workspace(
+    dep: Deployment,
+    *,
+    ref: str | None = None,
+    reporter: Reporter | None = None,
+    targets: Sequence[str] = (),
+) -> Workspace:
+    """Stages ①–③ for ``dep``'s environment: desired (working tree or ``ref``) and live.
+
+    With ``targets``, the other dataflows are identified but not parsed (a broken folder among
+    them cannot block the targets).
+    """
     return read_workspace(
-        dep.project, dep.environment, ref=ref, records=dep.records, live=dep.live, reporter=reporter
+        dep.project,
+        dep.environment,
+        ref=ref,
+        records=dep.records,
+        live=dep.live,
+        reporter=reporter,
+        targets=targets,
     )
 
 
@@ -183,7 +199,7 @@ def plan(
     reporter: Reporter | None = None,
 ) -> Plan:
     """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
-    return plan_environment(workspace(dep, ref=ref, reporter=reporter), targets)
+    return plan_environment(workspace(dep, ref=ref, reporter=reporter, targets=targets), targets)
 
 
 def apply(

@@ -152,3 +152,26 @@ def test_a_folder_path_over_windows_limits(repo, live: Live) -> None:
     for path, data in one.files.items():
         (root / one.folder / path).write_bytes(data)
     _refused(dfg, live, f"{one.folder}: the path is")
+
+
+def test_a_broken_folder_outside_target_or_scope_blocks_nothing(repo, live: Live) -> None:
+    dfg, root = repo("root")
+    broken = root / "Orders.Dataflow/queryMetadata.json"
+    broken.write_bytes(b'{"formatVersion": "209901"}')
+    commit_all(root, "an unknown shape")
+    code, _, err = dfg("plan", "-e", "fabric")
+    assert code == 1
+    assert "Error: Orders.Dataflow/queryMetadata.json:1: unknown formatVersion '209901'" in err
+
+    code, out, err = dfg("apply", "-e", "fabric", "--auto-approve", "--target", "Customers")
+    assert code == 0, out + err
+    assert sorted(live.dataflows()) == ["Customers"]
+    code, out, err = dfg("plan", "-e", "fabric", "--ref", "HEAD", "--target", "Customers")
+    assert code == 0, out + err
+    assert "No changes." in out
+
+    overlay = root / "environments/fabric.yaml"
+    overlay.write_text(overlay.read_text() + "scope:\n  exclude: [Orders]\n")
+    code, out, err = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 0, out + err
+    assert "Orders" not in out
