@@ -29,7 +29,8 @@ from dataflow_gitops.config import Environment, Project, load_environment, load_
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
 from dataflow_gitops.errors import PlanError, RecordError, RenderError
-from dataflow_gitops.pipeline.definition.legacy import migrate_folder
+from dataflow_gitops.pipeline.definition.legacy import Migration
+from dataflow_gitops.pipeline.definition.legacy import migrate as migrate_dataflow
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
@@ -151,9 +152,10 @@ def render(
     return tuple(d for d in seen.desired if not names or d.name in set(names))
 
 
-def migrate(folder: Path) -> list[str]:
-    """Convert one legacy dataflow folder in place; the files written (empty if current)."""
-    return migrate_folder(folder)
+def migrate(folder: Path) -> Migration:
+    """Convert one old dataflow folder in place, and say what was found: the files written
+    (none if current) and where values without a place in the current format were kept."""
+    return migrate_dataflow(folder)
 
 
 @contextlib.contextmanager
