@@ -48,7 +48,8 @@ from dataflow_gitops.pipeline.model import (
     QueryChange,
 )
 
-JSON_SUFFIXES = (".json", ".mdf")
+# .schedules (Fabric's schedules in Git) is JSON too: compared by meaning, not spacing.
+JSON_SUFFIXES = (".json", ".mdf", ".schedules")
 KNOWN_AFTER_APPLY_TEXT = "(known after apply)"
 _PENDING = re.compile(r"\$\{known-after-apply:[^}]*\}")
 _MAX_VALUE_CHARS = 120
