@@ -23,7 +23,7 @@ from dataflow_gitops.config import (
     overlay_path,
 )
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import Member
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.definition.parts import decode_text, line_of
@@ -189,7 +189,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     if mashup is None or metadata is None:
         return []
     mashup_path = f"{dataflow.folder}/{MASHUP_PATH}"
-    doc = mashup_document(mashup.data, path=mashup_path)
+    doc = part_document(mashup, path=mashup_path)
     members = {m.name for m in doc.members}
     text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
     queries = json.loads(text).get("queriesMetadata") or {}

@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -31,8 +30,8 @@ from deepdiff.helper import NotPresent
 
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline.definition import jsonpath
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
-from dataflow_gitops.pipeline.definition.mlang import SectionDocument, parse_section, split_queries
+from dataflow_gitops.pipeline.definition.mashups import part_document
+from dataflow_gitops.pipeline.definition.mlang import split_queries
 from dataflow_gitops.pipeline.definition.parts import canonical_bytes
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -149,21 +148,6 @@ def _load_json(data: bytes) -> Any:
 
 
 # mashup.pq ----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def parse_mashup(text: str) -> SectionDocument:
-    """Parse a mashup once per plan: diff, impact and the planner all read the same texts.
-
-    SectionDocument is immutable, so sharing it is safe; MSyntaxError is raised again each time.
-    """
-    return parse_section(text, path=MASHUP_PATH)
-
-
-def part_document(part: Part) -> SectionDocument:
-    """The document of a ``mashup.pq`` part (MSyntaxError if it is not M), read once per part
-    object however often diff, impact and the planner ask (see :mod:`pipeline.mashups`)."""
-    return mashup_document(part.data, path=MASHUP_PATH)
 
 
 def _diff_mashup(
