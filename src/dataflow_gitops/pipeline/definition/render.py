@@ -24,9 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dataflow_gitops.config import Environment, matches
+from dataflow_gitops.config import Environment, jsonpath, matches
 from dataflow_gitops.errors import MSyntaxError, RenderError
-from dataflow_gitops.pipeline.definition import jsonpath
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,

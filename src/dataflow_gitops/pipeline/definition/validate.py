@@ -42,6 +42,7 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
+from dataflow_gitops.pipeline.ports import ReadAhead
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
 # ItemType of the REST spec (common/definitions.json). The service adds types over time, so an
@@ -115,7 +116,9 @@ class ValidationReport:
         return not self.errors
 
 
-def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
+def validate(
+    root: Path, envs: Sequence[str] | None = None, *, read_ahead: ReadAhead | None = None
+) -> ValidationReport:
     """Validate the project at ``root`` for ``envs`` (None: every environment)."""
     errors: list[DataflowGitopsError] = []
     warnings: list[str] = []
@@ -125,7 +128,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
     except DataflowGitopsError as exc:
         return ValidationReport(errors=(exc,))
     errors.extend(scan.errors)
-    read_mashups(project.root, scan.snapshot.dataflows)
+    read_mashups(scan.snapshot.dataflows, read_ahead)
     good: list[SourceDataflow] = []
     for dataflow in scan.snapshot.dataflows:
         try:
