@@ -14,9 +14,9 @@ import pytest
 from emulator_project import commit_all, init_repo
 from fabric_repos import SHAPES, VALID_SHAPES, dataflow, guid, write_shape
 
+from dataflow_gitops.adapters.files import migrate
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.definition.discovery import WINDOWS_PATH_BUDGET
-from dataflow_gitops.adapters.files import migrate
 from dataflow_gitops.pipeline.definition.source import (
     read_ref,
     read_working_tree,
