@@ -234,3 +234,19 @@ def test_a_project_below_the_repository_root(
     assert code == 0
     assert tree_bytes(project) == synced
     assert dfg("drift", "-e", "fabric")[0] == 0
+
+
+def test_the_202409_shape_is_diffed_and_deployed_as_written(repo, live: Live) -> None:
+    dfg, root = repo("format_202409")
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    path = root / "Legacy Orders.Dataflow/queryMetadata.json"
+    path.write_bytes(path.read_bytes().replace(b'"en-US"', b'"de-DE"'))
+    commit_all(root, "locale")
+    code, out, _ = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 2
+    assert '~ update "Legacy Orders"' in out
+    assert "editingSession.editingSessionMashup.documentLocale" in out
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    item = live.dataflows()["Legacy Orders"]
+    assert live.parts(WS, item)["queryMetadata.json"].encode() == path.read_bytes()
+    assert dfg("plan", "-e", "fabric", "--detailed-exitcode")[0] == 0
