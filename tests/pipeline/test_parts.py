@@ -240,7 +240,7 @@ def test_json_fingerprint_ignores_formatting(doc: object, indent: int, bom: bool
 def test_platform_part_is_what_the_indenting_encoder_writes(
     display_name: str, description: str, logical_id: str
 ) -> None:
-    # platform_part writes the JSON line by line: byte for byte what json.dumps(indent=2) gives.
+    # What Fabric Git sync writes: json.dumps(indent=2), no final newline.
     metadata = {"type": "Dataflow", "displayName": display_name}
     if description:
         metadata["description"] = description
@@ -249,6 +249,17 @@ def test_platform_part_is_what_the_indenting_encoder_writes(
         "metadata": metadata,
         "config": {"version": "2.0", "logicalId": logical_id},
     }
-    expected = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    expected = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
     part = platform_part(Platform("Dataflow", display_name, logical_id, description))
     assert part.data == expected
+
+
+def test_a_schedules_part_compares_by_meaning() -> None:
+    # Fabric may serialise .schedules with other spacing than the repository: no difference.
+    from dataflow_gitops.pipeline.definition.parts import canonical_bytes
+
+    compact = Part(".schedules", b'{"schedules":[{"enabled":true,"jobType":"Execute"}]}')
+    spaced = Part(
+        ".schedules", b'{\r\n  "schedules": [\r\n    {"jobType": "Execute", "enabled": true}\r\n  ]\r\n}'
+    )
+    assert canonical_bytes(compact) == canonical_bytes(spaced)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dataflow_gitops.cli.output.words import plural
-from dataflow_gitops.pipeline.release.record_stores import FileRecords, open_store
+from dataflow_gitops.adapters.record_stores import FileRecords, open_store
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 

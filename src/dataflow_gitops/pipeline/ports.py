@@ -6,7 +6,7 @@ and tests may implement them in memory for pure-stage tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part
@@ -27,8 +27,17 @@ class LiveReader(Protocol):
         """Every item of the workspace (all types, all pages)."""
         ...
 
-    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
-        """getDefinition for each dataflow item, concurrently; order follows ``items``."""
+    def read_dataflows(
+        self,
+        workspace_id: str,
+        items: Sequence[LiveItem],
+        *,
+        on_read: Callable[[LiveDataflow], None] | None = None,
+    ) -> Sequence[LiveDataflow]:
+        """getDefinition for each dataflow item, concurrently; order follows ``items``.
+
+        ``on_read`` is called as each definition arrives (possibly on another thread).
+        """
         ...
 
 
@@ -52,6 +61,13 @@ class FabricWriter(Protocol):
     def publish(self, workspace_id: str, item_id: str) -> None:
         """Run the ApplyChanges job and wait for it; raise JobFailed when it fails."""
         ...
+
+
+class ReadAhead(Protocol):
+    """Reads many M texts before the stages ask for their documents (the source stage's
+    read-ahead: a persistent cache, worker processes); afterwards each is a cache lookup."""
+
+    def read(self, texts: Sequence[str]) -> object: ...
 
 
 class Reporter(Protocol):

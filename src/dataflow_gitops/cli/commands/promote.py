@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api
 from dataflow_gitops.cli.apply_report import (
     ask_approval,
     check_approval_names,
@@ -93,9 +93,7 @@ def command(
     check_approval_names(to_env, approve_protected)
     with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
-            promotion = release.plan_promotion(
-                dep, from_env, targets=targets, ref=ref, reporter=reporter
-            )
+            promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
         source = promotion.source
         if fmt == "text":

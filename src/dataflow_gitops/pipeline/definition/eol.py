@@ -11,9 +11,10 @@ it writes files the way this checkout has them.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+import git
 
 CRLF = b"\r\n"
 
@@ -22,19 +23,22 @@ def converted_on_commit(root: Path, folder: str) -> frozenset[str] | None:
     """Paths under ``folder`` (relative to ``root``, posix) whose working-tree CRLF git turns into
     LF on commit; None when ``root`` is not in a git work tree (or git is missing)."""
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "--eol", "-z", "--cached", "--others", "--exclude-standard", folder],
-            cwd=root,
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return None
-    if done.returncode != 0:
+        # Read through git itself (as the source stage reads commits): it knows the attributes.
+        with git.Repo(root, search_parent_directories=True) as repo:
+            listing = repo.git.ls_files(
+                "--eol",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                folder,
+                stdout_as_string=False,
+            )
+    except (git.GitError, OSError):
         return None
     autocrlf = _config(root, "core.autocrlf") in ("true", "input")
     paths = set()
-    for entry in done.stdout.split(b"\0"):
+    for entry in listing.split(b"\0"):
         info, tab, name = entry.partition(b"\t")
         if not tab:
             continue
@@ -55,10 +59,12 @@ def _text_on_commit(attributes: bytes, autocrlf: bool) -> bool:
 
 
 def _config(root: Path, key: str) -> str:
-    done = subprocess.run(
-        ["git", "config", "--get", key], cwd=root, capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip().lower()
+    try:
+        with git.Repo(root, search_parent_directories=True) as repo:
+            value = repo.git.config("--get", key, with_exceptions=False)
+    except (git.GitError, OSError):
+        return ""
+    return str(value).strip().lower()
 
 
 def as_committed(root: Path, folders: dict[str, dict[str, bytes]]) -> dict[str, dict[str, bytes]]:

@@ -26,7 +26,7 @@ from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH, ZERO_GU
 PLATFORM_SCHEMA = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
 PAYLOAD_TYPE = "InlineBase64"
 # Parts whose content is JSON (compared structurally); everything else is text.
-JSON_SUFFIXES = (".json", ".platform", ".mdf")
+JSON_SUFFIXES = (".json", ".platform", ".mdf", ".schedules")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -243,10 +243,16 @@ def _read_platform(data: bytes, *, path: str) -> Platform:
     )
 
 
+def fabric_json(doc: Any) -> bytes:
+    """JSON as Fabric serialises a definition file: 2-space indent, non-ASCII as is, and no final
+    newline (an added one is a diff against Fabric Git sync on every round trip)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+
+
 @functools.lru_cache(maxsize=4096)
 def platform_part(platform: Platform) -> Part:
-    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON); once per platform, as
-    validate and every render of one command write the same ones."""
+    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON, no final newline); once
+    per platform, as validate and every render of one command write the same ones."""
     metadata: dict[str, str] = {"type": platform.type, "displayName": platform.display_name}
     if platform.description:
         metadata["description"] = platform.description
@@ -255,7 +261,7 @@ def platform_part(platform: Platform) -> Part:
         "metadata": metadata,
         "config": {"version": "2.0", "logicalId": platform.logical_id},
     }
-    return Part(PLATFORM_PATH, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return Part(PLATFORM_PATH, fabric_json(doc))
 
 
 def canonical_bytes(part: Part) -> bytes:
@@ -326,3 +332,33 @@ def fingerprint(parts: Iterable[Part], *, display_name: str, description: str) -
         path = part.path.encode("utf-8")
         digest.update(b"%d:" % len(path) + path + b"%d:" % len(body) + body)
     return digest.hexdigest()
+
+
+# folder layout ------------------------------------------------------------------------------
+
+# Characters Fabric Git sync writes as HTML numeric entities in folder names (fabric-api-notes §5.6).
+_UNSAFE_FOLDER_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# Windows device names: a folder `CON.Dataflow` or `nul.x.Dataflow` opens the device instead, so
+# such a checkout fails there. Git sync's documented rules do not cover them; the same entity
+# encoding of the name's last character keeps the folder readable and safe everywhere.
+_DEVICE_NAME = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])", re.I)
+
+
+def folder_name(display_name: str, item_type: str = "Dataflow") -> str:
+    """``<display name>.<type>`` with unsafe characters as ``&#NN;``, the way Git sync names it.
+
+    A Windows device name (``CON``, ``nul``, ``COM1``…) before the first dot gets its last
+    character encoded too (``CO&#78;.Dataflow``).
+    """
+    name = _UNSAFE_FOLDER_CHARS.sub(lambda m: f"&#{ord(m.group())};", display_name)
+    if name.startswith(" "):
+        name = "&#32;" + name[1:]
+    if name.endswith((" ", ".")):
+        name = name[:-1] + f"&#{ord(name[-1])};"
+    stem, dot, rest = name.partition(".")
+    device = _DEVICE_NAME.fullmatch(stem.rstrip(" "))
+    if device is not None:
+        word = device.group()
+        stem = word[:-1] + f"&#{ord(word[-1])};" + stem[len(word) :]
+        name = stem + dot + rest
+    return f"{name}.{item_type}"

@@ -24,16 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dataflow_gitops.config import Environment, matches
-from dataflow_gitops.errors import MSyntaxError, RenderError
-from dataflow_gitops.pipeline.definition import jsonpath
+from dataflow_gitops.config import Environment, jsonpath, matches
+from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,
     rewrite_mashup,
     rewrite_metadata,
 )
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
     apply_edits,
@@ -44,6 +43,7 @@ from dataflow_gitops.pipeline.definition.mlang import (
 from dataflow_gitops.pipeline.definition.mlang.edits import Edit, edit_section
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
+    fabric_json,
     fingerprint,
     platform_part,
     without_bom,
@@ -146,7 +146,9 @@ def render(
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
     rendered: tuple[bytes, str] | None = None
     if MASHUP_PATH in files:
-        text = _render_mashup(r, files[MASHUP_PATH], references)
+        text = _render_mashup(
+            r, source.part(MASHUP_PATH) or Part(MASHUP_PATH, files[MASHUP_PATH]), references
+        )
         files[MASHUP_PATH] = text.encode("utf-8")
         rendered = (files[MASHUP_PATH], text)
     if METADATA_PATH in files:
@@ -189,9 +191,9 @@ def _part_path(source: SourceDataflow, path: str) -> str:
     return f"{source.folder}/{path}" if source.folder else path
 
 
-def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowReference]) -> str:
+def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowReference]) -> str:
     path = _part_path(r.source, MASHUP_PATH)
-    doc = mashup_document(data, path=path)
+    doc = part_document(part, path=path)
     parameter_edits = _parameter_edits(r, doc)
     binding_edits = mashup_edits(
         doc,
@@ -290,7 +292,7 @@ def _load_json(r: _Renderer, path: str, data: bytes) -> Any:
 
 
 def _dump_json(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return fabric_json(doc)
 
 
 def _apply_replace(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -356,7 +358,8 @@ def _check_still_parses(source: SourceDataflow, data: bytes, rendered: tuple[byt
 def render_all(
     snapshot: Snapshot, env: Environment, lookup: Lookup, *, id_map: Mapping[str, str] | None = None
 ) -> tuple[DesiredDataflow, ...]:
-    """Every in-scope dataflow of ``snapshot`` rendered for ``env``, dependencies first.
+    """Every in-scope dataflow of ``snapshot`` rendered for ``env``, dependencies first (those
+    the source stage only identified, outside ``--target``, are not rendered).
 
     Also checks what only the whole repository shows: an environment-wide parameter no
     dataflow declares, and a ``dataflows:`` entry naming no dataflow (both RenderError at
@@ -364,7 +367,7 @@ def render_all(
     """
     _check_overlay_names(snapshot, env)
     references = find_references(snapshot, id_map=id_map or {})
-    chosen = [d for d in snapshot.dataflows if env.in_scope(d.name)]
+    chosen = [d for d in snapshot.dataflows if d.checked and env.in_scope(d.name)]
     names = [d.name for d in chosen]
     edges = {name: refs for name, refs in dependency_edges(references).items() if name in names}
     order = dependency_order(names, edges)
@@ -399,9 +402,15 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
     declared: set[str] = set()
     for dataflow in snapshot.dataflows:
         part = dataflow.part(MASHUP_PATH)
-        if part is not None:
-            doc = mashup_document(part.data, path=_part_path(dataflow, MASHUP_PATH))
-            declared.update(p.name for p in parameters(doc))
+        if part is None:
+            continue
+        try:
+            doc = part_document(part, path=_part_path(dataflow, MASHUP_PATH))
+        except DataflowGitopsError:
+            if dataflow.checked:
+                raise
+            continue  # identified only (outside --target): its own problems are not this run's
+        declared.update(p.name for p in parameters(doc))
     for setting in env.parameters:
         if setting.name not in declared:
             close = difflib.get_close_matches(setting.name, sorted(declared), n=1)

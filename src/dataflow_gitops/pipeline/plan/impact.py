@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.definition import formats
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -28,7 +30,6 @@ from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     Part,
 )
-from dataflow_gitops.pipeline.plan.diff import part_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +148,7 @@ def _loaded(part: Part | None) -> dict[str, bool]:
         doc: Any = json.loads(part.data.decode("utf-8-sig"))
     except ValueError:
         return {}
-    entries = doc.get("queriesMetadata") if isinstance(doc, dict) else None
-    if not isinstance(entries, dict):
-        return {}
+    entries = formats.queries_metadata(doc) if isinstance(doc, dict) else {}
     result = {}
     for key, entry in entries.items():
         if isinstance(entry, dict):

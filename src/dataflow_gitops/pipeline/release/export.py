@@ -37,7 +37,12 @@ from dataflow_gitops.pipeline.definition.mlang import (
     parameters,
     parse_section,
 )
-from dataflow_gitops.pipeline.definition.parts import canonical_bytes, platform_part, safe_part_path
+from dataflow_gitops.pipeline.definition.parts import (
+    canonical_bytes,
+    fabric_json,
+    platform_part,
+    safe_part_path,
+)
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     MASHUP_PATH,
@@ -340,7 +345,19 @@ def _merge_mashup(
             replacement = _reverse_member(live, member.name, member.start, member.source, reverse)
         if replacement != member.source:
             edits.append(((member.start, member.end), replacement))
-    return apply_edits(text, edits) if edits else text
+    return as_line_endings_of(text, apply_edits(text, edits)) if edits else text
+
+
+def as_line_endings_of(live: str, text: str) -> str:
+    """``text`` in the line endings ``live`` uses throughout (CRLF, most Fabric mashups, or LF):
+    queries kept from the repository must not mix theirs into a file the workspace wrote."""
+    crlf = live.count("\r\n")
+    lf = live.count("\n")
+    if lf and crlf == lf:
+        return text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if lf and not crlf:
+        return text.replace("\r\n", "\n")
+    return text  # mixed (or one line): as merged
 
 
 def _reverse_member(doc: SectionDocument, name: str, start: int, text: str, reverse: ReverseIds) -> str:
@@ -403,4 +420,4 @@ def _reverse_json(value: Any, key: str | None, reverse: ReverseIds) -> Any:
 
 
 def _dump(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return fabric_json(doc)
