@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.adapters.record_stores import FileRecords, open_store
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 
