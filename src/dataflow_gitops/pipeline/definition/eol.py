@@ -24,16 +24,15 @@ def converted_on_commit(root: Path, folder: str) -> frozenset[str] | None:
     LF on commit; None when ``root`` is not in a git work tree (or git is missing)."""
     try:
         # Read through git itself (as the source stage reads commits): it knows the attributes.
-        with git.Repo(root, search_parent_directories=True) as repo:
-            listing = repo.git.ls_files(
-                "--eol",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                folder,
-                stdout_as_string=False,
-            )
+        listing = git.Git(root).ls_files(
+            "--eol",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            folder,
+            stdout_as_string=False,
+        )
     except (git.GitError, OSError):
         return None
     autocrlf = _config(root, "core.autocrlf") in ("true", "input")
@@ -60,8 +59,7 @@ def _text_on_commit(attributes: bytes, autocrlf: bool) -> bool:
 
 def _config(root: Path, key: str) -> str:
     try:
-        with git.Repo(root, search_parent_directories=True) as repo:
-            value = repo.git.config("--get", key, with_exceptions=False)
+        value = git.Git(root).config("--get", key, with_exceptions=False)
     except (git.GitError, OSError):
         return ""
     return str(value).strip().lower()
