@@ -345,3 +345,33 @@ def test_reserved_name_past_name_wait_s_is_the_service_error(
         client.create_item(ws, display_name="Again", type="Dataflow", definition=parts())
     assert caught.value.error_code == "ItemDisplayNameNotAvailableYet"
     assert "wait" in str(caught.value)
+
+
+def test_folders_nested_items_created_in_them_moved_and_empty_ones_deleted(connect) -> None:
+    client = connect()
+    ws = client.create_workspace("Folders")["id"]
+    bronze = client.create_folder(ws, "Bronze")
+    ibmi = client.create_folder(ws, "IBMI", parent_folder_id=bronze.id)
+    assert (bronze.parent_folder_id, ibmi.parent_folder_id) == (None, bronze.id)
+    assert ibmi == client.get_folder(ws, ibmi.id)
+    assert {f.display_name for f in client.list_folders(ws)} == {"Bronze", "IBMI"}
+    assert [f.id for f in client.list_folders(ws, root_folder_id=bronze.id)] == [ibmi.id]
+    assert [f.id for f in client.list_folders(ws, recursive=False)] == [bronze.id]
+
+    flow = client.create_item(
+        ws, display_name="Orders", type="Dataflow", definition=parts(), folder_id=bronze.id
+    )
+    assert flow["folderId"] == bronze.id
+    [moved] = client.move_item(ws, flow["id"], ibmi.id)
+    assert (moved["id"], moved["folderId"]) == (flow["id"], ibmi.id)
+    [listed] = client.list_items(ws, "Dataflow")
+    assert listed["folderId"] == ibmi.id
+    assert client.list_items(ws, root_folder_id=bronze.id, recursive=False) == []
+    assert [i["id"] for i in client.list_items(ws, root_folder_id=bronze.id)] == [flow["id"]]
+
+    with pytest.raises(BadRequest, match="FolderNotEmpty|not empty"):
+        client.delete_folder(ws, ibmi.id)
+    [at_root] = client.move_item(ws, flow["id"], None)
+    assert "folderId" not in at_root
+    client.delete_folder(ws, ibmi.id)
+    assert [f.id for f in client.list_folders(ws)] == [bronze.id]

@@ -20,6 +20,7 @@ import httpx
 
 from dataflow_gitops.errors import BadRequest, FabricError, TransportError
 from dataflow_gitops.fabric.auth import TokenProvider
+from dataflow_gitops.fabric.folders import Folder
 from dataflow_gitops.fabric.jobs import (
     instance_id_from_location,
     newest_instance,
@@ -29,6 +30,7 @@ from dataflow_gitops.fabric.lro import json_or_none, wait_for_operation
 from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
+from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
 from dataflow_gitops.fabric.transport import Sender
 
@@ -120,9 +122,25 @@ class FabricClient:
 
     # -- items --------------------------------------------------------------------------------
 
-    def list_items(self, ws: str, type: str | None = None) -> list[Json]:
-        params = {"type": type} if type else None
-        items = iterate_pages(self._sender, self._url("workspaces", ws, "items"), params)
+    def list_items(
+        self,
+        ws: str,
+        type: str | None = None,
+        *,
+        root_folder_id: str | None = None,
+        recursive: bool = True,
+    ) -> list[Json]:
+        """Items of the workspace (each with its ``folderId`` when it sits in a folder).
+
+        Every item at any depth by default; ``root_folder_id`` lists below that folder only, and
+        ``recursive=False`` only its direct children.
+        """
+        params: dict[str, str] = {"type": type} if type else {}
+        if root_folder_id:
+            params["rootFolderId"] = root_folder_id
+        if not recursive:
+            params["recursive"] = "false"
+        items = iterate_pages(self._sender, self._url("workspaces", ws, "items"), params or None)
         if type is None:
             return list(items)
         # The service's type filter has been wrong before (notes §12): check every item.
@@ -181,6 +199,18 @@ class FabricClient:
         params = {"hardDelete": "true"} if hard else None
         self._sender.send("DELETE", self._url("workspaces", ws, "items", id), params=params)
 
+    def move_item(self, ws: str, id: str, target_folder_id: str | None) -> list[Json]:
+        """Move an item (with its children) into a folder, or to the workspace root with None.
+
+        Returns the moved items (``MovedItems.value``) as the service lists them.
+        """
+        body: Json = {"targetFolderId": target_folder_id} if target_folder_id else {}
+        answer = json_or_none(
+            self._sender.send("POST", self._url("workspaces", ws, "items", id, "move"), json=body)
+        )
+        values = answer.get("value") if isinstance(answer, dict) else None
+        return [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
+
     def get_definition(self, ws: str, id: str) -> list[Json]:
         url = self._url("workspaces", ws, "items", id, "getDefinition")
         body = self._maybe_lro(self._sender.send("POST", url), what=f"getDefinition of item {id}")
@@ -208,6 +238,118 @@ class FabricClient:
         return list(
             iterate_pages(self._sender, self._url("workspaces", ws, "dataflows", id, "parameters"))
         )
+
+    # -- folders ------------------------------------------------------------------------------
+
+    def list_folders(
+        self, ws: str, *, root_folder_id: str | None = None, recursive: bool = True
+    ) -> list[Folder]:
+        """Folders of the workspace: all of them by default, or below ``root_folder_id``."""
+        params: dict[str, str] = {"recursive": "true" if recursive else "false"}
+        if root_folder_id:
+            params["rootFolderId"] = root_folder_id
+        pages = iterate_pages(self._sender, self._url("workspaces", ws, "folders"), params)
+        return [Folder.from_json(f) for f in pages]
+
+    def get_folder(self, ws: str, id: str) -> Folder:
+        return Folder.from_json(self._get(self._url("workspaces", ws, "folders", id)))
+
+    def create_folder(
+        self, ws: str, display_name: str, *, parent_folder_id: str | None = None
+    ) -> Folder:
+        """Create a folder in ``parent_folder_id`` (the workspace root when None)."""
+        body: Json = {"displayName": display_name}
+        if parent_folder_id:
+            body["parentFolderId"] = parent_folder_id
+
+        def find() -> Json | None:
+            for folder in self.list_folders(ws, root_folder_id=parent_folder_id, recursive=False):
+                if folder.display_name == display_name:
+                    return {
+                        "id": folder.id,
+                        "displayName": folder.display_name,
+                        "workspaceId": folder.workspace_id,
+                        "parentFolderId": folder.parent_folder_id,
+                    }
+            return None
+
+        created = self._create(
+            self._url("workspaces", ws, "folders"), body, find, what=f"folder {display_name!r}"
+        )
+        return Folder.from_json(created)
+
+    def rename_folder(self, ws: str, id: str, display_name: str) -> Folder:
+        url = self._url("workspaces", ws, "folders", id)
+        answer = json_or_none(self._sender.send("PATCH", url, json={"displayName": display_name}))
+        return Folder.from_json(answer if isinstance(answer, dict) else {})
+
+    def move_folder(self, ws: str, id: str, target_folder_id: str | None) -> Folder:
+        """Move a folder under another one, or to the workspace root with None."""
+        body: Json = {"targetFolderId": target_folder_id} if target_folder_id else {}
+        url = self._url("workspaces", ws, "folders", id, "move")
+        answer = json_or_none(self._sender.send("POST", url, json=body))
+        return Folder.from_json(answer if isinstance(answer, dict) else {})
+
+    def delete_folder(self, ws: str, id: str) -> None:
+        """Delete an empty folder; the service refuses one with items or folders (FolderNotEmpty)."""
+        self._sender.send("DELETE", self._url("workspaces", ws, "folders", id))
+
+    # -- schedules (Job Scheduler) ------------------------------------------------------------
+
+    def list_schedules(self, ws: str, id: str, job_type: str) -> list[Schedule]:
+        url = self._url("workspaces", ws, "items", id, "jobs", job_type, "schedules")
+        return [Schedule.from_json(s) for s in iterate_pages(self._sender, url)]
+
+    def get_schedule(self, ws: str, id: str, job_type: str, schedule_id: str) -> Schedule:
+        return Schedule.from_json(self._get(self._schedule_url(ws, id, job_type, schedule_id)))
+
+    def create_schedule(
+        self,
+        ws: str,
+        id: str,
+        job_type: str,
+        *,
+        enabled: bool,
+        configuration: ScheduleConfig,
+        execution_data: Mapping[str, Any] | None = None,
+    ) -> Schedule:
+        """Create a schedule for one job type of an item (the service allows 20 per item).
+
+        After a lost answer, a schedule of the same settings found on the item is taken as the
+        one created, so a retry never adds a second.
+        """
+        url = self._url("workspaces", ws, "items", id, "jobs", job_type, "schedules")
+        body = schedule_request(enabled, configuration, execution_data)
+
+        def find() -> Json | None:
+            for schedule in self.list_schedules(ws, id, job_type):
+                if schedule.enabled == enabled and schedule.configuration == configuration:
+                    return {"id": schedule.id}
+            return None
+
+        created = self._create(url, body, find, what=f"{job_type} schedule of item {id}")
+        if set(created) == {"id"}:
+            return self.get_schedule(ws, id, job_type, str(created["id"]))
+        return Schedule.from_json(created)
+
+    def update_schedule(
+        self,
+        ws: str,
+        id: str,
+        job_type: str,
+        schedule_id: str,
+        *,
+        enabled: bool,
+        configuration: ScheduleConfig,
+        execution_data: Mapping[str, Any] | None = None,
+    ) -> Schedule:
+        body = schedule_request(enabled, configuration, execution_data)
+        url = self._schedule_url(ws, id, job_type, schedule_id)
+        answer = json_or_none(self._sender.send("PATCH", url, json=body))
+        return Schedule.from_json(answer if isinstance(answer, dict) else {})
+
+    def delete_schedule(self, ws: str, id: str, job_type: str, schedule_id: str) -> None:
+        self._sender.send("DELETE", self._schedule_url(ws, id, job_type, schedule_id))
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -280,6 +422,9 @@ class FabricClient:
 
     def _job_url(self, ws: str, id: str, job_id: str) -> str:
         return self._url("workspaces", ws, "items", id, "jobs", "instances", job_id)
+
+    def _schedule_url(self, ws: str, id: str, job_type: str, schedule_id: str) -> str:
+        return self._url("workspaces", ws, "items", id, "jobs", job_type, "schedules", schedule_id)
 
     def _get(self, url: str) -> Json:
         body = json_or_none(self._sender.send("GET", url))

@@ -12,6 +12,8 @@ from typing import Any
 
 from dataflow_gitops.errors import JobFailed
 from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.folders import Folder
+from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig
 from dataflow_gitops.pipeline.definition.parts import (
     decode_parts,
     encode_parts,
@@ -98,7 +100,13 @@ class FabricGateway:
     # FabricWriter -------------------------------------------------------------------------
 
     def create_dataflow(
-        self, workspace_id: str, display_name: str, description: str, parts: Sequence[Part]
+        self,
+        workspace_id: str,
+        display_name: str,
+        description: str,
+        parts: Sequence[Part],
+        *,
+        folder_id: str | None = None,
     ) -> str:
         item = self._client.create_item(
             workspace_id,
@@ -106,8 +114,13 @@ class FabricGateway:
             type=DATAFLOW_TYPE,
             description=description,
             definition={"parts": encode_parts(parts)},
+            folder_id=folder_id,
         )
         return str(item["id"])
+
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> None:
+        """Into ``folder_id``, or to the workspace root with None; never a delete + create."""
+        self._client.move_item(workspace_id, item_id, folder_id)
 
     def update_definition(
         self, workspace_id: str, item_id: str, parts: Sequence[Part], *, update_metadata: bool
@@ -137,6 +150,58 @@ class FabricGateway:
                 failure_reason=final.get("failureReason"),
                 where=f"ApplyChanges of item {item_id}",
             )
+
+    # Folders ------------------------------------------------------------------------------
+
+    def list_folders(self, workspace_id: str) -> Sequence[Folder]:
+        """Every folder of the workspace, at any depth."""
+        return tuple(self._client.list_folders(workspace_id))
+
+    def create_folder(self, workspace_id: str, display_name: str, parent_id: str | None) -> str:
+        return self._client.create_folder(workspace_id, display_name, parent_folder_id=parent_id).id
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        self._client.delete_folder(workspace_id, folder_id)
+
+    # Schedules ----------------------------------------------------------------------------
+
+    def list_schedules(self, workspace_id: str, item_id: str, job_type: str) -> Sequence[Schedule]:
+        return tuple(self._client.list_schedules(workspace_id, item_id, job_type))
+
+    def create_schedule(
+        self,
+        workspace_id: str,
+        item_id: str,
+        job_type: str,
+        *,
+        enabled: bool,
+        configuration: ScheduleConfig,
+    ) -> str:
+        return self._client.create_schedule(
+            workspace_id, item_id, job_type, enabled=enabled, configuration=configuration
+        ).id
+
+    def update_schedule(
+        self,
+        workspace_id: str,
+        item_id: str,
+        job_type: str,
+        schedule_id: str,
+        *,
+        enabled: bool,
+        configuration: ScheduleConfig,
+    ) -> None:
+        self._client.update_schedule(
+            workspace_id,
+            item_id,
+            job_type,
+            schedule_id,
+            enabled=enabled,
+            configuration=configuration,
+        )
+
+    def delete_schedule(self, workspace_id: str, item_id: str, job_type: str, schedule_id: str) -> None:
+        self._client.delete_schedule(workspace_id, item_id, job_type, schedule_id)
 
 
 class LiveLookup:
