@@ -32,6 +32,7 @@ from dataflow_gitops.config.settings import (
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
 from dataflow_gitops.pipeline.definition import jsonpath
+from dataflow_gitops.pipeline.definition.folders import MAX_DEPTH, name_problem
 from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
@@ -56,6 +57,8 @@ class Environment:
     dataflows: tuple[DataflowOverlay, ...] = ()
     scope: Scope = Scope()
     display_name: str = "{name}"
+    folder: str = ""
+    """The workspace folder the whole deployment lives under ("" = the workspace root)."""
     replace: tuple[ReplaceRule, ...] = ()
     set_rules: tuple[SetRule, ...] = ()
     ignore: tuple[IgnoreRule, ...] = ()
@@ -103,6 +106,7 @@ class Environment:
             prune_unrecorded=self.prune.unrecorded,
             ignore=self.ignore,
             targets=tuple(targets),
+            folder=self.folder,
         )
 
     def item_references(self) -> tuple[tuple[str, str], ...]:
@@ -267,6 +271,7 @@ def _build(
             line=doc.line(("promote_from",)),
         )
     _check_patterns(doc)
+    folder = _folder(doc)
     scope = v.get("scope", {})
     prune = v.get("prune", {})
     api = str(v.get("api", PUBLIC_API))
@@ -291,6 +296,7 @@ def _build(
         ),
         scope=Scope(tuple(scope.get("include", ("*",))), tuple(scope.get("exclude", ()))),
         display_name=v.get("display_name", "{name}"),
+        folder=folder,
         replace=tuple(
             ReplaceRule(
                 find=r["find"],
@@ -333,6 +339,32 @@ def _build(
         secret_values=secret_values,
         source=doc,
     )
+
+
+def _folder(doc: Located) -> str:
+    """The overlay's ``folder:`` as a workspace folder path, each name held to Fabric's rules."""
+    raw = doc.value.get("folder")
+    if raw is None:
+        return ""
+    names = [n for n in str(raw).strip("/").split("/")]
+    names = [] if names == [""] else names
+    line = doc.line(("folder",))
+    if len(names) > MAX_DEPTH:
+        raise ConfigError(
+            f"folder {raw!r} is {len(names)} levels deep; Fabric allows {MAX_DEPTH}",
+            path=doc.path,
+            line=line,
+        )
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            raise ConfigError(
+                f"folder: {name!r} {problem}",
+                path=doc.path,
+                line=line,
+                hint="name a workspace folder like `Team A/Dataflows` (names separated by /)",
+            )
+    return "/".join(names)
 
 
 def _check_patterns(doc: Located) -> None:

@@ -63,7 +63,9 @@ def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResul
     commit, dirty = _head_state(root, dataflows_dir)
     dataflows, errors = _build(folders, label="")
     return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty), errors, _unreadable(folders, dataflows)
+        Snapshot(dataflows, commit=commit, dirty=dirty, dataflows_dir=dataflows_dir),
+        errors,
+        _unreadable(folders, dataflows),
     )
 
 
@@ -86,7 +88,9 @@ def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResu
         folders = _tree_folders(commit.tree, prefix, dataflows_dir)
         sha = commit.hexsha
     dataflows, errors = _build(folders, label=f"{ref}:")
-    return ScanResult(Snapshot(dataflows, commit=sha, dirty=False, ref=ref), errors)
+    return ScanResult(
+        Snapshot(dataflows, commit=sha, dirty=False, ref=ref, dataflows_dir=dataflows_dir), errors
+    )
 
 
 def read_working_tree(root: Path, dataflows_dir: str = "dataflows") -> Snapshot:
