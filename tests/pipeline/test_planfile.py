@@ -145,6 +145,9 @@ def test_file_carries_what_apply_and_review_need(plan: Plan) -> None:
         "update": 1,
         "delete": 1,
         "noop": 1,
+        "move": 0,
+        "folders_create": 0,
+        "folders_delete": 0,
         "has_changes": True,
         "impact": "breaking",
     }
