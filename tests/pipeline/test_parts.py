@@ -240,7 +240,7 @@ def test_json_fingerprint_ignores_formatting(doc: object, indent: int, bom: bool
 def test_platform_part_is_what_the_indenting_encoder_writes(
     display_name: str, description: str, logical_id: str
 ) -> None:
-    # platform_part writes the JSON line by line: byte for byte what json.dumps(indent=2) gives.
+    # What Fabric Git sync writes: json.dumps(indent=2), no final newline.
     metadata = {"type": "Dataflow", "displayName": display_name}
     if description:
         metadata["description"] = description
@@ -249,6 +249,6 @@ def test_platform_part_is_what_the_indenting_encoder_writes(
         "metadata": metadata,
         "config": {"version": "2.0", "logicalId": logical_id},
     }
-    expected = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    expected = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
     part = platform_part(Platform("Dataflow", display_name, logical_id, description))
     assert part.data == expected

@@ -245,10 +245,23 @@ def test_duplicate_logical_ids_name_both_folders(example_copy: Path) -> None:
     assert "Products.Dataflow" in text
 
 
-def test_unexpected_file_in_a_dataflow_folder(example_copy: Path) -> None:
-    (example_copy / "dataflows/Customers.Dataflow/notes.txt").write_text("x")
-    (example_copy / "dataflows/Customers.Dataflow/.gitkeep").write_text("")
-    assert "unexpected file `notes.txt`" in str(_single_error(example_copy))
+def test_every_file_of_a_dataflow_folder_is_a_part(example_copy: Path) -> None:
+    # As Fabric Git sync and fabric-cicd treat them: carried byte for byte, never refused.
+    folder = example_copy / "dataflows/Customers.Dataflow"
+    (folder / "notes.txt").write_bytes(b"x\r\n")
+    (folder / ".schedules").write_bytes(b'{"schedules": []}')
+    (folder / "sub").mkdir()
+    (folder / "sub/extra.bin").write_bytes(b"\x00\xff")
+    snapshot = read_working_tree(example_copy)
+    customers = snapshot.by_name("Customers")
+    assert customers is not None
+    extra = {p.path: p.data for p in customers.parts}
+    del extra["mashup.pq"], extra["queryMetadata.json"]
+    assert extra == {
+        ".schedules": b'{"schedules": []}',
+        "notes.txt": b"x\r\n",
+        "sub/extra.bin": b"\x00\xff",
+    }
 
 
 def test_legacy_single_part_folder_hints_migrate(example_copy: Path) -> None:
@@ -311,7 +324,7 @@ def test_a_symlink_out_of_the_folder_is_refused(example_copy: Path, tmp_path: Pa
     secret.write_text("token")
     (example_copy / "dataflows/Customers.Dataflow/extra.mdf").symlink_to(secret)
     with pytest.raises(SourceError, match="links outside its dataflow folder") as info:
-        scan_working_tree(example_copy)
+        read_working_tree(example_copy)
     assert info.value.path == "dataflows/Customers.Dataflow/extra.mdf"
 
 

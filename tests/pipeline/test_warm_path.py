@@ -30,7 +30,7 @@ from dataflow_gitops.pipeline.definition.mlang.memo import TextMemo
 from dataflow_gitops.pipeline.definition.mlang.spelling import members_spelling
 from dataflow_gitops.pipeline.definition.parts import canonical_bytes, lenient_text
 from dataflow_gitops.pipeline.definition.references import dependency_order
-from dataflow_gitops.pipeline.definition.source import scan_working_tree
+from dataflow_gitops.pipeline.definition.source import read_working_tree, scan_working_tree
 from dataflow_gitops.pipeline.model import Part
 
 MASHUP = """section Section1;
@@ -286,6 +286,14 @@ def _files_by_rglob(folder: Path) -> dict[str, bytes]:
     }
 
 
+def _walk(root: Path) -> dict[str, dict[str, bytes]]:
+    from dataflow_gitops.pipeline.definition.discovery import discover_working_tree
+
+    found = discover_working_tree(root, "dataflows", boundary=root, ignored=lambda _: False)
+    assert not found.errors, found.errors
+    return found.folders
+
+
 def test_the_walk_reads_what_rglob_lists(tmp_path: Path) -> None:
     folder = tmp_path / "dataflows" / "A.Dataflow"
     (folder / "sub" / "deeper").mkdir(parents=True)
@@ -300,9 +308,7 @@ def test_the_walk_reads_what_rglob_lists(tmp_path: Path) -> None:
     (outside / "nested").mkdir(parents=True)
     (outside / "nested" / "secret.mdf").write_text("token")
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
-    from dataflow_gitops.pipeline.definition import source
-
-    walked = source._working_tree_folders(tmp_path, "dataflows")["dataflows/A.Dataflow"]
+    walked = _walk(tmp_path)["dataflows/A.Dataflow"]
     expected = _files_by_rglob(folder)
     assert walked == expected
     assert list(walked) == list(expected)  # the same order too
@@ -317,7 +323,7 @@ def test_the_walk_refuses_a_file_link_out_of_the_folder(tmp_path: Path) -> None:
     secret.write_text("token")
     (folder / "z.mdf").symlink_to(secret)
     with pytest.raises(SourceError, match="links outside its dataflow folder") as info:
-        scan_working_tree(tmp_path)
+        read_working_tree(tmp_path)
     assert info.value.path == "dataflows/A.Dataflow/sub/z.mdf"
 
 
@@ -327,9 +333,7 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
     (real / "mashup.pq").write_text("section S;")
     (tmp_path / "dataflows").mkdir()
     os.symlink(real, tmp_path / "dataflows" / "A.Dataflow", target_is_directory=True)
-    from dataflow_gitops.pipeline.definition import source
-
-    walked = source._working_tree_folders(tmp_path, "dataflows")
+    walked = _walk(tmp_path)
     assert walked == {"dataflows/A.Dataflow": {"mashup.pq": b"section S;"}}
 
 

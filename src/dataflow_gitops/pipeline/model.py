@@ -67,8 +67,14 @@ class SourceDataflow:
 
     name: str
     folder: str
+    """The item folder's path relative to the project root (the repository root when the project
+    is the repository), POSIX separators, no ``./``: ``Bronze/IBMI/Orders.Dataflow``. Its parent
+    below the dataflows root is the item's workspace folder."""
     platform: Platform
     parts: tuple[Part, ...]
+    checked: bool = True
+    """False for a dataflow outside ``--target``/``scope``: identified by its ``.platform``, its
+    parts carried unchecked (a broken folder there cannot block the others)."""
 
     def part(self, path: str) -> Part | None:
         return next((p for p in self.parts if p.path == path), None)

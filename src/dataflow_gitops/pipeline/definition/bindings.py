@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dataflow_gitops.config import Binding, Bindings
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
     apply_edits,
@@ -123,7 +124,9 @@ def rewrite_metadata(doc: dict[str, Any], bindings: Bindings, *, resolve: Resolv
     """Rewrite connections and gateway of a decoded ``queryMetadata.json`` in place; True if changed."""
     changed = False
     by_key = {connection_key(b.source): b for b in bindings.connections}
-    connections = doc.get("connections")
+    # 202502 keeps them in `connections`, 202409 in editingSessionMashup.connectionOverrides.
+    settings = formats.mashup_settings(doc)
+    connections = doc.get("connections", settings.get("connectionOverrides"))
     if isinstance(connections, list):
         for connection in connections:
             if not isinstance(connection, dict) or not isinstance(connection.get("connectionId"), str):
@@ -137,15 +140,16 @@ def rewrite_metadata(doc: dict[str, Any], bindings: Bindings, *, resolve: Resolv
                 connection["connectionId"] = value
                 changed = True
     gateway = bindings.gateway
+    place = settings if isinstance(settings, dict) else doc
     if gateway is not None:
         if gateway.target is None:
-            if "gatewayObjectId" in doc:
-                del doc["gatewayObjectId"]
+            if "gatewayObjectId" in place:
+                del place["gatewayObjectId"]
                 changed = True
         else:
             value = resolve(gateway.target, gateway.where, "gatewayObjectId")
-            if doc.get("gatewayObjectId") != value:
-                doc["gatewayObjectId"] = value
+            if place.get("gatewayObjectId") != value:
+                place["gatewayObjectId"] = value
                 changed = True
     return changed
 

@@ -3,8 +3,8 @@
 Fabric Git sync mirrors workspace folders as nested git folders (``Bronze/IBMI/Orders.Dataflow``
 is the dataflow ``Orders`` in the folder ``IBMI`` inside ``Bronze``), so the directories between
 the dataflows root and the item folder are its workspace folder path. :func:`folder_path` is the
-one place that rule lives; :func:`check_folder_path` holds the folder names to what Fabric accepts
-and what a Windows checkout can hold, each problem one located error.
+one place that rule lives; :func:`check_folder_path` holds the folder names to what Fabric
+accepts, each problem one located error (discovery refuses what a Windows checkout cannot hold).
 
 Folder name rules (learn.microsoft.com, "Create folders in workspaces", *Folder name
 requirements*; the Folders API answers ``InvalidFolderDisplayName`` / ``FolderDepthOutOfRange``):
@@ -15,16 +15,13 @@ no C0/C1 control codes, no leading or trailing space, none of ``~"#.&*:<>?/\\{|}
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from dataflow_gitops.errors import DataflowGitopsError, SourceError
 
 MAX_DEPTH = 10
 MAX_NAME = 255
-# A path of 260 characters cannot be checked out on Windows without core.longpaths, wherever
-# the checkout lives (MAX_PATH counts the drive and the terminating NUL too).
-WINDOWS_MAX_PATH = 260
 _FORBIDDEN = re.compile(r'[~"#.&*:<>?/\\{|}\x00-\x1f\x7f-\x9f]')
 _RESERVED = frozenset({"$recycle.bin", "recycled", "recycler"})
 _DEVICE = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])", re.I)
@@ -109,45 +106,14 @@ def _hint(name: str) -> str:
     return "rename the folder (see docs/folders.md)"
 
 
-def check_folders(
-    folders: Iterable[tuple[str, str]], *, max_path: int = WINDOWS_MAX_PATH
-) -> list[DataflowGitopsError]:
-    """Problems of the item folders ``(project-relative folder, workspace folder path)``:
-    invalid names, and two folder paths that differ only in case (one folder on Windows and
-    macOS, and one folder in Fabric, whose sibling names are unique regardless of case)."""
+def check_folders(folders: Iterable[tuple[str, str]]) -> list[DataflowGitopsError]:
+    """Problems of the item folders ``(project-relative folder, workspace folder path)`` as
+    Fabric folders. (Discovery already refuses what a Windows checkout cannot hold and two
+    paths that differ only in case: one folder on Windows, and one in Fabric.)"""
     errors: list[DataflowGitopsError] = []
-    seen: dict[str, tuple[str, str]] = {}
     for folder, path in folders:
         try:
             check_folder_path(path, where=folder)
         except SourceError as exc:
             errors.append(exc)
-            continue
-        if len(folder) + len("/queryMetadata.json") >= max_path:
-            errors.append(
-                SourceError(
-                    f"the folder path is {len(folder)} characters long: its files pass Windows' "
-                    f"{max_path}-character path limit",
-                    path=folder,
-                    hint="use shorter folder names or a shallower folder",
-                )
-            )
-            continue
-        for prefix in _prefixes(path):
-            first = seen.setdefault(prefix.casefold(), (prefix, folder))
-            if first[0] != prefix:
-                errors.append(
-                    SourceError(
-                        f"workspace folder {prefix!r} differs from {first[0]!r} "
-                        f"({first[1]}) only in case",
-                        path=folder,
-                        hint="Fabric and Windows see one folder: use one spelling for both",
-                    )
-                )
-                break
     return errors
-
-
-def _prefixes(path: str) -> Sequence[str]:
-    names = path.split("/") if path else []
-    return ["/".join(names[: i + 1]) for i in range(len(names))]

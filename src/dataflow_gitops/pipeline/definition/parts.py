@@ -219,10 +219,16 @@ def _read_platform(data: bytes, *, path: str) -> Platform:
     )
 
 
+def fabric_json(doc: Any) -> bytes:
+    """JSON as Fabric serialises a definition file: 2-space indent, non-ASCII as is, and no final
+    newline (an added one is a diff against Fabric Git sync on every round trip)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+
+
 @functools.lru_cache(maxsize=4096)
 def platform_part(platform: Platform) -> Part:
-    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON); once per platform, as
-    validate and every render of one command write the same ones."""
+    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON, no final newline); once
+    per platform, as validate and every render of one command write the same ones."""
     metadata: dict[str, str] = {"type": platform.type, "displayName": platform.display_name}
     if platform.description:
         metadata["description"] = platform.description
@@ -231,7 +237,7 @@ def platform_part(platform: Platform) -> Part:
         "metadata": metadata,
         "config": {"version": "2.0", "logicalId": platform.logical_id},
     }
-    return Part(PLATFORM_PATH, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return Part(PLATFORM_PATH, fabric_json(doc))
 
 
 def canonical_bytes(part: Part) -> bytes:

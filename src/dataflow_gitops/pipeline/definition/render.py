@@ -45,6 +45,7 @@ from dataflow_gitops.pipeline.definition.mlang import (
 from dataflow_gitops.pipeline.definition.mlang.edits import Edit, edit_section
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
+    fabric_json,
     fingerprint,
     platform_part,
     without_bom,
@@ -317,7 +318,7 @@ def _load_json(r: _Renderer, path: str, data: bytes) -> Any:
 
 
 def _dump_json(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return fabric_json(doc)
 
 
 def _apply_replace(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:

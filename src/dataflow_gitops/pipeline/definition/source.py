@@ -1,30 +1,43 @@
 """① source: dataflow folders (working tree or any git ref) → :class:`Snapshot`.
 
-Every ``<Name>.Dataflow/`` folder under the dataflows directory (Fabric Git layout: ``.platform``,
-``queryMetadata.json``, ``mashup.pq``, optional ``*.mdf``) becomes a :class:`SourceDataflow`
-named after ``.platform``'s display name (Git sync never renames folders, so the folder name
-may be stale). Other folders (Lakehouses, Notebooks synced beside them) are ignored.
+Every ``*.Dataflow`` folder under the dataflows root, at any depth (workspace folders are nested
+git folders; :mod:`.discovery` finds them), becomes a :class:`SourceDataflow` named after
+``.platform``'s display name (Git sync never renames folders, so the folder name may be stale).
+Every file of the folder is a part (``.schedules`` and parts dfg does not understand are carried
+byte for byte); the ones dfg understands are checked. Other items beside them are ignored.
 
-A git ref is read from the commit's tree with gitpython, without checking anything out.
-``scan_*`` report every problem at once (for ``dfg validate``); ``read_*`` raise the first.
+The dataflows root may be the repository root (``dataflows_dir: "."``), any subfolder, or
+``dataflows/``. A git ref is read from the commit's tree with gitpython, without checking anything
+out. ``scan_*`` report every problem at once (for ``dfg validate``); ``read_*`` raise the first.
+A folder ``wanted`` rejects (outside ``--target`` or ``scope``) is identified by its
+``.platform`` but not checked, so it cannot block the others.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
 from dataflow_gitops.errors import DataflowGitopsError, LegacyFormatError, SourceError
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
+from dataflow_gitops.pipeline.definition.discovery import (
+    FOLDER_SUFFIX,
+    Discovery,
+    FolderFiles,
+    describe_other_items,
+    discover_tree,
+    discover_working_tree,
+    root_prefix,
+)
 from dataflow_gitops.pipeline.definition.legacy import LEGACY_CONTENT_PATH, legacy_problem
-from dataflow_gitops.pipeline.definition.mashups import CONTENT_BUDGET, shared_content
+from dataflow_gitops.pipeline.definition.mashups import CONTENT_BUDGET
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
-    is_guid,
     lenient_text,
     line_of,
     load_json,
@@ -40,12 +53,21 @@ from dataflow_gitops.pipeline.model import (
     SourceDataflow,
 )
 
-FOLDER_SUFFIX = ".Dataflow"
-FORMAT_VERSION = "202502"
-REQUIRED_PARTS = (METADATA_PATH, MASHUP_PATH)
+__all__ = [
+    "FOLDER_SUFFIX",
+    "FORMAT_VERSION",
+    "ScanResult",
+    "read_ref",
+    "read_working_tree",
+    "scan_ref",
+    "scan_working_tree",
+]
 
-# folder (relative to the project root, posix) → {part path inside the folder: bytes}
-FolderFiles = dict[str, dict[str, bytes]]
+FORMAT_VERSION = formats.CURRENT
+REQUIRED_PARTS = (METADATA_PATH, MASHUP_PATH)
+Wanted = Callable[[str], bool]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +77,35 @@ class ScanResult:
     # The identity of folders that failed to load but whose `.platform` is readable: a reference
     # to one of them is not "to a dataflow outside the repository" (its own error says enough).
     unreadable: tuple[Platform, ...] = ()
+    other_items: Mapping[str, int] | None = None
+    """Items of other types found beside the dataflows (type → count), ignored."""
+    unchecked: tuple[str, ...] = ()
+    """Dataflows ``wanted`` left out of the checks (identified by ``.platform`` only)."""
 
 
-def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResult:
+def scan_working_tree(
+    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> ScanResult:
     """Read the working tree; the commit is HEAD (None outside git), ``dirty`` per git status."""
-    folders = _working_tree_folders(root, dataflows_dir)
-    commit, dirty = _head_state(root, dataflows_dir)
-    dataflows, errors = _build(folders, label="")
-    return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty, dataflows_dir=dataflows_dir),
-        errors,
-        _unreadable(folders, dataflows),
+    repo = _open_repo(root)
+    try:
+        top = Path(repo.working_tree_dir or root).resolve() if repo is not None else root.resolve()
+        ignored = _ignored_paths(repo, root) if repo is not None else frozenset()
+        found = discover_working_tree(
+            root, dataflows_dir, boundary=top, ignored=lambda path: _is_ignored(path, ignored)
+        )
+        commit, dirty = _head_state(repo, root, dataflows_dir, found) if repo else (None, False)
+    finally:
+        if repo is not None:
+            repo.close()
+    return _scan(
+        found, label="", wanted=wanted, commit=commit, dirty=dirty, ref=None, root=dataflows_dir
     )
 
 
-def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResult:
+def scan_ref(
+    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> ScanResult:
     """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
     repo = _open_repo(root)
     if repo is None:
@@ -84,21 +120,40 @@ def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResu
             raise SourceError(
                 f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
             ) from None
-        prefix = _repo_relative(repo, root, dataflows_dir)
-        folders = _tree_folders(commit.tree, prefix, dataflows_dir)
+        project = _repo_relative(repo, root, ".")
+        tree = commit.tree
+        try:
+            base = tree / project if project else tree
+        except KeyError:
+            raise SourceError(
+                f"the commit has no {dataflows_dir}/ folder",
+                hint="pick a commit that contains the dataflows",
+            ) from None
+        prefix = root_prefix(dataflows_dir)
+        try:
+            start = base / prefix if prefix else base
+        except KeyError:
+            raise SourceError(
+                f"the commit has no {dataflows_dir}/ folder",
+                hint="pick a commit that contains the dataflows",
+            ) from None
+        found = discover_tree(start, prefix)
         sha = commit.hexsha
-    dataflows, errors = _build(folders, label=f"{ref}:")
-    return ScanResult(
-        Snapshot(dataflows, commit=sha, dirty=False, ref=ref, dataflows_dir=dataflows_dir), errors
+    return _scan(
+        found, label=f"{ref}:", wanted=wanted, commit=sha, dirty=False, ref=ref, root=dataflows_dir
     )
 
 
-def read_working_tree(root: Path, dataflows_dir: str = "dataflows") -> Snapshot:
-    return _first(scan_working_tree(root, dataflows_dir))
+def read_working_tree(
+    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> Snapshot:
+    return _first(scan_working_tree(root, dataflows_dir, wanted=wanted))
 
 
-def read_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> Snapshot:
-    return _first(scan_ref(root, ref, dataflows_dir))
+def read_ref(
+    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> Snapshot:
+    return _first(scan_ref(root, ref, dataflows_dir, wanted=wanted))
 
 
 def _first(result: ScanResult) -> Snapshot:
@@ -107,94 +162,29 @@ def _first(result: ScanResult) -> Snapshot:
     return result.snapshot
 
 
-# reading files -------------------------------------------------------------------------------
+def _scan(
+    found: Discovery,
+    *,
+    label: str,
+    wanted: Wanted | None,
+    commit: str | None,
+    dirty: bool,
+    ref: str | None,
+    root: str,
+) -> ScanResult:
+    if found.other_items:
+        _log.info("%s", describe_other_items(found.other_items))
+    dataflows, errors, unchecked = _build(found.folders, label=label, wanted=wanted)
+    return ScanResult(
+        Snapshot(dataflows, commit=commit, dirty=dirty, ref=ref, dataflows_dir=root),
+        (*found.errors, *errors),
+        _unreadable(found.folders, dataflows),
+        dict(found.other_items),
+        unchecked,
+    )
 
 
-def _working_tree_folders(root: Path, dataflows_dir: str) -> FolderFiles:
-    base = root / dataflows_dir
-    if not base.is_dir():
-        raise SourceError(
-            f"no {dataflows_dir}/ folder in {root}", hint="run in the project directory or pass -C DIR"
-        )
-    folders: FolderFiles = {}
-    for folder in sorted(base.iterdir()):
-        if not (folder.is_dir() and folder.name.endswith(FOLDER_SUFFIX)):
-            continue
-        files: dict[str, bytes] = {}
-        real_folder: Path | None = None
-        # In path order, as sorted(folder.rglob("*")) gives them: the first problem found is stable.
-        for names, entry in sorted(_entries(folder.as_posix(), ()), key=lambda found: found[0]):
-            relative = "/".join(names)
-            if not _is_file(entry):
-                continue
-            # A symlink could make us send any file of the machine as a definition part. Only a
-            # link can lead out: the walk never enters linked directories (nor does rglob).
-            if entry.is_symlink():
-                real_folder = real_folder or folder.resolve()
-                if not Path(entry.path).resolve().is_relative_to(real_folder):
-                    raise SourceError(
-                        "links outside its dataflow folder",
-                        path=f"{dataflows_dir}/{folder.name}/{relative}",
-                        hint="replace the symlink with the file itself",
-                    )
-            with open(entry.path, "rb") as stream:
-                files[relative] = shared_content(stream.read())
-        folders[f"{dataflows_dir}/{folder.name}"] = files
-    return folders
-
-
-def _entries(
-    directory: str, names: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], os.DirEntry[str]]]:
-    """Every entry under ``directory`` with its path as names, not entering linked directories.
-
-    One ``scandir`` per directory, so a scan of a thousand folders costs no per-file ``stat``
-    beyond reading (the scan runs once per command stage).
-    """
-    try:
-        with os.scandir(directory) as found:
-            entries = list(found)
-    except PermissionError:
-        return
-    for entry in entries:
-        path = (*names, entry.name)
-        yield path, entry
-        try:
-            inside = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            inside = False
-        if inside:
-            yield from _entries(entry.path, path)
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
-
-
-def _tree_folders(tree: git.Tree, prefix: str, dataflows_dir: str) -> FolderFiles:
-    try:
-        base = tree / prefix if prefix else tree
-    except KeyError:
-        raise SourceError(
-            f"the commit has no {dataflows_dir}/ folder",
-            hint="pick a commit that contains the dataflows",
-        ) from None
-    folders: FolderFiles = {}
-    for sub in sorted(base.trees, key=lambda t: t.name):
-        if sub.name.endswith(FOLDER_SUFFIX):
-            files = {path: shared_content(data) for path, data in _blobs(sub, "")}
-            folders[f"{dataflows_dir}/{sub.name}"] = files
-    return folders
-
-
-def _blobs(tree: git.Tree, prefix: str) -> Iterator[tuple[str, bytes]]:
-    for blob in tree.blobs:
-        yield prefix + blob.name, blob.data_stream.read()
-    for sub in tree.trees:
-        yield from _blobs(sub, f"{prefix}{sub.name}/")
+# git -------------------------------------------------------------------------------------------
 
 
 def _open_repo(root: Path) -> git.Repo | None:
@@ -206,39 +196,101 @@ def _open_repo(root: Path) -> git.Repo | None:
 
 def _repo_relative(repo: git.Repo, root: Path, dataflows_dir: str) -> str:
     top = Path(repo.working_tree_dir or root).resolve()
-    rel = (root.resolve() / dataflows_dir).relative_to(top)
+    rel = (root.resolve() / dataflows_dir).resolve().relative_to(top)
     return "" if str(rel) == "." else rel.as_posix()
 
 
-def _head_state(root: Path, dataflows_dir: str) -> tuple[str | None, bool]:
-    repo = _open_repo(root)
-    if repo is None:
-        return None, False
-    with repo:
-        try:
-            sha: str | None = repo.head.commit.hexsha
-        except ValueError:  # a repository without commits
-            return None, True
-        path = _repo_relative(repo, root, dataflows_dir)
-        dirty = repo.is_dirty(index=True, working_tree=True, untracked_files=True, path=path)
-    return sha, dirty
+def _ignored_paths(repo: git.Repo, root: Path) -> frozenset[str]:
+    """What git ignores under the project, project-relative (folders end with ``/``): one call."""
+    project = _repo_relative(repo, root, ".")
+    try:
+        out = repo.git.ls_files(
+            "-z", "--others", "--ignored", "--exclude-standard", "--directory", "--", project or "."
+        )
+    except git.GitCommandError:
+        return frozenset()
+    cut = len(project) + 1 if project else 0
+    return frozenset(p[cut:] for p in out.split("\0") if p)
+
+
+def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
+    if not ignored:
+        return False
+    if path in ignored:
+        return True
+    # A file or folder inside an ignored folder.
+    parts = path.rstrip("/").split("/")
+    return any("/".join(parts[:i]) + "/" in ignored for i in range(1, len(parts)))
+
+
+def _head_state(
+    repo: git.Repo, root: Path, dataflows_dir: str, found: Discovery
+) -> tuple[str | None, bool]:
+    """HEAD, and whether any dataflow folder differs from it (staged, unstaged or untracked;
+    a deleted folder too). Other files under the root (overlays, other items) do not count."""
+    try:
+        sha: str | None = repo.head.commit.hexsha
+    except ValueError:  # a repository without commits
+        return None, True
+    prefix = _repo_relative(repo, root, dataflows_dir)
+    # An empty pathspec is an error to git: the repository root is ".".
+    out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--", prefix or ".")
+    project = _repo_relative(repo, root, ".")
+    cut = len(project) + 1 if project else 0
+    folders = tuple(f + "/" for f in found.folders)
+    for entry in out.split("\0"):
+        path = entry[3:] if len(entry) > 3 and entry[2] == " " else entry
+        relative = path[cut:]
+        if relative.startswith(folders) or any(
+            name.endswith(FOLDER_SUFFIX) for name in relative.split("/")[:-1]
+        ):
+            return sha, True
+    return sha, False
 
 
 # building dataflows ----------------------------------------------------------------------------
 
 
 def _build(
-    folders: FolderFiles, *, label: str
-) -> tuple[tuple[SourceDataflow, ...], tuple[DataflowGitopsError, ...]]:
+    folders: FolderFiles, *, label: str, wanted: Wanted | None = None
+) -> tuple[tuple[SourceDataflow, ...], tuple[DataflowGitopsError, ...], tuple[str, ...]]:
     dataflows: list[SourceDataflow] = []
     errors: list[DataflowGitopsError] = []
+    unchecked: list[str] = []
     for folder, files in folders.items():
+        if wanted is not None:
+            identified = _identify(folder, files)
+            if not wanted(identified.name):
+                unchecked.append(identified.name)
+                if isinstance(identified, SourceDataflow):
+                    dataflows.append(identified)
+                continue
         try:
             dataflows.append(_dataflow(f"{label}{folder}", folder, files))
         except DataflowGitopsError as exc:
             errors.append(exc)
     errors.extend(_duplicates(dataflows, folders, label))
-    return tuple(dataflows), tuple(errors)
+    return tuple(dataflows), tuple(errors), tuple(unchecked)
+
+
+@dataclass(frozen=True, slots=True)
+class _Identified:
+    """A folder whose ``.platform`` cannot be read: known by its folder name only."""
+
+    name: str
+
+
+def _identify(folder: str, files: Mapping[str, bytes]) -> SourceDataflow | _Identified:
+    """A folder's identity without checking its parts: its ``.platform`` (else the folder's name)."""
+    try:
+        platform = parse_platform(files[PLATFORM_PATH], path=f"{folder}/{PLATFORM_PATH}")
+    except (KeyError, DataflowGitopsError):
+        stem = folder.rsplit("/", 1)[-1].removesuffix(FOLDER_SUFFIX)
+        return _Identified(stem)
+    parts = tuple(Part(path, data) for path, data in sorted(files.items()) if path != PLATFORM_PATH)
+    return SourceDataflow(
+        name=platform.display_name, folder=folder, platform=platform, parts=parts, checked=False
+    )
 
 
 def _unreadable(folders: FolderFiles, read: Sequence[SourceDataflow]) -> tuple[Platform, ...]:
@@ -256,7 +308,7 @@ def _unreadable(folders: FolderFiles, read: Sequence[SourceDataflow]) -> tuple[P
 
 def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceDataflow:
     metadata = files.get(METADATA_PATH)
-    # Metadata that passed the checks before has the current formatVersion: not legacy.
+    # Metadata that passed the checks before has a formatVersion read as written: not legacy.
     known_current = (
         LEGACY_CONTENT_PATH not in files
         and metadata is not None
@@ -284,16 +336,12 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
             )
     parts: list[Part] = []
     for path, data in sorted(files.items()):
-        if path == PLATFORM_PATH or path.rsplit("/", 1)[-1].startswith("."):
+        if path == PLATFORM_PATH:
             continue
-        if path not in REQUIRED_PARTS and not path.endswith(".mdf"):
-            raise SourceError(
-                f"unexpected file `{path}` in a dataflow folder",
-                path=where,
-                hint="only .platform, queryMetadata.json, mashup.pq and *.mdf are "
-                "definition parts; move other files elsewhere",
-            )
-        _check_part(f"{where}/{path}", path, data)
+        # Every file is a part (as Fabric Git sync and fabric-cicd treat them); the ones dfg
+        # understands are checked, the others (.schedules, …) carried byte for byte.
+        if path in REQUIRED_PARTS or path.endswith(".mdf"):
+            _check_part(f"{where}/{path}", path, data)
         parts.append(Part(path, data))
     return SourceDataflow(
         name=platform.display_name, folder=folder, platform=platform, parts=tuple(parts)
@@ -332,52 +380,8 @@ def _check_json_part(location: str, path: str, data: bytes, text: str) -> None:
         _check_metadata(doc, text, location)
 
 
-# queryMetadata.json fields whose JSON type matters to the service (fabric-api-notes §5.2).
-_METADATA_TYPES: dict[str, tuple[type, str]] = {
-    "name": (str, "a string"),
-    "computeEngineSettings": (dict, "an object"),
-    "queryGroups": (list, "a list"),
-    "queriesMetadata": (dict, "an object keyed by query name"),
-    "connections": (list, "a list"),
-    "documentLocale": (str, "a string"),
-}
-
-
 def _check_metadata(doc: Mapping[str, object], text: str, location: str) -> None:
-    def fail(message: str, key: str, hint: str | None = None) -> SourceError:
-        return SourceError(message, path=location, line=line_of(text, f'"{key}"') or 1, hint=hint)
-
-    version = doc.get("formatVersion")
-    if version != FORMAT_VERSION:
-        raise fail(
-            f"unknown formatVersion {version!r}",
-            "formatVersion",
-            hint=f'Dataflow Gen2 with CI/CD uses "{FORMAT_VERSION}"',
-        )
-    for key, (kind, described) in _METADATA_TYPES.items():
-        if key in doc and not isinstance(doc[key], kind):
-            raise fail(f"`{key}` must be {described}", key)
-    queries = doc.get("queriesMetadata")
-    for name, entry in queries.items() if isinstance(queries, dict) else ():
-        if not isinstance(entry, dict) or not isinstance(entry.get("queryId", ""), str):
-            raise fail(f"queriesMetadata entry {name!r} must be an object with a string queryId", name)
-        query_id = entry.get("queryId")
-        if query_id is not None and not is_guid(query_id):
-            # Fabric keys a query's refresh history and schedules by this id (a GUID).
-            raise SourceError(
-                f"queriesMetadata entry {name!r}: queryId {query_id!r} is not a GUID",
-                path=location,
-                line=line_of(text, f'"{query_id}"') or line_of(text, f'"{name}"') or 1,
-                hint="use a GUID (8-4-4-4-12 hex digits), e.g. from python's uuid.uuid4()",
-            )
-    connections = doc.get("connections")
-    for index, connection in enumerate(connections if isinstance(connections, list) else ()):
-        if not isinstance(connection, dict) or not isinstance(connection.get("connectionId"), str):
-            raise fail(
-                f"connections[{index}] must be an object with a string connectionId",
-                "connections",
-                hint='e.g. {"path": …, "kind": …, "connectionId": "<guid>"}',
-            )
+    formats.check(doc, text, location)
 
 
 def _duplicates(

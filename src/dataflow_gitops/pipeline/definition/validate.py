@@ -23,7 +23,9 @@ from dataflow_gitops.config import (
     overlay_path,
 )
 from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path
+from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
 from dataflow_gitops.pipeline.definition.mashups import mashup_document
 from dataflow_gitops.pipeline.definition.mlang import Member
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
@@ -45,63 +47,6 @@ from dataflow_gitops.pipeline.model import (
 )
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
-# ItemType of the REST spec (common/definitions.json). The service adds types over time, so an
-# unknown one is only a warning: the usual case is a typo that the plan would report as missing.
-KNOWN_ITEM_TYPES = frozenset(
-    {
-        "ApacheAirflowJob",
-        "AnomalyDetector",
-        "AppBackend",
-        "AzureDatabricksStorage",
-        "CopyJob",
-        "CosmosDBDatabase",
-        "Dashboard",
-        "DataAgent",
-        "DataBuildToolJob",
-        "DataPipeline",
-        "Dataflow",
-        "Datamart",
-        "DigitalTwinBuilder",
-        "DigitalTwinBuilderFlow",
-        "Environment",
-        "EventSchemaSet",
-        "Eventhouse",
-        "Eventstream",
-        "GraphModel",
-        "GraphQLApi",
-        "GraphQuerySet",
-        "KQLDashboard",
-        "KQLDatabase",
-        "KQLQueryset",
-        "Lakehouse",
-        "MLExperiment",
-        "MLModel",
-        "Map",
-        "MirroredAzureDatabricksCatalog",
-        "MirroredCatalog",
-        "MirroredDatabase",
-        "MirroredWarehouse",
-        "MountedDataFactory",
-        "Notebook",
-        "Ontology",
-        "OperationsAgent",
-        "OrgApp",
-        "OrgAppAudience",
-        "PaginatedReport",
-        "Plan",
-        "Reflex",
-        "Report",
-        "SQLDatabase",
-        "SQLEndpoint",
-        "SemanticModel",
-        "SnowflakeDatabase",
-        "SparkJobDefinition",
-        "UserDataFunction",
-        "VariableLibrary",
-        "Warehouse",
-        "WarehouseSnapshot",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +143,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     doc = mashup_document(mashup.data, path=mashup_path)
     members = {m.name for m in doc.members}
     text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
-    queries = json.loads(text).get("queriesMetadata") or {}
+    queries = formats.queries_metadata(json.loads(text))
     where = f"{dataflow.folder}/{METADATA_PATH}"
     found: list[str] = []
     named: set[str] = set()

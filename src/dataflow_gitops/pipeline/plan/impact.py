@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -147,9 +148,7 @@ def _loaded(part: Part | None) -> dict[str, bool]:
         doc: Any = json.loads(part.data.decode("utf-8-sig"))
     except ValueError:
         return {}
-    entries = doc.get("queriesMetadata") if isinstance(doc, dict) else None
-    if not isinstance(entries, dict):
-        return {}
+    entries = formats.queries_metadata(doc) if isinstance(doc, dict) else {}
     result = {}
     for key, entry in entries.items():
         if isinstance(entry, dict):

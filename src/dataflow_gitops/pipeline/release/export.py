@@ -37,7 +37,12 @@ from dataflow_gitops.pipeline.definition.mlang import (
     parameters,
     parse_section,
 )
-from dataflow_gitops.pipeline.definition.parts import canonical_bytes, platform_part, safe_part_path
+from dataflow_gitops.pipeline.definition.parts import (
+    canonical_bytes,
+    fabric_json,
+    platform_part,
+    safe_part_path,
+)
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     MASHUP_PATH,
@@ -403,4 +408,4 @@ def _reverse_json(value: Any, key: str | None, reverse: ReverseIds) -> Any:
 
 
 def _dump(doc: Any) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return fabric_json(doc)
