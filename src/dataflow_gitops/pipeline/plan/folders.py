@@ -78,8 +78,8 @@ def plan_folders(
 ) -> tuple[tuple[FolderAction, ...], tuple[str, ...]]:
     """The folder creates and removes for these actions, and the folders left empty and kept.
 
-    ``live`` must be placed (:func:`place_workspace`). Creates come parents first; removes
-    children first, after the items. Only folders inside ``base`` are ever removed.
+    ``live`` must be placed (:func:`place_workspace`). Creates come in tree order (parents
+    first); removes children first, after the items. Only folders inside ``base`` are ever removed.
     """
     paths = folder_paths(live.folders)
     existing = {p.casefold() for p in paths.values()}
@@ -91,7 +91,7 @@ def plan_folders(
             wanted.setdefault(prefix.casefold(), prefix)
     creates = [
         FolderAction(FolderActionKind.CREATE, path, reason="not in the live workspace")
-        for key, path in sorted(wanted.items(), key=lambda kv: (kv[0].count("/"), kv[0]))
+        for key, path in sorted(wanted.items(), key=lambda kv: kv[0].split("/"))
         if key not in existing
     ]
     before = _counts(i.folder_path for i in live.items)
