@@ -119,20 +119,18 @@ class FakeFabric:
 
     def delete_folder(self, workspace_id: str, folder_id: str) -> None:
         folder = self.folders[folder_id]
-        with self._call("delete_folder", folder.display_name):
-            with self._lock:
-                busy = any(f.parent_id == folder_id for f in self.folders.values()) or any(
-                    s.item.folder_id == folder_id for s in self.items.values()
-                )
-                if busy:
-                    raise self._api_error("delete_folder", folder.display_name)
-                del self.folders[folder_id]
+        with self._call("delete_folder", folder.display_name), self._lock:
+            busy = any(f.parent_id == folder_id for f in self.folders.values()) or any(
+                s.item.folder_id == folder_id for s in self.items.values()
+            )
+            if busy:
+                raise self._api_error("delete_folder", folder.display_name)
+            del self.folders[folder_id]
 
     def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> None:
         stored = self._get(workspace_id, item_id)
-        with self._call("move", stored.item.display_name):
-            with self._lock:
-                self.items[item_id] = replace(stored, item=replace(stored.item, folder_id=folder_id))
+        with self._call("move", stored.item.display_name), self._lock:
+            self.items[item_id] = replace(stored, item=replace(stored.item, folder_id=folder_id))
 
     def folder(self, path: str) -> str:
         """Create ``path`` (parents too) as if by hand; return the innermost folder's id."""

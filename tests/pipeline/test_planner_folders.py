@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from dataflow_gitops.cli.output.summary import move_line, summary_line
 from dataflow_gitops.errors import SourceError, StalePlanError
 from dataflow_gitops.pipeline.definition.folders import check_folder_path, folder_path, join
 from dataflow_gitops.pipeline.definition.parts import fingerprint
@@ -153,7 +154,8 @@ def test_a_move_between_folders_is_an_update_that_keeps_the_item() -> None:
     assert (action.kind, action.item_id) == (ActionKind.UPDATE, "id-Orders")
     assert action.moves_from == "Bronze"
     assert action.impact is Impact.METADATA_ONLY
-    assert "moves from Bronze/ to Bronze/IBMI/" in action.reason
+    assert move_line(action) == "→ moves from Bronze/ to Bronze/IBMI/"
+    assert "to move" in summary_line(the_plan)
     assert the_plan.count(ActionKind.DELETE) == the_plan.count(ActionKind.CREATE) == 0
     assert (the_plan.moves, the_plan.folders) == (1, ())
 
@@ -163,8 +165,10 @@ def test_a_move_with_a_content_change_is_one_action() -> None:
         [in_folder("Orders", "", body="2")], ws(at(live("Orders"), IBMI), folders=(BRONZE, IBMI))
     )
     [action] = the_plan.actions
-    assert action.kind is ActionKind.UPDATE and action.moves_from == "Bronze/IBMI"
-    assert action.diff is not None and action.diff.definition_changed
+    assert action.kind is ActionKind.UPDATE
+    assert action.moves_from == "Bronze/IBMI"
+    assert action.diff is not None
+    assert action.diff.definition_changed
 
 
 def test_same_folder_in_another_case_is_no_move() -> None:

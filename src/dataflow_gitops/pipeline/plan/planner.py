@@ -232,12 +232,6 @@ def _write_action(
         live_folder=live.item.folder_path,
     )
     moved = action.moves_from is not None
-    if moved:
-        reasons.insert(
-            0,
-            f"moves from {shown_folder(live.item.folder_path)} to "
-            f"{shown_folder(desired.folder_path)} (the item id is kept)",
-        )
     if moved and not diff.changed and action.impact is Impact.NONE:
         action = replace(action, impact=Impact.METADATA_ONLY)
     return replace(
