@@ -87,11 +87,21 @@ class FakeFabric:
         with self._lock:
             return [s.item for s in self.items.values()]
 
-    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
+    def read_dataflows(
+        self,
+        workspace_id: str,
+        items: Sequence[LiveItem],
+        *,
+        on_read: Callable[[LiveDataflow], None] | None = None,
+    ) -> Sequence[LiveDataflow]:
         self._check_workspace(workspace_id)
-        live = [self._live(self.items[i.id]) for i in items if i.id in self.items]
         placed = {i.id: i for i in items}
-        return [replace(d, item=placed.get(d.id, d.item)) for d in live]
+        read = [self._live(self.items[i.id]) for i in items if i.id in self.items]
+        read = [replace(d, item=placed.get(d.id, d.item)) for d in read]
+        for live in read:
+            if on_read is not None:
+                on_read(live)
+        return read
 
     def list_folders(self, workspace_id: str) -> Sequence[LiveFolder]:
         self._check_workspace(workspace_id)

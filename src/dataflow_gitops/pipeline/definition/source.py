@@ -84,9 +84,17 @@ class ScanResult:
 
 
 def scan_working_tree(
-    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+    root: Path,
+    dataflows_dir: str = "dataflows",
+    *,
+    wanted: Wanted | None = None,
+    inputs: Sequence[str] = (),
 ) -> ScanResult:
-    """Read the working tree; the commit is HEAD (None outside git), ``dirty`` per git status."""
+    """Read the working tree; the commit is HEAD (None outside git).
+
+    ``dirty`` per git status of every render input: the dataflow folders and ``inputs`` (other
+    project-relative files render reads, e.g. the overlay and the project file).
+    """
     repo = _open_repo(root)
     try:
         top = Path(repo.working_tree_dir or root).resolve() if repo is not None else root.resolve()
@@ -94,32 +102,56 @@ def scan_working_tree(
         found = discover_working_tree(
             root, dataflows_dir, boundary=top, ignored=lambda path: _is_ignored(path, ignored)
         )
-        commit, dirty = _head_state(repo, root, dataflows_dir, found) if repo else (None, False)
     finally:
         if repo is not None:
             repo.close()
+    commit, dirty_paths = _head_state(root, dataflows_dir, inputs, found)
     return _scan(
-        found, label="", wanted=wanted, commit=commit, dirty=dirty, ref=None, root=dataflows_dir
+        found,
+        label="",
+        wanted=wanted,
+        commit=commit,
+        # in git without a commit, everything is uncommitted
+        dirty=bool(dirty_paths) or (commit is None and dirty_paths is not None),
+        ref=None,
+        root=dataflows_dir,
+        dirty_paths=dirty_paths or (),
     )
 
 
-def scan_ref(
-    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
-) -> ScanResult:
-    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+def commit_of(root: Path, ref: str) -> str:
+    """The sha of the commit ``ref`` names (SourceError when there is none)."""
+    repo = _repo_for_ref(root, ref)
+    with repo:
+        return str(_commit(repo, ref).hexsha)
+
+
+def _repo_for_ref(root: Path, ref: str) -> git.Repo:
     repo = _open_repo(root)
     if repo is None:
         raise SourceError(
             f"cannot read git ref {ref!r}: {root} is not inside a git repository",
             hint="run in a git repository or drop --ref",
         )
+    return repo
+
+
+def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    try:
+        return repo.commit(ref)
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise SourceError(
+            f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
+        ) from None
+
+
+def scan_ref(
+    root: Path, ref: str, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+) -> ScanResult:
+    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+    repo = _repo_for_ref(root, ref)
     with repo:
-        try:
-            commit = repo.commit(ref)
-        except (git.BadName, ValueError, git.GitCommandError):
-            raise SourceError(
-                f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
-            ) from None
+        commit = _commit(repo, ref)
         project = _repo_relative(repo, root, ".")
         tree = commit.tree
         try:
@@ -145,9 +177,13 @@ def scan_ref(
 
 
 def read_working_tree(
-    root: Path, dataflows_dir: str = "dataflows", *, wanted: Wanted | None = None
+    root: Path,
+    dataflows_dir: str = "dataflows",
+    *,
+    wanted: Wanted | None = None,
+    inputs: Sequence[str] = (),
 ) -> Snapshot:
-    return _first(scan_working_tree(root, dataflows_dir, wanted=wanted))
+    return _first(scan_working_tree(root, dataflows_dir, wanted=wanted, inputs=inputs))
 
 
 def read_ref(
@@ -171,12 +207,20 @@ def _scan(
     dirty: bool,
     ref: str | None,
     root: str,
+    dirty_paths: tuple[str, ...] = (),
 ) -> ScanResult:
     if found.other_items:
         _log.info("%s", describe_other_items(found.other_items))
     dataflows, errors, unchecked = _build(found.folders, label=label, wanted=wanted)
     return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty, ref=ref, dataflows_dir=root),
+        Snapshot(
+            dataflows,
+            commit=commit,
+            dirty=dirty,
+            ref=ref,
+            dataflows_dir=root,
+            dirty_paths=dirty_paths,
+        ),
         (*found.errors, *errors),
         _unreadable(found.folders, dataflows),
         dict(found.other_items),
@@ -224,28 +268,53 @@ def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
 
 
 def _head_state(
-    repo: git.Repo, root: Path, dataflows_dir: str, found: Discovery
-) -> tuple[str | None, bool]:
-    """HEAD, and whether any dataflow folder differs from it (staged, unstaged or untracked;
-    a deleted folder too). Other files under the root (overlays, other items) do not count."""
-    try:
-        sha: str | None = repo.head.commit.hexsha
-    except ValueError:  # a repository without commits
-        return None, True
-    prefix = _repo_relative(repo, root, dataflows_dir)
-    # An empty pathspec is an error to git: the repository root is ".".
-    out = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--", prefix or ".")
-    project = _repo_relative(repo, root, ".")
-    cut = len(project) + 1 if project else 0
+    root: Path, dataflows_dir: str, inputs: Sequence[str], found: Discovery
+) -> tuple[str | None, tuple[str, ...] | None]:
+    """HEAD's sha and the uncommitted render inputs (None, None outside git): files of the
+    dataflow folders (a deleted folder too) and ``inputs``. Other files under the dataflows
+    root (other items beside the dataflows) do not count."""
+    sha, changed = _git_changes(root, (dataflows_dir, *inputs))
+    if changed is None:
+        return None, None
     folders = tuple(f + "/" for f in found.folders)
-    for entry in out.split("\0"):
-        path = entry[3:] if len(entry) > 3 and entry[2] == " " else entry
-        relative = path[cut:]
-        if relative.startswith(folders) or any(
-            name.endswith(FOLDER_SUFFIX) for name in relative.split("/")[:-1]
-        ):
-            return sha, True
-    return sha, False
+    wanted = set(inputs)
+    return sha, tuple(
+        path
+        for path in changed
+        if path in wanted
+        or path.startswith(folders)
+        or any(name.endswith(FOLDER_SUFFIX) for name in path.split("/")[:-1])
+    )
+
+
+def _git_changes(root: Path, paths: Sequence[str]) -> tuple[str | None, tuple[str, ...] | None]:
+    """HEAD's sha and the uncommitted files among ``paths`` (None, None outside git).
+
+    A repository without commits has no HEAD: everything in it is uncommitted.
+    """
+    repo = _open_repo(root)
+    if repo is None:
+        return None, None
+    with repo:
+        try:
+            sha: str | None = repo.head.commit.hexsha
+        except ValueError:  # a repository without commits
+            sha = None
+        top = Path(repo.working_tree_dir or root).resolve()
+        base = root.resolve()
+        specs = [(base / p).relative_to(top).as_posix() for p in paths if p]
+        # -z: paths exactly as stored (no quoting); a rename or copy adds its source path next
+        out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *specs)
+    changed: list[str] = []
+    fields = iter(out.split("\0"))
+    for entry in fields:
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            next(fields, None)
+        path = top / entry[3:]
+        changed.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else entry[3:])
+    return sha, tuple(sorted(set(changed)))
 
 
 # building dataflows ----------------------------------------------------------------------------
