@@ -6,6 +6,7 @@ part named ``../x`` in a definition never writes outside it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -42,16 +43,21 @@ def read_optional(path: Path) -> bytes | None:
 def write_exported(
     base: Path, exported: Sequence[ExportedDataflow]
 ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Write the exported parts (unchanged files are not rewritten) and delete removed ones."""
+    """Write the exported parts (unchanged files are not rewritten) and delete removed ones.
+
+    A dataflow moved to another workspace folder has its git folder moved first, with every
+    file in it (files dfg does not write survive), and the folders it leaves empty removed.
+    """
     written: list[Path] = []
     deleted: list[Path] = []
     for dataflow in exported:
-        folder = (base / dataflow.folder).resolve()
-        if folder.parent != base:
-            raise RenderError(
-                f"folder {dataflow.folder!r} would leave the export directory",
-                dataflow=dataflow.name,
-            )
+        folder = _within(base, dataflow.folder, dataflow.name)
+        if dataflow.moved_from is not None:
+            old = _within(base, dataflow.moved_from, dataflow.name)
+            if old.is_dir() and not folder.exists():
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(old, folder)
+                _prune_empty(old.parent, base)
         for part in dataflow.files:
             target = inside(folder, part.path, dataflow.name)
             if target.is_file() and target.read_bytes() == part.data:
@@ -65,6 +71,23 @@ def write_exported(
                 target.unlink()
                 deleted.append(target)
     return tuple(written), tuple(deleted)
+
+
+def _within(base: Path, relative: str, name: str) -> Path:
+    """``base / relative`` for an item folder, refused when it leaves ``base``."""
+    folder = (base / relative).resolve()
+    if folder == base or not folder.is_relative_to(base):
+        raise RenderError(f"folder {relative!r} would leave the export directory", dataflow=name)
+    return folder
+
+
+def _prune_empty(folder: Path, base: Path) -> None:
+    """Remove ``folder`` and its parents up to ``base`` while they are empty."""
+    while folder != base and folder.is_relative_to(base) and folder.is_dir():
+        if any(folder.iterdir()):
+            return
+        folder.rmdir()
+        folder = folder.parent
 
 
 def inside(folder: Path, path: str, name: str) -> Path:

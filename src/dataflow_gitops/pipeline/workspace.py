@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from dataflow_gitops.config import Environment, Project, environment_at, environment_names
 from dataflow_gitops.config.project import PROJECT_FILE, overlay_path
@@ -25,8 +26,21 @@ from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.reading import read_mashups
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
-from dataflow_gitops.pipeline.model import DesiredDataflow, LiveDataflow, LiveItem, Snapshot
-from dataflow_gitops.pipeline.plan.observe import LiveLookup, list_items, read_live
+from dataflow_gitops.pipeline.model import (
+    DesiredDataflow,
+    LiveDataflow,
+    LiveFolder,
+    LiveItem,
+    LiveWorkspace,
+    ReferenceStatus,
+    Snapshot,
+)
+from dataflow_gitops.pipeline.plan.observe import (
+    LiveLookup,
+    check_references,
+    list_placed,
+    read_live,
+)
 from dataflow_gitops.pipeline.ports import LiveReader, Lookup, Reporter
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordStore
 
@@ -57,6 +71,17 @@ class Workspace:
     live: tuple[LiveDataflow, ...] | None = None
     """None offline (render); otherwise every live dataflow, in listing order."""
     warnings: tuple[str, ...] = ()
+    folders: tuple[LiveFolder, ...] = ()
+    """The workspace's folders; ``items`` and ``live`` are placed in them (``folder_path``)."""
+    references: Mapping[tuple[str, str], ReferenceStatus] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """What observe found for each reference to a dataflow of another workspace."""
+
+    @property
+    def live_workspace(self) -> LiveWorkspace:
+        """The live side as the planner takes it (empty offline)."""
+        return LiveWorkspace(self.workspace_id or "", self.items, self.live or (), self.folders)
 
     @property
     def lookup(self) -> Lookup:
@@ -85,7 +110,7 @@ def read_workspace(
     """
     latest = records.latest(environment.name) if records is not None else None
     id_map = recorded_ids(project, environment.name, records)
-    items = list_items(live.reader, live.workspace_id) if live is not None else ()
+    items, folders = list_placed(live.reader, live.workspace_id) if live is not None else ((), ())
     try:
         snapshot, env, warnings = _overlay_at(project, environment, ref)
         lookup: Lookup = OfflineLookup(env) if live is None else LiveLookup(live.workspace_id, items)
@@ -100,7 +125,17 @@ def read_workspace(
     dataflows = read_live(live.reader, live.workspace_id, items, reporter=reporter)
     read_mashups(project.root, dataflows)
     return Workspace(
-        env, snapshot, desired, latest, id_map, live.workspace_id, items, dataflows, warnings
+        env,
+        snapshot,
+        desired,
+        latest,
+        id_map,
+        live.workspace_id,
+        items,
+        dataflows,
+        warnings,
+        folders=folders,
+        references=check_references(live.reader, desired),
     )
 
 
