@@ -32,9 +32,7 @@ def _folder_of(live: Live, name: str, workspace: str = WS) -> str | None:
     return item.get("folderId")
 
 
-def test_nested_dataflow_created_moved_drifted_and_exported(
-    dfg: Cli, live: Live, project: Path
-) -> None:
+def test_nested_dataflow_created_moved_drifted_and_exported(dfg: Cli, live: Live, project: Path) -> None:
     (project / NESTED).parent.mkdir(parents=True)
     git(project, "mv", "dataflows/Customers.Dataflow", NESTED)
     commit_all(project, "Customers into Bronze/IBMI/EU")
@@ -118,7 +116,9 @@ def test_same_display_name_in_two_folders_is_refused(dfg: Cli, live: Live, proje
     for part in source.iterdir():
         text = part.read_bytes()
         if part.name == ".platform":
-            text = re.sub(rb'"logicalId": "[^"]+"', b'"logicalId": "11111111-2222-4333-8444-555555555555"', text)
+            text = re.sub(
+                rb'"logicalId": "[^"]+"', b'"logicalId": "11111111-2222-4333-8444-555555555555"', text
+            )
         (twin / part.name).write_bytes(text)
     commit_all(project, "two Customers")
 
@@ -134,7 +134,9 @@ def test_overlay_folder_places_the_deployment_in_a_shared_workspace(
     theirs = live.client.create_folder(WS_OTHER, "Team B")
     live.client.create_item(WS_OTHER, display_name="Their Flow", type="Dataflow", folder_id=theirs.id)
     overlay = project / "environments/e2e-other.yaml"
-    overlay.write_text(overlay.read_text() + "folder: Team A/Dataflows\nprune:\n  enabled: true\n  unrecorded: true\n")
+    overlay.write_text(
+        overlay.read_text() + "folder: Team A/Dataflows\nprune:\n  enabled: true\n  unrecorded: true\n"
+    )
     commit_all(project, "team A under its folder")
 
     code, out, _ = dfg("plan", "-e", "e2e-other")
@@ -160,13 +162,19 @@ def test_overlay_folder_name_fabric_rejects_is_one_located_error(dfg: Cli, proje
     assert "Traceback" not in out + err
 
 
-def test_references_to_other_workspaces_are_kept_and_checked(dfg: Cli, live: Live, project: Path) -> None:
+def test_references_to_other_workspaces_are_kept_and_checked(
+    dfg: Cli, live: Live, project: Path
+) -> None:
     hidden_ws = "7e7e7e7e-1111-4222-8333-944444444444"
     missing = "0a0a0a0a-1111-4222-8333-944444444444"
     seen = live.client.create_item(WS_OTHER, display_name="Shared Rates", type="Dataflow")["id"]
     mashup = project / "dataflows/Hello Dataflow.Dataflow/mashup.pq"
     text = mashup.read_text(encoding="utf-8")
-    for query, ws, df in (("Hidden", hidden_ws, missing), ("Gone", WS_OTHER, missing), ("Seen", WS_OTHER, seen)):
+    for query, ws, df in (
+        ("Hidden", hidden_ws, missing),
+        ("Gone", WS_OTHER, missing),
+        ("Seen", WS_OTHER, seen),
+    ):
         text += (
             f"\nshared {query} = let\n  Source = PowerPlatform.Dataflows([]),\n"
             '  N1 = Source{[Id = "Workspaces"]}[Data],\n'

@@ -120,7 +120,7 @@ def plan_folders(
                     FolderActionKind.DELETE,
                     path,
                     folder_id=by_path[path.casefold()],
-                    reason="left empty by this plan (prune is on)",
+                    reason="left empty by this plan; prune is on",
                 )
             )
         else:
