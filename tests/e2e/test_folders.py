@@ -193,3 +193,36 @@ def test_references_to_other_workspaces_are_kept_and_checked(
     code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve")
     assert code == 0, out
     assert hidden_ws in live.mashup(live.dataflows()["Hello Dataflow"])  # kept as written
+
+
+def test_a_saved_plan_is_refused_after_a_hand_move(
+    dfg: Cli, live: Live, project: Path, tmp_path: Path
+) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    (project / "dataflows/Silver").mkdir()
+    git(project, "mv", "dataflows/Products.Dataflow", "dataflows/Silver/Products.Dataflow")
+    commit_all(project, "Products to Silver")
+    planfile = tmp_path / "move.plan.json"
+    assert dfg("plan", "-e", "e2e", "--out", str(planfile))[0] == 0
+    hand = live.client.create_folder(WS, "Hand")
+    live.client.move_item(WS, live.dataflows()["Products"], hand.id)
+
+    code, out, err = dfg("apply", "-e", "e2e", str(planfile), "--auto-approve")
+    assert code == 1
+    assert "moved from / to Hand since the plan" in out + err
+    assert set(_paths(live)) == {"Hand"}  # nothing written: Silver was not created
+
+
+def test_a_git_folder_fabric_cannot_name_is_one_located_error(
+    dfg: Cli, live: Live, project: Path
+) -> None:
+    (project / "dataflows/Q1.2026").mkdir()
+    git(project, "mv", "dataflows/Products.Dataflow", "dataflows/Q1.2026/Products.Dataflow")
+    commit_all(project, "a folder with a dot")
+    for command in (("validate",), ("plan", "-e", "e2e")):
+        code, out, err = dfg(*command)
+        assert code == 1, out
+        assert "dataflows/Q1.2026/Products.Dataflow" in out + err
+        assert "folder name 'Q1.2026' contains '.'" in out + err
+        assert "Traceback" not in out + err
+    assert live.dataflows() == {}
