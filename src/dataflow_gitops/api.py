@@ -29,7 +29,8 @@ from dataflow_gitops.config import Environment, Project, load_environment, load_
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
 from dataflow_gitops.errors import PlanError, RecordError, RenderError
-from dataflow_gitops.pipeline.definition.legacy import migrate_folder
+from dataflow_gitops.pipeline.definition.legacy import Migration
+from dataflow_gitops.pipeline.definition.legacy import migrate as migrate_dataflow
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
@@ -151,9 +152,10 @@ def render(
     return tuple(d for d in seen.desired if not names or d.name in set(names))
 
 
-def migrate(folder: Path) -> list[str]:
-    """Convert one legacy dataflow folder in place; the files written (empty if current)."""
-    return migrate_folder(folder)
+def migrate(folder: Path) -> Migration:
+    """Convert one old dataflow folder in place, and say what was found: the files written
+    (none if current) and where values without a place in the current format were kept."""
+    return migrate_dataflow(folder)
 
 
 @contextlib.contextmanager
@@ -168,10 +170,26 @@ def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator
         yield Deployment(project, environment, conn, open_store(project.root))
 
 
-def workspace(dep: Deployment, *, ref: str | None = None, reporter: Reporter | None = None) -> Workspace:
-    """Stages ①–③ for ``dep``'s environment: desired (working tree or ``ref``) and live."""
+def workspace(
+    dep: Deployment,
+    *,
+    ref: str | None = None,
+    reporter: Reporter | None = None,
+    targets: Sequence[str] = (),
+) -> Workspace:
+    """Stages ①–③ for ``dep``'s environment: desired (working tree or ``ref``) and live.
+
+    With ``targets``, the other dataflows are identified but not parsed (a broken folder among
+    them cannot block the targets).
+    """
     return read_workspace(
-        dep.project, dep.environment, ref=ref, records=dep.records, live=dep.live, reporter=reporter
+        dep.project,
+        dep.environment,
+        ref=ref,
+        records=dep.records,
+        live=dep.live,
+        reporter=reporter,
+        targets=targets,
     )
 
 
@@ -183,7 +201,7 @@ def plan(
     reporter: Reporter | None = None,
 ) -> Plan:
     """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
-    return plan_environment(workspace(dep, ref=ref, reporter=reporter), targets)
+    return plan_environment(workspace(dep, ref=ref, reporter=reporter, targets=targets), targets)
 
 
 def apply(
@@ -291,6 +309,7 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
         names,
         existing=files.existing_folders(base),
         platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
+        dataflows_dir=dep.project.dataflows_dir,
     )
     written, deleted = files.write_exported(base, exported)
     return ExportResult(base, exported, written, deleted, skipped)

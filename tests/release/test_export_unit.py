@@ -130,3 +130,61 @@ def test_secret_values_never_reach_a_repository_file() -> None:
 )
 def test_folder_name_keeps_windows_device_names_off_disk(display_name: str, folder: str) -> None:
     assert folder_name(display_name) == folder
+
+
+def _two_queries(first: str, line_end: str) -> bytes:
+    text = f"section Section1;\nshared A = {first};\nshared B = 2;\n"
+    return text.replace("\n", line_end).encode()
+
+
+def test_a_merged_mashup_takes_the_line_endings_live_has() -> None:
+    env = _env()
+    platform = Platform("Dataflow", "X", "5d1f3b5a-7c9e-4b1d-8f3a-5c7e9b1d3f64")
+    source = SourceDataflow(
+        "X",
+        "X.Dataflow",
+        platform,
+        (Part("mashup.pq", _two_queries("1", "\n")), Part("queryMetadata.json", METADATA)),
+    )
+    rendered = render(source, env, OfflineLookup(env))
+    live = LiveDataflow(
+        item=LiveItem("id-1", "Dataflow", "X"),
+        logical_id=platform.logical_id,
+        parts=(Part("mashup.pq", _two_queries("10", "\r\n")), Part("queryMetadata.json", METADATA)),
+        fingerprint="f",
+    )
+    files = {
+        p.path: p.data
+        for p in unrender(
+            live, env, ReverseIds(), source=source, rendered=rendered, folder="X.Dataflow"
+        ).files
+    }
+    assert files["mashup.pq"] == _two_queries("10", "\r\n")
+    assert files["queryMetadata.json"] == METADATA  # unchanged: the repository's own bytes
+
+
+def test_a_changed_json_part_is_written_as_fabric_serialises_it() -> None:
+    env = _env()
+    platform = Platform("Dataflow", "X", "5d1f3b5a-7c9e-4b1d-8f3a-5c7e9b1d3f64")
+    mashup = Part("mashup.pq", b"section Section1;\r\nshared A = 1;\r\n")
+    source = SourceDataflow("X", "X.Dataflow", platform, (mashup, Part("queryMetadata.json", METADATA)))
+    rendered = render(source, env, OfflineLookup(env))
+    changed = b'{"formatVersion": "202502", "name": "Y", "queriesMetadata": {}, "connections": []}'
+    live = LiveDataflow(
+        item=LiveItem("id-1", "Dataflow", "Renamed"),
+        logical_id=platform.logical_id,
+        parts=(mashup, Part("queryMetadata.json", changed)),
+        fingerprint="f",
+    )
+    files = {
+        p.path: p.data
+        for p in unrender(
+            live, env, ReverseIds(), source=source, rendered=rendered, folder="X.Dataflow"
+        ).files
+    }
+    assert files["queryMetadata.json"] == (
+        b'{\n  "formatVersion": "202502",\n  "name": "Y",\n  "queriesMetadata": {},\n'
+        b'  "connections": []\n}'
+    )
+    assert not files[".platform"].endswith(b"\n")
+    assert files["mashup.pq"] == mashup.data

@@ -16,7 +16,7 @@ same inputs the same way:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -24,6 +24,7 @@ from dataflow_gitops.config import Environment, Project, environment_at, environ
 from dataflow_gitops.config.project import PROJECT_FILE, overlay_path
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.reading import read_mashups
+from dataflow_gitops.pipeline.definition.references import find_references
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
 from dataflow_gitops.pipeline.model import (
@@ -100,19 +101,21 @@ def read_workspace(
     live: Live | None = None,
     reporter: Reporter | None = None,
     strict: bool = True,
+    targets: Sequence[str] = (),
 ) -> Workspace:
     """Stages ①–③ for ``environment``: source (``ref`` or the working tree) × overlay × id map →
     desired; and, given ``live``, the workspace's items and dataflows.
 
     ``strict=False`` is for a commit that may no longer read or render (promote's check of what
     the source environment runs): then ``desired`` is empty, with a warning, and the live side
-    is read all the same.
+    is read all the same. A dataflow outside ``targets`` (when given) or the environment's scope
+    is identified but not parsed, so a broken folder there cannot block the others.
     """
     latest = records.latest(environment.name) if records is not None else None
     id_map = recorded_ids(project, environment.name, records)
     items, folders = list_placed(live.reader, live.workspace_id) if live is not None else ((), ())
     try:
-        snapshot, env, warnings = _overlay_at(project, environment, ref)
+        snapshot, env, warnings = _overlay_at(project, environment, ref, targets, id_map)
         lookup: Lookup = OfflineLookup(env) if live is None else LiveLookup(live.workspace_id, items)
         desired = render_all(snapshot, env, lookup, id_map=id_map)
     except DataflowGitopsError as exc:
@@ -140,10 +143,14 @@ def read_workspace(
 
 
 def _overlay_at(
-    project: Project, environment: Environment, ref: str | None
+    project: Project,
+    environment: Environment,
+    ref: str | None,
+    targets: Sequence[str] = (),
+    id_map: Mapping[str, str] | None = None,
 ) -> tuple[Snapshot, Environment, tuple[str, ...]]:
     """① the source, and the overlay it renders with (content at ``ref``, policy of today)."""
-    snapshot = read_source(project, environment, ref)
+    snapshot = read_source(project, environment, ref, targets, id_map)
     if ref is None:
         return snapshot, environment, ()
     at_ref = environment_at(project, environment, ref)
@@ -157,19 +164,57 @@ def _overlay_at(
     return snapshot, at_ref, ()
 
 
-def read_source(project: Project, environment: Environment, ref: str | None) -> Snapshot:
+def read_source(
+    project: Project,
+    environment: Environment,
+    ref: str | None,
+    targets: Sequence[str] = (),
+    id_map: Mapping[str, str] | None = None,
+) -> Snapshot:
     """① the dataflows at ``ref`` (or the working tree), every mashup read ahead.
+
+    Only those in ``environment``'s scope and in ``targets`` (when given) are checked; the others
+    are identified by their ``.platform`` (:attr:`SourceDataflow.checked` False).
 
     The working tree is dirty when any uncommitted file changes what render produces: the
     dataflows folder, this environment's overlay, the project file.
     """
-    if ref is None:
+    chosen = set(targets)
+
+    def wanted(name: str) -> bool:
+        # --target takes repository or display names (as the planner does).
+        return environment.in_scope(name) and (
+            not chosen or name in chosen or environment.display_name_for(name) in chosen
+        )
+
+    def read(want: Callable[[str], bool]) -> Snapshot:
+        if ref is not None:
+            return read_ref(project.root, ref, project.dataflows_dir, wanted=want)
         overlay = overlay_path(project, environment.name)
         inputs = (project.display(overlay), PROJECT_FILE)
-        snapshot = read_working_tree(project.root, project.dataflows_dir, inputs=inputs)
-    else:
-        snapshot = read_ref(project.root, ref, project.dataflows_dir)
-    read_mashups(project.root, snapshot.dataflows)
+        return read_working_tree(project.root, project.dataflows_dir, inputs=inputs, wanted=want)
+
+    snapshot = read(wanted)
+    # The dataflows the targets read are checked too (transitively): the plan must know them.
+    extra: set[str] = set()
+
+    def wanted_or_read(name: str) -> bool:
+        return wanted(name) or name in extra
+
+    while chosen:
+        read_mashups(project.root, [d for d in snapshot.dataflows if d.checked])
+        unchecked = {d.name for d in snapshot.dataflows if not d.checked}
+        needed = {
+            r.target
+            for refs in find_references(snapshot, id_map=id_map or {}).values()
+            for r in refs
+            if r.target in unchecked and environment.in_scope(r.target)
+        }
+        if not needed:
+            break
+        extra |= {n for n in needed if n is not None}
+        snapshot = read(wanted_or_read)
+    read_mashups(project.root, [d for d in snapshot.dataflows if d.checked])
     return snapshot
 
 

@@ -25,6 +25,10 @@ from dataflow_gitops.scaffold import CI_CHOICES, CiChoice, scaffold
 def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool) -> int:
     """Create a starter repository in DIRECTORY (default: the project directory, -C or .).
 
+    In a repository Fabric Git sync already fills, init finds the *.Dataflow folders (at the
+    root, in a subfolder, in workspace folders), sets dataflows_dir to where they are and adds
+    no sample: dfg validate and dfg plan -e local work at once.
+
     Writes dataflows/ (one sample dataflow), environments/ (dev, test, prod, and local on the
     embedded emulator), dataflow-gitops.yaml, schemas/ for editor completion, the CI workflows,
     and a .gitignore line for dfg's local state. Existing files are left alone unless --force.
@@ -34,10 +38,19 @@ def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool) 
       dfg init my-dataflows && cd my-dataflows && dfg validate
       dfg init --ci azure                 # Azure Pipelines instead of GitHub Actions
       dfg init . --force                  # refresh the template files in place
-      dfg init . --no-sample              # a repository Fabric Git sync already fills
+      dfg init .                          # a repository Fabric Git sync already fills:
+                                          # finds the items, writes no sample
     """
     dest = directory if directory is not None else click.get_current_context().obj.project
     result = scaffold(dest, ci=ci, force=force, sample=not no_sample)
+    found = result.adopted
+    if found is not None:
+        where = "the repository root" if found.dataflows_dir == "." else f"{found.dataflows_dir}/"
+        others = f" and {found.other_items} other item(s)" if found.other_items else ""
+        click.echo(
+            f"Found {found.dataflows} dataflow folder(s){others} in {where} (Fabric Git sync): "
+            f'dataflows_dir: "{found.dataflows_dir}", no sample written.'
+        )
     for path in result.written:
         click.echo(f"  created {path}")
     if result.gitignore != "present":

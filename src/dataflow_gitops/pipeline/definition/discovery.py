@@ -67,6 +67,12 @@ def joined(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
 
 
+def below_root(folder: str, dataflows_dir: str) -> str:
+    """An item folder's path below the dataflows root (``Bronze/Orders.Dataflow``)."""
+    prefix = root_prefix(dataflows_dir)
+    return folder[len(prefix) + 1 :] if prefix and folder.startswith(prefix + "/") else folder
+
+
 def describe_other_items(counts: Mapping[str, int]) -> str:
     """``"3 other items ignored (2 Lakehouse, 1 Notebook)"`` for the ``-v`` line."""
     total = sum(counts.values())
@@ -314,8 +320,8 @@ def suffixless_error(rel: str) -> SourceError:
     return SourceError(
         f"its .platform says type Dataflow, but the folder name lacks the {FOLDER_SUFFIX} suffix",
         path=rel,
-        hint=f'rename it: git mv "{rel}" "{target}" (Fabric Git sync names item folders '
-        "<displayName>.<type>)",
+        hint=f'rename it with git mv "{rel}" "{target}"; Fabric Git sync names item folders '
+        "<displayName>.<type>",
     )
 
 
@@ -326,9 +332,9 @@ def portability_errors(folders: Mapping[str, Iterable[str]]) -> list[DataflowGit
     seen: dict[str, str] = {}
     reported: set[str] = set()
     for folder in sorted(folders):
-        paths = [folder, *(f"{folder}/{part}" for part in sorted(folders[folder]))]
         parts = folder.split("/")
-        paths[1:1] = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        paths = [*ancestors, folder, *(f"{folder}/{part}" for part in sorted(folders[folder]))]
         for path in paths:
             first = seen.setdefault(path.casefold(), path)
             if first != path and path not in reported:

@@ -8,6 +8,8 @@ Two older Dataflow Gen2 definition formats still turn up (fabric-api-notes §5.5
   ``dataflowOptions``).
 
 Both convert to ``queryMetadata.json`` 202502 + ``mashup.pq`` (+ the ``.platform`` Git sync writes).
+``queryMetadata.json`` 202409 (the ``editingSession`` shape) is read as written, and converts too
+(:func:`.formats.to_current`, nothing lost).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dataflow_gitops.errors import SourceError
+from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
+    fabric_json,
     load_json,
     parse_platform,
     platform_part,
@@ -64,41 +69,105 @@ def legacy_problem(files: Mapping[str, bytes]) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """What ``dfg migrate`` found in a folder and did about it."""
+
+    found: str
+    """The shape found, as the user reads it (``queryMetadata.json formatVersion "202409"``)."""
+    written: tuple[str, ...] = ()
+    """Files written (relative names); empty: nothing to migrate."""
+    notes: tuple[str, ...] = ()
+    """Where values without a place in the current shape were kept."""
+
+
 def migrate_folder(path: Path) -> list[str]:
-    """Convert a legacy dataflow folder in place; return the files written (relative names).
+    """Convert an old dataflow folder in place; return the files written (empty if current)."""
+    return list(migrate(path).written)
+
+
+def migrate(path: Path) -> Migration:
+    """Convert an old dataflow folder in place, and say what it was.
 
     ``dataflow-content.json`` is removed once its content lives in the new parts. A current
-    folder is left alone (empty list).
+    folder is left alone; a folder that holds no Dataflow Gen2 definition dfg knows (empty, a
+    ``model.json`` export, an unknown formatVersion) is a SourceError that says what it holds.
     """
     if not path.is_dir():
         raise SourceError("not a folder", path=str(path), hint="name a <Name>.Dataflow folder")
     files = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
-    if legacy_problem(files) is None:
-        return []
     if LEGACY_CONTENT_PATH in files:
-        content = load_json(files[LEGACY_CONTENT_PATH], path=str(path / LEGACY_CONTENT_PATH))
-        session = content.get("editingSessionMashup") if isinstance(content, dict) else None
-        if not isinstance(session, dict) or not isinstance(session.get("mashupDocument"), str):
-            raise SourceError(
-                "no editingSessionMashup.mashupDocument string",
-                path=str(path / LEGACY_CONTENT_PATH),
-                hint="this does not look like a Dataflow Gen2 definition",
-            )
-        name = str(session.get("mashupName") or _folder_name(path))
-        metadata = _metadata(name, session)
-        mashup: str | None = session["mashupDocument"]
-    else:
-        old = load_json(files[METADATA_PATH], path=str(path / METADATA_PATH))
+        return _from_single_part(path, files)
+    if METADATA_PATH not in files:
+        raise SourceError(_nothing_known(files), path=str(path), hint=_UNKNOWN_HINT)
+    old = load_json(files[METADATA_PATH], path=str(path / METADATA_PATH))
+    version = formats.version_of(old)
+    found = f'{METADATA_PATH} formatVersion "{version}"'
+    if version == CURRENT_FORMAT_VERSION:
+        return Migration(found)
+    if version == LEGACY_FORMAT_VERSION:
         options = old.get("dataflowOptions") or {}
         if not isinstance(options, dict):
             raise SourceError("dataflowOptions must be an object", path=str(path / METADATA_PATH))
         name = str(options.get("name") or _folder_name(path))
-        metadata = _metadata(name, options)
-        mashup = None  # the 202412 format already keeps mashup.pq as its own part
-    written = [METADATA_PATH]
-    (path / METADATA_PATH).write_text(
-        json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        return _finish(path, files, found, name, _metadata(name, options), None, ())
+    if version == formats.EDITING_SESSION and isinstance(old, dict):
+        formats.check(
+            old, decode_text(files[METADATA_PATH], path=METADATA_PATH), str(path / METADATA_PATH)
+        )
+        metadata, notes = formats.to_current(old, _folder_name(path))
+        return _finish(path, files, found, str(metadata["name"]), metadata, None, notes)
+    raise SourceError(
+        f"{found}: a shape dfg does not know",
+        path=str(path / METADATA_PATH),
+        hint=f'dfg reads "{CURRENT_FORMAT_VERSION}" and "{formats.EDITING_SESSION}" and migrates '
+        f'"{formats.EDITING_SESSION}", "{LEGACY_FORMAT_VERSION}" and {LEGACY_CONTENT_PATH} '
+        "(docs/formats.md)",
     )
+
+
+_UNKNOWN_HINT = (
+    "a Dataflow Gen2 folder holds queryMetadata.json and mashup.pq (or the older "
+    f"{LEGACY_CONTENT_PATH}); see docs/formats.md"
+)
+
+
+def _nothing_known(files: Mapping[str, bytes]) -> str:
+    if not files:
+        return "the folder is empty: no Dataflow Gen2 definition to migrate"
+    shown = ", ".join(sorted(files)[:5]) + (", …" if len(files) > 5 else "")
+    if "model.json" in files:
+        return (
+            f"found {shown}: model.json is a Power BI dataflow (Gen1) export, a shape dfg does not know"
+        )
+    return f"found {shown}: no {METADATA_PATH} or {LEGACY_CONTENT_PATH}, a shape dfg does not know"
+
+
+def _from_single_part(path: Path, files: Mapping[str, bytes]) -> Migration:
+    content = load_json(files[LEGACY_CONTENT_PATH], path=str(path / LEGACY_CONTENT_PATH))
+    session = content.get("editingSessionMashup") if isinstance(content, dict) else None
+    if not isinstance(session, dict) or not isinstance(session.get("mashupDocument"), str):
+        raise SourceError(
+            "no editingSessionMashup.mashupDocument string",
+            path=str(path / LEGACY_CONTENT_PATH),
+            hint="this does not look like a Dataflow Gen2 definition",
+        )
+    name = str(session.get("mashupName") or _folder_name(path))
+    found = f"the single-part {LEGACY_CONTENT_PATH}"
+    return _finish(path, files, found, name, _metadata(name, session), session["mashupDocument"], ())
+
+
+def _finish(
+    path: Path,
+    files: Mapping[str, bytes],
+    found: str,
+    name: str,
+    metadata: Mapping[str, Any],
+    mashup: str | None,
+    notes: tuple[str, ...],
+) -> Migration:
+    written = [METADATA_PATH]
+    (path / METADATA_PATH).write_bytes(fabric_json(metadata))
     if mashup is not None:
         (path / MASHUP_PATH).write_bytes(mashup.encode("utf-8"))  # exact text, no newline translation
         written.append(MASHUP_PATH)
@@ -110,7 +179,7 @@ def migrate_folder(path: Path) -> list[str]:
         parse_platform(files[PLATFORM_PATH], path=str(path / PLATFORM_PATH))
     if LEGACY_CONTENT_PATH in files:
         (path / LEGACY_CONTENT_PATH).unlink()
-    return written
+    return Migration(found, tuple(written), notes)
 
 
 def _folder_name(path: Path) -> str:
@@ -138,7 +207,7 @@ def _metadata(name: str, old: Mapping[str, Any]) -> dict[str, Any]:
         }
     connections = []
     for override in old.get("connectionOverrides") or []:
-        connection_id = _connection_id(override) if isinstance(override, dict) else None
+        connection_id = formats.connection_id_of(override) if isinstance(override, dict) else None
         if connection_id:
             connections.append(
                 {
@@ -149,12 +218,3 @@ def _metadata(name: str, old: Mapping[str, Any]) -> dict[str, Any]:
             )
     doc["connections"] = connections
     return doc
-
-
-def _connection_id(override: Mapping[str, Any]) -> str | None:
-    # The preview wrote Fabric connections as a ClusterId/DatasourceId JSON string in
-    # connectionName; the current format keeps that string as the connectionId.
-    value = override.get("connectionId") or override.get("connectionName")
-    if isinstance(value, str) and (override.get("connectionId") or value.startswith('{"ClusterId"')):
-        return value
-    return None

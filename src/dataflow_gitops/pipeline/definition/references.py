@@ -42,8 +42,9 @@ def find_references(
     """
     by_logical_id = {d.platform.logical_id.lower(): d.name for d in snapshot.dataflows}
     known_ids = {k.lower(): v for k, v in id_map.items()}
+    # A dataflow outside --target/scope is identified, not parsed: it reads nothing here.
     return {
-        dataflow.name: references_of(dataflow, by_logical_id, known_ids)
+        dataflow.name: references_of(dataflow, by_logical_id, known_ids) if dataflow.checked else ()
         for dataflow in snapshot.dataflows
     }
 

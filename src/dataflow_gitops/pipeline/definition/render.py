@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from dataflow_gitops.config import Environment, matches
-from dataflow_gitops.errors import MSyntaxError, RenderError
+from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition import jsonpath
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
@@ -384,7 +384,8 @@ def _check_still_parses(source: SourceDataflow, data: bytes, rendered: tuple[byt
 def render_all(
     snapshot: Snapshot, env: Environment, lookup: Lookup, *, id_map: Mapping[str, str] | None = None
 ) -> tuple[DesiredDataflow, ...]:
-    """Every in-scope dataflow of ``snapshot`` rendered for ``env``, dependencies first.
+    """Every in-scope dataflow of ``snapshot`` rendered for ``env``, dependencies first (those
+    the source stage only identified, outside ``--target``, are not rendered).
 
     Also checks what only the whole repository shows: an environment-wide parameter no
     dataflow declares, and a ``dataflows:`` entry naming no dataflow (both RenderError at
@@ -392,7 +393,7 @@ def render_all(
     """
     _check_overlay_names(snapshot, env)
     references = find_references(snapshot, id_map=id_map or {})
-    chosen = [d for d in snapshot.dataflows if env.in_scope(d.name)]
+    chosen = [d for d in snapshot.dataflows if d.checked and env.in_scope(d.name)]
     names = [d.name for d in chosen]
     edges = {name: refs for name, refs in dependency_edges(references).items() if name in names}
     order = dependency_order(names, edges)
@@ -434,9 +435,15 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
     declared: set[str] = set()
     for dataflow in snapshot.dataflows:
         part = dataflow.part(MASHUP_PATH)
-        if part is not None:
+        if part is None:
+            continue
+        try:
             doc = mashup_document(part.data, path=_part_path(dataflow, MASHUP_PATH))
-            declared.update(p.name for p in parameters(doc))
+        except DataflowGitopsError:
+            if dataflow.checked:
+                raise
+            continue  # identified only (outside --target): its own problems are not this run's
+        declared.update(p.name for p in parameters(doc))
     for setting in env.parameters:
         if setting.name not in declared:
             close = difflib.get_close_matches(setting.name, sorted(declared), n=1)

@@ -87,13 +87,15 @@ def scan_working_tree(
     root: Path,
     dataflows_dir: str = "dataflows",
     *,
-    wanted: Wanted | None = None,
     inputs: Sequence[str] = (),
+    wanted: Wanted | None = None,
 ) -> ScanResult:
     """Read the working tree; the commit is HEAD (None outside git).
 
     ``dirty`` per git status of every render input: the dataflow folders and ``inputs`` (other
-    project-relative files render reads, e.g. the overlay and the project file).
+    project-relative files render reads, e.g. the overlay and the project file). Other files
+    under the dataflows root (other items, a README beside items at the repository root) are not
+    render inputs.
     """
     repo = _open_repo(root)
     try:
@@ -102,10 +104,14 @@ def scan_working_tree(
         found = discover_working_tree(
             root, dataflows_dir, boundary=top, ignored=lambda path: _is_ignored(path, ignored)
         )
+        commit, dirty_paths = (
+            _head_state(repo, root, (dataflows_dir, *inputs), inputs, found)
+            if repo is not None
+            else (None, None)
+        )
     finally:
         if repo is not None:
             repo.close()
-    commit, dirty_paths = _head_state(root, dataflows_dir, inputs, found)
     return _scan(
         found,
         label="",
@@ -113,9 +119,9 @@ def scan_working_tree(
         commit=commit,
         # in git without a commit, everything is uncommitted
         dirty=bool(dirty_paths) or (commit is None and dirty_paths is not None),
+        dirty_paths=dirty_paths or (),
         ref=None,
         root=dataflows_dir,
-        dirty_paths=dirty_paths or (),
     )
 
 
@@ -154,15 +160,9 @@ def scan_ref(
         commit = _commit(repo, ref)
         project = _repo_relative(repo, root, ".")
         tree = commit.tree
-        try:
-            base = tree / project if project else tree
-        except KeyError:
-            raise SourceError(
-                f"the commit has no {dataflows_dir}/ folder",
-                hint="pick a commit that contains the dataflows",
-            ) from None
         prefix = root_prefix(dataflows_dir)
         try:
+            base = tree / project if project else tree
             start = base / prefix if prefix else base
         except KeyError:
             raise SourceError(
@@ -180,10 +180,10 @@ def read_working_tree(
     root: Path,
     dataflows_dir: str = "dataflows",
     *,
-    wanted: Wanted | None = None,
     inputs: Sequence[str] = (),
+    wanted: Wanted | None = None,
 ) -> Snapshot:
-    return _first(scan_working_tree(root, dataflows_dir, wanted=wanted, inputs=inputs))
+    return _first(scan_working_tree(root, dataflows_dir, inputs=inputs, wanted=wanted))
 
 
 def read_ref(
@@ -218,8 +218,8 @@ def _scan(
             commit=commit,
             dirty=dirty,
             ref=ref,
-            dataflows_dir=root,
             dirty_paths=dirty_paths,
+            dataflows_dir=root,
         ),
         (*found.errors, *errors),
         _unreadable(found.folders, dataflows),
@@ -268,43 +268,25 @@ def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
 
 
 def _head_state(
-    root: Path, dataflows_dir: str, inputs: Sequence[str], found: Discovery
-) -> tuple[str | None, tuple[str, ...] | None]:
-    """HEAD's sha and the uncommitted render inputs (None, None outside git): files of the
-    dataflow folders (a deleted folder too) and ``inputs``. Other files under the dataflows
-    root (other items beside the dataflows) do not count."""
-    sha, changed = _git_changes(root, (dataflows_dir, *inputs))
-    if changed is None:
-        return None, None
-    folders = tuple(f + "/" for f in found.folders)
-    wanted = set(inputs)
-    return sha, tuple(
-        path
-        for path in changed
-        if path in wanted
-        or path.startswith(folders)
-        or any(name.endswith(FOLDER_SUFFIX) for name in path.split("/")[:-1])
-    )
-
-
-def _git_changes(root: Path, paths: Sequence[str]) -> tuple[str | None, tuple[str, ...] | None]:
-    """HEAD's sha and the uncommitted files among ``paths`` (None, None outside git).
+    repo: git.Repo, root: Path, paths: Sequence[str], inputs: Sequence[str], found: Discovery
+) -> tuple[str | None, tuple[str, ...]]:
+    """HEAD's sha and the uncommitted render inputs among ``paths``: files of a dataflow folder
+    (staged, unstaged or untracked; a deleted folder's too) and ``inputs``.
 
     A repository without commits has no HEAD: everything in it is uncommitted.
     """
-    repo = _open_repo(root)
-    if repo is None:
-        return None, None
-    with repo:
-        try:
-            sha: str | None = repo.head.commit.hexsha
-        except ValueError:  # a repository without commits
-            sha = None
-        top = Path(repo.working_tree_dir or root).resolve()
-        base = root.resolve()
-        specs = [(base / p).relative_to(top).as_posix() for p in paths if p]
-        # -z: paths exactly as stored (no quoting); a rename or copy adds its source path next
-        out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *specs)
+    try:
+        sha: str | None = repo.head.commit.hexsha
+    except ValueError:  # a repository without commits
+        sha = None
+    top = Path(repo.working_tree_dir or root).resolve()
+    base = root.resolve()
+    # The repository root is "." (an empty pathspec is an error to git).
+    specs = [(base / p).resolve().relative_to(top).as_posix() for p in paths if p]
+    # -z: paths exactly as stored (no quoting); a rename or copy adds its source path next
+    out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *specs)
+    folders = tuple(f + "/" for f in found.folders)
+    wanted_inputs = {Path(p).as_posix() for p in inputs}
     changed: list[str] = []
     fields = iter(out.split("\0"))
     for entry in fields:
@@ -313,7 +295,13 @@ def _git_changes(root: Path, paths: Sequence[str]) -> tuple[str | None, tuple[st
         if entry[0] in "RC":
             next(fields, None)
         path = top / entry[3:]
-        changed.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else entry[3:])
+        relative = path.relative_to(base).as_posix() if path.is_relative_to(base) else entry[3:]
+        if (
+            relative in wanted_inputs
+            or relative.startswith(folders)
+            or any(name.endswith(FOLDER_SUFFIX) for name in relative.split("/")[:-1])
+        ):
+            changed.append(relative)
     return sha, tuple(sorted(set(changed)))
 
 
@@ -453,6 +441,16 @@ def _check_metadata(doc: Mapping[str, object], text: str, location: str) -> None
     formats.check(doc, text, location)
 
 
+_DUPLICATE_HINTS = {
+    # Fabric keeps display names unique per workspace and item type across its folders, so two
+    # same-named dataflows in two workspace folders cannot both exist live; nor here, where the
+    # display name is the repository name overlays, --target and references use.
+    "displayName": "display names are unique per workspace and type, across workspace folders "
+    "too: rename one in its .platform",
+    "logicalId": "every dataflow needs its own logicalId: Fabric Git sync pairs items by it",
+}
+
+
 def _duplicates(
     dataflows: list[SourceDataflow], folders: FolderFiles, label: str
 ) -> list[DataflowGitopsError]:
@@ -469,7 +467,7 @@ def _duplicates(
                         f"duplicate {what} {value!r}: also used by {label}{first.folder}",
                         path=f"{label}{dataflow.folder}/{PLATFORM_PATH}",
                         line=line_of(text, f'"{field}"'),
-                        hint=f"every dataflow needs its own {what}",
+                        hint=_DUPLICATE_HINTS[field],
                     )
                 )
     return errors

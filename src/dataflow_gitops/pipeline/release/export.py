@@ -349,7 +349,19 @@ def _merge_mashup(
             replacement = _reverse_member(live, member.name, member.start, member.source, reverse)
         if replacement != member.source:
             edits.append(((member.start, member.end), replacement))
-    return apply_edits(text, edits) if edits else text
+    return as_line_endings_of(text, apply_edits(text, edits)) if edits else text
+
+
+def as_line_endings_of(live: str, text: str) -> str:
+    """``text`` in the line endings ``live`` uses throughout (CRLF, most Fabric mashups, or LF):
+    queries kept from the repository must not mix theirs into a file the workspace wrote."""
+    crlf = live.count("\r\n")
+    lf = live.count("\n")
+    if lf and crlf == lf:
+        return text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if lf and not crlf:
+        return text.replace("\r\n", "\n")
+    return text  # mixed (or one line): as merged
 
 
 def _reverse_member(doc: SectionDocument, name: str, start: int, text: str, reverse: ReverseIds) -> str:

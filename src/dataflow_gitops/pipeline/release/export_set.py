@@ -46,11 +46,15 @@ def export_set(
     *,
     existing: set[str],
     platform_bytes: Callable[[SourceDataflow], bytes | None],
+    dataflows_dir: str = "dataflows",
 ) -> tuple[tuple[ExportedDataflow, ...], tuple[str, ...]]:
     """What to write (folders relative to the export directory) and, without ``names``, the
     live dataflows left out because the repository does not hold them.
 
-    ``existing`` holds the folder names already in the export directory, casefolded.
+    ``existing`` holds the folder names already in the export directory, casefolded. A dataflow
+    the repository holds goes back to its own item folder below ``dataflows_dir``, at its live
+    workspace folder path: unchanged, an environment exports onto a Fabric-synced tree byte for
+    byte; moved in the workspace, its git folder moves too (``moved_from``).
     """
     env, live = workspace.environment, workspace.live or ()
     rendered = {d.name: d for d in workspace.desired}
@@ -58,8 +62,7 @@ def export_set(
     reverse = learn_reverse_ids([(sources[n], d) for n, d in rendered.items()])
     pairs = pair_live(rendered, live)
     wanted = wanted_ids(names, pairs, live)
-    root = workspace.snapshot.dataflows_dir
-    held = {n: _relative(sources[n].folder, root) for n in pairs.values()}
+    held = {n: _relative(sources[n].folder, dataflows_dir) for n in pairs.values()}
     used = {h.casefold() for h in held.values()} | existing
     exported: list[ExportedDataflow] = []
     for one in live:
