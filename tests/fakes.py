@@ -118,7 +118,7 @@ class FakeFabric:
             self._check_workspace(workspace_id)
             with self._lock:
                 taken = any(
-                    f.parent_id == parent_id and f.display_name.lower() == display_name.lower()
+                    f.parent_folder_id == parent_id and f.display_name.lower() == display_name.lower()
                     for f in self.folders.values()
                 )
                 if taken:
@@ -130,7 +130,7 @@ class FakeFabric:
     def delete_folder(self, workspace_id: str, folder_id: str) -> None:
         folder = self.folders[folder_id]
         with self._call("delete_folder", folder.display_name), self._lock:
-            busy = any(f.parent_id == folder_id for f in self.folders.values()) or any(
+            busy = any(f.parent_folder_id == folder_id for f in self.folders.values()) or any(
                 s.item.folder_id == folder_id for s in self.items.values()
             )
             if busy:
@@ -147,7 +147,11 @@ class FakeFabric:
         parent: str | None = None
         for name in path.split("/"):
             found = next(
-                (f for f in self.folders.values() if f.parent_id == parent and f.display_name == name),
+                (
+                    f
+                    for f in self.folders.values()
+                    if f.parent_folder_id == parent and f.display_name == name
+                ),
                 None,
             )
             if found is None:

@@ -187,11 +187,11 @@ class LiveItem:
 
 @dataclass(frozen=True, slots=True)
 class LiveFolder:
-    """One workspace folder (Folders API); ``parent_id`` None at the workspace root."""
+    """One workspace folder (Folders API); ``parent_folder_id`` None at the workspace root."""
 
     id: str
     display_name: str
-    parent_id: str | None = None
+    parent_folder_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ def folder_paths(folders: Sequence[LiveFolder]) -> dict[str, str]:
     def path_of(folder: LiveFolder, seen: frozenset[str]) -> str:
         if folder.id in paths:
             return paths[folder.id]
-        parent = by_id.get(folder.parent_id or "")
+        parent = by_id.get(folder.parent_folder_id or "")
         # A parent the listing lacks (or a loop, which the service forbids) ends the walk.
         if parent is None or parent.id in seen:
             path = folder.display_name
