@@ -22,6 +22,8 @@ SECTIONS = [
     ("auth", "#/$defs/auth"),
     ("bindings", "#/$defs/bindings"),
     ("dataflows.&lt;name&gt;", "#/$defs/dataflowOverlay"),
+    ("schedules", "#/$defs/schedules"),
+    ("schedules.&lt;job type&gt;[]", "#/$defs/schedule"),
     ("scope", "#/properties/scope"),
     ("replace[]", "#/$defs/replaceRule"),
     ("set[]", "#/$defs/setRule"),

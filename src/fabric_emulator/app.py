@@ -183,9 +183,13 @@ class EmulatorApp:
         found = routes.match(request.method, path)
         if found is None:
             raise EmulatorError(404, "EntityNotFound", f"No such API: {request.method} {path}.")
-        if found == "method":
-            raise EmulatorError(405, "MethodNotAllowed", f"{request.method} is not allowed on {path}.")
-        assert not isinstance(found, str)
+        if isinstance(found, list):
+            raise EmulatorError(
+                405,
+                "MethodNotAllowed",
+                f"{request.method} is not allowed on {path}; use {', '.join(found)}.",
+                headers={"Allow": ", ".join(found)},
+            )
         route, params = found
         ctx = Ctx(
             self.emu,
@@ -208,6 +212,10 @@ def _parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError):
         raise EmulatorError(400, "InvalidRequest", "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise EmulatorError(
+            400, "InvalidRequest", "The request body is nested too deeply to read."
+        ) from None
 
 
 def _abort(send: Send) -> bool:

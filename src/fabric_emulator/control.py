@@ -7,11 +7,12 @@ benchmarks, `dfg demo` and people (docs/emulator.md).
                                   "folders": [{"workspaceId", "id"?, "displayName", "parentFolderId"?}],
                                   "items": [{"workspaceId", "id"?, "type"="Dataflow", "displayName",
                                              "description"?, "folderId"?, "definition"? | "files"?:
-                                             {path: text or JSON}}],
+                                             {path: text or JSON}, "schedules"?: [{"jobType",
+                                             "id"?, "enabled", "configuration"}]}],
                                   "jobs": [{"workspaceId", "itemId", "id"?, "jobType", "durationS"?,
                                             "outcome"?}],
                                   "operations": [{"id"?, "status", "result"?, "error"?}]}
-                                 → the created objects (items add "logicalId")
+                                 → the created objects (items add "logicalId"); all or nothing
     GET    /_emulator/faults     {"value": [rule]};  POST a rule (→ 201 rule) or a list (→ {"value"})
     DELETE /_emulator/faults[/{id}]   all rules, or one
            rule = {"kind": status|throttle|drop|token_expired|lro_fail|lro_stuck, "method"=".*",
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fabric_emulator.definitions import encode
@@ -53,52 +54,78 @@ FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
 def handle(emu: Emulator, method: str, path: str, body: Any, request_id: str) -> Reply:
     action = path[len("/_emulator") :].strip("/")
-    key = (method, action.split("/")[0])
-    if key == ("POST", "reset"):
-        emu.reset()
-        return Reply(200, {"status": "reset"})
-    if key == ("POST", "seed"):
-        return Reply(200, seed(emu, _object(body)))
-    if key == ("GET", "faults"):
-        return Reply(200, {"value": [r.to_json() for r in emu.faults.list()]})
-    if key == ("POST", "faults"):
-        rules = body if isinstance(body, list) else [_object(body)]
-        added = [emu.faults.add(FaultRule.from_json(r)).to_json() for r in rules]
-        return Reply(201, added[0] if isinstance(body, dict) else {"value": added})
-    if key == ("DELETE", "faults"):
-        rule_id = action[len("faults/") :] if "/" in action else ""
-        if rule_id and not emu.faults.remove(rule_id):
-            raise EmulatorError(404, "EntityNotFound", f"No fault rule '{rule_id}'.")
-        if not rule_id:
-            emu.faults.clear()
-        return Reply(200, {"value": [r.to_json() for r in emu.faults.list()]})
-    if key == ("GET", "requests"):
-        return Reply(200, {"value": emu.log.entries()})
-    if key == ("DELETE", "requests"):
-        emu.log.clear()
-        return Reply(200, {"value": []})
-    if key == ("GET", "state"):
-        return Reply(200, dump(emu.state))
-    if key == ("GET", "config"):
-        return Reply(200, emu.config.to_json())
-    if key == ("POST", "config"):
-        changes = _object(body)
-        emu.config.update(changes)
-        if "seed" in changes:
-            emu.reseed()
-        return Reply(200, emu.config.to_json())
-    if key == ("POST", "clock"):
-        advance = _object(body).get("advanceSeconds", 0)
-        finite = isinstance(advance, int | float) and not isinstance(advance, bool)
-        if not finite or not math.isfinite(advance) or advance < 0:
-            raise bad_request("InvalidRequest", "'advanceSeconds' must be a number >= 0.")
-        emu.clock.advance(float(advance))
-        return Reply(200, {"now": emu.clock.now()})
-    if key == ("GET", "clients"):
-        return Reply(200, clients(emu))
-    if key == ("POST", "clients"):
-        return Reply(201, register_client(emu, _object(body)))
-    raise EmulatorError(404, "EntityNotFound", f"No control-plane action {method} /_emulator/{action}.")
+    name, _, rest = action.partition("/")
+    found = _ACTIONS.get((method, name))
+    if found is None or (rest and (method, name) != ("DELETE", "faults")):
+        raise EmulatorError(
+            404, "EntityNotFound", f"No control-plane action {method} /_emulator/{action}."
+        )
+    return found(emu, body, rest)
+
+
+Action = Callable[[Emulator, Any, str], Reply]
+
+
+def _reset(emu: Emulator, body: Any, rest: str) -> Reply:
+    emu.reset()
+    return Reply(200, {"status": "reset"})
+
+
+def _list_faults(emu: Emulator, body: Any, rest: str) -> Reply:
+    return Reply(200, {"value": [r.to_json() for r in emu.faults.list()]})
+
+
+def _add_faults(emu: Emulator, body: Any, rest: str) -> Reply:
+    rules = body if isinstance(body, list) else [_object(body)]
+    added = [emu.faults.add(FaultRule.from_json(r)).to_json() for r in rules]
+    return Reply(201, added[0] if isinstance(body, dict) else {"value": added})
+
+
+def _delete_faults(emu: Emulator, body: Any, rule_id: str) -> Reply:
+    if rule_id and not emu.faults.remove(rule_id):
+        raise EmulatorError(404, "EntityNotFound", f"No fault rule '{rule_id}'.")
+    if not rule_id:
+        emu.faults.clear()
+    return _list_faults(emu, body, "")
+
+
+def _clear_requests(emu: Emulator, body: Any, rest: str) -> Reply:
+    emu.log.clear()
+    return Reply(200, {"value": []})
+
+
+def _set_config(emu: Emulator, body: Any, rest: str) -> Reply:
+    changes = _object(body)
+    emu.config.update(changes)
+    if "seed" in changes:
+        emu.reseed()
+    return Reply(200, emu.config.to_json())
+
+
+def _advance_clock(emu: Emulator, body: Any, rest: str) -> Reply:
+    advance = _object(body).get("advanceSeconds", 0)
+    finite = isinstance(advance, int | float) and not isinstance(advance, bool)
+    if not finite or not math.isfinite(advance) or advance < 0:
+        raise bad_request("InvalidRequest", "'advanceSeconds' must be a number >= 0.")
+    emu.clock.advance(float(advance))
+    return Reply(200, {"now": emu.clock.now()})
+
+
+_ACTIONS: dict[tuple[str, str], Action] = {
+    ("POST", "reset"): _reset,
+    ("POST", "seed"): lambda emu, body, _: Reply(200, seed(emu, _object(body))),
+    ("GET", "faults"): _list_faults,
+    ("POST", "faults"): _add_faults,
+    ("DELETE", "faults"): _delete_faults,
+    ("GET", "requests"): lambda emu, body, _: Reply(200, {"value": emu.log.entries()}),
+    ("DELETE", "requests"): _clear_requests,
+    ("GET", "state"): lambda emu, body, _: Reply(200, dump(emu.state)),
+    ("GET", "config"): lambda emu, body, _: Reply(200, emu.config.to_json()),
+    ("POST", "config"): _set_config,
+    ("POST", "clock"): _advance_clock,
+    ("GET", "clients"): lambda emu, body, _: Reply(200, clients(emu)),
+    ("POST", "clients"): lambda emu, body, _: Reply(201, register_client(emu, _object(body))),
+}
 
 
 def dump(state: State) -> dict[str, list[dict[str, Any]]]:
@@ -202,9 +229,11 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create workspaces, folders, items, job instances and operations in one call."""
+    """Create workspaces, folders, items, job instances and operations in one call: all of them,
+    or (on any error) none."""
     try:
-        return _seed(emu, body)
+        with emu.state.all_or_nothing():
+            return _seed(emu, body)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise bad_request("InvalidRequest", f"Bad seed document: {exc!r}.") from None
 
@@ -247,6 +276,15 @@ def _seed(emu: Emulator, body: Mapping[str, Any]) -> dict[str, Any]:
             ]
             request["definition"] = {"parts": parts}
         created = state.create_item(item["workspaceId"], request, item.get("id"))
+        for schedule in item.get("schedules", []):
+            state.create_schedule(
+                created.workspace_id,
+                created.id,
+                schedule.get("jobType", "Execute"),
+                schedule,
+                "seed",
+                schedule_id=schedule.get("id"),
+            )
         made["items"].append({**created.to_json(), "logicalId": created.logical_id})
     for job in body.get("jobs", []):
         instance = state.start_job(

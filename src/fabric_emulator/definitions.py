@@ -95,7 +95,8 @@ def parse_definition(item_type: str, definition: Any) -> ParsedDefinition:
         if path == PLATFORM:
             platform = _platform(data)
             continue
-        parts.append(Part(path, str(raw["payload"])))
+        # Kept as the bytes it carries, so a part sent unpadded comes back as Fabric encodes it.
+        parts.append(Part(path, base64.b64encode(data).decode("ascii")))
     if item_type == "Dataflow":
         _check_dataflow(parts)
     fmt = definition.get("format")
@@ -104,8 +105,8 @@ def parse_definition(item_type: str, definition: Any) -> ParsedDefinition:
 
 def _platform(data: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         raise bad_request("InvalidPlatformFile", "The '.platform' part is not a JSON object.")
@@ -128,9 +129,11 @@ def _check_dataflow(parts: list[Part]) -> None:
         )
     meta = next(p for p in parts if p.path == "queryMetadata.json")
     try:
-        json.loads(base64.b64decode(meta.payload).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise bad_request("InvalidDefinitionParts", "'queryMetadata.json' is not valid JSON.") from None
+        json.loads(base64.b64decode(meta.payload).decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise bad_request(
+            "InvalidDefinitionParts", "'queryMetadata.json' is not valid JSON (or nested too deeply)."
+        ) from None
 
 
 def platform_logical_id(platform: Mapping[str, Any] | None) -> str | None:

@@ -4,6 +4,7 @@ body and headers (`errorCode`, `message`, `requestId`, `moreDetails`; `x-ms-publ
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,3 +55,19 @@ def not_found(code: str, what: str, ident: str) -> EmulatorError:
 
 def bad_request(code: str, message: str) -> EmulatorError:
     return EmulatorError(400, code, message)
+
+
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36  # the hyphenated form only, as the API writes ids
+
+
+def checked_uuid(value: object, field: str) -> None:
+    """A body field the spec types as a uuid: absent is fine, anything else but a UUID is a 400."""
+    if value is not None and not is_uuid(value):
+        raise bad_request("InvalidInput", f"'{field}' must be a UUID.")

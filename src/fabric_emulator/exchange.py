@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fabric_emulator.errors import bad_request
+from fabric_emulator.errors import bad_request, is_uuid
 from fabric_emulator.lro import FAILED, STUCK, SUCCEEDED, Operation
 from fabric_emulator.runtime import Emulator
 
@@ -45,6 +45,26 @@ class Ctx:
         if value.lower() not in ("true", "false"):
             raise bad_request("InvalidParameter", f"Query parameter '{name}' must be true or false.")
         return value.lower() == "true"
+
+    def uuid_query(self, name: str) -> str | None:
+        """A query parameter the spec types as a uuid: absent → None, anything else but a UUID → 400."""
+        value = self.query.get(name)
+        if value is None:
+            return None
+        if not is_uuid(value):
+            raise bad_request("InvalidParameter", f"Query parameter '{name}' must be a UUID.")
+        return value
+
+    def include(self, allowed: tuple[str, ...]) -> set[str]:
+        """The `include` query values (comma-separated), each one of `allowed` or a 400."""
+        names = {v.strip() for v in self.query.get("include", "").split(",") if v.strip()}
+        unknown = sorted(n for n in names if n not in allowed)
+        if unknown:
+            raise bad_request(
+                "InvalidParameter",
+                f"Unknown include value(s) {', '.join(unknown)}; use {', '.join(allowed)}.",
+            )
+        return names
 
     def operation_url(self, op_id: str) -> str:
         return f"{self.base_url}/v1/operations/{op_id}"

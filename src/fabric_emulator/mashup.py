@@ -4,13 +4,27 @@ document that Power Query would refuse; it is not a full M parser."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_NUMBER = re.compile(r"0[xX][0-9A-Fa-f]+|\d+(\.\d+)?([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?")
+# The lexical rules of the M specification, as dataflow_gitops' M reader applies them (this package
+# may not import it): ASCII digits only in numbers, Unicode letters in names (a dot continues a
+# name only before another name part), the `#` words M knows, and nothing else.
+_LEXEME = re.compile(
+    r"""
+      (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+    | (?P<ident>[^\W\d]\w*(?:\.[^\W\d]\w*)*)
+    | (?P<hash>\#(?:binary|datetimezone|datetime|date|duration|infinity|nan|sections|shared|table
+                   |time)(?!\w))
+    | (?P<punct>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*]))
+    """,
+    re.VERBOSE,
+)
+_LINE_BREAKS = "\r\n\x85\u2028\u2029"
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 class MashupSyntaxError(Exception):
@@ -47,54 +61,43 @@ def tokenize(text: str) -> list[Token]:
     i, line, n = 0, 1, len(text)
     while i < n:
         ch = text[i]
-        if ch == "\n":
+        if ch in _LINE_BREAKS:
             line += 1
-            i += 1
+            i += 2 if text.startswith("\r\n", i) else 1
         elif ch.isspace() or ch == "\ufeff":
             i += 1
         elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
+            while i < n and text[i] not in _LINE_BREAKS:
+                i += 1
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
             if end < 0:
                 raise MashupSyntaxError(line, "unterminated block comment")
-            line += text.count("\n", i, end)
+            line += len(_LINE_BREAK.findall(text, i, end))
             i = end + 2
         elif ch == '"' or text.startswith('#"', i):
             start, start_line = i, line
             i += 2 if ch == "#" else 1
             while True:
-                if i >= n:
+                close = text.find('"', i)
+                if close < 0:
                     raise MashupSyntaxError(start_line, "unterminated string literal")
-                if text[i] == '"':
-                    if text.startswith('""', i):
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                if text[i] == "\n":
-                    line += 1
-                i += 1
+                if text.startswith('""', close):
+                    i = close + 2
+                    continue
+                line += len(_LINE_BREAK.findall(text, start, close))
+                i = close + 1
+                break
             kind = "qident" if ch == "#" else "string"
             tokens.append(Token(kind, text[start:i], start_line, start, i))
-        elif ch == "#" or ch.isalpha() or ch == "_":
-            m = _IDENT.match(text, i + 1 if ch == "#" else i)
-            end = m.end() if m else i + 1
-            tokens.append(Token("ident", text[i:end], line, i, end))
-            i = end
-        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
-            m = _NUMBER.match(text, i)
-            end = m.end() if m else i + 1
-            tokens.append(Token("number", text[i:end], line, i, end))
-            i = end
         else:
-            two = text[i : i + 2]
-            width = 2 if two in ("=>", "<=", ">=", "<>", "..", "??") else 1
-            if text.startswith("...", i):
-                width = 3
-            tokens.append(Token("punct", text[i : i + width], line, i, i + width))
-            i += width
+            m = _LEXEME.match(text, i)
+            if m is None or m.lastgroup is None:
+                what = re.match(r"#\w*", text[i:]).group() if ch == "#" else ch  # type: ignore[union-attr]
+                raise MashupSyntaxError(line, f"unexpected {what!r}")
+            kind = "ident" if m.lastgroup == "hash" else m.lastgroup
+            tokens.append(Token(kind, m.group(), line, i, m.end()))
+            i = m.end()
     return tokens
 
 
@@ -235,6 +238,17 @@ def _meta_fields(tokens: list[Token]) -> dict[str, list[Token]]:
     return fields
 
 
+def _number(text: str) -> int | float | str:
+    """An M number literal's value, as the M reader reads it (leading zeros are decimal: 09 is 9)."""
+    if text[:2] in ("0x", "0X"):
+        return int(text, 16)
+    if text.isdigit():
+        return int(text)
+    value = float(text)
+    # JSON has no infinity: a literal too big for a double keeps its text.
+    return value if math.isfinite(value) else text
+
+
 def _literal(tokens: list[Token]) -> Any:
     texts = [t.text for t in tokens]
     if len(tokens) == 1:
@@ -242,7 +256,7 @@ def _literal(tokens: list[Token]) -> Any:
         if tok.kind == "string":
             return tok.text[1:-1].replace('""', '"')
         if tok.kind == "number":
-            return float(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text, 0)
+            return _number(tok.text)
         if tok.text in ("true", "false"):
             return tok.text == "true"
         if tok.text == "null":
@@ -251,8 +265,9 @@ def _literal(tokens: list[Token]) -> Any:
         value = _literal(tokens[1:])
         return -value if isinstance(value, int | float) else value
     if texts and texts[0] in ("#date", "#datetime", "#datetimezone", "#time", "#duration"):
-        nums = [int(float(t.text)) for t in tokens if t.kind == "number"]
-        return _temporal(texts[0], nums)
+        numbers = [_number(t.text) for t in tokens if t.kind == "number"]
+        if all(isinstance(v, int | float) and abs(v) < 10**9 for v in numbers):
+            return _temporal(texts[0], [int(v) for v in numbers])
     return "".join(texts)
 
 

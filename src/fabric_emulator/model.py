@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fabric_emulator.definitions import Part
+from fabric_emulator.schedules import Schedule
 
 # The ItemType enum of the Fabric spec (common/definitions.json).
 _ITEM_TYPE_NAMES = (
@@ -29,15 +30,19 @@ class Workspace:
     display_name: str
     description: str = ""
     capacity_id: str = "0f084df7-c13d-451b-af5f-ed0c466403b2"
+    domain_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "displayName": self.display_name,
             "description": self.description,
             "type": "Workspace",
             "capacityId": self.capacity_id,
         }
+        if self.domain_id:
+            out["domainId"] = self.domain_id
+        return out
 
     def to_record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -79,6 +84,8 @@ class Item:
     parts: tuple[Part, ...] = ()
     folder_id: str | None = None
     definition_format: str | None = None
+    schedules: tuple[Schedule, ...] = ()  # Job Scheduler schedules, every job type
+    creator: str = ""  # the identity that created it: its default identity
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -98,9 +105,11 @@ class Item:
     def to_record(self) -> dict[str, Any]:
         record = dataclasses.asdict(self)
         record["parts"] = [[p.path, p.payload] for p in self.parts]
+        record["schedules"] = [s.to_record() for s in self.schedules]
         return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Item:
         parts = tuple(Part(path, payload) for path, payload in record.pop("parts"))
-        return cls(**record, parts=parts)
+        schedules = tuple(Schedule.from_record(s) for s in record.pop("schedules", ()))
+        return cls(**record, parts=parts, schedules=schedules)

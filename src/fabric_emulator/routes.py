@@ -1,42 +1,41 @@
 """Routes (moto's urls.py): (method, path template) → handler, one line per emulated Fabric endpoint.
-`{name}` matches one path segment; a route with item type "Dataflow" serves the /dataflows alias."""
+Matching is starlette's (`{name}` is one path segment); a route with item type "Dataflow" serves the
+/dataflows alias. Operation URLs are served with and without /v1 (the spec's examples show both)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from starlette.routing import Match
+from starlette.routing import Route as StarletteRoute
 
 from fabric_emulator.exchange import Ctx, Reply
-from fabric_emulator.handlers import definitions, folders, items, jobs, operations, workspaces
+from fabric_emulator.handlers import (
+    definitions,
+    folders,
+    items,
+    jobs,
+    operations,
+    schedules,
+    workspaces,
+)
 
 Handler = Callable[[Ctx], Reply]
 WS = "/v1/workspaces/{ws}"
 DF = "Dataflow"
+SCHEDULE = WS + "/items/{item}/jobs/{jobType}/schedules/{schedule}"
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    method: str
-    template: str
-    handler: Handler
-    item_type: str | None = None
+class Route(StarletteRoute):
+    """A starlette route whose endpoint is a handler (never called as ASGI), for one method."""
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _compile(self.template)
-
-
-_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    if template not in _CACHE:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        # Operation URLs are accepted with and without /v1 (the spec's examples show both).
-        regex = ("^" + regex).replace("^/v1/operations", "^(?:/v1)?/operations")
-        _CACHE[template] = re.compile(regex + "/?$")
-    return _CACHE[template]
+    def __init__(
+        self, method: str, template: str, handler: Handler, item_type: str | None = None
+    ) -> None:
+        super().__init__(template, handler, methods=[method])
+        self.method = method
+        self.handler = handler
+        self.item_type = item_type
 
 
 ROUTES: tuple[Route, ...] = (
@@ -46,7 +45,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/folders", folders.list_folders),
     Route("POST", WS + "/folders", folders.create_folder),
     Route("GET", WS + "/folders/{folder}", folders.get_folder),
+    Route("PATCH", WS + "/folders/{folder}", folders.update_folder),
     Route("DELETE", WS + "/folders/{folder}", folders.delete_folder),
+    Route("POST", WS + "/folders/{folder}/move", folders.move_folder),
     Route("GET", WS + "/items", items.list_items),
     Route("POST", WS + "/items", items.create_item),
     Route("GET", WS + "/items/{item}", items.get_item),
@@ -60,6 +61,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/items/{item}/jobs/instances/{job}", jobs.get_job),
     Route("POST", WS + "/items/{item}/jobs/instances/{job}/cancel", jobs.cancel_job),
     Route("POST", WS + "/items/{item}/jobs/{jobType}/instances", jobs.run_job),
+    Route("GET", WS + "/items/{item}/jobs/{jobType}/schedules", schedules.list_schedules),
+    Route("POST", WS + "/items/{item}/jobs/{jobType}/schedules", schedules.create_schedule),
+    Route("GET", SCHEDULE, schedules.get_schedule),
+    Route("PATCH", SCHEDULE, schedules.update_schedule),
+    Route("DELETE", SCHEDULE, schedules.delete_schedule),
     Route("GET", WS + "/dataflows", items.list_items, DF),
     Route("POST", WS + "/dataflows", items.create_item, DF),
     Route("GET", WS + "/dataflows/{item}", items.get_item, DF),
@@ -70,19 +76,23 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", WS + "/dataflows/{item}/parameters", definitions.discover_parameters, DF),
     Route("POST", WS + "/dataflows/{item}/jobs/instances", jobs.run_job, DF),
     Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/instances", jobs.run_job, DF),
+    Route("POST", WS + "/dataflows/{item}/jobs/{jobType}/schedules", schedules.create_schedule, DF),
     Route("GET", "/v1/operations/{op}", operations.get_operation),
     Route("GET", "/v1/operations/{op}/result", operations.get_operation_result),
+    Route("GET", "/operations/{op}", operations.get_operation),
+    Route("GET", "/operations/{op}/result", operations.get_operation_result),
 )
 
 
-def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | str:
-    """The route and its path parameters; "method" when only the method is wrong; None if unknown."""
-    path_known = False
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | list[str]:
+    """The route and its path parameters; the methods the path allows when only the method is
+    wrong (for a 405's `Allow`); None if the path is unknown."""
+    scope = {"type": "http", "method": method, "path": path.rstrip("/") or "/"}
+    allowed: list[str] = []
     for route in ROUTES:
-        m = route.pattern.match(path)
-        if m is None:
-            continue
-        if route.method == method:
-            return route, m.groupdict()
-        path_known = True
-    return "method" if path_known else None
+        found, child = route.matches(scope)
+        if found is Match.FULL and route.method == method:
+            return route, dict(child["path_params"])
+        if found is not Match.NONE and route.method not in allowed:
+            allowed.append(route.method)
+    return allowed or None

@@ -4,14 +4,16 @@ mutation is written through to `Storage` so a `--db` emulator survives restarts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from fabric_emulator import definitions as defs
 from fabric_emulator.errors import EmulatorError, bad_request, not_found
+from fabric_emulator.folder_state import FolderState
 from fabric_emulator.jobs import (
     TERMINAL,
     JobInstance,
@@ -22,6 +24,7 @@ from fabric_emulator.jobs import (
 from fabric_emulator.lro import Operation
 from fabric_emulator.model import Folder, Item, Workspace
 from fabric_emulator.naming import MAX_DESCRIPTION, NameReservations, checked_text, item_type_name
+from fabric_emulator.schedule_state import ScheduleState
 from fabric_emulator.storage import MemoryStorage, Storage
 
 
@@ -29,7 +32,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class State:
+class State(FolderState, ScheduleState):
     """The whole emulated tenant. Public methods take and return plain values or records."""
 
     def __init__(self, clock: Callable[[], float], storage: Storage | None = None) -> None:
@@ -88,6 +91,23 @@ class State:
     def close(self) -> None:
         self._storage.close()
 
+    @contextlib.contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """Changes made inside stay only if the block finishes; an exception puts back every table
+        (and the storage) as it was, so a failed seed leaves nothing behind."""
+        with self._lock:
+            before = {kind: dict(self._table(kind)) for kind in self._KINDS}
+            try:
+                yield
+            except BaseException:
+                for kind, table in before.items():
+                    for ident in set(self._table(kind)) - set(table):
+                        self._drop(kind, ident)
+                    for obj in table.values():
+                        if self._table(kind).get(obj.id) is not obj:
+                            self._put(kind, obj)
+                raise
+
     @property
     def lock(self) -> threading.RLock:
         """Held by readers that need several tables at one moment (the control plane's dump)."""
@@ -114,6 +134,7 @@ class State:
         description: Any = None,
         workspace_id: str | None = None,
         capacity_id: Any = None,
+        domain_id: Any = None,
     ) -> Workspace:
         name = checked_text(display_name, "displayName", required=True)
         desc = checked_text(description, "description", limit=4000) or ""
@@ -125,91 +146,12 @@ class State:
             ws = Workspace((workspace_id or _new_id()).lower(), name, desc)
             if isinstance(capacity_id, str) and capacity_id:
                 ws = dataclasses.replace(ws, capacity_id=capacity_id)
+            if isinstance(domain_id, str) and domain_id:
+                ws = dataclasses.replace(ws, domain_id=domain_id.lower())
             if ws.id in self.workspaces:
                 raise bad_request("InvalidInput", f"Workspace id '{ws.id}' is already used.")
             self._put("workspace", ws)
             return ws
-
-    # -- folders -----------------------------------------------------------------------------
-    def folder(self, workspace_id: str, folder_id: str) -> Folder:
-        with self._lock:
-            self.workspace(workspace_id)
-            found = self.folders.get(folder_id.lower())
-            if found is None or found.workspace_id != workspace_id.lower():
-                raise not_found("FolderNotFound", "folder", folder_id)
-            return found
-
-    def _folder_or_root(self, workspace_id: str, folder_id: Any) -> str | None:
-        if folder_id is None or folder_id == "":
-            return None  # fabric-cicd sends "" for the workspace root
-        if not isinstance(folder_id, str):
-            raise bad_request("InvalidInput", "Folder ids must be strings.")
-        return self.folder(workspace_id, folder_id).id
-
-    def _subtree(self, workspace_id: str, root: str | None, recursive: bool) -> set[str | None]:
-        """Folder ids (None = workspace root) whose direct children a listing shows."""
-        if not recursive:
-            return {root}
-        found: set[str | None] = {root}
-        frontier = [root]
-        ws_folders = [f for f in self.folders.values() if f.workspace_id == workspace_id]
-        while frontier:
-            parent = frontier.pop()
-            for f in ws_folders:
-                if f.parent_folder_id == parent and f.id not in found:
-                    found.add(f.id)
-                    frontier.append(f.id)
-        return found
-
-    def list_folders(
-        self, workspace_id: str, root_folder_id: str | None = None, recursive: bool = True
-    ) -> list[Folder]:
-        with self._lock:
-            ws = self.workspace(workspace_id)
-            root = self._folder_or_root(ws.id, root_folder_id)
-            parents = self._subtree(ws.id, root, recursive)
-            return [
-                f
-                for f in self.folders.values()
-                if f.workspace_id == ws.id and f.parent_folder_id in parents
-            ]
-
-    def create_folder(
-        self,
-        workspace_id: str,
-        display_name: Any,
-        parent_folder_id: Any = None,
-        folder_id: str | None = None,
-    ) -> Folder:
-        name = checked_text(display_name, "displayName", required=True)
-        assert name is not None
-        if any(c in name for c in '"/\\:*?<>|') or name != name.strip():
-            message = f"Folder name '{name}' contains characters that are not allowed."
-            raise bad_request("InvalidFolderName", message)
-        with self._lock:
-            ws = self.workspace(workspace_id)
-            parent = self._folder_or_root(ws.id, parent_folder_id)
-            if any(
-                f.workspace_id == ws.id
-                and f.parent_folder_id == parent
-                and f.display_name.lower() == name.lower()
-                for f in self.folders.values()
-            ):
-                raise bad_request(
-                    "FolderDisplayNameAlreadyInUse", f"A folder named '{name}' already exists there."
-                )
-            folder = Folder((folder_id or _new_id()).lower(), ws.id, name, parent)
-            self._put("folder", folder)
-            return folder
-
-    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
-        with self._lock:
-            folder = self.folder(workspace_id, folder_id)
-            if any(f.parent_folder_id == folder.id for f in self.folders.values()) or any(
-                i.folder_id == folder.id for i in self.items.values()
-            ):
-                raise bad_request("FolderNotEmpty", f"Folder '{folder.display_name}' is not empty.")
-            self._drop("folder", folder.id)
 
     # -- items -------------------------------------------------------------------------------
     def item(self, workspace_id: str, item_id: str, item_type: str | None = None) -> Item:
@@ -271,9 +213,15 @@ class State:
                 )
                 raise bad_request("InvalidPlatformFile", message)
 
-    def create_item(self, workspace_id: str, body: dict[str, Any], item_id: str | None = None) -> Item:
+    def create_item(
+        self,
+        workspace_id: str,
+        body: dict[str, Any],
+        item_id: str | None = None,
+        identity: str = "",
+    ) -> Item:
         """Create from a CreateItemRequest-shaped body (displayName, type, description, folderId,
-        definition)."""
+        definition); a `.schedules` part in the definition creates its schedules."""
         name = checked_text(body.get("displayName"), "displayName", required=True)
         desc = checked_text(body.get("description"), "description", limit=MAX_DESCRIPTION) or ""
         assert name is not None
@@ -306,7 +254,9 @@ class State:
                 parts,
                 folder,
                 parsed.format if parsed else None,
+                creator=identity,
             )
+            item = self.schedules_from_parts(item, identity)
             self._put("item", item)
             return item
 
@@ -371,12 +321,14 @@ class State:
         definition: Any,
         update_metadata: bool,
         item_type: str | None = None,
+        identity: str = "",
     ) -> Item:
         with self._lock:
             item = self.item(workspace_id, item_id, item_type)
             parsed = defs.parse_definition(item.type, definition)
             # The whole definition is replaced; `.platform` counts only with updateMetadata=true.
             item = dataclasses.replace(item, parts=parsed.parts, definition_format=parsed.format)
+            item = self.schedules_from_parts(item, identity)
             if update_metadata and parsed.platform is not None:
                 name, desc = defs.platform_metadata(parsed.platform)
                 if name is not None and name != item.display_name:

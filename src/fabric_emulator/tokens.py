@@ -5,25 +5,24 @@ credential → accepted or an OAuth refusal).
 does: signature, audience, expiry. :class:`ClientDirectory` holds a tenant's app registrations
 and federated credentials and checks what a client presents to the token endpoint (a secret, a
 certificate assertion, a CI provider's OIDC token). ``authority.py`` puts both behind HTTP.
-Only ``cryptography`` is used; the emulator needs no JWT library.
+JWS signing and checking is PyJWT's; lifetimes are checked here, on the emulator's own clock.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 FABRIC_AUDIENCE = "https://api.fabric.microsoft.com"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -32,11 +31,8 @@ DEFAULT_ISSUER = "https://fabric-emulator.invalid/emulator-tenant/v2.0"
 # Tokens are accepted this many seconds past `exp` or before `nbf`, as Entra's validators allow.
 CLOCK_SKEW_S = 0
 
-_SIGNATURE_PADDING: dict[str, Callable[[], padding.AsymmetricPadding]] = {
-    "RS256": padding.PKCS1v15,
-    # msal ≥ 1.35 signs certificate assertions with PS256 when it knows the SHA-256 thumbprint.
-    "PS256": lambda: padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO),
-}
+# msal ≥ 1.35 signs certificate assertions with PS256 when it knows the SHA-256 thumbprint.
+SIGNING_ALGORITHMS = ("RS256", "PS256")
 
 
 class TokenRejected(Exception):
@@ -63,53 +59,48 @@ def encode_jwt(
     algorithm: str = "RS256",
     headers: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign ``claims`` as a compact JWS."""
-    header = {"typ": "JWT", "alg": algorithm, **(headers or {})}
-    signing_input = (
-        f"{b64url_encode(json.dumps(header, separators=(',', ':')).encode())}."
-        f"{b64url_encode(json.dumps(dict(claims), separators=(',', ':')).encode())}"
-    )
-    if algorithm == "RS256":
-        signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
-    elif algorithm == "PS256":
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
-        signature = key.sign(signing_input.encode("ascii"), pss, hashes.SHA256())
-    else:
+    """Sign ``claims`` as a compact JWS (RS256 or PS256)."""
+    if algorithm not in SIGNING_ALGORITHMS:
         raise ValueError(f"unsupported JWS algorithm {algorithm}")
-    return f"{signing_input}.{b64url_encode(signature)}"
+    return jwt.encode(dict(claims), key, algorithm=algorithm, headers=dict(headers or {}))
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims of a compact JWS, without checking anything; InvalidToken if malformed."""
-    parts = token.split(".")
-    if len(parts) != 3:
+    if token.count(".") != 2:
         raise TokenRejected(
             "InvalidToken", "the token is not a JWT (expected three dot-separated parts)"
         )
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, binascii.Error) as exc:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
         raise TokenRejected("InvalidToken", "the token header or payload is not base64url JSON") from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise TokenRejected("InvalidToken", "the token header and payload must be JSON objects")
-    return header, claims
+    return dict(header), dict(claims)
 
 
 def verify_signature(token: str, public_key: rsa.RSAPublicKey) -> dict[str, Any]:
-    """Check the JWS signature (RS256 or PS256) and return the claims."""
-    header, claims = decode_unverified(token)
-    make_padding = _SIGNATURE_PADDING.get(str(header.get("alg")))
-    if make_padding is None:
+    """Check the JWS signature (RS256 or PS256) and return the claims; the lifetime and the
+    audience are the caller's to check (on the emulator's clock, not the wall clock)."""
+    header, _ = decode_unverified(token)
+    if header.get("alg") not in SIGNING_ALGORITHMS:
         raise TokenRejected("InvalidToken", f"unsupported signing algorithm {header.get('alg')!r}")
-    signing_input, _, signature = token.rpartition(".")
     try:
-        public_key.verify(
-            b64url_decode(signature), signing_input.encode("ascii"), make_padding(), hashes.SHA256()
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=list(SIGNING_ALGORITHMS),
+            options={
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_aud": False,
+                "verify_iss": False,
+            },
         )
-    except (InvalidSignature, ValueError, binascii.Error) as exc:
+    except jwt.PyJWTError as exc:
         raise TokenRejected("InvalidToken", "the token signature is not valid") from exc
-    return claims
+    return dict(claims)
 
 
 def check_lifetime(claims: Mapping[str, Any], now: float) -> None:
@@ -125,19 +116,8 @@ def check_lifetime(claims: Mapping[str, Any], now: float) -> None:
 
 
 def public_jwk(public_key: rsa.RSAPublicKey, kid: str) -> dict[str, str]:
-    numbers = public_key.public_numbers()
-
-    def _int(value: int) -> str:
-        return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
-
-    return {
-        "kty": "RSA",
-        "use": "sig",
-        "alg": "RS256",
-        "kid": kid,
-        "n": _int(numbers.n),
-        "e": _int(numbers.e),
-    }
+    jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
+    return {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": jwk["n"], "e": jwk["e"]}
 
 
 class TokenIssuer:

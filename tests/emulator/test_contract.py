@@ -68,6 +68,9 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     folder = client.post(f"/workspaces/{ws}/folders", json={"displayName": "F"}).json()["id"]
     client.get(f"/workspaces/{ws}/folders")
     client.get(f"/workspaces/{ws}/folders/{folder}")
+    client.post(f"/workspaces/{ws}/folders", json={"displayName": "G", "parentFolderId": folder})
+    client.get(f"/workspaces/{ws}/folders", params={"rootFolderId": folder, "recursive": "false"})
+    client.get(f"/workspaces/{ws}/items", params={"rootFolderId": folder, "recursive": "true"})
     df = follow(
         client,
         client.post(
@@ -127,6 +130,14 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     client.get(deduped.headers["Location"])
     client.post(running.headers["Location"] + "/cancel")
     client.get(f"/workspaces/{ws}/items/{df}/jobs/instances")
+    schedules(client, ws, df)
+    inner = client.post(f"/workspaces/{ws}/folders", json={"displayName": "Inner"}).json()["id"]
+    client.patch(f"/workspaces/{ws}/folders/{inner}", json={"displayName": "Inner 2"})
+    client.post(f"/workspaces/{ws}/folders/{inner}/move", json={"targetFolderId": folder})
+    client.post(f"/workspaces/{ws}/folders/{inner}/move", json={})
+    client.post(f"/workspaces/{ws}/folders/{folder}/move", json={"targetFolderId": folder})
+    client.patch(f"/workspaces/{ws}/folders/{inner}", json={"displayName": "F"})
+    client.delete(f"/workspaces/{ws}/folders/{inner}")
     # Errors, each against the "default" (or 429) response of its operation.
     missing = "00000000-0000-4000-8000-0000000000ff"
     client.get(f"/workspaces/{ws}/items/{missing}")
@@ -149,6 +160,32 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     client.delete(f"/workspaces/{ws}/items/{df}")
     client.post(f"/workspaces/{ws}/items", json={"displayName": "A3", "type": "Dataflow"})
     client.delete(f"/workspaces/{ws}/dataflows/{df2}")
+
+
+CRON = {
+    "startDateTime": "2025-04-28T00:00:00",
+    "endDateTime": "2025-04-30T23:59:00",
+    "localTimeZoneId": "Central Standard Time",
+    "type": "Cron",
+    "interval": 10,
+}
+
+
+def schedules(client: httpx.Client, ws: str, df: str) -> None:
+    """Every schedule operation, with its errors."""
+    base = f"/workspaces/{ws}/items/{df}/jobs/Execute/schedules"
+    request = {"enabled": True, "configuration": CRON}
+    made = client.post(base, json=request).json()["id"]
+    client.post(f"/workspaces/{ws}/dataflows/{df}/jobs/execute/schedules", json=request)
+    client.post(f"/workspaces/{ws}/dataflows/{df}/jobs/applyChanges/schedules", json=request)
+    client.get(base)
+    client.get(f"{base}/{made}")
+    weekly = {**CRON, "type": "Weekly", "times": ["06:00"], "weekdays": ["Monday"]}
+    client.patch(f"{base}/{made}", json={"enabled": False, "configuration": weekly})
+    client.delete(f"{base}/{made}")
+    client.get(f"{base}/{made}")
+    client.post(base, json={"enabled": True, "configuration": {**CRON, "interval": 0}})
+    client.patch(f"{base}/{made}", json=request)
 
 
 def problems(log: list[Exchange]) -> tuple[list[str], set[str]]:

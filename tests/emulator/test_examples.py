@@ -22,9 +22,7 @@ pytestmark = pytest.mark.skipif(
 NOT_EMULATED = {
     "sensitivityLabel",
     "tags",
-    "defaultIdentity",
     "capacityRegion",
-    "apiEndpoint",
     "oneLakeEndpoints",
     "workspaceIdentity",
     "domainId",

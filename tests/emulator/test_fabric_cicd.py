@@ -1,6 +1,6 @@
 """Peer test: fabric-cicd 1.4.0 (a real client nobody here wrote) publishes 8 dataflows, one reading
-another through PowerPlatform.Dataflows, republishes after a change and unpublishes an orphan against
-the emulator; the final live state is checked through the API."""
+another through PowerPlatform.Dataflows and one with a `.schedules` part, republishes after a change
+and unpublishes an orphan against the emulator; the final live state is checked through the API."""
 
 from __future__ import annotations
 
@@ -30,6 +30,30 @@ NAMES = [
     "Report Orders",
 ]
 IN_FOLDER = {"Stores": "Sales", "Regions": "Sales"}
+SCHEDULED = "Products"
+
+
+def schedules_file(enabled: bool) -> str:
+    """A `.schedules` part as Fabric Git sync writes one beside a dataflow."""
+    entry = {
+        "enabled": enabled,
+        "jobType": "Execute",
+        "configuration": {
+            "type": "Daily",
+            "startDateTime": "2026-01-01T00:00:00",
+            "endDateTime": "2027-01-01T00:00:00",
+            "localTimeZoneId": "W. Europe Standard Time",
+            "times": ["02:00"],
+        },
+    }
+    return json.dumps(
+        {
+            "$schema": "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/"
+            "schedules/1.0.0/schema.json",
+            "schedules": [entry],
+        },
+        indent=2,
+    )
 
 
 class StaticCredential:
@@ -82,6 +106,8 @@ def write_dataflow(root: Path, name: str, logical_id: str, value: int) -> None:
         )
     )
     (folder / "mashup.pq").write_text(mashup(name, value))
+    if name == SCHEDULED:
+        (folder / ".schedules").write_text(schedules_file(enabled=True))
 
 
 def publish(repo: Path, ws: str) -> None:
@@ -145,6 +171,12 @@ def test_fabric_cicd_publishes_republishes_and_prunes(
     assert DEV_WORKSPACE not in report
     assert f'workspaceId = "{ws}"' in report
     assert f'dataflowId = "{first["Source Orders"]["id"]}"' in report
+    # The .schedules part went along as any other part, and Fabric made the schedule from it.
+    assert first[SCHEDULED]["files"][".schedules"] == schedules_file(enabled=True)
+    execute = f"/workspaces/{ws}/items/{first[SCHEDULED]['id']}/jobs/Execute/schedules"
+    [made] = api.get(execute).json()["value"]
+    assert made["enabled"] is True
+    assert made["configuration"]["times"] == ["02:00"]
     order = [
         e["path"]
         for e in control.get("/_emulator/requests").json()["value"]
@@ -154,11 +186,13 @@ def test_fabric_cicd_publishes_republishes_and_prunes(
 
     # Republish after a change: same items updated in place, nothing re-created.
     (tmp_path / "Customers.Dataflow" / "mashup.pq").write_text(mashup("Customers", 42))
+    (tmp_path / f"{SCHEDULED}.Dataflow" / ".schedules").write_text(schedules_file(enabled=False))
     publish(tmp_path, ws)
     second = live(api, ws)
     assert {n: d["id"] for n, d in second.items()} == {n: d["id"] for n, d in first.items()}
     assert second["Customers"]["files"]["mashup.pq"] == mashup("Customers", 42)
     assert second["Products"]["files"]["mashup.pq"] == mashup("Products", 2)
+    assert [s["enabled"] for s in api.get(execute).json()["value"]] == [False]
 
     # An item removed from the repo is an orphan and is unpublished.
     for path in sorted((tmp_path / "Calendar.Dataflow").iterdir()):

@@ -19,6 +19,9 @@ from fabric_fakes import Tokens
 
 from dataflow_gitops.errors import BadRequest, NotFound, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.gateway import FabricGateway
+from dataflow_gitops.fabric.schedules import ScheduleConfig
+from dataflow_gitops.pipeline.model import Part
 from fabric_emulator import EmulatorServer
 
 MASHUP = """section Section1;
@@ -375,3 +378,89 @@ def test_folders_nested_items_created_in_them_moved_and_empty_ones_deleted(conne
     assert "folderId" not in at_root
     client.delete_folder(ws, ibmi.id)
     assert [f.id for f in client.list_folders(ws)] == [bronze.id]
+    assert client.rename_folder(ws, bronze.id, "Silver").display_name == "Silver"
+    moved_folder = client.move_folder(ws, bronze.id, None)
+    assert moved_folder.parent_folder_id is None
+
+
+def test_schedules_round_trip_through_typed_values(connect) -> None:
+    client = connect()
+    ws = client.create_workspace("Schedules")["id"]
+    item = client.create_item(ws, display_name="Orders", type="Dataflow", definition=parts())["id"]
+    hourly = ScheduleConfig(
+        type="Cron",
+        start_date_time="2026-01-01T00:00:00",
+        end_date_time="2027-01-01T00:00:00",
+        local_time_zone_id="W. Europe Standard Time",
+        interval=60,
+    )
+    made = [client.create_schedule(ws, item, "Execute", enabled=True, configuration=hourly)]
+    nightly = ScheduleConfig(
+        type="Weekly",
+        start_date_time="2026-01-01T00:00:00",
+        end_date_time="2027-01-01T00:00:00",
+        local_time_zone_id="UTC",
+        times=("02:00",),
+        weekdays=("Monday", "Thursday"),
+    )
+    made.append(client.create_schedule(ws, item, "Execute", enabled=False, configuration=nightly))
+    made.append(client.create_schedule(ws, item, "Execute", enabled=True, configuration=hourly))
+    assert made[0].configuration == hourly
+    assert made[0].enabled
+    assert made[0].owner_id
+    listed = client.list_schedules(ws, item, "Execute")  # three over pages of two
+    assert [s.id for s in listed] == [s.id for s in made]
+    assert client.list_schedules(ws, item, "ApplyChanges") == []
+
+    changed = client.update_schedule(
+        ws, item, "Execute", made[1].id, enabled=True, configuration=nightly
+    )
+    assert changed.enabled
+    assert changed.configuration == nightly
+    assert client.get_schedule(ws, item, "Execute", made[1].id) == changed
+    client.delete_schedule(ws, item, "Execute", made[0].id)
+    with pytest.raises(NotFound):
+        client.get_schedule(ws, item, "Execute", made[0].id)
+    with pytest.raises(BadRequest, match="localTimeZoneId"):
+        client.create_schedule(
+            ws,
+            item,
+            "Execute",
+            enabled=True,
+            configuration=ScheduleConfig("Cron", "2026-01-01T00:00:00", "2027-01-01T00:00:00", "Mars"),
+        )
+
+
+def test_gateway_creates_in_folders_moves_and_keeps_schedules(connect) -> None:
+    client = connect()
+    gateway = FabricGateway(client)
+    ws = client.create_workspace("Gateway")["id"]
+    bronze = gateway.create_folder(ws, "Bronze", None)
+    ibmi = gateway.create_folder(ws, "IBMI", bronze)
+    assert {(f.display_name, f.parent_folder_id) for f in gateway.list_folders(ws)} == {
+        ("Bronze", None),
+        ("IBMI", bronze),
+    }
+    files = {p["path"]: base64.b64decode(p["payload"]) for p in parts()}
+    item = gateway.create_dataflow(
+        ws, "Orders", "", [Part(path, data) for path, data in files.items()], folder_id=ibmi
+    )
+    [listed] = gateway.list_items(ws)
+    assert (listed.id, listed.folder_id) == (item, ibmi)
+    gateway.move_item(ws, item, bronze)
+    assert [i.folder_id for i in gateway.list_items(ws)] == [bronze]
+    gateway.delete_folder(ws, ibmi)
+    assert [f.display_name for f in gateway.list_folders(ws)] == ["Bronze"]
+
+    nightly = ScheduleConfig(
+        "Daily", "2026-01-01T00:00:00", "2027-01-01T00:00:00", "UTC", times=("02:00",)
+    )
+    made = gateway.create_schedule(ws, item, "Execute", enabled=True, configuration=nightly)
+    gateway.update_schedule(ws, item, "Execute", made, enabled=False, configuration=nightly)
+    [kept] = gateway.list_schedules(ws, item, "Execute")
+    assert (kept.id, kept.enabled, kept.configuration) == (made, False, nightly)
+    # Fabric writes the schedules into the definition, where Git sync finds them.
+    live = gateway.read_dataflow(ws, gateway.list_items(ws)[0])
+    assert ".schedules" in {p.path for p in live.parts}
+    gateway.delete_schedule(ws, item, "Execute", made)
+    assert gateway.list_schedules(ws, item, "Execute") == ()

@@ -17,6 +17,7 @@ from typing import Any
 
 from dataflow_gitops.config.envsubst import substitute
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
+from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
 from dataflow_gitops.config.settings import (
     AuthConfig,
@@ -55,6 +56,7 @@ class Environment:
     parameters: tuple[ParameterSetting, ...] = ()
     bindings: Bindings = Bindings()
     dataflows: tuple[DataflowOverlay, ...] = ()
+    schedules: tuple[JobSchedules, ...] = ()
     scope: Scope = Scope()
     display_name: str = "{name}"
     folder: str = ""
@@ -94,6 +96,11 @@ class Environment:
         if overlay is not None:
             values.update({p.name: p for p in overlay.parameters})
         return values
+
+    def schedules_for(self, name: str) -> tuple[JobSchedules, ...]:
+        """Per job type, the dataflow's own schedule settings, else the environment's."""
+        overlay = self.overlay_for(name)
+        return merged(self.schedules, overlay.schedules if overlay else ())
 
     def bindings_for(self, name: str) -> Bindings:
         overlay = self.overlay_for(name)
@@ -291,9 +298,11 @@ def _build(
                 parameters=_parameters(doc, ("dataflows", df_name, "parameters")),
                 bindings=_bindings(doc, ("dataflows", df_name, "bindings")),
                 display_name=body.get("display_name"),
+                schedules=parse_schedules(doc, ("dataflows", df_name, "schedules")),
             )
             for df_name, body in v.get("dataflows", {}).items()
         ),
+        schedules=parse_schedules(doc, ("schedules",)),
         scope=Scope(tuple(scope.get("include", ("*",))), tuple(scope.get("exclude", ()))),
         display_name=v.get("display_name", "{name}"),
         folder=folder,

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataflow_gitops.config.schedules import JobSchedules
+
 FABRIC_SCOPE = "https://api.fabric.microsoft.com/.default"
 
 ParameterValue = str | int | float | bool | None
@@ -104,6 +106,7 @@ class DataflowOverlay:
     parameters: tuple[ParameterSetting, ...] = ()
     bindings: Bindings = Bindings()
     display_name: str | None = None
+    schedules: tuple[JobSchedules, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

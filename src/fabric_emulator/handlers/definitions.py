@@ -28,7 +28,9 @@ def update_definition(ctx: Ctx) -> Reply:
     definition = body["definition"]
     return maybe_lro(
         ctx,
-        lambda: state.update_definition(ws, item, definition, update_metadata, ctx.item_type),
+        lambda: state.update_definition(
+            ws, item, definition, update_metadata, ctx.item_type, ctx.identity
+        ),
         sync_status=200,
         has_result=False,
     )

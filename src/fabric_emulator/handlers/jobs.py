@@ -14,26 +14,66 @@ def _instance_url(ctx: Ctx, ws: str, item: str, job: str) -> str:
     return f"{ctx.base_url}/v1/workspaces/{ws}/items/{item}/jobs/instances/{job}"
 
 
-def _parameter_names(body: dict[str, Any]) -> list[str]:
-    """Names from the generic `parameters[].name` or the dataflow `executionData.parameters[]`."""
+EXECUTE_OPTIONS = ("SkipApplyChanges", "ApplyChangesIfNeeded")
+# ItemJobParameterType (common/job_scheduling.json) for `parameters`; a Dataflow's
+# executionData.parameters (ItemJobParameter) take "Automatic" only.
+PARAMETER_TYPES = (
+    "VariableReference",
+    "Integer",
+    "Number",
+    "Text",
+    "Boolean",
+    "DateTime",
+    "Guid",
+    "Automatic",
+)
+
+
+def _checked(raw: Any, key: str, types: tuple[str, ...], where: str) -> list[str]:
+    """The names of a parameter list whose entries have the spec's three required fields."""
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        raise bad_request("InvalidRequest", f"'{where}' must be a list of objects.")
+    for p in raw:
+        name = p.get(key)
+        if not isinstance(name, str) or not name:
+            raise bad_request("InvalidRequest", f"Every entry of '{where}' needs a non-empty '{key}'.")
+        if p.get("type") not in types:
+            raise bad_request(
+                "InvalidRequest",
+                f"Parameter '{name}' has type {p.get('type')!r}; use {', '.join(types)}.",
+            )
+        if "value" not in p:
+            raise bad_request("InvalidRequest", f"Parameter '{name}' has no 'value'.")
+    return [str(p[key]) for p in raw]
+
+
+def _parameter_names(body: dict[str, Any], dataflow: bool) -> list[str]:
+    """Names from the generic `parameters[].name` or the Dataflow `executionData.parameters[]`."""
+    names: list[str] = []
+    if body.get("parameters") is not None:
+        names += _checked(body["parameters"], "name", PARAMETER_TYPES, "parameters")
     execution = body.get("executionData")
-    found: list[Any] = []
-    for raw, key in (
-        (body.get("parameters"), "name"),
-        (execution.get("parameters") if isinstance(execution, dict) else None, "parameterName"),
-    ):
-        if raw is None:
-            continue
-        if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
-            raise bad_request("InvalidRequest", "Job parameters must be a list of objects.")
-        found += [p.get(key) for p in raw]
-    if not all(isinstance(n, str) and n for n in found):
-        raise bad_request("InvalidRequest", "Every job parameter needs a non-empty name.")
-    return found
+    if execution is None:
+        return names
+    if not isinstance(execution, dict):
+        raise bad_request("InvalidRequest", "'executionData' must be an object.")
+    if not dataflow:
+        return names  # "defined by the specific item job type": no shape to check
+    option = execution.get("executeOption")
+    if option is not None and option not in EXECUTE_OPTIONS:
+        raise bad_request(
+            "InvalidRequest",
+            f"'executionData.executeOption' {option!r} is not one of {', '.join(EXECUTE_OPTIONS)}.",
+        )
+    if execution.get("parameters") is not None:
+        where = "executionData.parameters"
+        names += _checked(execution["parameters"], "parameterName", ("Automatic",), where)
+    return names
 
 
 def run_job(ctx: Ctx) -> Reply:
-    names = _parameter_names(ctx.object_body(required=False))
+    owner = ctx.emu.state.item(ctx.params["ws"], ctx.params["item"], ctx.item_type)
+    names = _parameter_names(ctx.object_body(required=False), owner.type == "Dataflow")
     job_type = ctx.params.get("jobType") or ctx.query.get("jobType")
     config = ctx.emu.config
     retry = ctx.emu.job_quota.charge(ctx.identity, ctx.emu.clock.now(), config.jobs_per_minute)
