@@ -434,7 +434,7 @@ def _bindings(doc: Located, pointer: Pointer) -> Bindings:
     return Bindings(ids("workspaces"), ids("lakehouses"), ids("warehouses"), ids("connections"), gateway)
 
 
-CONTENT_KEYS = ("parameters", "bindings", "dataflows", "display_name", "replace", "set")
+CONTENT_KEYS = ("parameters", "bindings", "dataflows", "display_name", "replace", "set", "schedules")
 """Overlay keys that shape what render produces: under ``--ref`` they come from that commit."""
 POLICY_KEYS = (
     "workspace_id",
