@@ -457,7 +457,7 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
 
     A release is a commit: ``--ref`` renders the dataflows *and* the overlay values that shape
     them (:data:`CONTENT_KEYS`: parameters, bindings, per-dataflow settings, display names,
-    replace and set rules), so a rollback also restores those values. Everything that says where
+    replace and set rules, schedules), so a rollback also restores those values. Everything that says where
     to deploy and what may happen there (:data:`POLICY_KEYS`: workspace, folder, api, auth, scope,
     protected, prune, ignore, promote_from) stays the working tree's: an old commit must never
     bring back an old prune or scope rule, nor old credentials.
@@ -483,6 +483,7 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
         display_name=at_ref.display_name,
         replace=at_ref.replace,
         set_rules=at_ref.set_rules,
+        schedules=at_ref.schedules,
         overlay_hash=at_ref.overlay_hash,
         secret_env=tuple(dict.fromkeys((*env.secret_env, *at_ref.secret_env))),
         secret_values=tuple(dict.fromkeys((*env.secret_values, *at_ref.secret_values))),
