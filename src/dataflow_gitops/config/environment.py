@@ -457,10 +457,10 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
 
     A release is a commit: ``--ref`` renders the dataflows *and* the overlay values that shape
     them (:data:`CONTENT_KEYS`: parameters, bindings, per-dataflow settings, display names,
-    replace and set rules, schedules), so a rollback also restores those values. Everything that says where
-    to deploy and what may happen there (:data:`POLICY_KEYS`: workspace, folder, api, auth, scope,
-    protected, prune, ignore, promote_from) stays the working tree's: an old commit must never
-    bring back an old prune or scope rule, nor old credentials.
+    replace and set rules, schedules), so a rollback also restores those values. Everything
+    that says where to deploy and what may happen there (:data:`POLICY_KEYS`: workspace,
+    folder, api, auth, scope, protected, prune, ignore, promote_from) stays the working tree's:
+    an old commit must never bring back an old prune or scope rule, nor old credentials.
     """
     import git  # gitpython: only needed for --ref
 
