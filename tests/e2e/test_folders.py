@@ -226,3 +226,12 @@ def test_a_git_folder_fabric_cannot_name_is_one_located_error(
         assert "folder name 'Q1.2026' contains '.'" in out + err
         assert "Traceback" not in out + err
     assert live.dataflows() == {}
+
+
+def test_render_out_nests_as_git_sync_does(dfg: Cli, project: Path, tmp_path: Path) -> None:
+    (project / NESTED).parent.mkdir(parents=True)
+    git(project, "mv", "dataflows/Customers.Dataflow", NESTED)
+    out_dir = tmp_path / "rendered"
+    code, out, err = dfg("render", "-e", "e2e", "Customers", "--out", str(out_dir))
+    assert code == 0, out + err
+    assert (out_dir / "Bronze/IBMI/EU/Customers.Dataflow/mashup.pq").is_file()

@@ -18,11 +18,13 @@ from dataflow_gitops.pipeline.release.export import ExportedDataflow
 
 
 def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Path]:
-    """Write each dataflow in the Fabric Git layout under ``out_dir``; return the files written."""
+    """Write each dataflow in the Fabric Git layout under ``out_dir`` (in its workspace folder
+    path, as Git sync nests them); return the files written."""
     written: list[Path] = []
     base = out_dir.resolve()
     for dataflow in desired:
-        folder = base / folder_name(dataflow.display_name)
+        relative = "/".join(p for p in (dataflow.folder_path, folder_name(dataflow.display_name)) if p)
+        folder = _within(base, relative, dataflow.name)
         for part in dataflow.parts:
             target = inside(folder, part.path, dataflow.name)
             target.parent.mkdir(parents=True, exist_ok=True)
