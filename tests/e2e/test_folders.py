@@ -5,6 +5,7 @@ places a whole deployment; references to other workspaces stay as written."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def test_nested_dataflow_created_moved_drifted_and_exported(dfg: Cli, live: Live
     code, out, _ = dfg("drift", "-e", "e2e")
     assert code == 2, out
     assert "moved by hand: in Hand/, git has Silver/" in out
+    code, out, _ = dfg("drift", "-e", "e2e", "--format", "json")
+    [row] = [r for r in json.loads(out)["dataflows"] if r["name"] == "Customers"]
+    assert (row["status"], row["folders"]) == ("live-drift", {"desired": "Silver", "live": "Hand"})
     code, out, err = dfg("export", "-e", "e2e")
     assert code == 0, out + err
     moved = project / "dataflows/Hand/Customers.Dataflow"
