@@ -56,14 +56,14 @@ def within(path: str, base: str) -> bool:
     return p == b or p.startswith(b + "/")
 
 
-def check_folder_path(path: str, *, where: str, hint_prefix: str = "") -> None:
+def check_folder_path(path: str, *, where: str) -> None:
     """Raise SourceError (located at ``where``) when ``path`` is no valid workspace folder path."""
     names = path.split("/") if path else []
     if len(names) > MAX_DEPTH:
         raise SourceError(
             f"workspace folder {path!r} is {len(names)} levels deep; Fabric allows {MAX_DEPTH}",
             path=where,
-            hint=f"{hint_prefix}move the dataflow to a shallower folder",
+            hint="move the dataflow to a shallower folder",
         )
     for name in names:
         problem = name_problem(name)
@@ -71,7 +71,7 @@ def check_folder_path(path: str, *, where: str, hint_prefix: str = "") -> None:
             raise SourceError(
                 f"folder name {name!r} {problem}",
                 path=where,
-                hint=f"{hint_prefix}{_hint(name)}",
+                hint=_hint(name),
             )
 
 
