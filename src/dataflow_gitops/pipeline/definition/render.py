@@ -192,21 +192,27 @@ def render(
         secret_env=env.secret_env,
         folder=source.folder,
         folder_path=join(env.folder, folder),
-        external=external_references(references, env.workspace_id),
+        external=external_references(
+            references,
+            # the target itself, and workspaces the overlay rebinds: neither is kept as written
+            (
+                lookup.resolve("workspace.id") or "",
+                *(b.source for b in env.bindings_for(source.name).workspaces),
+            ),
+        ),
     )
 
 
 def external_references(
-    references: Sequence[DataflowReference], workspace_id: str | None
+    references: Sequence[DataflowReference], not_external: Sequence[str] = ()
 ) -> tuple[ExternalReference, ...]:
     """References to a dataflow in another workspace that no repository dataflow resolves:
-    written as they are, and checked at plan time where the identity can see that workspace."""
+    written as they are, and checked at plan time where the identity can see that workspace.
+    ``not_external``: workspace ids that are not another workspace (the target, rebound ones)."""
+    skip = {ZERO_GUID, *(w.lower() for w in not_external if w)}
     found: dict[tuple[str, str, str], ExternalReference] = {}
     for ref in references:
-        if ref.target is not None or ref.workspace_id.lower() in (
-            ZERO_GUID,
-            (workspace_id or "").lower(),
-        ):
+        if ref.target is not None or ref.workspace_id.lower() in skip:
             continue
         key = (ref.query, ref.workspace_id.lower(), ref.dataflow_id.lower())
         found.setdefault(key, ExternalReference(ref.query, ref.workspace_id, ref.dataflow_id))
