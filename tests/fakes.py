@@ -25,8 +25,10 @@ from dataflow_gitops.pipeline.model import (
     PLATFORM_PATH,
     DesiredDataflow,
     LiveDataflow,
+    LiveFolder,
     LiveItem,
     Part,
+    ReferenceStatus,
 )
 
 WORKSPACE_ID = "5b2c0000-0000-4000-8000-000000000001"
@@ -43,6 +45,9 @@ class FakeFabric:
     def __init__(self, workspace_id: str = WORKSPACE_ID) -> None:
         self.workspace_id = workspace_id
         self.items: dict[str, Stored] = {}
+        self.folders: dict[str, LiveFolder] = {}
+        self.visible: dict[tuple[str, str], ReferenceStatus] = {}
+        """(workspace id, item id) of other workspaces → what find_dataflow answers."""
         self.events: list[tuple[str, str, str]] = []
         self.published: list[str] = []
         self.on_call: Callable[[str, str], None] | None = None
@@ -90,11 +95,71 @@ class FakeFabric:
         on_read: Callable[[LiveDataflow], None] | None = None,
     ) -> Sequence[LiveDataflow]:
         self._check_workspace(workspace_id)
+        placed = {i.id: i for i in items}
         read = [self._live(self.items[i.id]) for i in items if i.id in self.items]
+        read = [replace(d, item=placed.get(d.id, d.item)) for d in read]
         for live in read:
             if on_read is not None:
                 on_read(live)
         return read
+
+    def list_folders(self, workspace_id: str) -> Sequence[LiveFolder]:
+        self._check_workspace(workspace_id)
+        with self._lock:
+            return list(self.folders.values())
+
+    def find_dataflow(self, workspace_id: str, item_id: str) -> ReferenceStatus:
+        return self.visible.get((workspace_id, item_id), ReferenceStatus.UNVERIFIED)
+
+    # folders -----------------------------------------------------------------------------
+
+    def create_folder(self, workspace_id: str, display_name: str, parent_id: str | None) -> str:
+        with self._call("create_folder", display_name):
+            self._check_workspace(workspace_id)
+            with self._lock:
+                taken = any(
+                    f.parent_folder_id == parent_id and f.display_name.lower() == display_name.lower()
+                    for f in self.folders.values()
+                )
+                if taken:
+                    raise self._api_error("create_folder", display_name)
+                folder = LiveFolder(str(uuid.uuid4()), display_name, parent_id)
+                self.folders[folder.id] = folder
+            return folder.id
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        folder = self.folders[folder_id]
+        with self._call("delete_folder", folder.display_name), self._lock:
+            busy = any(f.parent_folder_id == folder_id for f in self.folders.values()) or any(
+                s.item.folder_id == folder_id for s in self.items.values()
+            )
+            if busy:
+                raise self._api_error("delete_folder", folder.display_name)
+            del self.folders[folder_id]
+
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> None:
+        stored = self._get(workspace_id, item_id)
+        with self._call("move", stored.item.display_name), self._lock:
+            self.items[item_id] = replace(stored, item=replace(stored.item, folder_id=folder_id))
+
+    def folder(self, path: str) -> str:
+        """Create ``path`` (parents too) as if by hand; return the innermost folder's id."""
+        parent: str | None = None
+        for name in path.split("/"):
+            found = next(
+                (
+                    f
+                    for f in self.folders.values()
+                    if f.parent_folder_id == parent and f.display_name == name
+                ),
+                None,
+            )
+            if found is None:
+                found = LiveFolder(str(uuid.uuid4()), name, parent)
+                self.folders[found.id] = found
+            parent = found.id
+        assert parent is not None
+        return parent
 
     # Lookup ------------------------------------------------------------------------------
 
@@ -123,6 +188,7 @@ class FakeFabric:
         description: str,
         parts: Sequence[Part],
         *,
+        folder_id: str | None = None,
         _log: bool = True,
     ) -> str:
         with self._call("create", display_name, log=_log):
@@ -131,7 +197,11 @@ class FakeFabric:
             name = platform.get("displayName", display_name)
             self._check_free(name, None)
             item = LiveItem(
-                str(uuid.uuid4()), DATAFLOW_TYPE, name, platform.get("description", description)
+                str(uuid.uuid4()),
+                DATAFLOW_TYPE,
+                name,
+                platform.get("description", description),
+                folder_id=folder_id,
             )
             with self._lock:
                 self.items[item.id] = Stored(item, platform.get("logicalId"), _without_platform(parts))

@@ -218,6 +218,9 @@ def test_json_output_content() -> None:
         "update": 2,
         "delete": 1,
         "noop": 1,
+        "move": 0,
+        "folders_create": 0,
+        "folders_delete": 0,
         "has_changes": True,
         "impact": "breaking",
     }

@@ -25,7 +25,7 @@ from dataflow_gitops.pipeline.plan.diff import (
     mask,
     mask_diff,
 )
-from dataflow_gitops.pipeline.plan.planner import keep_ignored_live
+from dataflow_gitops.pipeline.plan.keep_live import keep_ignored_live
 
 MASHUP = """section Section1;
 shared ServerName = "dev-sql.contoso.net" meta [IsParameterQuery = true, Type = type text];

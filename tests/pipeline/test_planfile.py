@@ -128,7 +128,7 @@ def test_secret_value_never_in_the_file_and_reference_recorded(plan: Plan) -> No
 
 def test_file_carries_what_apply_and_review_need(plan: Plan) -> None:
     doc = json.loads(_dump(plan))
-    assert doc["format_version"] == 1
+    assert doc["format_version"] == 2
     assert doc["tool"]["name"] == "dataflow-gitops"
     assert (doc["commit"], doc["overlay_hash"], doc["environment"], doc["workspace_id"]) == (
         "c0ffee",
@@ -145,6 +145,9 @@ def test_file_carries_what_apply_and_review_need(plan: Plan) -> None:
         "update": 1,
         "delete": 1,
         "noop": 1,
+        "move": 0,
+        "folders_create": 0,
+        "folders_delete": 0,
         "has_changes": True,
         "impact": "breaking",
     }
@@ -182,8 +185,8 @@ BAD = [
     ("not-object", lambda p: "[1, 2]", "no format_version"),
     (
         "wrong-version",
-        lambda p: _edit(p, _set("format_version", 2)),
-        "format_version 2 is not supported",
+        lambda p: _edit(p, _set("format_version", 1)),
+        "format_version 1 is not supported",
     ),
     ("schema-missing", lambda p: _edit(p, lambda d: d.pop("workspace_id")), "does not match its schema"),
     (

@@ -6,6 +6,7 @@ part named ``../x`` in a definition never writes outside it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from dataflow_gitops.pipeline.release.export import ExportedDataflow
 
 
 def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Path]:
-    """Write each dataflow in the Fabric Git layout under ``out_dir``; return the files written."""
+    """Write each dataflow in the Fabric Git layout under ``out_dir`` (in its workspace folder
+    path, as Git sync nests them); return the files written."""
     written: list[Path] = []
     base = out_dir.resolve()
     for dataflow in desired:
-        folder = base / folder_name(dataflow.display_name)
+        relative = "/".join(p for p in (dataflow.folder_path, folder_name(dataflow.display_name)) if p)
+        folder = _within(base, relative, dataflow.name)
         for part in dataflow.parts:
             target = inside(folder, part.path, dataflow.name)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -44,18 +47,22 @@ def read_optional(path: Path) -> bytes | None:
 def write_exported(
     base: Path, exported: Sequence[ExportedDataflow]
 ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Write the exported parts (unchanged files are not rewritten) and delete removed ones."""
+    """Write the exported parts (unchanged files are not rewritten) and delete removed ones.
+
+    A dataflow moved to another workspace folder has its git folder moved first, with every
+    file in it (files dfg does not write survive), and the folders it leaves empty removed.
+    """
     written: list[Path] = []
     deleted: list[Path] = []
     crlf = checkout_writes_crlf(base)  # a Windows checkout (core.autocrlf) gets CRLF back
     for dataflow in exported:
-        folder = (base / dataflow.folder).resolve()
-        # Below the export directory, in its workspace folders; never outside it.
-        if folder == base or not folder.is_relative_to(base):
-            raise RenderError(
-                f"folder {dataflow.folder!r} would leave the export directory",
-                dataflow=dataflow.name,
-            )
+        folder = _within(base, dataflow.folder, dataflow.name)
+        if dataflow.moved_from is not None:
+            old = _within(base, dataflow.moved_from, dataflow.name)
+            if old.is_dir() and not folder.exists():
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(old, folder)
+                _prune_empty(old.parent, base)
         for part in dataflow.files:
             target = inside(folder, part.path, dataflow.name)
             data = as_checked_out(part.data, crlf(target))
@@ -70,6 +77,23 @@ def write_exported(
                 target.unlink()
                 deleted.append(target)
     return tuple(written), tuple(deleted)
+
+
+def _within(base: Path, relative: str, name: str) -> Path:
+    """``base / relative`` for an item folder, refused when it leaves ``base``."""
+    folder = (base / relative).resolve()
+    if folder == base or not folder.is_relative_to(base):
+        raise RenderError(f"folder {relative!r} would leave the export directory", dataflow=name)
+    return folder
+
+
+def _prune_empty(folder: Path, base: Path) -> None:
+    """Remove ``folder`` and its parents up to ``base`` while they are empty."""
+    while folder != base and folder.is_relative_to(base) and folder.is_dir():
+        if any(folder.iterdir()):
+            return
+        folder.rmdir()
+        folder = folder.parent
 
 
 def inside(folder: Path, path: str, name: str) -> Path:

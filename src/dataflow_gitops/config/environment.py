@@ -17,6 +17,7 @@ from typing import Any
 
 from dataflow_gitops.config import jsonpath
 from dataflow_gitops.config.envsubst import substitute
+from dataflow_gitops.config.folder_names import MAX_DEPTH, name_problem
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
@@ -59,6 +60,8 @@ class Environment:
     schedules: tuple[JobSchedules, ...] = ()
     scope: Scope = Scope()
     display_name: str = "{name}"
+    folder: str = ""
+    """The workspace folder the whole deployment lives under ("" = the workspace root)."""
     replace: tuple[ReplaceRule, ...] = ()
     set_rules: tuple[SetRule, ...] = ()
     ignore: tuple[IgnoreRule, ...] = ()
@@ -111,6 +114,7 @@ class Environment:
             prune_unrecorded=self.prune.unrecorded,
             ignore=self.ignore,
             targets=tuple(targets),
+            folder=self.folder,
         )
 
     def item_references(self) -> tuple[tuple[str, str], ...]:
@@ -275,6 +279,7 @@ def _build(
             line=doc.line(("promote_from",)),
         )
     _check_patterns(doc)
+    folder = _folder(doc)
     scope = v.get("scope", {})
     prune = v.get("prune", {})
     api = str(v.get("api", PUBLIC_API))
@@ -301,6 +306,7 @@ def _build(
         schedules=parse_schedules(doc, ("schedules",)),
         scope=Scope(tuple(scope.get("include", ("*",))), tuple(scope.get("exclude", ()))),
         display_name=v.get("display_name", "{name}"),
+        folder=folder,
         replace=tuple(
             ReplaceRule(
                 find=r["find"],
@@ -343,6 +349,32 @@ def _build(
         secret_values=secret_values,
         source=doc,
     )
+
+
+def _folder(doc: Located) -> str:
+    """The overlay's ``folder:`` as a workspace folder path, each name held to Fabric's rules."""
+    raw = doc.value.get("folder")
+    if raw is None:
+        return ""
+    names = [n for n in str(raw).strip("/").split("/")]
+    names = [] if names == [""] else names
+    line = doc.line(("folder",))
+    if len(names) > MAX_DEPTH:
+        raise ConfigError(
+            f"folder {raw!r} is {len(names)} levels deep; Fabric allows {MAX_DEPTH}",
+            path=doc.path,
+            line=line,
+        )
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            raise ConfigError(
+                f"folder: {name!r} {problem}",
+                path=doc.path,
+                line=line,
+                hint="name a workspace folder like `Team A/Dataflows` (names separated by /)",
+            )
+    return "/".join(names)
 
 
 def _check_patterns(doc: Located) -> None:
@@ -403,11 +435,12 @@ def _bindings(doc: Located, pointer: Pointer) -> Bindings:
     return Bindings(ids("workspaces"), ids("lakehouses"), ids("warehouses"), ids("connections"), gateway)
 
 
-CONTENT_KEYS = ("parameters", "bindings", "dataflows", "display_name", "replace", "set")
+CONTENT_KEYS = ("parameters", "bindings", "dataflows", "display_name", "replace", "set", "schedules")
 """Overlay keys that shape what render produces: under ``--ref`` they come from that commit."""
 POLICY_KEYS = (
     "workspace_id",
     "workspace_name",
+    "folder",
     "api",
     "auth",
     "scope",
@@ -425,10 +458,10 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
 
     A release is a commit: ``--ref`` renders the dataflows *and* the overlay values that shape
     them (:data:`CONTENT_KEYS`: parameters, bindings, per-dataflow settings, display names,
-    replace and set rules), so a rollback also restores those values. Everything that says where
-    to deploy and what may happen there (:data:`POLICY_KEYS`: workspace, api, auth, scope,
-    protected, prune, ignore, promote_from) stays the working tree's: an old commit must never
-    bring back an old prune or scope rule, nor old credentials.
+    replace and set rules, schedules), so a rollback also restores those values. Everything
+    that says where to deploy and what may happen there (:data:`POLICY_KEYS`: workspace,
+    folder, api, auth, scope, protected, prune, ignore, promote_from) stays the working tree's:
+    an old commit must never bring back an old prune or scope rule, nor old credentials.
     """
     import git  # gitpython: only needed for --ref
 
@@ -451,6 +484,7 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
         display_name=at_ref.display_name,
         replace=at_ref.replace,
         set_rules=at_ref.set_rules,
+        schedules=at_ref.schedules,
         overlay_hash=at_ref.overlay_hash,
         secret_env=tuple(dict.fromkeys((*env.secret_env, *at_ref.secret_env))),
         secret_values=tuple(dict.fromkeys((*env.secret_values, *at_ref.secret_values))),

@@ -159,3 +159,6 @@ class PlanPolicy:
     ignore: tuple[IgnoreRule, ...] = ()
     targets: tuple[str, ...] = ()
     """``--target`` names: plan only these (and nothing else); empty means all."""
+    folder: str = ""
+    """The workspace folder the whole deployment lives under (overlay ``folder:``); live items
+    outside it belong to others: never paired by name, pruned or listed."""

@@ -10,9 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dataflow_gitops.errors import JobFailed
+from dataflow_gitops.errors import Forbidden, JobFailed, NotFound, Unauthorized
 from dataflow_gitops.fabric.client import FabricClient
-from dataflow_gitops.fabric.folders import Folder
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig
 from dataflow_gitops.pipeline.definition.parts import (
     decode_parts,
@@ -24,8 +23,10 @@ from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     PLATFORM_PATH,
     LiveDataflow,
+    LiveFolder,
     LiveItem,
     Part,
+    ReferenceStatus,
 )
 
 # Re-exported for the client layer's public surface; it lives with stage ③, needing only a listing.
@@ -101,6 +102,23 @@ class FabricGateway:
         with ThreadPoolExecutor(max_workers=min(self._concurrency, len(dataflows))) as pool:
             return tuple(pool.map(read, dataflows))
 
+    def find_dataflow(self, workspace_id: str, item_id: str) -> ReferenceStatus:
+        """A dataflow of another workspace: EXISTS, MISSING (the workspace is visible and lacks
+        it), or UNVERIFIED when this identity cannot see that workspace."""
+        try:
+            item = self._client.get_item(workspace_id, item_id)
+        except (Forbidden, Unauthorized):
+            return ReferenceStatus.UNVERIFIED
+        except NotFound:
+            # A 404 may mean "no such workspace for you" as well as "no such item".
+            try:
+                self._client.get_workspace(workspace_id)
+            except (Forbidden, Unauthorized, NotFound):
+                return ReferenceStatus.UNVERIFIED
+            return ReferenceStatus.MISSING
+        found = str(item.get("type", DATAFLOW_TYPE)) == DATAFLOW_TYPE
+        return ReferenceStatus.EXISTS if found else ReferenceStatus.MISSING
+
     # FabricWriter -------------------------------------------------------------------------
 
     def create_dataflow(
@@ -157,9 +175,12 @@ class FabricGateway:
 
     # Folders ------------------------------------------------------------------------------
 
-    def list_folders(self, workspace_id: str) -> Sequence[Folder]:
+    def list_folders(self, workspace_id: str) -> Sequence[LiveFolder]:
         """Every folder of the workspace, at any depth."""
-        return tuple(self._client.list_folders(workspace_id))
+        return tuple(
+            LiveFolder(f.id, f.display_name, f.parent_folder_id)
+            for f in self._client.list_folders(workspace_id)
+        )
 
     def create_folder(self, workspace_id: str, display_name: str, parent_id: str | None) -> str:
         return self._client.create_folder(workspace_id, display_name, parent_folder_id=parent_id).id

@@ -101,6 +101,9 @@ class Snapshot:
     """True when read from a working tree whose render inputs differ from ``commit``."""
     ref: str | None = None
     """The git ref the user named (``--ref``), if any."""
+    dataflows_dir: str = "dataflows"
+    """The dataflows root the folders were found under (project-relative posix; "." for the
+    project root): an item folder's parent relative to it is the item's workspace folder."""
     dirty_paths: tuple[str, ...] = ()
     """The uncommitted render inputs that make it dirty (project-relative, posix): dataflow
     files, the environment's overlay, the project file."""
@@ -118,6 +121,26 @@ class DataflowReference:
     dataflow_id: str
     target: str | None = None
     """Repository name of the dataflow referred to, when it could be resolved."""
+
+
+class ReferenceStatus(enum.StrEnum):
+    """What the deploying identity could find out about a reference outside the repository."""
+
+    EXISTS = "exists"
+    MISSING = "missing"
+    """The identity sees the workspace, and it holds no such dataflow."""
+    UNVERIFIED = "unverified"
+    """The identity cannot see the workspace: the reference is kept as written, unchecked."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalReference:
+    """A reference to a dataflow in another workspace, kept as written, and what plan found."""
+
+    query: str
+    workspace_id: str
+    dataflow_id: str
+    status: ReferenceStatus = ReferenceStatus.UNVERIFIED
 
 
 # ② render ---------------------------------------------------------------------------------
@@ -145,6 +168,12 @@ class DesiredDataflow:
     secret_env: tuple[str, ...] = ()
     """Names of environment variables whose values were substituted (never written to plans)."""
     folder: str = ""
+    """The repository folder it was rendered from (project-relative posix)."""
+    folder_path: str = ""
+    """The workspace folder it belongs in: ``Bronze/IBMI`` ("" = the workspace root), the
+    overlay's ``folder:`` included. Fabric folder names, ``/``-separated."""
+    external: tuple[ExternalReference, ...] = ()
+    """References to dataflows in other workspaces (status unverified until plan checks them)."""
 
     def part(self, path: str) -> Part | None:
         return next((p for p in self.parts if p.path == path), None)
@@ -162,6 +191,17 @@ class LiveItem:
     display_name: str
     description: str = ""
     folder_id: str | None = None
+    folder_path: str = ""
+    """The workspace folder path of ``folder_id`` ("" = root), once observe placed the item."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFolder:
+    """One workspace folder (Folders API); ``parent_folder_id`` None at the workspace root."""
+
+    id: str
+    display_name: str
+    parent_folder_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +231,7 @@ class LiveWorkspace:
     workspace_id: str
     items: tuple[LiveItem, ...]
     dataflows: tuple[LiveDataflow, ...]
+    folders: tuple[LiveFolder, ...] = ()
 
 
 # ④ diff -----------------------------------------------------------------------------------
@@ -284,10 +325,37 @@ class Action:
     rename_from: str | None = None
     depends_on: tuple[str, ...] = ()
     reason: str = ""
+    live_folder: str | None = None
+    """The workspace folder path the live item was in when planned (None: planned as absent).
+    Part of the stale-plan guard, and where a move starts."""
 
     @property
     def is_change(self) -> bool:
         return self.kind is not ActionKind.NOOP
+
+    @property
+    def moves_from(self) -> str | None:
+        """The live folder path when the item moves to ``desired.folder_path``, else None."""
+        if self.desired is None or self.live_folder is None or self.kind is ActionKind.DELETE:
+            return None
+        same = self.live_folder.casefold() == self.desired.folder_path.casefold()
+        return None if same else self.live_folder
+
+
+class FolderActionKind(enum.StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderAction:
+    """A workspace folder apply creates (before the items) or removes (after them, when empty)."""
+
+    kind: FolderActionKind
+    path: str
+    folder_id: str | None = None
+    """The live folder's id, for a delete."""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,13 +374,21 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     """Live dataflows the repository does not manage (listed, never touched)."""
     warnings: tuple[str, ...] = ()
+    folders: tuple[FolderAction, ...] = ()
+    """Folder creates (parents first), then folder removals (children first, prune only)."""
+    empty_folders: tuple[str, ...] = ()
+    """Live folders this plan leaves empty and keeps (prune is off): shown, never touched."""
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind is kind)
 
     @property
+    def moves(self) -> int:
+        return sum(1 for a in self.actions if a.moves_from is not None)
+
+    @property
     def has_changes(self) -> bool:
-        return any(a.is_change for a in self.actions)
+        return bool(self.folders) or any(a.is_change for a in self.actions)
 
 
 # ⑦ apply ----------------------------------------------------------------------------------
@@ -335,13 +411,22 @@ class ActionOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class FolderOutcome:
+    action: FolderAction
+    status: OutcomeStatus
+    folder_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     environment: str
     workspace_id: str
     outcomes: tuple[ActionOutcome, ...] = field(default_factory=tuple)
+    folders: tuple[FolderOutcome, ...] = ()
 
     @property
     def ok(self) -> bool:
         return all(
             o.status is not OutcomeStatus.FAILED and o.published is not False for o in self.outcomes
-        )
+        ) and all(f.status is not OutcomeStatus.FAILED for f in self.folders)

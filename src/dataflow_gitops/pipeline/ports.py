@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part
+from dataflow_gitops.pipeline.model import (
+    LiveDataflow,
+    LiveFolder,
+    LiveItem,
+    Part,
+    ReferenceStatus,
+)
 
 
 class Lookup(Protocol):
@@ -40,12 +46,40 @@ class LiveReader(Protocol):
         """
         ...
 
+    def list_folders(self, workspace_id: str) -> Sequence[LiveFolder]:
+        """Every folder of the workspace, at any depth (Folders API, recursive)."""
+        ...
+
+    def find_dataflow(self, workspace_id: str, item_id: str) -> ReferenceStatus:
+        """Whether a dataflow another workspace holds exists, as far as this identity can see:
+        UNVERIFIED when the workspace itself is not visible (never an error)."""
+        ...
+
 
 class FabricWriter(Protocol):
     def create_dataflow(
-        self, workspace_id: str, display_name: str, description: str, parts: Sequence[Part]
+        self,
+        workspace_id: str,
+        display_name: str,
+        description: str,
+        parts: Sequence[Part],
+        *,
+        folder_id: str | None = None,
     ) -> str:
-        """Create the item with its definition (``.platform`` included); return the item id."""
+        """Create the item with its definition (``.platform`` included) in ``folder_id`` (the
+        workspace root when None); return the item id."""
+        ...
+
+    def move_item(self, workspace_id: str, item_id: str, folder_id: str | None) -> None:
+        """Move the item into ``folder_id`` (the root when None): same item, never recreated."""
+        ...
+
+    def create_folder(self, workspace_id: str, display_name: str, parent_id: str | None) -> str:
+        """Create a folder under ``parent_id`` (the root when None); return its id."""
+        ...
+
+    def delete_folder(self, workspace_id: str, folder_id: str) -> None:
+        """Delete an empty folder (the service refuses one that is not empty)."""
         ...
 
     def update_definition(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from dataflow_gitops.config import Environment, Project, environment_at, environment_names
 from dataflow_gitops.config.project import PROJECT_FILE, overlay_path
@@ -26,8 +27,21 @@ from dataflow_gitops.pipeline.definition.reading import read_mashups
 from dataflow_gitops.pipeline.definition.references import find_references
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
-from dataflow_gitops.pipeline.model import DesiredDataflow, LiveDataflow, LiveItem, Snapshot
-from dataflow_gitops.pipeline.plan.observe import LiveLookup, list_items, read_live
+from dataflow_gitops.pipeline.model import (
+    DesiredDataflow,
+    LiveDataflow,
+    LiveFolder,
+    LiveItem,
+    LiveWorkspace,
+    ReferenceStatus,
+    Snapshot,
+)
+from dataflow_gitops.pipeline.plan.observe import (
+    LiveLookup,
+    check_references,
+    list_placed,
+    read_live,
+)
 from dataflow_gitops.pipeline.ports import LiveReader, Lookup, ReadAhead, Reporter
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordStore
 
@@ -58,6 +72,17 @@ class Workspace:
     live: tuple[LiveDataflow, ...] | None = None
     """None offline (render); otherwise every live dataflow, in listing order."""
     warnings: tuple[str, ...] = ()
+    folders: tuple[LiveFolder, ...] = ()
+    """The workspace's folders; ``items`` and ``live`` are placed in them (``folder_path``)."""
+    references: Mapping[tuple[str, str], ReferenceStatus] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """What observe found for each reference to a dataflow of another workspace."""
+
+    @property
+    def live_workspace(self) -> LiveWorkspace:
+        """The live side as the planner takes it (empty offline)."""
+        return LiveWorkspace(self.workspace_id or "", self.items, self.live or (), self.folders)
 
     @property
     def lookup(self) -> Lookup:
@@ -89,7 +114,7 @@ def read_workspace(
     """
     latest = records.latest(environment.name) if records is not None else None
     id_map = recorded_ids(project, environment.name, records)
-    items = list_items(live.reader, live.workspace_id) if live is not None else ()
+    items, folders = list_placed(live.reader, live.workspace_id) if live is not None else ((), ())
     try:
         snapshot, env, warnings = _overlay_at(
             project, environment, ref, read_ahead, targets=targets, id_map=id_map
@@ -106,7 +131,17 @@ def read_workspace(
     dataflows = read_live(live.reader, live.workspace_id, items, reporter=reporter)
     read_mashups(dataflows, read_ahead)
     return Workspace(
-        env, snapshot, desired, latest, id_map, live.workspace_id, items, dataflows, warnings
+        env,
+        snapshot,
+        desired,
+        latest,
+        id_map,
+        live.workspace_id,
+        items,
+        dataflows,
+        warnings,
+        folders=folders,
+        references=check_references(live.reader, desired),
     )
 
 

@@ -175,6 +175,7 @@ def _row_json(row: DataflowDrift) -> dict[str, Any]:
         "item_id": row.item_id,
         "fingerprints": {"desired": row.desired, "recorded": row.recorded, "live": row.live},
         "note": row.note,
+        "folders": {"desired": row.desired_folder, "live": row.live_folder},
         "diff": None
         if diff is None
         else {

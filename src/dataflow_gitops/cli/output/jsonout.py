@@ -31,12 +31,24 @@ def apply_json(result: ApplyResult) -> str:
                 "name": o.action.name,
                 "display_name": o.action.display_name,
                 "rename_from": o.action.rename_from,
+                "moves_from": o.action.moves_from,
+                "folder_path": o.action.desired.folder_path if o.action.desired else None,
                 "status": o.status.value,
                 "item_id": o.item_id,
                 "error": o.error,
                 "published": o.published,
             }
             for o in result.outcomes
+        ],
+        "folders": [
+            {
+                "kind": f.action.kind.value,
+                "path": f.action.path,
+                "status": f.status.value,
+                "folder_id": f.folder_id,
+                "error": f.error,
+            }
+            for f in result.folders
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from dataflow_gitops.cli.output.summary import (
     KNOWN_AFTER_APPLY,
     apply_summary,
+    folder_title,
+    move_line,
     pending,
     quiet_noop,
+    reference_line,
+    shown_folder,
     summary_line,
     verb,
 )
@@ -175,6 +179,9 @@ def _changes(action: Action) -> str:
     if diff.parts:
         counts.append(f"{len(diff.parts)} part{'' if len(diff.parts) == 1 else 's'}")
     counts += [p.name for p in diff.properties]
+    moving = move_line(action)
+    if moving is not None:
+        counts.append(moving)
     return ", ".join(counts)
 
 
@@ -188,8 +195,15 @@ def _section(action: Action) -> _Section:
     elif action.impact is not Impact.NONE:
         summary += f" · {html.escape(action.impact.value)}"
     lead: list[str] = []
+    moving = move_line(action)
+    if moving is not None:
+        lead.append(f"**{_inline(moving)}**")
+    elif action.kind is ActionKind.CREATE and action.desired and action.desired.folder_path:
+        lead.append(f"in folder `{_code(shown_folder(action.desired.folder_path))}`")
     if action.reason and action.kind is not ActionKind.CREATE:
         lead.append(f"> {_inline(action.reason)}")
+    if action.desired is not None and action.desired.external:
+        lead.append("\n".join(f"- {_inline(reference_line(r))}" for r in action.desired.external))
     section = _Section(action.display_name, summary, lead)
     diff = action.diff
     if action.kind is ActionKind.CREATE and diff is not None:
@@ -228,6 +242,13 @@ def diff_markdown(diff: DataflowDiff) -> str:
 
 def _tail(plan: Plan) -> str:
     lines = []
+    if plan.folders:
+        lines.append(
+            "**Workspace folders:** " + ", ".join(f"`{_code(folder_title(f))}`" for f in plan.folders)
+        )
+    if plan.empty_folders:
+        names = ", ".join(f"`{_code(shown_folder(p))}`" for p in plan.empty_folders)
+        lines.append(f"**Folders left empty** (kept: prune is off): {names}")
     if plan.unmanaged:
         names = ", ".join(f"`{_code(n)}`" for n in plan.unmanaged)
         lines.append(f"**Unmanaged** (live, not in the repository, never touched): {names}")
@@ -295,9 +316,16 @@ def apply_markdown(result: ApplyResult) -> str:
             continue
         published = {None: "", True: "yes", False: "**failed**"}[o.published]
         label = "publish" if o.action.kind is ActionKind.NOOP else verb(o.action)
+        if o.action.moves_from is not None:
+            label += " + move"
         lines.append(
             f"| {marks[o.status]} | {_cell(o.action.display_name)} | {label} | "
             f"{_cell(o.item_id or '')} | {published} | {_cell(o.error or '')} |"
+        )
+    for f in result.folders:
+        lines.append(
+            f"| {marks[f.status]} | {_cell(shown_folder(f.action.path))} | folder "
+            f"{f.action.kind.value} | {_cell(f.folder_id or '')} | | {_cell(f.error or '')} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -7,8 +7,12 @@ from dataflow_gitops.pipeline.model import (
     ActionKind,
     ActionOutcome,
     ApplyResult,
+    ExternalReference,
+    FolderAction,
+    FolderActionKind,
     OutcomeStatus,
     Plan,
+    ReferenceStatus,
 )
 
 NO_CHANGES = "No changes. Live workspace matches the desired state."
@@ -19,9 +23,52 @@ def summary_line(plan: Plan) -> str:
     """``Plan: X to create, Y to update, Z to delete.`` (renames count as updates)."""
     if not plan.has_changes:
         return NO_CHANGES
-    return (
+    line = (
         f"Plan: {plan.count(ActionKind.CREATE)} to create, {plan.count(ActionKind.UPDATE)} to update, "
         f"{plan.count(ActionKind.DELETE)} to delete."
+    )
+    extra = []
+    if plan.moves:
+        extra.append(f"{plan.moves} to move")
+    made = sum(1 for f in plan.folders if f.kind is FolderActionKind.CREATE)
+    if made:
+        extra.append(f"{made} folder(s) to create")
+    removed = len(plan.folders) - made
+    if removed:
+        extra.append(f"{removed} empty folder(s) to remove")
+    return f"{line} ({', '.join(extra)})" if extra else line
+
+
+def shown_folder(path: str) -> str:
+    """``Bronze/IBMI/``, or ``/`` for the workspace root."""
+    return f"{path}/" if path else "/"
+
+
+def move_line(action: Action) -> str | None:
+    """``→ moves from Bronze/ to Bronze/IBMI/`` when the action moves the item, else None."""
+    if action.moves_from is None or action.desired is None:
+        return None
+    return (
+        f"→ moves from {shown_folder(action.moves_from)} to {shown_folder(action.desired.folder_path)}"
+    )
+
+
+def folder_title(action: FolderAction) -> str:
+    if action.kind is FolderActionKind.CREATE:
+        return f"+ folder {shown_folder(action.path)}"
+    return f"- folder {shown_folder(action.path)} ({action.reason})"
+
+
+def reference_line(ref: ExternalReference) -> str:
+    """How the plan shows a reference to a dataflow in another workspace."""
+    what = {
+        ReferenceStatus.UNVERIFIED: "external, unverified (the identity cannot see that "
+        "workspace; kept as written)",
+        ReferenceStatus.EXISTS: "external, exists",
+        ReferenceStatus.MISSING: "external, MISSING from that workspace",
+    }[ref.status]
+    return (
+        f'query "{ref.query}" reads dataflow {ref.dataflow_id} in workspace {ref.workspace_id}: {what}'
     )
 
 
@@ -66,8 +113,8 @@ def published_again(result: ApplyResult) -> int:
 
 def apply_counts(result: ApplyResult) -> dict[str, int]:
     counts = {status.value: 0 for status in OutcomeStatus}
-    for outcome in result.outcomes:
-        counts[outcome.status.value] += 1
+    for status in (*(o.status for o in result.outcomes), *(f.status for f in result.folders)):
+        counts[status.value] += 1
     return counts
 
 
@@ -82,6 +129,16 @@ def apply_summary(result: ApplyResult) -> str:
         f"{head}: {done[ActionKind.CREATE]} created, {done[ActionKind.UPDATE]} updated, "
         f"{done[ActionKind.DELETE]} deleted"
     )
+    moved = sum(
+        1
+        for o in result.outcomes
+        if o.status is OutcomeStatus.SUCCEEDED and o.action.moves_from is not None
+    )
+    if moved:
+        text += f" ({moved} moved)"
+    folders = [f for f in result.folders if f.status is OutcomeStatus.SUCCEEDED]
+    if folders:
+        text += f"; {len(folders)} folder change(s)"
     if counts["failed"] or counts["skipped"]:
         text += f"; {counts['failed']} failed, {counts['skipped']} skipped"
     retried = sum(1 for o in result.outcomes if o.action.kind is ActionKind.NOOP and o.published is True)

@@ -14,8 +14,12 @@ import click
 from dataflow_gitops.cli.output.summary import (
     KNOWN_AFTER_APPLY,
     apply_summary,
+    folder_title,
+    move_line,
     pending,
     quiet_noop,
+    reference_line,
+    shown_folder,
     summary_line,
     title,
 )
@@ -26,6 +30,7 @@ from dataflow_gitops.pipeline.model import (
     ApplyResult,
     ChangeKind,
     DataflowDiff,
+    FolderActionKind,
     Impact,
     OutcomeStatus,
     Plan,
@@ -69,14 +74,33 @@ def plan_text(plan: Plan, *, color: bool = False) -> str:
     paint = _Painter(color)
     lines = [_header(plan), ""]
     changes = [a for a in plan.actions if a.is_change]
-    if changes:
+    if changes or plan.folders:
         lines += ["dataflow-gitops will perform the following actions:", ""]
+        made = [f for f in plan.folders if f.kind is FolderActionKind.CREATE]
+        for folder in made:
+            lines.append(paint(f"  {folder_title(folder)}", "green"))
+        if made:
+            lines.append("")
         for action in changes:
             lines += _action_lines(action, paint)
             lines.append("")
     unchanged = plan.count(ActionKind.NOOP)
     if unchanged and changes:
         lines += [f"{plural(unchanged, 'dataflow')} unchanged.", ""]
+    removed = [f for f in plan.folders if f.kind is FolderActionKind.DELETE]
+    for folder in removed:
+        lines.append(paint(f"  {folder_title(folder)}", "red"))
+    if removed:
+        lines.append("")
+    if plan.empty_folders:
+        lines.append("Folders left empty (kept: prune is off):")
+        lines += [f"  {shown_folder(path)}" for path in plan.empty_folders]
+        lines.append("")
+    externals = [(a.name, r) for a in plan.actions if a.desired is not None for r in a.desired.external]
+    if externals:
+        lines.append("References outside the repository:")
+        lines += [f'  "{name}": {reference_line(r)}' for name, r in externals]
+        lines.append("")
     if plan.unmanaged:
         lines.append("Unmanaged live dataflows (not in the repository; never touched):")
         lines += [f'  "{name}"' for name in plan.unmanaged]
@@ -109,6 +133,11 @@ def _action_lines(action: Action, paint: _Painter) -> list[str]:
     tag = "" if untagged else f"  [{action.impact.value}]"
     head = paint(f"  {title(action)}", _KIND_COLOR.get(action.kind, "bold"))
     lines = [head + (paint(tag, "red") if action.impact is Impact.BREAKING else tag)]
+    moving = move_line(action)
+    if moving is not None:
+        lines.append(paint(f"{_INDENT}{moving}", "cyan"))
+    elif action.kind is ActionKind.CREATE and action.desired and action.desired.folder_path:
+        lines.append(f"{_INDENT}in folder {shown_folder(action.desired.folder_path)}")
     if action.reason and action.kind is not ActionKind.CREATE:
         lines.append(f"{_INDENT}# {action.reason}")
     if action.diff is not None:
@@ -157,6 +186,18 @@ def apply_text(result: ApplyResult, *, color: bool = False) -> str:
             line += "  " + paint("publish failed", "red")
         if outcome.error:
             line += f": {outcome.error}"
+        lines.append(line)
+    for folder in result.folders:
+        mark = {
+            OutcomeStatus.SUCCEEDED: ("ok", "green"),
+            OutcomeStatus.FAILED: ("FAILED", "red"),
+            OutcomeStatus.SKIPPED: ("skipped", "yellow"),
+        }[folder.status]
+        line = f"  {paint(mark[0], mark[1])}  {folder_title(folder.action)}"
+        if folder.folder_id:
+            line += f"  (folder {folder.folder_id})"
+        if folder.error:
+            line += f": {folder.error}"
         lines.append(line)
     lines += ["", paint(apply_summary(result), "bold")]
     return "\n".join(lines) + "\n"

@@ -32,6 +32,7 @@ from dataflow_gitops.pipeline.definition.bindings import (
     rewrite_mashup,
     rewrite_metadata,
 )
+from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path, join
 from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
@@ -57,8 +58,10 @@ from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
     PLATFORM_PATH,
+    ZERO_GUID,
     DataflowReference,
     DesiredDataflow,
+    ExternalReference,
     Part,
     Platform,
     Snapshot,
@@ -140,8 +143,13 @@ def render(
     lookup: Lookup,
     *,
     references: Sequence[DataflowReference] = (),
+    folder: str = "",
 ) -> DesiredDataflow:
-    """The definition ``source`` gets in ``env``'s workspace (see the module docstring)."""
+    """The definition ``source`` gets in ``env``'s workspace (see the module docstring).
+
+    ``folder`` is the source's workspace folder path (:func:`folders.folder_path`); the
+    desired folder is the overlay's ``folder:`` joined with it.
+    """
     r = _Renderer(source, env, lookup)
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
     rendered: tuple[bytes, str] | None = None
@@ -184,7 +192,32 @@ def render(
         pending=tuple(r.pending),
         secret_env=env.secret_env,
         folder=source.folder,
+        folder_path=join(env.folder, folder),
+        external=external_references(
+            references,
+            # the target itself, and workspaces the overlay rebinds: neither is kept as written
+            (
+                lookup.resolve("workspace.id") or "",
+                *(b.source for b in env.bindings_for(source.name).workspaces),
+            ),
+        ),
     )
+
+
+def external_references(
+    references: Sequence[DataflowReference], not_external: Sequence[str] = ()
+) -> tuple[ExternalReference, ...]:
+    """References to a dataflow in another workspace that no repository dataflow resolves:
+    written as they are, and checked at plan time where the identity can see that workspace.
+    ``not_external``: workspace ids that are not another workspace (the target, rebound ones)."""
+    skip = {ZERO_GUID, *(w.lower() for w in not_external if w)}
+    found: dict[tuple[str, str, str], ExternalReference] = {}
+    for ref in references:
+        if ref.target is not None or ref.workspace_id.lower() in skip:
+            continue
+        key = (ref.query, ref.workspace_id.lower(), ref.dataflow_id.lower())
+        found.setdefault(key, ExternalReference(ref.query, ref.workspace_id, ref.dataflow_id))
+    return tuple(found.values())
 
 
 def _part_path(source: SourceDataflow, path: str) -> str:
@@ -372,7 +405,14 @@ def render_all(
     edges = {name: refs for name, refs in dependency_edges(references).items() if name in names}
     order = dependency_order(names, edges)
     by_name = {d.name: d for d in chosen}
-    desired = tuple(render(by_name[n], env, lookup, references=references.get(n, ())) for n in order)
+    places = {d.name: folder_path(d.folder, snapshot.dataflows_dir) for d in chosen}
+    problems = check_folders((by_name[n].folder, places[n]) for n in names)
+    if problems:
+        raise problems[0]
+    desired = tuple(
+        render(by_name[n], env, lookup, references=references.get(n, ()), folder=places[n])
+        for n in order
+    )
     _check_unique_display_names(desired, env)
     return desired
 

@@ -124,6 +124,7 @@ def scan_working_tree(
         dirty=bool(dirty_paths) or (commit is None and dirty_paths is not None),
         dirty_paths=dirty_paths or (),
         ref=None,
+        root=dataflows_dir,
     )
 
 
@@ -173,7 +174,9 @@ def scan_ref(
             ) from None
         found = discover_tree(start, prefix)
         sha = commit.hexsha
-    return _scan(found, label=f"{ref}:", wanted=wanted, commit=sha, dirty=False, ref=ref)
+    return _scan(
+        found, label=f"{ref}:", wanted=wanted, commit=sha, dirty=False, ref=ref, root=dataflows_dir
+    )
 
 
 def read_working_tree(
@@ -206,13 +209,21 @@ def _scan(
     commit: str | None,
     dirty: bool,
     ref: str | None,
+    root: str,
     dirty_paths: tuple[str, ...] = (),
 ) -> ScanResult:
     if found.other_items:
         _log.info("%s", describe_other_items(found.other_items))
     dataflows, errors, unchecked = _build(found.folders, label=label, wanted=wanted)
     return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty, ref=ref, dirty_paths=dirty_paths),
+        Snapshot(
+            dataflows,
+            commit=commit,
+            dirty=dirty,
+            ref=ref,
+            dirty_paths=dirty_paths,
+            dataflows_dir=root,
+        ),
         (*found.errors, *errors),
         _unreadable(found.folders, dataflows),
         dict(found.other_items),

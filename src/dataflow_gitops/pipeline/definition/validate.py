@@ -12,7 +12,7 @@ import difflib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataflow_gitops.config import (
@@ -24,6 +24,7 @@ from dataflow_gitops.config import (
 )
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition import formats
+from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
 from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import Member
@@ -82,7 +83,12 @@ def validate(
             errors.append(exc)
         else:
             good.append(dataflow)
-    snapshot = Snapshot(tuple(good), commit=scan.snapshot.commit, dirty=scan.snapshot.dirty)
+    snapshot = replace(scan.snapshot, dataflows=tuple(good))
+    errors.extend(
+        check_folders(
+            (d.folder, folder_path(d.folder, snapshot.dataflows_dir)) for d in snapshot.dataflows
+        )
+    )
     warnings.extend(_check_references(snapshot, scan.snapshot, errors, scan.unreadable))
 
     try:

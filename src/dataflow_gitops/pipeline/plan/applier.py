@@ -6,6 +6,11 @@ pool runs independent actions side by side; an action starts once every dataflow
 been written (its ``requires`` in :mod:`pipeline.ordering`), and ids of dataflows created in this
 run are bound into their dependants just before those are written (late binding).
 
+Workspace folders: the plan's folder creates run first, parents first, one at a time (their
+ids are what creates and moves need); a create then names its folder (``folderId``) and an
+update whose folder changed moves the item (items move API, the item id kept). Folder removals
+run last, children first, and only when every item action succeeded.
+
 Fabric errors become failed outcomes (one line each) and never abort independent actions;
 any other exception is a bug and propagates.
 
@@ -31,11 +36,15 @@ from dataflow_gitops.pipeline.model import (
     ActionOutcome,
     ApplyResult,
     DesiredDataflow,
+    FolderAction,
+    FolderActionKind,
+    FolderOutcome,
     LiveItem,
     LiveWorkspace,
     OutcomeStatus,
     Plan,
 )
+from dataflow_gitops.pipeline.plan.folders import folder_ids, place_workspace
 from dataflow_gitops.pipeline.plan.ordering import Step, build_steps
 from dataflow_gitops.pipeline.plan.planfile import check_preconditions
 from dataflow_gitops.pipeline.ports import FabricWriter, LiveReader, NullReporter, Reporter
@@ -86,8 +95,17 @@ def apply_plan(
     live = _observe(plan.workspace_id, reader, with_definitions=check_stale)
     if check_stale:
         check_preconditions(plan, live)
+    visitor.folders = folder_ids(live.folders)
+    created = [visitor.visit_folder(f) for f in plan.folders if f.kind is FolderActionKind.CREATE]
     runner = _Runner(plan.actions, steps, visitor, _known_ids(live.items), reporter)
-    return ApplyResult(plan.environment, plan.workspace_id, runner.run(concurrency))
+    outcomes = runner.run(concurrency)
+    clean = all(o.status is OutcomeStatus.SUCCEEDED for o in outcomes)
+    removed = [
+        visitor.visit_folder(f) if clean else _folder_skipped(f)
+        for f in plan.folders
+        if f.kind is FolderActionKind.DELETE
+    ]
+    return ApplyResult(plan.environment, plan.workspace_id, outcomes, (*created, *removed))
 
 
 class ActionVisitor:
@@ -105,6 +123,37 @@ class ActionVisitor:
         self.writer = writer
         self.publish = publish
         self.republish = frozenset(republish) if publish else frozenset()
+        self.folders: dict[str, str] = {}
+        """Casefolded folder path → id: the live folders, and those created by this apply."""
+
+    def folder_id(self, path: str) -> str | None:
+        """The id of the workspace folder ``path`` (None for the root)."""
+        if not path:
+            return None
+        found = self.folders.get(path.casefold())
+        if found is None:
+            raise PlanError(
+                f"the workspace folder {path}/ does not exist (creating it failed)",
+                hint="see the folder's own error; apply again once it is fixed",
+            )
+        return found
+
+    def visit_folder(self, action: FolderAction) -> FolderOutcome:
+        """Create or remove one folder; a failure is an outcome, as for items."""
+        try:
+            if action.kind is FolderActionKind.CREATE:
+                existing = self.folders.get(action.path.casefold())
+                if existing is None:
+                    parent, _, name = action.path.rpartition("/")
+                    existing = self.writer.create_folder(self.workspace_id, name, self.folder_id(parent))
+                    self.folders[action.path.casefold()] = existing
+                return FolderOutcome(action, OutcomeStatus.SUCCEEDED, folder_id=existing)
+            self.writer.delete_folder(self.workspace_id, action.folder_id or "")
+            return FolderOutcome(action, OutcomeStatus.SUCCEEDED, folder_id=action.folder_id)
+        except DataflowGitopsError as exc:
+            return FolderOutcome(
+                action, OutcomeStatus.FAILED, folder_id=action.folder_id, error=one_line(exc)
+            )
 
     def does_something(self, action: Action) -> bool:
         """A change, or a no-op whose earlier publish failed and is retried now."""
@@ -131,7 +180,11 @@ class ActionVisitor:
     def visit_create(self, action: Action) -> ActionOutcome:
         desired = _desired(action)
         item_id = self.writer.create_dataflow(
-            self.workspace_id, desired.display_name, desired.description, desired.parts
+            self.workspace_id,
+            desired.display_name,
+            desired.description,
+            desired.parts,
+            folder_id=self.folder_id(desired.folder_path),
         )
         return self._written(action, item_id)
 
@@ -144,6 +197,8 @@ class ActionVisitor:
         diff = action.diff
         # Without a diff nothing says the metadata is unchanged, so send it too.
         metadata = action.rename_from is not None or diff is None or bool(diff.properties)
+        if diff is not None and not diff.changed and action.rename_from is None:
+            metadata = False  # a move alone: nothing else to write
         if diff is None or diff.definition_changed:
             self.writer.update_definition(
                 self.workspace_id, item_id, desired.parts, update_metadata=metadata
@@ -157,6 +212,8 @@ class ActionVisitor:
                 display_name=desired.display_name if renamed else None,
                 description=desired.description if "description" in changed else None,
             )
+        if action.moves_from is not None:
+            self.writer.move_item(self.workspace_id, item_id, self.folder_id(desired.folder_path))
         return self._written(action, item_id)
 
     def visit_delete(self, action: Action) -> ActionOutcome:
@@ -336,11 +393,24 @@ def _refuse_deletes(plan: Plan, allow_delete: bool) -> None:
 
 
 def _observe(workspace_id: str, reader: LiveReader, *, with_definitions: bool) -> LiveWorkspace:
-    items = tuple(reader.list_items(workspace_id))
+    folders = tuple(reader.list_folders(workspace_id))
+    listed = place_workspace(
+        LiveWorkspace(workspace_id, tuple(reader.list_items(workspace_id)), (), folders)
+    )
     if not with_definitions:
-        return LiveWorkspace(workspace_id, items, ())
-    dataflows = [i for i in items if i.type == DATAFLOW_TYPE]
-    return LiveWorkspace(workspace_id, items, tuple(reader.read_dataflows(workspace_id, dataflows)))
+        return listed
+    dataflows = [i for i in listed.items if i.type == DATAFLOW_TYPE]
+    read = tuple(reader.read_dataflows(workspace_id, dataflows))
+    return LiveWorkspace(workspace_id, listed.items, read, folders)
+
+
+def _folder_skipped(action: FolderAction) -> FolderOutcome:
+    return FolderOutcome(
+        action,
+        OutcomeStatus.SKIPPED,
+        folder_id=action.folder_id,
+        error="not removed: an item action of this apply did not succeed",
+    )
 
 
 def _known_ids(items: Sequence[LiveItem]) -> dict[str, str]:

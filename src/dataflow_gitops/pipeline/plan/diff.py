@@ -9,7 +9,7 @@ rules drop values, queries or whole parts from both sides first; what they hid i
 ``DataflowDiff.ignored`` so the plan can say so.
 
 The planner first carries the live value of every ignored place into the desired payload
-(:func:`pipeline.planner.keep_ignored_live`), so an ignored difference is never written either.
+(:func:`pipeline.plan.keep_live.keep_ignored_live`), so an ignored difference is never written either.
 
 Secret values are shown as ``${env:NAME}``; the value a line held before (read from live, and
 unknown once the secret is rotated) is hidden wherever the new line holds a reference.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from dataflow_gitops.pipeline.model import LiveWorkspace, Plan
+from dataflow_gitops.pipeline.model import Plan
 from dataflow_gitops.pipeline.plan.planner import build_plan
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, unpublished_ids
 from dataflow_gitops.pipeline.workspace import Workspace, secrets_of
@@ -22,7 +22,7 @@ def plan_environment(workspace: Workspace, targets: Sequence[str] = ()) -> Plan:
     env, snapshot, latest = workspace.environment, workspace.snapshot, workspace.latest
     the_plan = build_plan(
         workspace.desired,
-        LiveWorkspace(workspace.workspace_id, workspace.items, workspace.live),
+        workspace.live_workspace,
         environment=env.name,
         policy=env.policy(targets),
         managed_ids=latest.item_ids() if latest else frozenset(),
@@ -32,6 +32,7 @@ def plan_environment(workspace: Workspace, targets: Sequence[str] = ()) -> Plan:
         ref=snapshot.ref,
         overlay_hash=env.overlay_hash,
         secrets=secrets_of(env),
+        references=workspace.references,
     )
     the_plan = replace(the_plan, warnings=(*workspace.warnings, *the_plan.warnings))
     return _with_unpublished_warnings(the_plan, latest)

@@ -1,25 +1,52 @@
 """③ observe: the target workspace through the :class:`LiveReader` port → items and live dataflows.
 
 ``fabric/gateway.py`` is the adapter that implements the port over HTTP; this stage decides
-what is read (every item, then the definition of every dataflow among them), reports progress
-and resolves the overlay's dynamic values (``${workspace.id}``, ``${items.<Type>.<name>.id}``)
-against the listing.
+what is read (every folder and item, each item placed in its folder path, then the definition of
+every dataflow among them), reports progress, checks references to dataflows of other
+workspaces as far as the identity can see, and resolves the overlay's dynamic values
+(``${workspace.id}``, ``${items.<Type>.<name>.id}``) against the listing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, LiveItem
+from dataflow_gitops.pipeline.model import (
+    DATAFLOW_TYPE,
+    DesiredDataflow,
+    LiveDataflow,
+    LiveFolder,
+    LiveItem,
+    ReferenceStatus,
+)
+from dataflow_gitops.pipeline.plan.folders import place
 from dataflow_gitops.pipeline.ports import LiveReader, NullReporter, Reporter
 
 OBSERVE = "observe"
 """The progress task name of the live read."""
 
 
-def list_items(reader: LiveReader, workspace_id: str) -> tuple[LiveItem, ...]:
-    """Every item of the workspace, all types (render resolves Lakehouse ids among them)."""
-    return tuple(reader.list_items(workspace_id))
+def list_placed(
+    reader: LiveReader, workspace_id: str
+) -> tuple[tuple[LiveItem, ...], tuple[LiveFolder, ...]]:
+    """Every item of the workspace, all types (render resolves Lakehouse ids among them), each
+    placed in its folder path; and every folder (Folders API, recursive)."""
+    folders = tuple(reader.list_folders(workspace_id))
+    return place(reader.list_items(workspace_id), folders), folders
+
+
+def check_references(
+    reader: LiveReader, desired: Sequence[DesiredDataflow]
+) -> dict[tuple[str, str], ReferenceStatus]:
+    """(workspace id, dataflow id), lowercase → what the identity finds for each reference to a
+    dataflow of another workspace; one call per distinct target, never an error."""
+    found: dict[tuple[str, str], ReferenceStatus] = {}
+    for dataflow in desired:
+        for ref in dataflow.external:
+            key = (ref.workspace_id.lower(), ref.dataflow_id.lower())
+            if key not in found:
+                found[key] = reader.find_dataflow(ref.workspace_id, ref.dataflow_id)
+    return found
 
 
 def read_live(

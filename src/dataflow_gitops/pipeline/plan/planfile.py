@@ -6,6 +6,11 @@ values replaced by ``${env:NAME}`` references, re-resolved at load), the desired
 each (recomputed at load: a mismatch means the file was edited), and the live fingerprint each
 action was planned against, which :func:`check_preconditions` compares with a fresh read of the
 workspace before anything is written (sqlmesh's ConflictingPlanError, Terraform's stale plan).
+The guard covers folders too: an item moved to another folder since the plan is stale.
+
+Format 2 added workspace folders (``live_folder``, ``desired.folder_path``, the plan's
+``folders`` and ``empty_folders``) and references outside the repository (``desired.external``);
+a format 1 file is refused with the advice to plan again, as any other version is.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from dataflow_gitops.pipeline.model import (
     ChangeKind,
     DataflowDiff,
     DesiredDataflow,
+    ExternalReference,
+    FolderAction,
+    FolderActionKind,
     Impact,
     LiveWorkspace,
     Part,
@@ -39,11 +47,12 @@ from dataflow_gitops.pipeline.model import (
     Plan,
     PropertyChange,
     QueryChange,
+    ReferenceStatus,
 )
 from dataflow_gitops.pipeline.plan.diff import mask
 from dataflow_gitops.pipeline.plan.impact import most_severe
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -75,12 +84,20 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
             "update": plan.count(ActionKind.UPDATE),
             "delete": plan.count(ActionKind.DELETE),
             "noop": plan.count(ActionKind.NOOP),
+            "move": plan.moves,
+            "folders_create": sum(1 for f in plan.folders if f.kind is FolderActionKind.CREATE),
+            "folders_delete": sum(1 for f in plan.folders if f.kind is FolderActionKind.DELETE),
             "has_changes": plan.has_changes,
             "impact": most_severe(a.impact for a in plan.actions).value,
         },
         "secret_env": [],
         "unmanaged": list(plan.unmanaged),
         "warnings": list(plan.warnings),
+        "folders": [
+            {"kind": f.kind.value, "path": f.path, "folder_id": f.folder_id, "reason": f.reason}
+            for f in plan.folders
+        ],
+        "empty_folders": list(plan.empty_folders),
         "actions": [_action_doc(a, live_secrets, payloads) for a in plan.actions],
     }
     # Payloads, diff lines, reasons and warnings may hold substituted values; identities never do,
@@ -108,6 +125,8 @@ def _action_doc(action: Action, secrets: Mapping[str, str], payloads: bool) -> d
         "live_fingerprint": action.live_fingerprint,
         "desired_fingerprint": action.desired.fingerprint if action.desired else None,
         "rename_from": action.rename_from,
+        "live_folder": action.live_folder,
+        "moves_from": action.moves_from,
         "depends_on": list(action.depends_on),
         "reason": action.reason,
         "diff": diff_document(action.diff) if action.diff else None,
@@ -120,6 +139,16 @@ def _action_doc(action: Action, secrets: Mapping[str, str], payloads: bool) -> d
             "description": d.description,
             "logical_id": d.logical_id,
             "folder": d.folder,
+            "folder_path": d.folder_path,
+            "external": [
+                {
+                    "query": r.query,
+                    "workspace_id": r.workspace_id,
+                    "dataflow_id": r.dataflow_id,
+                    "status": r.status.value,
+                }
+                for r in d.external
+            ],
             "depends_on": list(d.depends_on),
             "pending": list(d.pending),
             "secret_env": list(d.secret_env),
@@ -244,6 +273,11 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
         created_at=doc["created_at"],
         unmanaged=tuple(doc["unmanaged"]),
         warnings=tuple(doc["warnings"]),
+        folders=tuple(
+            FolderAction(FolderActionKind(f["kind"]), f["path"], f["folder_id"], f["reason"])
+            for f in doc["folders"]
+        ),
+        empty_folders=tuple(doc["empty_folders"]),
     )
 
 
@@ -278,6 +312,7 @@ def _action(doc: dict[str, Any], secrets: Mapping[str, str] | None, path: str) -
         rename_from=doc["rename_from"],
         depends_on=tuple(doc["depends_on"]),
         reason=doc["reason"],
+        live_folder=doc["live_folder"],
     )
 
 
@@ -310,6 +345,13 @@ def _desired(action: dict[str, Any], secrets: Mapping[str, str] | None, path: st
         pending=tuple(d["pending"]),
         secret_env=tuple(d["secret_env"]),
         folder=d["folder"],
+        folder_path=d["folder_path"],
+        external=tuple(
+            ExternalReference(
+                r["query"], r["workspace_id"], r["dataflow_id"], ReferenceStatus(r["status"])
+            )
+            for r in d["external"]
+        ),
     )
 
 
@@ -378,5 +420,13 @@ def check_preconditions(plan: Plan, live: LiveWorkspace) -> None:
             stale.append(f'"{action.name}" (item {action.item_id} no longer exists)')
         elif current.fingerprint != action.live_fingerprint:
             stale.append(f'"{action.name}" (live definition changed)')
+        elif (
+            action.live_folder is not None
+            and current.item.folder_path.casefold() != action.live_folder.casefold()
+        ):
+            stale.append(
+                f'"{action.name}" (moved from {action.live_folder or "/"} to '
+                f"{current.item.folder_path or '/'} since the plan)"
+            )
     if stale:
         raise StalePlanError(stale, where=plan.environment)

@@ -16,6 +16,12 @@ live has nothing to keep (a query or part only the repository has, a JSON value 
 container live lacks) the repository's value is written.
 A create changes nothing existing, so its impact is ``none`` (shown as "new").
 
+Folders: pairing ignores them, so a dataflow whose folder changed is an UPDATE that moves it
+(``live_folder`` → ``desired.folder_path``), never a delete + create, with prune on or off.
+Folder creates and the folders a plan leaves empty come from :mod:`pipeline.plan.folders`. With
+an overlay ``folder:`` the deployment owns only that part of a shared workspace: live dataflows
+outside it pair by logicalId only, and are never deleted or listed as unmanaged.
+
 Actions come out in apply order: dependencies before dependants, deletes last with dependants
 first. Each action carries the live fingerprint it was planned against (None when planned as
 absent), the precondition a saved plan is checked with before apply.
@@ -23,42 +29,30 @@ absent), the precondition a saved plan is checked with before apply.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any
 
-from dataflow_gitops.config import jsonpath
-from dataflow_gitops.errors import MSyntaxError, PlanError, SourceError
-from dataflow_gitops.pipeline.definition.mashups import part_document
-from dataflow_gitops.pipeline.definition.mlang import apply_edits
-from dataflow_gitops.pipeline.definition.parts import canonical_bytes, fingerprint
+from dataflow_gitops.errors import PlanError
+from dataflow_gitops.pipeline.definition.folders import within
 from dataflow_gitops.pipeline.model import (
-    KNOWN_AFTER_APPLY,
-    MASHUP_PATH,
-    METADATA_PATH,
-    PLATFORM_PATH,
     Action,
     ActionKind,
     DesiredDataflow,
-    IgnoreRule,
+    ExternalReference,
     Impact,
     LiveDataflow,
     LiveWorkspace,
-    Part,
     Plan,
     PlanPolicy,
+    ReferenceStatus,
 )
 from dataflow_gitops.pipeline.plan.diff import diff_dataflow
-from dataflow_gitops.pipeline.plan.ignoring import part_ignores
+from dataflow_gitops.pipeline.plan.folders import place_workspace, plan_folders
 from dataflow_gitops.pipeline.plan.impact import assess
+from dataflow_gitops.pipeline.plan.keep_live import keep_ignored_live
 from dataflow_gitops.pipeline.plan.ordering import delete_order, dependency_order, real_logical_id
-
-KEPT = "live value kept"
-# A definition without these is not a dataflow: never dropped because live lacks them.
-_REQUIRED_PARTS = (MASHUP_PATH, METADATA_PATH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +77,31 @@ def build_plan(
     created_at: str | None = None,
     dirty_paths: Sequence[str] = (),
     secrets: Mapping[str, str] | None = None,
+    references: Mapping[tuple[str, str], ReferenceStatus] | None = None,
 ) -> Plan:
     """The Plan that would make ``live`` match ``desired`` under ``policy``.
 
     ``secrets`` (environment variable → value) are masked as ``${env:NAME}`` in every diff line.
+    ``references``: (workspace id, dataflow id), lowercase → what observe found for each
+    reference outside the repository; one not found there stays unverified.
     """
+    live = place_workspace(live)
     _check_targets(desired, live, policy.targets)
     _check_unique_names(desired)
-    pairing = _pair(desired, live)
+    pairing = _pair(desired, live, policy.folder)
     in_scope = [d for d in desired if _targeted(policy.targets, d.name, d.display_name)]
     warnings: list[str] = []
-    writes = [_write_action(d, pairing.paired.get(d.name), policy, secrets or {}) for d in in_scope]
+    checked = references or {}
+    writes = [
+        _write_action(_checked(d, checked), pairing.paired.get(d.name), policy, secrets or {})
+        for d in in_scope
+    ]
     names = {a.name for a in writes}
     writes = [_with_deps(a, names) for a in writes]
     warnings += _missing_dependency_warnings(in_scope, names, pairing, desired)
     warnings += _rename_collisions(writes, live)
+    warnings += _outside_collisions(writes, live, policy.folder)
+    warnings += _missing_references(writes)
     deletes: list[Action] = []
     unmanaged: list[str] = []
     managed = set(managed_ids)
@@ -117,10 +121,13 @@ def build_plan(
                     reason=verdict,
                 )
             )
+    folders, empty = plan_folders(writes, deletes, live, prune=policy.prune, base=policy.folder)
     return Plan(
         environment=environment,
         workspace_id=live.workspace_id,
         actions=(*dependency_order(writes), *delete_order(deletes, pairing.orphans)),
+        folders=folders,
+        empty_folders=empty,
         commit=commit,
         dirty=dirty,
         ref=ref,
@@ -148,7 +155,7 @@ def _check_unique_names(desired: Sequence[DesiredDataflow]) -> None:
             )
 
 
-def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
+def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace, base: str = "") -> _Pairing:
     paired: dict[str, LiveDataflow] = {}
     claimed: set[str] = set()
     by_logical: dict[str, LiveDataflow] = {}
@@ -164,7 +171,11 @@ def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
         if d.name in paired:
             continue
         same_name = [
-            i for i in live.dataflows if i.display_name == d.display_name and i.id not in claimed
+            i
+            for i in live.dataflows
+            if i.display_name == d.display_name
+            and i.id not in claimed
+            and within(i.item.folder_path, base)
         ]
         if len(same_name) > 1:
             ids = ", ".join(i.id for i in same_name)
@@ -176,154 +187,11 @@ def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace) -> _Pairing:
         if same_name:
             paired[d.name] = same_name[0]
             claimed.add(same_name[0].id)
-    orphans = tuple(i for i in live.dataflows if i.id not in claimed)
-    return _Pairing(paired, orphans)
-
-
-# ignore rules: what an ignore rule covers is written as live has it ----------------------------
-
-
-def keep_ignored_live(
-    desired: DesiredDataflow, live: LiveDataflow | None, ignore: Sequence[IgnoreRule]
-) -> tuple[DesiredDataflow, tuple[str, ...]]:
-    """``desired`` with the live value at every place an ignore rule covers, and a note for each
-    place where that changed the payload (``queryMetadata.json: $.x (live value kept)``).
-
-    A create has nothing live to keep. The fingerprint is recomputed, and expressions still
-    pending are only those whose token survived.
-    """
-    if live is None:
-        return desired, ()
-    notes: list[str] = []
-    new = {p.path: p for p in desired.parts}
-    old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
-    paths = sorted((new.keys() | old.keys()) - {PLATFORM_PATH})
-    for path, rule in part_ignores(ignore, desired, live, paths).items():
-        mine, theirs = new.get(path), old.get(path)
-        if rule.whole:
-            if theirs is not None and (mine is None or canonical_bytes(mine) != canonical_bytes(theirs)):
-                new[path] = theirs
-                notes.append(f"{path}: whole part ({KEPT})")
-            elif theirs is None and mine is not None and path not in _REQUIRED_PARTS:
-                del new[path]
-                notes.append(f"{path}: whole part (not live: not written)")
-            continue
-        if mine is None or theirs is None:
-            continue
-        if path == MASHUP_PATH:
-            data = _keep_queries(mine, theirs, rule.queries, notes) if rule.queries else None
-        else:
-            exprs = rule.json_paths
-            data = _keep_json(path, mine.data, theirs.data, exprs, notes) if exprs else None
-        if data is not None:
-            new[path] = Part(path, data)
-    if not notes:
-        return desired, ()
-    parts = tuple(new[p] for p in sorted(new))
-    return (
-        replace(
-            desired,
-            parts=parts,
-            fingerprint=fingerprint(
-                parts, display_name=desired.display_name, description=desired.description
-            ),
-            pending=tuple(
-                e
-                for e in desired.pending
-                if any((KNOWN_AFTER_APPLY % e).encode("utf-8") in p.data for p in parts)
-            ),
-        ),
-        tuple(notes),
+    # Outside the deployment's folder the items belong to others (a shared workspace).
+    orphans = tuple(
+        i for i in live.dataflows if i.id not in claimed and within(i.item.folder_path, base)
     )
-
-
-def _keep_queries(mine: Part, theirs: Part, globs: tuple[str, ...], notes: list[str]) -> bytes | None:
-    """The desired mashup with each ignored query's live source (appended if only live has it)."""
-    try:
-        new_doc, old_doc = part_document(mine), part_document(theirs)
-    except (MSyntaxError, SourceError):
-        return None  # the diff falls back to a text diff and says why
-    edits: list[tuple[tuple[int, int], str]] = []
-    appended: list[str] = []
-    for member in old_doc.members:
-        if not any(fnmatchcase(member.name, g) for g in globs):
-            continue
-        current = new_doc.member(member.name)
-        if current is None:
-            appended.append(member.source)
-        elif current.source.strip() != member.source.strip():
-            edits.append(((current.start, current.end), member.source))
-        else:
-            continue
-        notes.append(f'{MASHUP_PATH}: query "{member.name}" ({KEPT})')
-    if not edits and not appended:
-        return None
-    text = apply_edits(new_doc.text, edits)
-    if appended:
-        text = text.rstrip() + "\n" + "".join(f"\n{source}\n" for source in appended)
-    return text.encode("utf-8")
-
-
-def _keep_json(
-    path: str, mine: bytes, theirs: bytes, exprs: tuple[str, ...], notes: list[str]
-) -> bytes | None:
-    try:
-        doc, live_doc = json.loads(mine.decode("utf-8-sig")), json.loads(theirs.decode("utf-8-sig"))
-    except ValueError:
-        return None
-    original = json.dumps(doc, sort_keys=True)
-    for expr in exprs:
-        try:
-            wanted = dict(jsonpath.find(live_doc, expr))
-            present = dict(jsonpath.find(doc, expr))
-        except jsonpath.JsonPathError as exc:
-            raise PlanError(
-                f"ignore rule for {path}: {exc}", hint="fix the JSONPath in the overlay's ignore rules"
-            ) from None
-        before = json.dumps(doc, sort_keys=True)
-        for where, value in wanted.items():
-            _put(doc, where, value)
-        # Values only the repository has are dropped where live holds the container without them.
-        gone = [w for w in present if w not in wanted and w and _at(live_doc, w[:-1]) is not _MISSING]
-        for where in sorted(
-            gone, key=lambda w: (len(w), w[-1] if isinstance(w[-1], int) else -1), reverse=True
-        ):
-            _remove(doc, where)
-        if json.dumps(doc, sort_keys=True) != before:
-            notes.append(f"{path}: {expr} ({KEPT})")
-    if json.dumps(doc, sort_keys=True) == original:
-        return None
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-_MISSING = object()
-
-
-def _at(doc: Any, where: tuple[str | int, ...]) -> Any:
-    """The node at ``where`` in a JSON document, or ``_MISSING``."""
-    node = doc
-    for key in where:
-        found = (isinstance(node, dict) and isinstance(key, str) and key in node) or (
-            isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
-        )
-        if not found:
-            return _MISSING
-        node = node[key]
-    return node
-
-
-def _put(doc: Any, where: tuple[str | int, ...], value: Any) -> None:
-    """Set ``value`` at ``where`` when its container exists in ``doc`` (nothing is created)."""
-    if not where:
-        return
-    parent, key = _at(doc, where[:-1]), where[-1]
-    if isinstance(parent, dict) or _at(parent, (key,)) is not _MISSING:
-        parent[key] = value
-
-
-def _remove(doc: Any, where: tuple[str | int, ...]) -> None:
-    if where and _at(doc, where) is not _MISSING:
-        del _at(doc, where[:-1])[where[-1]]
+    return _Pairing(paired, orphans)
 
 
 # actions --------------------------------------------------------------------------------------
@@ -358,14 +226,75 @@ def _write_action(
     reasons = list(assessment.reasons)
     if rename_from is not None:
         reasons.insert(0, f'renamed from "{rename_from}" (same logicalId: the item id is kept)')
-    return replace(
+    action = replace(
         action,
-        kind=ActionKind.UPDATE if diff.changed else ActionKind.NOOP,
         item_id=live.id,
         live_fingerprint=live.fingerprint,
         rename_from=rename_from,
+        live_folder=live.item.folder_path,
+    )
+    moved = action.moves_from is not None
+    if moved and not diff.changed and action.impact is Impact.NONE:
+        action = replace(action, impact=Impact.METADATA_ONLY)
+    return replace(
+        action,
+        kind=ActionKind.UPDATE if diff.changed or moved else ActionKind.NOOP,
         reason="; ".join(reasons),
     )
+
+
+def shown_folder(path: str) -> str:
+    """A folder path as the plan shows it: ``Bronze/IBMI/``, or ``/`` for the workspace root."""
+    return f"{path}/" if path else "/"
+
+
+def _checked(
+    desired: DesiredDataflow, found: Mapping[tuple[str, str], ReferenceStatus]
+) -> DesiredDataflow:
+    if not desired.external:
+        return desired
+    external = tuple(
+        replace(
+            r,
+            status=found.get(
+                (r.workspace_id.lower(), r.dataflow_id.lower()), ReferenceStatus.UNVERIFIED
+            ),
+        )
+        for r in desired.external
+    )
+    return replace(desired, external=external)
+
+
+def _missing_references(writes: Sequence[Action]) -> list[str]:
+    missing: list[tuple[str, ExternalReference]] = [
+        (a.name, r)
+        for a in writes
+        if a.desired is not None
+        for r in a.desired.external
+        if r.status is ReferenceStatus.MISSING
+    ]
+    return [
+        f'"{name}": query "{r.query}" reads dataflow {r.dataflow_id} in workspace '
+        f"{r.workspace_id}, which the deploying identity can see and which holds no such "
+        f"dataflow: the query will fail when it runs"
+        for name, r in missing
+    ]
+
+
+def _outside_collisions(writes: Sequence[Action], live: LiveWorkspace, base: str) -> list[str]:
+    """Display names are unique per workspace, folders or not: a create fails on a name taken
+    by a dataflow outside the deployment's folder."""
+    if not base:
+        return []
+    return [
+        f'"{a.display_name}" is to be created, but a dataflow outside {shown_folder(base)} '
+        f"({other.id}, in {shown_folder(other.item.folder_path)}) has that name: the create fails "
+        f"unless one of them is renamed"
+        for a in writes
+        if a.kind is ActionKind.CREATE
+        for other in live.dataflows
+        if other.display_name == a.display_name and not within(other.item.folder_path, base)
+    ]
 
 
 def _with_deps(action: Action, names: set[str]) -> Action:

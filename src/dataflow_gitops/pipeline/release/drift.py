@@ -15,6 +15,10 @@ unrecorded          in git and live, no record deployed by hand or by another to
 unmanaged           live only                  not in the repository; never touched
 ==================  =========================  ==========================================
 
+Folders count as well (``live`` must be placed in its folders): a dataflow moved by hand in the
+workspace is live drift, one moved in git and not applied yet is pending. A record made before
+dfg knew folders counts as recording the git folder.
+
 A live difference that ``ignore`` rules hide (diffed against the last applied definition) counts
 as in sync. For live drift the report carries the diff *from* the last applied definition *to*
 live, query by query, when the caller could render the recorded commit.
@@ -66,6 +70,9 @@ class DataflowDrift:
     diff: DataflowDiff | None = None
     """Last applied → live, for live drift (None when the recorded commit could not be rendered)."""
     note: str = ""
+    live_folder: str | None = None
+    """The workspace folder path live has it in; ``desired_folder`` where git puts it."""
+    desired_folder: str | None = None
 
     @property
     def live_drifted(self) -> bool:
@@ -231,6 +238,18 @@ def _three_way(
             note = "live differs only where ignore rules apply"
     elif live_moved:
         note = "the recorded commit could not be rendered again; no diff shown"
+    recorded_folder = want.folder_path if item.folder is None else item.folder
+    live_folder = found.item.folder_path
+    if live_folder.casefold() != recorded_folder.casefold():
+        live_moved = True
+        note = _joined(
+            note, f"moved by hand: in {_shown(live_folder)}, git has {_shown(want.folder_path)}"
+        )
+    if want.folder_path.casefold() != recorded_folder.casefold():
+        git_moved = True
+        note = _joined(
+            note, f"moved in git: {_shown(recorded_folder)} → {_shown(want.folder_path)}, not applied"
+        )
     if live_moved and git_moved:
         status = DriftStatus.BOTH
     elif live_moved:
@@ -249,7 +268,17 @@ def _three_way(
         live=found.fingerprint,
         diff=diff,
         note=note,
+        live_folder=live_folder,
+        desired_folder=want.folder_path,
     )
+
+
+def _shown(path: str) -> str:
+    return f"{path}/" if path else "/"
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def live_changes(

@@ -73,13 +73,17 @@ class ReverseIds:
 
 @dataclass(frozen=True, slots=True)
 class ExportedDataflow:
-    """One dataflow as repository files: ``folder`` is relative to the export directory."""
+    """One dataflow as repository files: ``folder`` is relative to the export directory
+    (``Bronze/IBMI/Orders.Dataflow``: its workspace folder path, then its item folder)."""
 
     name: str
     folder: str
     files: tuple[Part, ...]
     """Every file of the folder, ``.platform`` included."""
     removed: tuple[str, ...] = ()
+    moved_from: str | None = None
+    """The folder (relative to the export directory) the repository holds it in, when the
+    dataflow was moved to another workspace folder: export moves that folder, files and all."""
     """Source parts live no longer has (their files are deleted)."""
     notes: tuple[str, ...] = ()
     new: bool = False

@@ -45,6 +45,9 @@ class RecordedItem:
     """False when the definition was written but its ApplyChanges job failed: the next
     ``apply --publish`` publishes it even though its plan is a no-op. True once published; None
     when no apply asked to publish it."""
+    folder: str | None = None
+    """The workspace folder path it was left in ("" = root); None in records made before
+    dfg knew folders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,12 @@ def record_from_result(
                 if published is None and outcome.item_id in items:
                     published = items[outcome.item_id].published
             items[outcome.item_id] = RecordedItem(
-                desired.name, outcome.item_id, desired.logical_id, recorded, published
+                desired.name,
+                outcome.item_id,
+                desired.logical_id,
+                recorded,
+                published,
+                desired.folder_path,
             )
     return DeploymentRecord(
         environment=plan.environment,
@@ -200,12 +208,14 @@ def _item(data: Any) -> RecordedItem:
     published = data.get("published")
     if published is not None and not isinstance(published, bool):
         raise TypeError(f"published is {type(published).__name__}, not a boolean")
+    folder = data.get("folder")
     return RecordedItem(
         _str(data["name"]),
         _str(data["item_id"]),
         _str(data["logical_id"]),
         _str(data["fingerprint"]),
         published,
+        None if folder is None else _str(folder),
     )
 
 
