@@ -27,9 +27,14 @@ class Collect(logging.Handler):
 def status_lines() -> Iterator[list[logging.LogRecord]]:
     handler = Collect()
     logger = logging.getLogger("dataflow_gitops.fabric.retry")
+    # Whatever an earlier test in this worker left on the logger tree, these records are wanted.
+    saved = (logger.level, logger.disabled)
+    logger.setLevel(logging.DEBUG)
+    logger.disabled = False
     logger.addHandler(handler)
     yield handler.records
     logger.removeHandler(handler)
+    logger.level, logger.disabled = saved
 
 
 def _closed_port() -> int:
