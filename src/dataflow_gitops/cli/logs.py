@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import Any
 
+from dataflow_gitops.cli.masking import MaskingFilter
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -22,6 +24,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(*, verbose: int, json_logs: bool) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(MaskingFilter())
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(message)s"))
     root = logging.getLogger("dataflow_gitops")
     root.handlers[:] = [handler]

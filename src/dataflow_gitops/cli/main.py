@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from dataflow_gitops import __version__
+from dataflow_gitops.cli.masking import masked_output
 from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
@@ -106,7 +107,14 @@ def cli(
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the command line and return the exit code (tests call this directly)."""
+    """Run the command line and return the exit code (tests call this directly).
+
+    Everything it prints passes the secret masking (``cli.masking``)."""
+    with masked_output():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)

@@ -18,6 +18,7 @@ from typing import Any
 from dataflow_gitops.config.envsubst import substitute
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
+from dataflow_gitops.config.secrets import mask
 from dataflow_gitops.config.settings import (
     AuthConfig,
     Binding,
@@ -67,6 +68,8 @@ class Environment:
     secret_env: tuple[str, ...] = ()
     """Names of the environment variables substituted into this overlay."""
     secret_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    secret_pairs: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """(variable, value) of each substitution: what :meth:`redact` masks."""
     source: Located | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -134,10 +137,8 @@ class Environment:
         return tuple(sorted(found))
 
     def redact(self, text: str) -> str:
-        """``text`` with every substituted secret value masked."""
-        for secret in sorted(self.secret_values, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every substituted secret value as its ``${env:NAME}`` reference."""
+        return mask(text, dict(self.secret_pairs))
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -216,16 +217,19 @@ def parse_environment(
     doc = dataclasses.replace(doc, value=sub.value)
 
     def redact(text: str) -> str:
-        for secret in sorted(sub.values, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return mask(text, dict(sub.pairs))
 
     validate(doc, ENVIRONMENT_SCHEMA, redact=redact)
     digest = hashlib.sha256(data)
     if defaults is not None and project is not None:
         digest.update(b"\0" + project.settings_bytes)
     return _build(
-        name, doc, overlay_hash=digest.hexdigest(), secret_env=sub.names, secret_values=sub.values
+        name,
+        doc,
+        overlay_hash=digest.hexdigest(),
+        secret_env=sub.names,
+        secret_values=sub.values,
+        secret_pairs=sub.pairs,
     )
 
 
@@ -245,6 +249,7 @@ def _build(
     overlay_hash: str,
     secret_env: tuple[str, ...],
     secret_values: tuple[str, ...],
+    secret_pairs: tuple[tuple[str, str], ...] = (),
 ) -> Environment:
     v: dict[str, Any] = doc.value
     if "workspace_id" in v and "workspace_name" in v:
@@ -331,6 +336,7 @@ def _build(
         overlay_hash=overlay_hash,
         secret_env=secret_env,
         secret_values=secret_values,
+        secret_pairs=secret_pairs,
         source=doc,
     )
 
