@@ -303,6 +303,16 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Connection:
+    """Where an environment's calls go, as a saved plan remembers it: no secret in it."""
+
+    api: str
+    """The overlay's ``api`` (``embedded``, or the base URL with secrets as references)."""
+    identity: str
+    """The configured auth identity: method, tenant and client (``token:$FABRIC_TOKEN``…)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     environment: str
     workspace_id: str
@@ -316,6 +326,12 @@ class Plan:
     unmanaged: tuple[str, ...] = ()
     """Live dataflows the repository does not manage (listed, never touched)."""
     warnings: tuple[str, ...] = ()
+    connection: Connection | None = None
+    """Where the plan was made to go; apply refuses a saved plan when the environment now
+    resolves elsewhere."""
+    source_hash: str = ""
+    """sha256 of the dataflow sources planned (:func:`pipeline.plan.proof.source_hash`): a plan
+    made on a dirty tree is proven against the working tree only while this still matches."""
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind is kind)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api
+from dataflow_gitops import api, saved_plans
 from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
@@ -49,6 +49,13 @@ from dataflow_gitops.cli.output import Format, format_plan
     help="Apply the dataflows of this commit, branch or tag (a rollback is an older ref).",
 )
 @allow_delete_option
+@click.option(
+    "--trust-plan-file",
+    is_flag=True,
+    help="Apply a saved plan whose source cannot be re-rendered (another repository, a changed "
+    "working tree) without proving its payloads. Its workspace, connection and today's safety "
+    "rules are still checked. See docs/plan-files.md.",
+)
 @publish_option
 @concurrency_option
 @format_option
@@ -60,6 +67,7 @@ def command(
     targets: tuple[str, ...],
     ref: str | None,
     allow_delete: bool,
+    trust_plan_file: bool,
     publish: bool,
     concurrency: int,
     fmt: Format,
@@ -68,7 +76,10 @@ def command(
 
     Without PLANFILE the plan is shown and applied only after you type `yes` (or with
     --auto-approve). A saved PLANFILE was reviewed already: no prompt, but it is refused if
-    live items moved since it was made. A `protected: true` environment always asks; only
+    live items moved since it was made, if ENV now resolves to another workspace or connection,
+    if today's overlay and flags do not allow an action (its deletes need --allow-delete too),
+    or if its source (its commit, or the unchanged working tree) no longer renders exactly its
+    payloads. A `protected: true` environment always asks; only
     --approve-protected ENV, naming that environment, replaces the prompt. With no terminal to
     ask on (CI), apply fails at once instead of waiting.
 
@@ -81,6 +92,8 @@ def command(
       dfg apply -e dev --allow-delete               # also delete what left the repository
       dfg apply -e prod --ref dfg/prod/20261101T090000Z --approve-protected prod   # roll back
     """
+    if trust_plan_file and planfile is None:
+        raise click.UsageError("--trust-plan-file is only for applying a saved PLANFILE")
     if planfile is not None and (targets or ref):
         raise click.UsageError(
             "--target and --ref cannot be used with a saved plan; plan with them instead"
@@ -90,12 +103,14 @@ def command(
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)
+                # evidence, not authority: bound, allowed today, and proven by its source
+                saved_plans.verify(dep, plan, allow_delete=allow_delete, trust=trust_plan_file)
             else:
                 plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         shown = planfile is None and fmt != "json"
         if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        check_deletes(plan, allowed=allow_delete or planfile is not None)
+        check_deletes(plan, allowed=allow_delete)
         protected = dep.environment.protected
         asked = ask_approval(
             plan,
@@ -114,7 +129,7 @@ def command(
                 plan,
                 concurrency=concurrency,
                 publish=publish,
-                allow_delete=allow_delete or planfile is not None,
+                allow_delete=allow_delete,
                 # A saved plan, or one that waited for a human, may be stale by now.
                 check_stale=planfile is not None or asked,
                 reporter=reporter,

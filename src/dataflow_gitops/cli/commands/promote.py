@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api, release, saved_plans
 from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
@@ -104,7 +104,7 @@ def command(
                 f"(applied to {source.environment} {record.time} by {record.actor}; {check})\n"
             )
         if out is not None:
-            api.save_plan(plan, dep.environment, out)
+            api.save_plan(saved_plans.stamp(dep, plan), dep.environment, out)
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
             write_step_summary(format_plan(plan, "markdown"))
             if fmt == "text":

@@ -30,6 +30,7 @@ from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
     ChangeKind,
+    Connection,
     DataflowDiff,
     DesiredDataflow,
     Impact,
@@ -68,6 +69,12 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
         "dirty": plan.dirty,
         "ref": plan.ref,
         "overlay_hash": plan.overlay_hash,
+        "source_hash": plan.source_hash,
+        "connection": (
+            {"api": mask(plan.connection.api, live_secrets), "identity": plan.connection.identity}
+            if plan.connection
+            else None
+        ),
         "created_at": plan.created_at,
         "summary": {
             "create": plan.count(ActionKind.CREATE),
@@ -255,7 +262,15 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
         created_at=doc["created_at"],
         unmanaged=tuple(doc["unmanaged"]),
         warnings=tuple(doc["warnings"]),
+        connection=_connection(doc.get("connection")),
+        source_hash=doc.get("source_hash", ""),
     )
+
+
+def _connection(doc: dict[str, str] | None) -> Connection | None:
+    # The api stays as written (secrets as references): apply compares it with the overlay's
+    # api masked the same way.
+    return Connection(doc["api"], doc["identity"]) if doc else None
 
 
 def _brief(message: str, limit: int = 160) -> str:
