@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, saved_plans
+from dataflow_gitops import api
 from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
@@ -104,7 +104,7 @@ def command(
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)
                 # evidence, not authority: bound, allowed today, and proven by its source
-                saved_plans.verify(dep, plan, allow_delete=allow_delete, trust=trust_plan_file)
+                api.verify_saved_plan(dep, plan, allow_delete=allow_delete, trust=trust_plan_file)
             else:
                 plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         shown = planfile is None and fmt != "json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, saved_plans
+from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import (
     env_option,
     format_option,
@@ -57,7 +57,7 @@ def command(
     with api.deployment(project_dir(), env) as dep, progress(quiet=True) as reporter:
         plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         if out is not None:
-            api.save_plan(saved_plans.stamp(dep, plan), dep.environment, out)
+            api.save_plan(plan, dep.environment, out)
     click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
     write_step_summary(format_plan(plan, "markdown"))
     if out is not None and fmt == "text":

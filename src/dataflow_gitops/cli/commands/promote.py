@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, release, saved_plans
+from dataflow_gitops import api
 from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
@@ -87,9 +87,7 @@ def command(
     color = use_color(fmt)
     with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
-            promotion = release.plan_promotion(
-                dep, from_env, targets=targets, ref=ref, reporter=reporter
-            )
+            promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
         source = promotion.source
         if fmt == "text":
@@ -104,7 +102,7 @@ def command(
                 f"(applied to {source.environment} {record.time} by {record.actor}; {check})\n"
             )
         if out is not None:
-            api.save_plan(saved_plans.stamp(dep, plan), dep.environment, out)
+            api.save_plan(plan, dep.environment, out)
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
             write_step_summary(format_plan(plan, "markdown"))
             if fmt == "text":

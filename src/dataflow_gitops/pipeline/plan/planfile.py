@@ -30,9 +30,9 @@ from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
     ChangeKind,
-    Connection,
     DataflowDiff,
     DesiredDataflow,
+    Destination,
     Impact,
     LiveWorkspace,
     Part,
@@ -67,6 +67,7 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
         "workspace_id": plan.workspace_id,
         "commit": plan.commit,
         "dirty": plan.dirty,
+        "dirty_paths": list(plan.dirty_paths),
         "ref": plan.ref,
         "overlay_hash": plan.overlay_hash,
         "source_hash": plan.source_hash,
@@ -257,6 +258,7 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
         actions=actions,
         commit=doc["commit"],
         dirty=doc["dirty"],
+        dirty_paths=tuple(doc.get("dirty_paths", ())),
         ref=doc.get("ref"),
         overlay_hash=doc["overlay_hash"],
         created_at=doc["created_at"],
@@ -267,10 +269,10 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
     )
 
 
-def _connection(doc: dict[str, str] | None) -> Connection | None:
+def _connection(doc: dict[str, str] | None) -> Destination | None:
     # The api stays as written (secrets as references): apply compares it with the overlay's
     # api masked the same way.
-    return Connection(doc["api"], doc["identity"]) if doc else None
+    return Destination(doc["api"], doc["identity"]) if doc else None
 
 
 def _brief(message: str, limit: int = 160) -> str:

@@ -11,19 +11,22 @@ taken on trust (docs/plan-files.md has the threat model):
   source (its commit, or the unchanged working tree) would hold: same kind, item, payload
   fingerprint and shown diff. An edited kind (noop → delete) or payload is refused.
 
-All three raise before anything is written; they are pure (the caller re-plans).
+:func:`verify_saved_plan` runs the three in that order; the caller passes how to re-plan.
+All raise before anything is written. :func:`stamp` gives a new plan what they check later.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 
-from dataflow_gitops.errors import PlanError, StalePlanError
+from dataflow_gitops.config import Environment
+from dataflow_gitops.errors import DataflowGitopsError, PlanError, StalePlanError
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
-    Connection,
+    Destination,
     Plan,
     PlanPolicy,
     Snapshot,
@@ -32,6 +35,78 @@ from dataflow_gitops.pipeline.plan.planfile import diff_document
 from dataflow_gitops.pipeline.plan.planner import delete_reason
 
 TRUST_HINT = "plan again, or pass --trust-plan-file to apply it unproven (see docs/plan-files.md)"
+
+
+def destination_of(env: Environment) -> Destination:
+    """The overlay's api and configured auth identity, secrets as ``${env:NAME}`` references.
+
+    The identity is the configuration (method, tenant, client; for a token, the variable it is
+    read from), not the token: CI may plan and apply with two tokens of one identity.
+    """
+    auth = env.auth
+    if env.embedded:
+        identity = "embedded"
+    elif auth.method == "token":
+        identity = f"token:${auth.token_env}"
+    else:
+        identity = f"{auth.method}:{auth.client_id or 'default'}@{auth.tenant_id or 'default'}"
+    return Destination(api=env.redact(env.api.rstrip("/")), identity=env.redact(identity))
+
+
+def stamp(plan: Plan, env: Environment, snapshot: Snapshot) -> Plan:
+    """``plan`` with where it goes and the hash of the sources it was made from."""
+    return replace(plan, connection=destination_of(env), source_hash=source_hash(snapshot))
+
+
+def verify_saved_plan(
+    plan: Plan,
+    env: Environment,
+    *,
+    workspace_id: str,
+    managed_ids: Collection[str],
+    allow_delete: bool,
+    replan: Callable[[str | None], Plan],
+    trust: bool = False,
+) -> None:
+    """Bound, allowed today, proven (unless ``trust``): else raise, nothing written.
+
+    ``replan(ref)`` makes the plan of ``env`` today from ``ref`` (None: the working tree).
+    """
+    check_bound(plan, environment=env.name, workspace_id=workspace_id, connection=destination_of(env))
+    check_policy(
+        plan,
+        policy=env.policy(),
+        managed_ids=managed_ids,
+        allow_delete=allow_delete,
+        in_scope=env.in_scope,
+    )
+    if not trust:
+        check_proven(plan, reproduce(plan, replan))
+
+
+def reproduce(plan: Plan, replan: Callable[[str | None], Plan]) -> Plan:
+    """The plan ``plan``'s own source makes today: its commit, or the working tree it was made
+    on while that still hashes the same."""
+    where = f"environment {plan.environment}"
+    if plan.dirty or plan.commit is None:
+        now = replan(None)
+        if now.source_hash != plan.source_hash:
+            raise PlanError(
+                "the plan was made on uncommitted sources that have changed since, so what it "
+                "would write cannot be proven; nothing was written",
+                where=where,
+                hint=TRUST_HINT,
+            )
+        return now
+    try:
+        return replan(plan.commit)
+    except DataflowGitopsError as exc:
+        raise PlanError(
+            f"the plan's commit {plan.commit[:12]} cannot be rendered here ({exc.message}); "
+            "a plan from another repository, or a commit not fetched; nothing was written",
+            where=where,
+            hint="fetch that commit, or " + TRUST_HINT,
+        ) from None
 
 
 def source_hash(snapshot: Snapshot) -> str:
@@ -48,7 +123,7 @@ def source_hash(snapshot: Snapshot) -> str:
     return digest.hexdigest()
 
 
-def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Connection) -> None:
+def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Destination) -> None:
     """Refuse ``plan`` unless ``environment`` still resolves to where it was made to go."""
     where = f"environment {environment}"
     if plan.environment != environment:
