@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,13 @@ from dataflow_gitops.pipeline.plan import proof
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
-from dataflow_gitops.pipeline.release.drift import DriftReport, compare
+from dataflow_gitops.pipeline.release.drift import DriftReport, DriftStatus, compare
+from dataflow_gitops.pipeline.release.export_guard import (
+    check_export_safe,
+    past_fingerprints,
+    secret_fingerprints,
+    without_secrets,
+)
 from dataflow_gitops.pipeline.release.export_set import ExportResult, export_set
 from dataflow_gitops.pipeline.release.promote import Promotion, promotion_source
 from dataflow_gitops.pipeline.release.record_stores import git_user_name, open_store
@@ -249,7 +256,16 @@ def apply(
         return Applied(result, None, None)
     root = dep.project.root
     actor = detect_actor(git_user=lambda: git_user_name(root))
-    record = record_from_result(result, the_plan, actor=actor, previous=previous)
+    # Fingerprints of the secrets written, never values: export recognises them once rotated.
+    salt = previous.secret_salt if previous and previous.secret_salt else secrets.token_hex(16)
+    record = record_from_result(
+        result,
+        the_plan,
+        actor=actor,
+        previous=previous,
+        secret_salt=salt,
+        secret_fingerprints=secret_fingerprints(dict(env.secret_pairs), salt),
+    )
     try:
         location = dep.records.write(record)
     except RecordError as exc:
@@ -259,7 +275,10 @@ def apply(
 
 def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
     """Desired (working tree, or ``ref``) × the latest record × live, per dataflow."""
-    seen = workspace(dep, ref=ref)
+    return _drift(dep, workspace(dep, ref=ref))
+
+
+def _drift(dep: Deployment, seen: Workspace) -> DriftReport:
     return compare(
         seen.desired,
         seen.latest,
@@ -299,11 +318,21 @@ def plan_promotion(
     return Promotion(source, the_plan, live_checked=live_checked)
 
 
-def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None = None) -> ExportResult:
+def export(
+    dep: Deployment,
+    names: Sequence[str] = (),
+    *,
+    out_dir: Path | None = None,
+    overwrite_local: bool = False,
+    discard_pending: bool = False,
+) -> ExportResult:
     """Live dataflows → repository files in ``out_dir`` (default: the project's dataflows folder).
 
     Without ``names``, every live dataflow the repository holds; a NAME (repository or live
-    display name) also exports a dataflow that exists only live.
+    display name) also exports a dataflow that exists only live. Refused (nothing written)
+    where it would overwrite uncommitted work or undo a git change not yet applied, unless
+    ``overwrite_local`` / ``discard_pending`` says live wins; no secret value, current or
+    rotated, is written (``pipeline/release/export_guard.py``).
     """
     seen = workspace(dep)
     base = (out_dir or dep.project.dataflows_path).resolve()
@@ -314,8 +343,31 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
         existing=files.existing_folders(base),
         platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
     )
-    written, deleted = files.write_exported(base, exported)
+    history = dep.records.history(dep.environment.name)
+    exported = without_secrets(
+        exported, current=dict(dep.environment.secret_pairs), past=past_fingerprints(history)
+    )
+    changes = files.export_changes(base, exported)
+    pending = {
+        d.name
+        for d in _drift(dep, seen).dataflows
+        if d.status in (DriftStatus.PENDING, DriftStatus.BOTH)
+    }
+    check_export_safe(
+        {name: [_relative(p, root) for p, _ in found] for name, found in changes.items()},
+        environment=dep.environment.name,
+        dirty_paths=seen.snapshot.dirty_paths,
+        pending=pending,
+        overwrite_local=overwrite_local,
+        discard_pending=discard_pending,
+    )
+    written, deleted = files.write_exported(changes)
     return ExportResult(base, exported, written, deleted, skipped)
+
+
+def _relative(path: Path, root: Path) -> str:
+    resolved = root.resolve()
+    return path.relative_to(resolved).as_posix() if path.is_relative_to(resolved) else str(path)
 
 
 def save_plan(the_plan: Plan, env: Environment, path: Path) -> None:

@@ -39,12 +39,12 @@ def read_optional(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def write_exported(
+def export_changes(
     base: Path, exported: Sequence[ExportedDataflow]
-) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Write the exported parts (unchanged files are not rewritten) and delete removed ones."""
-    written: list[Path] = []
-    deleted: list[Path] = []
+) -> dict[str, tuple[tuple[Path, bytes | None], ...]]:
+    """What writing ``exported`` would change, per dataflow: (file, new bytes or None to delete),
+    unchanged files left out. Nothing is written."""
+    changes: dict[str, tuple[tuple[Path, bytes | None], ...]] = {}
     for dataflow in exported:
         folder = (base / dataflow.folder).resolve()
         if folder.parent != base:
@@ -52,18 +52,34 @@ def write_exported(
                 f"folder {dataflow.folder!r} would leave the export directory",
                 dataflow=dataflow.name,
             )
+        found: list[tuple[Path, bytes | None]] = []
         for part in dataflow.files:
             target = inside(folder, part.path, dataflow.name)
-            if target.is_file() and target.read_bytes() == part.data:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
-            written.append(target)
+            if not (target.is_file() and target.read_bytes() == part.data):
+                found.append((target, part.data))
         for path in dataflow.removed:
             target = inside(folder, path, dataflow.name)
             if target.is_file():
+                found.append((target, None))
+        changes[dataflow.name] = tuple(found)
+    return changes
+
+
+def write_exported(
+    changes: Mapping[str, Sequence[tuple[Path, bytes | None]]],
+) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Carry out :func:`export_changes`: the files written, and the files deleted."""
+    written: list[Path] = []
+    deleted: list[Path] = []
+    for found in changes.values():
+        for target, data in found:
+            if data is None:
                 target.unlink()
                 deleted.append(target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                written.append(target)
     return tuple(written), tuple(deleted)
 
 

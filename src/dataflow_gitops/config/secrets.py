@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 MIN_LENGTH = 4
 
@@ -70,7 +70,3 @@ def _known_pairs() -> list[tuple[str, str]]:
 def fingerprint(value: str, salt: str) -> str:
     """A salted hash of a secret value: recognises the value later, never reveals it."""
     return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()
-
-
-def fingerprints(values: Iterable[str], salt: str) -> tuple[str, ...]:
-    return tuple(sorted({fingerprint(v, salt) for v in values if len(v) >= MIN_LENGTH}))

@@ -1,0 +1,158 @@
+"""Export, before anything is written: nothing a user has is lost, no secret reaches a file.
+
+- :func:`check_export_safe` refuses to overwrite uncommitted work (a file export would change
+  has uncommitted edits) or to undo a committed change not applied yet (drift's *pending*: git
+  moved since the last apply, so live holds the old version), unless told which side wins
+  (``--overwrite-local``, ``--discard-pending``). The refusal names every file or dataflow.
+- :func:`without_secrets` writes ``${env:NAME}`` where an exported file would hold the value of
+  a substituted secret: the current value, or a past one (rotated since, still live) recognised
+  by the salted fingerprints each apply keeps in its deployment record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from dataflow_gitops.config.secrets import MIN_LENGTH, fingerprint, mask, reference
+from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.pipeline.model import Part
+from dataflow_gitops.pipeline.release.export import ExportedDataflow
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
+
+_M_STRING = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def check_export_safe(
+    changes: Mapping[str, Sequence[str]],
+    *,
+    environment: str,
+    dirty_paths: Collection[str],
+    pending: Collection[str],
+    overwrite_local: bool,
+    discard_pending: bool,
+) -> None:
+    """``changes``: dataflow → the project-relative files export would write or delete."""
+    dirty = set(dirty_paths)
+    uncommitted = sorted({p for paths in changes.values() for p in paths if p in dirty})
+    if uncommitted and not overwrite_local:
+        raise DataflowGitopsError(
+            f"export would overwrite uncommitted changes in {', '.join(uncommitted)}; "
+            "nothing was written",
+            where=f"dfg export -e {environment}",
+            hint="commit or stash them first, or pass --overwrite-local to let live win",
+        )
+    undone = sorted(name for name, paths in changes.items() if paths and name in pending)
+    if undone and not discard_pending:
+        raise DataflowGitopsError(
+            f"export would undo git changes not yet applied to {environment} in "
+            f"{', '.join(undone)} (drift calls them pending); nothing was written",
+            where=f"dfg export -e {environment}",
+            hint=f"apply them first (dfg apply -e {environment}), or pass --discard-pending to "
+            "let live win",
+        )
+
+
+def secret_fingerprints(secrets: Mapping[str, str], salt: str) -> tuple[tuple[str, str], ...]:
+    """(variable, salted fingerprint) of every secret value long enough to recognise."""
+    return tuple(
+        sorted(
+            (name, fingerprint(value, salt))
+            for name, value in secrets.items()
+            if len(value) >= MIN_LENGTH
+        )
+    )
+
+
+def past_fingerprints(history: Sequence[DeploymentRecord]) -> dict[str, dict[str, str]]:
+    """salt → fingerprint → variable, from every record of the environment."""
+    known: dict[str, dict[str, str]] = {}
+    for record in history:
+        if record.secret_salt:
+            table = known.setdefault(record.secret_salt, {})
+            for name, digest in record.secret_fingerprints:
+                table.setdefault(digest, name)
+    return known
+
+
+def without_secrets(
+    exported: Sequence[ExportedDataflow],
+    *,
+    current: Mapping[str, str],
+    past: Mapping[str, Mapping[str, str]],
+) -> tuple[ExportedDataflow, ...]:
+    """``exported`` with every current or recognised past secret value as ``${env:NAME}``."""
+    return tuple(_one(d, current, past) for d in exported)
+
+
+def _one(
+    dataflow: ExportedDataflow, current: Mapping[str, str], past: Mapping[str, Mapping[str, str]]
+) -> ExportedDataflow:
+    files: list[Part] = []
+    notes = list(dataflow.notes)
+    for part in dataflow.files:
+        try:
+            text = part.data.decode("utf-8")
+        except UnicodeDecodeError:
+            files.append(part)
+            continue
+        hidden = mask(text, {n: v for n, v in current.items() if len(v) >= MIN_LENGTH})
+        for value, name in _past_values(hidden, part.path, past):
+            hidden = hidden.replace(value, reference(name))
+        if hidden != text:
+            names = sorted(set(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", hidden)))
+            notes.append(
+                f"{part.path} held the value of a secret ({', '.join(names)}), current or "
+                "rotated since; written as its ${env:…} reference: review it"
+            )
+            files.append(Part(part.path, hidden.encode("utf-8")))
+        else:
+            files.append(part)
+    return replace(dataflow, files=tuple(files), notes=tuple(notes))
+
+
+def _past_values(
+    text: str, path: str, past: Mapping[str, Mapping[str, str]]
+) -> Iterator[tuple[str, str]]:
+    if not past:
+        return
+    seen: set[str] = set()
+    for candidate in _strings(text, path):
+        if len(candidate) < MIN_LENGTH or candidate in seen:
+            continue
+        seen.add(candidate)
+        for salt, table in past.items():
+            name = table.get(fingerprint(candidate, salt))
+            if name is not None:
+                yield candidate, name
+                break
+
+
+def _strings(text: str, path: str) -> Iterator[str]:
+    """The string values a secret could have been substituted as: M text literals, JSON
+    strings, and each one's whitespace-separated words."""
+    found: list[str] = []
+    if path.endswith((".json", ".mdf")):
+        try:
+            found = list(_json_strings(json.loads(text)))
+        except ValueError:
+            found = []
+    else:
+        found = [m.group(1).replace('""', '"') for m in _M_STRING.finditer(text)]
+    for value in found:
+        yield value
+        yield from value.split()
+
+
+def _json_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _json_strings(item)
