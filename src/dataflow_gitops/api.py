@@ -12,7 +12,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataflow_gitops.adapters import files
@@ -29,21 +29,29 @@ from dataflow_gitops.adapters.jobs import (
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
-from dataflow_gitops.errors import PlanError, RecordError, RenderError
+from dataflow_gitops.errors import DataflowGitopsError, PlanError, RecordError, RenderError
 from dataflow_gitops.pipeline.definition.legacy import migrate_folder
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
-from dataflow_gitops.pipeline.model import PLATFORM_PATH, ApplyResult, DesiredDataflow, Plan
+from dataflow_gitops.pipeline.model import (
+    PLATFORM_PATH,
+    ApplyResult,
+    DesiredDataflow,
+    Plan,
+    Snapshot,
+)
 from dataflow_gitops.pipeline.plan import proof
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
-from dataflow_gitops.pipeline.release.drift import DriftReport, DriftStatus, compare
+from dataflow_gitops.pipeline.release.drift import DriftReport, compare
 from dataflow_gitops.pipeline.release.export_guard import (
     check_export_safe,
+    live_with_current_secrets,
     past_fingerprints,
     secret_fingerprints,
+    unapplied_changes,
     without_secrets,
 )
 from dataflow_gitops.pipeline.release.export_set import ExportResult, export_set
@@ -56,7 +64,14 @@ from dataflow_gitops.pipeline.release.records import (
     record_from_result,
     unpublished_ids,
 )
-from dataflow_gitops.pipeline.workspace import Live, Workspace, last_applied, read_workspace, secrets_of
+from dataflow_gitops.pipeline.workspace import (
+    Live,
+    Workspace,
+    last_applied,
+    read_source,
+    read_workspace,
+    secrets_of,
+)
 
 __all__ = [
     "JOB_TYPES",
@@ -275,10 +290,7 @@ def apply(
 
 def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
     """Desired (working tree, or ``ref``) × the latest record × live, per dataflow."""
-    return _drift(dep, workspace(dep, ref=ref))
-
-
-def _drift(dep: Deployment, seen: Workspace) -> DriftReport:
+    seen = workspace(dep, ref=ref)
     return compare(
         seen.desired,
         seen.latest,
@@ -337,32 +349,38 @@ def export(
     seen = workspace(dep)
     base = (out_dir or dep.project.dataflows_path).resolve()
     root = dep.project.root
+    current = dict(dep.environment.secret_pairs)
+    past = past_fingerprints(dep.records.history(dep.environment.name))
+    seen = replace(seen, live=live_with_current_secrets(seen.live or (), current=current, past=past))
     exported, skipped = export_set(
         seen,
         names,
         existing=files.existing_folders(base),
         platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
     )
-    history = dep.records.history(dep.environment.name)
-    exported = without_secrets(
-        exported, current=dict(dep.environment.secret_pairs), past=past_fingerprints(history)
-    )
+    exported = without_secrets(exported, current=current, past=past)
     changes = files.export_changes(base, exported)
-    pending = {
-        d.name
-        for d in _drift(dep, seen).dataflows
-        if d.status in (DriftStatus.PENDING, DriftStatus.BOTH)
-    }
     check_export_safe(
         {name: [_relative(p, root) for p, _ in found] for name, found in changes.items()},
         environment=dep.environment.name,
         dirty_paths=seen.snapshot.dirty_paths,
-        pending=pending,
+        pending=unapplied_changes(seen.snapshot, _applied_source(dep, seen)),
         overwrite_local=overwrite_local,
         discard_pending=discard_pending,
     )
     written, deleted = files.write_exported(changes)
     return ExportResult(base, exported, written, deleted, skipped)
+
+
+def _applied_source(dep: Deployment, seen: Workspace) -> Snapshot | None:
+    """The sources of the commit last applied; None when no record says, or it is gone."""
+    commit = seen.latest.commit if seen.latest else None
+    if commit is None:
+        return None
+    try:
+        return read_source(dep.project, dep.environment, commit)
+    except DataflowGitopsError:
+        return None
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -1,12 +1,13 @@
 """Export, before anything is written: nothing a user has is lost, no secret reaches a file.
 
 - :func:`check_export_safe` refuses to overwrite uncommitted work (a file export would change
-  has uncommitted edits) or to undo a committed change not applied yet (drift's *pending*: git
-  moved since the last apply, so live holds the old version), unless told which side wins
+  has uncommitted edits) or to undo a committed change not applied yet (drift's *pending*: the
+  source moved since the commit last applied, :func:`unapplied_changes`), unless told which side wins
   (``--overwrite-local``, ``--discard-pending``). The refusal names every file or dataflow.
-- :func:`without_secrets` writes ``${env:NAME}`` where an exported file would hold the value of
-  a substituted secret: the current value, or a past one (rotated since, still live) recognised
-  by the salted fingerprints each apply keeps in its deployment record.
+- :func:`live_with_current_secrets` and :func:`without_secrets` keep secret values out of the
+  files: a past value (rotated since, still live), recognised by the salted fingerprints each
+  apply keeps in its deployment record, is first read as the current one, so an unchanged query
+  goes back to the repository's text; any value left is written as ``${env:NAME}``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 
 from dataflow_gitops.config.secrets import MIN_LENGTH, fingerprint, mask, reference
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.model import Part
+from dataflow_gitops.pipeline.model import LiveDataflow, Part, Snapshot
 from dataflow_gitops.pipeline.release.export import ExportedDataflow
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 _M_STRING = re.compile(r'"((?:[^"]|"")*)"')
+_TOKEN = re.compile(r"[^\s\"'(),;{}\[\]<>/*]{4,}")
 
 
 def check_export_safe(
@@ -54,6 +56,47 @@ def check_export_safe(
             hint=f"apply them first (dfg apply -e {environment}), or pass --discard-pending to "
             "let live win",
         )
+
+
+def unapplied_changes(now: Snapshot, applied: Snapshot | None) -> frozenset[str]:
+    """Dataflows whose source differs from the commit last applied (``applied``; None when
+    unknown): what an export of live would undo. A dataflow with uncommitted edits counts once,
+    as uncommitted (:func:`check_export_safe` names its files)."""
+    if applied is None:
+        return frozenset()
+    dirty = tuple(now.dirty_paths)
+    then = {d.name: d for d in applied.dataflows}
+    return frozenset(
+        d.name
+        for d in now.dataflows
+        if then.get(d.name) != d and not any(p.startswith(d.folder + "/") for p in dirty)
+    )
+
+
+def live_with_current_secrets(
+    live: Sequence[LiveDataflow],
+    *,
+    current: Mapping[str, str],
+    past: Mapping[str, Mapping[str, str]],
+) -> tuple[LiveDataflow, ...]:
+    """``live`` with each recognised past secret value as the current one (or its reference
+    when unset), so that unrender sees an unchanged query as unchanged after a rotation."""
+    if not past:
+        return tuple(live)
+    result: list[LiveDataflow] = []
+    for dataflow in live:
+        parts: list[Part] = []
+        for part in dataflow.parts:
+            try:
+                text = part.data.decode("utf-8")
+            except UnicodeDecodeError:
+                parts.append(part)
+                continue
+            for value, name in list(_past_values(text, part.path, past)):
+                text = text.replace(value, current.get(name) or reference(name))
+            parts.append(Part(part.path, text.encode("utf-8")))
+        result.append(replace(dataflow, parts=tuple(parts)))
+    return tuple(result)
 
 
 def secret_fingerprints(secrets: Mapping[str, str], salt: str) -> tuple[tuple[str, str], ...]:
@@ -132,8 +175,10 @@ def _past_values(
 
 
 def _strings(text: str, path: str) -> Iterator[str]:
-    """The string values a secret could have been substituted as: M text literals, JSON
-    strings, and each one's whitespace-separated words."""
+    """The values a secret could have been substituted as: M text literals, JSON strings, each
+    one's words, and any run of characters that punctuation does not break (a comment, an
+    identifier). Hashing them all costs milliseconds even for a large mashup."""
+    yield from _TOKEN.findall(text)
     found: list[str] = []
     if path.endswith((".json", ".mdf")):
         try:
