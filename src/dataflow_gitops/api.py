@@ -376,11 +376,14 @@ def export(
     )
     exported = without_secrets(exported, current=current, past=past)
     changes = files.export_changes(base, exported)
+    # Only the repository's own dataflows folder holds git work an export could undo.
+    in_repository = base == dep.project.dataflows_path.resolve()
+    applied = _applied_source(dep, seen) if in_repository else None
     check_export_safe(
         {name: [_relative(p, root) for p, _ in found] for name, found in changes.items()},
         environment=dep.environment.name,
         dirty_paths=seen.snapshot.dirty_paths,
-        pending=unapplied_changes(seen.snapshot, _applied_source(dep, seen)),
+        pending=unapplied_changes(seen.snapshot, applied),
         overwrite_local=overwrite_local,
         discard_pending=discard_pending,
     )

@@ -92,10 +92,13 @@ def live_with_current_secrets(
             except UnicodeDecodeError:
                 parts.append(part)
                 continue
+            swapped = text
             for value, name in list(_past_values(text, part.path, past)):
-                text = text.replace(value, current.get(name) or reference(name))
-            parts.append(Part(part.path, text.encode("utf-8")))
-        result.append(replace(dataflow, parts=tuple(parts)))
+                swapped = swapped.replace(value, current.get(name) or reference(name))
+            # an untouched part keeps what was derived from it (its parsed M document)
+            parts.append(part if swapped == text else Part(part.path, swapped.encode("utf-8")))
+        changed = any(a is not b for a, b in zip(parts, dataflow.parts, strict=True))
+        result.append(replace(dataflow, parts=tuple(parts)) if changed else dataflow)
     return tuple(result)
 
 
