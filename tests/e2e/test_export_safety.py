@@ -96,3 +96,19 @@ def test_export_never_writes_a_secret_value_current_or_rotated(
     records = git(project, "for-each-ref", "refs/tags", "--format=%(contents)")
     assert old not in records
     assert "secret_fingerprints" in records
+
+
+def test_an_uncommitted_edit_elsewhere_does_not_hide_a_committed_change(
+    dfg: Cli, live: Live, project: Path
+) -> None:
+    assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
+    _hotfix(live)
+    mashup = project / ORDERS
+    mashup.write_text(mashup.read_text().replace("Table.SelectRows", "Table.SelectRows /* in git */"))
+    commit_all(project, "a change on its way to e2e")
+    metadata = project / ORDERS.parent / "queryMetadata.json"
+    metadata.write_text(metadata.read_text() + "\n")  # an unrelated uncommitted edit
+
+    err = _refused(dfg)
+    assert "undo git changes not yet applied to e2e in Sales Orders" in err
+    assert "in git" in mashup.read_text()

@@ -20,7 +20,13 @@ from typing import Any
 
 from dataflow_gitops.config.secrets import MIN_LENGTH, fingerprint, mask, reference
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.model import LiveDataflow, Part, Snapshot
+from dataflow_gitops.pipeline.model import (
+    PLATFORM_PATH,
+    LiveDataflow,
+    Part,
+    Snapshot,
+    SourceDataflow,
+)
 from dataflow_gitops.pipeline.release.export import ExportedDataflow
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
@@ -59,18 +65,27 @@ def check_export_safe(
 
 
 def unapplied_changes(now: Snapshot, applied: Snapshot | None) -> frozenset[str]:
-    """Dataflows whose source differs from the commit last applied (``applied``; None when
-    unknown): what an export of live would undo. A dataflow with uncommitted edits counts once,
-    as uncommitted (:func:`check_export_safe` names its files)."""
+    """Dataflows with a committed change since the commit last applied (``applied``; None when
+    unknown): what an export of live would undo. Files with uncommitted edits are left to
+    :func:`check_export_safe`'s first rule, which names them."""
     if applied is None:
         return frozenset()
-    dirty = tuple(now.dirty_paths)
+    dirty = set(now.dirty_paths)
     then = {d.name: d for d in applied.dataflows}
     return frozenset(
         d.name
         for d in now.dataflows
-        if then.get(d.name) != d and not any(p.startswith(d.folder + "/") for p in dirty)
+        if any(f"{d.folder}/{path}" not in dirty for path in _changed_files(d, then.get(d.name)))
     )
+
+
+def _changed_files(now: SourceDataflow, then: SourceDataflow | None) -> set[str]:
+    if then is None:
+        return {p.path for p in now.parts} | {PLATFORM_PATH}
+    before = {p.path: p.data for p in then.parts}
+    after = {p.path: p.data for p in now.parts}
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    return changed | ({PLATFORM_PATH} if now.platform != then.platform else set())
 
 
 def live_with_current_secrets(
