@@ -91,6 +91,35 @@ def run(workdir: Path, *, command: str) -> str:
     return render(cases, exits, read_fuzz_stats(stats), command=command)
 
 
+THREAT_MODEL = """\
+## Threat model and plan-file trust
+
+What a careless or hostile user can and cannot make dfg do; the suites above and
+`tests/e2e/test_plan_trust.py`, `tests/e2e/test_export_safety.py`,
+`tests/security/test_secret_flows.py` and `tests/integrations` prove each line.
+
+- **A saved plan is evidence, not authority** ([plan-files.md](plan-files.md)). It is bound to
+  the workspace, API and auth identity the environment resolves to *now* (else refused, nothing
+  written); prune, `--allow-delete`, scope and protection come from today's overlay and command
+  line, never from the file; apply re-plans from the plan's own commit (or its unchanged dirty
+  working tree) and refuses any action whose kind, item, payload or shown diff differs, so an
+  edited `noop` → `delete` or a rewritten payload with a recomputed fingerprint writes nothing.
+  `--trust-plan-file` skips only that proof, for a source that cannot be reproduced here.
+- **Export never loses git work**: it refuses to overwrite a file with uncommitted edits
+  (`--overwrite-local` lets live win) or to undo a dataflow changed since the commit last
+  applied (`--discard-pending`), naming the files or dataflows.
+- **Secrets**: every value substituted from `${env:NAME}` is shown as that reference in every
+  output (text, markdown, JSON, `-v` request lines, errors, logs), plan file and comment; records
+  keep salted fingerprints, never values, and export writes the reference where live holds a
+  secret value, current or rotated since.
+- **Pull-request comments**: `dfg comment` edits or deletes only comments written by the
+  token's own identity (GitHub `GET /user`, Azure DevOps `connectionData`), never another
+  user's comment that carries the marker.
+- Not defended: someone who can change the repository, the applying job's overlay or its
+  environment variables.
+"""
+
+
 def render(cases: list[Case], exits: dict[str, int], fuzz: dict[str, int], *, command: str) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -109,6 +138,7 @@ def render(cases: list[Case], exits: dict[str, int], fuzz: dict[str, int], *, co
             f"| {suite} (`{folder}`) | {what} | {len(mine)} | {count['passed']} | {count['failed']} | "
             f"{count['skipped']} | {exits.get(suite, '–')} |"
         )
+    lines += ["", THREAT_MODEL.rstrip("\n")]
     lines += ["", "## Generated bad input (hypothesis)", ""]
     if fuzz:
         lines += ["| property | generated cases run |", "|---|---:|"]

@@ -58,6 +58,7 @@ PINNED = {
         "save_plan",
         "typed_parameters",
         "validate",
+        "verify_saved_plan",
         "wait_job",
         "workspace",
         "write_rendered",

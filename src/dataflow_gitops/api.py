@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataflow_gitops.adapters import files
@@ -30,16 +31,31 @@ from dataflow_gitops.adapters.record_stores import git_user_name, open_store
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
-from dataflow_gitops.errors import PlanError, RecordError
+from dataflow_gitops.errors import DataflowGitopsError, PlanError, RecordError
 from dataflow_gitops.pipeline.definition.legacy import Migration
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
-from dataflow_gitops.pipeline.model import PLATFORM_PATH, ApplyResult, DesiredDataflow, Plan
+from dataflow_gitops.pipeline.model import (
+    PLATFORM_PATH,
+    ApplyResult,
+    DesiredDataflow,
+    Plan,
+    Snapshot,
+)
+from dataflow_gitops.pipeline.plan import proof
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
 from dataflow_gitops.pipeline.release.drift import DriftReport, compare
+from dataflow_gitops.pipeline.release.export_guard import (
+    check_export_safe,
+    live_with_current_secrets,
+    past_fingerprints,
+    secret_fingerprints,
+    unapplied_changes,
+    without_secrets,
+)
 from dataflow_gitops.pipeline.release.export_set import ExportResult, export_set
 from dataflow_gitops.pipeline.release.promote import Promotion, promotion_source
 from dataflow_gitops.pipeline.release.records import (
@@ -49,7 +65,14 @@ from dataflow_gitops.pipeline.release.records import (
     record_from_result,
     unpublished_ids,
 )
-from dataflow_gitops.pipeline.workspace import Live, Workspace, last_applied, read_workspace, secrets_of
+from dataflow_gitops.pipeline.workspace import (
+    Live,
+    Workspace,
+    last_applied,
+    read_source,
+    read_workspace,
+    secrets_of,
+)
 
 __all__ = [
     "JOB_TYPES",
@@ -78,6 +101,7 @@ __all__ = [
     "save_plan",
     "typed_parameters",
     "validate",
+    "verify_saved_plan",
     "wait_job",
     "workspace",
     "write_rendered",
@@ -194,8 +218,28 @@ def plan(
     ref: str | None = None,
     reporter: Reporter | None = None,
 ) -> Plan:
-    """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
-    return plan_environment(workspace(dep, ref=ref, reporter=reporter, targets=targets), targets)
+    """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment,
+    stamped with where it goes and what it was made from (what a saved plan is checked by)."""
+    seen = workspace(dep, ref=ref, reporter=reporter, targets=targets)
+    return proof.stamp(plan_environment(seen, targets), dep.environment, seen.snapshot)
+
+
+def verify_saved_plan(
+    dep: Deployment, the_plan: Plan, *, allow_delete: bool, trust: bool = False
+) -> None:
+    """Refuse a saved plan (nothing written) that goes elsewhere than ``dep`` now resolves to,
+    that today's overlay and flags do not allow, or (unless ``trust``) that its own source does
+    not reproduce: a plan file is evidence, not authority (``pipeline/plan/proof.py``)."""
+    latest = dep.records.latest(dep.environment.name)
+    proof.verify_saved_plan(
+        the_plan,
+        dep.environment,
+        workspace_id=dep.workspace_id,
+        managed_ids=latest.item_ids() if latest else frozenset(),
+        allow_delete=allow_delete,
+        replan=lambda ref: plan(dep, ref=ref),
+        trust=trust,
+    )
 
 
 def apply(
@@ -239,7 +283,16 @@ def apply(
         return Applied(result, None, None)
     root = dep.project.root
     actor = detect_actor(git_user=lambda: git_user_name(root))
-    record = record_from_result(result, the_plan, actor=actor, previous=previous)
+    # Fingerprints of the secrets written, never values: export recognises them once rotated.
+    salt = previous.secret_salt if previous and previous.secret_salt else secrets.token_hex(16)
+    record = record_from_result(
+        result,
+        the_plan,
+        actor=actor,
+        previous=previous,
+        secret_salt=salt,
+        secret_fingerprints=secret_fingerprints(dict(env.secret_pairs), salt),
+    )
     try:
         location = dep.records.write(record)
     except RecordError as exc:
@@ -295,15 +348,28 @@ def plan_promotion(
     return Promotion(source, the_plan, live_checked=live_checked)
 
 
-def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None = None) -> ExportResult:
+def export(
+    dep: Deployment,
+    names: Sequence[str] = (),
+    *,
+    out_dir: Path | None = None,
+    overwrite_local: bool = False,
+    discard_pending: bool = False,
+) -> ExportResult:
     """Live dataflows → repository files in ``out_dir`` (default: the project's dataflows folder).
 
     Without ``names``, every live dataflow the repository holds; a NAME (repository or live
-    display name) also exports a dataflow that exists only live.
+    display name) also exports a dataflow that exists only live. Refused (nothing written)
+    where it would overwrite uncommitted work or undo a git change not yet applied, unless
+    ``overwrite_local`` / ``discard_pending`` says live wins; no secret value, current or
+    rotated, is written (``pipeline/release/export_guard.py``).
     """
     seen = workspace(dep)
     base = (out_dir or dep.project.dataflows_path).resolve()
     root = dep.project.root
+    current = dict(dep.environment.secret_pairs)
+    past = past_fingerprints(dep.records.history(dep.environment.name))
+    seen = replace(seen, live=live_with_current_secrets(seen.live or (), current=current, past=past))
     exported, skipped = export_set(
         seen,
         names,
@@ -311,8 +377,37 @@ def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None =
         platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
         dataflows_dir=dep.project.dataflows_dir,
     )
-    written, deleted = files.write_exported(base, exported)
+    exported = without_secrets(exported, current=current, past=past)
+    changes = files.export_changes(base, exported)
+    # Only the repository's own dataflows folder holds git work an export could undo.
+    in_repository = base == dep.project.dataflows_path.resolve()
+    applied = _applied_source(dep, seen) if in_repository else None
+    check_export_safe(
+        {name: [_relative(p, root) for p, _ in found] for name, found in changes.items()},
+        environment=dep.environment.name,
+        dirty_paths=seen.snapshot.dirty_paths,
+        pending=unapplied_changes(seen.snapshot, applied),
+        overwrite_local=overwrite_local,
+        discard_pending=discard_pending,
+    )
+    written, deleted = files.write_exported(base, exported, changes)
     return ExportResult(base, exported, written, deleted, skipped)
+
+
+def _applied_source(dep: Deployment, seen: Workspace) -> Snapshot | None:
+    """The sources of the commit last applied; None when no record says, or it is gone."""
+    commit = seen.latest.commit if seen.latest else None
+    if commit is None:
+        return None
+    try:
+        return read_source(dep.project, dep.environment, commit)
+    except DataflowGitopsError:
+        return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    resolved = root.resolve()
+    return path.relative_to(resolved).as_posix() if path.is_relative_to(resolved) else str(path)
 
 
 def save_plan(the_plan: Plan, env: Environment, path: Path) -> None:

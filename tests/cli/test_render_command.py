@@ -116,7 +116,7 @@ def test_printed_render_masks_env_substitutions(dfg, project: Path, monkeypatch,
     printed = dfg("render", "-e", "dev", "Sales Orders")
     assert printed.code == 0, printed.err
     assert "secret-sql.internal.contoso.net" not in printed.out
-    assert 'shared ServerName = "***" meta' in printed.out
+    assert 'shared ServerName = "${env:DFG_SQL_SERVER}" meta' in printed.out
     out = tmp_path / "files"
     assert dfg("render", "-e", "dev", "Sales Orders", "--out", str(out)).code == 0
     assert "secret-sql.internal.contoso.net" in (out / "Sales Orders.Dataflow/mashup.pq").read_text()

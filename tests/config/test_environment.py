@@ -297,7 +297,7 @@ def test_env_values_are_substituted_and_kept_secret(
     assert "hunter2" not in repr(env)
     assert "hunter2" not in repr(env.auth)
     assert "hunter2" not in str(env)
-    assert env.redact("x hunter2-very-secret y") == "x *** y"
+    assert env.redact("x hunter2-very-secret y") == "x ${env:DFG_SECRET} y"
 
 
 def test_secret_values_never_in_errors(

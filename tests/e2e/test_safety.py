@@ -196,9 +196,10 @@ def test_secrets_never_reach_output_plans_or_records(
     assert secret in live.mashup(live.dataflows()["Sales Orders"])
 
 
-def test_a_reviewed_plan_file_that_shows_a_delete_applies_it(
+def test_a_reviewed_plan_file_that_shows_a_delete_applies_it_with_allow_delete(
     dfg: Cli, live: Live, project: Path, tmp_path: Path
 ) -> None:
+    """The file is evidence, not authority: its deletes need today's --allow-delete too."""
     assert dfg("apply", "-e", "e2e", "--auto-approve")[0] == 0
     folder = project / "dataflows" / "Hello Dataflow.Dataflow"
     for file in folder.iterdir():
@@ -211,5 +212,9 @@ def test_a_reviewed_plan_file_that_shows_a_delete_applies_it(
     code, _, err = dfg("show", str(planfile))
     assert code == 0
     code, out, err = dfg("apply", "-e", "e2e", str(planfile))
+    assert code == 1
+    assert "--allow-delete" in err
+    assert "Hello Dataflow" in live.dataflows()
+    code, out, err = dfg("apply", "-e", "e2e", str(planfile), "--allow-delete")
     assert code == 0, err
     assert "Hello Dataflow" not in live.dataflows()

@@ -27,14 +27,23 @@ class FakeAzureRepos:
     """(method, path, api-version) of every authorised request."""
     fail_next: list[int] = field(default_factory=list)
     next_id: int = 500
+    identity: str = "6f1c8a2e-0b7d-4c3e-9a51-build-service"
+    """The identity id TOKEN belongs to (connectionData; the author of what it posts)."""
 
-    def add(self, pr: int, content: str, status: str = "active") -> int:
+    def add(self, pr: int, content: str, status: str = "active", author: str = "a-reviewer") -> int:
         self.next_id += 1
         self.threads[self.next_id] = {
             "id": self.next_id,
             "pr": pr,
             "status": status,
-            "comments": [{"id": 1, "content": content, "commentType": "text"}],
+            "comments": [
+                {
+                    "id": 1,
+                    "content": content,
+                    "commentType": "text",
+                    "author": {"id": author, "displayName": author},
+                }
+            ],
         }
         return self.next_id
 
@@ -58,6 +67,11 @@ def _handler(fake: FakeAzureRepos) -> type[BaseHTTPRequestHandler]:
             fake.requests.append((method, unquote(parts.path), version))
             if fake.fail_next:
                 return self.answer(fake.fail_next.pop(0), {"message": "scripted failure"})
+            if parts.path.endswith("/_apis/connectionData") and method == "GET":
+                if version is None or not version.endswith("-preview"):
+                    return self.answer(400, {"message": "the -preview flag must be supplied"})
+                user = {"id": fake.identity, "providerDisplayName": "Project Build Service"}
+                return self.answer(200, {"authenticatedUser": user, "authorizedUser": user})
             match = _THREADS.match(parts.path)
             if match is None:
                 return self.answer(404, {"message": "no such route"})
@@ -68,7 +82,12 @@ def _handler(fake: FakeAzureRepos) -> type[BaseHTTPRequestHandler]:
                     return self.answer(200, {"value": value, "count": len(value)})
                 if method == "POST":
                     body = self.body()
-                    new = fake.add(pr, body["comments"][0]["content"], body.get("status", "active"))
+                    new = fake.add(
+                        pr,
+                        body["comments"][0]["content"],
+                        body.get("status", "active"),
+                        author=fake.identity,
+                    )
                     return self.answer(200, fake.threads[new])
             thread = fake.threads.get(int(match["thread"] or 0))
             if thread is None or thread["pr"] != pr:

@@ -1,5 +1,5 @@
-"""A loopback fake of the four GitHub issue-comment endpoints `dfg comment` uses, in a thread
-(the `fake_github` fixture is re-exported by conftest.py)."""
+"""A loopback fake of the GitHub endpoints `dfg comment` uses (the four issue-comment ones and
+GET /user), in a thread (the `fake_github` fixture is re-exported by conftest.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ class FakeGitHub:
     next_id: int = 1000
     link_base: str | None = None
     """Base URL of the `Link: rel="next"` pages (default: this server)."""
+    login: str | None = "dfg-deployer"
+    """Whom TOKEN belongs to (GET /user; the author of what it posts). None: an app installation
+    token such as a workflow's GITHUB_TOKEN, for which GitHub refuses /user and whose comments
+    github-actions[bot] writes."""
+
+    @property
+    def author(self) -> str:
+        return self.login or "github-actions[bot]"
 
     def add(self, repo: str, number: int, body: str, user: str = "someone") -> int:
         self.next_id += 1
@@ -59,6 +67,10 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 return self.answer(
                     fake.fail_next.pop(0), {"message": "scripted failure"}, {"Retry-After": "7"}
                 )
+            if parts.path == "/user" and method == "GET":
+                if fake.login is None:
+                    return self.answer(403, {"message": "Resource not accessible by integration"})
+                return self.answer(200, {"login": fake.login, "type": "User"})
             if match := _LIST.match(parts.path):
                 repo, number = match.group(1), int(match.group(2))
                 if method == "GET":
@@ -72,7 +84,7 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                         headers["Link"] = f'<{base}{parts.path}?page={page + 1}>; rel="next"'
                     return self.answer(200, chunk, headers)
                 if method == "POST":
-                    new = fake.add(repo, number, self.body()["body"], user="github-actions[bot]")
+                    new = fake.add(repo, number, self.body()["body"], user=fake.author)
                     return self.answer(201, fake.comments[new])
             if match := _ONE.match(parts.path):
                 comment = fake.comments.get(int(match.group(2)))

@@ -56,7 +56,10 @@ def test_thread_is_created_closed_then_edited_in_place(fake_azure: FakeAzureRepo
     assert ours[0]["comments"][0]["content"] == f"{mark}\nPlan: 1 to update."
     assert first.urls[0].endswith(f"/pullrequest/31?discussionId={ours[0]['id']}")
     assert fake_azure.threads[other]["comments"][0]["content"].endswith("prod plan")
-    assert {version for _, _, version in fake_azure.requests} == {"7.1"}
+    # every thread call pins the API version; connectionData is a preview API
+    versions = {path.rsplit("/", 1)[-1]: v for _, path, v in fake_azure.requests}
+    assert versions.pop("connectionData") == "7.1-preview"
+    assert {version for _, path, version in fake_azure.requests if "threads" in path} == {"7.1"}
 
 
 def test_stale_parts_are_deleted(fake_azure: FakeAzureRepos) -> None:
@@ -118,3 +121,19 @@ def test_dfg_comment_chooses_azure_repos_inside_azure_pipelines(
     monkeypatch.delenv("SYSTEM_ACCESSTOKEN")
     assert run(["comment", "-e", "test", "--body-file", str(body)]) == 1
     assert "SYSTEM_ACCESSTOKEN is not set" in capsys.readouterr().err
+
+
+def test_another_identitys_thread_with_the_marker_is_never_edited_or_deleted(
+    fake_azure: FakeAzureRepos,
+) -> None:
+    mark = marker("prod")
+    forged = fake_azure.add(31, f"{mark}\nwritten by a person", author="someone-else")
+    own = fake_azure.add(31, f"{mark}\nold plan", author=fake_azure.identity)
+    with azure_repos.AzureReposClient(TOKEN, _pr(fake_azure), sleep=lambda _: None) as client:
+        result = azure_repos.upsert_thread(client, "No changes.", base_marker=mark)
+    assert result.action == "updated"
+    assert fake_azure.threads[own]["comments"][0]["content"] == f"{mark}\nNo changes."
+    assert fake_azure.threads[forged]["comments"][0]["content"] == f"{mark}\nwritten by a person"
+    assert not fake_azure.threads[forged]["comments"][0].get("isDeleted")
+    changed = {path for method, path, _ in fake_azure.requests if method in ("PATCH", "DELETE")}
+    assert all(f"/threads/{own}/" in path for path in changed)

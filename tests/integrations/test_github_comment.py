@@ -139,12 +139,13 @@ def test_finds_the_comment_beyond_the_first_page(fake_github: FakeGitHub) -> Non
     for n in range(5):
         fake_github.add(REPO, 7, f"chatter {n}")
     mark = github.marker("dev")
-    existing = fake_github.add(REPO, 7, f"{mark}\nold")
+    existing = fake_github.add(REPO, 7, f"{mark}\nold", user=fake_github.author)
     with _client(fake_github) as client:
         result = github.upsert_comment(client, _pr(fake_github), "new", base_marker=mark)
     assert result.action == "updated"
     assert fake_github.comments[existing]["body"] == f"{mark}\nnew"
-    assert sum(1 for m, p, _ in fake_github.requests if m == "GET") == 3
+    # GET /user once, then three pages of comments
+    assert sum(1 for m, p, _ in fake_github.requests if m == "GET" and p != "/user") == 3
 
 
 def test_split_comment_grows_then_shrinks_and_stale_parts_go(fake_github: FakeGitHub) -> None:
@@ -260,3 +261,45 @@ def test_dfg_comment_reads_the_body_from_stdin(
     assert run(["comment", "-e", "prod", "--body-file", "-", "--pr", "99"]) == 0
     (comment,) = fake_github.on(REPO, 99)
     assert comment["body"] == f"{github.marker('prod')}\n### Drift in prod\n\nNo live drift.\n"
+
+
+# -- only dfg's own comments are edited or deleted (issue 13, finding 6) ---------------------------
+
+
+def test_another_users_comment_with_the_marker_is_never_edited_or_deleted(
+    fake_github: FakeGitHub,
+) -> None:
+    mark = github.marker("prod")
+    forged = fake_github.add(REPO, 7, f"{mark}\nI quote the bot's marker", user="mallory")
+    forged_part = fake_github.add(REPO, 7, github.part_marker(mark, 2) + "\nmine too", user="mallory")
+    with _client(fake_github) as client:
+        result = github.upsert_comment(client, _pr(fake_github), "No changes.", base_marker=mark)
+    assert result.action == "created"
+    assert result.deleted == 0
+    assert fake_github.comments[forged]["body"] == f"{mark}\nI quote the bot's marker"
+    assert forged_part in fake_github.comments
+    ours = [c for c in fake_github.on(REPO, 7) if c["user"]["login"] == "dfg-deployer"]
+    assert [c["body"] for c in ours] == [f"{mark}\nNo changes."]
+    assert not [m for m, p, _ in fake_github.requests if m in ("PATCH", "DELETE")]
+    assert ("GET", "/user") in [(m, p) for m, p, _ in fake_github.requests]
+
+
+def test_a_workflow_token_edits_the_comments_of_github_actions(fake_github: FakeGitHub) -> None:
+    fake_github.login = None  # an installation token: GET /user is refused
+    mark = github.marker("test")
+    own = fake_github.add(REPO, 7, f"{mark}\nold", user="github-actions[bot]")
+    someone = fake_github.add(REPO, 7, f"{mark}\nhand-written", user="octocat")
+    with _client(fake_github) as client:
+        result = github.upsert_comment(client, _pr(fake_github), "new", base_marker=mark)
+    assert result.action == "updated"
+    assert fake_github.comments[own]["body"] == f"{mark}\nnew"
+    assert fake_github.comments[someone]["body"] == f"{mark}\nhand-written"
+
+
+def test_a_refused_user_lookup_is_an_error_not_a_guess(fake_github: FakeGitHub) -> None:
+    mark = github.marker("dev")
+    fake_github.add(REPO, 7, f"{mark}\nold", user="dfg-deployer")
+    fake_github.fail_next = [401]
+    with _client(fake_github) as client, pytest.raises(GitHubError, match="401"):
+        github.upsert_comment(client, _pr(fake_github), "new", base_marker=mark)
+    assert not [m for m, _, _ in fake_github.requests if m in ("PATCH", "DELETE", "POST")]

@@ -44,39 +44,72 @@ def read_optional(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def write_exported(
+def export_changes(
     base: Path, exported: Sequence[ExportedDataflow]
+) -> dict[str, tuple[tuple[Path, bytes | None], ...]]:
+    """What writing ``exported`` would change, per dataflow: (file, new bytes or None to delete),
+    unchanged files left out. Nothing is written.
+
+    Bytes are as this checkout holds them (CRLF in a ``core.autocrlf`` checkout). A dataflow moved
+    to another workspace folder is compared with what its old git folder holds, since
+    :func:`write_exported` moves that folder, every file in it, before writing.
+    """
+    crlf = checkout_writes_crlf(base)
+    changes: dict[str, tuple[tuple[Path, bytes | None], ...]] = {}
+    for dataflow in exported:
+        folder = _within(base, dataflow.folder, dataflow.name)
+        now = _moving_from(base, dataflow) or folder
+        found: list[tuple[Path, bytes | None]] = []
+        for part in dataflow.files:
+            there = inside(now, part.path, dataflow.name)
+            data = as_checked_out(part.data, crlf(there))
+            if not (there.is_file() and there.read_bytes() == data):
+                found.append((inside(folder, part.path, dataflow.name), data))
+        for path in dataflow.removed:
+            if inside(now, path, dataflow.name).is_file():
+                found.append((inside(folder, path, dataflow.name), None))
+        changes[dataflow.name] = tuple(found)
+    return changes
+
+
+def write_exported(
+    base: Path,
+    exported: Sequence[ExportedDataflow],
+    changes: Mapping[str, Sequence[tuple[Path, bytes | None]]],
 ) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """Write the exported parts (unchanged files are not rewritten) and delete removed ones.
+    """Carry out :func:`export_changes`: the files written, and the files deleted.
 
     A dataflow moved to another workspace folder has its git folder moved first, with every
     file in it (files dfg does not write survive), and the folders it leaves empty removed.
     """
+    for dataflow in exported:
+        old = _moving_from(base, dataflow)
+        if old is not None:
+            folder = _within(base, dataflow.folder, dataflow.name)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(old, folder)
+            _prune_empty(old.parent, base)
     written: list[Path] = []
     deleted: list[Path] = []
-    crlf = checkout_writes_crlf(base)  # a Windows checkout (core.autocrlf) gets CRLF back
-    for dataflow in exported:
-        folder = _within(base, dataflow.folder, dataflow.name)
-        if dataflow.moved_from is not None:
-            old = _within(base, dataflow.moved_from, dataflow.name)
-            if old.is_dir() and not folder.exists():
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(old, folder)
-                _prune_empty(old.parent, base)
-        for part in dataflow.files:
-            target = inside(folder, part.path, dataflow.name)
-            data = as_checked_out(part.data, crlf(target))
-            if target.is_file() and target.read_bytes() == data:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            written.append(target)
-        for path in dataflow.removed:
-            target = inside(folder, path, dataflow.name)
-            if target.is_file():
+    for found in changes.values():
+        for target, data in found:
+            if data is None:
                 target.unlink()
                 deleted.append(target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                written.append(target)
     return tuple(written), tuple(deleted)
+
+
+def _moving_from(base: Path, dataflow: ExportedDataflow) -> Path | None:
+    """The git folder a hand-moved dataflow leaves, when it is there to move."""
+    if dataflow.moved_from is None:
+        return None
+    old = _within(base, dataflow.moved_from, dataflow.name)
+    new = _within(base, dataflow.folder, dataflow.name)
+    return old if old.is_dir() and not new.exists() else None
 
 
 def _within(base: Path, relative: str, name: str) -> Path:

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
+from dataflow_gitops.cli.masking import MaskingFilter
+
 CLEAR_LINE = "\r\x1b[K"
 
 _status_sinks: list[Callable[[str], None]] = []
@@ -81,6 +83,7 @@ def _is_terminal(stream: IO[str]) -> bool:
 def configure_logging(*, verbose: int, json_logs: bool) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = StatusHandler(sys.stderr, terminal=_is_terminal(sys.stderr) and not json_logs)
+    handler.addFilter(MaskingFilter())
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(message)s"))
     root = logging.getLogger("dataflow_gitops")
     root.handlers[:] = [handler]

@@ -23,6 +23,7 @@ import click
 from dataflow_gitops import __version__
 from dataflow_gitops.cli.global_options import color_choice, hoist_global_options
 from dataflow_gitops.cli.logs import end_status_line
+from dataflow_gitops.cli.masking import masked_output
 from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
@@ -134,7 +135,14 @@ def cli(
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the command line and return the exit code (tests call this directly)."""
+    """Run the command line and return the exit code (tests call this directly).
+
+    Everything it prints passes the secret masking (``cli.masking``)."""
+    with masked_output():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])  # before or after the command
     try:
         try:

@@ -21,6 +21,7 @@ from dataflow_gitops.config.folder_names import MAX_DEPTH, name_problem
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
+from dataflow_gitops.config.secrets import mask
 from dataflow_gitops.config.settings import (
     AuthConfig,
     Binding,
@@ -73,6 +74,8 @@ class Environment:
     secret_env: tuple[str, ...] = ()
     """Names of the environment variables substituted into this overlay."""
     secret_values: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    secret_pairs: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """(variable, value) of each substitution: what :meth:`redact` masks."""
     source: Located | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -146,10 +149,8 @@ class Environment:
         return tuple(sorted(found))
 
     def redact(self, text: str) -> str:
-        """``text`` with every substituted secret value masked."""
-        for secret in sorted(self.secret_values, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every substituted secret value as its ``${env:NAME}`` reference."""
+        return mask(text, dict(self.secret_pairs))
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -228,16 +229,19 @@ def parse_environment(
     doc = dataclasses.replace(doc, value=sub.value)
 
     def redact(text: str) -> str:
-        for secret in sorted(sub.values, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return mask(text, dict(sub.pairs))
 
     validate(doc, ENVIRONMENT_SCHEMA, redact=redact)
     digest = hashlib.sha256(data)
     if defaults is not None and project is not None:
         digest.update(b"\0" + project.settings_bytes)
     return _build(
-        name, doc, overlay_hash=digest.hexdigest(), secret_env=sub.names, secret_values=sub.values
+        name,
+        doc,
+        overlay_hash=digest.hexdigest(),
+        secret_env=sub.names,
+        secret_values=sub.values,
+        secret_pairs=sub.pairs,
     )
 
 
@@ -257,6 +261,7 @@ def _build(
     overlay_hash: str,
     secret_env: tuple[str, ...],
     secret_values: tuple[str, ...],
+    secret_pairs: tuple[tuple[str, str], ...] = (),
 ) -> Environment:
     v: dict[str, Any] = doc.value
     if "workspace_id" in v and "workspace_name" in v:
@@ -347,6 +352,7 @@ def _build(
         overlay_hash=overlay_hash,
         secret_env=secret_env,
         secret_values=secret_values,
+        secret_pairs=secret_pairs,
         source=doc,
     )
 

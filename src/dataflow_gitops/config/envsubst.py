@@ -2,7 +2,8 @@
 
 Runs at load time, before the schema check, so a substituted value is validated like a written
 one. Every substituted value is a secret from then on: its name is kept for plan files and its
-value for redaction; neither an error nor a repr ever shows the value.
+value for masking (:mod:`config.secrets`, which also remembers it for the CLI's output);
+neither an error nor a repr ever shows the value.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dataflow_gitops.config import secrets
 from dataflow_gitops.config.schema import format_pointer
 from dataflow_gitops.config.yamlpos import Located, Pointer
 from dataflow_gitops.errors import ConfigError
@@ -26,12 +28,15 @@ class Substituted:
     value: Any
     names: tuple[str, ...]
     values: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...] = ()
+    """(name, value) of every non-empty substitution."""
 
 
 def substitute(doc: Located, environ: Mapping[str, str] | None = None) -> Substituted:
     env = os.environ if environ is None else environ
     names: list[str] = []
     values: list[str] = []
+    pairs: list[tuple[str, str]] = []
 
     def walk(node: Any, pointer: Pointer) -> Any:
         if isinstance(node, dict):
@@ -61,8 +66,11 @@ def substitute(doc: Located, environ: Mapping[str, str] | None = None) -> Substi
                 names.append(name)
             if env[name]:
                 values.append(env[name])
+                pairs.append((name, env[name]))
+                secrets.remember(name, env[name])
             return env[name]
 
         return ENV_REF.sub(one, node)
 
-    return Substituted(walk(doc.value, ()), tuple(names), tuple(dict.fromkeys(values)))
+    value = walk(doc.value, ())
+    return Substituted(value, tuple(names), tuple(dict.fromkeys(values)), tuple(dict.fromkeys(pairs)))

@@ -27,6 +27,8 @@ from dataflow_gitops.integrations.comment_body import CommentResult, PostedComme
 from dataflow_gitops.integrations.http_retry import send_with_retries
 
 API_VERSION = "7.1"
+# connectionData is a preview API: a plain version is refused there.
+CONNECTION_DATA_VERSION = "7.1-preview"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +131,31 @@ class AzureReposClient:
             first = next(iter(thread.get("comments") or []), None)
             if isinstance(first, dict) and not first.get("isDeleted"):
                 comment_id = f"{thread.get('id')}/{first.get('id')}"
-                found.append(PostedComment(comment_id, first.get("content") or "", self._url(thread)))
+                author = first.get("author")
+                found.append(
+                    PostedComment(
+                        comment_id,
+                        first.get("content") or "",
+                        self._url(thread),
+                        str(author.get("id") or "") if isinstance(author, dict) else "",
+                    )
+                )
         return found
+
+    def me(self) -> str:
+        """The identity id of the token (``_apis/connectionData``: ``authenticatedUser.id``)."""
+        data = self._send(
+            "GET", "_apis/connectionData", params={"api-version": CONNECTION_DATA_VERSION}
+        ).json()
+        user = data.get("authenticatedUser") if isinstance(data, dict) else None
+        identity = user.get("id") if isinstance(user, dict) else None
+        if not isinstance(identity, str) or not identity:
+            raise DataflowGitopsError(
+                "connectionData named no authenticated user for the token",
+                where="Azure DevOps GET _apis/connectionData",
+                hint="check SYSTEM_ACCESSTOKEN",
+            )
+        return identity
 
     def create(self, body: str) -> str:
         payload = {
@@ -156,12 +181,15 @@ class AzureReposClient:
             f"?discussionId={thread_id}" if thread_id else ""
         )
 
-    def _send(self, method: str, path: str, payload: Any = None) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, payload: Any = None, *, params: dict[str, str] | None = None
+    ) -> httpx.Response:
         response = send_with_retries(
             self._http,
             method,
             path,
             payload,
+            params=params,
             retries=self._retries,
             sleep=self._sleep,
             no_answer=lambda exc: DataflowGitopsError(

@@ -96,6 +96,8 @@ class PostedComment:
     id: str
     body: str
     url: str = ""
+    author: str = ""
+    """The forge's id of whoever wrote it (GitHub login, Azure DevOps identity id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,10 @@ class CommentStore(Protocol):
 
     def comments(self) -> list[PostedComment]: ...
 
+    def me(self) -> str:
+        """The identity the token acts as, asked of the forge (compared with ``author``)."""
+        ...
+
     def create(self, body: str) -> str:
         """Post a comment; return its URL."""
         ...
@@ -122,10 +128,17 @@ class CommentStore(Protocol):
 
 
 def upsert(store: CommentStore, body: str, *, base_marker: str) -> CommentResult:
-    """Create the sticky comment or edit it in place; parts left from a longer body are deleted."""
+    """Create the sticky comment or edit it in place; parts left from a longer body are deleted.
+
+    Only comments the token's own identity wrote are edited or deleted: anyone can open a comment
+    with the marker, and dfg must never rewrite or remove what another person said.
+    """
     wanted = split_body(body, base_marker)
     existing: dict[int, PostedComment] = {}
+    me = store.me()
     for comment in store.comments():
+        if comment.author != me:
+            continue
         for index in range(1, MAX_PARTS + 1):
             if comment.body.startswith(part_marker(base_marker, index)) and index not in existing:
                 existing[index] = comment

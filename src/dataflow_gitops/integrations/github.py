@@ -40,6 +40,8 @@ from dataflow_gitops.integrations.comment_body import (
 from dataflow_gitops.integrations.http_retry import send_with_retries
 
 PUBLIC_API = "https://api.github.com"
+ACTIONS_BOT = "github-actions[bot]"
+"""The author of every comment a workflow's GITHUB_TOKEN writes."""
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -176,6 +178,29 @@ class GitHubClient:
                 )
         return found
 
+    def authenticated_login(self) -> str:
+        """The login the token's comments are authored by (GET /user).
+
+        A workflow's GITHUB_TOKEN is an app installation token, for which GitHub refuses
+        /user ("Resource not accessible by integration"); its comments are github-actions[bot]'s.
+        """
+        try:
+            user = _object(self._send("GET", "/user"))
+        except GitHubError as exc:
+            if exc.status == 403 and "not accessible by integration" in exc.message:
+                return ACTIONS_BOT
+            raise
+        login = user.get("login")
+        if not isinstance(login, str) or not login:
+            raise GitHubError(
+                "GET /user named no login for the token",
+                status=200,
+                method="GET",
+                url="/user",
+                hint="use a token of a user or of GitHub Actions",
+            )
+        return login
+
     def create_comment(self, pr: PullRequest, body: str) -> dict[str, Any]:
         return _object(self._send("POST", f"/repos/{pr.repo}/issues/{pr.number}/comments", body))
 
@@ -215,9 +240,12 @@ class IssueComments:
 
     def comments(self) -> list[PostedComment]:
         return [
-            PostedComment(str(c.get("id")), c.get("body") or "", str(c.get("html_url", "")))
+            PostedComment(str(c.get("id")), c.get("body") or "", str(c.get("html_url", "")), _login(c))
             for c in self._client.list_comments(self._pr)
         ]
+
+    def me(self) -> str:
+        return self._client.authenticated_login()
 
     def create(self, body: str) -> str:
         return str(self._client.create_comment(self._pr, body).get("html_url", ""))
@@ -234,6 +262,12 @@ def upsert_comment(
 ) -> CommentResult:
     """Create the pull request's sticky comment or edit it in place (see ``comment_body.upsert``)."""
     return upsert(IssueComments(client, pr), body, base_marker=base_marker)
+
+
+def _login(comment: dict[str, Any]) -> str:
+    user = comment.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else ""
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:
@@ -274,6 +308,7 @@ def _path(url: str) -> str:
 
 __all__ = [
     "COMMENT_LIMIT",
+    "ACTIONS_BOT",
     "MAX_PARTS",
     "PUBLIC_API",
     "CommentResult",

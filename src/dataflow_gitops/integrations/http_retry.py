@@ -25,12 +25,13 @@ def send_with_retries(
     retries: int,
     sleep: Callable[[float], None],
     no_answer: Callable[[httpx.HTTPError], DataflowGitopsError],
+    params: dict[str, str] | None = None,
 ) -> httpx.Response:
     """The response to judge (success or not is the caller's call); after the last attempt got
     no answer at all, the error ``no_answer`` builds."""
     for attempt in range(retries + 1):
         try:
-            response = http.request(method, url, json=payload)
+            response = http.request(method, url, json=payload, params=params)
         except httpx.HTTPError as exc:
             if attempt == retries:
                 raise no_answer(exc) from None

@@ -359,6 +359,16 @@ class FolderAction:
 
 
 @dataclass(frozen=True, slots=True)
+class Destination:
+    """Where an environment's calls go, as a saved plan remembers it: no secret in it."""
+
+    api: str
+    """The overlay's ``api`` (``embedded``, or the base URL with secrets as references)."""
+    identity: str
+    """The configured auth identity: method, tenant and client (``token:$FABRIC_TOKEN``…)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     environment: str
     workspace_id: str
@@ -378,6 +388,12 @@ class Plan:
     """Folder creates (parents first), then folder removals (children first, prune only)."""
     empty_folders: tuple[str, ...] = ()
     """Live folders this plan leaves empty and keeps (prune is off): shown, never touched."""
+    connection: Destination | None = None
+    """Where the plan was made to go; apply refuses a saved plan when the environment now
+    resolves elsewhere."""
+    source_hash: str = ""
+    """sha256 of the dataflow sources planned (:func:`pipeline.plan.proof.source_hash`): a plan
+    made on a dirty tree is proven against the working tree only while this still matches."""
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind is kind)

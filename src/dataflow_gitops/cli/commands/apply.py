@@ -55,6 +55,13 @@ from dataflow_gitops.cli.records_note import before_git_note
     help="Apply the dataflows of this commit, branch or tag (a rollback is an older ref).",
 )
 @allow_delete_option
+@click.option(
+    "--trust-plan-file",
+    is_flag=True,
+    help="Apply a saved plan whose source cannot be re-rendered (another repository, a changed "
+    "working tree) without proving its payloads. Its workspace, connection and today's safety "
+    "rules are still checked. See docs/plan-files.md.",
+)
 @publish_option
 @concurrency_option
 @format_option
@@ -66,6 +73,7 @@ def command(
     targets: tuple[str, ...],
     ref: str | None,
     allow_delete: bool,
+    trust_plan_file: bool,
     publish: bool,
     concurrency: int,
     fmt: Format,
@@ -74,7 +82,10 @@ def command(
 
     Without PLANFILE the plan is shown and applied only after you type `yes` (or with
     --auto-approve). A saved PLANFILE was reviewed already: no prompt, but it is refused if
-    live items moved since it was made. A `protected: true` environment always asks; only
+    live items moved since it was made, if ENV now resolves to another workspace or connection,
+    if today's overlay and flags do not allow an action (its deletes need --allow-delete too),
+    or if its source (its commit, or the unchanged working tree) no longer renders exactly its
+    payloads. A `protected: true` environment always asks; only
     --approve-protected ENV, naming that environment, replaces the prompt. With no terminal to
     ask on (CI), apply fails at once instead of waiting.
 
@@ -87,6 +98,8 @@ def command(
       dfg apply -e dev --allow-delete               # also delete what left the repository
       dfg apply -e prod --ref dfg/prod/20261101T090000Z --approve-protected prod   # roll back
     """
+    if trust_plan_file and planfile is None:
+        raise click.UsageError("--trust-plan-file is only for applying a saved PLANFILE")
     if planfile is not None and (targets or ref):
         raise click.UsageError(
             "--target and --ref cannot be used with a saved plan; plan with them instead"
@@ -100,12 +113,14 @@ def command(
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)
+                # evidence, not authority: bound, allowed today, and proven by its source
+                api.verify_saved_plan(dep, plan, allow_delete=allow_delete, trust=trust_plan_file)
             else:
                 plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         shown = planfile is None and fmt != "json"
         if shown:
             click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        check_deletes(plan, allowed=allow_delete or planfile is not None)
+        check_deletes(plan, allowed=allow_delete)
         protected = dep.environment.protected
         asked = ask_approval(
             plan,
@@ -124,7 +139,7 @@ def command(
                 plan,
                 concurrency=concurrency,
                 publish=publish,
-                allow_delete=allow_delete or planfile is not None,
+                allow_delete=allow_delete,
                 # A saved plan, or one that waited for a human, may be stale by now.
                 check_stale=planfile is not None or asked,
                 reporter=reporter,

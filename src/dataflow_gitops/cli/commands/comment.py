@@ -48,7 +48,8 @@ def command(
 ) -> int:
     """Create or update ENV's plan comment on a pull request (one sticky comment per environment).
 
-    The comment is found again by a hidden marker, so each run edits it in place. On GitHub the
+    The comment is found again by a hidden marker, so each run edits it in place; only comments
+    the token's own identity wrote are edited or deleted, never another user's. On GitHub the
     token is read from GITHUB_TOKEN only (the job needs `permissions: pull-requests: write`); on
     Azure Repos from SYSTEM_ACCESSTOKEN (a closed thread on the pull request).
 

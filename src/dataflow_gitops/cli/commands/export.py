@@ -21,7 +21,24 @@ from dataflow_gitops.cli.output.words import plural
     type=click.Path(file_okay=False, path_type=Path),
     help="Write here instead of the project's dataflows folder.",
 )
-def command(env: str, names: tuple[str, ...], out_dir: Path | None) -> int:
+@click.option(
+    "--overwrite-local",
+    is_flag=True,
+    help="Let live overwrite files with uncommitted changes (else export refuses and names them).",
+)
+@click.option(
+    "--discard-pending",
+    is_flag=True,
+    help="Let live undo committed changes not yet applied to ENV (drift's 'pending'; else "
+    "export refuses and names the dataflows).",
+)
+def command(
+    env: str,
+    names: tuple[str, ...],
+    out_dir: Path | None,
+    overwrite_local: bool,
+    discard_pending: bool,
+) -> int:
     """Write ENV's live dataflows as repository files (Fabric Git layout).
 
     The overlay is reversed where that is unambiguous: parameter values and bound ids go back
@@ -31,6 +48,11 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None) -> int:
     Without NAME, every live dataflow the repository holds; a NAME (repository or live display
     name) also exports a dataflow that exists only in the workspace.
 
+    Nothing you have is lost: export refuses (and writes nothing) when a file it would change
+    has uncommitted edits, or when git holds a change to a dataflow not yet applied to ENV,
+    unless --overwrite-local or --discard-pending says live wins. A value the overlay reads
+    from ${env:…}, current or rotated since, is written as its reference, never as the value.
+
     \b
     Examples:
       git switch -c hotfix/prod && dfg export -e prod && git diff
@@ -38,7 +60,13 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None) -> int:
       dfg export -e prod "Manual fix" --dir incoming/
     """
     with api.deployment(project_dir(), env) as dep:
-        result = api.export(dep, names, out_dir=out_dir)
+        result = api.export(
+            dep,
+            names,
+            out_dir=out_dir,
+            overwrite_local=overwrite_local,
+            discard_pending=discard_pending,
+        )
     root = project_dir()
     for dataflow in result.dataflows:
         label = "new" if dataflow.new else "exported"

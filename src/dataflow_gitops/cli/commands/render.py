@@ -10,6 +10,7 @@ import click
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import project_dir, use_color
 from dataflow_gitops.cli.output.words import plural
+from dataflow_gitops.config.secrets import mask
 from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
 
@@ -29,7 +30,7 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
 
     Ids that only the live workspace knows (`${items.Lakehouse.X.id}`) stay visible as
     placeholders; `dfg plan` resolves them. Printed output shows values substituted from
-    `${env:…}` as ***; the --out files hold the real values.
+    `${env:…}` as their references; the --out files hold the real values.
 
     \b
     Examples:
@@ -65,7 +66,4 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None, ref: str | N
 def _masked(text: str, dataflow: DesiredDataflow) -> str:
     """Hide the values of `${env:…}` substitutions: they may be secrets, and stdout ends up in
     CI logs. (``--out`` writes the real values: those files are what would be deployed.)"""
-    values = {os.environ.get(name, "") for name in dataflow.secret_env}
-    for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    return mask(text, {name: os.environ.get(name, "") for name in dataflow.secret_env})

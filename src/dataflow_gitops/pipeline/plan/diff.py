@@ -29,6 +29,7 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from dataflow_gitops.config import jsonpath
+from dataflow_gitops.config.secrets import mask as secrets_mask
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import split_queries
@@ -351,8 +352,5 @@ def _old_line(old: str, new: str, refs: tuple[str, ...]) -> str:
 
 
 def mask(text: str, secrets: Mapping[str, str]) -> str:
-    """Replace each secret value (longest first) by ``${env:NAME}``."""
-    for name, value in sorted(secrets.items(), key=lambda kv: -len(kv[1])):
-        if value:
-            text = text.replace(value, "${env:" + name + "}")
-    return text
+    """Replace each secret value (longest first) by ``${env:NAME}`` (:func:`config.secrets.mask`)."""
+    return secrets_mask(text, secrets)

@@ -20,7 +20,7 @@ import binascii
 import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -37,6 +37,7 @@ from dataflow_gitops.pipeline.model import (
     ChangeKind,
     DataflowDiff,
     DesiredDataflow,
+    Destination,
     ExternalReference,
     FolderAction,
     FolderActionKind,
@@ -78,6 +79,12 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
         "dirty_paths": list(plan.dirty_paths),
         "ref": plan.ref,
         "overlay_hash": plan.overlay_hash,
+        "source_hash": plan.source_hash,
+        "connection": (
+            {"api": mask(plan.connection.api, live_secrets), "identity": plan.connection.identity}
+            if plan.connection
+            else None
+        ),
         "created_at": plan.created_at,
         "summary": {
             "create": plan.count(ActionKind.CREATE),
@@ -100,12 +107,12 @@ def plan_document(plan: Plan, *, secrets: Mapping[str, str], payloads: bool) -> 
         "empty_folders": list(plan.empty_folders),
         "actions": [_action_doc(a, live_secrets, payloads) for a in plan.actions],
     }
-    # Payloads, diff lines, reasons and warnings may hold substituted values; identities never do,
-    # and masking those would break what load_plan reads back.
-    for action in doc["actions"]:
-        action["diff"] = _mask_strings(action["diff"], live_secrets)
-        action["reason"] = mask(action["reason"], live_secrets)
+    # Any text may hold a substituted value: a display name from a template with ${env:X}, a
+    # description, diff lines, reasons. Only structural fields (ids, hashes, kinds) are kept as
+    # they are; load_plan resolves the references in the rest again.
+    doc["actions"] = [_mask_strings(a, live_secrets) for a in doc["actions"]]
     doc["warnings"] = _mask_strings(doc["warnings"], live_secrets)
+    doc["unmanaged"] = _mask_strings(doc["unmanaged"], live_secrets)
     text = json.dumps(doc, ensure_ascii=False)
     doc["secret_env"] = sorted(n for n in live_secrets if _ref(n) in text or _payload_mentions(doc, n))
     return doc
@@ -179,13 +186,24 @@ def _encode(data: bytes, secrets: Mapping[str, str]) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+# Values that are never derived from an overlay: ids, hashes, kinds and the (already masked,
+# base64) payloads. Masking them could only corrupt them.
+_STRUCTURAL = frozenset(
+    {"kind", "item_id", "impact", "live_fingerprint", "desired_fingerprint", "logical_id", "payload"}
+)
+
+
 def _mask_strings(value: Any, secrets: Mapping[str, str]) -> Any:
+    return _map_strings(value, lambda text: mask(text, secrets))
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return mask(value, secrets)
+        return change(value)
     if isinstance(value, list):
-        return [_mask_strings(v, secrets) for v in value]
+        return [_map_strings(v, change) for v in value]
     if isinstance(value, dict):
-        return {k: _mask_strings(v, secrets) for k, v in value.items()}
+        return {k: v if k in _STRUCTURAL else _map_strings(v, change) for k, v in value.items()}
     return value
 
 
@@ -260,6 +278,8 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
             hint="save a plan with `dfg plan --out FILE` and apply that file",
         )
     resolved = _resolve_env(doc["secret_env"], environ, path) if resolve_secrets else None
+    if resolved:
+        doc["actions"] = [_resolve_identity(a, resolved) for a in doc["actions"]]
     actions = tuple(_action(a, resolved, path) for a in doc["actions"])
     return Plan(
         environment=doc["environment"],
@@ -278,7 +298,15 @@ def load_plan(text: str, *, path: str, environ: Mapping[str, str], resolve_secre
             for f in doc["folders"]
         ),
         empty_folders=tuple(doc["empty_folders"]),
+        connection=_connection(doc.get("connection")),
+        source_hash=doc.get("source_hash", ""),
     )
+
+
+def _connection(doc: dict[str, str] | None) -> Destination | None:
+    # The api stays as written (secrets as references): apply compares it with the overlay's
+    # api masked the same way.
+    return Destination(doc["api"], doc["identity"]) if doc else None
 
 
 def _brief(message: str, limit: int = 160) -> str:
@@ -370,7 +398,26 @@ def _decode(payload: str, secrets: Mapping[str, str], name: str, path: str) -> b
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return data
-    return _REFERENCE.sub(lambda m: secrets.get(m.group(1), m.group(0)), text).encode("utf-8")
+    return _resolve(text, secrets).encode("utf-8")
+
+
+def _resolve_identity(action: dict[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
+    """The names an action writes, with their references resolved (its diff and reason stay
+    masked: they are only shown)."""
+
+    def back(value: Any) -> Any:
+        return _map_strings(value, lambda text: _resolve(text, secrets))
+
+    shown = {"diff", "reason", "desired"}
+    resolved = {k: v if k in shown else back(v) for k, v in action.items()}
+    if "desired" in action:
+        resolved["desired"] = {k: v if k == "parts" else back(v) for k, v in action["desired"].items()}
+    return resolved
+
+
+def _resolve(text: str, secrets: Mapping[str, str]) -> str:
+    """``${env:NAME}`` references of ``secrets`` back to their values (the inverse of mask)."""
+    return _REFERENCE.sub(lambda m: secrets.get(m.group(1), m.group(0)), text)
 
 
 def _diff(name: str, doc: dict[str, Any]) -> DataflowDiff:

@@ -303,11 +303,18 @@ def _with_deps(action: Action, names: set[str]) -> Action:
 
 
 def _delete_reason(orphan: LiveDataflow, policy: PlanPolicy, managed: set[str]) -> str | None:
+    return delete_reason(orphan.display_name, orphan.id, policy, managed)
+
+
+def delete_reason(
+    display_name: str, item_id: str, policy: PlanPolicy, managed: Collection[str]
+) -> str | None:
+    """Why ``policy`` deletes this live dataflow the repository lacks; None: it must not."""
     if not policy.prune:
         return None
-    if any(fnmatchcase(orphan.display_name, g) for g in policy.prune_exclude):
+    if any(fnmatchcase(display_name, g) for g in policy.prune_exclude):
         return None
-    if orphan.id in managed:
+    if item_id in managed:
         return "no longer in the repository; deployed by dataflow-gitops before (prune is on)"
     if policy.prune_unrecorded:
         return "not in the repository (prune is on, including unrecorded items)"

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow_gitops.config import Environment
+from dataflow_gitops.config.secrets import MIN_LENGTH, mask
 from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import connection_key
 from dataflow_gitops.pipeline.definition.mlang import (
@@ -268,18 +269,25 @@ def _without_secrets(
     files: list[Part], sources: Mapping[str, Part], env: Environment, notes: list[str]
 ) -> list[Part]:
     """Values the overlay read from ``${env:…}`` may be secrets: they never reach a repository
-    file. A part that would hold one keeps the repository's version (or is left out)."""
-    secrets = [v for v in env.secret_values if len(v) >= 4]
+    file. A part that would hold one gets the ``${env:NAME}`` reference in its place, with a
+    note, so the live change still shows in ``git diff`` (past values of rotated secrets:
+    ``export_guard``)."""
+    del sources  # the reference is written in place of the value; the rest of live's edit stays
+    secrets = {name: value for name, value in env.secret_pairs if len(value) >= MIN_LENGTH}
     kept: list[Part] = []
     for part in files:
-        if any(secret.encode("utf-8") in part.data for secret in secrets):
-            notes.append(
-                f"{part.path} would contain a value the overlay reads from the environment "
-                f"({', '.join(env.secret_env)}); kept the repository's file"
-            )
-            if part.path in sources:
-                kept.append(sources[part.path])
+        try:
+            text = part.data.decode("utf-8")
+        except UnicodeDecodeError:
+            kept.append(part)
             continue
+        masked = mask(text, secrets)
+        if masked != text:
+            notes.append(
+                f"{part.path} held a value the overlay reads from the environment "
+                f"({', '.join(env.secret_env)}); written as its ${{env:…}} reference: review it"
+            )
+            part = Part(part.path, masked.encode("utf-8"))
         kept.append(part)
     return kept
 

@@ -65,6 +65,11 @@ class DeploymentRecord:
     """False when some action failed or was skipped: the environment is not wholly at ``commit``."""
     dirty_paths: tuple[str, ...] = ()
     """The uncommitted render inputs that made it ``dirty`` (project-relative)."""
+    secret_salt: str = ""
+    """The environment's salt for :attr:`secret_fingerprints` (kept from record to record)."""
+    secret_fingerprints: tuple[tuple[str, str], ...] = ()
+    """(variable, salted sha256) of each secret value substituted into this apply, never the
+    value: lets export recognise a value rotated since that is still live."""
 
     def item_ids(self) -> frozenset[str]:
         return frozenset(i.item_id for i in self.items)
@@ -104,6 +109,8 @@ def record_from_result(
     time: str | None = None,
     previous: DeploymentRecord | None = None,
     tool_version: str = __version__,
+    secret_salt: str = "",
+    secret_fingerprints: tuple[tuple[str, str], ...] = (),
 ) -> DeploymentRecord:
     """The record of one apply.
 
@@ -151,6 +158,8 @@ def record_from_result(
         tool_version=tool_version,
         items=tuple(sorted(items.values(), key=lambda i: (i.name, i.item_id))),
         ok=all(o.status is OutcomeStatus.SUCCEEDED for o in result.outcomes),
+        secret_salt=secret_salt,
+        secret_fingerprints=secret_fingerprints,
     )
 
 
@@ -192,6 +201,10 @@ def record_from_json(text: str, *, source: str) -> DeploymentRecord:
             items=items,
             ok=bool(data.get("ok", True)),
             dirty_paths=tuple(_str(p) for p in data.get("dirty_paths", ())),
+            secret_salt=_str(data.get("secret_salt", "")),
+            secret_fingerprints=tuple(
+                (_str(n), _str(h)) for n, h in data.get("secret_fingerprints", ())
+            ),
         )
     except (ValueError, TypeError, KeyError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).split("\n")[0]
