@@ -25,7 +25,7 @@ from dataflow_gitops.fabric.jobs import (
     newest_instance,
     wait_for_job,
 )
-from dataflow_gitops.fabric.lro import json_or_none, wait_for_operation
+from dataflow_gitops.fabric.lro import json_object, wait_for_operation
 from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
@@ -173,7 +173,7 @@ class FabricClient:
         url = self._url("workspaces", ws, "items", id)
 
         def patch() -> Json:
-            return json_or_none(self._sender.send("PATCH", url, json=body)) or {}
+            return json_object(self._sender.send("PATCH", url, json=body))
 
         return self._waiting_for_name(patch) if display_name is not None else patch()
 
@@ -185,7 +185,7 @@ class FabricClient:
         url = self._url("workspaces", ws, "items", id, "getDefinition")
         body = self._maybe_lro(self._sender.send("POST", url), what=f"getDefinition of item {id}")
         definition = (body or {}).get("definition") or {}
-        parts = definition.get("parts")
+        parts = definition.get("parts") if isinstance(definition, dict) else None
         if not isinstance(parts, list):
             raise FabricError(
                 "getDefinition returned no definition parts",
@@ -282,15 +282,15 @@ class FabricClient:
         return self._url("workspaces", ws, "items", id, "jobs", "instances", job_id)
 
     def _get(self, url: str) -> Json:
-        body = json_or_none(self._sender.send("GET", url))
-        return body if isinstance(body, dict) else {}
+        return json_object(self._sender.send("GET", url))
 
-    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Any:
+    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Json | None:
         if response.status_code == 202:
-            return wait_for_operation(
+            result = wait_for_operation(
                 self._sender, response, api_root=self._root, timeout_s=self._lro_timeout_s, what=what
             )
-        return json_or_none(response)
+            return result if isinstance(result, dict) else None
+        return json_object(response) or None
 
     def _waiting_for_name(self, call: Callable[[], T]) -> T:
         """Run ``call``; while the name is still reserved after a delete, wait and call again.

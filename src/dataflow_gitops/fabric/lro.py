@@ -39,6 +39,25 @@ def json_or_none(response: httpx.Response) -> Any:
         ) from None
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}``, and any other JSON (a list, a string,
+    a number) is a clean FabricError rather than an AttributeError later on."""
+    body = json_or_none(response)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise FabricError(
+            f"expected a JSON object from {response.request.method} {response.request.url.path}, "
+            f"got a JSON {_json_kind(body)}",
+            hint="the API answered in an unexpected format; check the `api:` URL",
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean"}.get(type(value), "number")
+
+
 def wait_for_operation(
     sender: Sender, accepted: httpx.Response, *, api_root: str, timeout_s: float, what: str
 ) -> Any:
@@ -68,7 +87,7 @@ def wait_for_operation(
         sender.sleep(delay)
         polled = sender.send("GET", location)
         polls += 1
-        state = json_or_none(polled) or {}
+        state = json_object(polled)
         status = str(state.get("status", ""))
         operation_id = polled.headers.get("x-ms-operation-id", operation_id)
         next_location = polled.headers.get("Location")
@@ -102,4 +121,4 @@ def _result(sender: Sender, result_location: str | None, state_location: str, wh
     if not result_location or result_location == state_location:
         return None
     require_origin(result_location, sender.origin, what=f"operation result of {what}")
-    return json_or_none(sender.send("GET", result_location))
+    return json_object(sender.send("GET", result_location))

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from dataflow_gitops.errors import FabricError
-from dataflow_gitops.fabric.lro import json_or_none
+from dataflow_gitops.fabric.lro import json_object
 from dataflow_gitops.fabric.origin import require_origin
 from dataflow_gitops.fabric.transport import Sender
 
@@ -32,7 +32,7 @@ def iterate_pages(
 ) -> Iterator[dict[str, Any]]:
     params = dict(params or {})
     seen: set[str] = set()
-    page = json_or_none(sender.send("GET", url, params=params)) or {}
+    page = json_object(sender.send("GET", url, params=params))
     while True:
         values = page.get("value") or []
         yield from (v for v in values if isinstance(v, dict))
@@ -50,6 +50,6 @@ def iterate_pages(
         seen.add(cursor)
         if uri:
             require_origin(str(uri), sender.origin, what="continuationUri")
-            page = json_or_none(sender.send("GET", str(uri))) or {}
+            page = json_object(sender.send("GET", str(uri)))
         else:
-            page = json_or_none(sender.send("GET", with_token(url, params, str(token)))) or {}
+            page = json_object(sender.send("GET", with_token(url, params, str(token))))

@@ -78,7 +78,7 @@ def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResu
     with repo:
         try:
             commit = repo.commit(ref)
-        except (git.BadName, ValueError, git.GitCommandError):
+        except (git.BadName, ValueError, IndexError, git.GitCommandError):
             raise SourceError(
                 f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
             ) from None
