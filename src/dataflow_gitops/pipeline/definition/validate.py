@@ -18,6 +18,7 @@ from pathlib import Path
 from dataflow_gitops.config import (
     Environment,
     environment_names,
+    environment_problems,
     load_environment,
     load_project,
     overlay_path,
@@ -142,6 +143,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
     except DataflowGitopsError as exc:
         errors.append(exc)
         names = ()
+    errors.extend(environment_problems(project))
     clean_sources = not errors
     for name in names:
         try:

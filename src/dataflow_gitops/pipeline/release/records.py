@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,12 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dataflow_gitops import __version__
+from dataflow_gitops.config.project import environment_name_problem
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.model import ActionKind, ApplyResult, OutcomeStatus, Plan
 
 FORMAT_VERSION = 1
 RECORDS_DIR = Path(".dataflow-gitops") / "records"
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +211,7 @@ def _str(value: Any) -> str:
 
 
 def check_environment_name(environment: str) -> str:
-    if not _ENV_NAME.match(environment):
-        raise RecordError(
-            f"environment name {environment!r} cannot name a record",
-            hint="use letters, digits, '.', '_' and '-' only",
-        )
+    problem = environment_name_problem(environment)
+    if problem is not None:
+        raise RecordError(f"environment name {environment!r} cannot name a record", hint=problem)
     return environment
