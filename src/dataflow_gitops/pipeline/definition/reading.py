@@ -38,5 +38,5 @@ def read_mashups(
             texts.append(decode_text(part.data, path=MASHUP_PATH))
         except DataflowGitopsError:
             continue
-    store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR)
+    store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR, root=root)
     return preloading.preload(texts, store=store)
