@@ -18,9 +18,7 @@ from dataflow_gitops.config.environment import (
 from dataflow_gitops.config.project import (
     PROJECT_FILE,
     Project,
-    environment_name_problem,
     environment_names,
-    environment_problems,
     load_project,
     overlay_path,
 )
@@ -53,9 +51,7 @@ __all__ = [
     "ReplaceRule",
     "Scope",
     "SetRule",
-    "environment_name_problem",
     "environment_names",
-    "environment_problems",
     "environment_at",
     "load_environment",
     "load_project",

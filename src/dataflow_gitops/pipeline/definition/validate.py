@@ -18,11 +18,11 @@ from pathlib import Path
 from dataflow_gitops.config import (
     Environment,
     environment_names,
-    environment_problems,
     load_environment,
     load_project,
     overlay_path,
 )
+from dataflow_gitops.config.project import environment_problems
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.mashups import mashup_document
 from dataflow_gitops.pipeline.definition.mlang import Member
