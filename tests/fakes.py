@@ -82,9 +82,19 @@ class FakeFabric:
         with self._lock:
             return [s.item for s in self.items.values()]
 
-    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
+    def read_dataflows(
+        self,
+        workspace_id: str,
+        items: Sequence[LiveItem],
+        *,
+        on_read: Callable[[LiveDataflow], None] | None = None,
+    ) -> Sequence[LiveDataflow]:
         self._check_workspace(workspace_id)
-        return [self._live(self.items[i.id]) for i in items if i.id in self.items]
+        read = [self._live(self.items[i.id]) for i in items if i.id in self.items]
+        for live in read:
+            if on_read is not None:
+                on_read(live)
+        return read
 
     # Lookup ------------------------------------------------------------------------------
 

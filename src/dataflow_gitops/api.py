@@ -1,52 +1,118 @@
 """The facade the CLI calls: project directory + environment name → pipeline results.
 
-Each function wires the stages together for one command; the stages themselves live in
-``pipeline/`` (pure) and ``fabric/`` (HTTP). Nothing here prints.
+Every command that reads an environment goes through :func:`read_workspace` (stages ①–③ in one
+place, one id-map rule); the stages live in ``pipeline/`` (pure), connecting in
+``connection.py``, side effects in ``adapters/``. Nothing here prints: progress goes through a
+:class:`Reporter`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from dataflow_gitops.config import environment_at, load_environment, load_project
-from dataflow_gitops.deploy import (
-    Applied,
-    Deployment,
-    apply,
-    deployment,
-    history,
-    load_saved_plan,
-    plan,
-    save_plan,
+from dataflow_gitops.adapters import files
+from dataflow_gitops.adapters.jobs import (
+    JOB_TYPES,
+    cancel_job,
+    failure_text,
+    find_dataflow,
+    list_jobs,
+    run_job,
+    typed_parameters,
+    wait_job,
 )
-from dataflow_gitops.errors import RenderError
+from dataflow_gitops.config import Environment, Project, load_environment, load_project
+from dataflow_gitops.config.project import overlay_path
+from dataflow_gitops.connection import Connection, connect
+from dataflow_gitops.errors import PlanError, RecordError, RenderError
 from dataflow_gitops.pipeline.definition.legacy import migrate_folder
-from dataflow_gitops.pipeline.definition.parts import safe_part_path
-from dataflow_gitops.pipeline.definition.reading import read_mashups
-from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
-from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
+from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
-from dataflow_gitops.pipeline.model import DesiredDataflow
+from dataflow_gitops.pipeline.model import PLATFORM_PATH, ApplyResult, DesiredDataflow, Plan
+from dataflow_gitops.pipeline.plan.applier import apply_plan
+from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
+from dataflow_gitops.pipeline.ports import NullReporter, Reporter
+from dataflow_gitops.pipeline.release.drift import DriftReport, compare
+from dataflow_gitops.pipeline.release.export_set import ExportResult, export_set
+from dataflow_gitops.pipeline.release.promote import Promotion, promotion_source
+from dataflow_gitops.pipeline.release.record_stores import git_user_name, open_store
+from dataflow_gitops.pipeline.release.records import (
+    DeploymentRecord,
+    RecordStore,
+    detect_actor,
+    record_from_result,
+    unpublished_ids,
+)
+from dataflow_gitops.pipeline.workspace import Live, Workspace, last_applied, read_workspace, secrets_of
 
 __all__ = [
+    "JOB_TYPES",
     "Applied",
     "Deployment",
+    "ExportResult",
+    "Promotion",
     "ValidationReport",
+    "Workspace",
     "apply",
+    "cancel_job",
     "deployment",
+    "drift",
+    "export",
+    "failure_text",
+    "find_dataflow",
     "folder_name",
     "history",
+    "list_jobs",
     "load_saved_plan",
     "migrate",
     "plan",
+    "plan_promotion",
     "render",
+    "run_job",
     "save_plan",
+    "typed_parameters",
     "validate",
+    "wait_job",
+    "workspace",
     "write_rendered",
 ]
+
+READ_CONCURRENCY = 32
+write_rendered = files.write_rendered
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One environment, connected: what plan, apply, drift, export and promote need."""
+
+    project: Project
+    environment: Environment
+    connection: Connection
+    records: RecordStore
+
+    @property
+    def workspace_id(self) -> str:
+        return self.connection.workspace_id
+
+    @property
+    def live(self) -> Live:
+        return Live(self.connection.gateway, self.connection.workspace_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    result: ApplyResult
+    record: DeploymentRecord | None
+    """None when nothing changed and the latest record already names this commit."""
+    record_location: str | None
+    """The tag name or file the record went to."""
+    record_error: RecordError | None = None
+    """Set when the apply ran but its record could not be written (the result still stands)."""
 
 
 def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:
@@ -63,82 +129,191 @@ def render(
     Item ids that only the live workspace knows stay visible placeholders (``${items.…}``).
     """
     project = load_project(project_dir)
-    if ref is None:
-        snapshot = read_working_tree(project.root, project.dataflows_dir)
-    else:
-        snapshot = read_ref(project.root, ref, project.dataflows_dir)
-    read_mashups(project.root, snapshot.dataflows)
-    unknown = [n for n in names if snapshot.by_name(n) is None]
+    seen = read_workspace(
+        project, load_environment(project, env), ref=ref, records=open_store(project.root)
+    )
+    unknown = [n for n in names if seen.snapshot.by_name(n) is None]
     if unknown:
-        known = ", ".join(sorted(d.name for d in snapshot.dataflows))
+        known = ", ".join(sorted(d.name for d in seen.snapshot.dataflows))
         raise RenderError(
             f"no dataflow named {unknown[0]!r}",
             where=str(project.dataflows_dir),
             hint=f"known dataflows: {known}",
         )
-    environment = load_environment(project, env)
-    if ref is not None:
-        environment = environment_at(project, environment, ref) or environment
-    outside = [n for n in names if not environment.in_scope(n)]
+    outside = [n for n in names if not seen.environment.in_scope(n)]
     if outside:
         # Asked for by name but never deployed there: say so instead of printing nothing.
         raise RenderError(
             f"dataflow {outside[0]!r} is out of scope for environment {env!r}",
-            where=environment.path,
+            where=seen.environment.path,
             hint="see `scope:` (include/exclude) in the overlay",
         )
-    desired = render_all(snapshot, environment, OfflineLookup(environment))
-    if names:
-        desired = tuple(d for d in desired if d.name in set(names))
-    return desired
-
-
-# Characters Fabric Git sync writes as HTML numeric entities in folder names (fabric-api-notes §5.6).
-_UNSAFE_FOLDER_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-# Windows device names: a folder `CON.Dataflow` or `nul.x.Dataflow` opens the device instead, so
-# such a checkout fails there. Git sync's documented rules do not cover them; the same entity
-# encoding of the name's last character keeps the folder readable and safe everywhere.
-_DEVICE_NAME = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])", re.I)
-
-
-def folder_name(display_name: str, item_type: str = "Dataflow") -> str:
-    """``<display name>.<type>`` with unsafe characters as ``&#NN;``, the way Git sync names it.
-
-    A Windows device name (``CON``, ``nul``, ``COM1``…) before the first dot gets its last
-    character encoded too (``CO&#78;.Dataflow``).
-    """
-    name = _UNSAFE_FOLDER_CHARS.sub(lambda m: f"&#{ord(m.group())};", display_name)
-    if name.startswith(" "):
-        name = "&#32;" + name[1:]
-    if name.endswith((" ", ".")):
-        name = name[:-1] + f"&#{ord(name[-1])};"
-    stem, dot, rest = name.partition(".")
-    device = _DEVICE_NAME.fullmatch(stem.rstrip(" "))
-    if device is not None:
-        word = device.group()
-        stem = word[:-1] + f"&#{ord(word[-1])};" + stem[len(word) :]
-        name = stem + dot + rest
-    return f"{name}.{item_type}"
-
-
-def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Path]:
-    """Write each dataflow in the Fabric Git layout under ``out_dir``; return the files written."""
-    written: list[Path] = []
-    base = out_dir.resolve()
-    for dataflow in desired:
-        folder = base / folder_name(dataflow.display_name)
-        for part in dataflow.parts:
-            target = (folder / safe_part_path(part.path)).resolve()
-            if not target.is_relative_to(folder):
-                raise RenderError(
-                    f"part path {part.path!r} leaves the dataflow folder", dataflow=dataflow.name
-                )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
-            written.append(target)
-    return written
+    return tuple(d for d in seen.desired if not names or d.name in set(names))
 
 
 def migrate(folder: Path) -> list[str]:
     """Convert one legacy dataflow folder in place; the files written (empty if current)."""
     return migrate_folder(folder)
+
+
+@contextlib.contextmanager
+def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator[Deployment]:
+    """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
+    project = load_project(project_dir)
+    environment = load_environment(project, env)
+    # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
+    # plan and change nothing, so they fan out wider than writes; ``concurrency`` still bounds
+    # the writes apply() makes. Under a quota the shared per-identity throttle paces them all.
+    with connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY)) as conn:
+        yield Deployment(project, environment, conn, open_store(project.root))
+
+
+def workspace(dep: Deployment, *, ref: str | None = None, reporter: Reporter | None = None) -> Workspace:
+    """Stages ①–③ for ``dep``'s environment: desired (working tree or ``ref``) and live."""
+    return read_workspace(
+        dep.project, dep.environment, ref=ref, records=dep.records, live=dep.live, reporter=reporter
+    )
+
+
+def plan(
+    dep: Deployment,
+    *,
+    targets: Sequence[str] = (),
+    ref: str | None = None,
+    reporter: Reporter | None = None,
+) -> Plan:
+    """Source (working tree or ``ref``) × live workspace → the Plan for ``dep``'s environment."""
+    return plan_environment(workspace(dep, ref=ref, reporter=reporter), targets)
+
+
+def apply(
+    dep: Deployment,
+    the_plan: Plan,
+    *,
+    concurrency: int = 8,
+    publish: bool = False,
+    allow_delete: bool = False,
+    check_stale: bool = True,
+    reporter: Reporter | None = None,
+) -> Applied:
+    """Carry ``the_plan`` out and record what is live afterwards (even when some actions failed).
+
+    ``check_stale`` re-reads live first and refuses (StalePlanError, nothing written) when an
+    item moved since the plan; a plan made moments ago in the same process may skip it.
+    """
+    env = dep.environment
+    if the_plan.environment != env.name:
+        raise PlanError(
+            f"the plan was made for environment {the_plan.environment!r}, not {env.name!r}",
+            where=env.path,
+            hint=f"apply it with -e {the_plan.environment}, or plan again for {env.name}",
+        )
+    gateway = dep.connection.gateway
+    previous = dep.records.latest(env.name)
+    result = apply_plan(
+        the_plan,
+        reader=gateway,
+        writer=gateway,
+        concurrency=concurrency,
+        publish=publish,
+        allow_delete=allow_delete,
+        check_stale=check_stale,
+        # Written earlier but never published (ApplyChanges failed): publish them now.
+        republish=unpublished_ids(previous) if publish else (),
+        reporter=reporter or NullReporter(),
+    )
+    published_again = any(o.published is not None for o in result.outcomes)
+    if not (the_plan.has_changes or published_again) and previous and previous.commit == the_plan.commit:
+        return Applied(result, None, None)
+    root = dep.project.root
+    actor = detect_actor(git_user=lambda: git_user_name(root))
+    record = record_from_result(result, the_plan, actor=actor, previous=previous)
+    try:
+        location = dep.records.write(record)
+    except RecordError as exc:
+        return Applied(result, record, None, exc)
+    return Applied(result, record, location)
+
+
+def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
+    """Desired (working tree, or ``ref``) × the latest record × live, per dataflow."""
+    seen = workspace(dep, ref=ref)
+    return compare(
+        seen.desired,
+        seen.latest,
+        seen.live or (),
+        environment=seen.environment.name,
+        workspace_id=dep.workspace_id,
+        last_applied=last_applied(dep.project, seen, seen.latest),
+        ignore=seen.environment.ignore,
+        head_commit=seen.snapshot.commit,
+        head_dirty=seen.snapshot.dirty,
+        secrets=secrets_of(seen.environment),
+    )
+
+
+def plan_promotion(
+    to: Deployment,
+    from_env: str | None = None,
+    *,
+    targets: Sequence[str] = (),
+    ref: str | None = None,
+    reporter: Reporter | None = None,
+) -> Promotion:
+    """The plan that brings ``to`` to the commit last applied to the source environment (or,
+    with ``ref``, an earlier release it ran in full): see :func:`promotion_source`."""
+
+    def read_source(env: Environment, commit: str) -> Workspace:
+        with connect(to.project, env) as conn:
+            live = Live(conn.gateway, conn.workspace_id)
+            return read_workspace(
+                to.project, env, ref=commit, records=to.records, live=live, strict=False
+            )
+
+    source, live_checked = promotion_source(
+        to.project, to.environment, to.records, from_env, targets=targets, ref=ref, read=read_source
+    )
+    the_plan = plan(to, targets=targets, ref=source.commit, reporter=reporter)
+    return Promotion(source, the_plan, live_checked=live_checked)
+
+
+def export(dep: Deployment, names: Sequence[str] = (), *, out_dir: Path | None = None) -> ExportResult:
+    """Live dataflows → repository files in ``out_dir`` (default: the project's dataflows folder).
+
+    Without ``names``, every live dataflow the repository holds; a NAME (repository or live
+    display name) also exports a dataflow that exists only live.
+    """
+    seen = workspace(dep)
+    base = (out_dir or dep.project.dataflows_path).resolve()
+    root = dep.project.root
+    exported, skipped = export_set(
+        seen,
+        names,
+        existing=files.existing_folders(base),
+        platform_bytes=lambda source: files.read_optional(root / source.folder / PLATFORM_PATH),
+    )
+    written, deleted = files.write_exported(base, exported)
+    return ExportResult(base, exported, written, deleted, skipped)
+
+
+def save_plan(the_plan: Plan, env: Environment, path: Path) -> None:
+    """Write the plan file (secret values as ``${env:NAME}`` references)."""
+    files.save_plan(the_plan, path, secrets=secrets_of(env))
+
+
+def load_saved_plan(
+    path: Path, environ: Mapping[str, str] | None = None, *, resolve_secrets: bool = True
+) -> Plan:
+    """Read a plan file ``dfg plan --out`` wrote; secret references resolve from ``environ``.
+
+    ``resolve_secrets=False`` reads it for showing only (the secrets need not be set).
+    """
+    source = os.environ if environ is None else environ
+    return files.load_saved_plan(path, source, resolve_secrets=resolve_secrets)
+
+
+def history(project_dir: Path, env: str) -> tuple[DeploymentRecord, ...]:
+    """Every deployment record of ``env``, newest first."""
+    project = load_project(project_dir)
+    overlay_path(project, env)  # an unknown environment is an error, not an empty history
+    return open_store(project.root).history(env)

@@ -19,7 +19,7 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path, PurePosixPath
 
-from dataflow_gitops.deploy import deployment
+from dataflow_gitops.api import deployment
 from dataflow_gitops.errors import DataflowGitopsError
 
 EXAMPLE_TOP_LEVEL = ("dataflows", "environments", "dataflow-gitops.yaml")
@@ -204,7 +204,7 @@ def prepare_workspace(dest: Path, env: str) -> list[str]:
     :func:`target.provision_bound_items`), as a real workspace would already have them.
     """
     with deployment(dest, env) as dep:
-        items = dep.target.client.list_items(dep.workspace_id)
+        items = dep.connection.client.list_items(dep.workspace_id)
     return sorted(f"{i['type']} {i['displayName']}" for i in items if i.get("type") != "Dataflow")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dataflow_gitops.api import folder_name
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import SourceError
+from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render
 from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part, Platform, SourceDataflow
 from dataflow_gitops.pipeline.release.export import (

@@ -11,7 +11,7 @@ import pytest
 from emulator_project import Cli, Live
 from release_support import TEST_WS
 
-from dataflow_gitops import api, jobs
+from dataflow_gitops import api
 from dataflow_gitops.pipeline.model import LiveItem
 
 
@@ -71,10 +71,10 @@ def test_ctrl_c_while_waiting_cancels_the_job(deployed: Cli, project: Path, live
         raise KeyboardInterrupt
 
     with api.deployment(project, "test") as dep:
-        item = jobs.find_dataflow(dep, "Customers")
-        job_id = jobs.run_job(dep, item)
+        item = api.find_dataflow(dep.connection, "Customers")
+        job_id = api.run_job(dep.connection, item)
         with pytest.raises(KeyboardInterrupt):
-            jobs.wait_job(dep, item, job_id, timeout_s=60, on_poll=interrupt)
+            api.wait_job(dep.connection, item, job_id, timeout_s=60, on_poll=interrupt)
     assert [(j["id"], j["status"]) for j in _jobs(live, "Customers")] == [(job_id, "Cancelled")]
 
 
@@ -100,7 +100,7 @@ def test_parameters_are_typed_from_discovery(deployed: Cli, live: Live) -> None:
     item_id = live.dataflows(TEST_WS)["Products"]
     discovered = live.client.list_dataflow_parameters(TEST_WS, item_id)
     item = LiveItem(item_id, "Dataflow", "Products")
-    typed = jobs.typed_parameters(item, {"IncludeDiscontinued": "TRUE"}, discovered)
+    typed = api.typed_parameters(item, {"IncludeDiscontinued": "TRUE"}, discovered)
     assert typed == [{"name": "IncludeDiscontinued", "type": "Automatic", "value": True}]
 
     code, _, err = deployed("run", "-e", "test", "Products", "--param", "IncludeDiscontinued=maybe")

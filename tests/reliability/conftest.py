@@ -55,7 +55,7 @@ def probe(emulator: EmulatorServer) -> Iterator[Probe]:
 def fast_clients(fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     """dfg's clients sleep on the fake clock (the injection seam FabricClient offers)."""
     factory = functools.partial(FabricClient, sleep=fake_time.sleep, clock=fake_time.clock)
-    monkeypatch.setattr("dataflow_gitops.target.FabricClient", factory)
+    monkeypatch.setattr("dataflow_gitops.connection.FabricClient", factory)
     return fake_time
 
 

@@ -72,5 +72,5 @@ def dfg(
 ) -> Cli:
     # Backoff and Retry-After on the fake clock (the seam FabricClient offers).
     factory = functools.partial(FabricClient, sleep=fake_time.sleep, clock=fake_time.clock)
-    monkeypatch.setattr("dataflow_gitops.target.FabricClient", factory)
+    monkeypatch.setattr("dataflow_gitops.connection.FabricClient", factory)
     return Cli(project, capsys)

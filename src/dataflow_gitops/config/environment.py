@@ -393,12 +393,32 @@ def _bindings(doc: Located, pointer: Pointer) -> Bindings:
     return Bindings(ids("workspaces"), ids("lakehouses"), ids("warehouses"), ids("connections"), gateway)
 
 
-def environment_at(project: Project, env: Environment, ref: str) -> Environment | None:
-    """``env``'s overlay as it was at git ``ref`` (None when the file did not exist there).
+CONTENT_KEYS = ("parameters", "bindings", "dataflows", "display_name", "replace", "set")
+"""Overlay keys that shape what render produces: under ``--ref`` they come from that commit."""
+POLICY_KEYS = (
+    "workspace_id",
+    "workspace_name",
+    "api",
+    "auth",
+    "scope",
+    "protected",
+    "prune",
+    "ignore",
+    "promote_from",
+)
+"""Overlay keys that say where to deploy and what is allowed there: always the working tree's."""
 
-    A release is a commit: planning ``--ref`` renders the dataflows *and* the overlay of that
-    commit, so a rollback also restores overlay values (parameters, bindings). Where to connect
-    (workspace, api, auth) stays the working tree's, since credentials may have moved on.
+
+def environment_at(project: Project, env: Environment, ref: str) -> Environment | None:
+    """``env`` with the *content* of its overlay as it was at git ``ref`` (None when the file
+    did not exist there).
+
+    A release is a commit: ``--ref`` renders the dataflows *and* the overlay values that shape
+    them (:data:`CONTENT_KEYS`: parameters, bindings, per-dataflow settings, display names,
+    replace and set rules), so a rollback also restores those values. Everything that says where
+    to deploy and what may happen there (:data:`POLICY_KEYS`: workspace, api, auth, scope,
+    protected, prune, ignore, promote_from) stays the working tree's: an old commit must never
+    bring back an old prune or scope rule, nor old credentials.
     """
     import git  # gitpython: only needed for --ref
 
@@ -413,9 +433,16 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
     shown = f"{project.display(file)}@{ref}"
     at_ref = parse_environment(env.name, data, path=shown, project=project)
     return dataclasses.replace(
-        at_ref,
-        workspace_id=env.workspace_id,
-        workspace_name=env.workspace_name,
-        api=env.api,
-        auth=env.auth,
+        env,
+        path=at_ref.path,
+        parameters=at_ref.parameters,
+        bindings=at_ref.bindings,
+        dataflows=at_ref.dataflows,
+        display_name=at_ref.display_name,
+        replace=at_ref.replace,
+        set_rules=at_ref.set_rules,
+        overlay_hash=at_ref.overlay_hash,
+        secret_env=tuple(dict.fromkeys((*env.secret_env, *at_ref.secret_env))),
+        secret_values=tuple(dict.fromkeys((*env.secret_values, *at_ref.secret_values))),
+        source=at_ref.source,
     )

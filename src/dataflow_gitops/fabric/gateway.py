@@ -26,7 +26,11 @@ from dataflow_gitops.pipeline.model import (
     Part,
 )
 
+# Re-exported for the client layer's public surface; it lives with stage ③, needing only a listing.
+from dataflow_gitops.pipeline.plan.observe import LiveLookup
+
 APPLY_CHANGES = "ApplyChanges"
+__all__ = ["APPLY_CHANGES", "FabricGateway", "LiveLookup", "to_live_item"]
 
 
 def to_live_item(item: Mapping[str, Any]) -> LiveItem:
@@ -137,22 +141,3 @@ class FabricGateway:
                 failure_reason=final.get("failureReason"),
                 where=f"ApplyChanges of item {item_id}",
             )
-
-
-class LiveLookup:
-    """Resolves ``workspace.id`` and ``items.<Type>.<name>.id`` from one workspace listing."""
-
-    def __init__(self, workspace_id: str, items: Sequence[LiveItem]) -> None:
-        self._workspace_id = workspace_id
-        self._ids: dict[tuple[str, str], str] = {}
-        for item in items:
-            self._ids.setdefault((item.type.lower(), item.display_name), item.id)
-
-    def resolve(self, expression: str) -> str | None:
-        if expression == "workspace.id":
-            return self._workspace_id
-        head, _, rest = expression.partition(".")
-        if head != "items" or not rest.endswith(".id"):
-            return None
-        item_type, _, name = rest[: -len(".id")].partition(".")
-        return self._ids.get((item_type.lower(), name))

@@ -82,9 +82,12 @@ class Snapshot:
     commit: str | None
     """Commit sha the parts were read from; for the working tree, HEAD (None outside git)."""
     dirty: bool = False
-    """True when read from a working tree whose dataflow files differ from ``commit``."""
+    """True when read from a working tree whose render inputs differ from ``commit``."""
     ref: str | None = None
     """The git ref the user named (``--ref``), if any."""
+    dirty_paths: tuple[str, ...] = ()
+    """The uncommitted render inputs that make it dirty (project-relative, posix): dataflow
+    files, the environment's overlay, the project file."""
 
     def by_name(self, name: str) -> SourceDataflow | None:
         return next((d for d in self.dataflows if d.name == name), None)
@@ -313,6 +316,8 @@ class Plan:
     ref: str | None = None
     overlay_hash: str = ""
     created_at: str = ""
+    dirty_paths: tuple[str, ...] = ()
+    """What made ``dirty`` true: uncommitted render inputs, project-relative."""
     unmanaged: tuple[str, ...] = ()
     """Live dataflows the repository does not manage (listed, never touched)."""
     warnings: tuple[str, ...] = ()

@@ -6,7 +6,7 @@ and tests may implement them in memory for pure-stage tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part
@@ -27,8 +27,17 @@ class LiveReader(Protocol):
         """Every item of the workspace (all types, all pages)."""
         ...
 
-    def read_dataflows(self, workspace_id: str, items: Sequence[LiveItem]) -> Sequence[LiveDataflow]:
-        """getDefinition for each dataflow item, concurrently; order follows ``items``."""
+    def read_dataflows(
+        self,
+        workspace_id: str,
+        items: Sequence[LiveItem],
+        *,
+        on_read: Callable[[LiveDataflow], None] | None = None,
+    ) -> Sequence[LiveDataflow]:
+        """getDefinition for each dataflow item, concurrently; order follows ``items``.
+
+        ``on_read`` is called as each definition arrives (possibly on another thread).
+        """
         ...
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import (
     annotate_error,
     env_option,
@@ -57,7 +57,7 @@ def command(env: str, fmt: Format, ref: str | None) -> int:
     """
     color = use_color(fmt)
     with api.deployment(project_dir(), env) as dep:
-        report = release.drift(dep, ref=ref)
+        report = api.drift(dep, ref=ref)
     if fmt == "json":
         click.echo(json.dumps(drift_json(report), indent=2, ensure_ascii=False))
     elif fmt == "markdown":

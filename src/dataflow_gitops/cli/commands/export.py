@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import env_option, project_dir
 
 
@@ -37,7 +37,7 @@ def command(env: str, names: tuple[str, ...], out_dir: Path | None) -> int:
       dfg export -e prod "Manual fix" --dir incoming/
     """
     with api.deployment(project_dir(), env) as dep:
-        result = release.export(dep, names, out_dir=out_dir)
+        result = api.export(dep, names, out_dir=out_dir)
     root = project_dir()
     for dataflow in result.dataflows:
         label = "new" if dataflow.new else "exported"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dataflow_gitops import api, jobs
+from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import env_option, project_dir
 
 
@@ -21,19 +21,19 @@ def command(env: str, name: str, cancel: str | None) -> int:
       dfg jobs -e test "Sales Orders" --cancel 4b2e…
     """
     with api.deployment(project_dir(), env) as dep:
-        item = jobs.find_dataflow(dep, name)
+        item = api.find_dataflow(dep.connection, name)
         if cancel is not None:
-            jobs.cancel_job(dep, item, cancel)
+            api.cancel_job(dep.connection, item, cancel)
             click.echo(f"cancel requested for job {cancel} of {item.display_name!r}")
             return 0
-        instances = jobs.list_jobs(dep, item)
+        instances = api.list_jobs(dep.connection, item)
     if not instances:
         click.echo(f"no job instances for {item.display_name!r}")
         return 0
     click.echo(f"{'JOB ID':<38} {'TYPE':<13} {'STATUS':<11} {'STARTED (UTC)':<28} FAILURE")
     for job in instances:
         reason = job.get("failureReason")
-        failure = jobs.failure_text(reason) if reason else ""
+        failure = api.failure_text(reason) if reason else ""
         click.echo(
             f"{job.get('id', ''):<38} {job.get('jobType', ''):<13} {job.get('status', ''):<11} "
             f"{job.get('startTimeUtc') or '':<28} {failure}".rstrip()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from dataflow_gitops import api, release
+from dataflow_gitops import api
 from dataflow_gitops.cli.apply_report import ask_approval, check_deletes, report_applied
 from dataflow_gitops.cli.commands.options import (
     allow_delete_option,
@@ -87,9 +87,7 @@ def command(
     color = use_color(fmt)
     with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
         with progress(quiet=True) as reporter:
-            promotion = release.plan_promotion(
-                dep, from_env, targets=targets, ref=ref, reporter=reporter
-            )
+            promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
         source = promotion.source
         if fmt == "text":

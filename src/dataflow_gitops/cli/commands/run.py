@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dataflow_gitops import api, jobs
+from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import env_option, project_dir
 from dataflow_gitops.errors import JobFailed
 
@@ -24,7 +24,7 @@ def _params(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("name")
 @click.option(
     "--job",
-    type=click.Choice(sorted(jobs.JOB_TYPES)),
+    type=click.Choice(sorted(api.JOB_TYPES)),
     default="execute",
     show_default=True,
     help="execute runs (refreshes) the dataflow, publishing first if needed; "
@@ -54,8 +54,8 @@ def command(env: str, name: str, job: str, params: tuple[str, ...], wait: bool, 
     """
     values = _params(params)
     with api.deployment(project_dir(), env) as dep:
-        item = jobs.find_dataflow(dep, name)
-        job_id = jobs.run_job(dep, item, job=job, params=values)
+        item = api.find_dataflow(dep.connection, name)
+        job_id = api.run_job(dep.connection, item, job=job, params=values)
         click.echo(f"started {job} job {job_id} on {item.display_name!r}")
         if not wait:
             click.echo(f"follow it with: dfg jobs -e {env} {name!r}")
@@ -69,10 +69,10 @@ def command(env: str, name: str, job: str, params: tuple[str, ...], wait: bool, 
                 click.echo(f"  {job_id}: {status}", err=True)
 
         try:
-            final = jobs.wait_job(dep, item, job_id, timeout_s=timeout, on_poll=on_poll)
+            final = api.wait_job(dep.connection, item, job_id, timeout_s=timeout, on_poll=on_poll)
         except JobFailed as exc:
             click.echo(f"job {job_id} ended {exc.status}", err=True)
-            click.echo(f"failureReason: {jobs.failure_text(exc.failure_reason)}", err=True)
+            click.echo(f"failureReason: {api.failure_text(exc.failure_reason)}", err=True)
             return 1
     click.echo(f"job {job_id} {final.get('status')} at {final.get('endTimeUtc') or '?'}")
     return 0

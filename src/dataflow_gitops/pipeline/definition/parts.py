@@ -316,3 +316,33 @@ def fingerprint(parts: Iterable[Part], *, display_name: str, description: str) -
         path = part.path.encode("utf-8")
         digest.update(b"%d:" % len(path) + path + b"%d:" % len(body) + body)
     return digest.hexdigest()
+
+
+# folder layout ------------------------------------------------------------------------------
+
+# Characters Fabric Git sync writes as HTML numeric entities in folder names (fabric-api-notes §5.6).
+_UNSAFE_FOLDER_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# Windows device names: a folder `CON.Dataflow` or `nul.x.Dataflow` opens the device instead, so
+# such a checkout fails there. Git sync's documented rules do not cover them; the same entity
+# encoding of the name's last character keeps the folder readable and safe everywhere.
+_DEVICE_NAME = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3])", re.I)
+
+
+def folder_name(display_name: str, item_type: str = "Dataflow") -> str:
+    """``<display name>.<type>`` with unsafe characters as ``&#NN;``, the way Git sync names it.
+
+    A Windows device name (``CON``, ``nul``, ``COM1``…) before the first dot gets its last
+    character encoded too (``CO&#78;.Dataflow``).
+    """
+    name = _UNSAFE_FOLDER_CHARS.sub(lambda m: f"&#{ord(m.group())};", display_name)
+    if name.startswith(" "):
+        name = "&#32;" + name[1:]
+    if name.endswith((" ", ".")):
+        name = name[:-1] + f"&#{ord(name[-1])};"
+    stem, dot, rest = name.partition(".")
+    device = _DEVICE_NAME.fullmatch(stem.rstrip(" "))
+    if device is not None:
+        word = device.group()
+        stem = word[:-1] + f"&#{ord(word[-1])};" + stem[len(word) :]
+        name = stem + dot + rest
+    return f"{name}.{item_type}"

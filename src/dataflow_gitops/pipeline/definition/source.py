@@ -57,31 +57,58 @@ class ScanResult:
     unreadable: tuple[Platform, ...] = ()
 
 
-def scan_working_tree(root: Path, dataflows_dir: str = "dataflows") -> ScanResult:
-    """Read the working tree; the commit is HEAD (None outside git), ``dirty`` per git status."""
+def scan_working_tree(
+    root: Path, dataflows_dir: str = "dataflows", *, inputs: Sequence[str] = ()
+) -> ScanResult:
+    """Read the working tree; the commit is HEAD (None outside git).
+
+    ``dirty`` per git status of every render input: the dataflows folder and ``inputs`` (other
+    project-relative files render reads, e.g. the overlay and the project file).
+    """
     folders = _working_tree_folders(root, dataflows_dir)
-    commit, dirty = _head_state(root, dataflows_dir)
+    commit, dirty_paths = _head_state(root, (dataflows_dir, *inputs))
     dataflows, errors = _build(folders, label="")
-    return ScanResult(
-        Snapshot(dataflows, commit=commit, dirty=dirty), errors, _unreadable(folders, dataflows)
+    snapshot = Snapshot(
+        dataflows,
+        commit=commit,
+        # in git without a commit, everything is uncommitted
+        dirty=bool(dirty_paths) or (commit is None and dirty_paths is not None),
+        dirty_paths=dirty_paths or (),
     )
+    return ScanResult(snapshot, errors, _unreadable(folders, dataflows))
 
 
-def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResult:
-    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+def commit_of(root: Path, ref: str) -> str:
+    """The sha of the commit ``ref`` names (SourceError when there is none)."""
+    repo = _repo_for_ref(root, ref)
+    with repo:
+        return str(_commit(repo, ref).hexsha)
+
+
+def _repo_for_ref(root: Path, ref: str) -> git.Repo:
     repo = _open_repo(root)
     if repo is None:
         raise SourceError(
             f"cannot read git ref {ref!r}: {root} is not inside a git repository",
             hint="run in a git repository or drop --ref",
         )
+    return repo
+
+
+def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    try:
+        return repo.commit(ref)
+    except (git.BadName, ValueError, IndexError, git.GitCommandError):
+        raise SourceError(
+            f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
+        ) from None
+
+
+def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResult:
+    """Read the dataflows as they are in commit ``ref`` (any rev git understands)."""
+    repo = _repo_for_ref(root, ref)
     with repo:
-        try:
-            commit = repo.commit(ref)
-        except (git.BadName, ValueError, IndexError, git.GitCommandError):
-            raise SourceError(
-                f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
-            ) from None
+        commit = _commit(repo, ref)
         prefix = _repo_relative(repo, root, dataflows_dir)
         folders = _tree_folders(commit.tree, prefix, dataflows_dir)
         sha = commit.hexsha
@@ -89,8 +116,10 @@ def scan_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> ScanResu
     return ScanResult(Snapshot(dataflows, commit=sha, dirty=False, ref=ref), errors)
 
 
-def read_working_tree(root: Path, dataflows_dir: str = "dataflows") -> Snapshot:
-    return _first(scan_working_tree(root, dataflows_dir))
+def read_working_tree(
+    root: Path, dataflows_dir: str = "dataflows", *, inputs: Sequence[str] = ()
+) -> Snapshot:
+    return _first(scan_working_tree(root, dataflows_dir, inputs=inputs))
 
 
 def read_ref(root: Path, ref: str, dataflows_dir: str = "dataflows") -> Snapshot:
@@ -206,18 +235,34 @@ def _repo_relative(repo: git.Repo, root: Path, dataflows_dir: str) -> str:
     return "" if str(rel) == "." else rel.as_posix()
 
 
-def _head_state(root: Path, dataflows_dir: str) -> tuple[str | None, bool]:
+def _head_state(root: Path, paths: Sequence[str]) -> tuple[str | None, tuple[str, ...] | None]:
+    """HEAD's sha and the uncommitted files among ``paths`` (None, None outside git).
+
+    A repository without commits has no HEAD: everything in it is uncommitted.
+    """
     repo = _open_repo(root)
     if repo is None:
-        return None, False
+        return None, None
     with repo:
         try:
             sha: str | None = repo.head.commit.hexsha
         except ValueError:  # a repository without commits
-            return None, True
-        path = _repo_relative(repo, root, dataflows_dir)
-        dirty = repo.is_dirty(index=True, working_tree=True, untracked_files=True, path=path)
-    return sha, dirty
+            sha = None
+        top = Path(repo.working_tree_dir or root).resolve()
+        base = root.resolve()
+        specs = [(base / p).relative_to(top).as_posix() for p in paths if p]
+        # -z: paths exactly as stored (no quoting); a rename or copy adds its source path next
+        out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *specs)
+    changed: list[str] = []
+    fields = iter(out.split("\0"))
+    for entry in fields:
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            next(fields, None)
+        path = top / entry[3:]
+        changed.append(path.relative_to(base).as_posix() if path.is_relative_to(base) else entry[3:])
+    return sha, tuple(sorted(set(changed)))
 
 
 # building dataflows ----------------------------------------------------------------------------

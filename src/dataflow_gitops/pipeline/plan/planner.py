@@ -79,6 +79,7 @@ def build_plan(
     ref: str | None = None,
     overlay_hash: str = "",
     created_at: str | None = None,
+    dirty_paths: Sequence[str] = (),
     secrets: Mapping[str, str] | None = None,
 ) -> Plan:
     """The Plan that would make ``live`` match ``desired`` under ``policy``.
@@ -125,6 +126,7 @@ def build_plan(
         created_at=created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         unmanaged=tuple(sorted(unmanaged)),
         warnings=tuple(warnings),
+        dirty_paths=tuple(dirty_paths),
     )
 
 

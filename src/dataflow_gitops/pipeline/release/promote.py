@@ -8,8 +8,9 @@ ran that commit in full (an ``apply --target`` leaves the other dataflows at old
 The checks here are pure: :func:`source_environment` settles ``--from`` against B's
 ``promote_from`` and the project's ``promotion_order``; :func:`verify_source` compares the
 record with live A and returns the commit, or raises naming every drifted or untested
-dataflow. Rendering that commit with B's overlay and planning it is the ordinary plan
-(``deploy.plan(ref=commit)``).
+dataflow. :func:`promotion_source` runs them over A's :class:`Workspace` (stages ①–③ at the
+record's commit: desired is what was applied). Rendering that commit with B's overlay and
+planning it is the ordinary plan (``api.plan(ref=commit)``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dataflow_gitops.config import Environment, Project
+from dataflow_gitops.config import Environment, Project, load_environment
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow
+from dataflow_gitops.pipeline.definition.source import commit_of
+from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow, Plan
 from dataflow_gitops.pipeline.release.drift import live_changes
-from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordedItem
+from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordedItem, RecordStore
+from dataflow_gitops.pipeline.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,58 @@ class PromotionSource:
     environment: str
     record: DeploymentRecord
     commit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    source: PromotionSource
+    plan: Plan
+    live_checked: bool = True
+    """False for an earlier release (``ref``): the source has moved on, so live is not compared."""
+
+
+def promotion_source(
+    project: Project,
+    target: Environment,
+    records: RecordStore,
+    requested: str | None,
+    *,
+    targets: Sequence[str] = (),
+    ref: str | None = None,
+    read: Callable[[Environment, str], Workspace],
+) -> tuple[PromotionSource, bool]:
+    """A's release to promote to ``target``, checked; and whether live A was compared.
+
+    ``read(A, commit)`` gives A's :class:`Workspace` at the record's commit (what was applied,
+    empty when it no longer renders) with A's live dataflows. Live A must equal its record,
+    except where A's own ``ignore`` rules let it differ. ``ref`` picks an earlier release A ran
+    instead (a rollback): live is not compared then, since A has moved on, but A must have run
+    that commit in full (not a ``--target`` apply).
+    """
+    name = source_environment(target, project, requested)
+    source_env = load_environment(project, name)
+
+    def ships(dataflow: str) -> bool:
+        # --target names a repository or a display name in the target, as for plan
+        named = {dataflow, target.display_name_for(dataflow)}
+        return target.in_scope(dataflow) and (not targets or bool(named & set(targets)))
+
+    record = records.latest(name)
+    earlier = False
+    if ref is not None:
+        history = records.history(name)
+        record = pick_release(name, history, commit_of(project.root, ref), ref)
+        earlier = record is not history[0]
+    record = check_record(name, record)
+    seen = read(source_env, str(record.commit))
+    applied = {d.name: d for d in seen.desired}
+    if earlier:
+        check_complete(name, record, applied, seen.live or (), ignore=source_env.ignore, ships=ships)
+        return PromotionSource(name, record, str(record.commit)), False
+    verified = verify_source(
+        name, record, seen.live or (), ships=ships, last_applied=applied, ignore=source_env.ignore
+    )
+    return verified, True
 
 
 def source_environment(target: Environment, project: Project, requested: str | None) -> str:
@@ -94,6 +149,23 @@ def verify_source(
     hide pass, and a commit A ran only in part (``apply --target``) is refused for the dataflows
     A never ran at that commit. Empty when it could not be rendered: fingerprints alone decide.
     """
+    record = check_record(environment, record)
+    moved = drifted_items(record, live, last_applied=last_applied, ignore=ignore)
+    drifted = [name for name in moved if ships(name.removesuffix(" (deleted)"))]
+    if drifted:
+        raise PlanError(
+            f"live {environment} no longer matches what was last applied there: {', '.join(drifted)}",
+            where=f"environment {environment}",
+            hint=f"see `dfg drift -e {environment}`; re-apply {environment} or bring the "
+            "change into git (`dfg export`) before promoting",
+        )
+    check_complete(environment, record, last_applied or {}, live, ignore=ignore, ships=ships)
+    return PromotionSource(environment, record, str(record.commit))
+
+
+def check_record(environment: str, record: DeploymentRecord | None) -> DeploymentRecord:
+    """``record`` when it can be promoted at all: it exists, names a commit, was made from
+    committed files and completed; PlanError naming the cause otherwise."""
     if record is None:
         raise PlanError(
             f"{environment} has no deployment record, so there is nothing tested to promote",
@@ -108,8 +180,9 @@ def verify_source(
             hint=f"apply a committed state to {environment} first",
         )
     if record.dirty:
+        which = f" ({', '.join(record.dirty_paths)})" if record.dirty_paths else ""
         raise PlanError(
-            f"the last apply to {environment} was made from uncommitted files, "
+            f"the last apply to {environment} was made from uncommitted files{which}, "
             f"so commit {record.commit[:12]} is not what runs there",
             where=f"record of {environment} at {record.time}",
             hint=f"commit, apply to {environment} again, then promote",
@@ -120,17 +193,7 @@ def verify_source(
             where=f"record of {environment} at {record.time}",
             hint=f"fix it and apply to {environment} again before promoting",
         )
-    moved = drifted_items(record, live, last_applied=last_applied, ignore=ignore)
-    drifted = [name for name in moved if ships(name.removesuffix(" (deleted)"))]
-    if drifted:
-        raise PlanError(
-            f"live {environment} no longer matches what was last applied there: {', '.join(drifted)}",
-            where=f"environment {environment}",
-            hint=f"see `dfg drift -e {environment}`; re-apply {environment} or bring the "
-            "change into git (`dfg export`) before promoting",
-        )
-    check_complete(environment, record, last_applied or {}, live, ignore=ignore, ships=ships)
-    return PromotionSource(environment, record, record.commit)
+    return record
 
 
 def check_complete(

@@ -59,6 +59,8 @@ class DeploymentRecord:
     items: tuple[RecordedItem, ...]
     ok: bool = True
     """False when some action failed or was skipped: the environment is not wholly at ``commit``."""
+    dirty_paths: tuple[str, ...] = ()
+    """The uncommitted render inputs that made it ``dirty`` (project-relative)."""
 
     def item_ids(self) -> frozenset[str]:
         return frozenset(i.item_id for i in self.items)
@@ -134,6 +136,7 @@ def record_from_result(
         workspace_id=plan.workspace_id,
         commit=plan.commit,
         dirty=plan.dirty,
+        dirty_paths=plan.dirty_paths,
         time=time or utc_now(),
         actor=actor,
         tool_version=tool_version,
@@ -179,6 +182,7 @@ def record_from_json(text: str, *, source: str) -> DeploymentRecord:
             tool_version=_str(data["tool_version"]),
             items=items,
             ok=bool(data.get("ok", True)),
+            dirty_paths=tuple(_str(p) for p in data.get("dirty_paths", ())),
         )
     except (ValueError, TypeError, KeyError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).split("\n")[0]

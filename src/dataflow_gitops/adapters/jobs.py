@@ -1,7 +1,7 @@
-"""Jobs facade: a connected environment + a dataflow name → job instances (run, wait, list, cancel).
+"""Job runs: a connection + a dataflow name → job instances (run, wait, list, cancel).
 
-``dfg run`` and ``dfg jobs`` call these over the seed's job scheduler API (run on demand, get
-instance, list, cancel). Nothing here prints: progress while waiting goes through a callback;
+``dfg run`` and ``dfg jobs`` call these (through ``api``) over the job scheduler API (run on
+demand, get instance, list, cancel). Nothing here prints: progress while waiting goes through a callback;
 waiting honours ``Retry-After`` (in the client) and cancels the job on timeout or Ctrl-C.
 """
 
@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from dataflow_gitops.deploy import Deployment
+from dataflow_gitops.connection import Connection
 from dataflow_gitops.errors import (
     BadRequest,
     DataflowGitopsError,
@@ -29,25 +29,25 @@ JOB_TYPES = {"execute": "Execute", "apply-changes": "ApplyChanges"}
 """``--job`` value → the Fabric job type."""
 
 
-def find_dataflow(dep: Deployment, name: str) -> LiveItem:
+def find_dataflow(conn: Connection, name: str) -> LiveItem:
     """The live dataflow ``name`` names: a repository name (display-name template applied) or a
     live display name."""
-    items = [i for i in dep.target.gateway.list_items(dep.workspace_id) if i.type == DATAFLOW_TYPE]
-    shown = dep.environment.display_name_for(name)
+    items = [i for i in conn.gateway.list_items(conn.workspace_id) if i.type == DATAFLOW_TYPE]
+    shown = conn.environment.display_name_for(name)
     found = next((i for i in items if i.display_name == shown), None)
     found = found or next((i for i in items if i.display_name == name), None)
     if found is None:
         known = ", ".join(sorted(i.display_name for i in items)) or "none"
         raise RenderError(
-            f"no dataflow named {name!r} in the workspace of {dep.environment.name}",
-            where=f"workspace {dep.workspace_id}",
+            f"no dataflow named {name!r} in the workspace of {conn.environment.name}",
+            where=f"workspace {conn.workspace_id}",
             hint=f"live dataflows: {known}",
         )
     return found
 
 
 def run_job(
-    dep: Deployment, item: LiveItem, *, job: str = "execute", params: Mapping[str, str] | None = None
+    conn: Connection, item: LiveItem, *, job: str = "execute", params: Mapping[str, str] | None = None
 ) -> str:
     """Start the job on ``item`` and return the job instance id.
 
@@ -57,7 +57,7 @@ def run_job(
     """
     job_type = JOB_TYPES[job]
     params = params or {}
-    client, ws = dep.target.client, dep.workspace_id
+    client, ws = conn.client, conn.workspace_id
     if job_type != "Execute":
         if params:
             raise RenderError(
@@ -66,7 +66,7 @@ def run_job(
                 hint="drop --param, or use --job execute",
             )
         return client.run_job(ws, item.id, job_type)
-    values = typed_parameters(item, params, _discover(dep, item) if params else None)
+    values = typed_parameters(item, params, _discover(conn, item) if params else None)
     return client.run_job(
         ws,
         item.id,
@@ -76,9 +76,9 @@ def run_job(
     )
 
 
-def _discover(dep: Deployment, item: LiveItem) -> list[Json] | None:
+def _discover(conn: Connection, item: LiveItem) -> list[Json] | None:
     try:
-        return dep.target.client.list_dataflow_parameters(dep.workspace_id, item.id)
+        return conn.client.list_dataflow_parameters(conn.workspace_id, item.id)
     except (BadRequest, NotFound):
         return None  # not parametric, or the route is unavailable: send the values untyped
 
@@ -120,7 +120,7 @@ def typed_parameters(
 
 
 def wait_job(
-    dep: Deployment,
+    conn: Connection,
     item: LiveItem,
     job_id: str,
     *,
@@ -128,8 +128,8 @@ def wait_job(
     on_poll: Callable[[Json], None] | None = None,
 ) -> Json:
     """Poll the job to its end; cancel it on timeout or Ctrl-C; JobFailed on Failed/Cancelled."""
-    client, ws = dep.target.client, dep.workspace_id
-    with _cancel_on_abort(dep, item, job_id):
+    client, ws = conn.client, conn.workspace_id
+    with _cancel_on_abort(conn, item, job_id):
         final = client.wait_job(ws, item.id, job_id, timeout_s=timeout_s, on_poll=on_poll)
     status = str(final.get("status", ""))
     if status.lower() not in ("completed", "deduped"):
@@ -143,11 +143,11 @@ def wait_job(
 
 
 @contextlib.contextmanager
-def _cancel_on_abort(dep: Deployment, item: LiveItem, job_id: str) -> Iterator[None]:
+def _cancel_on_abort(conn: Connection, item: LiveItem, job_id: str) -> Iterator[None]:
     try:
         yield
     except OperationTimeout as exc:
-        cancel_job(dep, item, job_id)
+        cancel_job(conn, item, job_id)
         raise OperationTimeout(
             f"{exc.message}; the job was cancelled",
             where=item.display_name,
@@ -155,24 +155,24 @@ def _cancel_on_abort(dep: Deployment, item: LiveItem, job_id: str) -> Iterator[N
         ) from None
     except KeyboardInterrupt:
         with contextlib.suppress(DataflowGitopsError):
-            cancel_job(dep, item, job_id)
+            cancel_job(conn, item, job_id)
         raise
 
 
-def cancel_job(dep: Deployment, item: LiveItem, job_id: str) -> None:
+def cancel_job(conn: Connection, item: LiveItem, job_id: str) -> None:
     try:
-        dep.target.client.cancel_job(dep.workspace_id, item.id, job_id)
+        conn.client.cancel_job(conn.workspace_id, item.id, job_id)
     except NotFound:
         raise FabricError(
             f"no job instance {job_id!r} for {item.display_name!r}",
-            where=f"workspace of {dep.environment.name}",
-            hint=f"list its job instances: dfg jobs -e {dep.environment.name} {item.display_name!r}",
+            where=f"workspace of {conn.environment.name}",
+            hint=f"list its job instances: dfg jobs -e {conn.environment.name} {item.display_name!r}",
         ) from None
 
 
-def list_jobs(dep: Deployment, item: LiveItem) -> list[Json]:
+def list_jobs(conn: Connection, item: LiveItem) -> list[Json]:
     """The item's job instances, newest first."""
-    jobs = dep.target.client.list_jobs(dep.workspace_id, item.id)
+    jobs = conn.client.list_jobs(conn.workspace_id, item.id)
     return sorted(jobs, key=lambda j: str(j.get("startTimeUtc") or "9999"), reverse=True)
 
 

@@ -1,4 +1,4 @@
-"""Connecting to an environment's workspace: Project + Environment → a live :class:`Target`.
+"""Connecting to an environment's workspace: Project + Environment → a live :class:`Connection`.
 
 The one place that turns an overlay's ``api``/``auth``/``workspace_*`` keys into a working
 client: ``api: embedded`` starts the local emulator (and creates the workspace there if it is
@@ -35,8 +35,11 @@ _BOUND_ITEM = re.compile(r"\$\{items\.(Lakehouse|Warehouse)\.([^{}]+?)\.id\}")
 
 
 @dataclass(frozen=True)
-class Target:
-    """A connected environment: the resolved workspace id and the client/gateway to reach it."""
+class Connection:
+    """A connected environment: the resolved workspace id and the client/gateway to reach it.
+
+    (Not to be confused with ``--target NAME``, which filters the dataflows a command acts on.)
+    """
 
     environment: Environment
     workspace_id: str
@@ -66,7 +69,7 @@ def auth_settings(env: Environment) -> AuthSettings:
 
 
 @contextlib.contextmanager
-def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iterator[Target]:
+def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iterator[Connection]:
     """Open a client to ``env``'s workspace for the duration of the block."""
     with contextlib.ExitStack() as stack:
         if env.embedded:
@@ -82,7 +85,7 @@ def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iter
         if env.embedded:
             provision_bound_items(client, workspace_id, _overlay_text(project, env))
         gateway = FabricGateway(client, concurrency=concurrency)
-        yield Target(env, workspace_id, base_url, client, gateway)
+        yield Connection(env, workspace_id, base_url, client, gateway)
 
 
 def resolve_workspace(client: FabricClient, env: Environment, *, create: bool = False) -> str:
