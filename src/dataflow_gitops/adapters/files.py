@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dataflow_gitops.errors import PlanFileError, RenderError
+from dataflow_gitops.confined import NAME_MAX_BYTES, write_inside
+from dataflow_gitops.errors import PlanFileError, RenderError, UnsafePathError
 from dataflow_gitops.pipeline.definition.parts import folder_name, safe_part_path
 from dataflow_gitops.pipeline.model import DesiredDataflow, Plan
 from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
@@ -21,11 +22,13 @@ def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Pa
     written: list[Path] = []
     base = out_dir.resolve()
     for dataflow in desired:
-        folder = base / folder_name(dataflow.display_name)
+        name = folder_name(dataflow.display_name)
+        if len(name.encode("utf-8")) > NAME_MAX_BYTES and dataflow.logical_id:
+            name = f"{dataflow.logical_id}.Dataflow"  # as export names it (export_set.free_folder)
+        folder = base / name
         for part in dataflow.parts:
             target = inside(folder, part.path, dataflow.name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
+            write_inside(base, target, part.data, what="rendered part")
             written.append(target)
     return written
 
@@ -56,8 +59,7 @@ def write_exported(
             target = inside(folder, part.path, dataflow.name)
             if target.is_file() and target.read_bytes() == part.data:
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
+            write_inside(base, target, part.data, what="exported part")
             written.append(target)
         for path in dataflow.removed:
             target = inside(folder, path, dataflow.name)
@@ -68,9 +70,12 @@ def write_exported(
 
 
 def inside(folder: Path, path: str, name: str) -> Path:
-    """``folder / path``, refused when it leaves ``folder``."""
-    target = (folder.resolve() / safe_part_path(path)).resolve()
-    if not target.is_relative_to(folder.resolve()):
+    """``folder / path``, refused when it leaves ``folder``.
+
+    Not resolved: a symlink on the way is judged by :func:`confined.write_inside` when writing.
+    """
+    target = folder / safe_part_path(path)
+    if not target.resolve().is_relative_to(folder.resolve()):
         raise RenderError(f"part path {path!r} leaves the dataflow folder", dataflow=name)
     return target
 
@@ -79,12 +84,9 @@ def save_plan(the_plan: Plan, path: Path, *, secrets: Mapping[str, str]) -> None
     """Write the plan file (secret values as ``${env:NAME}`` references)."""
     text = dump_plan(the_plan, secrets=secrets)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PlanFileError(
-            f"cannot write the plan file: {exc.strerror}", path=str(path), hint="check the path"
-        ) from None
+        write_inside(path.parent, path, text, what="plan file")
+    except UnsafePathError as exc:
+        raise PlanFileError(exc.message, path=str(path), hint=exc.hint) from None
 
 
 def load_saved_plan(path: Path, environ: Mapping[str, str], *, resolve_secrets: bool) -> Plan:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from dataflow_gitops.confined import NAME_MAX_BYTES
 from dataflow_gitops.errors import RenderError
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, SourceDataflow
@@ -91,11 +92,14 @@ def export_set(
 def free_folder(name: str, live: LiveDataflow, used: set[str]) -> str:
     """Git sync's folder name; the logicalId when that is taken (fabric-api-notes §5.6).
 
-    ``used`` holds the folders already there or chosen, casefolded: on Windows and macOS
+    Also the logicalId when the name is too long for a file name. ``used`` holds the folders
+    already there or chosen, casefolded: on Windows and macOS
     ``Sales`` and ``sales`` are one folder.
     """
     folder = folder_name(name, DATAFLOW_TYPE)
-    if folder.casefold() in used:
+    # A display name may be 256 characters, and with entities and the suffix the folder can
+    # outgrow the 255 bytes a file system allows (ENAMETOOLONG): it gets the logicalId folder.
+    if folder.casefold() in used or len(folder.encode("utf-8")) > NAME_MAX_BYTES:
         folder = f"{live.logical_id or live.id}.{DATAFLOW_TYPE}"
     used.add(folder.casefold())
     return folder
