@@ -25,6 +25,7 @@ from dataflow_gitops.adapters.jobs import (
     typed_parameters,
     wait_job,
 )
+from dataflow_gitops.adapters.locks import environment_lock
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
@@ -33,7 +34,13 @@ from dataflow_gitops.pipeline.definition.legacy import migrate_folder
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
-from dataflow_gitops.pipeline.model import PLATFORM_PATH, ApplyResult, DesiredDataflow, Plan
+from dataflow_gitops.pipeline.model import (
+    PLATFORM_PATH,
+    ApplyResult,
+    DesiredDataflow,
+    OutcomeStatus,
+    Plan,
+)
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
@@ -157,14 +164,26 @@ def migrate(folder: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator[Deployment]:
-    """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
+def deployment(
+    project_dir: Path, env: str, *, concurrency: int = 8, write: bool = False
+) -> Iterator[Deployment]:
+    """Load ``env``'s overlay and connect to its workspace for the duration of the block.
+
+    ``write`` (apply, promote) holds the environment's lock for the block, from the plan to the
+    record, so a second writer is refused at once (LockedError naming the holder).
+    """
     project = load_project(project_dir)
     environment = load_environment(project, env)
-    # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
-    # plan and change nothing, so they fan out wider than writes; ``concurrency`` still bounds
-    # the writes apply() makes. Under a quota the shared per-identity throttle paces them all.
-    with connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY)) as conn:
+    with contextlib.ExitStack() as stack:
+        if write:
+            stack.enter_context(environment_lock(project.root, environment.name))
+        # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
+        # plan and change nothing, so they fan out wider than writes; ``concurrency`` still
+        # bounds the writes apply() makes. Under a quota the shared per-identity throttle paces
+        # them all.
+        conn = stack.enter_context(
+            connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY))
+        )
         yield Deployment(project, environment, conn, open_store(project.root))
 
 
@@ -225,8 +244,18 @@ def apply(
     published_again = any(o.published is not None for o in result.outcomes)
     if not (the_plan.has_changes or published_again) and previous and previous.commit == the_plan.commit:
         return Applied(result, None, None)
+    if the_plan.has_changes and not any(
+        o.status is OutcomeStatus.SUCCEEDED and (o.action.is_change or o.published is not None)
+        for o in result.outcomes
+    ):
+        # Nothing was written: live is as the latest record says, and a record of this run
+        # would only hide that record (an "incomplete" one that forgot what is managed).
+        return Applied(result, None, None)
     root = dep.project.root
     actor = detect_actor(git_user=lambda: git_user_name(root))
+    # Read again: a run elsewhere (another machine) may have recorded meanwhile; building on
+    # its record keeps what it deployed managed.
+    previous = dep.records.latest(env.name) or previous
     record = record_from_result(result, the_plan, actor=actor, previous=previous)
     try:
         location = dep.records.write(record)

@@ -86,7 +86,7 @@ def command(
             "--target and --ref cannot be used with a saved plan; plan with them instead"
         )
     color = use_color(fmt)
-    with api.deployment(project_dir(), env, concurrency=concurrency) as dep:
+    with api.deployment(project_dir(), env, concurrency=concurrency, write=True) as dep:
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)

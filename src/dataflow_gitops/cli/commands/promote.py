@@ -85,7 +85,7 @@ def command(
       dfg apply -e prod prod.plan.json --approve-protected prod  # ...then apply exactly that
     """
     color = use_color(fmt)
-    with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
+    with api.deployment(project_dir(), to_env, concurrency=concurrency, write=True) as dep:
         with progress(quiet=True) as reporter:
             promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
