@@ -18,6 +18,7 @@ line, ``<where>: <what> (<hint>)``, and exit code 1; nothing else in the package
     ├── ApplyError              one or more actions failed (carries every outcome)
     ├── RecordError             deployment records cannot be read or written
     ├── LockedError             another dfg run holds the environment (names who)
+    ├── StoppedError            a call not made, or a wait cut short, after Ctrl-C / SIGTERM
     ├── UnsafePathError         a write would leave its folder (a symlink out) or the OS refused it
     ├── GitHubError             the GitHub / Azure Repos API refused a comment (`dfg comment`)
     └── FabricError             talking to Fabric failed
@@ -189,6 +190,11 @@ class LockedError(DataflowGitopsError):
             where=where,
             hint="wait for it to finish and run again; if no dfg is running there, delete the lock file",
         )
+
+
+class StoppedError(DataflowGitopsError):
+    """Ctrl-C or SIGTERM came: this call was not sent, or this wait was cut short. Inside an
+    apply it marks the action (not started, or in flight: its state unknown)."""
 
 
 class UnsafePathError(DataflowGitopsError):

@@ -2,8 +2,9 @@
 
 Commands live in ``cli/commands/<name>.py`` and are imported only when invoked, so ``dfg --help``
 and a single command stay fast. The boundary maps errors to exit codes once: 0 ok, 1 a
-DataflowGitopsError or usage error (one line, no traceback), 130 Ctrl-C, 3 a bug (traceback only
-with ``--debug``). Exit 2 ("changes present") is returned by the commands themselves.
+DataflowGitopsError or usage error (one line, no traceback), 130 Ctrl-C (SIGINT), 143 SIGTERM, 3 a
+bug (traceback only with ``--debug``). Exit 2 ("changes present") is returned by the commands
+themselves. Signals are handled by :mod:`dataflow_gitops.interrupts` for the whole run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import click
 
-from dataflow_gitops import __version__
+from dataflow_gitops import __version__, interrupts
 from dataflow_gitops.errors import DataflowGitopsError
 
 # name → module under dataflow_gitops.cli.commands (each module defines `command`)
@@ -107,12 +108,25 @@ def cli(
 
 def run(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code (tests call this directly)."""
+    with interrupts.handling():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result: Any = cli.main(args=argv, prog_name="dfg", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except interrupts.Interrupted as exc:
+        click.echo("Interrupted.", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort (its prompt and its main both do): still an interrupt.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return _interrupt_code(cause)
         click.echo("Aborted.", err=True)
         return EXIT_ERROR
     except click.ClickException as exc:
@@ -121,9 +135,9 @@ def run(argv: list[str] | None = None) -> int:
     except DataflowGitopsError as exc:
         click.echo(f"Error: {exc.render()}", err=True)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
+        return _interrupt_code(exc)
     except Exception:  # the last resort: a bug, not a user error
         if debug:
             traceback.print_exc()
@@ -138,5 +152,13 @@ def run(argv: list[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else EXIT_OK
 
 
+def _interrupt_code(exc: BaseException) -> int:
+    if isinstance(exc, interrupts.Interrupted):
+        return exc.exit_code
+    signum = interrupts.current().signum
+    return interrupts.exit_code(signum) if signum is not None else EXIT_INTERRUPTED
+
+
 def main() -> None:
-    sys.exit(run())
+    # Not sys.exit: a worker thread stuck in a call after an interrupt would hold the exit.
+    interrupts.end_process(run())

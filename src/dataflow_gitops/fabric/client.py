@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from dataflow_gitops.errors import BadRequest, FabricError, TransportError
+from dataflow_gitops.fabric import timing
 from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.jobs import (
     instance_id_from_location,
@@ -59,14 +59,16 @@ class FabricClient:
         timeout_s: float = 60,
         deadline_s: float = 600,
         max_retries: int = 6,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
         lro_timeout_s: float = 600,
         throttle: Throttle | None = None,
         jitter: Callable[[], float] = random.random,
         name_wait_s: float = NAME_WAIT_S,
     ) -> None:
+        # None: the process's timing (real, interruptible waits; tests: timing.using).
+        default = timing.current()
         self._root, origin = api_root(base_url)
         self._identity = tokens.identity
         self._lro_timeout_s = lro_timeout_s
@@ -83,8 +85,8 @@ class FabricClient:
             policy=RetryPolicy(max_retries=max_retries, deadline_s=deadline_s),
             throttle=throttle or shared_throttle(tokens.identity),
             concurrency=concurrency,
-            sleep=sleep,
-            clock=clock,
+            sleep=sleep or default.sleep,
+            clock=clock or default.clock,
             jitter=jitter,
         )
 

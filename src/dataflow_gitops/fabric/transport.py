@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from dataflow_gitops import interrupts
 from dataflow_gitops.errors import FabricApiError, TransportError
 from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.errors_map import api_error, error_code_of
@@ -54,9 +55,16 @@ class Sender:
         self.policy = policy
         self._throttle = throttle
         self._slots = threading.BoundedSemaphore(concurrency)
-        self.sleep = sleep
+        self._sleep = sleep
         self.clock = clock
         self._jitter = jitter
+
+    def sleep(self, seconds: float) -> None:
+        """Every wait of the client: none starts, or goes on, after Ctrl-C / SIGTERM."""
+        stop = interrupts.current()
+        stop.check("the wait")
+        self._sleep(seconds)
+        stop.check("the wait")
 
     def send(
         self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
@@ -84,6 +92,9 @@ class Sender:
         self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None, idempotent: bool
     ) -> httpx.Response | None:
         require_origin(url, self.origin, what=f"{method} request")
+        if method != "GET":
+            # After Ctrl-C / SIGTERM no new write goes out (polls may still finish).
+            interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
         start = self.clock()
         attempt = 0
         refresh = refreshed = False

@@ -354,6 +354,8 @@ class ApplyResult:
     environment: str
     workspace_id: str
     outcomes: tuple[ActionOutcome, ...] = field(default_factory=tuple)
+    interrupted: int | None = None
+    """The signal (SIGINT, SIGTERM) that stopped the apply part way; None when it ran through."""
 
     @property
     def ok(self) -> bool:

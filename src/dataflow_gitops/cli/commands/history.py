@@ -35,7 +35,13 @@ def command(env: str, fmt: str, limit: int | None) -> int:
         return 0
     for record in records:
         commit = (record.commit or "no commit")[:12] + (" (dirty)" if record.dirty else "")
-        status = "" if record.ok else "  incomplete: some actions failed"
+        status = (
+            ""
+            if record.ok
+            else "  incomplete: interrupted"
+            if record.interrupted
+            else "  incomplete: some actions failed"
+        )
         click.echo(
             f"{record.time}  {commit}  {record.actor}  {len(record.items)} dataflow(s)  "
             f"workspace {record.workspace_id}{status}"

@@ -61,6 +61,9 @@ class DeploymentRecord:
     """False when some action failed or was skipped: the environment is not wholly at ``commit``."""
     dirty_paths: tuple[str, ...] = ()
     """The uncommitted render inputs that made it ``dirty`` (project-relative)."""
+    interrupted: bool = False
+    """Ctrl-C or SIGTERM stopped the apply part way (``ok`` is False): the items it lists are
+    what completed; the rest stayed as the record before said."""
 
     def item_ids(self) -> frozenset[str]:
         return frozenset(i.item_id for i in self.items)
@@ -142,6 +145,7 @@ def record_from_result(
         tool_version=tool_version,
         items=tuple(sorted(items.values(), key=lambda i: (i.name, i.item_id))),
         ok=all(o.status is OutcomeStatus.SUCCEEDED for o in result.outcomes),
+        interrupted=result.interrupted is not None,
     )
 
 
@@ -182,6 +186,7 @@ def record_from_json(text: str, *, source: str) -> DeploymentRecord:
             tool_version=_str(data["tool_version"]),
             items=items,
             ok=bool(data.get("ok", True)),
+            interrupted=bool(data.get("interrupted", False)),
             dirty_paths=tuple(_str(p) for p in data.get("dirty_paths", ())),
         )
     except (ValueError, TypeError, KeyError) as exc:
