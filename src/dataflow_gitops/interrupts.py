@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -56,6 +57,7 @@ class Stop:
         self._event = threading.Event()
         self.signum: int | None = None
         self.grace_s = grace_s
+        self._deadline = float("inf")
         self._shielded = 0
         self._lock = threading.Lock()
 
@@ -67,6 +69,7 @@ class Stop:
         with self._lock:
             if self.signum is None:
                 self.signum = signum
+                self._deadline = time.monotonic() + self.grace_s
         self._event.set()
 
     def check(self, what: str = "the call") -> None:
@@ -74,11 +77,24 @@ class Stop:
         if self._event.is_set():
             raise StoppedError(f"interrupted ({signal_name(self.signum)}): {what} was not started")
 
+    def allow_wait(self, seconds: float) -> None:
+        """After a stop, a wait (an operation poll of a call in flight) may only end within the
+        grace period; StoppedError when it would not."""
+        if self._event.is_set() and time.monotonic() + seconds > self._deadline:
+            raise StoppedError(
+                f"interrupted ({signal_name(self.signum)}) while waiting; the call in flight "
+                "may still complete in Fabric"
+            )
+
     def sleep(self, seconds: float) -> None:
-        """Sleep, but end at once (StoppedError) when a stop is requested meanwhile."""
-        self.check("the wait")
-        if self._event.wait(max(0.0, seconds)):
-            self.check("the wait")
+        """A real sleep that a stop cuts short unless it ends within the grace period."""
+        seconds = max(0.0, seconds)
+        self.allow_wait(seconds)
+        end = time.monotonic() + seconds
+        if self._event.wait(seconds):
+            left = end - time.monotonic()
+            self.allow_wait(left)
+            time.sleep(max(0.0, left))
 
     def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds`` for a stop request; True when there is one."""

@@ -60,11 +60,10 @@ class Sender:
         self._jitter = jitter
 
     def sleep(self, seconds: float) -> None:
-        """Every wait of the client: none starts, or goes on, after Ctrl-C / SIGTERM."""
-        stop = interrupts.current()
-        stop.check("the wait")
+        """Every wait of the client: after Ctrl-C / SIGTERM only one that ends within the grace
+        period (a call in flight finishing its operation), else StoppedError at once."""
+        interrupts.current().allow_wait(seconds)
         self._sleep(seconds)
-        stop.check("the wait")
 
     def send(
         self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
@@ -92,13 +91,13 @@ class Sender:
         self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None, idempotent: bool
     ) -> httpx.Response | None:
         require_origin(url, self.origin, what=f"{method} request")
-        if method != "GET":
-            # After Ctrl-C / SIGTERM no new write goes out (polls may still finish).
-            interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
         start = self.clock()
         attempt = 0
         refresh = refreshed = False
         while True:
+            if method != "GET":
+                # After Ctrl-C / SIGTERM no write goes out, nor a retry of one (polls may).
+                interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
             self._throttle.wait(self.clock, self.sleep)
             request = self._http.build_request(method, url, json=json, params=params)
             # Set per request (never on the client) so no other host can ever receive it.
