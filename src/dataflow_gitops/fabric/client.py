@@ -40,6 +40,9 @@ LOGGER = logging.getLogger(__name__)
 # (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
 NAME_WAIT_S = 300.0
 NAME_NOT_AVAILABLE_YET = "ItemDisplayNameNotAvailableYet"
+# Wall time one response body may take to arrive (a definition of many MB on a slow link is
+# seconds); past it the request counts as unanswered and is retried if safe.
+BODY_DEADLINE_S = 120.0
 
 
 def _seg(value: str) -> str:
@@ -66,6 +69,7 @@ class FabricClient:
         throttle: Throttle | None = None,
         jitter: Callable[[], float] = random.random,
         name_wait_s: float = NAME_WAIT_S,
+        body_deadline_s: float = BODY_DEADLINE_S,
     ) -> None:
         # None: the process's timing (real, interruptible waits; tests: timing.using).
         default = timing.current()
@@ -88,6 +92,7 @@ class FabricClient:
             sleep=sleep or default.sleep,
             clock=clock or default.clock,
             jitter=jitter,
+            body_deadline_s=body_deadline_s,
         )
 
     def __repr__(self) -> str:

@@ -33,6 +33,10 @@ from dataflow_gitops.fabric.retry import (
 from dataflow_gitops.fabric.throttle import Throttle
 
 
+class BodyDeadlineExceeded(httpx.ReadTimeout):
+    """The response body did not arrive completely within the body deadline."""
+
+
 class Sender:
     """Sends requests under the retry, throttle and security policy; thread-safe."""
 
@@ -48,8 +52,10 @@ class Sender:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         jitter: Callable[[], float] = random.random,
+        body_deadline_s: float = 120.0,
     ) -> None:
         self._http = http
+        self.body_deadline_s = body_deadline_s
         self._tokens = tokens
         self.origin = origin
         self.policy = policy
@@ -107,14 +113,19 @@ class Sender:
             failure: Exception
             try:
                 with self._slots:
-                    response = self._http.send(request)
+                    response = self._receive(request)
             except httpx.TransportError as exc:
                 log_exchange(method, request.url, type(exc).__name__, time.perf_counter() - began)
                 if was_sent(exc) and not idempotent:
                     return None
                 delay = self.policy.delay(attempt, self._jitter(), None)
+                reason = (
+                    f"the answer did not arrive within {self.body_deadline_s:g}s"
+                    if isinstance(exc, BodyDeadlineExceeded)
+                    else type(exc).__name__
+                )
                 failure = TransportError(
-                    f"no answer from Fabric ({type(exc).__name__})",
+                    f"no answer from Fabric ({reason})",
                     method=method,
                     url=display_url(request.url),
                     hint="check the network and the `api:` URL; the request was retried",
@@ -149,6 +160,48 @@ class Sender:
                 raise failure
             if not isinstance(failure, FabricApiError) or failure.status != 429:
                 self.sleep(delay)
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and read its whole body by a deadline.
+
+        httpx's read timeout bounds each socket read, not the body: a server trickling a byte
+        at a time would hold us for ever. The body is read in chunks instead, against
+        :attr:`body_deadline_s` of wall time; after Ctrl-C / SIGTERM the read goes on only
+        within the grace period.
+        """
+        response = self._http.send(request, stream=True)
+        try:
+            return self._already_read(response)
+        except httpx.ResponseNotRead:
+            pass
+        try:
+            deadline = time.monotonic() + self.body_deadline_s
+            stop = interrupts.current()
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise BodyDeadlineExceeded(
+                        f"body not complete after {self.body_deadline_s}s", request=request
+                    )
+                if stop.requested:
+                    stop.allow_wait(0.0)
+        finally:
+            response.close()
+        # Raw (still encoded) bytes: the new response decodes them as httpx would have.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+            extensions=response.extensions,
+        )
+
+    @staticmethod
+    def _already_read(response: httpx.Response) -> httpx.Response:
+        """A response whose body is in memory already (a transport that is not a socket)."""
+        response.content  # noqa: B018 - raises ResponseNotRead for a body still to stream
+        return response
 
     @staticmethod
     def _token_expired(response: httpx.Response) -> bool:
