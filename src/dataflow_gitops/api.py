@@ -165,12 +165,19 @@ def migrate(folder: Path) -> list[str]:
 
 @contextlib.contextmanager
 def deployment(
-    project_dir: Path, env: str, *, concurrency: int = 8, write: bool = False
+    project_dir: Path,
+    env: str,
+    *,
+    concurrency: int = 8,
+    write: bool = False,
+    timeout_s: float | None = None,
 ) -> Iterator[Deployment]:
     """Load ``env``'s overlay and connect to its workspace for the duration of the block.
 
     ``write`` (apply, promote) holds the environment's lock for the block, from the plan to the
     record, so a second writer is refused at once (LockedError naming the holder).
+    ``timeout_s`` bounds each long-running operation and publish job (``--timeout``; None: the
+    defaults of :func:`connection.connect`).
     """
     project = load_project(project_dir)
     environment = load_environment(project, env)
@@ -182,7 +189,12 @@ def deployment(
         # bounds the writes apply() makes. Under a quota the shared per-identity throttle paces
         # them all.
         conn = stack.enter_context(
-            connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY))
+            connect(
+                project,
+                environment,
+                concurrency=max(concurrency, READ_CONCURRENCY),
+                timeout_s=timeout_s,
+            )
         )
         yield Deployment(project, environment, conn, open_store(project.root))
 
@@ -229,6 +241,9 @@ def apply(
         )
     gateway = dep.connection.gateway
     previous = dep.records.latest(env.name)
+    quiet = reporter or NullReporter()
+    # A long operation or publish job shows that it is still running, through the same port.
+    dep.connection.client.on_wait = lambda detail: quiet.waiting("apply", detail)
     result = apply_plan(
         the_plan,
         reader=gateway,
@@ -239,7 +254,7 @@ def apply(
         check_stale=check_stale,
         # Written earlier but never published (ApplyChanges failed): publish them now.
         republish=unpublished_ids(previous) if publish else (),
-        reporter=reporter or NullReporter(),
+        reporter=quiet,
     )
     published_again = any(o.published is not None for o in result.outcomes)
     if not (the_plan.has_changes or published_again) and previous and previous.commit == the_plan.commit:

@@ -73,6 +73,8 @@ class FabricClient:
     ) -> None:
         # None: the process's timing (real, interruptible waits; tests: timing.using).
         default = timing.current()
+        self.on_wait: Callable[[str], None] | None = None
+        """Hears that a long operation or job is still running (the CLI's progress)."""
         self._root, origin = api_root(base_url)
         self._identity = tokens.identity
         self._lro_timeout_s = lro_timeout_s
@@ -277,7 +279,12 @@ class FabricClient:
     ) -> Json:
         """Poll until the instance is Completed, Failed, Cancelled or Deduped and return it."""
         return wait_for_job(
-            self._sender, self._job_url(ws, id, job_id), timeout_s=timeout_s, on_poll=on_poll
+            self._sender,
+            self._job_url(ws, id, job_id),
+            timeout_s=timeout_s,
+            on_poll=on_poll,
+            on_wait=self.on_wait,
+            what=f"job {job_id}",
         )
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -294,7 +301,12 @@ class FabricClient:
     def _maybe_lro(self, response: httpx.Response, *, what: str) -> Json | None:
         if response.status_code == 202:
             result = wait_for_operation(
-                self._sender, response, api_root=self._root, timeout_s=self._lro_timeout_s, what=what
+                self._sender,
+                response,
+                api_root=self._root,
+                timeout_s=self._lro_timeout_s,
+                what=what,
+                on_wait=self.on_wait,
             )
             return result if isinstance(result, dict) else None
         return json_object(response) or None

@@ -28,6 +28,7 @@ from dataflow_gitops.cli.commands.options import (
     progress,
     project_dir,
     publish_option,
+    timeout_option,
     use_color,
 )
 from dataflow_gitops.cli.output import Format, format_plan
@@ -51,6 +52,7 @@ from dataflow_gitops.cli.output import Format, format_plan
 @allow_delete_option
 @publish_option
 @concurrency_option
+@timeout_option
 @format_option
 def command(
     env: str,
@@ -62,6 +64,7 @@ def command(
     allow_delete: bool,
     publish: bool,
     concurrency: int,
+    timeout: float | None,
     fmt: Format,
 ) -> int:
     """Apply the repository (or the saved PLANFILE) to ENV's workspace.
@@ -86,7 +89,9 @@ def command(
             "--target and --ref cannot be used with a saved plan; plan with them instead"
         )
     color = use_color(fmt)
-    with api.deployment(project_dir(), env, concurrency=concurrency, write=True) as dep:
+    with api.deployment(
+        project_dir(), env, concurrency=concurrency, write=True, timeout_s=timeout
+    ) as dep:
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)

@@ -21,6 +21,7 @@ from dataflow_gitops.cli.commands.options import (
     progress,
     project_dir,
     publish_option,
+    timeout_option,
     use_color,
     write_step_summary,
 )
@@ -55,6 +56,7 @@ from dataflow_gitops.cli.output import Format, format_plan
     help="Promote this earlier release of --from (it must have run there): a rollback.",
 )
 @concurrency_option
+@timeout_option
 def command(
     from_env: str | None,
     to_env: str,
@@ -68,6 +70,7 @@ def command(
     publish: bool,
     ref: str | None,
     concurrency: int,
+    timeout: float | None,
 ) -> int:
     """Deploy to --to the commit last applied to --from, after checking --from still runs it.
 
@@ -85,7 +88,9 @@ def command(
       dfg apply -e prod prod.plan.json --approve-protected prod  # ...then apply exactly that
     """
     color = use_color(fmt)
-    with api.deployment(project_dir(), to_env, concurrency=concurrency, write=True) as dep:
+    with api.deployment(
+        project_dir(), to_env, concurrency=concurrency, write=True, timeout_s=timeout
+    ) as dep:
         with progress(quiet=True) as reporter:
             promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
