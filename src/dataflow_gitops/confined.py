@@ -24,10 +24,11 @@ NAME_MAX_BYTES = 255
 def inside(root: Path, path: Path, *, what: str = "file") -> Path:
     """``path`` with its symlinks resolved, checked to be within ``root`` (resolved too).
 
-    Raises UnsafePathError naming the link when it is not. Parent folders may be missing.
+    Both are paths as ``open`` takes them (a relative one from the current directory). Raises
+    UnsafePathError naming the link when it is not. Parent folders may be missing.
     """
     base = root.resolve()
-    target = path if path.is_absolute() else root / path
+    target = path
     resolved = target.resolve()
     if resolved != base and not resolved.is_relative_to(base):
         link = _first_link(base, root, target) or target

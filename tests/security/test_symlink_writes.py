@@ -116,3 +116,11 @@ def test_file_records_refuse_a_symlink_out(tmp_path: Path, elsewhere: Path) -> N
 def test_a_name_too_long_is_a_clean_error(tmp_path: Path) -> None:
     with pytest.raises(UnsafePathError, match="more than this file system allows"):
         write_inside(tmp_path, tmp_path / ("n" * 300) / "x", "x")
+
+
+def test_relative_paths_are_taken_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_inside(Path("proj"), Path("proj") / "a" / "b.txt", "x")
+    assert (tmp_path / "proj" / "a" / "b.txt").read_text(encoding="utf-8") == "x"
