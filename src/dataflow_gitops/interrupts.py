@@ -192,10 +192,11 @@ def _watchdog(stop: Stop, hard_exit: Callable[[int], None]) -> None:
 
 
 def end_process(code: int) -> None:
-    """Exit with ``code`` even if a worker thread is stuck in a call (it would keep Python's
-    normal exit waiting); called by ``main()`` only, never in-process."""
+    """Exit with ``code``; after an interrupt, even if a worker thread is still stuck in a call
+    (it would keep Python's normal exit waiting). Called by ``main()`` only, never in-process."""
+    interrupted = code in {exit_code(signal.SIGINT), exit_code(getattr(signal, "SIGTERM", 15))}
     stuck = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
-    if not stuck:
+    if not interrupted or not stuck:
         sys.exit(code)
     with contextlib.suppress(Exception):
         sys.stdout.flush()
