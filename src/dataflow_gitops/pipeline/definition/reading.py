@@ -12,9 +12,10 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.confined import inside
+from dataflow_gitops.errors import DataflowGitopsError, UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang import preload as preloading
-from dataflow_gitops.pipeline.definition.mlang.store import ReadStore
+from dataflow_gitops.pipeline.definition.mlang.store import FILE_NAME, ReadStore
 from dataflow_gitops.pipeline.definition.parts import decode_text
 from dataflow_gitops.pipeline.model import MASHUP_PATH, LiveDataflow, SourceDataflow
 
@@ -38,5 +39,17 @@ def read_mashups(
             texts.append(decode_text(part.data, path=MASHUP_PATH))
         except DataflowGitopsError:
             continue
-    store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR, root=root)
+    store = None if environ.get(NO_CACHE_ENV) else cache_store(root)
     return preloading.preload(texts, store=store)
+
+
+def cache_store(root: Path) -> ReadStore | None:
+    """The project's read cache; None (no cache) when a symlink would put any of its files
+    outside the project (a committed ``.dataflow-gitops -> DIR`` must not make us write DIR)."""
+    folder = root / CACHE_DIR
+    try:
+        for name in (FILE_NAME, ".gitignore", f"{FILE_NAME}-journal", f"{FILE_NAME}-wal"):
+            inside(root, folder / name, what="read cache")
+    except UnsafePathError:
+        return None
+    return ReadStore(folder)

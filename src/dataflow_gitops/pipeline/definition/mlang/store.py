@@ -20,8 +20,6 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from dataflow_gitops.confined import inside, make_dirs_inside, write_inside
-from dataflow_gitops.errors import UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang.document import Structure
 
 FILE_NAME = "mlang.sqlite"
@@ -52,31 +50,24 @@ def text_key(text: str) -> str:
 class ReadStore:
     """The cache file of one project (``.dataflow-gitops/cache/mlang.sqlite``)."""
 
-    def __init__(self, directory: Path, *, root: Path | None = None) -> None:
+    def __init__(self, directory: Path) -> None:
         self.path = directory / FILE_NAME
-        self.root = root if root is not None else directory
 
     def _open(self, *, create: bool) -> sqlite3.Connection | None:
-        try:
-            # A committed `.dataflow-gitops -> DIR` symlink must not make us read or write DIR:
-            # the cache is then simply off.
-            inside(self.root, self.path, what="read cache")
-        except UnsafePathError:
-            return None
         if not create and not self.path.exists():
             return None
         try:
             if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 # A project that does not ignore .dataflow-gitops/ gets no untracked cache files.
                 ignore = self.path.parent / ".gitignore"
                 if not ignore.exists():
-                    write_inside(self.root, ignore, "# dataflow-gitops read cache\n*\n")
-                make_dirs_inside(self.root, self.path.parent)
+                    ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
             db = sqlite3.connect(self.path, timeout=5)
             db.execute(
                 "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
             )
-        except (OSError, sqlite3.Error, UnsafePathError):
+        except (OSError, sqlite3.Error):
             return None
         return db
 
