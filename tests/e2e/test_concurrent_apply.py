@@ -16,7 +16,7 @@ from e2e_support import WS, Live
 from emulator_project import Cli
 
 from dataflow_gitops.adapters.locks import lock_path
-from dataflow_gitops.pipeline.release.record_stores import open_store
+from dataflow_gitops.adapters.record_stores import open_store
 
 
 def dfg_process(project: Path, *args: str) -> subprocess.Popen[str]:

@@ -16,7 +16,7 @@ import pytest
 from e2e_support import WS, Live
 from emulator_project import Cli
 
-from dataflow_gitops.pipeline.release.record_stores import open_store
+from dataflow_gitops.adapters.record_stores import open_store
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals to a child process")
 

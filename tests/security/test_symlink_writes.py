@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from dataflow_gitops.adapters.read_ahead import cache_store
+from dataflow_gitops.adapters.record_stores import FileRecords
 from dataflow_gitops.cli.main import run
 from dataflow_gitops.confined import inside, write_inside
 from dataflow_gitops.errors import RecordError, UnsafePathError
-from dataflow_gitops.pipeline.definition.reading import cache_store
-from dataflow_gitops.pipeline.release.record_stores import FileRecords
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataflow_gitops.config import jsonpath
 from dataflow_gitops.config.envsubst import substitute
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
@@ -23,7 +24,9 @@ from dataflow_gitops.config.settings import (
     Binding,
     Bindings,
     DataflowOverlay,
+    IgnoreRule,
     ParameterSetting,
+    PlanPolicy,
     Prune,
     ReplaceRule,
     Scope,
@@ -31,8 +34,6 @@ from dataflow_gitops.config.settings import (
 )
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
-from dataflow_gitops.pipeline.definition import jsonpath
-from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"

@@ -27,7 +27,7 @@ from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
 from dataflow_gitops.pipeline.model import DesiredDataflow, LiveDataflow, LiveItem, Snapshot
 from dataflow_gitops.pipeline.plan.observe import LiveLookup, list_items, read_live
-from dataflow_gitops.pipeline.ports import LiveReader, Lookup, Reporter
+from dataflow_gitops.pipeline.ports import LiveReader, Lookup, ReadAhead, Reporter
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordStore
 
 
@@ -74,6 +74,7 @@ def read_workspace(
     records: RecordStore | None = None,
     live: Live | None = None,
     reporter: Reporter | None = None,
+    read_ahead: ReadAhead | None = None,
     strict: bool = True,
 ) -> Workspace:
     """Stages ①–③ for ``environment``: source (``ref`` or the working tree) × overlay × id map →
@@ -87,7 +88,7 @@ def read_workspace(
     id_map = recorded_ids(project, environment.name, records)
     items = list_items(live.reader, live.workspace_id) if live is not None else ()
     try:
-        snapshot, env, warnings = _overlay_at(project, environment, ref)
+        snapshot, env, warnings = _overlay_at(project, environment, ref, read_ahead)
         lookup: Lookup = OfflineLookup(env) if live is None else LiveLookup(live.workspace_id, items)
         desired = render_all(snapshot, env, lookup, id_map=id_map)
     except DataflowGitopsError as exc:
@@ -98,17 +99,17 @@ def read_workspace(
     if live is None:
         return Workspace(env, snapshot, desired, latest, id_map, warnings=warnings)
     dataflows = read_live(live.reader, live.workspace_id, items, reporter=reporter)
-    read_mashups(project.root, dataflows)
+    read_mashups(dataflows, read_ahead)
     return Workspace(
         env, snapshot, desired, latest, id_map, live.workspace_id, items, dataflows, warnings
     )
 
 
 def _overlay_at(
-    project: Project, environment: Environment, ref: str | None
+    project: Project, environment: Environment, ref: str | None, read_ahead: ReadAhead | None
 ) -> tuple[Snapshot, Environment, tuple[str, ...]]:
     """① the source, and the overlay it renders with (content at ``ref``, policy of today)."""
-    snapshot = read_source(project, environment, ref)
+    snapshot = read_source(project, environment, ref, read_ahead)
     if ref is None:
         return snapshot, environment, ()
     at_ref = environment_at(project, environment, ref)
@@ -122,7 +123,12 @@ def _overlay_at(
     return snapshot, at_ref, ()
 
 
-def read_source(project: Project, environment: Environment, ref: str | None) -> Snapshot:
+def read_source(
+    project: Project,
+    environment: Environment,
+    ref: str | None,
+    read_ahead: ReadAhead | None = None,
+) -> Snapshot:
     """① the dataflows at ``ref`` (or the working tree), every mashup read ahead.
 
     The working tree is dirty when any uncommitted file changes what render produces: the
@@ -134,7 +140,7 @@ def read_source(project: Project, environment: Environment, ref: str | None) -> 
         snapshot = read_working_tree(project.root, project.dataflows_dir, inputs=inputs)
     else:
         snapshot = read_ref(project.root, ref, project.dataflows_dir)
-    read_mashups(project.root, snapshot.dataflows)
+    read_mashups(snapshot.dataflows, read_ahead)
     return snapshot
 
 
@@ -164,7 +170,10 @@ def recorded_ids(project: Project, environment: str, records: RecordStore | None
 
 
 def last_applied(
-    project: Project, workspace: Workspace, record: DeploymentRecord | None
+    project: Project,
+    workspace: Workspace,
+    record: DeploymentRecord | None,
+    read_ahead: ReadAhead | None = None,
 ) -> dict[str, DesiredDataflow]:
     """``record``'s commit rendered again for the workspace's environment (content as of that
     commit, as it was applied): repository name → what was applied.
@@ -175,7 +184,7 @@ def last_applied(
     if record is None or not record.commit:
         return {}
     try:
-        then, env, _ = _overlay_at(project, workspace.environment, record.commit)
+        then, env, _ = _overlay_at(project, workspace.environment, record.commit, read_ahead)
         rendered = render_all(then, env, workspace.lookup, id_map=workspace.id_map)
     except DataflowGitopsError:
         return {}

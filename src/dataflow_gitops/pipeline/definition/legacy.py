@@ -65,17 +65,14 @@ def legacy_problem(files: Mapping[str, bytes]) -> str | None:
     return None
 
 
-def migrate_folder(path: Path) -> list[str]:
-    """Convert a legacy dataflow folder in place; return the files written (relative names).
+def migration(path: Path, files: Mapping[str, bytes]) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """What converting the legacy folder ``path`` (holding ``files``) writes and removes: new
+    part contents by name, and the names to delete. Nothing for a current folder.
 
-    ``dataflow-content.json`` is removed once its content lives in the new parts. A current
-    folder is left alone (empty list).
+    ``dataflow-content.json`` is removed once its content lives in the new parts.
     """
-    if not path.is_dir():
-        raise SourceError("not a folder", path=str(path), hint="name a <Name>.Dataflow folder")
-    files = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
     if legacy_problem(files) is None:
-        return []
+        return {}, ()
     if LEGACY_CONTENT_PATH in files:
         content = load_json(files[LEGACY_CONTENT_PATH], path=str(path / LEGACY_CONTENT_PATH))
         session = content.get("editingSessionMashup") if isinstance(content, dict) else None
@@ -96,22 +93,15 @@ def migrate_folder(path: Path) -> list[str]:
         name = str(options.get("name") or _folder_name(path))
         metadata = _metadata(name, options)
         mashup = None  # the 202412 format already keeps mashup.pq as its own part
-    written = [METADATA_PATH]
-    (path / METADATA_PATH).write_text(
-        json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    writes = {METADATA_PATH: (json.dumps(metadata, indent=2, ensure_ascii=False) + "\n").encode()}
     if mashup is not None:
-        (path / MASHUP_PATH).write_bytes(mashup.encode("utf-8"))  # exact text, no newline translation
-        written.append(MASHUP_PATH)
+        writes[MASHUP_PATH] = mashup.encode("utf-8")  # exact text, no newline translation
     if PLATFORM_PATH not in files:
         platform = Platform(type=DATAFLOW_TYPE, display_name=name, logical_id=str(uuid.uuid4()))
-        (path / PLATFORM_PATH).write_bytes(platform_part(platform).data)
-        written.append(PLATFORM_PATH)
+        writes[PLATFORM_PATH] = platform_part(platform).data
     else:
         parse_platform(files[PLATFORM_PATH], path=str(path / PLATFORM_PATH))
-    if LEGACY_CONTENT_PATH in files:
-        (path / LEGACY_CONTENT_PATH).unlink()
-    return written
+    return writes, ((LEGACY_CONTENT_PATH,) if LEGACY_CONTENT_PATH in files else ())
 
 
 def _folder_name(path: Path) -> str:

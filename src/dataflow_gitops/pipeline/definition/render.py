@@ -24,16 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dataflow_gitops.config import Environment, matches
+from dataflow_gitops.config import Environment, jsonpath, matches
 from dataflow_gitops.errors import MSyntaxError, RenderError
-from dataflow_gitops.pipeline.definition import jsonpath
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,
     rewrite_mashup,
     rewrite_metadata,
 )
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
     apply_edits,
@@ -146,7 +145,9 @@ def render(
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
     rendered: tuple[bytes, str] | None = None
     if MASHUP_PATH in files:
-        text = _render_mashup(r, files[MASHUP_PATH], references)
+        text = _render_mashup(
+            r, source.part(MASHUP_PATH) or Part(MASHUP_PATH, files[MASHUP_PATH]), references
+        )
         files[MASHUP_PATH] = text.encode("utf-8")
         rendered = (files[MASHUP_PATH], text)
     if METADATA_PATH in files:
@@ -189,9 +190,9 @@ def _part_path(source: SourceDataflow, path: str) -> str:
     return f"{source.folder}/{path}" if source.folder else path
 
 
-def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowReference]) -> str:
+def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowReference]) -> str:
     path = _part_path(r.source, MASHUP_PATH)
-    doc = mashup_document(data, path=path)
+    doc = part_document(part, path=path)
     parameter_edits = _parameter_edits(r, doc)
     binding_edits = mashup_edits(
         doc,
@@ -400,7 +401,7 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
     for dataflow in snapshot.dataflows:
         part = dataflow.part(MASHUP_PATH)
         if part is not None:
-            doc = mashup_document(part.data, path=_part_path(dataflow, MASHUP_PATH))
+            doc = part_document(part, path=_part_path(dataflow, MASHUP_PATH))
             declared.update(p.name for p in parameters(doc))
     for setting in env.parameters:
         if setting.name not in declared:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -28,7 +29,6 @@ from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     Part,
 )
-from dataflow_gitops.pipeline.plan.diff import part_document
 
 
 @dataclass(frozen=True, slots=True)
