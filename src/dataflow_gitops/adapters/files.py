@@ -112,7 +112,7 @@ def migrate_folder(path: Path) -> list[str]:
     present = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
     writes, removes = migration(path, present)
     for name, data in writes.items():
-        (path / name).write_bytes(data)
+        write_inside(path, path / name, data, what="migrated part")
     for name in removes:
         (path / name).unlink()
     return list(writes)
