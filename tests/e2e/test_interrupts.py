@@ -134,3 +134,38 @@ def test_ctrl_c_while_waiting_on_a_stuck_operation_ends_within_the_grace(
     assert "0 of 7 change(s) completed" in err
     assert "may or may not have been applied" in err
     assert open_store(project).latest("e2e") is None  # nothing completed: nothing to record
+
+
+def test_ctrl_c_at_the_approval_prompt_is_130_not_aborted(project: Path, live: Live) -> None:
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()  # a terminal to ask on
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataflow_gitops", "--no-color", "-C", str(project)]
+        + ["apply", "-e", "e2e"],
+        stdin=secondary,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    os.close(secondary)
+    assert process.stderr is not None
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Only 'yes' will be accepted" not in seen:
+            assert time.monotonic() < deadline, seen
+            ready, _, _ = select.select([process.stderr], [], [], 0.5)
+            if ready:
+                chunk = os.read(process.stderr.fileno(), 4096)
+                assert chunk, ("ended before asking", seen)
+                seen += chunk
+        process.send_signal(signal.SIGINT)  # at the question
+        _, rest = process.communicate(timeout=30)
+    finally:
+        os.close(primary)
+    err = (seen + rest).decode()
+    assert process.returncode == 130, err
+    assert "Aborted." not in err
+    assert "Interrupted." in err
+    assert live.dataflows(WS) == {}  # nothing was written
