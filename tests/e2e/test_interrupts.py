@@ -169,3 +169,27 @@ def test_ctrl_c_at_the_approval_prompt_is_130_not_aborted(project: Path, live: L
     assert "Aborted." not in err
     assert "Interrupted." in err
     assert live.dataflows(WS) == {}  # nothing was written
+
+
+def test_ctrl_c_during_run_wait_cancels_the_job(project: Path, live: Live, dfg: Cli) -> None:
+    code, out, err = dfg("apply", "-e", "e2e", "--auto-approve", "--target", "Customers")
+    assert code == 0, (out, err)
+    live.control("POST", "config", {"jobDurationS": 10_000})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataflow_gitops", "--no-color", "-C", str(project)]
+        + ["run", "-e", "e2e", "Customers", "--wait"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    item = live.dataflows(WS)["Customers"]
+
+    def jobs() -> list[dict[str, str]]:
+        listed: list[dict[str, str]] = live.client.list_jobs(WS, item)
+        return listed
+
+    wait_until(lambda: bool(jobs()), process)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, (out, err)
+    assert [j["status"] for j in jobs()] == ["Cancelled"]

@@ -15,7 +15,6 @@ reads the latest record again just before writing its own.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import platform
@@ -80,6 +79,8 @@ def holder(path: Path) -> str:
 
 
 def _me() -> dict[str, object]:
+    import getpass  # here: it imports termios when loaded (POSIX-only modules stay out of imports)
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)

@@ -266,7 +266,8 @@ class FabricClient:
         )
 
     def cancel_job(self, ws: str, id: str, job_id: str) -> None:
-        self._sender.send("POST", self._job_url(ws, id, job_id) + "/cancel")
+        # Also after Ctrl-C: stopping the job we started is what the interrupt asks for.
+        self._sender.send("POST", self._job_url(ws, id, job_id) + "/cancel", cleanup=True)
 
     def wait_job(
         self,

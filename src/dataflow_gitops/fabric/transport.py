@@ -72,10 +72,22 @@ class Sender:
         self._sleep(seconds)
 
     def send(
-        self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        cleanup: bool = False,
     ) -> httpx.Response:
-        """Send an idempotent request; retried until it succeeds, fails for good, or time is up."""
-        response = self._exchange(method, url, json=json, params=params, idempotent=True)
+        """Send an idempotent request; retried until it succeeds, fails for good, or time is up.
+
+        ``cleanup``: a write that undoes our own (cancelling the job we started) still goes out
+        after Ctrl-C / SIGTERM.
+        """
+        response = self._exchange(
+            method, url, json=json, params=params, idempotent=True, cleanup=cleanup
+        )
         assert response is not None  # idempotent exchanges never report a lost response
         return response
 
@@ -94,14 +106,21 @@ class Sender:
         return self.policy.backoff(attempt, self._jitter())
 
     def _exchange(
-        self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None, idempotent: bool
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        params: Mapping[str, str] | None,
+        idempotent: bool,
+        cleanup: bool = False,
     ) -> httpx.Response | None:
         require_origin(url, self.origin, what=f"{method} request")
         start = self.clock()
         attempt = 0
         refresh = refreshed = False
         while True:
-            if method != "GET":
+            if method != "GET" and not cleanup:
                 # After Ctrl-C / SIGTERM no write goes out, nor a retry of one (polls may).
                 interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
             self._throttle.wait(self.clock, self.sleep)
