@@ -56,8 +56,10 @@ def test_a_signal_mid_apply_records_what_completed(
     project: Path, live: Live, dfg: Cli, signum: int, code: int
 ) -> None:
     live.control("POST", "config", SLOW)
+    before = len(writes(live))
     process = start_apply(project)
-    wait_until(lambda: len(live.dataflows(WS)) >= 2, process)
+    # With --concurrency 2 the 4th create is only sent once 2 creates have completed.
+    wait_until(lambda: sum(w.endswith("/items") for w in writes(live)[before:]) >= 4, process)
     process.send_signal(signum)
     sent_at = len(writes(live))
     out, err = process.communicate(timeout=30)  # the grace period is a few seconds, not minutes
