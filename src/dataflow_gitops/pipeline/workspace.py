@@ -16,12 +16,12 @@ same inputs the same way:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dataflow_gitops.config import Environment, Project, environment_at, environment_names
 from dataflow_gitops.config.project import PROJECT_FILE, overlay_path
-from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.pipeline.definition.reading import read_mashups
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
@@ -57,6 +57,25 @@ class Workspace:
     live: tuple[LiveDataflow, ...] | None = None
     """None offline (render); otherwise every live dataflow, in listing order."""
     warnings: tuple[str, ...] = ()
+
+    def named(self, names: Sequence[str], *, where: str) -> tuple[DesiredDataflow, ...]:
+        """The desired dataflows ``names`` asks for (all when empty); RenderError for a name the
+        source does not hold (``where``: its folder) or the environment does not deploy."""
+        unknown = [n for n in names if self.snapshot.by_name(n) is None]
+        if unknown:
+            known = ", ".join(sorted(d.name for d in self.snapshot.dataflows))
+            raise RenderError(
+                f"no dataflow named {unknown[0]!r}", where=where, hint=f"known dataflows: {known}"
+            )
+        outside = [n for n in names if not self.environment.in_scope(n)]
+        if outside:
+            # Asked for by name but never deployed there: say so instead of printing nothing.
+            raise RenderError(
+                f"dataflow {outside[0]!r} is out of scope for environment {self.environment.name!r}",
+                where=self.environment.path,
+                hint="see `scope:` (include/exclude) in the overlay",
+            )
+        return tuple(d for d in self.desired if not names or d.name in set(names))
 
     @property
     def lookup(self) -> Lookup:
