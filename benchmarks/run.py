@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             (args.docs / "benchmarks.md").write_text(text, encoding="utf-8")
             _log(f"wrote {args.docs / 'benchmarks.md'}")
         if not args.skip_suites:
+            target = args.docs / "reliability.md"
             text = suites.run(Path(tmp), command=command)
-            (args.docs / "reliability.md").write_text(text, encoding="utf-8")
+            old = target.read_text(encoding="utf-8") if target.exists() else ""
+            target.write_text(suites.keep_written_part(old, text), encoding="utf-8")
             _log(f"wrote {args.docs / 'reliability.md'}")
     return 0
 

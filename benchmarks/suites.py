@@ -155,3 +155,15 @@ def render(cases: list[Case], exits: dict[str, int], fuzz: dict[str, int], *, co
             result = c.outcome if not c.message else f"{c.outcome}: {c.message}"
             lines.append(f"| `{c.name}` | {result.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
+
+
+GENERATED_MARKER = "<!-- The suite results below are generated; edit only above this line. -->"
+
+
+def keep_written_part(old: str, generated: str) -> str:
+    """The hand-written guide of ``old`` (everything above the marker), then ``generated``."""
+    written, found, _ = old.partition(GENERATED_MARKER)
+    if not found:
+        return generated
+    demoted = generated.replace("# Reliability, security", "## Reliability, security", 1)
+    return f"{written}{GENERATED_MARKER}\n\n{demoted}"

@@ -23,7 +23,8 @@ Generated from each command's `--help` by `scripts/gen_command_docs.py`; do not 
 
 Exit codes, for every command: **0** success / no changes, **2** changes present (`plan` and
 `promote --out` with `--detailed-exitcode`, `drift` always), **1** an error (one line saying what,
-where and what to do), **130** interrupted, **3** an internal error (`--debug` shows the traceback).
+where and what to do), **130** interrupted (Ctrl-C), **143** terminated (SIGTERM), **3** an internal
+error (`--debug` shows the traceback); see [reliability.md](reliability.md).
 In CI (`GITHUB_ACTIONS` or `TF_BUILD` set) progress is plain lines, `dfg validate` raises file/line
 annotations, and `dfg plan` appends its markdown to `$GITHUB_STEP_SUMMARY`.
 """

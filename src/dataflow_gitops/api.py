@@ -26,6 +26,7 @@ from dataflow_gitops.adapters.jobs import (
     typed_parameters,
     wait_job,
 )
+from dataflow_gitops.adapters.locks import environment_lock
 from dataflow_gitops.adapters.read_ahead import ProjectReadAhead
 from dataflow_gitops.adapters.record_stores import git_user_name, open_store
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
@@ -40,6 +41,7 @@ from dataflow_gitops.pipeline.model import (
     PLATFORM_PATH,
     ApplyResult,
     DesiredDataflow,
+    OutcomeStatus,
     Plan,
     Snapshot,
 )
@@ -175,14 +177,38 @@ def migrate(folder: Path) -> Migration:
 
 
 @contextlib.contextmanager
-def deployment(project_dir: Path, env: str, *, concurrency: int = 8) -> Iterator[Deployment]:
-    """Load ``env``'s overlay and connect to its workspace for the duration of the block."""
+def deployment(
+    project_dir: Path,
+    env: str,
+    *,
+    concurrency: int = 8,
+    write: bool = False,
+    timeout_s: float | None = None,
+) -> Iterator[Deployment]:
+    """Load ``env``'s overlay and connect to its workspace for the duration of the block.
+
+    ``write`` (apply, promote) holds the environment's lock for the block, from the plan to the
+    record, so a second writer is refused at once (LockedError naming the holder).
+    ``timeout_s`` bounds each long-running operation and publish job (``--timeout``; None: the
+    defaults of :func:`connection.connect`).
+    """
     project = load_project(project_dir)
     environment = load_environment(project, env)
-    # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
-    # plan and change nothing, so they fan out wider than writes; ``concurrency`` still bounds
-    # the writes apply() makes. Under a quota the shared per-identity throttle paces them all.
-    with connect(project, environment, concurrency=max(concurrency, READ_CONCURRENCY)) as conn:
+    with contextlib.ExitStack() as stack:
+        if write:
+            stack.enter_context(environment_lock(project.root, environment.name))
+        # Reads (getDefinition per dataflow, each an LRO that waits out Retry-After) dominate a
+        # plan and change nothing, so they fan out wider than writes; ``concurrency`` still
+        # bounds the writes apply() makes. Under a quota the shared per-identity throttle paces
+        # them all.
+        conn = stack.enter_context(
+            connect(
+                project,
+                environment,
+                concurrency=max(concurrency, READ_CONCURRENCY),
+                timeout_s=timeout_s,
+            )
+        )
         yield Deployment(project, environment, conn, open_store(project.root))
 
 
@@ -266,6 +292,9 @@ def apply(
         )
     gateway = dep.connection.gateway
     previous = dep.records.latest(env.name)
+    quiet = reporter or NullReporter()
+    # A long operation or publish job shows that it is still running, through the same port.
+    dep.connection.client.on_wait = lambda detail: quiet.waiting("apply", detail)
     result = apply_plan(
         the_plan,
         reader=gateway,
@@ -276,13 +305,23 @@ def apply(
         check_stale=check_stale,
         # Written earlier but never published (ApplyChanges failed): publish them now.
         republish=unpublished_ids(previous) if publish else (),
-        reporter=reporter or NullReporter(),
+        reporter=quiet,
     )
     published_again = any(o.published is not None for o in result.outcomes)
     if not (the_plan.has_changes or published_again) and previous and previous.commit == the_plan.commit:
         return Applied(result, None, None)
+    if the_plan.has_changes and not any(
+        o.status is OutcomeStatus.SUCCEEDED and (o.action.is_change or o.published is not None)
+        for o in result.outcomes
+    ):
+        # Nothing was written: live is as the latest record says, and a record of this run
+        # would only hide that record (an "incomplete" one that forgot what is managed).
+        return Applied(result, None, None)
     root = dep.project.root
     actor = detect_actor(git_user=lambda: git_user_name(root))
+    # Read again: a run elsewhere (another machine) may have recorded meanwhile; building on
+    # its record keeps what it deployed managed.
+    previous = dep.records.latest(env.name) or previous
     # Fingerprints of the secrets written, never values: export recognises them once rotated.
     salt = previous.secret_salt if previous and previous.secret_salt else secrets.token_hex(16)
     record = record_from_result(

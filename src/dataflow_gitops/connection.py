@@ -31,6 +31,10 @@ from dataflow_gitops.fabric.client import FabricClient
 from dataflow_gitops.fabric.gateway import FabricGateway
 
 log = logging.getLogger(__name__)
+OPERATION_TIMEOUT_S = 600.0
+"""Default bound of one long-running operation (``--timeout``; docs/reliability.md)."""
+PUBLISH_TIMEOUT_S = 1800.0
+"""Default bound of one publish (ApplyChanges) job: fabric-cicd waits as long."""
 _BOUND_ITEM = re.compile(r"\$\{items\.(Lakehouse|Warehouse)\.([^{}]+?)\.id\}")
 
 
@@ -69,8 +73,15 @@ def auth_settings(env: Environment) -> AuthSettings:
 
 
 @contextlib.contextmanager
-def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iterator[Connection]:
-    """Open a client to ``env``'s workspace for the duration of the block."""
+def connect(
+    project: Project,
+    env: Environment,
+    *,
+    concurrency: int = 8,
+    timeout_s: float | None = None,
+) -> Iterator[Connection]:
+    """Open a client to ``env``'s workspace for the duration of the block; ``timeout_s`` bounds
+    each long-running operation and publish (ApplyChanges) job (None: 600 s and 1800 s)."""
     with contextlib.ExitStack() as stack:
         if env.embedded:
             startup = [(env.workspace_id, env.workspace_name or env.name)] if env.workspace_id else []
@@ -80,11 +91,20 @@ def connect(project: Project, env: Environment, *, concurrency: int = 8) -> Iter
             base_url = env.api
             tokens = build_token_provider(auth_settings(env))
             _close_later(stack, tokens)
-        client = stack.enter_context(FabricClient(base_url, tokens, concurrency=concurrency))
+        client = stack.enter_context(
+            FabricClient(
+                base_url,
+                tokens,
+                concurrency=concurrency,
+                lro_timeout_s=timeout_s or OPERATION_TIMEOUT_S,
+            )
+        )
         workspace_id = resolve_workspace(client, env, create=env.embedded)
         if env.embedded:
             provision_bound_items(client, workspace_id, _overlay_text(project, env))
-        gateway = FabricGateway(client, concurrency=concurrency)
+        gateway = FabricGateway(
+            client, concurrency=concurrency, publish_timeout_s=timeout_s or PUBLISH_TIMEOUT_S
+        )
         yield Connection(env, workspace_id, base_url, client, gateway)
 
 

@@ -17,6 +17,9 @@ line, ``<where>: <what> (<hint>)``, and exit code 1; nothing else in the package
     │   └── PlanFileError       a plan file is unreadable, of another version, or tampered
     ├── ApplyError              one or more actions failed (carries every outcome)
     ├── RecordError             deployment records cannot be read or written
+    ├── LockedError             another dfg run holds the environment (names who)
+    ├── StoppedError            a call not made, or a wait cut short, after Ctrl-C / SIGTERM
+    ├── UnsafePathError         a write would leave its folder (a symlink out) or the OS refused it
     ├── GitHubError             the GitHub / Azure Repos API refused a comment (`dfg comment`)
     └── FabricError             talking to Fabric failed
         ├── AuthError           no token could be acquired
@@ -178,6 +181,28 @@ class ApplyError(DataflowGitopsError):
 
 class RecordError(DataflowGitopsError):
     """Deployment records cannot be read or written."""
+
+
+class LockedError(DataflowGitopsError):
+    """Another dfg run is writing to the same environment; ``holder`` says who, when known."""
+
+    def __init__(self, message: str, *, holder: str = "", where: str | None = None) -> None:
+        self.holder = holder
+        super().__init__(
+            message,
+            where=where,
+            hint="wait for it to finish and run again; if no dfg is running there, delete the lock file",
+        )
+
+
+class StoppedError(DataflowGitopsError):
+    """Ctrl-C or SIGTERM came: this call was not sent, or this wait was cut short. Inside an
+    apply it marks the action (not started, or in flight: its state unknown)."""
+
+
+class UnsafePathError(DataflowGitopsError):
+    """A file write was refused: it would go through a symlink out of its folder, or the OS
+    refused it (a name too long, no permission)."""
 
 
 class FabricError(DataflowGitopsError):

@@ -24,6 +24,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
+from dataflow_gitops.confined import inside, write_inside
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.discovery import FOLDER_SUFFIX
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
@@ -155,27 +156,22 @@ def scaffold(
             where=str(dest),
             hint="pick an empty directory, or pass --force to overwrite these files",
         )
+    # Every target is checked before the first write: a committed `schemas -> DIR` or
+    # `.gitignore` symlink leading out of the project refuses the whole init.
+    for relative in [*files, ".gitignore"]:
+        inside(dest, dest / relative)
     written = []
-    try:
-        for relative, data in files.items():
-            target = dest / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            written.append(relative)
-        gitignore = _ignore_state_dir(dest / ".gitignore")
-    except OSError as exc:
-        raise DataflowGitopsError(
-            f"cannot write the project: {exc.strerror}", where=str(exc.filename or dest)
-        ) from None
+    for relative, data in files.items():
+        write_inside(dest, dest / relative, data)
+        written.append(relative)
+    gitignore = _ignore_state_dir(dest, dest / ".gitignore")
     return ScaffoldResult(tuple(written), gitignore, adopted)
 
 
-def _ignore_state_dir(path: Path) -> Literal["created", "appended", "present"]:
+def _ignore_state_dir(root: Path, path: Path) -> Literal["created", "appended", "present"]:
     if not path.exists():
-        path.write_text(
-            "# dfg: local state (embedded emulator database, caches) and saved plans\n"
-            + "".join(f"{line}\n" for line in IGNORED)
-        )
+        text = "# dfg: local state (embedded emulator database, caches) and saved plans\n"
+        write_inside(root, path, text + "".join(f"{line}\n" for line in IGNORED))
         return "created"
     text = path.read_text(encoding="utf-8", errors="replace")
     present = {line.strip().rstrip("/") for line in text.splitlines()}
@@ -183,8 +179,7 @@ def _ignore_state_dir(path: Path) -> Literal["created", "appended", "present"]:
     if not missing:
         return "present"
     separator = "" if text.endswith("\n") or not text else "\n"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(separator + "".join(f"{line}\n" for line in missing))
+    write_inside(root, path, separator + "".join(f"{line}\n" for line in missing), append=True)
     return "appended"
 
 

@@ -186,3 +186,34 @@ def test_create_item_lro_without_result_finds_the_item_by_name(
     server.on("GET", OP, state("Succeeded"))
     server.on("GET", "/v1/workspaces/ws/items", httpx.Response(200, json={"value": [item]}))
     assert client.create_item("ws", display_name="Sales", type="Dataflow") == item
+
+
+@pytest.mark.parametrize("body", [[1, 2], "Succeeded", 7, True])
+def test_an_operation_state_that_is_not_an_object_is_a_clean_error(
+    server: Server, client: FabricClient, body: object
+) -> None:
+    server.on("POST", GETDEF, accepted())
+    server.on("GET", OP, httpx.Response(200, json=body))
+    with pytest.raises(FabricError, match="expected a JSON object from GET /v1/operations/op1"):
+        client.get_definition("ws", "it1")
+
+
+@pytest.mark.parametrize(
+    "body", [[{"definition": {"parts": PARTS}}], {"definition": [PARTS]}, {"definition": "x"}, 3]
+)
+def test_a_get_definition_answer_that_is_not_an_object_is_a_clean_error(
+    server: Server, client: FabricClient, body: object
+) -> None:
+    server.on("POST", GETDEF, httpx.Response(200, json=body))
+    with pytest.raises(FabricError):
+        client.get_definition("ws", "it1")
+
+
+def test_an_operation_result_that_is_not_an_object_is_a_clean_error(
+    server: Server, client: FabricClient
+) -> None:
+    server.on("POST", GETDEF, accepted())
+    server.on("GET", OP, state("Succeeded", location=f"{V1}/operations/op1/result"))
+    server.on("GET", f"{OP}/result", httpx.Response(200, json=["parts"]))
+    with pytest.raises(FabricError, match="got a JSON array"):
+        client.get_definition("ws", "it1")

@@ -98,3 +98,31 @@ def test_workspaces_jobs_and_parameters_are_paged(server: Server, client: Fabric
 def test_with_token_keeps_other_parameters() -> None:
     url = with_token(f"{V1}/x", {"type": "Dataflow"}, "a b=")
     assert url == f"{V1}/x?type=Dataflow&continuationToken=a%20b%3D"
+
+
+def test_a_fresh_token_forever_stops_at_the_page_limit(server: Server, client: FabricClient) -> None:
+    counter = iter(range(10**9))
+
+    def endless(request: httpx.Request) -> httpx.Response:
+        return page([f"i{next(counter)}"], continuationToken=f"fresh-{next(counter)}")
+
+    server.on("GET", ITEMS, endless)
+    with pytest.raises(FabricError, match="more than 1000 pages"):
+        client.list_items("ws")
+    assert server.count("GET", ITEMS) == 1000
+
+
+def test_empty_pages_with_fresh_tokens_stop_early(server: Server, client: FabricClient) -> None:
+    counter = iter(range(10**9))
+    server.on("GET", ITEMS, lambda r: page([], continuationToken=f"t{next(counter)}"))
+    with pytest.raises(FabricError, match="50 empty pages in a row"):
+        client.list_items("ws")
+    assert server.count("GET", ITEMS) == 50
+
+
+def test_a_growing_token_is_refused(server: Server, client: FabricClient) -> None:
+    sizes = iter(range(1, 10**6))
+    server.on("GET", ITEMS, lambda r: page(["a"], continuationToken="x" * 1000 * next(sizes)))
+    with pytest.raises(FabricError, match="a continuation of 9000 characters"):
+        client.list_items("ws")
+    assert server.count("GET", ITEMS) == 9

@@ -419,6 +419,9 @@ class RecordingReporter:
     def advance(self, task: str, detail: str = "") -> None:
         self.calls.append(("advance", task, detail))
 
+    def waiting(self, task: str, detail: str) -> None:
+        self.calls.append(("waiting", task, detail))
+
     def finish(self, task: str) -> None:
         self.calls.append(("finish", task))
 

@@ -5,7 +5,6 @@ client's sleep and clock injected (a fake clock that advances by what is slept),
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from emulator_project import Cli
 from fake_time import FakeTime
 from reliability_support import TOKEN, TOKEN_ENV, WS, Probe
 
-from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric import timing
 from fabric_emulator.server import EmulatorServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,11 +51,10 @@ def probe(emulator: EmulatorServer) -> Iterator[Probe]:
 
 
 @pytest.fixture
-def fast_clients(fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    """dfg's clients sleep on the fake clock (the injection seam FabricClient offers)."""
-    factory = functools.partial(FabricClient, sleep=fake_time.sleep, clock=fake_time.clock)
-    monkeypatch.setattr("dataflow_gitops.connection.FabricClient", factory)
-    return fake_time
+def fast_clients(fake_time: FakeTime) -> Iterator[FakeTime]:
+    """dfg's clients sleep on the fake clock (the client layer's timing seam)."""
+    with timing.using(sleep=fake_time.sleep, clock=fake_time.clock):
+        yield fake_time
 
 
 @pytest.fixture

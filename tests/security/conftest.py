@@ -4,7 +4,6 @@ overlay reads the token and one parameter value from environment variables."""
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from emulator_project import Cli, git
 from fake_time import FakeTime
 from security_support import SECRET, SECRET_ENV, TOKEN, TOKEN_ENV, WS, overlay
 
-from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric import timing
 from fabric_emulator.server import EmulatorServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,13 +63,7 @@ def fake_time() -> FakeTime:
 
 
 @pytest.fixture
-def dfg(
-    project: Path,
-    capsys: pytest.CaptureFixture[str],
-    fake_time: FakeTime,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Cli:
-    # Backoff and Retry-After on the fake clock (the seam FabricClient offers).
-    factory = functools.partial(FabricClient, sleep=fake_time.sleep, clock=fake_time.clock)
-    monkeypatch.setattr("dataflow_gitops.connection.FabricClient", factory)
-    return Cli(project, capsys)
+def dfg(project: Path, capsys: pytest.CaptureFixture[str], fake_time: FakeTime) -> Iterator[Cli]:
+    # Backoff and Retry-After on the fake clock (the client layer's timing seam).
+    with timing.using(sleep=fake_time.sleep, clock=fake_time.clock):
+        yield Cli(project, capsys)

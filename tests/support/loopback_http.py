@@ -1,10 +1,12 @@
 """Test support for small loopback HTTP fakes of third-party APIs (GitHub, Azure Repos): a JSON
-request handler base and a threaded server on 127.0.0.1:0 that is shut down and joined on exit."""
+request handler base and a threaded server on 127.0.0.1:0 that is shut down and joined on exit;
+and a server that trickles its answers (for read deadlines and interrupts)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,3 +71,27 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class TricklingHandler(JsonHandler):
+    """Answers every request with headers at once, then a JSON body one byte per ``interval``
+    seconds (``Content-Length`` announced), until the body or ``stop`` ends."""
+
+    interval = 0.1
+    stop = threading.Event()
+
+    def route(self, method: str) -> None:
+        body = b'{"value": [], "id": "' + b"x" * 10_000 + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for offset in range(len(body)):
+            if self.stop.is_set():
+                return
+            try:
+                self.wfile.write(body[offset : offset + 1])
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(self.interval)

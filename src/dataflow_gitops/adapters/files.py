@@ -10,7 +10,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dataflow_gitops.errors import PlanFileError, RenderError, SourceError
+from dataflow_gitops.confined import NAME_MAX_BYTES, make_dirs_inside, write_inside
+from dataflow_gitops.errors import PlanFileError, RenderError, SourceError, UnsafePathError
 from dataflow_gitops.pipeline.definition.eol import as_checked_out, checkout_writes_crlf
 from dataflow_gitops.pipeline.definition.legacy import Migration, migration
 from dataflow_gitops.pipeline.definition.parts import folder_name, safe_part_path
@@ -25,12 +26,14 @@ def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Pa
     written: list[Path] = []
     base = out_dir.resolve()
     for dataflow in desired:
-        relative = "/".join(p for p in (dataflow.folder_path, folder_name(dataflow.display_name)) if p)
+        name = folder_name(dataflow.display_name)
+        if len(name.encode("utf-8")) > NAME_MAX_BYTES and dataflow.logical_id:
+            name = f"{dataflow.logical_id}.Dataflow"  # as export names it (export_set.free_folder)
+        relative = "/".join(p for p in (dataflow.folder_path, name) if p)
         folder = _within(base, relative, dataflow.name)
         for part in dataflow.parts:
             target = inside(folder, part.path, dataflow.name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(part.data)
+            write_inside(base, target, part.data, what="rendered part")
             written.append(target)
     return written
 
@@ -86,7 +89,7 @@ def write_exported(
         old = _moving_from(base, dataflow)
         if old is not None:
             folder = _within(base, dataflow.folder, dataflow.name)
-            folder.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs_inside(base, folder.parent, what="export folder")
             shutil.move(old, folder)
             _prune_empty(old.parent, base)
     written: list[Path] = []
@@ -97,8 +100,7 @@ def write_exported(
                 target.unlink()
                 deleted.append(target)
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                write_inside(base, target, data, what="exported part")
                 written.append(target)
     return tuple(written), tuple(deleted)
 
@@ -130,9 +132,12 @@ def _prune_empty(folder: Path, base: Path) -> None:
 
 
 def inside(folder: Path, path: str, name: str) -> Path:
-    """``folder / path``, refused when it leaves ``folder``."""
-    target = (folder.resolve() / safe_part_path(path)).resolve()
-    if not target.is_relative_to(folder.resolve()):
+    """``folder / path``, refused when it leaves ``folder``.
+
+    Not resolved: a symlink on the way is judged by :func:`confined.write_inside` when writing.
+    """
+    target = folder / safe_part_path(path)
+    if not target.resolve().is_relative_to(folder.resolve()):
         raise RenderError(f"part path {path!r} leaves the dataflow folder", dataflow=name)
     return target
 
@@ -141,12 +146,9 @@ def save_plan(the_plan: Plan, path: Path, *, secrets: Mapping[str, str]) -> None
     """Write the plan file (secret values as ``${env:NAME}`` references)."""
     text = dump_plan(the_plan, secrets=secrets)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PlanFileError(
-            f"cannot write the plan file: {exc.strerror}", path=str(path), hint="check the path"
-        ) from None
+        write_inside(path.parent, path, text, what="plan file")
+    except UnsafePathError as exc:
+        raise PlanFileError(exc.message, path=str(path), hint=exc.hint) from None
 
 
 def load_saved_plan(path: Path, environ: Mapping[str, str], *, resolve_secrets: bool) -> Plan:
@@ -170,7 +172,7 @@ def migrate(path: Path) -> Migration:
     present = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
     result = migration(path, present)
     for name, data in result.writes.items():
-        (path / name).write_bytes(data)
+        write_inside(path, path / name, data, what="migrated part")
     for name in result.removes:
         (path / name).unlink()
     return result

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from dataflow_gitops.adapters.read_store import ReadStore, text_key
-from dataflow_gitops.errors import MSyntaxError
+from dataflow_gitops.adapters.read_store import FILE_NAME, ReadStore, text_key
+from dataflow_gitops.confined import inside
+from dataflow_gitops.errors import MSyntaxError, UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang.document import (
     Structure,
     cached,
@@ -100,12 +101,24 @@ CACHE_DIR = Path(".dataflow-gitops") / "cache"
 NO_CACHE_ENV = "DFG_NO_CACHE"
 
 
+def cache_store(root: Path) -> ReadStore | None:
+    """The project's read cache; None (no cache) when a symlink would put any of its files
+    outside the project (a committed ``.dataflow-gitops -> DIR`` must not make us write DIR)."""
+    folder = root / CACHE_DIR
+    try:
+        for name in (FILE_NAME, ".gitignore", f"{FILE_NAME}-journal", f"{FILE_NAME}-wal"):
+            inside(root, folder / name, what="read cache")
+    except UnsafePathError:
+        return None
+    return ReadStore(folder)
+
+
 class ProjectReadAhead:
     """The read-ahead of one project: its persistent read cache (``.dataflow-gitops/cache/``,
     unless ``DFG_NO_CACHE`` is set) and worker processes for what it does not hold."""
 
     def __init__(self, root: Path, environ: Mapping[str, str] = os.environ) -> None:
-        self._store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR)
+        self._store = None if environ.get(NO_CACHE_ENV) else cache_store(root)
 
     def read(self, texts: Sequence[str]) -> PreloadStats:
         return preload(texts, store=self._store)

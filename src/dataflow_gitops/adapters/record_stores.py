@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dataflow_gitops.errors import RecordError
+from dataflow_gitops.confined import write_inside
+from dataflow_gitops.errors import RecordError, UnsafePathError
 from dataflow_gitops.pipeline.release.records import (
     RECORDS_DIR,
     DeploymentRecord,
@@ -67,14 +68,12 @@ class FileRecords:
     def write(self, record: DeploymentRecord) -> str:
         path = self.path(record.environment)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(record_to_json(record) + "\n")
-        except OSError as exc:
+            write_inside(self.root, path, record_to_json(record) + "\n", append=True, what="record")
+        except UnsafePathError as exc:
             raise RecordError(
-                f"cannot write the deployment record: {exc.strerror}",
+                f"cannot write the deployment record: {exc.message}",
                 where=str(path),
-                hint="check the directory's permissions",
+                hint=exc.hint,
             ) from None
         return str(path)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from dataflow_gitops import interrupts
 from dataflow_gitops.api import Applied
 from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
@@ -78,6 +79,8 @@ def report_applied(
             outcome.status is not OutcomeStatus.SUCCEEDED or outcome.published is False
         ):
             annotate_error(command, f"{outcome.action.display_name}: {outcome.error}")
+    if result.interrupted is not None:
+        _report_interrupt(applied)
     if applied.record_error is not None:
         # Without the record, prune and promotion from this environment lose track of it.
         click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
@@ -86,3 +89,28 @@ def report_applied(
         click.echo(f"Error: some actions failed (see above); {again}", err=True)
         return 1
     return 0
+
+
+def _report_interrupt(applied: Applied) -> None:
+    """Say what an interrupted apply completed, then end with the signal's exit code."""
+    result = applied.result
+    assert result.interrupted is not None
+    changes = [o for o in result.outcomes if o.action.is_change]
+    done = [o for o in changes if o.status is OutcomeStatus.SUCCEEDED]
+    unknown = [o for o in changes if o.status is OutcomeStatus.FAILED]
+    names = ", ".join(o.action.display_name for o in done) or "none"
+    recorded = (
+        f"recorded as a partial deployment in {applied.record_location}"
+        if applied.record_location
+        else "nothing to record"
+    )
+    click.echo(
+        f"Interrupted ({interrupts.signal_name(result.interrupted)}): {len(done)} of "
+        f"{len(changes)} change(s) completed ({names}); {recorded}. "
+        + (f"{len(unknown)} in flight may or may not have been applied. " if unknown else "")
+        + "Plan again to see what is left.",
+        err=True,
+    )
+    if applied.record_error is not None:
+        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
+    raise interrupts.Interrupted(result.interrupted)

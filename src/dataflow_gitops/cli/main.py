@@ -2,8 +2,9 @@
 
 Commands live in ``cli/commands/<name>.py`` and are imported only when invoked, so ``dfg --help``
 and a single command stay fast. The boundary maps errors to exit codes once: 0 ok, 1 a
-DataflowGitopsError or usage error (one line, no traceback), 130 Ctrl-C, 3 a bug (traceback only
-with ``--debug``). Exit 2 ("changes present") is returned by the commands themselves.
+DataflowGitopsError or usage error (one line, no traceback), 130 Ctrl-C (SIGINT), 143 SIGTERM, 3 a
+bug (traceback only with ``--debug``). Exit 2 ("changes present") is returned by the commands
+themselves. Signals are handled by :mod:`dataflow_gitops.interrupts` for the whole run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import click
 
-from dataflow_gitops import __version__
+from dataflow_gitops import __version__, interrupts
 from dataflow_gitops.cli.global_options import color_choice, hoist_global_options
 from dataflow_gitops.cli.logs import end_status_line
 from dataflow_gitops.cli.masking import masked_output
@@ -138,7 +139,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit code (tests call this directly).
 
     Everything it prints passes the secret masking (``cli.masking``)."""
-    with masked_output():
+    with interrupts.handling(), masked_output():
         return _run(argv)
 
 
@@ -151,7 +152,15 @@ def _run(argv: list[str] | None) -> int:
             end_status_line()  # a "retry 3/7" line ends before the error under it
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except interrupts.Interrupted as exc:
+        click.echo("Interrupted.", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort (its prompt and its main both do): still an interrupt.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return _interrupt_code(cause)
         click.echo("Aborted.", err=True)
         return EXIT_ERROR
     except click.ClickException as exc:
@@ -160,9 +169,9 @@ def _run(argv: list[str] | None) -> int:
     except DataflowGitopsError as exc:
         click.echo(f"Error: {exc.render()}", err=True)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
+        return _interrupt_code(exc)
     except Exception:  # the last resort: a bug, not a user error
         if debug:
             traceback.print_exc()
@@ -177,10 +186,18 @@ def _run(argv: list[str] | None) -> int:
     return int(result) if isinstance(result, int) else EXIT_OK
 
 
+def _interrupt_code(exc: BaseException) -> int:
+    if isinstance(exc, interrupts.Interrupted):
+        return exc.exit_code
+    signum = interrupts.current().signum
+    return interrupts.exit_code(signum) if signum is not None else EXIT_INTERRUPTED
+
+
 def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A Windows pipe (a CI log) encodes as cp1252, which has no ✓ or →: replace what it
         # cannot encode instead of failing the command with UnicodeEncodeError.
         if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
             stream.reconfigure(errors="replace")
-    sys.exit(run())
+    # Not sys.exit: a worker thread stuck in a call after an interrupt would hold the exit.
+    interrupts.end_process(run())

@@ -69,6 +69,9 @@ class PlainReporter:
         if task in self._steps and not detail.startswith("= "):
             self._line(f"  {count} {detail}".rstrip())
 
+    def waiting(self, task: str, detail: str) -> None:
+        self._line(f"  ... {detail}")
+
     def finish(self, task: str) -> None:
         pass
 
@@ -121,6 +124,10 @@ class RichReporter:
     def advance(self, task: str, detail: str = "") -> None:
         if task in self._tasks:
             self._progress.update(self._tasks[task], advance=1, detail=detail)
+
+    def waiting(self, task: str, detail: str) -> None:
+        if task in self._tasks:
+            self._progress.update(self._tasks[task], detail=detail)
 
     def finish(self, task: str) -> None:
         if task in self._tasks:

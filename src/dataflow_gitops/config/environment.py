@@ -476,7 +476,7 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
         repo = git.Repo(project.root, search_parent_directories=True)
         top = Path(str(repo.working_tree_dir)).resolve()
         blob = repo.commit(ref).tree / file.relative_to(top).as_posix()
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, KeyError):
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError, KeyError, IndexError):
         return None
     data: bytes = blob.data_stream.read()
     shown = f"{project.display(file)}@{ref}"

@@ -7,6 +7,7 @@ starts from. Without it, the defaults are ``dataflows/`` and ``environments/``.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -17,6 +18,11 @@ from dataflow_gitops.errors import ConfigError
 
 PROJECT_FILE = "dataflow-gitops.yaml"
 OVERLAY_SUFFIXES = (".yaml", ".yml")
+# An environment name becomes a git tag component (dfg/<env>/…), a file name (records, locks) and
+# a CLI argument: letters, digits, '.', '_', '-', starting with a letter or digit (so never an
+# option like `-dash` nor a hidden file like `.hidden`).
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_ENV_NAME_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,24 +104,89 @@ def load_project(root: Path) -> Project:
     )
 
 
-def environment_names(project: Project) -> tuple[str, ...]:
-    """Every overlay's name (file stem): the promotion order first, then the rest by name."""
+def environment_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an environment (None when it can).
+
+    Beyond the characters: git refuses ``..`` and a trailing ``.lock`` or ``.`` in a ref, so such
+    an environment would deploy and then fail to record the deployment.
+    """
+    if not _ENV_NAME.fullmatch(name):
+        return "use letters, digits, '.', '_' and '-', starting with a letter or digit"
+    if ".." in name or name.endswith((".lock", ".")):
+        return "git refuses '..' and a trailing '.lock' or '.' in a tag name"
+    if len(name) > _ENV_NAME_MAX:
+        return f"at most {_ENV_NAME_MAX} characters"
+    return None
+
+
+def _overlay_files(project: Project) -> list[Path]:
     folder = project.environments_path
-    found = (
-        sorted(p.stem for p in folder.iterdir() if p.is_file() and p.suffix in OVERLAY_SUFFIXES)
-        if folder.is_dir()
-        else []
-    )
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in OVERLAY_SUFFIXES)
+
+
+def environment_names(project: Project) -> tuple[str, ...]:
+    """Every usable overlay's name (file stem): the promotion order first, then the rest by name.
+
+    Files whose name cannot be an environment are left out (``dfg validate`` reports them), so
+    one stray ``environments/.hidden.yaml`` cannot break the plans of every other environment.
+    """
+    found = sorted({p.stem for p in _overlay_files(project) if not environment_name_problem(p.stem)})
     ordered = [n for n in project.promotion_order if n in found]
     return tuple(ordered + [n for n in found if n not in ordered])
 
 
+def environment_problems(project: Project) -> list[ConfigError]:
+    """Overlay files that cannot be environments: a bad name, or two names that are one on a
+    case-insensitive system (Fabric, Windows and macOS see ``Prod`` and ``prod`` as the same)."""
+    problems: list[ConfigError] = []
+    by_folded: dict[str, list[Path]] = {}
+    for file in _overlay_files(project):
+        problem = environment_name_problem(file.stem)
+        if problem is not None:
+            problems.append(
+                ConfigError(
+                    f"{file.stem!r} cannot be an environment name",
+                    path=project.display(file),
+                    hint=f"rename the file: {problem}",
+                )
+            )
+        else:
+            by_folded.setdefault(file.stem.casefold(), []).append(file)
+    for files in by_folded.values():
+        if len(files) > 1:
+            shown = ", ".join(project.display(f) for f in files)
+            problems.append(
+                ConfigError(
+                    f"{len(files)} overlays name one environment: {shown}",
+                    path=project.display(files[0]),
+                    hint="environment names are compared ignoring case (and .yaml/.yml); keep one file",
+                )
+            )
+    return problems
+
+
 def overlay_path(project: Project, name: str) -> Path:
-    """The overlay file of environment ``name``; ConfigError with the closest name if none."""
-    for suffix in OVERLAY_SUFFIXES:
-        candidate = project.environments_path / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
+    """The overlay file of environment ``name``; ConfigError with the closest name if none, or
+    when the name is unusable or ambiguous (see :func:`environment_problems`)."""
+    problem = environment_name_problem(name)
+    if problem is not None:
+        raise ConfigError(f"{name!r} cannot be an environment name", hint=problem)
+    files = _overlay_files(project)
+    same = [f for f in files if f.stem.casefold() == name.casefold()]
+    if len(same) > 1:
+        shown = ", ".join(project.display(f) for f in same)
+        raise ConfigError(
+            f"environment {name!r} is ambiguous: {shown}",
+            path=project.display(project.environments_path),
+            hint="environment names are compared ignoring case (and .yaml/.yml); keep one file",
+        )
+    # Exactly as spelled: on a case-insensitive disk `Prod.yaml` would open `prod.yaml`, and
+    # its records would go to another tag prefix than prod's.
+    exact = [f for f in same if f.stem == name]
+    if exact:
+        return exact[0]
     known = environment_names(project)
     close = difflib.get_close_matches(name, known, n=1)
     hint = (

@@ -161,6 +161,14 @@ class _Converter:
             raise ConfigError(
                 f"invalid YAML value: {exc}".splitlines()[0], path=self.path, line=line
             ) from None
+        except ValueError:
+            # Python refuses int() of more than 4300 digits (CVE-2020-10735): no number is that long.
+            raise ConfigError(
+                f"the value has {len(str(node.value))} characters and cannot be read as a number",
+                path=self.path,
+                line=line,
+                hint="quote it if it is text, or shorten it",
+            ) from None
 
     def _mapping(self, node: MappingNode, pointer: Pointer) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from dataflow_gitops.errors import BadRequest, FabricError, TransportError
+from dataflow_gitops.fabric import timing
 from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.folders import Folder
 from dataflow_gitops.fabric.jobs import (
@@ -26,7 +26,7 @@ from dataflow_gitops.fabric.jobs import (
     newest_instance,
     wait_for_job,
 )
-from dataflow_gitops.fabric.lro import json_or_none, wait_for_operation
+from dataflow_gitops.fabric.lro import json_object, json_or_none, wait_for_operation
 from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
@@ -42,6 +42,9 @@ LOGGER = logging.getLogger(__name__)
 # (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
 NAME_WAIT_S = 300.0
 NAME_NOT_AVAILABLE_YET = "ItemDisplayNameNotAvailableYet"
+# Wall time one response body may take to arrive (a definition of many MB on a slow link is
+# seconds); past it the request counts as unanswered and is retried if safe.
+BODY_DEADLINE_S = 120.0
 
 
 def _seg(value: str) -> str:
@@ -61,14 +64,19 @@ class FabricClient:
         timeout_s: float = 60,
         deadline_s: float = 600,
         max_retries: int = 6,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
         transport: httpx.BaseTransport | None = None,
         lro_timeout_s: float = 600,
         throttle: Throttle | None = None,
         jitter: Callable[[], float] = random.random,
         name_wait_s: float = NAME_WAIT_S,
+        body_deadline_s: float = BODY_DEADLINE_S,
     ) -> None:
+        # None: the process's timing (real, interruptible waits; tests: timing.using).
+        default = timing.current()
+        self.on_wait: Callable[[str], None] | None = None
+        """Hears that a long operation or job is still running (the CLI's progress)."""
         self._root, origin = api_root(base_url)
         self._identity = tokens.identity
         self._lro_timeout_s = lro_timeout_s
@@ -85,9 +93,10 @@ class FabricClient:
             policy=RetryPolicy(max_retries=max_retries, deadline_s=deadline_s),
             throttle=throttle or shared_throttle(tokens.identity),
             concurrency=concurrency,
-            sleep=sleep,
-            clock=clock,
+            sleep=sleep or default.sleep,
+            clock=clock or default.clock,
             jitter=jitter,
+            body_deadline_s=body_deadline_s,
         )
 
     def __repr__(self) -> str:
@@ -191,7 +200,7 @@ class FabricClient:
         url = self._url("workspaces", ws, "items", id)
 
         def patch() -> Json:
-            return json_or_none(self._sender.send("PATCH", url, json=body)) or {}
+            return json_object(self._sender.send("PATCH", url, json=body))
 
         return self._waiting_for_name(patch) if display_name is not None else patch()
 
@@ -215,7 +224,7 @@ class FabricClient:
         url = self._url("workspaces", ws, "items", id, "getDefinition")
         body = self._maybe_lro(self._sender.send("POST", url), what=f"getDefinition of item {id}")
         definition = (body or {}).get("definition") or {}
-        parts = definition.get("parts")
+        parts = definition.get("parts") if isinstance(definition, dict) else None
         if not isinstance(parts, list):
             raise FabricError(
                 "getDefinition returned no definition parts",
@@ -399,7 +408,8 @@ class FabricClient:
         )
 
     def cancel_job(self, ws: str, id: str, job_id: str) -> None:
-        self._sender.send("POST", self._job_url(ws, id, job_id) + "/cancel")
+        # Also after Ctrl-C: stopping the job we started is what the interrupt asks for.
+        self._sender.send("POST", self._job_url(ws, id, job_id) + "/cancel", cleanup=True)
 
     def wait_job(
         self,
@@ -412,7 +422,12 @@ class FabricClient:
     ) -> Json:
         """Poll until the instance is Completed, Failed, Cancelled or Deduped and return it."""
         return wait_for_job(
-            self._sender, self._job_url(ws, id, job_id), timeout_s=timeout_s, on_poll=on_poll
+            self._sender,
+            self._job_url(ws, id, job_id),
+            timeout_s=timeout_s,
+            on_poll=on_poll,
+            on_wait=self.on_wait,
+            what=f"job {job_id}",
         )
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -427,15 +442,20 @@ class FabricClient:
         return self._url("workspaces", ws, "items", id, "jobs", job_type, "schedules", schedule_id)
 
     def _get(self, url: str) -> Json:
-        body = json_or_none(self._sender.send("GET", url))
-        return body if isinstance(body, dict) else {}
+        return json_object(self._sender.send("GET", url))
 
-    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Any:
+    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Json | None:
         if response.status_code == 202:
-            return wait_for_operation(
-                self._sender, response, api_root=self._root, timeout_s=self._lro_timeout_s, what=what
+            result = wait_for_operation(
+                self._sender,
+                response,
+                api_root=self._root,
+                timeout_s=self._lro_timeout_s,
+                what=what,
+                on_wait=self.on_wait,
             )
-        return json_or_none(response)
+            return result if isinstance(result, dict) else None
+        return json_object(response) or None
 
     def _waiting_for_name(self, call: Callable[[], T]) -> T:
         """Run ``call``; while the name is still reserved after a delete, wait and call again.

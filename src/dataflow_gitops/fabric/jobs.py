@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from dataflow_gitops.errors import FabricError, OperationTimeout
-from dataflow_gitops.fabric.lro import default_poll_delay, json_or_none
+from dataflow_gitops.errors import OperationTimeout
+from dataflow_gitops.fabric.lro import WaitNotice, default_poll_delay, json_object
 from dataflow_gitops.fabric.retry import retry_after_s
 from dataflow_gitops.fabric.transport import Sender
 
@@ -48,16 +48,18 @@ def wait_for_job(
     *,
     timeout_s: float,
     on_poll: Callable[[dict[str, Any]], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    what: str = "job",
 ) -> dict[str, Any]:
     started = sender.clock()
+    notice = WaitNotice(on_wait, sender.clock)
     polls = 0
     while True:
         response = sender.send("GET", url)
-        instance = json_or_none(response) or {}
-        if not isinstance(instance, dict):
-            raise FabricError("a job instance answer was not a JSON object", where=f"GET {url}")
+        instance = json_object(response)
         if on_poll is not None:
             on_poll(instance)
+        notice(what, str(instance.get("status", "")))
         if str(instance.get("status", "")).lower() in TERMINAL_JOB_STATUSES:
             return instance
         floor = retry_after_s(response)

@@ -9,6 +9,7 @@ fabric-cicd.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -39,10 +40,60 @@ def json_or_none(response: httpx.Response) -> Any:
         ) from None
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is ``{}``, and any other JSON (a list, a string,
+    a number) is a clean FabricError rather than an AttributeError later on."""
+    body = json_or_none(response)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise FabricError(
+            f"expected a JSON object from {response.request.method} {response.request.url.path}, "
+            f"got a JSON {_json_kind(body)}",
+            hint="the API answered in an unexpected format; check the `api:` URL",
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean"}.get(type(value), "number")
+
+
+class WaitNotice:
+    """Says, through ``report``, that a wait goes on: first after :data:`NOTICE_AFTER_S` of the
+    given clock, then every :data:`NOTICE_EVERY_S`; so a long operation or job shows progress."""
+
+    def __init__(self, report: Callable[[str], None] | None, clock: Callable[[], float]) -> None:
+        self._report = report
+        self._clock = clock
+        self._started = clock()
+        self._next = self._started + NOTICE_AFTER_S
+
+    def __call__(self, what: str, status: str) -> None:
+        now = self._clock()
+        if self._report is None or now < self._next:
+            return
+        self._next = now + NOTICE_EVERY_S
+        self._report(f"{what}: still {status or 'running'} after {now - self._started:.0f}s")
+
+
+NOTICE_AFTER_S = 10.0
+NOTICE_EVERY_S = 15.0
+
+
 def wait_for_operation(
-    sender: Sender, accepted: httpx.Response, *, api_root: str, timeout_s: float, what: str
+    sender: Sender,
+    accepted: httpx.Response,
+    *,
+    api_root: str,
+    timeout_s: float,
+    what: str,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Any:
-    """Follow the operation started by ``accepted`` (a 202) and return its result, if any."""
+    """Follow the operation started by ``accepted`` (a 202) and return its result, if any.
+
+    ``on_wait`` hears that a long operation is still running (progress, not every poll).
+    """
     operation_id = accepted.headers.get("x-ms-operation-id", "")
     location = accepted.headers.get("Location")
     if not location:
@@ -55,20 +106,24 @@ def wait_for_operation(
         location = f"{api_root}/operations/{operation_id}"
     require_origin(location, sender.origin, what=f"operation Location of {what}")
     started = sender.clock()
+    notice = WaitNotice(on_wait, sender.clock)
     floor = retry_after_s(accepted)
     polls = 0
+    status = "NotStarted"
     while True:
+        notice(what, status)
         delay = floor if floor is not None else default_poll_delay(polls)
         if sender.clock() - started + delay > timeout_s:
             raise OperationTimeout(
                 f"operation {operation_id or location} still running after {timeout_s:.0f}s",
                 where=what,
-                hint="it may still finish in Fabric; check the item, then run again",
+                hint="it may still finish in Fabric; check the item, then run again, or give "
+                "more time with --timeout",
             )
         sender.sleep(delay)
         polled = sender.send("GET", location)
         polls += 1
-        state = json_or_none(polled) or {}
+        state = json_object(polled)
         status = str(state.get("status", ""))
         operation_id = polled.headers.get("x-ms-operation-id", operation_id)
         next_location = polled.headers.get("Location")
@@ -102,4 +157,4 @@ def _result(sender: Sender, result_location: str | None, state_location: str, wh
     if not result_location or result_location == state_location:
         return None
     require_origin(result_location, sender.origin, what=f"operation result of {what}")
-    return json_or_none(sender.send("GET", result_location))
+    return json_object(sender.send("GET", result_location))

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from dataflow_gitops import interrupts
 from dataflow_gitops.errors import FabricApiError, TransportError
 from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.errors_map import api_error, error_code_of
@@ -49,6 +50,10 @@ def _reason(exc: httpx.TransportError) -> str:
     return type(exc).__name__
 
 
+class BodyDeadlineExceeded(httpx.ReadTimeout):
+    """The response body did not arrive completely within the body deadline."""
+
+
 class Sender:
     """Sends requests under the retry, throttle and security policy; thread-safe."""
 
@@ -64,22 +69,42 @@ class Sender:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         jitter: Callable[[], float] = random.random,
+        body_deadline_s: float = 120.0,
     ) -> None:
         self._http = http
+        self.body_deadline_s = body_deadline_s
         self._tokens = tokens
         self.origin = origin
         self.policy = policy
         self._throttle = throttle
         self._slots = threading.BoundedSemaphore(concurrency)
-        self.sleep = sleep
+        self._sleep = sleep
         self.clock = clock
         self._jitter = jitter
 
+    def sleep(self, seconds: float) -> None:
+        """Every wait of the client: after Ctrl-C / SIGTERM only one that ends within the grace
+        period (a call in flight finishing its operation), else StoppedError at once."""
+        interrupts.current().allow_wait(seconds)
+        self._sleep(seconds)
+
     def send(
-        self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        cleanup: bool = False,
     ) -> httpx.Response:
-        """Send an idempotent request; retried until it succeeds, fails for good, or time is up."""
-        response = self._exchange(method, url, json=json, params=params, idempotent=True)
+        """Send an idempotent request; retried until it succeeds, fails for good, or time is up.
+
+        ``cleanup``: a write that undoes our own (cancelling the job we started) still goes out
+        after Ctrl-C / SIGTERM.
+        """
+        response = self._exchange(
+            method, url, json=json, params=params, idempotent=True, cleanup=cleanup
+        )
         assert response is not None  # idempotent exchanges never report a lost response
         return response
 
@@ -98,13 +123,23 @@ class Sender:
         return self.policy.backoff(attempt, self._jitter())
 
     def _exchange(
-        self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None, idempotent: bool
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        params: Mapping[str, str] | None,
+        idempotent: bool,
+        cleanup: bool = False,
     ) -> httpx.Response | None:
         require_origin(url, self.origin, what=f"{method} request")
         start = self.clock()
         attempt = 0
         refresh = refreshed = False
         while True:
+            if method != "GET" and not cleanup:
+                # After Ctrl-C / SIGTERM no write goes out, nor a retry of one (polls may).
+                interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
             self._throttle.wait(self.clock, self.sleep)
             request = self._http.build_request(method, url, json=json, params=params)
             # Set per request (never on the client) so no other host can ever receive it.
@@ -114,15 +149,20 @@ class Sender:
             failure: Exception
             try:
                 with self._slots:
-                    response = self._http.send(request)
+                    response = self._receive(request)
             except httpx.TransportError as exc:
                 log_exchange(method, request.url, type(exc).__name__, time.perf_counter() - began)
                 if was_sent(exc) and not idempotent:
                     return None
                 delay = self.policy.delay(attempt, self._jitter(), None)
-                waiting = f"Fabric unreachable ({_reason(exc)})"
+                reason = (
+                    f"the answer did not arrive within {self.body_deadline_s:g}s"
+                    if isinstance(exc, BodyDeadlineExceeded)
+                    else _reason(exc)
+                )
+                waiting = f"Fabric unreachable ({reason})"
                 failure = TransportError(
-                    f"no answer from Fabric ({type(exc).__name__})",
+                    f"no answer from Fabric ({reason})",
                     method=method,
                     url=display_url(request.url),
                     hint="check the network and the `api:` URL; the request was retried",
@@ -164,6 +204,48 @@ class Sender:
             )
             if not isinstance(failure, FabricApiError) or failure.status != 429:
                 self.sleep(delay)
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and read its whole body by a deadline.
+
+        httpx's read timeout bounds each socket read, not the body: a server trickling a byte
+        at a time would hold us for ever. The body is read in chunks instead, against
+        :attr:`body_deadline_s` of wall time; after Ctrl-C / SIGTERM the read goes on only
+        within the grace period.
+        """
+        response = self._http.send(request, stream=True)
+        try:
+            return self._already_read(response)
+        except httpx.ResponseNotRead:
+            pass
+        try:
+            deadline = time.monotonic() + self.body_deadline_s
+            stop = interrupts.current()
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise BodyDeadlineExceeded(
+                        f"body not complete after {self.body_deadline_s}s", request=request
+                    )
+                if stop.requested:
+                    stop.allow_wait(0.0)
+        finally:
+            response.close()
+        # Raw (still encoded) bytes: the new response decodes them as httpx would have.
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+            extensions=response.extensions,
+        )
+
+    @staticmethod
+    def _already_read(response: httpx.Response) -> httpx.Response:
+        """A response whose body is in memory already (a transport that is not a socket)."""
+        response.content  # noqa: B018 - raises ResponseNotRead for a body still to stream
+        return response
 
     @staticmethod
     def _token_expired(response: httpx.Response) -> bool:

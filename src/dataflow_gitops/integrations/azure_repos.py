@@ -12,7 +12,6 @@ Pipelines give the job everything: ``SYSTEM_COLLECTIONURI``, ``SYSTEM_TEAMPROJEC
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -23,6 +22,7 @@ import httpx
 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.fabric import timing
 from dataflow_gitops.integrations.comment_body import CommentResult, PostedComment, upsert
 from dataflow_gitops.integrations.http_retry import send_with_retries
 
@@ -85,7 +85,7 @@ class AzureReposClient:
         pr: AzurePullRequest,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         retries: int = 3,
         timeout_s: float = 30.0,
     ) -> None:
@@ -96,7 +96,7 @@ class AzureReposClient:
                 hint="map it into the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)",
             )
         self.pr = pr
-        self._sleep = sleep
+        self._sleep = sleep or timing.current().sleep
         self._retries = retries
         self._http = httpx.Client(
             base_url=pr.collection_uri,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import httpx
 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError, GitHubError
+from dataflow_gitops.fabric import timing
 from dataflow_gitops.integrations.comment_body import (
     COMMENT_LIMIT,
     MAX_PARTS,
@@ -114,7 +114,7 @@ class GitHubClient:
         *,
         api_url: str = PUBLIC_API,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         retries: int = 3,
         timeout_s: float = 30.0,
     ) -> None:
@@ -125,7 +125,7 @@ class GitHubClient:
                 hint="map it into the step: env: GITHUB_TOKEN: ${{ github.token }}",
             )
         self._origin = _origin(api_url)
-        self._sleep = sleep
+        self._sleep = sleep or timing.current().sleep
         self._retries = retries
         self._http = httpx.Client(
             base_url=api_url.rstrip("/"),

@@ -1,19 +1,25 @@
 """Integrations layer, the retry both pull-request clients share (GitHub, Azure Repos): one
-request → the first response not worth retrying. 429 and 5xx wait for Retry-After (capped) or
-back off exponentially, as does a request that got no answer; the sleep is injected, so tests
-never wait."""
+request → the first response not worth retrying.
+
+The policy is the Fabric client's (:mod:`dataflow_gitops.fabric.retry`): the same retryable
+statuses, the same ``Retry-After`` reading (seconds or an HTTP date) as the floor of a jittered
+exponential backoff; here ``Retry-After`` is capped, since a comment is not worth a long wait.
+The sleep is injected (tests never wait); the default one ends at once on Ctrl-C / SIGTERM.
+"""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.fabric.retry import RETRYABLE_STATUSES, RetryPolicy, retry_after_s
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 60.0
+POLICY = RetryPolicy(base_delay_s=1.0, max_delay_s=MAX_RETRY_AFTER_S)
 
 
 def send_with_retries(
@@ -26,6 +32,7 @@ def send_with_retries(
     sleep: Callable[[float], None],
     no_answer: Callable[[httpx.HTTPError], DataflowGitopsError],
     params: dict[str, str] | None = None,
+    jitter: Callable[[], float] = random.random,
 ) -> httpx.Response:
     """The response to judge (success or not is the caller's call); after the last attempt got
     no answer at all, the error ``no_answer`` builds."""
@@ -35,17 +42,18 @@ def send_with_retries(
         except httpx.HTTPError as exc:
             if attempt == retries:
                 raise no_answer(exc) from None
-            sleep(2.0**attempt)
+            sleep(POLICY.delay(attempt, jitter(), None))
             continue
-        if response.status_code in RETRY_STATUSES and attempt < retries:
-            sleep(retry_after(response, attempt))
+        if response.status_code in RETRYABLE_STATUSES and attempt < retries:
+            sleep(retry_delay(response, attempt, jitter()))
             continue
         return response
     raise AssertionError("unreachable")
 
 
-def retry_after(response: httpx.Response, attempt: int) -> float:
-    value = response.headers.get("Retry-After", "")
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_S)
-    return 2.0**attempt
+def retry_delay(response: httpx.Response, attempt: int, jitter: float) -> float:
+    """``Retry-After`` (capped) when given, else the backoff of ``attempt``."""
+    after = retry_after_s(response)
+    if after is not None:
+        return min(after, MAX_RETRY_AFTER_S)
+    return POLICY.backoff(attempt, jitter)

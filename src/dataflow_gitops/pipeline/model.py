@@ -440,6 +440,8 @@ class ApplyResult:
     workspace_id: str
     outcomes: tuple[ActionOutcome, ...] = field(default_factory=tuple)
     folders: tuple[FolderOutcome, ...] = ()
+    interrupted: int | None = None
+    """The signal (SIGINT, SIGTERM) that stopped the apply part way; None when it ran through."""
 
     @property
     def ok(self) -> bool:

@@ -111,6 +111,10 @@ class Reporter(Protocol):
 
     def advance(self, task: str, detail: str = "") -> None: ...
 
+    def waiting(self, task: str, detail: str) -> None:
+        """A long wait inside ``task`` goes on (an operation or job still running)."""
+        ...
+
     def finish(self, task: str) -> None: ...
 
 
@@ -119,6 +123,9 @@ class NullReporter:
         pass
 
     def advance(self, task: str, detail: str = "") -> None:
+        pass
+
+    def waiting(self, task: str, detail: str) -> None:
         pass
 
     def finish(self, task: str) -> None:

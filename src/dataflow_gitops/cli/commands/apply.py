@@ -33,6 +33,7 @@ from dataflow_gitops.cli.commands.options import (
     progress,
     project_dir,
     publish_option,
+    timeout_option,
     use_color,
 )
 from dataflow_gitops.cli.output import Format, format_plan
@@ -64,6 +65,7 @@ from dataflow_gitops.cli.records_note import before_git_note
 )
 @publish_option
 @concurrency_option
+@timeout_option
 @format_option
 def command(
     env: str,
@@ -76,6 +78,7 @@ def command(
     trust_plan_file: bool,
     publish: bool,
     concurrency: int,
+    timeout: float | None,
     fmt: Format,
 ) -> int:
     """Apply the repository (or the saved PLANFILE) to ENV's workspace.
@@ -109,7 +112,9 @@ def command(
     note = before_git_note(project_dir(), env)
     if note is not None:
         click.echo(note, err=True)
-    with api.deployment(project_dir(), env, concurrency=concurrency) as dep:
+    with api.deployment(
+        project_dir(), env, concurrency=concurrency, write=True, timeout_s=timeout
+    ) as dep:
         with progress(quiet=True) as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)

@@ -52,7 +52,13 @@ def command(env: str, fmt: str, limit: int | None) -> int:
 
 def _line(record: DeploymentRecord) -> str:
     commit = (record.commit or "no commit")[:12] + (" (dirty)" if record.dirty else "")
-    status = "" if record.ok else "  incomplete: some actions failed"
+    status = (
+        ""
+        if record.ok
+        else "  incomplete: interrupted"
+        if record.interrupted
+        else "  incomplete: some actions failed"
+    )
     return (
         f"{record.time}  {commit}  {record.actor}  {plural(len(record.items), 'dataflow')}  "
         f"workspace {record.workspace_id}{status}"

@@ -40,6 +40,15 @@ allow_delete_option = click.option(
 publish_option = click.option(
     "--publish", is_flag=True, help="Run ApplyChanges for every written dataflow and wait."
 )
+timeout_option = click.option(
+    "--timeout",
+    "timeout",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="How long one long-running operation or publish job may take before it is an error "
+    "[default: 600 for an operation, 1800 for a publish job].",
+)
 concurrency_option = click.option(
     "--concurrency",
     type=click.IntRange(min=1),

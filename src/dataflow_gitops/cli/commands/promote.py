@@ -26,6 +26,7 @@ from dataflow_gitops.cli.commands.options import (
     progress,
     project_dir,
     publish_option,
+    timeout_option,
     use_color,
     write_step_summary,
 )
@@ -60,6 +61,7 @@ from dataflow_gitops.cli.output import Format, format_plan
     help="Promote this earlier release of --from (it must have run there): a rollback.",
 )
 @concurrency_option
+@timeout_option
 def command(
     from_env: str | None,
     to_env: str,
@@ -73,6 +75,7 @@ def command(
     publish: bool,
     ref: str | None,
     concurrency: int,
+    timeout: float | None,
 ) -> int:
     """Deploy to --to the commit last applied to --from, after checking --from still runs it.
 
@@ -91,7 +94,9 @@ def command(
     """
     color = use_color(fmt)
     check_approval_names(to_env, approve_protected)
-    with api.deployment(project_dir(), to_env, concurrency=concurrency) as dep:
+    with api.deployment(
+        project_dir(), to_env, concurrency=concurrency, write=True, timeout_s=timeout
+    ) as dep:
         with progress(quiet=True) as reporter:
             promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan

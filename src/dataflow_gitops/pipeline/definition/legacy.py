@@ -26,6 +26,7 @@ from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
     fabric_json,
+    json_document,
     load_json,
     parse_platform,
     platform_part,
@@ -61,7 +62,7 @@ def legacy_problem(files: Mapping[str, bytes]) -> str | None:
     if data is None:
         return None
     try:
-        doc = json.loads(decode_text(data, path=METADATA_PATH))
+        doc = json_document(decode_text(data, path=METADATA_PATH))
     except (SourceError, json.JSONDecodeError):
         return None  # reported as a plain part error by source.py
     if isinstance(doc, dict) and doc.get("formatVersion") == LEGACY_FORMAT_VERSION:

@@ -120,11 +120,25 @@ def line_of(text: str, needle: str) -> int | None:
     return None if index < 0 else text.count("\n", 0, index) + 1
 
 
+def json_document(text: str) -> Any:
+    """``json.loads``, where every unreadable document is a JSONDecodeError: also one nested past
+    the interpreter's recursion limit and a number of more than 4300 digits (which escape as
+    RecursionError and ValueError, and would otherwise end the run with a traceback)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("the document is nested too deeply", text, 0) from None
+    except ValueError as exc:
+        raise json.JSONDecodeError(str(exc).split(":")[0], text, 0) from None
+
+
 def load_json(data: bytes, *, path: str) -> Any:
     """Parse a JSON part; errors name ``path:line``."""
     text = decode_text(data, path=path)
     try:
-        return json.loads(text)
+        return json_document(text)
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"invalid JSON: {exc.msg} (column {exc.colno})",
@@ -305,7 +319,7 @@ def _canonical_json(data: bytes) -> bytes:
         return found
     text = lenient_text(data)
     try:
-        doc = json.loads(text)
+        doc = json_document(text)
     except json.JSONDecodeError:
         result = _normal_text(text)
     else:

@@ -148,7 +148,7 @@ def _repo_for_ref(root: Path, ref: str) -> git.Repo:
 def _commit(repo: git.Repo, ref: str) -> git.Commit:
     try:
         return repo.commit(ref)
-    except (git.BadName, ValueError, git.GitCommandError):
+    except (git.BadName, ValueError, IndexError, git.GitCommandError):
         raise SourceError(
             f"unknown git ref {ref!r}", hint="name a branch, tag or commit sha (see `git log`)"
         ) from None

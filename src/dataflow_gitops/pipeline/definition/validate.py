@@ -22,6 +22,7 @@ from dataflow_gitops.config import (
     load_project,
     overlay_path,
 )
+from dataflow_gitops.config.project import environment_problems
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path
@@ -96,6 +97,7 @@ def validate(
     except DataflowGitopsError as exc:
         errors.append(exc)
         names = ()
+    errors.extend(environment_problems(project))
     clean_sources = not errors
     for name in names:
         try:

@@ -14,6 +14,11 @@ run last, children first, and only when every item action succeeded.
 Fabric errors become failed outcomes (one line each) and never abort independent actions;
 any other exception is a bug and propagates.
 
+Ctrl-C or SIGTERM (:mod:`dataflow_gitops.interrupts`) stops the scheduling at once: the calls in
+flight get at most the stop's grace period, actions not started are skipped, actions still in
+flight after it are failed ("state unknown"), and the result says it was interrupted, so the
+caller records the partial deployment and exits 130/143.
+
 A failed publish (ApplyChanges) leaves the definition written, so the next plan is a no-op; the
 deployment record marks the item unpublished, and ``apply --publish`` passes those ids as
 ``republish``: their no-op actions publish again, so re-running converges. Progress counts the
@@ -27,6 +32,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
+from dataflow_gitops import interrupts
 from dataflow_gitops.errors import DataflowGitopsError, PlanError
 from dataflow_gitops.pipeline.definition.render import bind_pending
 from dataflow_gitops.pipeline.model import (
@@ -52,6 +58,9 @@ from dataflow_gitops.pipeline.ports import FabricWriter, LiveReader, NullReporte
 TASK = "apply"
 _QUIET = NullReporter()
 _SYMBOLS = {ActionKind.CREATE: "+", ActionKind.UPDATE: "~", ActionKind.DELETE: "-"}
+# How often the scheduler looks at the stop while actions run (a signal does not wake a wait
+# on every platform).
+_POLL_S = 0.2
 
 
 def dataflow_id_expression(display_name: str) -> str:
@@ -98,14 +107,21 @@ def apply_plan(
     visitor.folders = folder_ids(live.folders)
     created = [visitor.visit_folder(f) for f in plan.folders if f.kind is FolderActionKind.CREATE]
     runner = _Runner(plan.actions, steps, visitor, _known_ids(live.items), reporter)
-    outcomes = runner.run(concurrency)
-    clean = all(o.status is OutcomeStatus.SUCCEEDED for o in outcomes)
+    stop = interrupts.current()
+    outcomes = runner.run(concurrency, stop)
+    clean = not runner.interrupted and all(o.status is OutcomeStatus.SUCCEEDED for o in outcomes)
     removed = [
         visitor.visit_folder(f) if clean else _folder_skipped(f)
         for f in plan.folders
         if f.kind is FolderActionKind.DELETE
     ]
-    return ApplyResult(plan.environment, plan.workspace_id, outcomes, (*created, *removed))
+    return ApplyResult(
+        plan.environment,
+        plan.workspace_id,
+        outcomes,
+        (*created, *removed),
+        interrupted=stop.signum if runner.interrupted else None,
+    )
 
 
 class ActionVisitor:
@@ -260,36 +276,73 @@ class _Runner:
         self.reporter = reporter
         self.outcomes: dict[int, ActionOutcome] = {}
         self.counted = {i for i, a in enumerate(actions) if visitor.does_something(a)}
+        self.interrupted = False
 
-    def run(self, concurrency: int) -> tuple[ActionOutcome, ...]:
+    def run(self, concurrency: int, stop: interrupts.Stop) -> tuple[ActionOutcome, ...]:
         """Submit at most ``concurrency`` actions at a time, so that a bug or Ctrl-C stops the
         apply after the calls in flight rather than after everything queued."""
         self.reporter.start(TASK, len(self.counted))
         queue: deque[int] = deque()
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dfg-apply") as pool:
-            running: dict[Future[ActionOutcome], int] = {}
-            while True:
-                queue.extend(self._ready())
-                while queue and len(running) < concurrency:
-                    index = queue.popleft()
-                    try:
-                        action = self._bind(self.actions[index])
-                    except DataflowGitopsError as exc:
-                        self._fail(index, exc)
-                        continue
-                    running[pool.submit(self.visitor.visit, action)] = index
-                if not running:
-                    # a binding failure may have settled what others wait for: look once more
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dfg-apply")
+        running: dict[Future[ActionOutcome], int] = {}
+        try:
+            with stop.shielded():
+                while not stop.requested:
                     queue.extend(self._ready())
-                    if not queue:
-                        break
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    # result() re-raises a bug from the worker; the pool drains and exits.
-                    self._finish(running.pop(future), future.result())
+                    while queue and len(running) < concurrency and not stop.requested:
+                        index = queue.popleft()
+                        try:
+                            action = self._bind(self.actions[index])
+                        except DataflowGitopsError as exc:
+                            self._fail(index, exc)
+                            continue
+                        running[pool.submit(self.visitor.visit, action)] = index
+                    if not running:
+                        # a binding failure may have settled what others wait for: look again
+                        queue.extend(self._ready())
+                        if not queue:
+                            break
+                        continue
+                    done, _ = wait(running, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        # result() re-raises a bug from the worker; the pool drains and exits.
+                        self._finish(running.pop(future), future.result())
+                if stop.requested:
+                    self._wind_down(running, queue, stop)
+        finally:
+            # After an interrupt a call may hang in a socket read: never wait for it here.
+            pool.shutdown(wait=not stop.requested, cancel_futures=True)
         self.reporter.finish(TASK)
         return tuple(self.outcomes[i] for i in range(len(self.actions)))
+
+    def _wind_down(
+        self, running: dict[Future[ActionOutcome], int], queue: deque[int], stop: interrupts.Stop
+    ) -> None:
+        """After a stop: the grace period for the calls in flight, then every action settled."""
+        self.interrupted = True
+        done, pending = wait(running, timeout=stop.grace_s)
+        for future in done:
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a bug, but the record of the others matters more now
+                outcome = _unknown(self.actions[running[future]], f"{type(exc).__name__}")
+            self._finish(running[future], outcome)
+        for future in pending:
+            self._finish(running[future], _unknown(self.actions[running[future]], "still running"))
+        name = interrupts.signal_name(stop.signum)
+        for index in [*queue, *sorted(self.waiting)]:
+            action = self.actions[index]
+            if index not in self.outcomes:
+                self._finish(
+                    index,
+                    ActionOutcome(
+                        action,
+                        OutcomeStatus.SKIPPED,
+                        item_id=action.item_id,
+                        error=f"not started: interrupted ({name})",
+                    ),
+                )
+        self.waiting.clear()
 
     def _ready(self) -> list[int]:
         """Indexes whose waits are over, in plan order; settles skipped actions on the way."""
@@ -347,6 +400,15 @@ class _Runner:
             # a counted no-op is a publish retried, nothing else
             what = "publish" if action.kind is ActionKind.NOOP else _SYMBOLS.get(action.kind, "?")
             self.reporter.advance(TASK, f"{what} {action.display_name}: {outcome.status}")
+
+
+def _unknown(action: Action, why: str) -> ActionOutcome:
+    return ActionOutcome(
+        action,
+        OutcomeStatus.FAILED,
+        item_id=action.item_id,
+        error=f"interrupted in flight ({why}): it may or may not have been applied; plan again to see",
+    )
 
 
 def _skipped(action: Action, blocked: Sequence[str]) -> ActionOutcome:

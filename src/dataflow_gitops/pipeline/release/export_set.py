@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from dataflow_gitops.config.folder_names import name_problem
+from dataflow_gitops.confined import NAME_MAX_BYTES
 from dataflow_gitops.errors import RenderError
 from dataflow_gitops.pipeline.definition.folders import folder_path, join, within
 from dataflow_gitops.pipeline.definition.parts import folder_name
@@ -105,10 +106,14 @@ def free_folder(name: str, live: LiveDataflow, used: set[str], *, parent: str = 
     (fabric-api-notes §5.6).
 
     ``used`` holds the folders already there or chosen (relative paths), casefolded: on
-    Windows and macOS ``Sales`` and ``sales`` are one folder.
+    Windows and macOS ``Sales`` and ``sales`` are one folder. Also the logicalId when the name
+    is too long for a file name.
     """
     folder = join(parent, folder_name(name, DATAFLOW_TYPE))
-    if folder.casefold() in used:
+    # A display name may be 256 characters, and with entities and the suffix the folder can
+    # outgrow the 255 bytes a file system allows (ENAMETOOLONG): it gets the logicalId folder.
+    too_long = len(folder_name(name, DATAFLOW_TYPE).encode("utf-8")) > NAME_MAX_BYTES
+    if folder.casefold() in used or too_long:
         folder = join(parent, f"{live.logical_id or live.id}.{DATAFLOW_TYPE}")
     used.add(folder.casefold())
     return folder

@@ -188,8 +188,9 @@ def check_record(environment: str, record: DeploymentRecord | None) -> Deploymen
             hint=f"commit, apply to {environment} again, then promote",
         )
     if not record.ok:
+        why = "it was interrupted" if record.interrupted else "some actions failed"
         raise PlanError(
-            f"the last apply to {environment} did not complete (some actions failed)",
+            f"the last apply to {environment} did not complete ({why})",
             where=f"record of {environment} at {record.time}",
             hint=f"fix it and apply to {environment} again before promoting",
         )

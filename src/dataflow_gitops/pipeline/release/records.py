@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,12 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dataflow_gitops import __version__
+from dataflow_gitops.config.project import environment_name_problem
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.model import ActionKind, ApplyResult, OutcomeStatus, Plan
 
 FORMAT_VERSION = 1
 RECORDS_DIR = Path(".dataflow-gitops") / "records"
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +69,9 @@ class DeploymentRecord:
     secret_fingerprints: tuple[tuple[str, str], ...] = ()
     """(variable, salted sha256) of each secret value substituted into this apply, never the
     value: lets export recognise a value rotated since that is still live."""
+    interrupted: bool = False
+    """Ctrl-C or SIGTERM stopped the apply part way (``ok`` is False): the items it lists are
+    what completed; the rest stayed as the record before said."""
 
     def item_ids(self) -> frozenset[str]:
         return frozenset(i.item_id for i in self.items)
@@ -160,6 +162,7 @@ def record_from_result(
         ok=all(o.status is OutcomeStatus.SUCCEEDED for o in result.outcomes),
         secret_salt=secret_salt,
         secret_fingerprints=secret_fingerprints,
+        interrupted=result.interrupted is not None,
     )
 
 
@@ -200,6 +203,7 @@ def record_from_json(text: str, *, source: str) -> DeploymentRecord:
             tool_version=_str(data["tool_version"]),
             items=items,
             ok=bool(data.get("ok", True)),
+            interrupted=bool(data.get("interrupted", False)),
             dirty_paths=tuple(_str(p) for p in data.get("dirty_paths", ())),
             secret_salt=_str(data.get("secret_salt", "")),
             secret_fingerprints=tuple(
@@ -239,9 +243,7 @@ def _str(value: Any) -> str:
 
 
 def check_environment_name(environment: str) -> str:
-    if not _ENV_NAME.match(environment):
-        raise RecordError(
-            f"environment name {environment!r} cannot name a record",
-            hint="use letters, digits, '.', '_' and '-' only",
-        )
+    problem = environment_name_problem(environment)
+    if problem is not None:
+        raise RecordError(f"environment name {environment!r} cannot name a record", hint=problem)
     return environment

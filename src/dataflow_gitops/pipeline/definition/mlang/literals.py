@@ -39,10 +39,14 @@ def number_value(text: str) -> int | float:
         return math.inf
     if text == "#nan":
         return math.nan
-    if text[:2] in ("0x", "0X"):
-        return int(text, 16)
-    if text.isdigit() and text.isascii():
-        return int(text)
+    try:
+        if text[:2] in ("0x", "0X"):
+            return int(text, 16)
+        if text.isdigit() and text.isascii():
+            return int(text)
+    except ValueError:
+        # Past 4300 digits Python refuses int() (CVE-2020-10735); M numbers are doubles anyway.
+        return float("inf")
     return float(text)
 
 
@@ -160,14 +164,19 @@ def quote_text(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def _shown(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…' ({len(text) - 2} characters)"
+
+
 def _number(value: object) -> str:
     if isinstance(value, str):
         try:
             value = int(value.strip()) if value.strip().lstrip("+-").isdigit() else float(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{_shown(value)} is not a number") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{_shown(value)} is not a number")
     if isinstance(value, float):
         if math.isnan(value):
             return "#nan"
