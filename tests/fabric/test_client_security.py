@@ -206,7 +206,7 @@ def test_tls_certificates_are_verified_even_on_loopback(
         server.close()
     assert server.requests == 0
     assert SECRET not in str(caught.value)
-    assert "ConnectError" in str(caught.value)
+    assert "TLS certificate not trusted" in str(caught.value)
 
 
 def test_the_tls_test_server_answers_a_client_that_trusts_its_ca() -> None:

@@ -35,13 +35,16 @@ class StoppingFabric(FakeFabric):
         description: str,
         parts: Sequence[Part],
         *,
+        folder_id: str | None = None,
         _log: bool = True,
     ) -> str:
         self.started.append(display_name)
         if display_name == self.hang:
             self.hang_started.set()
             self.release.wait(10)
-        item_id = super().create_dataflow(workspace_id, display_name, description, parts, _log=_log)
+        item_id = super().create_dataflow(
+            workspace_id, display_name, description, parts, folder_id=folder_id, _log=_log
+        )
         if display_name == self.stop_after:
             if self.hang is not None:
                 self.hang_started.wait(10)  # so the stop finds it in flight

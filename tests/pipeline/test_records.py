@@ -240,7 +240,7 @@ def test_file_records_corrupt_line_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_bad_environment_name_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RecordError, match="cannot name a record"):
+    with pytest.raises(RecordError, match="cannot be an environment name"):
         FileRecords(tmp_path).write(record("../escape"))
 
 

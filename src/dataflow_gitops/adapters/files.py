@@ -6,11 +6,13 @@ part named ``../x`` in a definition never writes outside it.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from dataflow_gitops.confined import NAME_MAX_BYTES, make_dirs_inside, write_inside
+from dataflow_gitops.confined import inside as confined_inside
 from dataflow_gitops.errors import PlanFileError, RenderError, SourceError, UnsafePathError
 from dataflow_gitops.pipeline.definition.eol import as_checked_out, checkout_writes_crlf
 from dataflow_gitops.pipeline.definition.legacy import Migration, migration
@@ -115,11 +117,12 @@ def _moving_from(base: Path, dataflow: ExportedDataflow) -> Path | None:
 
 
 def _within(base: Path, relative: str, name: str) -> Path:
-    """``base / relative`` for an item folder, refused when it leaves ``base``."""
-    folder = (base / relative).resolve()
+    """``base / relative`` for an item folder, refused when it leaves ``base``: by its path, or
+    through a symlink on the way (:func:`confined.inside` names the link)."""
+    folder = Path(os.path.normpath(base / relative))
     if folder == base or not folder.is_relative_to(base):
         raise RenderError(f"folder {relative!r} would leave the export directory", dataflow=name)
-    return folder
+    return confined_inside(base, folder, what="folder")
 
 
 def _prune_empty(folder: Path, base: Path) -> None:

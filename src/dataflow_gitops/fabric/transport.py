@@ -43,6 +43,8 @@ def _reason(exc: httpx.TransportError) -> str:
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"
+    if "certificate" in text:
+        return "TLS certificate not trusted"
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):

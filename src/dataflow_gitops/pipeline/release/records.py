@@ -245,5 +245,5 @@ def _str(value: Any) -> str:
 def check_environment_name(environment: str) -> str:
     problem = environment_name_problem(environment)
     if problem is not None:
-        raise RecordError(f"environment name {environment!r} cannot name a record", hint=problem)
+        raise RecordError(f"{environment!r} cannot be an environment name", hint=problem)
     return environment
