@@ -55,9 +55,13 @@ class Node:
 
     def walk(self) -> Iterator[Node]:
         """This node and every node below it, depth first, in source order."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        # An explicit stack, not nested generators: a tree thousands of levels deep (generated
+        # else-if chains) must not reach the recursion limit.
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
 
 
 @_fast_init
@@ -74,6 +78,15 @@ class Identifier(Node):
     name: str  # unquoted: 'Sales Orders' for #"Sales Orders"; '#date' for the #-keywords
     quoted: bool = False
     inclusive: bool = False  # `@name`
+
+
+@_fast_init
+@dataclass(frozen=True, slots=True)
+class SectionAccess(Node):
+    """``Section1!Name``: member ``name`` of section ``section``."""
+
+    section: str
+    name: str
 
 
 @_fast_init
@@ -298,6 +311,7 @@ class Builders(Protocol):
     Raise: type[Raise]
     Range: type[Range]
     Record: type[Record]
+    SectionAccess: type[SectionAccess]
     RecordType: type[RecordType]
     TableType: type[TableType]
     Try: type[Try]
