@@ -25,7 +25,7 @@ from benchmarks.generate import mashup
 HERE = Path(__file__).resolve().parent.parent
 _TIMER = """
 import json, sys, time
-from dataflow_gitops.pipeline.mlang.document import parse_uncached
+from dataflow_gitops.pipeline.definition.mlang.document import parse_uncached
 texts = json.load(sys.stdin)
 best = {}
 for rounds in range(int(sys.argv[1])):

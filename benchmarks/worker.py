@@ -138,7 +138,7 @@ def _silence_terminal() -> None:
 
 def _count_parses() -> dict[str, float]:
     """Wrap the M parser everywhere it was imported: how often it runs, on how much, how long."""
-    from dataflow_gitops.pipeline.mlang import document
+    from dataflow_gitops.pipeline.definition.mlang import document
 
     # parse_section memoises by text: count the parses it really does.
     original = document.parse_uncached
@@ -159,7 +159,7 @@ def _count_parses() -> dict[str, float]:
 
 def _count_preloads() -> list[Any]:
     """Every read-ahead's statistics (texts from the read cache, parsed, worker processes)."""
-    from dataflow_gitops.pipeline.mlang import preload
+    from dataflow_gitops.pipeline.definition.mlang import preload
 
     original = preload.preload
     seen: list[Any] = []
@@ -181,10 +181,10 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
     """
     from dataflow_gitops import api
     from dataflow_gitops.config import load_environment, load_project
+    from dataflow_gitops.pipeline.definition.parts import fingerprint
+    from dataflow_gitops.pipeline.definition.source import read_working_tree
     from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, LiveItem, LiveWorkspace
-    from dataflow_gitops.pipeline.parts import fingerprint
-    from dataflow_gitops.pipeline.planner import build_plan
-    from dataflow_gitops.pipeline.source import read_working_tree
+    from dataflow_gitops.pipeline.plan.planner import build_plan
 
     base_rss = _rss_mb()
     parses = _count_parses()

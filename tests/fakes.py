@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from dataflow_gitops.errors import BadRequest, DataflowGitopsError, JobFailed, NotFound
+from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     KNOWN_AFTER_APPLY,
@@ -27,7 +28,6 @@ from dataflow_gitops.pipeline.model import (
     LiveItem,
     Part,
 )
-from dataflow_gitops.pipeline.parts import fingerprint
 
 WORKSPACE_ID = "5b2c0000-0000-4000-8000-000000000001"
 

@@ -2,7 +2,7 @@
 
 What other code (and users' scripts) may import: ``dataflow_gitops`` (the error tree and the
 version), ``dataflow_gitops.api`` (the facade the CLI calls), ``dataflow_gitops.config`` (overlay
-values), ``dataflow_gitops.fabric`` (the client layer) and ``dataflow_gitops.pipeline.mlang``
+values), ``dataflow_gitops.fabric`` (the client layer) and ``dataflow_gitops.pipeline.definition.mlang``
 (pinned in tests/mlang). Changing one of these lists is a decision: update the list here with it.
 """
 

@@ -22,14 +22,14 @@ from dataflow_gitops.deploy import (
     save_plan,
 )
 from dataflow_gitops.errors import RenderError
-from dataflow_gitops.pipeline.legacy import migrate_folder
+from dataflow_gitops.pipeline.definition.legacy import migrate_folder
+from dataflow_gitops.pipeline.definition.parts import safe_part_path
+from dataflow_gitops.pipeline.definition.reading import read_mashups
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
+from dataflow_gitops.pipeline.definition.validate import ValidationReport
+from dataflow_gitops.pipeline.definition.validate import validate as validate_project
 from dataflow_gitops.pipeline.model import DesiredDataflow
-from dataflow_gitops.pipeline.parts import safe_part_path
-from dataflow_gitops.pipeline.reading import read_mashups
-from dataflow_gitops.pipeline.render import OfflineLookup, render_all
-from dataflow_gitops.pipeline.source import read_ref, read_working_tree
-from dataflow_gitops.pipeline.validate import ValidationReport
-from dataflow_gitops.pipeline.validate import validate as validate_project
 
 __all__ = [
     "Applied",

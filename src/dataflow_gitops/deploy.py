@@ -25,7 +25,9 @@ from dataflow_gitops.config import (
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.errors import PlanError, PlanFileError, RecordError
 from dataflow_gitops.fabric.gateway import LiveLookup
-from dataflow_gitops.pipeline.applier import apply_plan
+from dataflow_gitops.pipeline.definition.reading import read_mashups
+from dataflow_gitops.pipeline.definition.render import render_all
+from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     ApplyResult,
@@ -34,20 +36,18 @@ from dataflow_gitops.pipeline.model import (
     Plan,
     Snapshot,
 )
-from dataflow_gitops.pipeline.planfile import dump_plan, load_plan
-from dataflow_gitops.pipeline.planner import build_plan
+from dataflow_gitops.pipeline.plan.applier import apply_plan
+from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
+from dataflow_gitops.pipeline.plan.planner import build_plan
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
-from dataflow_gitops.pipeline.reading import read_mashups
-from dataflow_gitops.pipeline.record_stores import git_user_name, open_store
-from dataflow_gitops.pipeline.records import (
+from dataflow_gitops.pipeline.release.record_stores import git_user_name, open_store
+from dataflow_gitops.pipeline.release.records import (
     DeploymentRecord,
     RecordStore,
     detect_actor,
     record_from_result,
     unpublished_ids,
 )
-from dataflow_gitops.pipeline.render import render_all
-from dataflow_gitops.pipeline.source import read_ref, read_working_tree
 from dataflow_gitops.target import Target, connect
 
 OBSERVE = "observe"

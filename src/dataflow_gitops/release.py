@@ -17,15 +17,10 @@ from dataflow_gitops.config import Environment, Project, environment_at, load_en
 from dataflow_gitops.deploy import Deployment, plan, secrets_of, snapshot_at
 from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.fabric.gateway import LiveLookup
-from dataflow_gitops.pipeline.drift import DriftReport, compare
-from dataflow_gitops.pipeline.export import (
-    ExportedDataflow,
-    learn_reverse_ids,
-    pair_live,
-    repository_name,
-    unrender,
-    wanted_ids,
-)
+from dataflow_gitops.pipeline.definition.parts import safe_part_path
+from dataflow_gitops.pipeline.definition.reading import read_mashups
+from dataflow_gitops.pipeline.definition.render import render_all
+from dataflow_gitops.pipeline.definition.source import read_ref, read_working_tree
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     PLATFORM_PATH,
@@ -33,19 +28,24 @@ from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     Plan,
 )
-from dataflow_gitops.pipeline.parts import safe_part_path
 from dataflow_gitops.pipeline.ports import NullReporter, Reporter
-from dataflow_gitops.pipeline.promote import (
+from dataflow_gitops.pipeline.release.drift import DriftReport, compare
+from dataflow_gitops.pipeline.release.export import (
+    ExportedDataflow,
+    learn_reverse_ids,
+    pair_live,
+    repository_name,
+    unrender,
+    wanted_ids,
+)
+from dataflow_gitops.pipeline.release.promote import (
     PromotionSource,
     check_complete,
     pick_release,
     source_environment,
     verify_source,
 )
-from dataflow_gitops.pipeline.reading import read_mashups
-from dataflow_gitops.pipeline.records import DeploymentRecord
-from dataflow_gitops.pipeline.render import render_all
-from dataflow_gitops.pipeline.source import read_ref, read_working_tree
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
 from dataflow_gitops.target import connect
 
 _QUIET = NullReporter()

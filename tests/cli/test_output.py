@@ -25,7 +25,7 @@ from dataflow_gitops.pipeline.model import (
     PropertyChange,
     QueryChange,
 )
-from dataflow_gitops.pipeline.planfile import plan_schema
+from dataflow_gitops.pipeline.plan.planfile import plan_schema
 
 QUERY_DIFF = "\n".join(
     [

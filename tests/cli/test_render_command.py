@@ -6,8 +6,8 @@ from pathlib import Path
 import git
 from example_repo import EXAMPLE_NAMES
 
-from dataflow_gitops.pipeline.parts import parse_platform
-from dataflow_gitops.pipeline.source import read_working_tree
+from dataflow_gitops.pipeline.definition.parts import parse_platform
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 
 
 def test_render_dev_out_writes_the_fabric_git_layout(dfg, project: Path, tmp_path: Path) -> None:

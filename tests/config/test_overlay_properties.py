@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import ConfigError, DataflowGitopsError
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import DesiredDataflow, Snapshot
-from dataflow_gitops.pipeline.render import OfflineLookup, render_all
-from dataflow_gitops.pipeline.source import read_working_tree
 
 GUIDS = [
     "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13",

@@ -12,7 +12,7 @@ from emulator_project import Cli
 
 from dataflow_gitops import api
 from dataflow_gitops.errors import RecordError
-from dataflow_gitops.pipeline.records import DeploymentRecord
+from dataflow_gitops.pipeline.release.records import DeploymentRecord
 
 # The next createItem is refused as an invalid definition (400), once.
 FAIL_NEXT_CREATE = {

@@ -11,7 +11,7 @@ import jsonschema  # type: ignore[import-untyped]
 from e2e_support import WS, WS_OTHER, Live
 from emulator_project import Cli, commit_all, git
 
-from dataflow_gitops.pipeline.planfile import plan_schema
+from dataflow_gitops.pipeline.plan.planfile import plan_schema
 
 N_DATAFLOWS = 7
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dataflow_gitops.pipeline.mlang import nodes, parse_section
+from dataflow_gitops.pipeline.definition.mlang import nodes, parse_section
 
 SPEC_EXAMPLE = Path("/work/shared/fabric-api-spec/dataflow/examples/GetDataflowDefinition.json")
 # The mashup.pq of the spec's GetDataflowDefinition example, for machines without the spec files.

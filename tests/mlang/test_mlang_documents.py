@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataflow_gitops.pipeline.mlang import SectionDocument, nodes, parse_section, split_queries
+from dataflow_gitops.pipeline.definition.mlang import (
+    SectionDocument,
+    nodes,
+    parse_section,
+    split_queries,
+)
 
 LAKEHOUSE = """[StagingDefinition = [Kind = "FastCopy"]]
 section Section1;
@@ -327,7 +332,7 @@ def test_quoted_names_decode_escapes_like_text_literals() -> None:
 
 
 def test_public_api_is_pinned() -> None:
-    import dataflow_gitops.pipeline.mlang as mlang
+    import dataflow_gitops.pipeline.definition.mlang as mlang
 
     assert sorted(mlang.__all__) == [
         "FieldLiteral",
@@ -354,9 +359,9 @@ def test_the_reader_imports_only_the_standard_library_and_the_error_tree() -> No
     import sys
     from pathlib import Path
 
-    import dataflow_gitops.pipeline.mlang as mlang
+    import dataflow_gitops.pipeline.definition.mlang as mlang
 
-    allowed_own = ("dataflow_gitops.errors", "dataflow_gitops.pipeline.mlang")
+    allowed_own = ("dataflow_gitops.errors", "dataflow_gitops.pipeline.definition.mlang")
     offenders = []
     for path in Path(mlang.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

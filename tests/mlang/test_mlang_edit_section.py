@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflow_gitops.pipeline.mlang import field_literals, parameters, parse_section
-from dataflow_gitops.pipeline.mlang.document import SectionDocument, parse_uncached
-from dataflow_gitops.pipeline.mlang.edits import apply_edits, edit_section
+from dataflow_gitops.pipeline.definition.mlang import field_literals, parameters, parse_section
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument, parse_uncached
+from dataflow_gitops.pipeline.definition.mlang.edits import apply_edits, edit_section
 
 TEXT = (
     "section Section1;\n"

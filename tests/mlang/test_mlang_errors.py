@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dataflow_gitops.errors import MSyntaxError, SourceError
-from dataflow_gitops.pipeline.mlang import parse_section
+from dataflow_gitops.pipeline.definition.mlang import parse_section
 
 PATH = "dataflows/Sales.Dataflow/mashup.pq"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from example_repo import REPO_ROOT
 
-from dataflow_gitops.pipeline.mlang import dataflow_references, parameters, parse_section
+from dataflow_gitops.pipeline.definition.mlang import dataflow_references, parameters, parse_section
 
 MASHUPS = sorted((REPO_ROOT / "dataflows").glob("*.Dataflow/mashup.pq"))
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from dataflow_gitops.pipeline.mlang import nodes
-from dataflow_gitops.pipeline.mlang.literals import value_of
-from dataflow_gitops.pipeline.mlang.tokens import Kind, tokenize
+from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.literals import value_of
+from dataflow_gitops.pipeline.definition.mlang.tokens import Kind, tokenize
 
 Parse = Callable[[str], nodes.Node]
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from dataflow_gitops.pipeline.mlang import (
+from dataflow_gitops.pipeline.definition.mlang import (
     Parameter,
     format_literal,
     parameters,

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dataflow_gitops.pipeline.mlang import (
+from dataflow_gitops.pipeline.definition.mlang import (
     format_literal,
     parameters,
     parse_section,
     set_parameter,
     split_queries,
 )
-from dataflow_gitops.pipeline.mlang import tokens as tokens_module
-from dataflow_gitops.pipeline.mlang.literals import quote_text
-from dataflow_gitops.pipeline.mlang.tokens import KEYWORDS
+from dataflow_gitops.pipeline.definition.mlang import tokens as tokens_module
+from dataflow_gitops.pipeline.definition.mlang.literals import quote_text
+from dataflow_gitops.pipeline.definition.mlang.tokens import KEYWORDS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

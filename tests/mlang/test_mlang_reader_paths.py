@@ -10,10 +10,10 @@ import random
 import pytest
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.mlang import document, nodes, parse_section
-from dataflow_gitops.pipeline.mlang import tokens as tokens_module
-from dataflow_gitops.pipeline.mlang.parser import Parser
-from dataflow_gitops.pipeline.mlang.tokens import Kind, Tokens, kind_of, tokenize
+from dataflow_gitops.pipeline.definition.mlang import document, nodes, parse_section
+from dataflow_gitops.pipeline.definition.mlang import tokens as tokens_module
+from dataflow_gitops.pipeline.definition.mlang.parser import Parser
+from dataflow_gitops.pipeline.definition.mlang.tokens import Kind, Tokens, kind_of, tokenize
 
 TRICKY = [
     "",

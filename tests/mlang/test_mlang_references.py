@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataflow_gitops.pipeline.mlang import (
+from dataflow_gitops.pipeline.definition.mlang import (
     FieldLiteral,
     RawReference,
     apply_edits,

@@ -16,16 +16,16 @@ import pytest
 from example_repo import REPO_ROOT, copy_example
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.mlang import document, preload, store
-from dataflow_gitops.pipeline.mlang.document import (
+from dataflow_gitops.pipeline.definition.mlang import document, preload, store
+from dataflow_gitops.pipeline.definition.mlang.document import (
     from_structure,
     parse_section,
     parse_uncached,
     structure,
 )
-from dataflow_gitops.pipeline.mlang.preload import read_structure
-from dataflow_gitops.pipeline.mlang.store import ReadStore, text_key
-from dataflow_gitops.pipeline.reading import CACHE_DIR, NO_CACHE_ENV
+from dataflow_gitops.pipeline.definition.mlang.preload import read_structure
+from dataflow_gitops.pipeline.definition.mlang.store import ReadStore, text_key
+from dataflow_gitops.pipeline.definition.reading import CACHE_DIR, NO_CACHE_ENV
 
 EXAMPLE_TEXTS = sorted((REPO_ROOT / "dataflows").glob("*/mashup.pq"))
 
@@ -194,7 +194,7 @@ def test_the_worker_reads_texts_from_stdin() -> None:
     texts = ["section S;\nshared A = 1;\n", "section S;\nshared A = (;\n", "section Ünï;\n"]
     framed = b"".join(b"%d\n%s" % (len(t.encode()), t.encode()) for t in texts)
     worker = subprocess.run(
-        [sys.executable, "-m", "dataflow_gitops.pipeline.mlang.preload"],
+        [sys.executable, "-m", "dataflow_gitops.pipeline.definition.mlang.preload"],
         input=framed,
         capture_output=True,
         check=True,

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from dataflow_gitops.errors import DependencyError, PlanError, StalePlanError
-from dataflow_gitops.pipeline.applier import apply_plan
+from dataflow_gitops.pipeline.definition.render import bind_pending
 from dataflow_gitops.pipeline.model import (
     KNOWN_AFTER_APPLY,
     Action,
@@ -24,10 +24,10 @@ from dataflow_gitops.pipeline.model import (
     PropertyChange,
     QueryChange,
 )
-from dataflow_gitops.pipeline.planner import build_plan
-from dataflow_gitops.pipeline.record_stores import FileRecords
-from dataflow_gitops.pipeline.records import managed_ids, record_from_result, unpublished_ids
-from dataflow_gitops.pipeline.render import bind_pending
+from dataflow_gitops.pipeline.plan.applier import apply_plan
+from dataflow_gitops.pipeline.plan.planner import build_plan
+from dataflow_gitops.pipeline.release.record_stores import FileRecords
+from dataflow_gitops.pipeline.release.records import managed_ids, record_from_result, unpublished_ids
 from fakes import WORKSPACE_ID, FakeFabric, make_desired
 
 ENV = "test"

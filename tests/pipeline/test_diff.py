@@ -7,12 +7,7 @@ import json
 import pytest
 
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.diff import (
-    diff_dataflow,
-    json_changes,
-    mask,
-    mask_diff,
-)
+from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import (
     KNOWN_AFTER_APPLY,
     ChangeKind,
@@ -24,8 +19,13 @@ from dataflow_gitops.pipeline.model import (
     PartChange,
     QueryChange,
 )
-from dataflow_gitops.pipeline.parts import fingerprint
-from dataflow_gitops.pipeline.planner import keep_ignored_live
+from dataflow_gitops.pipeline.plan.diff import (
+    diff_dataflow,
+    json_changes,
+    mask,
+    mask_diff,
+)
+from dataflow_gitops.pipeline.plan.planner import keep_ignored_live
 
 MASHUP = """section Section1;
 shared ServerName = "dev-sql.contoso.net" meta [IsParameterQuery = true, Type = type text];

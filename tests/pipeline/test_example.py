@@ -10,11 +10,11 @@ import pytest
 from example_repo import REPO_ROOT
 
 from dataflow_gitops.config import environment_names, load_environment, load_project
-from dataflow_gitops.pipeline.mlang import parameters, parse_section
+from dataflow_gitops.pipeline.definition.mlang import parameters, parse_section
+from dataflow_gitops.pipeline.definition.references import find_references
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import Snapshot, SourceDataflow
-from dataflow_gitops.pipeline.references import find_references
-from dataflow_gitops.pipeline.render import OfflineLookup, render_all
-from dataflow_gitops.pipeline.source import read_working_tree
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _ZERO = "00000000-0000-0000-0000-000000000000"

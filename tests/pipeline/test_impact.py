@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from dataflow_gitops.pipeline.diff import diff_dataflow
-from dataflow_gitops.pipeline.impact import assess, most_severe
+from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import DesiredDataflow, Impact, LiveDataflow, LiveItem, Part
-from dataflow_gitops.pipeline.parts import fingerprint
+from dataflow_gitops.pipeline.plan.diff import diff_dataflow
+from dataflow_gitops.pipeline.plan.impact import assess, most_severe
 
 DESTINATION = (
     '[DataDestinations = {[Definition = [Kind = "Reference", QueryName = "Orders_DataDestination", '
@@ -190,8 +190,8 @@ def test_most_severe(impacts: list[Impact], expected: Impact) -> None:
 
 
 def test_a_comment_next_to_a_destination_query_is_not_a_target_change() -> None:
-    from dataflow_gitops.pipeline.impact import _destination_reasons
-    from dataflow_gitops.pipeline.mlang import parse_section
+    from dataflow_gitops.pipeline.definition.mlang import parse_section
+    from dataflow_gitops.pipeline.plan.impact import _destination_reasons
 
     text = (
         "section Section1;\n"

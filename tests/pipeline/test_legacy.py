@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from dataflow_gitops.errors import SourceError
-from dataflow_gitops.pipeline.legacy import legacy_problem, migrate_folder
-from dataflow_gitops.pipeline.mlang import parse_section
-from dataflow_gitops.pipeline.parts import is_guid, parse_platform
-from dataflow_gitops.pipeline.source import read_working_tree
+from dataflow_gitops.pipeline.definition.legacy import legacy_problem, migrate_folder
+from dataflow_gitops.pipeline.definition.mlang import parse_section
+from dataflow_gitops.pipeline.definition.parts import is_guid, parse_platform
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 
 MASHUP = (
     '[StagingDefinition = [Kind = "FastCopy"]]\r\nsection Section1;\r\n'

@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataflow_gitops.errors import SourceError
-from dataflow_gitops.pipeline.model import Part, Platform
-from dataflow_gitops.pipeline.parts import (
+from dataflow_gitops.pipeline.definition.parts import (
     PLATFORM_SCHEMA,
     canonical_bytes,
     decode_parts,
@@ -19,6 +18,7 @@ from dataflow_gitops.pipeline.parts import (
     platform_part,
     safe_part_path,
 )
+from dataflow_gitops.pipeline.model import Part, Platform
 
 LOGICAL_ID = "018b9992-976d-40c5-a0e4-1b53a9a4c7b5"
 

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from dataflow_gitops.errors import PlanError, PlanFileError, StalePlanError
+from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import (
     ActionKind,
     DesiredDataflow,
@@ -21,15 +22,14 @@ from dataflow_gitops.pipeline.model import (
     Plan,
     PlanPolicy,
 )
-from dataflow_gitops.pipeline.parts import fingerprint
-from dataflow_gitops.pipeline.planfile import (
+from dataflow_gitops.pipeline.plan.planfile import (
     check_preconditions,
     dump_plan,
     load_plan,
     plan_document,
     plan_schema,
 )
-from dataflow_gitops.pipeline.planner import build_plan
+from dataflow_gitops.pipeline.plan.planner import build_plan
 
 WS = "ws-1"
 SECRET = "Sup3r-Secret!"

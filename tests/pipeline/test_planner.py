@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dataflow_gitops.errors import DependencyError, PlanError
+from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import (
     KNOWN_AFTER_APPLY,
     ZERO_GUID,
@@ -21,8 +22,7 @@ from dataflow_gitops.pipeline.model import (
     Plan,
     PlanPolicy,
 )
-from dataflow_gitops.pipeline.parts import fingerprint
-from dataflow_gitops.pipeline.planner import build_plan
+from dataflow_gitops.pipeline.plan.planner import build_plan
 
 WS = "ws-0001"
 
@@ -450,9 +450,9 @@ def test_example_project_plans_no_changes_then_one_parameter_update() -> None:
     from pathlib import Path
 
     from dataflow_gitops.config import load_environment, load_project
-    from dataflow_gitops.pipeline.mlang import parse_section, set_parameter
-    from dataflow_gitops.pipeline.render import OfflineLookup, render_all
-    from dataflow_gitops.pipeline.source import read_working_tree
+    from dataflow_gitops.pipeline.definition.mlang import parse_section, set_parameter
+    from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
+    from dataflow_gitops.pipeline.definition.source import read_working_tree
 
     root = Path(__file__).resolve().parents[2]
     env = load_environment(load_project(root), "dev")

@@ -18,13 +18,13 @@ from dataflow_gitops.pipeline.model import (
     OutcomeStatus,
     Plan,
 )
-from dataflow_gitops.pipeline.record_stores import (
+from dataflow_gitops.pipeline.release.record_stores import (
     FileRecords,
     GitTagRecords,
     git_user_name,
     open_store,
 )
-from dataflow_gitops.pipeline.records import (
+from dataflow_gitops.pipeline.release.records import (
     DeploymentRecord,
     RecordedItem,
     detect_actor,

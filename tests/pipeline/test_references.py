@@ -5,6 +5,12 @@ from pathlib import Path
 import pytest
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError
+from dataflow_gitops.pipeline.definition.references import (
+    dependency_edges,
+    dependency_order,
+    find_references,
+)
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import (
     ZERO_GUID,
     DataflowReference,
@@ -13,12 +19,6 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.references import (
-    dependency_edges,
-    dependency_order,
-    find_references,
-)
-from dataflow_gitops.pipeline.source import read_working_tree
 
 SALES_ORDERS_ID = "018b9992-976d-40c5-a0e4-1b53a9a4c7b5"
 CUSTOMERS_ID = "af1fafc3-cb96-4bd4-a768-ede35d9766a9"

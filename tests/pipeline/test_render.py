@@ -14,11 +14,11 @@ from example_repo import REPO_ROOT, copy_example
 
 from dataflow_gitops.config import Environment, environment_names, load_environment, load_project
 from dataflow_gitops.config import parse_environment as _parse
-from dataflow_gitops.pipeline.mlang import parameters, parse_section
+from dataflow_gitops.pipeline.definition.mlang import parameters, parse_section
+from dataflow_gitops.pipeline.definition.parts import fingerprint
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, bind_pending, render_all
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import KNOWN_AFTER_APPLY, DesiredDataflow, Snapshot
-from dataflow_gitops.pipeline.parts import fingerprint
-from dataflow_gitops.pipeline.render import OfflineLookup, bind_pending, render_all
-from dataflow_gitops.pipeline.source import read_working_tree
 
 DEV_WS = "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10"
 DEV_LH = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27"

@@ -12,9 +12,9 @@ from example_repo import REPO_ROOT
 
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import RenderError
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import Snapshot
-from dataflow_gitops.pipeline.render import OfflineLookup, render_all
-from dataflow_gitops.pipeline.source import read_working_tree
 
 WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
 DEV_LH = "7b9e2c41-3a5d-4f8e-b1c2-9d0e6f3a8b27"
@@ -165,7 +165,7 @@ def test_two_dataflows_with_one_display_name(snapshot: Snapshot) -> None:
 
 
 def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -> None:
-    from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
+    from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 
     env = overlay(f"""
         workspace_id: {WS}
@@ -205,7 +205,7 @@ def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -
 
 
 def test_overlay_warnings_find_ids_in_any_case_and_only_in_scope(snapshot: Snapshot) -> None:
-    from dataflow_gitops.pipeline.overlay_warnings import overlay_warnings
+    from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 
     scoped_out = overlay(f"""
         workspace_id: {WS}

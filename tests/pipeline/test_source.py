@@ -8,7 +8,7 @@ import pytest
 from example_repo import EXAMPLE_NAMES
 
 from dataflow_gitops.errors import LegacyFormatError, SourceError
-from dataflow_gitops.pipeline.source import (
+from dataflow_gitops.pipeline.definition.source import (
     read_ref,
     read_working_tree,
     scan_ref,

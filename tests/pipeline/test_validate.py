@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError, SourceError
-from dataflow_gitops.pipeline.validate import validate
+from dataflow_gitops.pipeline.definition.validate import validate
 
 SALES_ORDERS_ID = "018b9992-976d-40c5-a0e4-1b53a9a4c7b5"
 SUMMARY_ID = "d504e0e3-7328-484e-a6b9-a52abc3596a1"

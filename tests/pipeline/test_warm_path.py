@@ -18,20 +18,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataflow_gitops.errors import DependencyError, SourceError
-from dataflow_gitops.pipeline.mlang import (
+from dataflow_gitops.pipeline.definition.mlang import (
     dataflow_references,
     field_literals,
     parameters,
     parse_section,
 )
-from dataflow_gitops.pipeline.mlang.document import Member
-from dataflow_gitops.pipeline.mlang.edits import edit_section
-from dataflow_gitops.pipeline.mlang.memo import TextMemo
-from dataflow_gitops.pipeline.mlang.spelling import members_spelling
+from dataflow_gitops.pipeline.definition.mlang.document import Member
+from dataflow_gitops.pipeline.definition.mlang.edits import edit_section
+from dataflow_gitops.pipeline.definition.mlang.memo import TextMemo
+from dataflow_gitops.pipeline.definition.mlang.spelling import members_spelling
+from dataflow_gitops.pipeline.definition.parts import canonical_bytes, lenient_text
+from dataflow_gitops.pipeline.definition.references import dependency_order
+from dataflow_gitops.pipeline.definition.source import scan_working_tree
 from dataflow_gitops.pipeline.model import Part
-from dataflow_gitops.pipeline.parts import canonical_bytes, lenient_text
-from dataflow_gitops.pipeline.references import dependency_order
-from dataflow_gitops.pipeline.source import scan_working_tree
 
 MASHUP = """section Section1;
 shared Server = "a.example.net" meta [IsParameterQuery = true, Type = type text];
@@ -300,7 +300,7 @@ def test_the_walk_reads_what_rglob_lists(tmp_path: Path) -> None:
     (outside / "nested").mkdir(parents=True)
     (outside / "nested" / "secret.mdf").write_text("token")
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
-    from dataflow_gitops.pipeline import source
+    from dataflow_gitops.pipeline.definition import source
 
     walked = source._working_tree_folders(tmp_path, "dataflows")["dataflows/A.Dataflow"]
     expected = _files_by_rglob(folder)
@@ -327,7 +327,7 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
     (real / "mashup.pq").write_text("section S;")
     (tmp_path / "dataflows").mkdir()
     os.symlink(real, tmp_path / "dataflows" / "A.Dataflow", target_is_directory=True)
-    from dataflow_gitops.pipeline import source
+    from dataflow_gitops.pipeline.definition import source
 
     walked = source._working_tree_folders(tmp_path, "dataflows")
     assert walked == {"dataflows/A.Dataflow": {"mashup.pq": b"section S;"}}
@@ -337,7 +337,7 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
 
 
 def test_a_part_is_read_once_per_object_and_path() -> None:
-    from dataflow_gitops.pipeline.mashups import mashup_document
+    from dataflow_gitops.pipeline.definition.mashups import mashup_document
 
     data = MASHUP.replace("Section1", "Once").encode("utf-8")
     doc = mashup_document(data, path="dataflows/A.Dataflow/mashup.pq")
@@ -352,7 +352,7 @@ def test_a_part_is_read_once_per_object_and_path() -> None:
 
 def test_a_part_that_does_not_read_is_not_remembered() -> None:
     from dataflow_gitops.errors import MSyntaxError
-    from dataflow_gitops.pipeline.mashups import mashup_document
+    from dataflow_gitops.pipeline.definition.mashups import mashup_document
 
     broken = b"section S;\nshared Q = ;\n"
     for path in ("a/mashup.pq", "b/mashup.pq"):
@@ -364,7 +364,7 @@ def test_a_part_that_does_not_read_is_not_remembered() -> None:
 
 
 def test_equal_contents_become_one_bytes_object() -> None:
-    from dataflow_gitops.pipeline.mashups import shared_content
+    from dataflow_gitops.pipeline.definition.mashups import shared_content
 
     first = shared_content(b"shared content " * 100)
     again = shared_content(b"shared content " * 100)
@@ -397,7 +397,7 @@ def test_a_part_changed_after_passing_is_checked_again(example_copy: Path) -> No
 
 
 def test_bytes_memo_is_bounded_by_the_bytes_it_holds() -> None:
-    from dataflow_gitops.pipeline.bytes_memo import BytesMemo
+    from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
 
     memo: BytesMemo[str] = BytesMemo(budget=25)
     assert memo.put(b"a" * 10, "A") == "A"
@@ -427,8 +427,8 @@ def test_edited_documents_share_only_the_trees_above_the_first_edit() -> None:
 
 
 def test_a_platform_is_read_once_per_content_and_errors_name_their_path() -> None:
+    from dataflow_gitops.pipeline.definition.parts import parse_platform, platform_part
     from dataflow_gitops.pipeline.model import Platform
-    from dataflow_gitops.pipeline.parts import parse_platform, platform_part
 
     data = platform_part(Platform("Dataflow", "Memo Test", "5f0c8a8e-3f7e-4d67-9a41-2b1f0e9c7d33")).data
     first = parse_platform(data, path="a/.platform")

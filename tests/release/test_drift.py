@@ -12,8 +12,8 @@ import pytest
 from emulator_project import Cli, Live, commit_all
 from release_support import PROD_WS, TEST_WS
 
-from dataflow_gitops.pipeline.parts import encode_parts
-from dataflow_gitops.pipeline.source import read_working_tree
+from dataflow_gitops.pipeline.definition.parts import encode_parts
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 
 SCHEMA = json.loads(
     resources.files("dataflow_gitops").joinpath("schemas/drift.schema.json").read_text("utf-8")

@@ -10,8 +10,8 @@ import pytest
 from emulator_project import Cli, Live, git, snapshot_files
 from release_support import PROD_WS, TEST_WS
 
-from dataflow_gitops.pipeline.parts import encode_parts
-from dataflow_gitops.pipeline.source import read_working_tree
+from dataflow_gitops.pipeline.definition.parts import encode_parts
+from dataflow_gitops.pipeline.definition.source import read_working_tree
 
 HOSTILE = ["../evil", "a/b", "con:", " leading", "trailing.", "..", "x\\..\\y", "CON", "nul.txt", "COM1"]
 

@@ -7,14 +7,14 @@ import pytest
 from dataflow_gitops.api import folder_name
 from dataflow_gitops.config import Environment, parse_environment
 from dataflow_gitops.errors import SourceError
-from dataflow_gitops.pipeline.export import (
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render
+from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part, Platform, SourceDataflow
+from dataflow_gitops.pipeline.release.export import (
     ReverseIds,
     learn_reverse_ids,
     repository_name,
     unrender,
 )
-from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part, Platform, SourceDataflow
-from dataflow_gitops.pipeline.render import OfflineLookup, render
 
 WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
 DEV_WS = "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10"

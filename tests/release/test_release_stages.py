@@ -9,15 +9,15 @@ import pytest
 
 from dataflow_gitops.config import Project, parse_environment
 from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.drift import DriftStatus, compare
 from dataflow_gitops.pipeline.model import DesiredDataflow, IgnoreRule, LiveDataflow, LiveItem, Part
-from dataflow_gitops.pipeline.promote import (
+from dataflow_gitops.pipeline.release.drift import DriftStatus, compare
+from dataflow_gitops.pipeline.release.promote import (
     pick_release,
     source_environment,
     untested_items,
     verify_source,
 )
-from dataflow_gitops.pipeline.records import DeploymentRecord, RecordedItem
+from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordedItem
 
 WS = "8c2e4a6d-5f7b-4c9e-a1d3-7e9f1b3d5a24"
 PROJECT = Project(root=Path("."), promotion_order=("dev", "test", "prod"))

@@ -31,7 +31,7 @@ from dataflow_gitops.config.settings import (
 )
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
-from dataflow_gitops.pipeline import jsonpath
+from dataflow_gitops.pipeline.definition import jsonpath
 from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"

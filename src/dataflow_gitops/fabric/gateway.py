@@ -12,6 +12,12 @@ from typing import Any
 
 from dataflow_gitops.errors import JobFailed
 from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.pipeline.definition.parts import (
+    decode_parts,
+    encode_parts,
+    fingerprint,
+    parse_platform,
+)
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     PLATFORM_PATH,
@@ -19,7 +25,6 @@ from dataflow_gitops.pipeline.model import (
     LiveItem,
     Part,
 )
-from dataflow_gitops.pipeline.parts import decode_parts, encode_parts, fingerprint, parse_platform
 
 APPLY_CHANGES = "ApplyChanges"
 

@@ -236,8 +236,8 @@ class IgnoreRule:
     """A difference that must not count as drift (Argo CD's ignoreDifferences).
 
     A rule matches dataflows by name glob and parts by path glob; within a JSON part it drops
-    the values at ``json_paths`` (JSONPath subset, see ``pipeline/jsonpath.py``) from both sides
-    before comparing; within ``mashup.pq`` it skips the queries whose names match ``queries``.
+    the values at ``json_paths`` (JSONPath subset, see ``pipeline/definition/jsonpath.py``) from
+    both sides before comparing; within ``mashup.pq`` it skips the queries whose names match ``queries``.
     A rule with neither ``json_paths`` nor ``queries`` ignores the matched parts entirely.
     """
 

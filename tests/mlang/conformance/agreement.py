@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.mlang.conformance.corpus import Probe
 
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.mlang import parse_section
+from dataflow_gitops.pipeline.definition.mlang import parse_section
 
 FIXTURE = Path(__file__).with_name("oracle.json")
 

@@ -21,8 +21,8 @@ from dataflow_gitops.cli.commands.options import (
     write_step_summary,
 )
 from dataflow_gitops.cli.output import Format
-from dataflow_gitops.pipeline.drift import DataflowDrift, DriftReport, DriftStatus
 from dataflow_gitops.pipeline.model import DataflowDiff
+from dataflow_gitops.pipeline.release.drift import DataflowDrift, DriftReport, DriftStatus
 
 EXIT_DRIFT = 2
 LABELS = {

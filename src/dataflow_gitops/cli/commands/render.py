@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
+from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
-from dataflow_gitops.pipeline.parts import lenient_text
 
 
 @click.command("render")

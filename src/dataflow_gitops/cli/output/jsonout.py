@@ -9,7 +9,7 @@ from typing import Any
 
 from dataflow_gitops import __version__
 from dataflow_gitops.pipeline.model import ApplyResult, DataflowDiff, Plan
-from dataflow_gitops.pipeline.planfile import diff_document, plan_document
+from dataflow_gitops.pipeline.plan.planfile import diff_document, plan_document
 
 
 def plan_json(plan: Plan) -> str:

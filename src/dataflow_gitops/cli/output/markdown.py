@@ -22,7 +22,6 @@ from dataflow_gitops.cli.output.summary import (
     summary_line,
     verb,
 )
-from dataflow_gitops.pipeline.impact import most_severe
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
@@ -32,6 +31,7 @@ from dataflow_gitops.pipeline.model import (
     OutcomeStatus,
     Plan,
 )
+from dataflow_gitops.pipeline.plan.impact import most_severe
 
 _NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
 _MIN_KEPT = 400  # below this, a trimmed diff is not worth showing at all

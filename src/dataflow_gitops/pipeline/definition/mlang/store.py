@@ -1,0 +1,118 @@
+"""Persistent read cache of M documents (stage ① source): text digest → document structure.
+
+Reading 50 KB of M costs tens of milliseconds of pure-Python tokenizing and parsing, and most of a
+project's texts do not change between two commands. The structure of every text read without error
+(:func:`~.document.structure`: member names and spans) is kept in one SQLite file under the text's
+SHA-256, so an unchanged text is rebuilt from it instead of read again. Entries are keyed by a
+digest of the reader's own source as well: a changed reader never trusts what an older one found.
+The cache is an optimisation only: a store that cannot be opened, read or written is a miss, never
+an error, and a damaged entry is rebuilt by reading the text again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from dataflow_gitops.pipeline.definition.mlang.document import Structure
+
+FILE_NAME = "mlang.sqlite"
+# Rows beyond this are dropped oldest first: a store never grows without bound on a busy machine.
+MAX_ENTRIES = 50_000
+_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document", "store")
+
+
+@functools.cache
+def reader_version() -> str:
+    """A digest of the reader's source files: the part of every key that retires stale entries."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    try:
+        for name in _READER_MODULES:
+            digest.update((here / f"{name}.py").read_bytes())
+    except OSError:
+        # No source beside the code (a frozen build): the release names the reader instead.
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(importlib.metadata.version("dataflow-gitops").encode())
+    return digest.hexdigest()[:16]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ReadStore:
+    """The cache file of one project (``.dataflow-gitops/cache/mlang.sqlite``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FILE_NAME
+
+    def _open(self, *, create: bool) -> sqlite3.Connection | None:
+        if not create and not self.path.exists():
+            return None
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # A project that does not ignore .dataflow-gitops/ gets no untracked cache files.
+                ignore = self.path.parent / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
+            db = sqlite3.connect(self.path, timeout=5)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
+            )
+        except (OSError, sqlite3.Error):
+            return None
+        return db
+
+    def load(self, keys: Iterable[str]) -> dict[str, Structure]:
+        """The stored structure of each of ``keys`` (text digests) that has one."""
+        wanted = [f"{reader_version()}:{k}" for k in keys]
+        found: dict[str, Structure] = {}
+        db = self._open(create=False)
+        if db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, structure FROM documents WHERE key IN ({marks})"
+                for key, value in db.execute(query, chunk):
+                    with contextlib.suppress(ValueError):
+                        data = json.loads(value)
+                        if isinstance(data, list):
+                            found[key.partition(":")[2]] = data
+        except sqlite3.Error:
+            pass  # a damaged file reads as empty; the next save rebuilds what it can
+        finally:
+            db.close()
+        return found
+
+    def save(self, entries: Mapping[str, Structure]) -> None:
+        """Store ``entries`` (text digest → structure) in one transaction; failures are ignored."""
+        if not entries:
+            return
+        version = reader_version()
+        rows = [(f"{version}:{k}", json.dumps(v, separators=(",", ":"))) for k, v in entries.items()]
+        db = self._open(create=True)
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO documents (key, structure) VALUES (?, ?)", rows)
+                # Entries of another reader version can never be read again.
+                db.execute("DELETE FROM documents WHERE key NOT LIKE ?", (f"{version}:%",))
+                db.execute(
+                    "DELETE FROM documents WHERE rowid <= (SELECT max(rowid) FROM documents) - ?",
+                    (MAX_ENTRIES,),
+                )
+        except sqlite3.Error:
+            pass  # read-only or locked for too long: this run simply leaves nothing behind
+        finally:
+            db.close()

@@ -1,0 +1,1 @@
+"""Stages ③–⑦ after observing: diff, impact, plan, plan file and apply."""

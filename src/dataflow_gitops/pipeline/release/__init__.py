@@ -1,0 +1,1 @@
+"""The release half: deployment records, promotion, drift and export."""
