@@ -17,13 +17,19 @@ from dataflow_gitops.integrations.ci import annotate_errors
     metavar="ENV",
     help="Validate only this environment (repeatable); default: all of them.",
 )
-def command(envs: tuple[str, ...]) -> int:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (unknown names in M, metadata mismatches…) as errors: exit 1.",
+)
+def command(envs: tuple[str, ...], strict: bool) -> int:
     """Check dataflows, M syntax, references and environment overlays, without any API call.
 
     \b
     Examples:
       dfg validate              # every dataflow, every environment
       dfg validate -e prod      # dataflows + the prod overlay only
+      dfg validate --strict     # warnings fail the check too (CI gates)
       dfg -C path/to/repo validate -e dev -e test
     """
     ctx = click.get_current_context()
@@ -31,13 +37,14 @@ def command(envs: tuple[str, ...]) -> int:
     if not ctx.obj.color:
         ctx.color = False  # click.echo strips styles when the context says so
     report = api.validate(project, list(envs) or None)
+    label = click.style("Error: ", fg="red") if strict else click.style("Warning: ", fg="yellow")
     for warning in report.warnings:
-        click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
-    if report.errors:
+        click.echo(label + warning, err=True)
+    count = len(report.errors) + (len(report.warnings) if strict else 0)
+    if count:
         annotate_errors(report.errors, project=project)  # in CI: ::error file=…,line=… per error
         for error in report.errors:
             click.echo(click.style("Error: ", fg="red") + error.render(), err=True)
-        count = len(report.errors)
         click.echo(f"✗ {count} problem{'s' if count != 1 else ''} found", err=True)
         return 1
     envs_text = f"{len(report.environments)} environment{'s' if len(report.environments) != 1 else ''}"

@@ -25,6 +25,7 @@ from dataflow_gitops.config import (
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.mashups import mashup_document
 from dataflow_gitops.pipeline.definition.mlang import Member
+from dataflow_gitops.pipeline.definition.mlang.names import unknown_names
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.definition.parts import decode_text, line_of
 from dataflow_gitops.pipeline.definition.reading import read_mashups
@@ -183,7 +184,8 @@ def _check_item_types(environment: Environment, file: Path) -> list[str]:
 
 
 def _check_queries(dataflow: SourceDataflow) -> list[str]:
-    """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ."""
+    """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ
+    and where a query uses a name nothing defines."""
     mashup = dataflow.part(MASHUP_PATH)
     metadata = dataflow.part(METADATA_PATH)
     if mashup is None or metadata is None:
@@ -207,6 +209,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
                 f"in mashup.pq (remove the entry or restore the query)"
             )
     found.extend(_check_mdf(dataflow, doc.members))
+    found.extend(unknown.message(mashup_path) for unknown in unknown_names(doc))
     for member in doc.members:
         if member.name not in named:
             found.append(
