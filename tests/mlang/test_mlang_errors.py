@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from dataflow_gitops.errors import MSyntaxError, SourceError
-from dataflow_gitops.pipeline.definition.mlang import parse_section
+from dataflow_gitops.pipeline.definition.mlang import (
+    dataflow_references,
+    parse_section,
+    query_dependencies,
+)
 
 PATH = "dataflows/Sales.Dataflow/mashup.pq"
 
@@ -98,3 +102,13 @@ def test_a_missing_semicolon_after_the_section_says_how_to_write_it() -> None:
         parse_section("section Section1\nshared A = 1;", path=PATH)
     assert "write 'section Section1;'" in str(caught.value)
     assert "query" not in str(caught.value)
+
+
+def test_deep_generated_queries_read_and_their_trees_are_walked() -> None:
+    # Power Query writes a conditional column as one `else if` per arm; thousands are real.
+    arms = " ".join(f"if [c] = {i} then Other else" for i in range(3000))
+    text = f"section S;\nshared Other = 1;\nshared Q = each {arms} PowerPlatform.Dataflows(null);\n"
+    doc = parse_section(text)
+    assert query_dependencies(doc)["Q"] == ("Other",)
+    assert dataflow_references(doc) == ()
+    assert sum(1 for _ in doc.members[1].expression.walk()) > 3000 * 4
