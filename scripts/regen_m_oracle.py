@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="print the agreement numbers")
     args = parser.parse_args()
     corpus = _corpus()
-    probes = corpus.probes(ROOT)  # type: ignore[attr-defined]
+    probes = corpus.probes()  # type: ignore[attr-defined]
     texts = {p.id: p.text for p in probes}
     package = json.loads((ORACLE_DIR / "package.json").read_text(encoding="utf-8"))
     version = package["dependencies"]["@microsoft/powerquery-parser"]

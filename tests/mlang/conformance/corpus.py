@@ -15,7 +15,6 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -451,15 +450,7 @@ def mutants(count_per_base: int = 120, seed: int = 15) -> dict[str, str]:
     return out
 
 
-def repository_documents(root: Path) -> dict[str, str]:
-    """Every mashup.pq of the example repository (``dataflows/``), as real-shaped valid documents."""
-    found: dict[str, str] = {}
-    for path in sorted((root / "dataflows").glob("*/mashup.pq")):
-        found[f"repo_{path.parent.name}"] = path.read_text(encoding="utf-8")
-    return found
-
-
-def probes(root: Path | None = None) -> list[Probe]:
+def probes() -> list[Probe]:
     """The whole corpus, in a stable order."""
     out: list[Probe] = []
     out += [Probe(k, "valid", v) for k, v in VALID.items()]
@@ -470,8 +461,6 @@ def probes(root: Path | None = None) -> list[Probe]:
     out += [Probe(k, "deep", v) for k, v in _deep("deep").items()]
     out += [Probe(k, "bases", v) for k, v in BASES.items()]
     out += [Probe(k, "mutants", v) for k, v in mutants().items()]
-    if root is not None:
-        out += [Probe(k, "repository", v) for k, v in repository_documents(root).items()]
     ids = [p.id for p in out]
     assert len(ids) == len(set(ids)), "probe ids are unique"
     return out

@@ -21,8 +21,8 @@ import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain
-from operator import sub
+from itertools import accumulate, chain, compress
+from operator import not_, sub
 from typing import overload
 
 from dataflow_gitops.errors import MSyntaxError
@@ -254,16 +254,13 @@ def is_m_blank(ch: str) -> bool:
 def _m_names(texts: list[str]) -> bool:
     """Every identifier among ``texts`` (non-ASCII ones: ASCII \\w is M's class) is made of M's
     name characters, as the scan's \\w cannot tell."""
-    for word in filter(_not_ascii, texts):
+    for word in compress(texts, map(not_, map(str.isascii, texts))):  # no Python call per token
         if word[0] in '"#':
             continue
         if not is_identifier_start(word[0]) or not all(map(is_identifier_part, word.replace(".", ""))):
             return False
     return True
 
-
-def _not_ascii(text: str) -> bool:
-    return not text.isascii()
 
 
 def unescape_quoted(raw: str) -> str:
