@@ -50,6 +50,10 @@ SPEC_SECTION_ACCESS = (
     "engine's own modules"
 )
 BOM_AT_START = "a byte-order mark before the text is the file's encoding, not M text"
+SPEC_TABLE_CATCH = (
+    "after `try … type table`, `catch` starts the handler (`table` is the primitive type there), as "
+    "the spec reads it; Microsoft's parser takes `catch` as the name of a row type"
+)
 SPEC_CATCH = "spec: a catch function is `(name) => body` or `() => body`; no 'optional', no type"
 OPEN_EXTENDING = (
     "decided: if/let/each/try/error/a function after a binary or unary operator is read as the "
@@ -299,6 +303,7 @@ READER_RIGHT = {
     "section_access_quoted": (doc('Section1!#"Query 2"'), SPEC_SECTION_ACCESS),
     "bom_at_start": ("\ufeffsection Section1;\n\nshared Query1 = 1;\n", BOM_AT_START),
     "catch_optional_param": (doc("try 1 catch (optional e) => e"), SPEC_CATCH),
+    "try_type_table_catch": (doc("try type table catch (e) => 0"), SPEC_TABLE_CATCH),
 }
 
 OPEN = {

@@ -200,7 +200,9 @@ class SignatureRules(Cursor):
             self.i = i + 1
             row = self.record_type(row=True)
             return self.make.TableType((start, row.span[1]), row)
-        if text == "table" and (following in _ROW_EXPRESSION_START or kind_of(following) in _NAME_KINDS):
+        # `try type table catch (e) => …`: there `catch` is the handler, not a row type's name.
+        row_name = kind_of(following) in _NAME_KINDS and following != "catch"
+        if text == "table" and (following in _ROW_EXPRESSION_START or row_name):
             self.i = i + 1
             held = self.postfix(self.primary())
             return self.make.TableType((start, held.span[1]), held)

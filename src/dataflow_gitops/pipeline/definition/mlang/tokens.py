@@ -262,7 +262,6 @@ def _m_names(texts: list[str]) -> bool:
     return True
 
 
-
 def unescape_quoted(raw: str) -> str:
     """The value of a ``"…"`` literal or ``#"…"`` identifier: quotes off, ``""`` and ``#(…)`` decoded."""
     body = raw[2:-1] if raw[0] == "#" else raw[1:-1]
