@@ -57,7 +57,7 @@ def _on_large_stack(read: Callable[[], _T]) -> _T:
         gc.disable()
         sys.setrecursionlimit(max(limit, DEEP_FRAMES))
         try:
-            size = threading.stack_size(DEEP_STACK_BYTES)
+            size = _large_stack()
             try:
                 worker = threading.Thread(target=run, name="m-reader-deep", daemon=True)
                 worker.start()
@@ -71,3 +71,11 @@ def _on_large_stack(read: Callable[[], _T]) -> _T:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+def _large_stack() -> int:
+    """Ask for :data:`DEEP_STACK_BYTES` for the next thread; the size asked before."""
+    try:
+        return threading.stack_size(DEEP_STACK_BYTES)
+    except (ValueError, RuntimeError):  # a platform that refuses the size: its default, then
+        return threading.stack_size()
