@@ -49,10 +49,13 @@ __all__ = [
 ]
 
 
-def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:
-    """Everything ``dfg validate`` checks, offline; ``env`` None means every environment."""
+def validate(
+    project_dir: Path, env: str | Sequence[str] | None = None, *, names: bool = False
+) -> ValidationReport:
+    """Everything ``dfg validate`` checks, offline; ``env`` None means every environment;
+    ``names``: also warn about names in M that nothing defines (``dfg validate --names``)."""
     envs = [env] if isinstance(env, str) else env
-    return validate_project(project_dir, envs)
+    return validate_project(project_dir, envs, check_names=names)
 
 
 def render(

@@ -268,7 +268,8 @@ def test_an_unknown_name_is_a_warning_with_a_did_you_mean_and_strict_makes_it_fa
 ) -> None:
     mashup = project / CUSTOMERS / "mashup.pq"
     mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
-    result = dfg("validate", "-e", "dev")
+    assert "ServerNme" not in dfg("validate", "-e", "dev").err  # the names check is asked for
+    result = dfg("validate", "-e", "dev", "--names")
     assert result.code == 0, result.err
     (warning,) = [line for line in result.err.splitlines() if "ServerNme" in line]
     assert warning.startswith(f"Warning: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'")

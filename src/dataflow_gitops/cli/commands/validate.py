@@ -18,25 +18,31 @@ from dataflow_gitops.integrations.ci import annotate_errors
     help="Validate only this environment (repeatable); default: all of them.",
 )
 @click.option(
+    "--names",
+    is_flag=True,
+    help="Also warn about names in M that no query, step, parameter or library function defines.",
+)
+@click.option(
     "--strict",
     is_flag=True,
-    help="Treat warnings (unknown names in M, metadata mismatches…) as errors: exit 1.",
+    help="Check names too, and treat every warning as an error: exit 1.",
 )
-def command(envs: tuple[str, ...], strict: bool) -> int:
+def command(envs: tuple[str, ...], names: bool, strict: bool) -> int:
     """Check dataflows, M syntax, references and environment overlays, without any API call.
 
     \b
     Examples:
       dfg validate              # every dataflow, every environment
       dfg validate -e prod      # dataflows + the prod overlay only
-      dfg validate --strict     # warnings fail the check too (CI gates)
+      dfg validate --names      # + did-you-mean warnings for unknown names in M
+      dfg validate --strict     # names too, and warnings fail the check (CI gates)
       dfg -C path/to/repo validate -e dev -e test
     """
     ctx = click.get_current_context()
     project = ctx.obj.project
     if not ctx.obj.color:
         ctx.color = False  # click.echo strips styles when the context says so
-    report = api.validate(project, list(envs) or None)
+    report = api.validate(project, list(envs) or None, names=names or strict)
     label = click.style("Error: ", fg="red") if strict else click.style("Warning: ", fg="yellow")
     for warning in report.warnings:
         click.echo(label + warning, err=True)

@@ -116,8 +116,15 @@ class ValidationReport:
         return not self.errors
 
 
-def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
-    """Validate the project at ``root`` for ``envs`` (None: every environment)."""
+def validate(
+    root: Path, envs: Sequence[str] | None = None, *, check_names: bool = False
+) -> ValidationReport:
+    """Validate the project at ``root`` for ``envs`` (None: every environment); with
+    ``check_names``, also warn about names in M that nothing defines.
+
+    The names check builds every query's syntax tree (about twice the cost of reading the
+    document), which the read cache does not keep, so it runs when asked for.
+    """
     errors: list[DataflowGitopsError] = []
     warnings: list[str] = []
     try:
@@ -130,7 +137,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
     good: list[SourceDataflow] = []
     for dataflow in scan.snapshot.dataflows:
         try:
-            warnings.extend(_check_queries(dataflow))
+            warnings.extend(_check_queries(dataflow, check_names=check_names))
         except DataflowGitopsError as exc:
             errors.append(exc)
         else:
@@ -183,7 +190,7 @@ def _check_item_types(environment: Environment, file: Path) -> list[str]:
     return found
 
 
-def _check_queries(dataflow: SourceDataflow) -> list[str]:
+def _check_queries(dataflow: SourceDataflow, *, check_names: bool = False) -> list[str]:
     """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ
     and where a query uses a name nothing defines."""
     mashup = dataflow.part(MASHUP_PATH)
@@ -209,7 +216,8 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
                 f"in mashup.pq (remove the entry or restore the query)"
             )
     found.extend(_check_mdf(dataflow, doc.members))
-    found.extend(unknown.message(mashup_path) for unknown in unknown_names(doc))
+    if check_names:
+        found.extend(unknown.message(mashup_path) for unknown in unknown_names(doc))
     for member in doc.members:
         if member.name not in named:
             found.append(

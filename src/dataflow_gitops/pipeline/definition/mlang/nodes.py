@@ -46,8 +46,8 @@ class Node:
     span: Span
 
     def children(self) -> Iterator[Node]:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+        for name in _node_fields(type(self)):
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):
@@ -62,6 +62,25 @@ class Node:
             node = stack.pop()
             yield node
             stack.extend(reversed(list(node.children())))
+
+
+# Fields that never hold a node: the walk skips them (dataclasses.fields per node was most of
+# the cost of a tree walk).
+_PLAIN_FIELDS = frozenset(
+    ("span", "name", "name_span", "kind", "text", "quoted", "inclusive", "op", "optional",
+     "projection", "names", "open", "section")
+)  # fmt: skip
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _node_fields(cls: type[Node]) -> tuple[str, ...]:
+    found = _NODE_FIELDS.get(cls)
+    if found is None:
+        found = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _PLAIN_FIELDS)
+        _NODE_FIELDS[cls] = found
+    return found
 
 
 @_fast_init
