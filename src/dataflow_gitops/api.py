@@ -146,10 +146,15 @@ class Applied:
     """Set when the apply ran but its record could not be written (the result still stands)."""
 
 
-def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:
-    """Everything ``dfg validate`` checks, offline; ``env`` None means every environment."""
+def validate(
+    project_dir: Path, env: str | Sequence[str] | None = None, *, names: bool = False
+) -> ValidationReport:
+    """Everything ``dfg validate`` checks, offline; ``env`` None means every environment;
+    ``names``: also warn about names in M that nothing defines (``dfg validate --names``)."""
     envs = [env] if isinstance(env, str) else env
-    return validate_project(project_dir, envs, read_ahead=ProjectReadAhead(project_dir.resolve()))
+    return validate_project(
+        project_dir, envs, read_ahead=ProjectReadAhead(project_dir.resolve()), check_names=names
+    )
 
 
 def render(

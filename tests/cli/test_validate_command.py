@@ -263,6 +263,28 @@ def test_warnings_do_not_fail(dfg, project: Path) -> None:
     assert "Warning: dataflows/Hello Dataflow.Dataflow/mashup.pq:8: query 'Extra'" in result.err
 
 
+def test_an_unknown_name_is_a_warning_with_a_did_you_mean_and_strict_makes_it_fail(
+    dfg, project: Path
+) -> None:
+    mashup = project / CUSTOMERS / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
+    assert "ServerNme" not in dfg("validate", "-e", "dev").err  # the names check is asked for
+    result = dfg("validate", "-e", "dev", "--names")
+    assert result.code == 0, result.err
+    (warning,) = [line for line in result.err.splitlines() if "ServerNme" in line]
+    assert warning.startswith(f"Warning: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'")
+    assert warning.endswith("(did you mean 'ServerName'?)")
+    strict = dfg("validate", "-e", "dev", "--strict")
+    assert strict.code == 1
+    assert f"Error: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'" in strict.err
+    assert "✗ 1 problem found" in strict.err
+
+
+def test_strict_passes_on_the_example(dfg) -> None:
+    result = dfg("validate", "--strict")
+    assert (result.code, result.err) == (0, "")
+
+
 def test_validate_and_render_make_no_network_call(dfg, monkeypatch, tmp_path: Path) -> None:
     import socket
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from dataflow_gitops.errors import MSyntaxError, SourceError
-from dataflow_gitops.pipeline.definition.mlang import parse_section
+from dataflow_gitops.pipeline.definition.mlang import (
+    dataflow_references,
+    parse_section,
+    query_dependencies,
+)
 
 PATH = "dataflows/Sales.Dataflow/mashup.pq"
 
@@ -17,10 +21,10 @@ PATH = "dataflows/Sales.Dataflow/mashup.pq"
         ('section S;\nshared A = "say ""hi"";', 2, 12, "unterminated text literal"),
         ('section S;\nshared #"A = 1;', 2, 8, "unterminated quoted identifier"),
         ("section S;\n/* never closed\nshared A = 1;", 2, 1, "unterminated block comment"),
-        ("section S;\nshared A = 1\nshared B = 2;", 2, 13, "missing ';' after query 'A'"),
+        ("section S;\nshared A = 1\nshared B = 2;", 3, 1, "missing ';' after query 'A'"),
         ("section S;\nshared A = let x = 1 in x", 2, 26, "missing ';' after query 'A'"),
-        ("section S;\nshared A = x\n[Attr = 1]\nshared B = 2;", 2, 13, "missing ';' after query 'A'"),
-        ("section S\nshared A = 1;", 1, 10, "missing ';' after 'section S'"),
+        ("section S;\nshared A = x\n[Attr = 1]\nshared B = 2;", 3, 1, "missing ';' after query 'A'"),
+        ("section S\nshared A = 1;", 2, 1, "missing ';' after 'section S'"),
         ("shared A = 1;", 1, 1, "no 'section' declaration"),
         ("", 1, 1, "no 'section' declaration"),
         ("// only a comment\n", 2, 1, "no 'section' declaration"),
@@ -75,11 +79,11 @@ def test_error_quotes_long_tokens_briefly_on_one_line() -> None:
     message = str(caught.value)
     assert "\n" not in message
     assert len(message) < 200
-    assert message.startswith("mashup.pq:2:13: missing ';' after query 'A'")
+    assert message.startswith("mashup.pq:2:14: missing ';' after query 'A'")
 
 
 def test_absurd_nesting_is_a_syntax_error_not_a_crash() -> None:
-    depth = 5000
+    depth = 50_000
     with pytest.raises(MSyntaxError, match="nested too deeply"):
         parse_section("section S;\nshared A = " + "(" * depth + "1" + ")" * depth + ";")
 
@@ -98,3 +102,13 @@ def test_a_missing_semicolon_after_the_section_says_how_to_write_it() -> None:
         parse_section("section Section1\nshared A = 1;", path=PATH)
     assert "write 'section Section1;'" in str(caught.value)
     assert "query" not in str(caught.value)
+
+
+def test_deep_generated_queries_read_and_their_trees_are_walked() -> None:
+    # Power Query writes a conditional column as one `else if` per arm; thousands are real.
+    arms = " ".join(f"if [c] = {i} then Other else" for i in range(3000))
+    text = f"section S;\nshared Other = 1;\nshared Q = each {arms} PowerPlatform.Dataflows(null);\n"
+    doc = parse_section(text)
+    assert query_dependencies(doc)["Q"] == ("Other",)
+    assert dataflow_references(doc) == ()
+    assert sum(1 for _ in doc.members[1].expression.walk()) > 3000 * 4

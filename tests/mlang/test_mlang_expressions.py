@@ -238,5 +238,6 @@ def test_tokens_keep_offsets_lines_and_columns() -> None:
 def test_lexer_splits_ranges_and_dotted_names() -> None:
     assert [t.text for t in tokenize("{1..2}")][:5] == ["{", "1", "..", "2", "}"]
     assert [t.text for t in tokenize("a..b")][:3] == ["a", "..", "b"]
-    assert [t.text for t in tokenize("A.B.C.d1 x.1")][:3] == ["A.B.C.d1", "x", ".1"]
+    # A part after a dot may start with a digit (`x.1`), as the engine and Microsoft's parser read it.
+    assert [t.text for t in tokenize("A.B.C.d1 x.1 y .1")][:4] == ["A.B.C.d1", "x.1", "y", ".1"]
     assert [t.kind for t in tokenize("#date #nan")][:2] == [Kind.KEYWORD, Kind.NUMBER]

@@ -175,7 +175,9 @@ SKIMMED = [
     'let a = f(1, "x"){0}[B]?, #"c d" = [E = 1, F = {1..3}] in a',
     'each if [x] > 1 then try g(_) otherwise null else error "no"',
     "(x as number, optional y as nullable text) as text => x & y",
-    "type table [A = number, optional B = nullable text, ...] meta [Doc = true]",
+    "type table [A = number, optional B = nullable text] meta [Doc = true]",
+    "type [A = number, ...]",
+    "type table Type.ForRecord(r, false)",
     "type function (a as list) as record",
     "not -1 + @Self * #date(2024, 1, 2) ?? #nan <> #infinity and x is number or y as text",
     "t[[A], [B]]{[K = 1]}? ?? ...",
@@ -230,9 +232,9 @@ def test_skim_fails_where_the_tree_fails_and_then_builds_trees_again(expression:
     ("expression", "column"),
     [
         ("(1 is number meta [A = 1])", 25),  # `meta` takes unary operands, never an `is` test
-        ("a as text meta [B = 1]", 21),  # missing ';' after the query: at the end of `a as text`
-        ("a + each x is number meta y", 32),
-        ("each x is number meta y", 28),
+        ("a as text meta [B = 1]", 22),  # missing ';' after the query: at the `meta` found instead
+        ("a + each x is number meta y", 33),
+        ("each x is number meta y", 29),
     ],
 )
 def test_meta_after_a_type_test_is_a_syntax_error(expression: str, column: int) -> None:

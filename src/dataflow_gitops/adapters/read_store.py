@@ -27,7 +27,7 @@ from dataflow_gitops.pipeline.definition.mlang.document import Structure
 FILE_NAME = "mlang.sqlite"
 # Rows beyond this are dropped oldest first: a store never grows without bound on a busy machine.
 MAX_ENTRIES = 50_000
-_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document")
+_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document", "depth", "signatures")
 
 
 @functools.cache

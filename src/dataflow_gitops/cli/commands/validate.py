@@ -21,18 +21,30 @@ from dataflow_gitops.portability import too_long_for_windows
     metavar="ENV",
     help="Validate only this environment (repeatable); default: all of them.",
 )
-def command(envs: tuple[str, ...]) -> int:
+@click.option(
+    "--names",
+    is_flag=True,
+    help="Also warn about names in M that no query, step, parameter or library function defines.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Check names too, and treat every warning as an error: exit 1.",
+)
+def command(envs: tuple[str, ...], names: bool, strict: bool) -> int:
     """Check dataflows, M syntax, references and environment overlays, without any API call.
 
     \b
     Examples:
       dfg validate              # every dataflow, every environment
       dfg validate -e prod      # dataflows + the prod overlay only
+      dfg validate --names      # + did-you-mean warnings for unknown names in M
+      dfg validate --strict     # names too, and warnings fail the check (CI gates)
       dfg -C path/to/repo validate -e dev -e test
     """
     project = project_dir()
     use_color()
-    report = api.validate(project, list(envs) or None)
+    report = api.validate(project, list(envs) or None, names=names or strict)
     try:
         settings = load_project(project)
     except DataflowGitopsError:
@@ -40,13 +52,15 @@ def command(envs: tuple[str, ...]) -> int:
     else:
         folders = (settings.dataflows_dir, settings.environments_dir)
         long_paths = too_long_for_windows(settings.root, folders)
-    for warning in (*report.warnings, *long_paths):
-        click.echo(click.style("Warning: ", fg="yellow") + warning, err=True)
-    if report.errors:
+    warnings = (*report.warnings, *long_paths)
+    label = click.style("Error: ", fg="red") if strict else click.style("Warning: ", fg="yellow")
+    for warning in warnings:
+        click.echo(label + warning, err=True)
+    count = len(report.errors) + (len(warnings) if strict else 0)
+    if count:
         annotate_errors(report.errors, project=project)  # in CI: ::error file=…,line=… per error
         for error in report.errors:
             click.echo(click.style("Error: ", fg="red") + error.render(), err=True)
-        count = len(report.errors)
         click.echo(f"✗ {count} problem{'s' if count != 1 else ''} found", err=True)
         return 1
     envs_text = f"{len(report.environments)} environment{'s' if len(report.environments) != 1 else ''}"

@@ -29,6 +29,7 @@ from dataflow_gitops.pipeline.definition.folders import check_folders, folder_pa
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
 from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import Member
+from dataflow_gitops.pipeline.definition.mlang.names import unknown_names
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.definition.parts import decode_text, line_of
 from dataflow_gitops.pipeline.definition.reading import read_mashups
@@ -64,9 +65,18 @@ class ValidationReport:
 
 
 def validate(
-    root: Path, envs: Sequence[str] | None = None, *, read_ahead: ReadAhead | None = None
+    root: Path,
+    envs: Sequence[str] | None = None,
+    *,
+    read_ahead: ReadAhead | None = None,
+    check_names: bool = False,
 ) -> ValidationReport:
-    """Validate the project at ``root`` for ``envs`` (None: every environment)."""
+    """Validate the project at ``root`` for ``envs`` (None: every environment); with
+    ``check_names``, also warn about names in M that nothing defines.
+
+    The names check builds every query's syntax tree (about twice the cost of reading the
+    document), which the read cache does not keep, so it runs when asked for.
+    """
     errors: list[DataflowGitopsError] = []
     warnings: list[str] = []
     try:
@@ -79,7 +89,7 @@ def validate(
     good: list[SourceDataflow] = []
     for dataflow in scan.snapshot.dataflows:
         try:
-            warnings.extend(_check_queries(dataflow))
+            warnings.extend(_check_queries(dataflow, check_names=check_names))
         except DataflowGitopsError as exc:
             errors.append(exc)
         else:
@@ -138,8 +148,9 @@ def _check_item_types(environment: Environment, file: Path) -> list[str]:
     return found
 
 
-def _check_queries(dataflow: SourceDataflow) -> list[str]:
-    """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ."""
+def _check_queries(dataflow: SourceDataflow, *, check_names: bool = False) -> list[str]:
+    """Parse mashup.pq (raises MSyntaxError); warn where queriesMetadata and the queries differ
+    and where a query uses a name nothing defines."""
     mashup = dataflow.part(MASHUP_PATH)
     metadata = dataflow.part(METADATA_PATH)
     if mashup is None or metadata is None:
@@ -163,6 +174,8 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
                 f"in mashup.pq (remove the entry or restore the query)"
             )
     found.extend(_check_mdf(dataflow, doc.members))
+    if check_names:
+        found.extend(unknown.message(mashup_path) for unknown in unknown_names(doc))
     for member in doc.members:
         if member.name not in named:
             found.append(

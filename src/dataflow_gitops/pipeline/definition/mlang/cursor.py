@@ -38,6 +38,7 @@ class Cursor:
         self.path = path
         self.i = 0
         self.last = len(tokens.texts) - 1  # the END token's index: the cursor never moves past it
+        self.closers: dict[int, int] = {}  # bracket index → its closing bracket's, as found
 
     @property
     def tok(self) -> Token:
@@ -108,18 +109,32 @@ class Cursor:
         raise self.unexpected(what)
 
     def generalized_name(self, what: str) -> tuple[str, nodes.Span]:
-        """A field name: ``#"quoted"`` or words separated by blanks (``Column 1``, ``Kind``)."""
+        """A field name: words separated by spaces (``Column 1``, ``Kind``, ``Data.Name``), any of
+        them ``#"quoted"`` (the engine reads ``#"Sales" Amount`` as ``Sales Amount``)."""
         texts = self.texts
         first = self.i
-        text = texts[first]
-        if text.startswith('#"'):
-            return self.name(what)
         j = first
-        while is_word(text) and text[0] != "#":
+        text = texts[first]
+        while is_word(text) and text[0] != "#" or text.startswith('#"'):
             j += 1
             text = texts[j]
         if j == first:
             raise self.unexpected(what)
+        if j == first + 1 and texts[first][0] == "#":
+            return self.name(what)
+        for k in range(first + 1, j):
+            # Spaces only between the words: not a comment, tab, line break or other blank.
+            if self.text[self.ends[k - 1] : self.starts[k]].strip(" "):
+                raise self.error(
+                    "the words of a field name are separated by something other than spaces",
+                    self.tokens[k],
+                    hint='separate its words with spaces only, or quote the name: #"…"',
+                )
         self.i = j
         start, end = self.starts[first], self.ends[j - 1]
-        return self.text[start:end], (start, end)
+        name = self.text[start:end]
+        if '#"' in name:
+            pieces = [self.text[self.ends[k - 1] : self.starts[k]] for k in range(first + 1, j)]
+            words = [unescape_quoted(t) if t[0] == "#" else t for t in texts[first:j]]
+            name = words[0] + "".join(gap + word for gap, word in zip(pieces, words[1:], strict=True))
+        return name, (start, end)

@@ -7,7 +7,10 @@ resolves names. Removing or renaming a query that others use is a breaking chang
 
 from __future__ import annotations
 
+import functools
+
 from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.depth import deeply
 from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 
 _Scope = frozenset[str]
@@ -45,6 +48,12 @@ def _names(node: nodes.Node, scopes: tuple[_Scope, ...], found: list[str]) -> No
         _names(child, scopes, found)
 
 
+def _names_in(expression: nodes.Node) -> list[str]:
+    found: list[str] = []
+    _names(expression, (), found)
+    return found
+
+
 def query_dependencies(doc: SectionDocument) -> dict[str, tuple[str, ...]]:
     """Query name → the other queries of the section its expression uses, in order of first use.
 
@@ -54,8 +63,8 @@ def query_dependencies(doc: SectionDocument) -> dict[str, tuple[str, ...]]:
     members = {m.name for m in doc.members}
     result: dict[str, tuple[str, ...]] = {}
     for member in doc.members:
-        found: list[str] = []
-        _names(member.expression, (), found)
+        # The walk recurses: a generated query thousands of levels deep is walked on a large stack.
+        found = deeply(functools.partial(_names_in, member.expression))
         used = dict.fromkeys(n for n in found if n in members and n != member.name)
         result[member.name] = tuple(used)
     return result

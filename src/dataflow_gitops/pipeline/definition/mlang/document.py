@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.depth import deeply
 from dataflow_gitops.pipeline.definition.mlang.parser import Parser
 from dataflow_gitops.pipeline.definition.mlang.tokens import Kind, Positions, tokenize
 
@@ -53,7 +54,8 @@ class Member:
     def expression(self) -> nodes.Node:
         tree = self._trees.get("expression")
         if tree is None:
-            tree = self._trees["expression"] = _reparse(self, self.expression_span).expression()
+            parser = _reparse(self, self.expression_span)
+            tree = self._trees["expression"] = deeply(parser.restart(parser.expression))
         return tree
 
     @property
@@ -62,7 +64,8 @@ class Member:
             return None
         tree = self._trees.get("attribute")
         if not isinstance(tree, nodes.Record):
-            tree = self._trees["attribute"] = _reparse(self, self.attribute_span).record()
+            parser = _reparse(self, self.attribute_span)
+            tree = self._trees["attribute"] = deeply(parser.restart(parser.record))
         return tree
 
 
@@ -154,9 +157,9 @@ def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
     try:
-        return _document(p, text, path)
+        return deeply(p.restart(lambda: _document(p, text, path)))
     except RecursionError:
-        # Hundreds of nested brackets or else-ifs: report it like any syntax error, not a traceback.
+        # Tens of thousands of nested levels: a syntax error like any other, not a traceback.
         raise p.error(
             "expression nested too deeply to read", hint="split the query into let steps"
         ) from None
@@ -244,7 +247,7 @@ def _member_of(text: str, row: list[object], path: str) -> Member:
 def _document(p: Parser, text: str, path: str) -> SectionDocument:
     doc_attribute: nodes.Record | None = None
     if p.tok.is_op("["):
-        doc_attribute = p.record()
+        doc_attribute = p.literal_record()
     if not p.tok.is_keyword("section"):
         raise p.error(
             "no 'section' declaration"
@@ -287,7 +290,7 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
 def _member(p: Parser, text: str) -> Member:
     start = p.tok.start
     # Only spans are kept: member trees are built again on first use, from those spans.
-    attribute_span = p.skim(p.record) if p.tok.is_op("[") else None
+    attribute_span = p.skim(p.literal_record) if p.tok.is_op("[") else None
     shared = p.tok.is_keyword("shared")
     if shared:
         p.advance()
@@ -323,16 +326,9 @@ def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query wi
             f"unexpected {p.tok.describe()}: no bracket is open here",
             hint="remove it or add the opening bracket it closes",
         )
-    # Point at the end of what was read, not at the next token (often on a later line).
-    line, column = Positions(p.text).at(p.last_end())
-    found = p.tok.describe()
-    return MSyntaxError(
-        f"missing ';' {where} (found {found})",
-        path=p.path,
-        line=line,
-        column=column,
-        hint=hint,
-    )
+    # At the token found instead (often the next query's first word), where Microsoft's parser
+    # and the Power Query editor point too.
+    return p.error(f"missing ';' {where} (found {p.tok.describe()})", hint=hint)
 
 
 def _slice(text: str, node: nodes.Node | None) -> str | None:

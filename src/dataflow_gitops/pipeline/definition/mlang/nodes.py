@@ -46,8 +46,8 @@ class Node:
     span: Span
 
     def children(self) -> Iterator[Node]:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+        for name in _node_fields(type(self)):
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):
@@ -55,9 +55,32 @@ class Node:
 
     def walk(self) -> Iterator[Node]:
         """This node and every node below it, depth first, in source order."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        # An explicit stack, not nested generators: a tree thousands of levels deep (generated
+        # else-if chains) must not reach the recursion limit.
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
+
+
+# Fields that never hold a node: the walk skips them (dataclasses.fields per node was most of
+# the cost of a tree walk).
+_PLAIN_FIELDS = frozenset(
+    ("span", "name", "name_span", "kind", "text", "quoted", "inclusive", "op", "optional",
+     "projection", "names", "open", "section")
+)  # fmt: skip
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _node_fields(cls: type[Node]) -> tuple[str, ...]:
+    found = _NODE_FIELDS.get(cls)
+    if found is None:
+        found = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _PLAIN_FIELDS)
+        _NODE_FIELDS[cls] = found
+    return found
 
 
 @_fast_init
@@ -74,6 +97,15 @@ class Identifier(Node):
     name: str  # unquoted: 'Sales Orders' for #"Sales Orders"; '#date' for the #-keywords
     quoted: bool = False
     inclusive: bool = False  # `@name`
+
+
+@_fast_init
+@dataclass(frozen=True, slots=True)
+class SectionAccess(Node):
+    """``Section1!Name``: member ``name`` of section ``section``."""
+
+    section: str
+    name: str
 
 
 @_fast_init
@@ -298,6 +330,7 @@ class Builders(Protocol):
     Raise: type[Raise]
     Range: type[Range]
     Record: type[Record]
+    SectionAccess: type[SectionAccess]
     RecordType: type[RecordType]
     TableType: type[TableType]
     Try: type[Try]

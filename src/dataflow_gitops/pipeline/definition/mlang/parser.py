@@ -17,24 +17,23 @@ parser this one replaced.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from dataflow_gitops.pipeline.definition.mlang import nodes
-from dataflow_gitops.pipeline.definition.mlang.cursor import Cursor
 from dataflow_gitops.pipeline.definition.mlang.literals import number_value
+from dataflow_gitops.pipeline.definition.mlang.signatures import PRIMITIVE_TYPES, SignatureRules
 from dataflow_gitops.pipeline.definition.mlang.tokens import (
     FIXED_KINDS,
     NUMBER_FIRST,
     OPERATOR_SET,
     Kind,
     is_word,
-    kind_of,
     unescape_quoted,
 )
 
-PRIMITIVE_TYPES = frozenset(
-    ("any", "anynonnull", "binary", "date", "datetime", "datetimezone", "duration", "function",
-     "list", "logical", "none", "null", "number", "record", "table", "text", "time", "type")
-)  # fmt: skip
+__all__ = ["PRIMITIVE_TYPES", "Parser"]
+
+_N = TypeVar("_N")
 _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
     ("??",),
     ("or",),
@@ -51,18 +50,28 @@ _EXTENDING = frozenset(("let", "if", "each", "try", "error"))
 # What a unary expression can start with besides a primary.
 _PREFIXES = _EXTENDING | {"+", "-", "not", "type", "("}
 _POSTFIXES = frozenset(("(", "{", "["))
-_OPENING = frozenset(("(", "[", "{"))
-_CLOSING = frozenset((")", "]", "}"))
-_NAME_KINDS = (Kind.IDENTIFIER, Kind.QUOTED)
-_FIELD_KINDS = (Kind.IDENTIFIER, Kind.QUOTED, Kind.KEYWORD)
 _NOT_PLAIN_FIRST = frozenset('"#')  # a text literal, a quoted identifier or a #-keyword
+_LITERAL_WORDS = frozenset(("true", "false", "null"))
+_LITERAL_FIRST = frozenset('"0123456789.')
 
 
-class Parser(Cursor):
+class Parser(SignatureRules):
     """Expression rules; each method parses one grammar production at the cursor."""
 
     # The node constructors: the tree classes, or spans only while :meth:`skim` reads.
     make: nodes.Builders = nodes
+
+    def restart(self, rule: Callable[[], _N]) -> Callable[[], _N]:
+        """``rule`` from the cursor's present position, as often as called: what
+        :func:`~.depth.deeply` needs to read again after reaching the recursion limit."""
+        start = self.i
+
+        def again() -> _N:
+            self.i = start
+            self.make = nodes
+            return rule()
+
+        return again
 
     def skim(self, rule: Callable[[], nodes.Node]) -> nodes.Span:
         """The span of what ``rule`` (``self.expression``, ``self.record``…) reads, read and checked
@@ -120,9 +129,7 @@ class Parser(Cursor):
             handler = self.expression()
         elif texts[self.i] == "catch":
             self.i += 1
-            if not (texts[self.i] == "(" and self.function_ahead()):
-                raise self.unexpected("a function '(e) => …' after 'catch'")
-            catch = self.function()
+            catch = self.catch_function()
         end = (handler or catch or body).span[1]
         return self.make.Try((start, end), body, handler, catch)
 
@@ -154,7 +161,7 @@ class Parser(Cursor):
             self.i += 1
             following = texts[self.i]
             if op == "is" or op == "as":
-                right = self.type_operand()
+                right = self.primitive_type()
             elif following in _EXTENDING or (following == "(" and self.function_ahead()):
                 right = self.expression()
             else:
@@ -205,6 +212,8 @@ class Parser(Cursor):
                 return self.make.Identifier(span, unescape_quoted(text), quoted=True)
             if first in NUMBER_FIRST:
                 return self.make.Literal(span, "number", number_value(text), text)
+            if self.texts[i + 1] == "!":
+                return self.section_access(text, span)
             return self.make.Identifier(span, text)
         kind = FIXED_KINDS[text]
         if kind is Kind.NUMBER:  # #infinity, #nan
@@ -236,6 +245,12 @@ class Parser(Cursor):
             self.i = i + 1
             return self.make.NotImplementedExpr(span)
         raise self.unexpected("an expression")
+
+    def section_access(self, section: str, span: nodes.Span) -> nodes.Node:
+        """``Section1!Name``: a member of another section (spec: section-access-expression)."""
+        self.i += 1  # the `!`
+        name, name_span = self.name("a member name after '!'")
+        return self.make.SectionAccess((span[0], name_span[1]), section, name)
 
     def postfix(self, node: nodes.Node) -> nodes.Node:
         texts = self.texts
@@ -312,12 +327,11 @@ class Parser(Cursor):
             return False  # `[]` is the empty record
         if following == "[":
             return True
-        if following.startswith('#"'):
+        text = texts[j]
+        while is_word(text) or text.startswith('#"'):
             j += 1
-        else:
-            while is_word(texts[j]):
-                j += 1
-        return texts[j] == "]"
+            text = texts[j]
+        return text == "]"
 
     def record(self) -> nodes.Record:
         texts = self.texts
@@ -335,6 +349,50 @@ class Parser(Cursor):
                 self.i += 1
         end = self.expect("]", "',' or ']' in the record")
         return self.make.Record((start, end), tuple(fields))
+
+    def literal_record(self) -> nodes.Record:
+        """``[Name = literal, …]``: the attributes of a section or a member, whose values are
+        literals (text, number, logical, null, and lists and records of them; spec:
+        literal-attribs). The same nodes as :meth:`record`."""
+        texts = self.texts
+        start = self.starts[self.i]
+        self.expect("[")
+        fields: list[nodes.Field] = []
+        if texts[self.i] != "]":
+            while True:
+                name, name_span = self.generalized_name("a field name")
+                self.expect("=", f"'=' after the field name {name!r}")
+                value = self.any_literal()
+                fields.append(self.make.Field((name_span[0], value.span[1]), name, name_span, value))
+                if texts[self.i] != ",":
+                    break
+                self.i += 1
+        end = self.expect("]", "',' or ']' in the record")
+        return self.make.Record((start, end), tuple(fields))
+
+    def any_literal(self) -> nodes.Node:
+        texts = self.texts
+        text = texts[self.i]
+        if text == "[":
+            return self.literal_record()
+        if text == "{":
+            start = self.starts[self.i]
+            self.i += 1
+            items: list[nodes.Node] = []
+            if texts[self.i] != "}":
+                items.append(self.any_literal())
+                while texts[self.i] == ",":
+                    self.i += 1
+                    items.append(self.any_literal())
+            end = self.expect("}", "',' or '}' in the list")
+            return self.make.ListExpr((start, end), tuple(items))
+        if text in _LITERAL_WORDS or (text[:1] in _LITERAL_FIRST and not text.startswith("#")):
+            return self.primary()
+        raise self.error(
+            f"unexpected {self.tok.describe()}, expected a literal",
+            hint="attribute values are literals: text, numbers, true, false, null, and lists or "
+            "records of them",
+        )
 
     def list_(self) -> nodes.ListExpr:
         texts = self.texts
@@ -354,140 +412,3 @@ class Parser(Cursor):
                 self.i += 1
         end = self.expect("}", "',' or '}' in the list")
         return self.make.ListExpr((start, end), tuple(items))
-
-    # -- functions ------------------------------------------------------------------------------
-
-    def function_ahead(self) -> bool:
-        """At ``(``: is this a function literal (``(…) [as T] =>``) rather than parentheses?"""
-        texts, last = self.texts, self.last
-        depth, j = 0, self.i
-        while True:
-            text = texts[j]
-            if not text:
-                return False
-            if text in _OPENING:
-                depth += 1
-            elif text in _CLOSING:
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
-        after = texts[j + 1]
-        if after == "=>":
-            return True
-        if after != "as":
-            return False
-        k = j + 2
-        if texts[k] == "nullable":
-            k += 1
-        return texts[min(k + 1, last)] == "=>"
-
-    def parameters(self) -> tuple[nodes.FunctionParameter, ...]:
-        texts = self.texts
-        self.expect("(")
-        params: list[nodes.FunctionParameter] = []
-        if texts[self.i] != ")":
-            while True:
-                start = self.starts[self.i]
-                optional = texts[self.i] == "optional" and kind_of(self.peek_text()) in _NAME_KINDS
-                if optional:
-                    self.i += 1
-                name, _ = self.name("a parameter name")
-                type_: nodes.Node | None = None
-                if texts[self.i] == "as":
-                    self.i += 1
-                    type_ = self.type_operand()
-                end = type_.span[1] if type_ else self.last_end()
-                params.append(self.make.FunctionParameter((start, end), name, optional, type_))
-                if texts[self.i] != ",":
-                    break
-                self.i += 1
-        self.expect(")", "',' or ')' in the parameter list")
-        return tuple(params)
-
-    def function(self) -> nodes.Function:
-        start = self.starts[self.i]
-        params = self.parameters()
-        return_type: nodes.Node | None = None
-        if self.texts[self.i] == "as":
-            self.i += 1
-            return_type = self.type_operand()
-        self.expect("=>", "'=>' after the parameter list")
-        body = self.expression()
-        return self.make.Function((start, body.span[1]), params, return_type, body)
-
-    # -- types ----------------------------------------------------------------------------------
-
-    def type_operand(self) -> nodes.Node:
-        """After ``as``/``is``: ``[nullable] <primitive type>`` (or, permissively, a primary)."""
-        i = self.i
-        text = self.texts[i]
-        if text == "nullable":
-            self.i = i + 1
-            inner = self.type_operand()
-            return self.make.NullableType((self.starts[i], inner.span[1]), inner)
-        # Only identifiers and the keywords `null` and `type` can spell a primitive type's name.
-        if text in PRIMITIVE_TYPES:
-            self.i = i + 1
-            return self.make.PrimitiveType((self.starts[i], self.ends[i]), text)
-        return self.postfix(self.primary())
-
-    def type_(self) -> nodes.Node:
-        """After ``type``: primitive, nullable, list, record, table or function type, or a primary."""
-        i = self.i
-        text = self.texts[i]
-        start = self.starts[i]
-        word = text if kind_of(text) is Kind.IDENTIFIER else ""
-        if word == "nullable":
-            self.i = i + 1
-            inner = self.type_()
-            return self.make.NullableType((start, inner.span[1]), inner)
-        if word == "table" and self.peek_text() == "[":
-            self.i = i + 1
-            row = self.record_type()
-            return self.make.TableType((start, row.span[1]), row)
-        if word == "function" and self.peek_text() == "(":
-            self.i = i + 1
-            params = self.parameters()
-            self.expect("as")
-            ret = self.type_operand()
-            return self.make.FunctionType((start, ret.span[1]), params, ret)
-        if text == "[":
-            return self.record_type()
-        if text == "{":
-            self.i = i + 1
-            item = self.type_()
-            end = self.expect("}", "'}' after the list item type")
-            return self.make.ListType((start, end), item)
-        if text in PRIMITIVE_TYPES:
-            self.i = i + 1
-            return self.make.PrimitiveType((start, self.ends[i]), text)
-        return self.postfix(self.primary())
-
-    def record_type(self) -> nodes.RecordType:
-        texts = self.texts
-        open_start = self.starts[self.i]
-        self.expect("[")
-        fields: list[nodes.FieldSpec] = []
-        is_open = False
-        while texts[self.i] != "]":
-            if texts[self.i] == "...":
-                self.i += 1
-                is_open = True
-                break
-            start = self.starts[self.i]
-            optional = texts[self.i] == "optional" and kind_of(self.peek_text()) in _FIELD_KINDS
-            if optional:
-                self.i += 1
-            name, name_span = self.generalized_name("a field name")
-            type_: nodes.Node | None = None
-            if texts[self.i] == "=":
-                self.i += 1
-                type_ = self.type_()
-            end = type_.span[1] if type_ else name_span[1]
-            fields.append(self.make.FieldSpec((start, end), name, optional, type_))
-            if texts[self.i] != ",":
-                break
-            self.i += 1
-        end = self.expect("]", "',' or ']' in the record type")
-        return self.make.RecordType((open_start, end), tuple(fields), is_open)

@@ -9,10 +9,12 @@ dataflows this one reads.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.depth import deeply
 from dataflow_gitops.pipeline.definition.mlang.document import Member, SectionDocument
 from dataflow_gitops.pipeline.definition.mlang.memo import TextMemo
 from dataflow_gitops.pipeline.definition.mlang.spelling import members_spelling
@@ -198,6 +200,11 @@ def dataflow_references(doc: SectionDocument) -> tuple[RawReference, ...]:
 def _read_references(doc: SectionDocument) -> tuple[RawReference, ...]:
     if not members_spelling(doc, ("#(", *sorted(DATAFLOW_SOURCES))):
         return ()  # no query names a dataflows source: no query tree needs building
+    # The analysis recurses: a generated query thousands of levels deep is read on a large stack.
+    return deeply(functools.partial(_analyse, doc))
+
+
+def _analyse(doc: SectionDocument) -> tuple[RawReference, ...]:
     analysis = _Analysis(doc)
     for name in analysis.members:
         analysis.member(name)

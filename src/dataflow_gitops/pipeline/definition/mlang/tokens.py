@@ -21,8 +21,8 @@ import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain
-from operator import sub
+from itertools import accumulate, chain, compress
+from operator import not_, sub
 from typing import overload
 
 from dataflow_gitops.errors import MSyntaxError
@@ -40,8 +40,10 @@ class Kind(enum.Enum):
 
 KEYWORDS = frozenset(
     ("and", "as", "each", "else", "error", "false", "if", "in", "is", "let", "meta", "not", "null",
-     "or", "otherwise", "section", "shared", "then", "true", "try", "type", "catch")
+     "or", "otherwise", "section", "shared", "then", "true", "try", "type")
 )  # fmt: skip
+# `catch` is not a keyword in the spec (`let catch = 1 in catch` is valid): the parser knows it by
+# its place, right after a `try` body, where no other name can stand.
 HASH_KEYWORDS = frozenset(
     ("#binary", "#date", "#datetime", "#datetimezone", "#duration", "#infinity", "#nan",
      "#sections", "#shared", "#table", "#time")
@@ -50,7 +52,7 @@ HASH_NUMBERS = frozenset({"#infinity", "#nan"})
 # Longest first, so that `...` wins over `..` and `=>` over `=`.
 OPERATORS = (
     "...", "..", "=>", "<=", ">=", "<>", "??",
-    "=", "<", ">", "+", "-", "*", "/", "&", "@", "?",
+    "=", "<", ">", "+", "-", "*", "/", "&", "@", "?", "!",
     ",", ";", "(", ")", "[", "]", "{", "}",
 )  # fmt: skip
 OPERATOR_SET = frozenset(OPERATORS)
@@ -66,14 +68,17 @@ FIXED_KINDS: dict[str, Kind] = {
 }
 NUMBER_FIRST = frozenset(DIGITS + ".")
 _LINE_BREAK_SPLIT = re.compile("(\r\n|[\r\n\x85\u2028\u2029])")
-_WORD = re.compile(r"\w*")
+_ASCII_WORD = re.compile("[A-Za-z0-9_]*")
 _DIGIT_RUN = re.compile("[0-9]*")
-# Whitespace, comments and a BOM (not inside a name: after a name character it is part of it).
-_TRIVIA = r"""\s*+(?:(?:(?<!\w)\ufeff|//[^\r\n\x85\u2028\u2029]*|/\*.*?\*/)\s*+)*+"""
+# Whitespace and comments. Python's \s and \w are broader than M's classes: \s also takes U+001C to
+# U+001F and \w takes numeric characters (`²`, `½`); :func:`tokenize` sends such texts to the careful
+# path, which reads with M's classes. A byte-order mark is trivia only before the first token.
+_TRIVIA = r"""\s*+(?:(?://[^\r\n\x85\u2028\u2029]*|/\*.*?\*/)\s*+)*+"""
+_NOT_M_BLANK = "\x1c\x1d\x1e\x1f"
 # Most frequent first; no two alternatives can start at the same text, so the order is speed only.
 _TOKEN = r"""
-      [^\W\d]\w*+(?:\.[^\W\d]\w*+)*+
-    | [,;()\[\]{}&@*+\-] | =>? | <[=>]? | >=? | \?\?? | \.\.\.? | /(?![/*])
+      [^\W\d]\w*+(?:\.\w++)*+
+    | [,;()\[\]{}&@*+\-!] | =>? | <[=>]? | >=? | \?\?? | \.\.\.? | /(?![/*])
     | "[^"]*+(?:""[^"]*+)*+"
     | \#"[^"]*+(?:""[^"]*+)*+"
     | 0[xX][0-9a-fA-F]+ | (?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
@@ -86,24 +91,27 @@ _TOKEN = r"""
 _SCAN = re.compile(f"({_TRIVIA})(?:({_TOKEN})|\\Z)", re.VERBOSE | re.DOTALL)
 # Whitespace-only trivia and no groups (see _scan_blank_separated).
 _SCAN_BLANK_SEPARATED = re.compile(f"\\s*+(?:{_TOKEN}|\\Z)", re.VERBOSE | re.DOTALL)
-_NOT_BLANK_TRIVIA = ("//", "/*", "\ufeff")
+_NOT_BLANK_TRIVIA = ("//", "/*")
 # The same lexical grammar for the careful path's common cases (one match at a time).
 _FAST = re.compile(
     r"""
-      (?P<blank>[\s\ufeff]+)
+      (?P<blank>[^\S\x1c-\x1f]+)
     | (?P<line>//[^\r\n\x85\u2028\u2029]*)
     | (?P<block>/\*.*?\*/)
     | (?P<text>"(?:[^"]|"")*+")
     | (?P<quoted>\#"(?:[^"]|"")*+")
     | (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-    | (?P<ident>[^\W\d]\w*(?:\.[^\W\d]\w*)*)
-    | (?P<op>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*]))
+    | (?P<ident>[^\W\d]\w*(?:\.\w+)*)
+    | (?P<op>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?!,;()\[\]{}]|/(?![/*]))
     """,
     re.VERBOSE | re.DOTALL,
 )
 _NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
 _ESCAPE = re.compile(r"#\(([^()]*)\)")
-_EXTRA_PART_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
+# M's character classes (spec, lexical grammar): letter-character starts a name; decimal digits,
+# connecting, combining and formatting characters may follow.
+_START_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl"})
+_PART_CATEGORIES = _START_CATEGORIES | {"Nd", "Pc", "Mn", "Mc", "Cf"}
 
 
 def kind_of(text: str) -> Kind:
@@ -227,11 +235,31 @@ class Tokens(Sequence[Token]):
 
 
 def is_identifier_start(ch: str) -> bool:
-    return ch == "_" or ch.isalpha()
+    if ch < "\x80":
+        return ch == "_" or ch.isalpha()
+    return unicodedata.category(ch) in _START_CATEGORIES
 
 
 def is_identifier_part(ch: str) -> bool:
-    return ch == "_" or ch.isalnum() or unicodedata.category(ch) in _EXTRA_PART_CATEGORIES
+    if ch < "\x80":
+        return ch == "_" or ch.isalnum()
+    return unicodedata.category(ch) in _PART_CATEGORIES
+
+
+def is_m_blank(ch: str) -> bool:
+    """M whitespace (spec: Zs, tab, vertical tab, form feed, the line breaks), not Python's."""
+    return ch.isspace() and ch not in _NOT_M_BLANK
+
+
+def _m_names(texts: list[str]) -> bool:
+    """Every identifier among ``texts`` (non-ASCII ones: ASCII \\w is M's class) is made of M's
+    name characters, as the scan's \\w cannot tell."""
+    for word in compress(texts, map(not_, map(str.isascii, texts))):  # no Python call per token
+        if word[0] in '"#':
+            continue
+        if not is_identifier_start(word[0]) or not all(map(is_identifier_part, word.replace(".", ""))):
+            return False
+    return True
 
 
 def unescape_quoted(raw: str) -> str:
@@ -268,7 +296,13 @@ def tokenize(text: str, *, path: str = "mashup.pq", start: int = 0, end: int | N
     """Every significant token of ``text[start:end]``, ending with one ``Kind.END`` token at ``end``
     (offsets, lines and columns stay those of the whole text)."""
     stop = len(text) if end is None else end
-    found = _scan_blank_separated(text, start, stop) or _scan(text, start, stop)
+    if start == 0 and text.startswith("\ufeff"):
+        start = 1
+    found = None
+    if not any(text.find(ch, start, stop) >= 0 for ch in _NOT_M_BLANK):
+        found = _scan_blank_separated(text, start, stop) or _scan(text, start, stop)
+        if found is not None and not text.isascii() and not _m_names(found[0]):
+            found = None
     if found is None:
         return _Lexer(text, path, start, stop).run()
     texts, starts, ends = found
@@ -312,7 +346,8 @@ class _Lexer:
     def __init__(self, text: str, path: str, start: int = 0, end: int | None = None) -> None:
         self.text = text
         self.path = path
-        self.pos = start
+        # A byte-order mark before the first token is the file's encoding, not M text.
+        self.pos = 1 if start == 0 and text.startswith("\ufeff") else start
         self.stop = len(text) if end is None else end
         self.tokens = Tokens(text, path, [], [], [])
 
@@ -337,9 +372,9 @@ class _Lexer:
                 self.slow()
                 continue
             start, end = found.span()
-            # A combining mark or format character that \w does not cover: always non-ASCII.
+            # A name with a character outside ASCII: \w is not M's class there.
             after = text[end] if end < length else ""
-            if group == "ident" and after >= "\x80" and is_identifier_part(after):
+            if group == "ident" and (after >= "\x80" or not found.group().isascii()):
                 self.slow()
                 continue
             self.pos = end
@@ -357,7 +392,7 @@ class _Lexer:
         text, n = self.text, len(self.text)
         ch = text[self.pos]
         start = self.pos
-        if ch.isspace() or ch == "\ufeff":
+        if is_m_blank(ch):
             self.pos += 1
         elif text.startswith("//", start):
             self.skip_line_comment()
@@ -456,14 +491,16 @@ class _Lexer:
         text, n = self.text, len(self.text)
         while True:
             while self.pos < n:
-                word = _WORD.match(text, self.pos)
+                word = _ASCII_WORD.match(text, self.pos)
                 self.pos = word.end() if word else self.pos
-                if self.pos < n and is_identifier_part(text[self.pos]):
-                    self.pos += 1  # a combining mark or format character \w does not cover
+                if self.pos < n and text[self.pos] >= "\x80" and is_identifier_part(text[self.pos]):
+                    self.pos += 1
                 else:
                     break
-            # A dot continues the identifier only when a new part follows: `Table.FromRows`, not `a..b`.
-            if self.pos + 1 < n and text[self.pos] == "." and is_identifier_start(text[self.pos + 1]):
+            # A dot continues the identifier only when a new part follows: `Table.FromRows`, not
+            # `a..b`; the part may start with a digit (`Foo.1`), as the engine and Microsoft's
+            # parser read it.
+            if self.pos + 1 < n and text[self.pos] == "." and is_identifier_part(text[self.pos + 1]):
                 self.pos += 1
                 continue
             return

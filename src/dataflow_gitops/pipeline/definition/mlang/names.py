@@ -1,0 +1,109 @@
+"""Unknown names (stage ① source, ``dfg validate``): SectionDocument → names nothing defines.
+
+A name in a query resolves, innermost first, to a function parameter (``_`` inside ``each``), a
+``let`` step, a field of a record literal it stands in (``[a = 1, b = a + 1]``), a query of the
+section (parameters are queries too), or a standard-library function, enumeration or type
+(``data/library.txt``, from Microsoft's M reference; ``data/connectors.txt``, Fabric connectors).
+Anything else is reported with the closest defined name: ``>= MinimumAmnt`` → did you mean
+``MinimumAmount``? ``[Field]`` is a field access, not a name; ``#shared``, ``#date``… and
+``Section1!Name`` are not looked up.
+
+The walk keeps its own stack (a generated query can nest thousands of levels).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
+from dataflow_gitops.pipeline.definition.mlang.tokens import Positions
+
+_Scope = tuple[frozenset[str], ...]
+_EACH = frozenset({"_"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownName:
+    query: str
+    name: str
+    line: int
+    column: int
+    suggestion: str | None
+
+    def message(self, path: str) -> str:
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        return (
+            f"{path}:{self.line}:{self.column}: query {self.query!r} uses {self.name!r}, which no "
+            f"query, parameter, step, field, function parameter or library function defines{hint}"
+        )
+
+
+@functools.cache
+def library_names() -> frozenset[str]:
+    """The standard-library and connector names (package data; see the files' headers)."""
+    names: set[str] = set()
+    folder = resources.files("dataflow_gitops.pipeline.definition.mlang").joinpath("data")
+    for file in ("library.txt", "connectors.txt"):
+        for line in folder.joinpath(file).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                names.add(line.strip())
+    return frozenset(names)
+
+
+def unknown_names(doc: SectionDocument) -> tuple[UnknownName, ...]:
+    """Every use of a name nothing defines, in document order, with a did-you-mean."""
+    members = frozenset(m.name for m in doc.members)
+    library = library_names()
+    positions = Positions(doc.text)
+    found: list[UnknownName] = []
+    for member in doc.members:
+        for node, scope in _uses(member.expression, (members,)):
+            name = node.name
+            if name in library or any(name in names for names in scope):
+                continue
+            line, column = positions.at(node.span[0])
+            found.append(UnknownName(member.name, name, line, column, _closest(name, scope, library)))
+    return tuple(found)
+
+
+def _closest(name: str, scope: _Scope, library: frozenset[str]) -> str | None:
+    visible = sorted({n for names in scope for n in names})
+    close = difflib.get_close_matches(name, visible, n=1, cutoff=0.75)
+    if not close:
+        close = difflib.get_close_matches(name, sorted(library), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _uses(root: nodes.Node, scope: _Scope) -> Iterator[tuple[nodes.Identifier, _Scope]]:
+    """Each identifier that names something, with the names visible where it stands."""
+    stack: list[tuple[nodes.Node, _Scope]] = [(root, scope)]
+    while stack:
+        node, scope = stack.pop()
+        later: list[tuple[nodes.Node, _Scope]] = []
+        if isinstance(node, nodes.Identifier):
+            if node.quoted or not node.name.startswith("#"):
+                yield node, scope
+            continue
+        if isinstance(node, nodes.Let):
+            inner = (*scope, frozenset(b.name for b in node.bindings))
+            later = [(b.value, inner) for b in node.bindings] + [(node.body, inner)]
+        elif isinstance(node, nodes.Record):
+            inner = (*scope, frozenset(f.name for f in node.fields))
+            later = [(f.value, inner) for f in node.fields]
+        elif isinstance(node, nodes.Function):
+            later = [(p.type, scope) for p in node.parameters if p.type is not None]
+            if node.return_type is not None:
+                later.append((node.return_type, scope))
+            later.append((node.body, (*scope, frozenset(p.name for p in node.parameters))))
+        elif isinstance(node, nodes.Each):
+            later = [(node.body, (*scope, _EACH))]
+        elif isinstance(node, nodes.FieldAccess):
+            later = [] if node.target is None else [(node.target, scope)]
+        else:
+            later = [(child, scope) for child in node.children()]
+        stack.extend(reversed(later))

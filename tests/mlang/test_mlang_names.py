@@ -1,0 +1,77 @@
+"""Unknown names: a name no query, parameter, step, field, parameter or library function defines."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataflow_gitops.pipeline.definition.mlang import parse_section
+from dataflow_gitops.pipeline.definition.mlang.names import library_names, unknown_names
+
+
+def _unknown(body: str, extra: str = "") -> list[tuple[str, str | None]]:
+    doc = parse_section(f"section Section1;\n{extra}shared Q = {body};\n")
+    return [(u.name, u.suggestion) for u in unknown_names(doc)]
+
+
+def test_a_misspelt_parameter_is_reported_with_the_name_meant() -> None:
+    extra = "shared MinimumAmount = 10 meta [IsParameterQuery = true, Type = type number];\n"
+    body = "Table.SelectRows(Source, each [Amount] >= MinimumAmnt)"
+    source = "shared Source = #table({}, {});\n"
+    doc = parse_section(f"section Section1;\n{extra}{source}shared Q = {body};\n")
+    (found,) = unknown_names(doc)
+    assert (found.query, found.name, found.suggestion) == ("Q", "MinimumAmnt", "MinimumAmount")
+    assert (found.line, found.column) == (4, 54)
+    assert found.message("m.pq") == (
+        "m.pq:4:54: query 'Q' uses 'MinimumAmnt', which no query, parameter, step, field, function "
+        "parameter or library function defines (did you mean 'MinimumAmount'?)"
+    )
+
+
+def test_a_misspelt_library_function_gets_the_library_name() -> None:
+    assert _unknown("Table.SelectRow(#table({}, {}), each true)") == [
+        ("Table.SelectRow", "Table.SelectRows")
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "let a = 1, b = a + 1 in b",  # let steps, in any order
+        "let b = a + 1, a = 1 in b",
+        "[a = 1, b = a + 1]",  # fields of the record a value stands in
+        "(x, optional y as nullable number) as number => x + y",
+        "each _ + [Amount] + _[Amount]",  # `_` and field access inside each
+        "[[A], [B]]",  # implicit projection
+        "let f = (n) => if n = 0 then 1 else n * @f(n - 1) in f(5)",  # @ recursion
+        'let #"Step 1" = 1 in #"Step 1"',  # quoted names
+        "{#shared, #sections, #date(2024, 1, 1), #table({}, {}), #infinity}",
+        "Section1!Other",  # section access is not looked up here
+        'try error "x" catch (e) => e[Message]',
+        "let catch = 1 in catch",
+        "type table [A = number, B = Int64.Type]",
+        "Table.Join(t, {}, t, {}, JoinKind.Inner)",  # enumeration values
+        "Lakehouse.Contents([])",  # Fabric connectors
+        "let t = type [a = text] in type table t",
+        "Other",  # another query
+    ],
+)
+def test_what_is_defined_is_not_reported(body: str) -> None:
+    extra = "shared Other = 1;\nshared t = #table({}, {});\n"
+    assert _unknown(body, extra) == []
+
+
+def test_names_are_scoped() -> None:
+    # A step's name is not visible outside its let; a parameter not outside its function.
+    assert _unknown("let a = (x) => x in {x, (let b = 1 in b) + b}") == [("x", None), ("b", None)]
+
+
+def test_a_deep_generated_query_is_checked_without_recursion() -> None:
+    arms = " ".join(f"if [c] = {i} then Typo{i} else" for i in range(2000))
+    found = _unknown(f"each {arms} 0")
+    assert len(found) == 2000
+
+
+def test_the_library_list_is_package_data_with_its_source() -> None:
+    names = library_names()
+    assert {"Table.SelectRows", "Int64.Type", "JoinKind.Inner", "Lakehouse.Contents"} <= names
+    assert len(names) > 800
