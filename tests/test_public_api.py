@@ -128,7 +128,7 @@ def test_the_facade_signatures_other_layers_call() -> None:
     from dataflow_gitops import api
     from dataflow_gitops.fabric import FabricClient
 
-    assert list(inspect.signature(api.validate).parameters) == ["project_dir", "env"]
+    assert list(inspect.signature(api.validate).parameters) == ["project_dir", "env", "names"]
     assert list(inspect.signature(api.migrate).parameters) == ["folder"]
     client = inspect.signature(FabricClient)
     assert list(client.parameters)[:2] == ["base_url", "tokens"]

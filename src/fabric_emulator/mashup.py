@@ -12,21 +12,28 @@ from typing import Any
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 # The lexical rules of the M specification, as dataflow_gitops' M reader applies them (this package
-# may not import it): ASCII digits only in numbers, Unicode letters in names (a dot continues a
-# name only before another name part), the `#` words M knows, and nothing else.
+# may not import it): ASCII digits only in numbers, M's name characters in names (a dot continues
+# a name before another part, which may start with a digit), a byte-order mark only first, the
+# `#` words M knows, and nothing else.
 _LEXEME = re.compile(
     r"""
       (?P<number>0[xX][0-9a-fA-F]+|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-    | (?P<ident>[^\W\d]\w*(?:\.[^\W\d]\w*)*)
+    | (?P<ident>[^\W\d]\w*(?:\.\w+)*)
     | (?P<hash>\#(?:binary|datetimezone|datetime|date|duration|infinity|nan|sections|shared|table
                    |time)(?!\w))
-    | (?P<punct>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@?,;()\[\]{}]|/(?![/*]))
+    | (?P<punct>\.\.\.|\.\.|=>|<=|>=|<>|\?\?|[=<>+\-*&@!?,;()\[\]{}]|/(?![/*]))
     """,
     re.VERBOSE,
 )
 _LINE_BREAKS = "\r\n\x85\u2028\u2029"
 # Name characters beyond \w: combining marks, connector punctuation, format characters.
 _EXTRA_NAME_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
+# M's own classes (the spec's, as the M reader applies them): \w also takes other numbers (²,
+# ½), which M does not.
+_START_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl"})
+_PART_CATEGORIES = _START_CATEGORIES | {"Nd", "Pc", "Mn", "Mc", "Cf"}
+# Python's isspace() also counts the information separators U+001C-U+001F; M does not.
+_NOT_M_BLANK = frozenset("\x1c\x1d\x1e\x1f")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -67,7 +74,7 @@ def tokenize(text: str) -> list[Token]:
         if ch in _LINE_BREAKS:
             line += 1
             i += 2 if text.startswith("\r\n", i) else 1
-        elif ch.isspace() or ch == "\ufeff":
+        elif (ch.isspace() and ch not in _NOT_M_BLANK) or (ch == "\ufeff" and i == 0):
             i += 1
         elif text.startswith("//", i):
             while i < n and text[i] not in _LINE_BREAKS:
@@ -108,9 +115,20 @@ def tokenize(text: str) -> list[Token]:
                 what = re.match(r"#\w*", text[i:]).group() if ch == "#" else ch  # type: ignore[union-attr]
                 raise MashupSyntaxError(line, f"unexpected {what!r}")
             kind = "ident" if m.lastgroup == "hash" else m.lastgroup
+            if m.lastgroup == "ident" and not _m_name(m.group()):
+                raise MashupSyntaxError(line, f"unexpected {m.group()!r}")
             tokens.append(Token(kind, m.group(), line, i, end))
             i = end
     return tokens
+
+
+def _m_name(name: str) -> bool:
+    """Every character of ``name`` is one of M's name characters (ASCII ones always are)."""
+    if name.isascii():
+        return True
+    if name[0] != "_" and unicodedata.category(name[0]) not in _START_CATEGORIES:
+        return False
+    return all(c == "_" or unicodedata.category(c) in _PART_CATEGORIES for c in name if c != ".")
 
 
 def _is_name_start(ch: str) -> bool:
