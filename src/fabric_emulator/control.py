@@ -20,7 +20,8 @@ benchmarks, `dfg demo` and people (docs/emulator.md).
                    "status"=500, "errorCode"?, "message"?, "retryAfter"=1, "seed"?}
     GET    /_emulator/requests   {"value": [{"method", "path", "query", "status", "identity",
                                   "requestId", "time"}]} (status 0 = dropped);  DELETE clears it
-    GET    /_emulator/state      {"workspaces", "folders", "items", "operations", "jobs"} in API shapes
+    GET    /_emulator/state      {"workspaces", "folders", "items" (+ "parts", "schedules"),
+                                  "operations", "jobs"} in API shapes
     GET|POST /_emulator/config   {"lro", "latencyMs", "quotaPerMinute", "pageSize", "jobDurationS",
                                   "jobOutcome", "jobStartDelayS", "lroPolls", "retryAfterS",
                                   "lroRoutes", "seed", "nameReservationS", "jobDedupe",
@@ -129,11 +130,17 @@ _ACTIONS: dict[tuple[str, str], Action] = {
 
 
 def dump(state: State) -> dict[str, list[dict[str, Any]]]:
-    """Everything, in API shapes (items add `logicalId` and their stored `parts`)."""
+    """Everything, in API shapes (items add `logicalId`, their stored `parts` and their
+    `schedules`, each with its `jobType`)."""
     with state.lock:
         now = state.now()
         items = [
-            {**i.to_json(), "logicalId": i.logical_id, "parts": [p.to_json() for p in i.parts]}
+            {
+                **i.to_json(),
+                "logicalId": i.logical_id,
+                "parts": [p.to_json() for p in i.parts],
+                "schedules": [{**s.to_json(), "jobType": s.job_type} for s in i.schedules],
+            }
             for i in state.items.values()
         ]
         return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ _LEXEME = re.compile(
     re.VERBOSE,
 )
 _LINE_BREAKS = "\r\n\x85\u2028\u2029"
+# Name characters beyond \w: combining marks, connector punctuation, format characters.
+_EXTRA_NAME_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -92,13 +95,46 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, text[start:i], start_line, start, i))
         else:
             m = _LEXEME.match(text, i)
+            end = m.end() if m is not None else i
+            if m is not None and m.lastgroup == "ident" and _continues_name(text, end):
+                # A combining mark or format character that \w does not cover: read the name
+                # character by character, as the M reader does.
+                m, end = None, _name_end(text, i) if _is_name_start(ch) else i
+                if end > i:
+                    tokens.append(Token("ident", text[i:end], line, i, end))
+                    i = end
+                    continue
             if m is None or m.lastgroup is None:
                 what = re.match(r"#\w*", text[i:]).group() if ch == "#" else ch  # type: ignore[union-attr]
                 raise MashupSyntaxError(line, f"unexpected {what!r}")
             kind = "ident" if m.lastgroup == "hash" else m.lastgroup
-            tokens.append(Token(kind, m.group(), line, i, m.end()))
-            i = m.end()
+            tokens.append(Token(kind, m.group(), line, i, end))
+            i = end
     return tokens
+
+
+def _is_name_start(ch: str) -> bool:
+    return ch == "_" or ch.isalpha()
+
+
+def _is_name_part(ch: str) -> bool:
+    return ch == "_" or ch.isalnum() or unicodedata.category(ch) in _EXTRA_NAME_CATEGORIES
+
+
+def _continues_name(text: str, at: int) -> bool:
+    return at < len(text) and text[at] >= "\x80" and _is_name_part(text[at])
+
+
+def _name_end(text: str, i: int) -> int:
+    """End of the name starting at `i`: name characters, and a dot only before another name."""
+    n = len(text)
+    while True:
+        while i < n and _is_name_part(text[i]):
+            i += 1
+        if i + 1 < n and text[i] == "." and _is_name_start(text[i + 1]):
+            i += 1
+            continue
+        return i
 
 
 def _skip_balanced(tokens: list[Token], pos: int) -> int:

@@ -40,3 +40,85 @@ def test_generated_documents_parse_and_breaking_them_fails(members) -> None:
     if quote > 0:  # without its closing quote the last string never ends
         with pytest.raises(MashupSyntaxError):
             parse_section(text[:quote] + text[quote + 1 :])
+
+
+# The emulator may not import dataflow_gitops (tests/test_architecture.py), so its tokenizer is its
+# own; this keeps it reading M as the product's M reader does: the same tokens, or both refusing.
+PIECES = st.sampled_from(
+    [
+        "section",
+        "Section1",
+        ";",
+        "shared",
+        "Q",
+        "=",
+        "09",
+        "0x1F",
+        "1e5",
+        ".5",
+        "1.",
+        "#date",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "..",
+        "...",
+        "=>",
+        "<>",
+        "??",
+        "?",
+        "@",
+        "/",
+        "*",
+        "-",
+        "+",
+        "&",
+        "meta",
+        '"t"',
+        '""',
+        '"',
+        '#"q r"',
+        "#",
+        "#bogus",
+        "#infinity",
+        "//c\n",
+        "/*x*/",
+        "/*",
+        "\r\n",
+        "\u2028",
+        "\x85",
+        "\ufeff",
+        "²",
+        "é",
+        "Table.FromRows",
+        "a.1",
+        "_x",
+        "$",
+        "!",
+        "'",
+        " ",
+        "\t",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.lists(PIECES, max_size=30).map("".join), st.text(max_size=40)))
+def test_the_emulator_tokenizes_as_the_m_reader_does(text: str) -> None:
+    from dataflow_gitops.errors import MSyntaxError
+    from dataflow_gitops.pipeline.definition.mlang.tokens import tokenize as reader_tokenize
+    from fabric_emulator.mashup import tokenize
+
+    try:
+        expected: list[str] | None = [t for t in reader_tokenize(text).texts if t]
+    except MSyntaxError:
+        expected = None
+    try:
+        got: list[str] | None = [t.text for t in tokenize(text)]
+    except MashupSyntaxError:
+        got = None
+    assert got == expected

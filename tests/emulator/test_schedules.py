@@ -134,6 +134,16 @@ def test_invalid_configurations_are_400_naming_the_field(api, ws, change, needle
     assert needle in answer.json()["message"]
 
 
+def test_the_state_dump_shows_schedules_with_their_job_type(api, control, ws) -> None:
+    item = create_dataflow(api, ws, "Orders")["id"]
+    made = api.post(
+        f"/workspaces/{ws}/items/{item}/jobs/ApplyChanges/schedules",
+        json={"enabled": True, "configuration": CRON},
+    ).json()
+    [dumped] = control.get("/_emulator/state").json()["items"]
+    assert dumped["schedules"] == [{**made, "jobType": "ApplyChanges"}]
+
+
 def test_unknown_job_type_missing_enabled_and_the_limit(api, ws) -> None:
     item = create_dataflow(api, ws, "Orders")["id"]
     base = f"/workspaces/{ws}/items/{item}/jobs"

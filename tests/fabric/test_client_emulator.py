@@ -437,7 +437,8 @@ def test_gateway_creates_in_folders_moves_and_keeps_schedules(connect) -> None:
     ws = client.create_workspace("Gateway")["id"]
     bronze = gateway.create_folder(ws, "Bronze", None)
     ibmi = gateway.create_folder(ws, "IBMI", bronze)
-    assert {(f.display_name, f.parent_folder_id) for f in gateway.list_folders(ws)} == {
+    assert sorted(f.display_name for f in gateway.list_folders(ws)) == ["Bronze", "IBMI"]
+    assert {(f.display_name, f.parent_folder_id) for f in client.list_folders(ws)} == {
         ("Bronze", None),
         ("IBMI", bronze),
     }
