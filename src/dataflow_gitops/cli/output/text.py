@@ -32,6 +32,7 @@ from dataflow_gitops.pipeline.model import (
     OutcomeStatus,
     Plan,
 )
+from dataflow_gitops.pipeline.plan.schedules import schedule_line
 
 _COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "bold": "1", "dim": "2"}
 _KIND_COLOR = {ActionKind.CREATE: "green", ActionKind.UPDATE: "yellow", ActionKind.DELETE: "red"}
@@ -145,6 +146,7 @@ def _diff_lines(diff: DataflowDiff, *, creating: bool, paint: _Painter) -> list[
     for part in diff.parts:
         lines.append(f"{_INDENT}{_CHANGE_SYMBOL[part.kind]} {part.path}")
         lines += _indented((paint.diff_line(d) for d in part.details), 2)
+    lines += [f"{_INDENT}{schedule_line(change)}" for change in diff.schedules]
     for prop in diff.properties:
         lines.append(f'{_INDENT}~ {prop.name}: "{prop.old}" → "{prop.new}"')
     return lines

@@ -37,6 +37,7 @@ from dataflow_gitops.pipeline.definition.parts import canonical_bytes
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     ChangeKind,
     DataflowDiff,
     DesiredDataflow,
@@ -46,7 +47,9 @@ from dataflow_gitops.pipeline.model import (
     PartChange,
     PropertyChange,
     QueryChange,
+    ScheduleChange,
 )
+from dataflow_gitops.pipeline.plan.schedules import diff_schedules
 
 JSON_SUFFIXES = (".json", ".mdf")
 KNOWN_AFTER_APPLY_TEXT = "(known after apply)"
@@ -60,10 +63,13 @@ def diff_dataflow(
     ignore: Sequence[IgnoreRule] = (),
     *,
     secrets: Mapping[str, str] | None = None,
+    prune: bool = True,
 ) -> DataflowDiff:
     """What would change in ``live`` if ``desired`` were written; empty when nothing would.
 
     ``secrets`` (environment variable → value) are shown as ``${env:NAME}`` in every line.
+    The ``.schedules`` part is compared schedule by schedule (:mod:`pipeline.plan.schedules`);
+    without ``prune`` a live schedule the repository lacks is kept, not removed.
     """
     if live is None:
         return _creation(desired)
@@ -74,11 +80,15 @@ def diff_dataflow(
     query_changes: list[QueryChange] = []
     new = {p.path: p for p in desired.parts if p.path != PLATFORM_PATH}
     old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
+    schedules: tuple[ScheduleChange, ...] = ()
     for path in sorted(new.keys() | old.keys()):
         part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
         if any(not r.json_paths and not r.queries for r in part_rules):
             if path not in new or path not in old or _canonical(new[path]) != _canonical(old[path]):
                 ignored.append(f"{path}: whole part ignored")
+            continue
+        if path == SCHEDULES_PATH:
+            schedules = diff_schedules(new.get(path), old.get(path), prune=prune)
             continue
         if path not in old:
             part_changes.append(PartChange(path, ChangeKind.ADDED))
@@ -103,6 +113,7 @@ def diff_dataflow(
         queries=tuple(query_changes),
         properties=_property_changes(desired, live),
         ignored=tuple(ignored),
+        schedules=schedules,
     )
     return mask_diff(diff, secrets)
 
@@ -112,8 +123,9 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
     parts = tuple(
         PartChange(p.path, ChangeKind.ADDED)
         for p in desired.parts
-        if p.path not in (PLATFORM_PATH, MASHUP_PATH)
+        if p.path not in (PLATFORM_PATH, MASHUP_PATH, SCHEDULES_PATH)
     )
+    schedules = diff_schedules(desired.part(SCHEDULES_PATH), None)
     mashup = desired.part(MASHUP_PATH)
     queries: tuple[QueryChange, ...] = ()
     if mashup is not None:
@@ -122,7 +134,7 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
             queries = tuple(QueryChange(name, ChangeKind.ADDED) for name in names)
         except MSyntaxError:
             parts = (PartChange(MASHUP_PATH, ChangeKind.ADDED), *parts)
-    return DataflowDiff(name=desired.name, parts=parts, queries=queries)
+    return DataflowDiff(name=desired.name, parts=parts, queries=queries, schedules=schedules)
 
 
 def _property_changes(desired: DesiredDataflow, live: LiveDataflow) -> tuple[PropertyChange, ...]:
