@@ -53,7 +53,7 @@ from dataflow_gitops.pipeline.plan.folders import place_workspace, plan_folders
 from dataflow_gitops.pipeline.plan.impact import assess
 from dataflow_gitops.pipeline.plan.keep_live import keep_ignored_live
 from dataflow_gitops.pipeline.plan.ordering import delete_order, dependency_order, real_logical_id
-from dataflow_gitops.pipeline.plan.schedules import keep_live_schedules
+from dataflow_gitops.pipeline.plan.schedules import keep_live_schedules, kept_schedule_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,7 @@ def build_plan(
     warnings += _rename_collisions(writes, live)
     warnings += _outside_collisions(writes, live, policy.folder)
     warnings += _missing_references(writes)
+    warnings += kept_schedule_warnings(writes)
     deletes: list[Action] = []
     unmanaged: list[str] = []
     managed = set(managed_ids)

@@ -143,3 +143,15 @@ def schedule_deletes(plan: Plan) -> list[str]:
     return [
         f"{a.display_name} ({job} schedule)" for a in plan.actions for job, _ in removed_schedules(a)
     ]
+
+
+def kept_schedule_warnings(actions: Sequence[Action]) -> list[str]:
+    """Live schedules the repository lacks, kept because the environment does not prune."""
+    return [
+        f'"{a.display_name}": the live {c.job_type} schedule ({c.schedule}) is not in the '
+        f"repository; kept (schedules are removed only where prune is on)"
+        for a in actions
+        if a.diff is not None
+        for c in a.diff.schedules
+        if c.kept
+    ]
