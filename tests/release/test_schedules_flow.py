@@ -226,6 +226,21 @@ def test_removing_a_schedule_is_a_delete_that_follows_prune_rules(
     assert len(_schedules(live, PROD_WS)) == 1
     assert dfg("plan", "-e", "prod", "--detailed-exitcode")[0] == 0
 
+    # a dataflow without a .schedules part at all: the definition write leaves live schedules
+    # alone, so the remove is a Job Scheduler DELETE
+    customers = live.dataflows(DEV_WS)["Customers"]
+    live.client.create_schedule(
+        DEV_WS, customers, "Execute", enabled=True, configuration=execute.configuration
+    )
+    overlay = scheduled / "environments" / "dev.yaml"
+    overlay.write_text(overlay.read_text("utf-8") + "prune:\n  enabled: true\n", "utf-8")
+    commit_all(scheduled, "dev prunes")
+    code, out, err = dfg("apply", "-e", "dev", "--auto-approve", "--allow-delete")
+    assert code == 0, out + err
+    assert "Apply complete: 0 created, 1 updated, 0 deleted." in out
+    assert live.client.list_schedules(DEV_WS, customers, "Execute") == []
+    assert ".schedules" not in live.parts(DEV_WS, customers)
+
 
 def test_a_saved_plan_is_stale_once_a_schedule_changed_by_hand(
     dfg: Cli, scheduled: Path, live: Live, tmp_path: Path
