@@ -70,7 +70,7 @@ def test_schedule_diff_kinds() -> None:
 def test_a_change_shows_before_and_after() -> None:
     [change] = diff_schedules(_part(("Execute", True, HOURLY)), _part(("Execute", True, DAILY)))
     assert change.kind is ScheduleChangeKind.CHANGE
-    assert change.before == "Daily at 03:00, UTC, 2026-01-01T00:00:00 → 2030-01-01T00:00:00"
+    assert change.before == "Daily at 03:00, UTC, from 2026-01-01T00:00:00 until 2030-01-01T00:00:00"
     assert change.schedule.startswith("Cron every 60 min, UTC")
 
 

@@ -52,7 +52,7 @@ class ScheduleEntry:
         return {"enabled": self.enabled, "jobType": self.job_type, "configuration": self.config}
 
     def summary(self) -> str:
-        """One line: ``Cron every 60 min, W. Europe Standard Time, 2026-01-01T00:00:00 → …``."""
+        """One line: ``Cron every 60 min, UTC, from 2026-01-01T00:00:00 until 2030-…``."""
         c = self.config
         kind = c.get("type", "?")
         if kind == "Cron":
@@ -64,7 +64,7 @@ class ScheduleEntry:
         else:
             when = f"at {', '.join(c.get('times', []))}"
         state = "" if self.enabled else " (disabled)"
-        span = f"{c.get('startDateTime')} → {c.get('endDateTime')}"
+        span = f"from {c.get('startDateTime')} until {c.get('endDateTime')}"
         return f"{kind} {when}, {c.get('localTimeZoneId')}, {span}{state}"
 
 

@@ -60,7 +60,7 @@ def assess(
         reasons += _destination_reasons(old_doc, new_doc)
     reasons += _load_reasons(live.part(METADATA_PATH), desired.part(METADATA_PATH))
     reasons += [
-        f"{s.job_type} schedule {s.kind.value}d: {s.schedule} no longer runs"
+        f"{s.job_type} schedule {s.kind.value}d ({s.schedule}): it no longer runs"
         for s in diff.schedules
         if not s.kept and s.kind in (ScheduleChangeKind.DISABLE, ScheduleChangeKind.REMOVE)
     ]
