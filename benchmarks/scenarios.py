@@ -22,7 +22,7 @@ from pathlib import Path
 
 from benchmarks.emulator import Emulator, Settings, running
 from benchmarks.generate import ENV, TOKEN_ENV, GeneratedProject, change_dataflows, write_project
-from dataflow_gitops.pipeline.definition.reading import CACHE_DIR
+from dataflow_gitops.adapters.read_ahead import CACHE_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WS_OURS = "3f6a1c2e-9b4d-4e7a-8c1f-2d5b7e9a1c30"

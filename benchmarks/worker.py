@@ -159,7 +159,7 @@ def _count_parses() -> dict[str, float]:
 
 def _count_preloads() -> list[Any]:
     """Every read-ahead's statistics (texts from the read cache, parsed, worker processes)."""
-    from dataflow_gitops.pipeline.definition.mlang import preload
+    from dataflow_gitops.adapters import read_ahead as preload
 
     original = preload.preload
     seen: list[Any] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,16 @@ _SCRUB_PREFIXES = (
     "REQUESTS_CA_BUNDLE",
     "SSL_CERT_FILE",
 )
+
+
+@pytest.fixture(autouse=True)
+def _package_logger() -> Iterator[None]:
+    """A CLI run configures the package logger (its own handler, no propagation); put it back,
+    so a later test's caplog sees the package's records whatever ran before it."""
+    logger = logging.getLogger("dataflow_gitops")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(autouse=True)

@@ -81,3 +81,135 @@ def test_cli_reaches_fabric_only_through_api() -> None:
         if name.startswith(("dataflow_gitops.fabric", "httpx", "msal"))
     ]
     assert offenders == []
+
+
+# pipeline/ is pure: side effects live in adapters behind the ports ---------------------------
+
+_WRITING_METHODS = {
+    "write_text",
+    "write_bytes",
+    "unlink",
+    "mkdir",
+    "rmdir",
+    "touch",
+    "symlink_to",
+    "hardlink_to",
+    "create_tag",
+    "delete_tag",
+    "create_head",
+}
+_GIT_WRITES = {"tag", "commit", "push", "add", "update_ref", "notes", "reset", "checkout"}
+
+
+def _write_mode(call: ast.Call, position: int) -> bool:
+    mode: ast.expr | None = call.args[position] if len(call.args) > position else None
+    for keyword in call.keywords:
+        if keyword.arg == "mode":
+            mode = keyword.value
+    if mode is None:
+        return False
+    if not isinstance(mode, ast.Constant) or not isinstance(mode.value, str):
+        return True  # a computed mode may write: not in pipeline/
+    return any(c in mode.value for c in "wax+")
+
+
+def _side_effects(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        where = f"{path.relative_to(SRC)}:{node.lineno}"
+        if isinstance(func, ast.Name) and func.id == "open" and _write_mode(node, 1):
+            found.append(f"{where} open(…) for writing")
+        elif isinstance(func, ast.Attribute):
+            if func.attr in _WRITING_METHODS:
+                found.append(f"{where} .{func.attr}()")
+            elif func.attr == "open" and _write_mode(node, 0):
+                found.append(f"{where} .open(…) for writing")
+            elif (
+                func.attr in _GIT_WRITES
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "git"
+            ):
+                found.append(f"{where} git {func.attr}")
+    return found
+
+
+def test_pipeline_has_no_side_effects() -> None:
+    imports = _violations("dataflow_gitops.pipeline", ("subprocess", "sqlite3", "multiprocessing"))
+    writes = [found for path in _modules("dataflow_gitops.pipeline") for found in _side_effects(path)]
+    assert imports + writes == []
+
+
+def test_the_side_effect_check_sees_writes() -> None:
+    sample = SRC / "dataflow_gitops" / "adapters" / "files.py"
+    assert any(".write_bytes()" in f for f in _side_effects(sample))
+    stores = SRC / "dataflow_gitops" / "adapters" / "record_stores.py"
+    assert _side_effects(stores)
+
+
+# layers import each other one way ---------------------------------------------------------------
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "dataflow_gitops" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def _layer_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    package = SRC / "dataflow_gitops"
+    for path in _modules("dataflow_gitops"):
+        relative = path.relative_to(package)
+        own = relative.parts[0].removesuffix(".py")
+        if own == "__init__":
+            continue
+        names = set(_imports(path))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # `from dataflow_gitops import api`: the names are the modules imported
+            if isinstance(node, ast.ImportFrom) and node.module == "dataflow_gitops":
+                names.update(f"dataflow_gitops.{alias.name}" for alias in node.names)
+        targets = {_layer(name) for name in names}
+        graph.setdefault(own, set()).update(t for t in targets if t and t != own)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle between layers, as a path (empty when there is none)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_layers_have_no_import_cycles() -> None:
+    graph = _layer_graph()
+    assert {"config", "pipeline", "fabric", "adapters", "cli"} <= set(graph)
+    assert _cycle(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_config_is_below_pipeline() -> None:
+    assert _violations("dataflow_gitops.config", ("dataflow_gitops.pipeline",)) == []

@@ -25,12 +25,13 @@ from dataflow_gitops.adapters.jobs import (
     typed_parameters,
     wait_job,
 )
+from dataflow_gitops.adapters.read_ahead import ProjectReadAhead
+from dataflow_gitops.adapters.record_stores import git_user_name, open_store
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
 from dataflow_gitops.errors import PlanError, RecordError, RenderError
 from dataflow_gitops.pipeline.definition.legacy import Migration
-from dataflow_gitops.pipeline.definition.legacy import migrate as migrate_dataflow
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
@@ -41,7 +42,6 @@ from dataflow_gitops.pipeline.ports import NullReporter, Reporter
 from dataflow_gitops.pipeline.release.drift import DriftReport, compare
 from dataflow_gitops.pipeline.release.export_set import ExportResult, export_set
 from dataflow_gitops.pipeline.release.promote import Promotion, promotion_source
-from dataflow_gitops.pipeline.release.record_stores import git_user_name, open_store
 from dataflow_gitops.pipeline.release.records import (
     DeploymentRecord,
     RecordStore,
@@ -119,7 +119,7 @@ class Applied:
 def validate(project_dir: Path, env: str | Sequence[str] | None = None) -> ValidationReport:
     """Everything ``dfg validate`` checks, offline; ``env`` None means every environment."""
     envs = [env] if isinstance(env, str) else env
-    return validate_project(project_dir, envs)
+    return validate_project(project_dir, envs, read_ahead=ProjectReadAhead(project_dir.resolve()))
 
 
 def render(
@@ -131,7 +131,11 @@ def render(
     """
     project = load_project(project_dir)
     seen = read_workspace(
-        project, load_environment(project, env), ref=ref, records=open_store(project.root)
+        project,
+        load_environment(project, env),
+        ref=ref,
+        records=open_store(project.root),
+        read_ahead=ProjectReadAhead(project.root),
     )
     unknown = [n for n in names if seen.snapshot.by_name(n) is None]
     if unknown:
@@ -155,7 +159,7 @@ def render(
 def migrate(folder: Path) -> Migration:
     """Convert one old dataflow folder in place, and say what was found: the files written
     (none if current) and where values without a place in the current format were kept."""
-    return migrate_dataflow(folder)
+    return files.migrate(folder)
 
 
 @contextlib.contextmanager
@@ -190,6 +194,7 @@ def workspace(
         live=dep.live,
         reporter=reporter,
         targets=targets,
+        read_ahead=ProjectReadAhead(dep.project.root),
     )
 
 
@@ -262,7 +267,7 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
         seen.live or (),
         environment=seen.environment.name,
         workspace_id=dep.workspace_id,
-        last_applied=last_applied(dep.project, seen, seen.latest),
+        last_applied=last_applied(dep.project, seen, seen.latest, ProjectReadAhead(dep.project.root)),
         ignore=seen.environment.ignore,
         head_commit=seen.snapshot.commit,
         head_dirty=seen.snapshot.dirty,
@@ -285,7 +290,13 @@ def plan_promotion(
         with connect(to.project, env) as conn:
             live = Live(conn.gateway, conn.workspace_id)
             return read_workspace(
-                to.project, env, ref=commit, records=to.records, live=live, strict=False
+                to.project,
+                env,
+                ref=commit,
+                records=to.records,
+                live=live,
+                read_ahead=ProjectReadAhead(to.project.root),
+                strict=False,
             )
 
     source, live_checked = promotion_source(

@@ -168,3 +168,21 @@ def test_no_sample_in_a_repository_with_dataflows(
     code, out, err = _dfg(capsys, "-C", str(tmp_path), "validate")
     assert (code, err) == (0, "")
     assert "7 dataflows, 4 environments valid" in out
+
+
+@pytest.mark.parametrize(("shape", "where"), [("subfolder", "workspace"), ("mixed", ".")])
+def test_init_adopts_the_items_fabric_git_sync_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, where: str
+) -> None:
+    from fabric_repos import write_shape
+
+    dest = tmp_path / "repo"
+    expected = write_shape(dest, shape)
+    code, out, _ = _dfg(capsys, "init", str(dest))
+    assert code == 0
+    assert f'dataflows_dir: "{where}", no sample written.' in out
+    assert f'dataflows_dir: "{where}"\n' in (dest / "dataflow-gitops.yaml").read_text()
+    assert not (dest / "dataflows").exists()
+    code, out, err = _dfg(capsys, "-C", str(dest), "validate")
+    assert (code, err) == (0, "")
+    assert f"{len(expected.dataflows)} dataflows, 4 environments valid" in out

@@ -4,11 +4,14 @@ keys (where to deploy, what is allowed) from the working tree. A real git reposi
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import WS, LoadOverlay
-from dataflow_gitops.config import environment_at, load_project
+from dataflow_gitops.config import Environment, environment_at, load_project
 from dataflow_gitops.config.environment import CONTENT_KEYS, POLICY_KEYS
+
+WS = "6a4d8f2e-1c3b-4a5d-9e7f-0b2c4d6e8f13"
+LoadOverlay = Callable[..., Environment]
 
 OLD = f"""
 workspace_id: {WS}

@@ -176,3 +176,78 @@ def test_a_broken_folder_outside_target_or_scope_blocks_nothing(repo, live: Live
     code, out, err = dfg("plan", "-e", "fabric", "--detailed-exitcode")
     assert code == 0, out + err
     assert "Orders" not in out
+
+
+def test_records_ref_and_promote_with_items_at_the_repository_root(repo, live: Live) -> None:
+    from e2e_support import WS_OTHER
+    from fabric_repos import overlay
+
+    dfg, root = repo("workspace")
+    (root / "environments/prod.yaml").write_text(overlay(live.url, WS_OTHER) + "promote_from: fabric\n")
+    first = commit_all(root, "prod")
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    code, out, _ = dfg("history", "-e", "fabric")
+    assert code == 0
+    assert first[:12] in out
+    # HEAD moves on (a dirty edit, then a commit): promote still ships what fabric runs.
+    deep = root / "Bronze/Sales/EU/Orders.Dataflow/mashup.pq"
+    deep.write_bytes(deep.read_bytes().replace(b'{2, "b"}', b'{2, "c"}'))
+    code, out, _ = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 2
+    assert "uncommitted" in out
+    commit_all(root, "edit")
+    code, out, err = dfg("promote", "--to", "prod", "--auto-approve")
+    assert code == 0, out + err
+    assert f"commit {first[:12]}" in out
+    assert sorted(live.dataflows(WS_OTHER)) == sorted(SHAPES_NAMES)
+    code, out, _ = dfg("plan", "-e", "prod", "--ref", first, "--detailed-exitcode")
+    assert code == 0, out
+    assert dfg("drift", "-e", "prod")[0] == 0
+
+
+SHAPES_NAMES = ("Orders", "Orders (Silver)", "Customers", "Top")
+
+
+def test_a_project_below_the_repository_root(
+    tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The workspace is connected to a subfolder (`sample/workspace/` in fabric-cicd's own
+    # repository), and the project lives beside it, one level below the git root.
+    from emulator_project import init_repo
+    from fabric_repos import overlay, write_shape
+
+    monkeypatch.setenv("FABRIC_TOKEN", "e2e-test-token")
+    top = tmp_path / "repo"
+    project = top / "sample"
+    write_shape(project / "workspace", "nested")
+    (project / "dataflow-gitops.yaml").write_text('dataflows_dir: "workspace"\n')
+    (project / "environments").mkdir()
+    (project / "environments/fabric.yaml").write_text(overlay(live.url, WS))
+    first = init_repo(top)
+    dfg = Cli(project, capsys)
+    synced = tree_bytes(project)
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    code, out, _ = dfg("plan", "-e", "fabric", "--ref", first, "--detailed-exitcode")
+    assert code == 0, out
+    assert f"commit {first[:12]}" in out
+    assert "uncommitted" not in out
+    code, out, _ = dfg("export", "-e", "fabric")
+    assert code == 0
+    assert tree_bytes(project) == synced
+    assert dfg("drift", "-e", "fabric")[0] == 0
+
+
+def test_the_202409_shape_is_diffed_and_deployed_as_written(repo, live: Live) -> None:
+    dfg, root = repo("format_202409")
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    path = root / "Legacy Orders.Dataflow/queryMetadata.json"
+    path.write_bytes(path.read_bytes().replace(b'"en-US"', b'"de-DE"'))
+    commit_all(root, "locale")
+    code, out, _ = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 2
+    assert '~ update "Legacy Orders"' in out
+    assert "editingSession.editingSessionMashup.documentLocale" in out
+    assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
+    item = live.dataflows()["Legacy Orders"]
+    assert live.parts(WS, item)["queryMetadata.json"].encode() == path.read_bytes()
+    assert dfg("plan", "-e", "fabric", "--detailed-exitcode")[0] == 0

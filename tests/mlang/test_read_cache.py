@@ -1,5 +1,5 @@
-"""The persistent read cache and up-front reading of M documents (mlang.store, mlang.preload,
-pipeline.reading): a document rebuilt from its stored structure is the parsed document; a damaged,
+"""The persistent read cache and up-front reading of M documents (adapters.read_store,
+adapters.read_ahead): a document rebuilt from its stored structure is the parsed document; a damaged,
 foreign or stale entry is a miss; an invalid text is never remembered; worker processes read the
 same documents as this process; commands fill the project's cache and use it on the next run."""
 
@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 from example_repo import REPO_ROOT, copy_example
 
+from dataflow_gitops.adapters import read_ahead as preload
+from dataflow_gitops.adapters import read_store as store
+from dataflow_gitops.adapters.read_ahead import CACHE_DIR, NO_CACHE_ENV, read_structure
+from dataflow_gitops.adapters.read_store import ReadStore, text_key
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.definition.mlang import document, preload, store
+from dataflow_gitops.pipeline.definition.mlang import document
 from dataflow_gitops.pipeline.definition.mlang.document import (
     from_structure,
     parse_section,
     parse_uncached,
     structure,
 )
-from dataflow_gitops.pipeline.definition.mlang.preload import read_structure
-from dataflow_gitops.pipeline.definition.mlang.store import ReadStore, text_key
-from dataflow_gitops.pipeline.definition.reading import CACHE_DIR, NO_CACHE_ENV
 
 EXAMPLE_TEXTS = sorted((REPO_ROOT / "dataflows").glob("*/mashup.pq"))
 
@@ -194,7 +195,7 @@ def test_the_worker_reads_texts_from_stdin() -> None:
     texts = ["section S;\nshared A = 1;\n", "section S;\nshared A = (;\n", "section Ünï;\n"]
     framed = b"".join(b"%d\n%s" % (len(t.encode()), t.encode()) for t in texts)
     worker = subprocess.run(
-        [sys.executable, "-m", "dataflow_gitops.pipeline.definition.mlang.preload"],
+        [sys.executable, "-m", "dataflow_gitops.adapters.read_ahead"],
         input=framed,
         capture_output=True,
         check=True,

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from dataflow_gitops.adapters.record_stores import FileRecords
 from dataflow_gitops.errors import DependencyError, PlanError, StalePlanError
 from dataflow_gitops.pipeline.definition.render import bind_pending
 from dataflow_gitops.pipeline.model import (
@@ -26,7 +27,6 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.planner import build_plan
-from dataflow_gitops.pipeline.release.record_stores import FileRecords
 from dataflow_gitops.pipeline.release.records import managed_ids, record_from_result, unpublished_ids
 from fakes import WORKSPACE_ID, FakeFabric, make_desired
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataflow_gitops.pipeline.definition import jsonpath
-from dataflow_gitops.pipeline.definition.jsonpath import JsonPathError
+from dataflow_gitops.config import jsonpath
+from dataflow_gitops.config.jsonpath import JsonPathError
 
 DOC = {
     "formatVersion": "202502",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from dataflow_gitops.adapters.files import migrate_folder
 from dataflow_gitops.errors import SourceError
-from dataflow_gitops.pipeline.definition.legacy import legacy_problem, migrate_folder
+from dataflow_gitops.pipeline.definition.legacy import legacy_problem
 from dataflow_gitops.pipeline.definition.mlang import parse_section
 from dataflow_gitops.pipeline.definition.parts import is_guid, parse_platform
 from dataflow_gitops.pipeline.definition.source import read_working_tree

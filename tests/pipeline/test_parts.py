@@ -252,3 +252,14 @@ def test_platform_part_is_what_the_indenting_encoder_writes(
     expected = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
     part = platform_part(Platform("Dataflow", display_name, logical_id, description))
     assert part.data == expected
+
+
+def test_a_schedules_part_compares_by_meaning() -> None:
+    # Fabric may serialise .schedules with other spacing than the repository: no difference.
+    from dataflow_gitops.pipeline.definition.parts import canonical_bytes
+
+    compact = Part(".schedules", b'{"schedules":[{"enabled":true,"jobType":"Execute"}]}')
+    spaced = Part(
+        ".schedules", b'{\r\n  "schedules": [\r\n    {"jobType": "Execute", "enabled": true}\r\n  ]\r\n}'
+    )
+    assert canonical_bytes(compact) == canonical_bytes(spaced)

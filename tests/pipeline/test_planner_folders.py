@@ -274,3 +274,21 @@ def test_external_references_are_kept_and_marked() -> None:
     ]
     assert action.kind is ActionKind.CREATE
     assert any("holds no such dataflow" in w for w in the_plan.warnings)
+
+
+def test_only_unresolved_references_to_other_workspaces_are_external() -> None:
+    from dataflow_gitops.pipeline.definition.render import external_references
+    from dataflow_gitops.pipeline.model import ZERO_GUID, DataflowReference
+
+    refs = [
+        DataflowReference("Mine", ZERO_GUID, "logical-1"),
+        DataflowReference("Resolved", "dev-ws", "id-1", target="Sales"),
+        DataflowReference("Target", "TARGET-WS", "id-2"),
+        DataflowReference("Rebound", "dev-ws", "id-3"),
+        DataflowReference("Other", "other-ws", "id-4"),
+        DataflowReference("Other", "other-ws", "id-4"),
+    ]
+    found = external_references(refs, ("target-ws", "DEV-WS"))
+    assert [(r.query, r.workspace_id, r.status) for r in found] == [
+        ("Other", "other-ws", ReferenceStatus.UNVERIFIED)
+    ]

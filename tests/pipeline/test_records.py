@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from dataflow_gitops.adapters.record_stores import (
+    FileRecords,
+    GitTagRecords,
+    git_user_name,
+    open_store,
+)
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.model import (
     Action,
@@ -17,12 +23,6 @@ from dataflow_gitops.pipeline.model import (
     ApplyResult,
     OutcomeStatus,
     Plan,
-)
-from dataflow_gitops.pipeline.release.record_stores import (
-    FileRecords,
-    GitTagRecords,
-    git_user_name,
-    open_store,
 )
 from dataflow_gitops.pipeline.release.records import (
     DeploymentRecord,

@@ -14,9 +14,9 @@ import pytest
 from emulator_project import commit_all, init_repo
 from fabric_repos import SHAPES, VALID_SHAPES, dataflow, guid, write_shape
 
+from dataflow_gitops.adapters.files import migrate
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.definition.discovery import WINDOWS_PATH_BUDGET
-from dataflow_gitops.pipeline.definition.legacy import migrate
 from dataflow_gitops.pipeline.definition.source import (
     read_ref,
     read_working_tree,
@@ -88,12 +88,20 @@ def test_a_project_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     assert read_ref(project, "HEAD", "workspace").dataflows == snapshot.dataflows
 
 
-def test_other_items_are_ignored_and_counted_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_other_items_are_ignored_and_counted_once(tmp_path: Path) -> None:
     root = _repo(tmp_path, "mixed")
-    with caplog.at_level(logging.INFO):
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("dataflow_gitops.pipeline.definition.source")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
         result = scan_working_tree(root, ".")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert result.other_items == {
         "DataPipeline": 1,
         "Lakehouse": 1,
@@ -101,8 +109,7 @@ def test_other_items_are_ignored_and_counted_once(
         "Report": 1,
         "SemanticModel": 1,
     }
-    lines = [r.getMessage() for r in caplog.records if "other item" in r.getMessage()]
-    assert lines == [
+    assert [m for m in messages if "other item" in m] == [
         "5 other items ignored (1 DataPipeline, 1 Lakehouse, 1 Notebook, 1 Report, 1 SemanticModel)"
     ]
     assert scan_ref(root, "HEAD", ".").other_items == result.other_items

@@ -118,23 +118,22 @@ def test_a_rendered_document_answers_like_a_parsed_one() -> None:
     assert rendered.text[ref.dataflow_span[0] : ref.dataflow_span[1]] == f'"{ref.dataflow_id}"'
 
 
-def test_text_memo_computes_once_and_is_bounded() -> None:
-    memo: TextMemo[tuple[int, ...]] = TextMemo(size=2)
+def test_answers_travel_with_the_document_and_its_copies() -> None:
+    memo: TextMemo[tuple[int, ...]] = TextMemo()
     calls: list[str] = []
 
     def compute(d: object) -> tuple[int, ...]:
         calls.append("x")
         return (len(calls),)
 
-    a, b, c = (parse_section(f"section S;\nshared Q{i} = {i};\n") for i in range(3))
+    a = parse_section("section S;\nshared Q = 1;\n")
     first = memo.get(a, compute)
     assert memo.get(a, compute) is first
-    assert memo.get(a, compute, key="other") == (2,)  # another key: its own result
-    assert len(calls) == 2
-    memo.get(b, compute)
-    memo.get(c, compute)
-    assert len(memo) == 2  # the least recently used entries went
-    assert memo.get(a, compute) == (5,)
+    assert memo.get(parse_section("section S;\nshared Q = 1;\n", path="x/mashup.pq"), compute) is first
+    assert memo.get(a, compute, key="other") == (2,)  # another key: its own answer
+    edited = edit_section(a, [(a.members[0].expression.span, "2")])
+    assert memo.get(edited, compute) == (3,)  # another text: never the source's answer
+    assert len(calls) == 3
 
 
 def test_member_fields_are_the_ones_edit_section_copies() -> None:
@@ -340,31 +339,32 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
 # documents of parts, shared contents, per-content checks ---------------------------------------
 
 
-def test_a_part_is_read_once_per_object_and_path() -> None:
-    from dataflow_gitops.pipeline.definition.mashups import mashup_document
+def test_a_part_carries_its_document() -> None:
+    from dataflow_gitops.pipeline.definition.mashups import part_document
 
-    data = MASHUP.replace("Section1", "Once").encode("utf-8")
-    doc = mashup_document(data, path="dataflows/A.Dataflow/mashup.pq")
+    part = Part("mashup.pq", MASHUP.replace("Section1", "Once").encode("utf-8"))
+    doc = part_document(part, path="dataflows/A.Dataflow/mashup.pq")
     assert doc.path == "dataflows/A.Dataflow/mashup.pq"
-    assert mashup_document(data, path="dataflows/A.Dataflow/mashup.pq") is doc
-    other = mashup_document(data, path="mashup.pq")
-    assert other.path == "mashup.pq"
-    assert other.text == doc.text
-    # Another bytes object of equal content finds the same document, text and all.
-    assert mashup_document(bytes(bytearray(data)), path="mashup.pq").text is other.text
+    assert doc.section_name == "Once"
+    again = part_document(part)
+    assert again.path == "mashup.pq"
+    assert again.members == doc.members
+    assert parameters(again) is parameters(doc)  # one document, whatever path names it
+    # An equal part read again (another snapshot of the same file) gets an equal document.
+    assert part_document(Part("mashup.pq", bytes(bytearray(part.data)))).text == doc.text
 
 
-def test_a_part_that_does_not_read_is_not_remembered() -> None:
+def test_a_part_that_does_not_read_names_each_callers_path() -> None:
     from dataflow_gitops.errors import MSyntaxError
-    from dataflow_gitops.pipeline.definition.mashups import mashup_document
+    from dataflow_gitops.pipeline.definition.mashups import part_document
 
-    broken = b"section S;\nshared Q = ;\n"
+    broken = Part("mashup.pq", b"section S;\nshared Q = ;\n")
     for path in ("a/mashup.pq", "b/mashup.pq"):
         with pytest.raises(MSyntaxError) as info:
-            mashup_document(broken, path=path)
+            part_document(broken, path=path)
         assert info.value.path == path  # each error names its caller's path
     with pytest.raises(SourceError, match="not valid UTF-8"):
-        mashup_document(b'section S;\nshared Q = "\xff";\n', path="c/mashup.pq")
+        part_document(Part("mashup.pq", b'section S;\nshared Q = "\xff";\n'), path="c/mashup.pq")
 
 
 def test_equal_contents_become_one_bytes_object() -> None:

@@ -1,4 +1,4 @@
-"""Files on disk: rendered dataflows, exported dataflows, plan files.
+"""Files on disk: rendered dataflows, exported dataflows, plan files, migrated legacy folders.
 
 Every path written is checked to stay inside its folder (:func:`parts.safe_part_path`), so a
 part named ``../x`` in a definition never writes outside it.
@@ -10,7 +10,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from dataflow_gitops.errors import PlanFileError, RenderError
+from dataflow_gitops.errors import PlanFileError, RenderError, SourceError
+from dataflow_gitops.pipeline.definition.legacy import Migration, migration
 from dataflow_gitops.pipeline.definition.parts import folder_name, safe_part_path
 from dataflow_gitops.pipeline.model import DesiredDataflow, Plan
 from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
@@ -124,3 +125,21 @@ def load_saved_plan(path: Path, environ: Mapping[str, str], *, resolve_secrets: 
             hint="pass the file `dfg plan --out` wrote",
         ) from None
     return load_plan(text, path=str(path), environ=environ, resolve_secrets=resolve_secrets)
+
+
+def migrate(path: Path) -> Migration:
+    """Convert an old dataflow folder in place (:func:`legacy.migration`), and say what it was."""
+    if not path.is_dir():
+        raise SourceError("not a folder", path=str(path), hint="name a <Name>.Dataflow folder")
+    present = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
+    result = migration(path, present)
+    for name, data in result.writes.items():
+        (path / name).write_bytes(data)
+    for name in result.removes:
+        (path / name).unlink()
+    return result
+
+
+def migrate_folder(path: Path) -> list[str]:
+    """:func:`migrate`, the files written (relative names), empty for a current folder."""
+    return list(migrate(path).written)

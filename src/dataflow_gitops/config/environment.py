@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataflow_gitops.config import jsonpath
 from dataflow_gitops.config.envsubst import substitute
+from dataflow_gitops.config.folder_names import MAX_DEPTH, name_problem
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
@@ -24,7 +26,9 @@ from dataflow_gitops.config.settings import (
     Binding,
     Bindings,
     DataflowOverlay,
+    IgnoreRule,
     ParameterSetting,
+    PlanPolicy,
     Prune,
     ReplaceRule,
     Scope,
@@ -32,9 +36,6 @@ from dataflow_gitops.config.settings import (
 )
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
-from dataflow_gitops.pipeline.definition import jsonpath
-from dataflow_gitops.pipeline.definition.folders import MAX_DEPTH, name_problem
-from dataflow_gitops.pipeline.model import IgnoreRule, PlanPolicy
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"

@@ -128,3 +128,37 @@ class Prune:
 def matches(name: str, globs: Iterable[str]) -> bool:
     """Case-sensitive glob match (Fabric display names and part paths are case-sensitive)."""
     return any(fnmatch.fnmatchcase(name, g) for g in globs)
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRule:
+    """A difference that must not count as drift (Argo CD's ignoreDifferences).
+
+    A rule matches dataflows by name glob and parts by path glob; within a JSON part it drops
+    the values at ``json_paths`` (JSONPath subset, see ``config/jsonpath.py``) from
+    both sides before comparing; within ``mashup.pq`` it skips the queries whose names match ``queries``.
+    A rule with neither ``json_paths`` nor ``queries`` ignores the matched parts entirely.
+    """
+
+    dataflows: tuple[str, ...] = ("*",)
+    parts: tuple[str, ...] = ("*",)
+    json_paths: tuple[str, ...] = ()
+    queries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPolicy:
+    """What an environment allows the planner to do."""
+
+    prune: bool = False
+    """Deletes are planned only when the environment enables prune."""
+    prune_exclude: tuple[str, ...] = ()
+    """Display-name globs never deleted."""
+    prune_unrecorded: bool = False
+    """Also delete live dataflows that no deployment record says this tool created."""
+    ignore: tuple[IgnoreRule, ...] = ()
+    targets: tuple[str, ...] = ()
+    """``--target`` names: plan only these (and nothing else); empty means all."""
+    folder: str = ""
+    """The workspace folder the whole deployment lives under (overlay ``folder:``); live items
+    outside it belong to others: never paired by name, pruned or listed."""

@@ -11,6 +11,8 @@
      ⑥ planfile  Plan ⇄ versioned JSON
      ⑦ apply     Actions → FabricWriter port           → ApplyResult
 
-The value types live in :mod:`dataflow_gitops.pipeline.model`; the ports in
-:mod:`dataflow_gitops.pipeline.ports`.
+Stages ①–③ run in one place, :func:`dataflow_gitops.pipeline.workspace.read_workspace`, whose
+:class:`~dataflow_gitops.pipeline.workspace.Workspace` every command consumes. The value types
+live in :mod:`dataflow_gitops.pipeline.model`; the ports in :mod:`dataflow_gitops.pipeline.ports`
+(side effects — git writes, SQLite, worker processes, files — are in ``dataflow_gitops.adapters``).
 """

@@ -19,6 +19,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+# Overlay values the planner reads (they belong to the config layer, which pipeline builds on).
+from dataflow_gitops.config.settings import IgnoreRule as IgnoreRule
+from dataflow_gitops.config.settings import PlanPolicy as PlanPolicy
+
 DATAFLOW_TYPE = "Dataflow"
 PLATFORM_PATH = ".platform"
 METADATA_PATH = "queryMetadata.json"
@@ -38,6 +42,9 @@ class Part:
 
     path: str
     data: bytes
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    """What stages derived from ``data`` (``mashup.pq``: its M document), kept with the part so it
+    is read once however many stages ask (:func:`~.definition.mashups.part_document`)."""
 
     def text(self) -> str:
         # The same rule as parts.decode_text: UTF-8, and a leading BOM is not content.
@@ -312,40 +319,6 @@ class DataflowDiff:
 
 
 # ⑤ plan -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoreRule:
-    """A difference that must not count as drift (Argo CD's ignoreDifferences).
-
-    A rule matches dataflows by name glob and parts by path glob; within a JSON part it drops
-    the values at ``json_paths`` (JSONPath subset, see ``pipeline/definition/jsonpath.py``) from
-    both sides before comparing; within ``mashup.pq`` it skips the queries whose names match ``queries``.
-    A rule with neither ``json_paths`` nor ``queries`` ignores the matched parts entirely.
-    """
-
-    dataflows: tuple[str, ...] = ("*",)
-    parts: tuple[str, ...] = ("*",)
-    json_paths: tuple[str, ...] = ()
-    queries: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PlanPolicy:
-    """What an environment allows the planner to do."""
-
-    prune: bool = False
-    """Deletes are planned only when the environment enables prune."""
-    prune_exclude: tuple[str, ...] = ()
-    """Display-name globs never deleted."""
-    prune_unrecorded: bool = False
-    """Also delete live dataflows that no deployment record says this tool created."""
-    ignore: tuple[IgnoreRule, ...] = ()
-    targets: tuple[str, ...] = ()
-    """``--target`` names: plan only these (and nothing else); empty means all."""
-    folder: str = ""
-    """The workspace folder the whole deployment lives under (overlay ``folder:``); live items
-    outside it belong to others: never paired by name, pruned or listed."""
 
 
 class ActionKind(enum.StrEnum):

@@ -105,6 +105,13 @@ class FabricWriter(Protocol):
         ...
 
 
+class ReadAhead(Protocol):
+    """Reads many M texts before the stages ask for their documents (the source stage's
+    read-ahead: a persistent cache, worker processes); afterwards each is a cache lookup."""
+
+    def read(self, texts: Sequence[str]) -> object: ...
+
+
 class Reporter(Protocol):
     """Progress for long stages; the CLI renders it (rich bar, plain CI lines), core never prints."""
 

@@ -16,7 +16,7 @@ same inputs the same way:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -42,7 +42,7 @@ from dataflow_gitops.pipeline.plan.observe import (
     list_placed,
     read_live,
 )
-from dataflow_gitops.pipeline.ports import LiveReader, Lookup, Reporter
+from dataflow_gitops.pipeline.ports import LiveReader, Lookup, ReadAhead, Reporter
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordStore
 
 
@@ -100,6 +100,7 @@ def read_workspace(
     records: RecordStore | None = None,
     live: Live | None = None,
     reporter: Reporter | None = None,
+    read_ahead: ReadAhead | None = None,
     strict: bool = True,
     targets: Sequence[str] = (),
 ) -> Workspace:
@@ -115,7 +116,9 @@ def read_workspace(
     id_map = recorded_ids(project, environment.name, records)
     items, folders = list_placed(live.reader, live.workspace_id) if live is not None else ((), ())
     try:
-        snapshot, env, warnings = _overlay_at(project, environment, ref, targets, id_map)
+        snapshot, env, warnings = _overlay_at(
+            project, environment, ref, read_ahead, targets=targets, id_map=id_map
+        )
         lookup: Lookup = OfflineLookup(env) if live is None else LiveLookup(live.workspace_id, items)
         desired = render_all(snapshot, env, lookup, id_map=id_map)
     except DataflowGitopsError as exc:
@@ -126,7 +129,7 @@ def read_workspace(
     if live is None:
         return Workspace(env, snapshot, desired, latest, id_map, warnings=warnings)
     dataflows = read_live(live.reader, live.workspace_id, items, reporter=reporter)
-    read_mashups(project.root, dataflows)
+    read_mashups(dataflows, read_ahead)
     return Workspace(
         env,
         snapshot,
@@ -146,11 +149,13 @@ def _overlay_at(
     project: Project,
     environment: Environment,
     ref: str | None,
+    read_ahead: ReadAhead | None,
+    *,
     targets: Sequence[str] = (),
     id_map: Mapping[str, str] | None = None,
 ) -> tuple[Snapshot, Environment, tuple[str, ...]]:
     """① the source, and the overlay it renders with (content at ``ref``, policy of today)."""
-    snapshot = read_source(project, environment, ref, targets, id_map)
+    snapshot = read_source(project, environment, ref, read_ahead, targets=targets, id_map=id_map)
     if ref is None:
         return snapshot, environment, ()
     at_ref = environment_at(project, environment, ref)
@@ -168,53 +173,52 @@ def read_source(
     project: Project,
     environment: Environment,
     ref: str | None,
+    read_ahead: ReadAhead | None = None,
+    *,
     targets: Sequence[str] = (),
     id_map: Mapping[str, str] | None = None,
 ) -> Snapshot:
     """① the dataflows at ``ref`` (or the working tree), every mashup read ahead.
 
-    Only those in ``environment``'s scope and in ``targets`` (when given) are checked; the others
-    are identified by their ``.platform`` (:attr:`SourceDataflow.checked` False).
+    Only those in ``environment``'s scope and in ``targets`` (when given; with the dataflows they
+    read, transitively) are checked; the others are identified by their ``.platform``
+    (:attr:`SourceDataflow.checked` False), so a broken folder there blocks nothing.
 
     The working tree is dirty when any uncommitted file changes what render produces: the
     dataflows folder, this environment's overlay, the project file.
     """
     chosen = set(targets)
+    extra: set[str] = set()
 
     def wanted(name: str) -> bool:
         # --target takes repository or display names (as the planner does).
         return environment.in_scope(name) and (
-            not chosen or name in chosen or environment.display_name_for(name) in chosen
+            not chosen or name in chosen or environment.display_name_for(name) in chosen or name in extra
         )
 
-    def read(want: Callable[[str], bool]) -> Snapshot:
+    def read() -> Snapshot:
         if ref is not None:
-            return read_ref(project.root, ref, project.dataflows_dir, wanted=want)
+            return read_ref(project.root, ref, project.dataflows_dir, wanted=wanted)
         overlay = overlay_path(project, environment.name)
         inputs = (project.display(overlay), PROJECT_FILE)
-        return read_working_tree(project.root, project.dataflows_dir, inputs=inputs, wanted=want)
+        return read_working_tree(project.root, project.dataflows_dir, inputs=inputs, wanted=wanted)
 
-    snapshot = read(wanted)
+    snapshot = read()
+    read_mashups([d for d in snapshot.dataflows if d.checked], read_ahead)
     # The dataflows the targets read are checked too (transitively): the plan must know them.
-    extra: set[str] = set()
-
-    def wanted_or_read(name: str) -> bool:
-        return wanted(name) or name in extra
-
     while chosen:
-        read_mashups(project.root, [d for d in snapshot.dataflows if d.checked])
         unchecked = {d.name for d in snapshot.dataflows if not d.checked}
         needed = {
             r.target
             for refs in find_references(snapshot, id_map=id_map or {}).values()
             for r in refs
-            if r.target in unchecked and environment.in_scope(r.target)
+            if r.target is not None and r.target in unchecked and environment.in_scope(r.target)
         }
         if not needed:
             break
-        extra |= {n for n in needed if n is not None}
-        snapshot = read(wanted_or_read)
-    read_mashups(project.root, [d for d in snapshot.dataflows if d.checked])
+        extra.update(needed)
+        snapshot = read()
+        read_mashups([d for d in snapshot.dataflows if d.checked], read_ahead)
     return snapshot
 
 
@@ -244,7 +248,10 @@ def recorded_ids(project: Project, environment: str, records: RecordStore | None
 
 
 def last_applied(
-    project: Project, workspace: Workspace, record: DeploymentRecord | None
+    project: Project,
+    workspace: Workspace,
+    record: DeploymentRecord | None,
+    read_ahead: ReadAhead | None = None,
 ) -> dict[str, DesiredDataflow]:
     """``record``'s commit rendered again for the workspace's environment (content as of that
     commit, as it was applied): repository name → what was applied.
@@ -255,7 +262,7 @@ def last_applied(
     if record is None or not record.commit:
         return {}
     try:
-        then, env, _ = _overlay_at(project, workspace.environment, record.commit)
+        then, env, _ = _overlay_at(project, workspace.environment, record.commit, read_ahead)
         rendered = render_all(then, env, workspace.lookup, id_map=workspace.id_map)
     except DataflowGitopsError:
         return {}

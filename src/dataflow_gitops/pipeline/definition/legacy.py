@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,31 +71,30 @@ def legacy_problem(files: Mapping[str, bytes]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """What ``dfg migrate`` found in a folder and did about it."""
+    """What ``dfg migrate`` found in a folder and what converting it writes."""
 
     found: str
     """The shape found, as the user reads it (``queryMetadata.json formatVersion "202409"``)."""
-    written: tuple[str, ...] = ()
-    """Files written (relative names); empty: nothing to migrate."""
+    writes: Mapping[str, bytes] = field(default_factory=dict)
+    """New file contents by name; empty: nothing to migrate."""
+    removes: tuple[str, ...] = ()
+    """Files to delete once the new ones are written."""
     notes: tuple[str, ...] = ()
     """Where values without a place in the current shape were kept."""
 
+    @property
+    def written(self) -> tuple[str, ...]:
+        return tuple(self.writes)
 
-def migrate_folder(path: Path) -> list[str]:
-    """Convert an old dataflow folder in place; return the files written (empty if current)."""
-    return list(migrate(path).written)
 
-
-def migrate(path: Path) -> Migration:
-    """Convert an old dataflow folder in place, and say what it was.
+def migration(path: Path, files: Mapping[str, bytes]) -> Migration:
+    """What converting the old dataflow folder ``path`` (holding ``files``) writes and removes,
+    and what it was. Pure: the adapter (:func:`adapters.files.migrate_folder`) does the writing.
 
     ``dataflow-content.json`` is removed once its content lives in the new parts. A current
-    folder is left alone; a folder that holds no Dataflow Gen2 definition dfg knows (empty, a
+    folder needs nothing; a folder that holds no Dataflow Gen2 definition dfg knows (empty, a
     ``model.json`` export, an unknown formatVersion) is a SourceError that says what it holds.
     """
-    if not path.is_dir():
-        raise SourceError("not a folder", path=str(path), hint="name a <Name>.Dataflow folder")
-    files = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file()}
     if LEGACY_CONTENT_PATH in files:
         return _from_single_part(path, files)
     if METADATA_PATH not in files:
@@ -166,20 +165,16 @@ def _finish(
     mashup: str | None,
     notes: tuple[str, ...],
 ) -> Migration:
-    written = [METADATA_PATH]
-    (path / METADATA_PATH).write_bytes(fabric_json(metadata))
+    writes = {METADATA_PATH: fabric_json(metadata)}
     if mashup is not None:
-        (path / MASHUP_PATH).write_bytes(mashup.encode("utf-8"))  # exact text, no newline translation
-        written.append(MASHUP_PATH)
+        writes[MASHUP_PATH] = mashup.encode("utf-8")  # exact text, no newline translation
     if PLATFORM_PATH not in files:
         platform = Platform(type=DATAFLOW_TYPE, display_name=name, logical_id=str(uuid.uuid4()))
-        (path / PLATFORM_PATH).write_bytes(platform_part(platform).data)
-        written.append(PLATFORM_PATH)
+        writes[PLATFORM_PATH] = platform_part(platform).data
     else:
         parse_platform(files[PLATFORM_PATH], path=str(path / PLATFORM_PATH))
-    if LEGACY_CONTENT_PATH in files:
-        (path / LEGACY_CONTENT_PATH).unlink()
-    return Migration(found, tuple(written), notes)
+    removes = (LEGACY_CONTENT_PATH,) if LEGACY_CONTENT_PATH in files else ()
+    return Migration(found, writes, removes, notes)
 
 
 def _folder_name(path: Path) -> str:

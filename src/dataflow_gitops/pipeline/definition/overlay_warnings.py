@@ -12,8 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from dataflow_gitops.config import Binding, Environment, matches
-from dataflow_gitops.pipeline.definition import jsonpath
+from dataflow_gitops.config import Binding, Environment, jsonpath, matches
 from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.definition.render import JSON_PARTS
 from dataflow_gitops.pipeline.model import Snapshot

@@ -26,7 +26,7 @@ from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH, ZERO_GU
 PLATFORM_SCHEMA = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
 PAYLOAD_TYPE = "InlineBase64"
 # Parts whose content is JSON (compared structurally); everything else is text.
-JSON_SUFFIXES = (".json", ".platform", ".mdf")
+JSON_SUFFIXES = (".json", ".platform", ".mdf", ".schedules")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

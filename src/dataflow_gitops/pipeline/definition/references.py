@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from dataflow_gitops.errors import DependencyError
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -56,7 +56,7 @@ def references_of(
     if part is None:
         return ()
     path = f"{dataflow.folder}/{MASHUP_PATH}"
-    doc = mashup_document(part.data, path=path)
+    doc = part_document(part, path=path)
     found = []
     for raw in dataflow_references(doc):
         target_id = raw.dataflow_id.lower()

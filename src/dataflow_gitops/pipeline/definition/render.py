@@ -24,10 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dataflow_gitops.config import Environment, matches
+from dataflow_gitops.config import Environment, jsonpath, matches
 from dataflow_gitops.config.schedules import overlay_part
 from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
-from dataflow_gitops.pipeline.definition import jsonpath
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,
@@ -35,7 +34,7 @@ from dataflow_gitops.pipeline.definition.bindings import (
     rewrite_metadata,
 )
 from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path, join
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
     apply_edits,
@@ -157,7 +156,9 @@ def render(
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
     rendered: tuple[bytes, str] | None = None
     if MASHUP_PATH in files:
-        text = _render_mashup(r, files[MASHUP_PATH], references)
+        text = _render_mashup(
+            r, source.part(MASHUP_PATH) or Part(MASHUP_PATH, files[MASHUP_PATH]), references
+        )
         files[MASHUP_PATH] = text.encode("utf-8")
         rendered = (files[MASHUP_PATH], text)
     if METADATA_PATH in files:
@@ -195,21 +196,27 @@ def render(
         secret_env=env.secret_env,
         folder=source.folder,
         folder_path=join(env.folder, folder),
-        external=external_references(references, env.workspace_id),
+        external=external_references(
+            references,
+            # the target itself, and workspaces the overlay rebinds: neither is kept as written
+            (
+                lookup.resolve("workspace.id") or "",
+                *(b.source for b in env.bindings_for(source.name).workspaces),
+            ),
+        ),
     )
 
 
 def external_references(
-    references: Sequence[DataflowReference], workspace_id: str | None
+    references: Sequence[DataflowReference], not_external: Sequence[str] = ()
 ) -> tuple[ExternalReference, ...]:
     """References to a dataflow in another workspace that no repository dataflow resolves:
-    written as they are, and checked at plan time where the identity can see that workspace."""
+    written as they are, and checked at plan time where the identity can see that workspace.
+    ``not_external``: workspace ids that are not another workspace (the target, rebound ones)."""
+    skip = {ZERO_GUID, *(w.lower() for w in not_external if w)}
     found: dict[tuple[str, str, str], ExternalReference] = {}
     for ref in references:
-        if ref.target is not None or ref.workspace_id.lower() in (
-            ZERO_GUID,
-            (workspace_id or "").lower(),
-        ):
+        if ref.target is not None or ref.workspace_id.lower() in skip:
             continue
         key = (ref.query, ref.workspace_id.lower(), ref.dataflow_id.lower())
         found.setdefault(key, ExternalReference(ref.query, ref.workspace_id, ref.dataflow_id))
@@ -233,9 +240,9 @@ def _part_path(source: SourceDataflow, path: str) -> str:
     return f"{source.folder}/{path}" if source.folder else path
 
 
-def _render_mashup(r: _Renderer, data: bytes, references: Sequence[DataflowReference]) -> str:
+def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowReference]) -> str:
     path = _part_path(r.source, MASHUP_PATH)
-    doc = mashup_document(data, path=path)
+    doc = part_document(part, path=path)
     parameter_edits = _parameter_edits(r, doc)
     binding_edits = mashup_edits(
         doc,
@@ -454,7 +461,7 @@ def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
         if part is None:
             continue
         try:
-            doc = mashup_document(part.data, path=_part_path(dataflow, MASHUP_PATH))
+            doc = part_document(part, path=_part_path(dataflow, MASHUP_PATH))
         except DataflowGitopsError:
             if dataflow.checked:
                 raise

@@ -26,7 +26,7 @@ from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import Member
 from dataflow_gitops.pipeline.definition.overlay_warnings import overlay_warnings
 from dataflow_gitops.pipeline.definition.parts import decode_text, line_of
@@ -45,6 +45,7 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
+from dataflow_gitops.pipeline.ports import ReadAhead
 
 _MDF_ATTRIBUTE = re.compile(r'\bItemType\s*=\s*"MDF"')
 
@@ -61,7 +62,9 @@ class ValidationReport:
         return not self.errors
 
 
-def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
+def validate(
+    root: Path, envs: Sequence[str] | None = None, *, read_ahead: ReadAhead | None = None
+) -> ValidationReport:
     """Validate the project at ``root`` for ``envs`` (None: every environment)."""
     errors: list[DataflowGitopsError] = []
     warnings: list[str] = []
@@ -71,7 +74,7 @@ def validate(root: Path, envs: Sequence[str] | None = None) -> ValidationReport:
     except DataflowGitopsError as exc:
         return ValidationReport(errors=(exc,))
     errors.extend(scan.errors)
-    read_mashups(project.root, scan.snapshot.dataflows)
+    read_mashups(scan.snapshot.dataflows, read_ahead)
     good: list[SourceDataflow] = []
     for dataflow in scan.snapshot.dataflows:
         try:
@@ -140,7 +143,7 @@ def _check_queries(dataflow: SourceDataflow) -> list[str]:
     if mashup is None or metadata is None:
         return []
     mashup_path = f"{dataflow.folder}/{MASHUP_PATH}"
-    doc = mashup_document(mashup.data, path=mashup_path)
+    doc = part_document(mashup, path=mashup_path)
     members = {m.name for m in doc.members}
     text = decode_text(metadata.data, path=f"{dataflow.folder}/{METADATA_PATH}")
     queries = formats.queries_metadata(json.loads(text))

@@ -1,1 +1,1 @@
-"""Stages ③–⑦ after observing: diff, impact, plan, plan file and apply."""
+"""Stages ③–⑦: observe, diff, impact, plan, plan file and apply."""

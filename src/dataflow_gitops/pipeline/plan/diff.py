@@ -23,16 +23,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from typing import Any
 
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
+from dataflow_gitops.config import jsonpath
 from dataflow_gitops.errors import MSyntaxError, PlanError
-from dataflow_gitops.pipeline.definition import jsonpath
-from dataflow_gitops.pipeline.definition.mashups import mashup_document
-from dataflow_gitops.pipeline.definition.mlang import SectionDocument, parse_section, split_queries
+from dataflow_gitops.pipeline.definition.mashups import part_document
+from dataflow_gitops.pipeline.definition.mlang import split_queries
 from dataflow_gitops.pipeline.definition.parts import canonical_bytes
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -49,9 +48,11 @@ from dataflow_gitops.pipeline.model import (
     QueryChange,
     ScheduleChange,
 )
+from dataflow_gitops.pipeline.plan.ignoring import PartIgnore, part_ignores
 from dataflow_gitops.pipeline.plan.schedules import diff_schedules
 
-JSON_SUFFIXES = (".json", ".mdf")
+# .schedules (Fabric's schedules in Git) is JSON too: compared by meaning, not spacing.
+JSON_SUFFIXES = (".json", ".mdf", ".schedules")
 KNOWN_AFTER_APPLY_TEXT = "(known after apply)"
 _PENDING = re.compile(r"\$\{known-after-apply:[^}]*\}")
 _MAX_VALUE_CHARS = 120
@@ -74,16 +75,17 @@ def diff_dataflow(
     if live is None:
         return _creation(desired)
     secrets = secrets or {}
-    rules = [r for r in ignore if rule_matches(r, desired, live)]
     ignored: list[str] = []
     part_changes: list[PartChange] = []
     query_changes: list[QueryChange] = []
     new = {p.path: p for p in desired.parts if p.path != PLATFORM_PATH}
     old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
     schedules: tuple[ScheduleChange, ...] = ()
-    for path in sorted(new.keys() | old.keys()):
-        part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
-        if any(not r.json_paths and not r.queries for r in part_rules):
+    paths = sorted(new.keys() | old.keys())
+    covered = part_ignores(ignore, desired, live, paths)
+    for path in paths:
+        rule = covered.get(path, _NOTHING)
+        if rule.whole:
             if path not in new or path not in old or _canonical(new[path]) != _canonical(old[path]):
                 ignored.append(f"{path}: whole part ignored")
             continue
@@ -97,14 +99,12 @@ def diff_dataflow(
         elif _canonical(new[path]) == _canonical(old[path]):
             continue
         elif path == MASHUP_PATH:
-            globs = tuple(g for r in part_rules for g in r.queries)
-            queries, details = _diff_mashup(old[path], new[path], globs, ignored)
+            queries, details = _diff_mashup(old[path], new[path], rule.queries, ignored)
             query_changes.extend(queries)
             if details:
                 part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
         else:
-            exprs = tuple(e for r in part_rules for e in r.json_paths)
-            details = _diff_other(path, old[path], new[path], exprs, ignored, secrets)
+            details = _diff_other(path, old[path], new[path], rule.json_paths, ignored, secrets)
             if details:
                 part_changes.append(PartChange(path, ChangeKind.MODIFIED, details))
     diff = DataflowDiff(
@@ -146,12 +146,6 @@ def _property_changes(desired: DesiredDataflow, live: LiveDataflow) -> tuple[Pro
     return tuple(changes)
 
 
-def rule_matches(rule: IgnoreRule, desired: DesiredDataflow, live: LiveDataflow) -> bool:
-    """Whether ``rule`` applies to this dataflow (its repository, desired or live name)."""
-    names = (desired.name, desired.display_name, live.display_name)
-    return any(fnmatchcase(n, g) for g in rule.dataflows for n in names)
-
-
 def _canonical(part: Part) -> bytes:
     return canonical_bytes(part)
 
@@ -160,22 +154,10 @@ def _load_json(data: bytes) -> Any:
     return json.loads(data.decode("utf-8-sig"))
 
 
+_NOTHING = PartIgnore(whole=False)
+
+
 # mashup.pq ----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def parse_mashup(text: str) -> SectionDocument:
-    """Parse a mashup once per plan: diff, impact and the planner all read the same texts.
-
-    SectionDocument is immutable, so sharing it is safe; MSyntaxError is raised again each time.
-    """
-    return parse_section(text, path=MASHUP_PATH)
-
-
-def part_document(part: Part) -> SectionDocument:
-    """The document of a ``mashup.pq`` part (MSyntaxError if it is not M), read once per part
-    object however often diff, impact and the planner ask (see :mod:`pipeline.mashups`)."""
-    return mashup_document(part.data, path=MASHUP_PATH)
 
 
 def _diff_mashup(

@@ -18,6 +18,7 @@ from typing import Any
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.definition import formats
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import SectionDocument, field_literals, parameters
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -30,7 +31,6 @@ from dataflow_gitops.pipeline.model import (
     Part,
     ScheduleChangeKind,
 )
-from dataflow_gitops.pipeline.plan.diff import part_document
 
 
 @dataclass(frozen=True, slots=True)

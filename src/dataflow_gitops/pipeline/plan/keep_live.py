@@ -15,8 +15,9 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import Any
 
-from dataflow_gitops.errors import MSyntaxError, PlanError
-from dataflow_gitops.pipeline.definition import jsonpath
+from dataflow_gitops.config import jsonpath
+from dataflow_gitops.errors import MSyntaxError, PlanError, SourceError
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import apply_edits
 from dataflow_gitops.pipeline.definition.parts import canonical_bytes, fingerprint
 from dataflow_gitops.pipeline.model import (
@@ -29,7 +30,7 @@ from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     Part,
 )
-from dataflow_gitops.pipeline.plan.diff import parse_mashup, rule_matches
+from dataflow_gitops.pipeline.plan.ignoring import part_ignores
 
 KEPT = "live value kept"
 # A definition without these is not a dataflow: never dropped because live lacks them.
@@ -50,18 +51,13 @@ def keep_ignored_live(
     """
     if live is None:
         return desired, ()
-    rules = [r for r in ignore if rule_matches(r, desired, live)]
-    if not rules:
-        return desired, ()
     notes: list[str] = []
     new = {p.path: p for p in desired.parts}
     old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
-    for path in sorted((new.keys() | old.keys()) - {PLATFORM_PATH}):
-        part_rules = [r for r in rules if any(fnmatchcase(path, g) for g in r.parts)]
-        if not part_rules:
-            continue
+    paths = sorted((new.keys() | old.keys()) - {PLATFORM_PATH})
+    for path, rule in part_ignores(ignore, desired, live, paths).items():
         mine, theirs = new.get(path), old.get(path)
-        if any(not r.json_paths and not r.queries for r in part_rules):
+        if rule.whole:
             if theirs is not None and (mine is None or canonical_bytes(mine) != canonical_bytes(theirs)):
                 new[path] = theirs
                 notes.append(f"{path}: whole part ({KEPT})")
@@ -72,10 +68,9 @@ def keep_ignored_live(
         if mine is None or theirs is None:
             continue
         if path == MASHUP_PATH:
-            globs = tuple(g for r in part_rules for g in r.queries)
-            data = _keep_queries(mine.text(), theirs.text(), globs, notes) if globs else None
+            data = _keep_queries(mine, theirs, rule.queries, notes) if rule.queries else None
         else:
-            exprs = tuple(e for r in part_rules for e in r.json_paths)
+            exprs = rule.json_paths
             data = _keep_json(path, mine.data, theirs.data, exprs, notes) if exprs else None
         if data is not None:
             new[path] = Part(path, data)
@@ -99,11 +94,11 @@ def keep_ignored_live(
     )
 
 
-def _keep_queries(mine: str, theirs: str, globs: tuple[str, ...], notes: list[str]) -> bytes | None:
+def _keep_queries(mine: Part, theirs: Part, globs: tuple[str, ...], notes: list[str]) -> bytes | None:
     """The desired mashup with each ignored query's live source (appended if only live has it)."""
     try:
-        new_doc, old_doc = parse_mashup(mine), parse_mashup(theirs)
-    except MSyntaxError:
+        new_doc, old_doc = part_document(mine), part_document(theirs)
+    except (MSyntaxError, SourceError):
         return None  # the diff falls back to a text diff and says why
     edits: list[tuple[tuple[int, int], str]] = []
     appended: list[str] = []
@@ -120,7 +115,7 @@ def _keep_queries(mine: str, theirs: str, globs: tuple[str, ...], notes: list[st
         notes.append(f'{MASHUP_PATH}: query "{member.name}" ({KEPT})')
     if not edits and not appended:
         return None
-    text = apply_edits(mine, edits)
+    text = apply_edits(new_doc.text, edits)
     if appended:
         text = text.rstrip() + "\n" + "".join(f"\n{source}\n" for source in appended)
     return text.encode("utf-8")

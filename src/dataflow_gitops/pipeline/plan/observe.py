@@ -26,15 +26,11 @@ OBSERVE = "observe"
 """The progress task name of the live read."""
 
 
-def list_items(reader: LiveReader, workspace_id: str) -> tuple[LiveItem, ...]:
-    """Every item of the workspace, all types (render resolves Lakehouse ids among them)."""
-    return tuple(reader.list_items(workspace_id))
-
-
 def list_placed(
     reader: LiveReader, workspace_id: str
 ) -> tuple[tuple[LiveItem, ...], tuple[LiveFolder, ...]]:
-    """Every item, placed in its folder path, and every folder (Folders API, recursive)."""
+    """Every item of the workspace, all types (render resolves Lakehouse ids among them), each
+    placed in its folder path; and every folder (Folders API, recursive)."""
     folders = tuple(reader.list_folders(workspace_id))
     return place(reader.list_items(workspace_id), folders), folders
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from dataflow_gitops.errors import DependencyError, MSyntaxError
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import dataflow_references
 from dataflow_gitops.pipeline.model import MASHUP_PATH, ZERO_GUID, Action, ActionKind, LiveDataflow
-from dataflow_gitops.pipeline.plan.diff import parse_mashup
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ def _reads(item: LiveDataflow) -> set[str]:
     if part is None:
         return set()
     try:
-        doc = parse_mashup(part.text())
+        doc = part_document(part)
     except MSyntaxError:
         return set()
     return {r.dataflow_id for r in dataflow_references(doc)}

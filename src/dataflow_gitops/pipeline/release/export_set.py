@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from dataflow_gitops.config.folder_names import name_problem
 from dataflow_gitops.errors import RenderError
-from dataflow_gitops.pipeline.definition.folders import folder_path, join, name_problem, within
+from dataflow_gitops.pipeline.definition.folders import folder_path, join, within
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, SourceDataflow
 from dataflow_gitops.pipeline.release.export import (

@@ -87,6 +87,9 @@ class SectionDocument:
     attribute: nodes.Record | None = None
     # Offset just after the ';' of `section Name;` (where the members' text begins).
     body_start: int = 0
+    derived: dict[object, object] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    """Answers computed from the text (parameters, references…; see :mod:`.memo`): they travel
+    with the document, and copies of it under another ``path`` share them."""
 
     def member(self, name: str) -> Member | None:
         return next((m for m in self.members if m.name == name), None)

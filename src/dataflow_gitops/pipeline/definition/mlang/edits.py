@@ -62,7 +62,8 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     shifts = [0]
     for (start, end), new in ordered:
         shifts.append(shifts[-1] + len(new) - (end - start))
-    return remember(replace(doc, text=text, members=tuple(_shifted(doc, text, ends, shifts))))
+    members = tuple(_shifted(doc, text, ends, shifts))
+    return remember(replace(doc, text=text, members=members, derived={}))
 
 
 def _shifted(

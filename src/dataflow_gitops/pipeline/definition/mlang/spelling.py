@@ -14,10 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 
 from dataflow_gitops.pipeline.definition.mlang.document import Member, SectionDocument
-from dataflow_gitops.pipeline.definition.mlang.memo import MEMO_SIZE, TextMemo
+from dataflow_gitops.pipeline.definition.mlang.memo import TextMemo
 
-# Several words per text: room for each of them for as many texts as the document cache keeps.
-_hits: TextMemo[tuple[int, ...]] = TextMemo(size=8 * MEMO_SIZE)
+_hits: TextMemo[tuple[int, ...]] = TextMemo()
 
 
 def members_spelling(doc: SectionDocument, words: Iterable[str]) -> list[Member]:

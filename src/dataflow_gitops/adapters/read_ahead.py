@@ -1,4 +1,5 @@
-"""Reading many M documents at once (stage ① source): mashup texts → documents cached in process.
+"""Reading many M documents at once (the source stage's read-ahead): mashup texts → documents
+cached in process. The adapter behind :class:`~dataflow_gitops.pipeline.ports.ReadAhead`.
 
 A command reads every mashup of a project; one by one, 1,000 × 50 KB of M is a minute of
 pure-Python parsing. :func:`preload` reads them up front: a text already read in this process is
@@ -17,11 +18,12 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from dataflow_gitops.adapters.read_store import ReadStore, text_key
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.definition.mlang.document import (
     Structure,
@@ -31,13 +33,12 @@ from dataflow_gitops.pipeline.definition.mlang.document import (
     remember,
     structure,
 )
-from dataflow_gitops.pipeline.definition.mlang.store import ReadStore, text_key
 
 # Below this much text to parse (a few seconds of work), starting worker processes (~0.1 s each)
 # and passing them the texts is not worth it.
 PARALLEL_BYTES = 4_000_000
 # The worker imports this package from where this process did, installed or not.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[4])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,21 @@ def preload(
         invalid=invalid,
         workers=count,
     )
+
+
+CACHE_DIR = Path(".dataflow-gitops") / "cache"
+NO_CACHE_ENV = "DFG_NO_CACHE"
+
+
+class ProjectReadAhead:
+    """The read-ahead of one project: its persistent read cache (``.dataflow-gitops/cache/``,
+    unless ``DFG_NO_CACHE`` is set) and worker processes for what it does not hold."""
+
+    def __init__(self, root: Path, environ: Mapping[str, str] = os.environ) -> None:
+        self._store = None if environ.get(NO_CACHE_ENV) else ReadStore(root / CACHE_DIR)
+
+    def read(self, texts: Sequence[str]) -> PreloadStats:
+        return preload(texts, store=self._store)
 
 
 def _worker_count(workers: int | None, texts: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Persistent read cache of M documents (stage ① source): text digest → document structure.
+"""Persistent read cache of M documents (behind the source stage's read-ahead): text digest →
+document structure, in SQLite.
 
 Reading 50 KB of M costs tens of milliseconds of pure-Python tokenizing and parsing, and most of a
 project's texts do not change between two commands. The structure of every text read without error
@@ -20,22 +21,24 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from dataflow_gitops.pipeline.definition import mlang
 from dataflow_gitops.pipeline.definition.mlang.document import Structure
 
 FILE_NAME = "mlang.sqlite"
 # Rows beyond this are dropped oldest first: a store never grows without bound on a busy machine.
 MAX_ENTRIES = 50_000
-_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document", "store")
+_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document")
 
 
 @functools.cache
 def reader_version() -> str:
     """A digest of the reader's source files: the part of every key that retires stale entries."""
     digest = hashlib.sha256()
-    here = Path(__file__).parent
+    here = Path(mlang.__file__).parent
     try:
         for name in _READER_MODULES:
             digest.update((here / f"{name}.py").read_bytes())
+        digest.update(Path(__file__).read_bytes())  # this store's own format
     except OSError:
         # No source beside the code (a frozen build): the release names the reader instead.
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
