@@ -42,9 +42,12 @@ class Part:
 
     path: str
     data: bytes
-    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    derived: dict[str, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
     """What stages derived from ``data`` (``mashup.pq``: its M document), kept with the part so it
-    is read once however many stages ask (:func:`~.definition.mashups.part_document`)."""
+    is read once however many stages ask (:func:`~.definition.mashups.part_document`). Not an
+    argument: a part made from other bytes (``dataclasses.replace``) starts with nothing derived."""
 
     def text(self) -> str:
         # The same rule as parts.decode_text: UTF-8, and a leading BOM is not content.
