@@ -6,6 +6,7 @@ git repository: deploy, change one, a hand edit through the REST API seen as dri
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
@@ -16,6 +17,9 @@ from release_support import PROD_WS, PUBLIC_API, TEST_WS
 from dataflow_gitops.fabric.schedules import ScheduleConfig
 from dataflow_gitops.pipeline.plan.planfile import plan_schema
 
+DRIFT_SCHEMA = json.loads(
+    resources.files("dataflow_gitops").joinpath("schemas/drift.schema.json").read_text("utf-8")
+)
 DEV_WS = "2f1c7a52-8d3e-4b0a-9c61-5e7d2a9b4f10"
 APPROVE = ("--approve-protected", "prod")
 SALES = "Sales Orders"
@@ -123,6 +127,9 @@ def test_schedules_deploy_change_drift_export_and_promote(dfg: Cli, scheduled: P
     assert (change["job_type"], change["kind"]) == ("Execute", "change")
     assert change["before"].startswith("Weekly at 02:00 on Monday")
     assert change["schedule"].startswith("Daily at 01:00, UTC")
+    code, out, err = dfg("plan", "-e", "test", "--format", "markdown")
+    assert "**schedules**" in out
+    assert "| 1 schedule |" in out
     code, out, err = dfg("apply", "-e", "test", "--auto-approve")
     assert code == 0, out + err
     [(enabled, config)] = _schedules(live, TEST_WS)
@@ -147,6 +154,7 @@ def test_schedules_deploy_change_drift_export_and_promote(dfg: Cli, scheduled: P
     assert "~ Execute schedule: Cron every 60 min" in out
     assert "→ Cron every 15 min" in out
     code, out, err = dfg("drift", "-e", "prod", "--format", "json")
+    jsonschema.validate(json.loads(out), DRIFT_SCHEMA)
     row = next(r for r in json.loads(out)["dataflows"] if r["name"] == SALES)
     assert [(s["job_type"], s["kind"]) for s in row["diff"]["schedules"]] == [("Execute", "change")]
 
