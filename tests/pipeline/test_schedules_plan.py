@@ -176,3 +176,30 @@ def test_export_keeps_the_overlay_s_job_types_as_git_has_them() -> None:
     assert by_job["Execute"].config == DAILY  # git's, not the overlay's nor the hand edit
     assert by_job["ApplyChanges"].config == DAILY
     assert any("the Execute schedules differ live" in n for n in exported.notes)
+
+
+def test_render_lays_the_overlay_over_the_part_within_fabric_s_20() -> None:
+    from dataflow_gitops.errors import RenderError
+    from dataflow_gitops.pipeline.definition.render import OfflineLookup, render
+
+    many = [("Execute", True, {**DAILY, "times": [f"{h:02d}:00"]}) for h in range(15)]
+    source = SourceDataflow(
+        "Sales", "Sales.Dataflow", Platform("Dataflow", "Sales", "l-1"), (_part(*many),)
+    )
+    publish = "".join(
+        f"    - {{type: Daily, times: ['{h:02d}:30'], time_zone: UTC, "
+        "start: 2026-01-01T00:00:00, end: 2030-01-01T00:00:00}\n"
+        for h in range(5)
+    )
+    env = _env(f"schedules:\n  ApplyChanges:\n{publish}")
+    rendered = render(source, env, OfflineLookup(env))
+    entries = entries_of(rendered.part(SCHEDULES_PATH).data)  # type: ignore[union-attr]
+    assert [e.job_type for e in entries].count("ApplyChanges") == 5
+    assert len(entries) == 20
+
+    env = _env(
+        f"schedules:\n  ApplyChanges:\n{publish}    - {{type: Cron, interval: 5, "
+        "time_zone: UTC, start: 2026-01-01T00:00:00, end: 2030-01-01T00:00:00}\n"
+    )
+    with pytest.raises(RenderError, match="21 schedules with the overlay's, Fabric allows 20"):
+        render(source, env, OfflineLookup(env))

@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from dataflow_gitops.config import Environment, jsonpath, matches
-from dataflow_gitops.config.schedules import overlay_part
+from dataflow_gitops.config.schedules import MAX_SCHEDULES, overlay_part
 from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
@@ -233,6 +233,15 @@ def _apply_schedules(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
     text = overlay_part(None if data is None else data.decode("utf-8-sig"), settings)
     if text is None:
         return files
+    count = len(json.loads(text).get("schedules", []))
+    if count > MAX_SCHEDULES:
+        raise RenderError(
+            f"{r.source.name}: {count} schedules with the overlay's, Fabric allows {MAX_SCHEDULES} "
+            "per item",
+            dataflow=r.source.name,
+            where=settings[0].where or r.env.path,
+            hint="drop schedules from the overlay or the dataflow's .schedules file",
+        )
     return {**files, SCHEDULES_PATH: text.encode("utf-8")}
 
 
