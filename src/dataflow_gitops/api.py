@@ -30,7 +30,7 @@ from dataflow_gitops.adapters.record_stores import git_user_name, open_store
 from dataflow_gitops.config import Environment, Project, load_environment, load_project
 from dataflow_gitops.config.project import overlay_path
 from dataflow_gitops.connection import Connection, connect
-from dataflow_gitops.errors import PlanError, RecordError, RenderError
+from dataflow_gitops.errors import PlanError, RecordError
 from dataflow_gitops.pipeline.definition.legacy import Migration
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
@@ -104,6 +104,10 @@ class Deployment:
     def live(self) -> Live:
         return Live(self.connection.gateway, self.connection.workspace_id)
 
+    @property
+    def read_ahead(self) -> ProjectReadAhead:
+        return ProjectReadAhead(self.project.root)
+
 
 @dataclass(frozen=True, slots=True)
 class Applied:
@@ -137,23 +141,7 @@ def render(
         records=open_store(project.root),
         read_ahead=ProjectReadAhead(project.root),
     )
-    unknown = [n for n in names if seen.snapshot.by_name(n) is None]
-    if unknown:
-        known = ", ".join(sorted(d.name for d in seen.snapshot.dataflows))
-        raise RenderError(
-            f"no dataflow named {unknown[0]!r}",
-            where=str(project.dataflows_dir),
-            hint=f"known dataflows: {known}",
-        )
-    outside = [n for n in names if not seen.environment.in_scope(n)]
-    if outside:
-        # Asked for by name but never deployed there: say so instead of printing nothing.
-        raise RenderError(
-            f"dataflow {outside[0]!r} is out of scope for environment {env!r}",
-            where=seen.environment.path,
-            hint="see `scope:` (include/exclude) in the overlay",
-        )
-    return tuple(d for d in seen.desired if not names or d.name in set(names))
+    return seen.named(names, where=str(project.dataflows_dir))
 
 
 def migrate(folder: Path) -> Migration:
@@ -186,15 +174,16 @@ def workspace(
     With ``targets``, the other dataflows are identified but not parsed (a broken folder among
     them cannot block the targets).
     """
+    live, read_ahead = dep.live, dep.read_ahead
     return read_workspace(
         dep.project,
         dep.environment,
         ref=ref,
         records=dep.records,
-        live=dep.live,
+        live=live,
         reporter=reporter,
         targets=targets,
-        read_ahead=ProjectReadAhead(dep.project.root),
+        read_ahead=read_ahead,
     )
 
 
@@ -267,7 +256,7 @@ def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:
         seen.live or (),
         environment=seen.environment.name,
         workspace_id=dep.workspace_id,
-        last_applied=last_applied(dep.project, seen, seen.latest, ProjectReadAhead(dep.project.root)),
+        last_applied=last_applied(dep.project, seen, seen.latest, dep.read_ahead),
         ignore=seen.environment.ignore,
         head_commit=seen.snapshot.commit,
         head_dirty=seen.snapshot.dirty,
@@ -288,14 +277,14 @@ def plan_promotion(
 
     def read_source(env: Environment, commit: str) -> Workspace:
         with connect(to.project, env) as conn:
-            live = Live(conn.gateway, conn.workspace_id)
+            live, read_ahead = Live(conn.gateway, conn.workspace_id), to.read_ahead
             return read_workspace(
                 to.project,
                 env,
                 ref=commit,
                 records=to.records,
                 live=live,
-                read_ahead=ProjectReadAhead(to.project.root),
+                read_ahead=read_ahead,
                 strict=False,
             )
 

@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from dataflow_gitops.config import Environment, Project, environment_at, environment_names
 from dataflow_gitops.config.project import PROJECT_FILE, overlay_path
-from dataflow_gitops.errors import DataflowGitopsError
+from dataflow_gitops.errors import DataflowGitopsError, RenderError
 from dataflow_gitops.pipeline.definition.reading import read_mashups
 from dataflow_gitops.pipeline.definition.references import find_references
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
@@ -83,6 +83,25 @@ class Workspace:
     def live_workspace(self) -> LiveWorkspace:
         """The live side as the planner takes it (empty offline)."""
         return LiveWorkspace(self.workspace_id or "", self.items, self.live or (), self.folders)
+
+    def named(self, names: Sequence[str], *, where: str) -> tuple[DesiredDataflow, ...]:
+        """The desired dataflows ``names`` asks for (all when empty); RenderError for a name the
+        source does not hold (``where``: its folder) or the environment does not deploy."""
+        unknown = [n for n in names if self.snapshot.by_name(n) is None]
+        if unknown:
+            known = ", ".join(sorted(d.name for d in self.snapshot.dataflows))
+            raise RenderError(
+                f"no dataflow named {unknown[0]!r}", where=where, hint=f"known dataflows: {known}"
+            )
+        outside = [n for n in names if not self.environment.in_scope(n)]
+        if outside:
+            # Asked for by name but never deployed there: say so instead of printing nothing.
+            raise RenderError(
+                f"dataflow {outside[0]!r} is out of scope for environment {self.environment.name!r}",
+                where=self.environment.path,
+                hint="see `scope:` (include/exclude) in the overlay",
+            )
+        return tuple(d for d in self.desired if not names or d.name in set(names))
 
     @property
     def lookup(self) -> Lookup:
