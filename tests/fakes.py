@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
+from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
 from dataflow_gitops.errors import BadRequest, DataflowGitopsError, JobFailed, NotFound
 from dataflow_gitops.pipeline.definition.parts import fingerprint
+from dataflow_gitops.pipeline.definition.schedule_part import entries_of, part_with
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     KNOWN_AFTER_APPLY,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     DesiredDataflow,
     LiveDataflow,
     LiveFolder,
@@ -243,6 +246,25 @@ class FakeFabric:
         stored = self._get(workspace_id, item_id)
         with self._call("delete", stored.item.display_name), self._lock:
             del self.items[item_id]
+
+    def delete_schedules(
+        self, workspace_id: str, item_id: str, job_type: str, configurations: Collection[str]
+    ) -> int:
+        """Schedules live in the stored ``.schedules`` part here (as the emulator keeps them)."""
+        stored = self._get(workspace_id, item_id)
+        with self._call("delete_schedules", stored.item.display_name):
+            part = next((p for p in stored.parts if p.path == SCHEDULES_PATH), None)
+            entries = entries_of(part.data if part else None)
+            keep = [
+                e for e in entries if e.job_type != job_type or e.configuration not in configurations
+            ]
+            if len(keep) == len(entries) or part is None:
+                return 0
+            data = part_with(part.data, keep, SCHEDULES_SCHEMA)
+            parts = tuple(Part(p.path, data) if p is part else p for p in stored.parts)
+            with self._lock:
+                self.items[item_id] = replace(stored, parts=parts)
+            return len(entries) - len(keep)
 
     def publish(self, workspace_id: str, item_id: str) -> None:
         stored = self._get(workspace_id, item_id)

@@ -111,6 +111,8 @@ def tokenize(text: str) -> list[Token]:
                     tokens.append(Token("ident", text[i:end], line, i, end))
                     i = end
                     continue
+            if m is not None and m.lastgroup == "hash" and _continues_name(text, end):
+                m = None  # `#date` + a format character is another word, one M does not know
             if m is None or m.lastgroup is None:
                 what = re.match(r"#\w*", text[i:]).group() if ch == "#" else ch  # type: ignore[union-attr]
                 raise MashupSyntaxError(line, f"unexpected {what!r}")

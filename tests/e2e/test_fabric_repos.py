@@ -70,14 +70,14 @@ def test_a_part_git_has_and_live_lacks_is_an_update_and_back(repo, live: Live) -
     assert live.parts(WS, item)[".schedules"].encode() == schedules()
 
     # Live loses its schedule (someone deleted it in the portal; a definition without the part
-    # would leave it): git's is written back.
+    # would leave it): git's is written back, compared schedule by schedule (docs/schedules.md).
     [nightly] = live.client.list_schedules(WS, item, "Execute")
     live.client.delete_schedule(WS, item, "Execute", nightly.id)
     assert ".schedules" not in live.parts(WS, item)
     code, out, _ = dfg("plan", "-e", "fabric", "--detailed-exitcode")
     assert code == 2
     assert '~ update "Nightly"' in out
-    assert "+ .schedules" in out
+    assert "+ Execute schedule: Daily at 06:00, UTC" in out
     assert dfg("apply", "-e", "fabric", "--auto-approve")[0] == 0
     assert live.parts(WS, item)[".schedules"].encode() == schedules()
 

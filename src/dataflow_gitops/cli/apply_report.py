@@ -14,6 +14,7 @@ from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.prompt import confirm
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
+from dataflow_gitops.pipeline.plan.schedules import schedule_deletes
 
 
 def check_approval_names(env: str, approve_protected: tuple[str, ...]) -> None:
@@ -30,6 +31,7 @@ def check_approval_names(env: str, approve_protected: tuple[str, ...]) -> None:
 def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
     """Refuse, before anything is written, a plan whose deletes were not allowed."""
     deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    deletes += schedule_deletes(plan)
     if deletes and not allowed:
         raise PlanError(
             f"the {what} deletes {plural(len(deletes), 'dataflow')}: {', '.join(deletes)}",

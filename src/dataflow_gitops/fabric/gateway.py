@@ -6,7 +6,7 @@ This is the only module of ``fabric/`` that knows the pipeline's types: it turns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,6 +19,7 @@ from dataflow_gitops.pipeline.definition.parts import (
     fingerprint,
     parse_platform,
 )
+from dataflow_gitops.pipeline.definition.schedule_part import canonical
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     PLATFORM_PATH,
@@ -227,3 +228,14 @@ class FabricGateway:
 
     def delete_schedule(self, workspace_id: str, item_id: str, job_type: str, schedule_id: str) -> None:
         self._client.delete_schedule(workspace_id, item_id, job_type, schedule_id)
+
+    def delete_schedules(
+        self, workspace_id: str, item_id: str, job_type: str, configurations: Collection[str]
+    ) -> int:
+        deleted = 0
+        for schedule in self._client.list_schedules(workspace_id, item_id, job_type):
+            config = schedule.configuration
+            if config is not None and canonical(config.to_json()) in configurations:
+                self._client.delete_schedule(workspace_id, item_id, job_type, schedule.id)
+                deleted += 1
+        return deleted

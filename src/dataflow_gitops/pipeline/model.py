@@ -27,6 +27,7 @@ DATAFLOW_TYPE = "Dataflow"
 PLATFORM_PATH = ".platform"
 METADATA_PATH = "queryMetadata.json"
 MASHUP_PATH = "mashup.pq"
+SCHEDULES_PATH = ".schedules"
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 # A value that only exists once an earlier action of the same apply has run (the id of a
@@ -270,6 +271,32 @@ class PropertyChange:
     new: str
 
 
+class ScheduleChangeKind(enum.StrEnum):
+    CREATE = "create"
+    CHANGE = "change"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChange:
+    """A change to one schedule of the ``.schedules`` part (one job type's schedule).
+
+    ``schedule`` is the schedule as it will be (for a remove: as live has it), ``before`` the live
+    one it replaces (for a change), both as one-line summaries. ``configuration`` is the canonical
+    JSON of the configuration concerned (the live one for a remove: the applier deletes by it).
+    ``kept``: a remove that prune rules forbid; the live schedule stays and nothing is written.
+    """
+
+    job_type: str
+    kind: ScheduleChangeKind
+    schedule: str
+    before: str = ""
+    configuration: str = ""
+    kept: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class DataflowDiff:
     name: str
@@ -278,14 +305,20 @@ class DataflowDiff:
     properties: tuple[PropertyChange, ...] = ()
     ignored: tuple[str, ...] = ()
     """Differences suppressed by ``ignore`` rules, described for the plan's footnote."""
+    schedules: tuple[ScheduleChange, ...] = ()
+    """Schedule changes of the ``.schedules`` part (compared schedule by schedule, not as a part)."""
+
+    @property
+    def schedules_changed(self) -> bool:
+        return any(not s.kept for s in self.schedules)
 
     @property
     def definition_changed(self) -> bool:
-        return bool(self.parts or self.queries)
+        return bool(self.parts or self.queries) or self.schedules_changed
 
     @property
     def changed(self) -> bool:
-        return bool(self.parts or self.queries or self.properties)
+        return bool(self.parts or self.queries or self.properties) or self.schedules_changed
 
 
 # ⑤ plan -----------------------------------------------------------------------------------

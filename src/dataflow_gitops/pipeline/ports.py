@@ -6,7 +6,7 @@ and tests may implement them in memory for pure-stage tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from dataflow_gitops.pipeline.model import (
@@ -91,6 +91,14 @@ class FabricWriter(Protocol):
     ) -> None: ...
 
     def delete_item(self, workspace_id: str, item_id: str) -> None: ...
+
+    def delete_schedules(
+        self, workspace_id: str, item_id: str, job_type: str, configurations: Collection[str]
+    ) -> int:
+        """Delete (Job Scheduler API) the item's ``job_type`` schedules whose configuration, as
+        canonical JSON (``schedule_part.canonical``), is one of ``configurations``; return how
+        many were deleted (none when the definition write already removed them)."""
+        ...
 
     def publish(self, workspace_id: str, item_id: str) -> None:
         """Run the ApplyChanges job and wait for it; raise JobFailed when it fails."""

@@ -22,6 +22,7 @@ from dataflow_gitops.cli.commands.options import (
 )
 from dataflow_gitops.cli.output import Format
 from dataflow_gitops.pipeline.model import DataflowDiff
+from dataflow_gitops.pipeline.plan.schedules import schedule_line
 from dataflow_gitops.pipeline.release.drift import DataflowDrift, DriftReport, DriftStatus
 
 EXIT_DRIFT = 2
@@ -116,6 +117,7 @@ def _diff_lines(diff: DataflowDiff | None) -> list[str]:
     for part in diff.parts:
         lines.append(f"{part.path}: {part.kind.value}")
         lines += [f"  {x}" for x in part.details]
+    lines += [schedule_line(s) for s in diff.schedules]
     return lines
 
 
@@ -183,6 +185,15 @@ def _row_json(row: DataflowDrift) -> dict[str, Any]:
             "queries": [{"name": q.name, "kind": q.kind.value, "diff": q.diff} for q in diff.queries],
             "parts": [
                 {"path": p.path, "kind": p.kind.value, "details": list(p.details)} for p in diff.parts
+            ],
+            "schedules": [
+                {
+                    "job_type": s.job_type,
+                    "kind": s.kind.value,
+                    "schedule": s.schedule,
+                    "before": s.before,
+                }
+                for s in diff.schedules
             ],
         },
     }

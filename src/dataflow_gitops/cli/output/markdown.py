@@ -37,6 +37,7 @@ from dataflow_gitops.pipeline.model import (
     Plan,
 )
 from dataflow_gitops.pipeline.plan.impact import most_severe
+from dataflow_gitops.pipeline.plan.schedules import schedule_line
 
 _NOTE_RESERVE = 600  # room kept for the overflow note once anything is cut
 _MIN_KEPT = 400  # below this, a trimmed diff is not worth showing at all
@@ -178,6 +179,8 @@ def _changes(action: Action) -> str:
         counts.append(f"{len(diff.queries)} quer{'y' if len(diff.queries) == 1 else 'ies'}")
     if diff.parts:
         counts.append(f"{len(diff.parts)} part{'' if len(diff.parts) == 1 else 's'}")
+    if diff.schedules:
+        counts.append(f"{len(diff.schedules)} schedule{'' if len(diff.schedules) == 1 else 's'}")
     counts += [p.name for p in diff.properties]
     moving = move_line(action)
     if moving is not None:
@@ -208,6 +211,7 @@ def _section(action: Action) -> _Section:
     diff = action.diff
     if action.kind is ActionKind.CREATE and diff is not None:
         listing = [f'+ query "{q.name}"' for q in diff.queries] + [f"+ {p.path}" for p in diff.parts]
+        listing += [schedule_line(c) for c in diff.schedules]
         if listing:
             section.blocks.append(_Block("New definition:", "\n".join(listing)))
     elif diff is not None:
@@ -222,6 +226,10 @@ def _section(action: Action) -> _Section:
         for part in diff.parts:
             section.blocks.append(
                 _Block(f"**{_inline(part.path)}** ({part.kind.value})", "\n".join(part.details))
+            )
+        if diff.schedules:
+            section.blocks.append(
+                _Block("**schedules**", "\n".join(schedule_line(c) for c in diff.schedules))
             )
         if diff.ignored:
             lead.append("\n".join(f"- ignored: {_inline(i)}" for i in diff.ignored))

@@ -35,6 +35,7 @@ from dataflow_gitops.pipeline.model import (
     OutcomeStatus,
     Plan,
 )
+from dataflow_gitops.pipeline.plan.schedules import schedule_line
 
 _STYLES: dict[str, Callable[[str], str]] = {
     "green": lambda text: click.style(text, fg="green"),
@@ -155,6 +156,7 @@ def _diff_lines(diff: DataflowDiff, *, creating: bool, paint: _Painter) -> list[
     for part in diff.parts:
         lines.append(f"{_INDENT}{_CHANGE_SYMBOL[part.kind]} {part.path}")
         lines += _indented((paint.diff_line(d) for d in part.details), 2)
+    lines += [f"{_INDENT}{schedule_line(change)}" for change in diff.schedules]
     for prop in diff.properties:
         lines.append(f'{_INDENT}~ {prop.name}: "{prop.old}" → "{prop.new}"')
     return lines

@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from dataflow_gitops.config import Environment, jsonpath, matches
+from dataflow_gitops.config.schedules import MAX_SCHEDULES, overlay_part
 from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
@@ -58,6 +59,7 @@ from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     ZERO_GUID,
     DataflowReference,
     DesiredDataflow,
@@ -163,6 +165,7 @@ def render(
         files[METADATA_PATH] = _render_metadata(r, files[METADATA_PATH])
     files = _apply_replace(r, files)
     files = _apply_set(r, files)
+    files = _apply_schedules(r, files)
     if MASHUP_PATH in files:
         _check_still_parses(source, files[MASHUP_PATH], rendered)
     display_name = env.display_name_for(source.name)
@@ -218,6 +221,28 @@ def external_references(
         key = (ref.query, ref.workspace_id.lower(), ref.dataflow_id.lower())
         found.setdefault(key, ExternalReference(ref.query, ref.workspace_id, ref.dataflow_id))
     return tuple(found.values())
+
+
+def _apply_schedules(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
+    """The overlay's schedules laid over the ``.schedules`` part (unchanged bytes when the overlay
+    says nothing; a part appears when the overlay gives schedules to a dataflow without one)."""
+    settings = r.env.schedules_for(r.source.name)
+    if not settings:
+        return files
+    data = files.get(SCHEDULES_PATH)
+    text = overlay_part(None if data is None else data.decode("utf-8-sig"), settings)
+    if text is None:
+        return files
+    count = len(json.loads(text).get("schedules", []))
+    if count > MAX_SCHEDULES:
+        raise RenderError(
+            f"{r.source.name}: {count} schedules with the overlay's, Fabric allows {MAX_SCHEDULES} "
+            "per item",
+            dataflow=r.source.name,
+            where=settings[0].where or r.env.path,
+            hint="drop schedules from the overlay or the dataflow's .schedules file",
+        )
+    return {**files, SCHEDULES_PATH: text.encode("utf-8")}
 
 
 def _part_path(source: SourceDataflow, path: str) -> str:

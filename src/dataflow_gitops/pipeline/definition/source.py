@@ -44,10 +44,12 @@ from dataflow_gitops.pipeline.definition.parts import (
     load_json,
     parse_platform,
 )
+from dataflow_gitops.pipeline.definition.schedule_part import check_part as check_schedules
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     Part,
     Platform,
     Snapshot,
@@ -402,6 +404,8 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
         # understands are checked, the others (.schedules, …) carried byte for byte.
         if path in REQUIRED_PARTS or path.endswith(".mdf"):
             _check_part(f"{where}/{path}", path, data)
+        elif path == SCHEDULES_PATH:
+            check_schedules(data, location=f"{where}/{path}")
         parts.append(Part(path, data))
     return SourceDataflow(
         name=platform.display_name, folder=folder, platform=platform, parts=tuple(parts)

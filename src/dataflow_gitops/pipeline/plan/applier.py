@@ -53,6 +53,7 @@ from dataflow_gitops.pipeline.model import (
 from dataflow_gitops.pipeline.plan.folders import folder_ids, place_workspace
 from dataflow_gitops.pipeline.plan.ordering import Step, build_steps
 from dataflow_gitops.pipeline.plan.planfile import check_preconditions
+from dataflow_gitops.pipeline.plan.schedules import removed_schedules, schedule_deletes
 from dataflow_gitops.pipeline.ports import FabricWriter, LiveReader, NullReporter, Reporter
 
 TASK = "apply"
@@ -230,7 +231,16 @@ class ActionVisitor:
             )
         if action.moves_from is not None:
             self.writer.move_item(self.workspace_id, item_id, self.folder_id(desired.folder_path))
+        self._remove_schedules(action, item_id)
         return self._written(action, item_id)
+
+    def _remove_schedules(self, action: Action, item_id: str) -> None:
+        """Schedule removes prune allowed: a definition without the part leaves live schedules
+        alone, so each is a Job Scheduler DELETE (none left when the part already replaced them)."""
+        removes = removed_schedules(action)
+        for job_type in dict.fromkeys(job for job, _ in removes):
+            configs = {config for job, config in removes if job == job_type}
+            self.writer.delete_schedules(self.workspace_id, item_id, job_type, configs)
 
     def visit_delete(self, action: Action) -> ActionOutcome:
         item_id = _item_id(action)
@@ -446,6 +456,7 @@ def _item_id(action: Action) -> str:
 
 def _refuse_deletes(plan: Plan, allow_delete: bool) -> None:
     deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    deletes += schedule_deletes(plan)
     if deletes and not allow_delete:
         raise PlanError(
             f"the plan deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",

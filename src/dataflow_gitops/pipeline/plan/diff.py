@@ -37,6 +37,7 @@ from dataflow_gitops.pipeline.definition.parts import canonical_bytes
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     ChangeKind,
     DataflowDiff,
     DesiredDataflow,
@@ -46,8 +47,10 @@ from dataflow_gitops.pipeline.model import (
     PartChange,
     PropertyChange,
     QueryChange,
+    ScheduleChange,
 )
 from dataflow_gitops.pipeline.plan.ignoring import PartIgnore, part_ignores
+from dataflow_gitops.pipeline.plan.schedules import diff_schedules
 
 # .schedules (Fabric's schedules in Git) is JSON too: compared by meaning, not spacing.
 JSON_SUFFIXES = (".json", ".mdf", ".schedules")
@@ -62,10 +65,13 @@ def diff_dataflow(
     ignore: Sequence[IgnoreRule] = (),
     *,
     secrets: Mapping[str, str] | None = None,
+    prune: bool = True,
 ) -> DataflowDiff:
     """What would change in ``live`` if ``desired`` were written; empty when nothing would.
 
     ``secrets`` (environment variable → value) are shown as ``${env:NAME}`` in every line.
+    The ``.schedules`` part is compared schedule by schedule (:mod:`pipeline.plan.schedules`);
+    without ``prune`` a live schedule the repository lacks is kept, not removed.
     """
     if live is None:
         return _creation(desired)
@@ -75,6 +81,7 @@ def diff_dataflow(
     query_changes: list[QueryChange] = []
     new = {p.path: p for p in desired.parts if p.path != PLATFORM_PATH}
     old = {p.path: p for p in live.parts if p.path != PLATFORM_PATH}
+    schedules: tuple[ScheduleChange, ...] = ()
     paths = sorted(new.keys() | old.keys())
     covered = part_ignores(ignore, desired, live, paths)
     for path in paths:
@@ -82,6 +89,9 @@ def diff_dataflow(
         if rule.whole:
             if path not in new or path not in old or _canonical(new[path]) != _canonical(old[path]):
                 ignored.append(f"{path}: whole part ignored")
+            continue
+        if path == SCHEDULES_PATH:
+            schedules = diff_schedules(new.get(path), old.get(path), prune=prune)
             continue
         if path not in old:
             part_changes.append(PartChange(path, ChangeKind.ADDED))
@@ -104,6 +114,7 @@ def diff_dataflow(
         queries=tuple(query_changes),
         properties=_property_changes(desired, live),
         ignored=tuple(ignored),
+        schedules=schedules,
     )
     return mask_diff(diff, secrets)
 
@@ -113,8 +124,9 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
     parts = tuple(
         PartChange(p.path, ChangeKind.ADDED)
         for p in desired.parts
-        if p.path not in (PLATFORM_PATH, MASHUP_PATH)
+        if p.path not in (PLATFORM_PATH, MASHUP_PATH, SCHEDULES_PATH)
     )
+    schedules = diff_schedules(desired.part(SCHEDULES_PATH), None)
     mashup = desired.part(MASHUP_PATH)
     queries: tuple[QueryChange, ...] = ()
     if mashup is not None:
@@ -123,7 +135,7 @@ def _creation(desired: DesiredDataflow) -> DataflowDiff:
             queries = tuple(QueryChange(name, ChangeKind.ADDED) for name in names)
         except MSyntaxError:
             parts = (PartChange(MASHUP_PATH, ChangeKind.ADDED), *parts)
-    return DataflowDiff(name=desired.name, parts=parts, queries=queries)
+    return DataflowDiff(name=desired.name, parts=parts, queries=queries, schedules=schedules)
 
 
 def _property_changes(desired: DesiredDataflow, live: LiveDataflow) -> tuple[PropertyChange, ...]:

@@ -29,6 +29,7 @@ from dataflow_gitops.pipeline.model import (
     Impact,
     LiveDataflow,
     Part,
+    ScheduleChangeKind,
 )
 
 
@@ -58,6 +59,11 @@ def assess(
         reasons += _parameter_reasons(old_doc, new_doc)
         reasons += _destination_reasons(old_doc, new_doc)
     reasons += _load_reasons(live.part(METADATA_PATH), desired.part(METADATA_PATH))
+    reasons += [
+        f"{s.job_type} schedule {s.kind.value}d ({s.schedule}): it no longer runs"
+        for s in diff.schedules
+        if not s.kept and s.kind in (ScheduleChangeKind.DISABLE, ScheduleChangeKind.REMOVE)
+    ]
     if reasons:
         return Assessment(Impact.BREAKING, tuple(reasons))
     return Assessment(Impact.NON_BREAKING)

@@ -49,6 +49,8 @@ from dataflow_gitops.pipeline.model import (
     PropertyChange,
     QueryChange,
     ReferenceStatus,
+    ScheduleChange,
+    ScheduleChangeKind,
 )
 from dataflow_gitops.pipeline.plan.diff import mask
 from dataflow_gitops.pipeline.plan.impact import most_severe
@@ -176,6 +178,17 @@ def diff_document(diff: DataflowDiff) -> dict[str, Any]:
         "queries": [{"name": q.name, "kind": q.kind.value, "diff": q.diff} for q in diff.queries],
         "properties": [{"name": c.name, "old": c.old, "new": c.new} for c in diff.properties],
         "ignored": list(diff.ignored),
+        "schedules": [
+            {
+                "job_type": c.job_type,
+                "kind": c.kind.value,
+                "schedule": c.schedule,
+                "before": c.before,
+                "configuration": c.configuration,
+                "kept": c.kept,
+            }
+            for c in diff.schedules
+        ],
     }
 
 
@@ -429,6 +442,17 @@ def _diff(name: str, doc: dict[str, Any]) -> DataflowDiff:
         queries=tuple(QueryChange(q["name"], ChangeKind(q["kind"]), q["diff"]) for q in doc["queries"]),
         properties=tuple(PropertyChange(c["name"], c["old"], c["new"]) for c in doc["properties"]),
         ignored=tuple(doc["ignored"]),
+        schedules=tuple(
+            ScheduleChange(
+                c["job_type"],
+                ScheduleChangeKind(c["kind"]),
+                c["schedule"],
+                c["before"],
+                c["configuration"],
+                c["kept"],
+            )
+            for c in doc.get("schedules", ())
+        ),
     )
 
 

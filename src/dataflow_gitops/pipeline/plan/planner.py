@@ -53,6 +53,7 @@ from dataflow_gitops.pipeline.plan.folders import place_workspace, plan_folders
 from dataflow_gitops.pipeline.plan.impact import assess
 from dataflow_gitops.pipeline.plan.keep_live import keep_ignored_live
 from dataflow_gitops.pipeline.plan.ordering import delete_order, dependency_order, real_logical_id
+from dataflow_gitops.pipeline.plan.schedules import keep_live_schedules, kept_schedule_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,7 @@ def build_plan(
     warnings += _rename_collisions(writes, live)
     warnings += _outside_collisions(writes, live, policy.folder)
     warnings += _missing_references(writes)
+    warnings += kept_schedule_warnings(writes)
     deletes: list[Action] = []
     unmanaged: list[str] = []
     managed = set(managed_ids)
@@ -206,7 +208,9 @@ def _write_action(
     # Ignored places keep their live value in what is written (see pipeline.diff): the action
     # carries that payload, so a saved plan and its fingerprint describe the real write.
     desired, kept = keep_ignored_live(desired, live, policy.ignore)
-    diff = diff_dataflow(desired, live, policy.ignore, secrets=secrets)
+    diff = diff_dataflow(desired, live, policy.ignore, secrets=secrets, prune=policy.prune)
+    # A live schedule prune may not remove stays in what is written (the part replaces them).
+    desired = keep_live_schedules(desired, live, diff.schedules)
     if kept:
         diff = replace(diff, ignored=(*kept, *diff.ignored))
     assessment = assess(diff, desired, live)

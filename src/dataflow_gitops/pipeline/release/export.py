@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow_gitops.config import Environment
+from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
 from dataflow_gitops.config.secrets import MIN_LENGTH, mask
 from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import connection_key
@@ -44,10 +45,12 @@ from dataflow_gitops.pipeline.definition.parts import (
     platform_part,
     safe_part_path,
 )
+from dataflow_gitops.pipeline.definition.schedule_part import entries_of, part_with
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     MASHUP_PATH,
     PLATFORM_PATH,
+    SCHEDULES_PATH,
     DesiredDataflow,
     LiveDataflow,
     Part,
@@ -234,7 +237,12 @@ def unrender(
         if path == PLATFORM_PATH:
             continue
         before, after = sources.get(path), renders.get(path)
-        if before is not None and after is not None and canonical_bytes(after) == canonical_bytes(part):
+        if path == SCHEDULES_PATH:
+            kept = _merge_schedules(part, before, after, env, source, notes)
+            files += [kept] if kept is not None else []
+        elif (
+            before is not None and after is not None and canonical_bytes(after) == canonical_bytes(part)
+        ):
             files.append(before)
         elif path == MASHUP_PATH:
             text = _merge_mashup(part, before, after, reverse, overlay_params, notes)
@@ -253,7 +261,7 @@ def unrender(
         files.append(Part(PLATFORM_PATH, platform_bytes))
     else:
         files.append(platform_part(platform))
-    live_paths = {p.path for p in live.parts}
+    live_paths = {p.path for p in files}
     removed = tuple(sorted(p for p in sources if p not in live_paths))
     return ExportedDataflow(
         name=name,
@@ -312,6 +320,41 @@ def _name(
     if source is not None and name != source.name:
         notes.append(f"renamed in the workspace: {source.name!r} → {name!r}")
     return name
+
+
+def _merge_schedules(
+    live: Part,
+    before: Part | None,
+    after: Part | None,
+    env: Environment,
+    source: SourceDataflow | None,
+    notes: list[str],
+) -> Part | None:
+    """The reverse overlay of ``.schedules``: per job type the overlay sets, the repository's
+    schedules stay (an environment's schedule never reaches the shared part); the other job types
+    are written as live has them. The repository's bytes are kept when that changes nothing."""
+    settings = env.schedules_for(source.name) if source is not None else ()
+    overlaid = {s.job_type: s.where for s in settings}
+    live_entries = entries_of(live.data)
+    if after is not None and set(entries_of(after.data)) == set(live_entries):
+        return before  # nothing changed live (None: the part only came from the overlay)
+    ours = entries_of(before.data if before else None)
+    merged = [e for e in ours if e.job_type in overlaid]
+    merged += [e for e in live_entries if e.job_type not in overlaid]
+    rendered = entries_of(after.data if after else None)
+    for job_type, where in overlaid.items():
+        if {e for e in live_entries if e.job_type == job_type} != {
+            e for e in rendered if e.job_type == job_type
+        }:
+            notes.append(
+                f"{SCHEDULES_PATH}: the {job_type} schedules differ live; the overlay sets them "
+                f"({where}): kept the repository's"
+            )
+    if before is not None and set(merged) == set(ours):
+        return before
+    if before is None and not merged:
+        return None
+    return Part(SCHEDULES_PATH, part_with(before.data if before else None, merged, SCHEDULES_SCHEMA))
 
 
 def _merge_mashup(
