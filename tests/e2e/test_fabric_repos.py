@@ -1,7 +1,7 @@
 """Repositories as Fabric Git sync fills them (tests/support/fabric_repos.py), end to end against
 the emulator over loopback: validate → plan → apply → re-plan (no changes) → export
-(byte-identical) → drift (clean), for every shape; every file a part, both ways; bad input refused
-before any write to Fabric."""
+(byte-identical) → drift (clean) → a move between folders (a move, not a delete), for every shape;
+every file a part, both ways; bad input refused before any write to Fabric."""
 
 from __future__ import annotations
 
@@ -61,6 +61,23 @@ def test_a_fabric_repository_round_trips(repo, live: Live, shape: str) -> None:
     code, out, err = dfg("drift", "-e", "fabric")
     assert code == 0, out + err
     assert "No live drift" in out
+
+    # Someone tidies the workspace: one dataflow goes into a new folder. A move, never a delete.
+    ids = live.dataflows()
+    folder = next(p for p in sorted(root.rglob("*.Dataflow")) if ".git" not in p.parts)
+    moved = folder.parent / "Tidied" / folder.name
+    moved.parent.mkdir()
+    folder.rename(moved)
+    commit_all(root, "move a dataflow into a workspace folder")
+    code, out, err = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 2, out + err
+    assert "Tidied/" in out and "→ moves from" in out
+    assert "0 to create" in out and "0 to delete" in out and "1 to move" in out
+    code, out, err = dfg("apply", "-e", "fabric", "--auto-approve")
+    assert code == 0, out + err
+    assert live.dataflows() == ids  # the same items, none deleted or made again
+    code, out, err = dfg("plan", "-e", "fabric", "--detailed-exitcode")
+    assert code == 0, out + err
 
 
 def test_a_part_git_has_and_live_lacks_is_an_update_and_back(repo, live: Live) -> None:
