@@ -61,7 +61,7 @@ def test_adopting_a_fabric_repository_works_as_written(tmp_path: Path) -> None:
         assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
         outputs.append(done.stdout)
     init, validate, plan = outputs
-    assert "Found 4 dataflow folder(s) and 5 other item(s) in the repository root" in init
+    assert "Found 4 dataflow folders and 5 other items in the repository root" in init
     assert 'dataflows_dir: "."' in (clone / "dataflow-gitops.yaml").read_text()
     assert not (clone / "dataflows").exists()  # no second example
     assert "✓ 4 dataflows, 4 environments valid" in validate

@@ -43,7 +43,7 @@ def test_nested_dataflow_created_moved_drifted_and_exported(dfg: Cli, live: Live
     assert "+ folder Bronze/" in out
     assert "+ folder Bronze/IBMI/EU/" in out
     assert "in folder Bronze/IBMI/EU/" in out
-    assert "(3 folder(s) to create)" in out
+    assert "(3 folders to create)" in out
     code, out, _ = dfg("apply", "-e", "e2e", "--auto-approve")
     assert code == 0, out
     folders = _paths(live)

@@ -108,7 +108,7 @@ def _report_interrupt(applied: Applied) -> None:
     )
     click.echo(
         f"Interrupted ({interrupts.signal_name(result.interrupted)}): {len(done)} of "
-        f"{len(changes)} change(s) completed ({names}); {recorded}. "
+        f"{plural(len(changes), 'change')} completed ({names}); {recorded}. "
         + (f"{len(unknown)} in flight may or may not have been applied. " if unknown else "")
         + "Plan again to see what is left.",
         err=True,

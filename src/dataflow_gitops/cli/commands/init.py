@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.scaffold import CI_CHOICES, INIT_MESSAGE, CiChoice, make_repository, scaffold
 
 
@@ -53,9 +54,9 @@ def command(directory: Path | None, ci: CiChoice, no_sample: bool, force: bool, 
     found = result.adopted
     if found is not None:
         where = "the repository root" if found.dataflows_dir == "." else f"{found.dataflows_dir}/"
-        others = f" and {found.other_items} other item(s)" if found.other_items else ""
+        others = f" and {plural(found.other_items, 'other item')}" if found.other_items else ""
         click.echo(
-            f"Found {found.dataflows} dataflow folder(s){others} in {where} (Fabric Git sync): "
+            f"Found {plural(found.dataflows, 'dataflow folder')}{others} in {where} (Fabric Git sync): "
             f'dataflows_dir: "{found.dataflows_dir}", no sample written.'
         )
     for path in result.written:

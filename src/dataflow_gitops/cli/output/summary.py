@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
@@ -32,10 +33,10 @@ def summary_line(plan: Plan) -> str:
         extra.append(f"{plan.moves} to move")
     made = sum(1 for f in plan.folders if f.kind is FolderActionKind.CREATE)
     if made:
-        extra.append(f"{made} folder(s) to create")
+        extra.append(f"{plural(made, 'folder')} to create")
     removed = len(plan.folders) - made
     if removed:
-        extra.append(f"{removed} empty folder(s) to remove")
+        extra.append(f"{plural(removed, 'empty folder')} to remove")
     return f"{line} ({', '.join(extra)})" if extra else line
 
 
@@ -138,7 +139,7 @@ def apply_summary(result: ApplyResult) -> str:
         text += f" ({moved} moved)"
     folders = [f for f in result.folders if f.status is OutcomeStatus.SUCCEEDED]
     if folders:
-        text += f"; {len(folders)} folder change(s)"
+        text += f"; {plural(len(folders), 'folder change')}"
     if counts["failed"] or counts["skipped"]:
         text += f"; {counts['failed']} failed, {counts['skipped']} skipped"
     retried = sum(1 for o in result.outcomes if o.action.kind is ActionKind.NOOP and o.published is True)
