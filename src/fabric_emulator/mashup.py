@@ -26,8 +26,6 @@ _LEXEME = re.compile(
     re.VERBOSE,
 )
 _LINE_BREAKS = "\r\n\x85\u2028\u2029"
-# Name characters beyond \w: combining marks, connector punctuation, format characters.
-_EXTRA_NAME_CATEGORIES = frozenset({"Mn", "Mc", "Pc", "Cf"})
 # M's own classes (the spec's, as the M reader applies them): \w also takes other numbers (²,
 # ½), which M does not.
 _START_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl"})
@@ -128,17 +126,19 @@ def _m_name(name: str) -> bool:
     """Every character of ``name`` is one of M's name characters (ASCII ones always are)."""
     if name.isascii():
         return True
-    if name[0] != "_" and unicodedata.category(name[0]) not in _START_CATEGORIES:
-        return False
-    return all(c == "_" or unicodedata.category(c) in _PART_CATEGORIES for c in name if c != ".")
+    return _is_name_start(name[0]) and all(_is_name_part(c) for c in name if c != ".")
 
 
 def _is_name_start(ch: str) -> bool:
-    return ch == "_" or ch.isalpha()
+    if ch < "\x80":
+        return ch == "_" or ch.isalpha()
+    return unicodedata.category(ch) in _START_CATEGORIES
 
 
 def _is_name_part(ch: str) -> bool:
-    return ch == "_" or ch.isalnum() or unicodedata.category(ch) in _EXTRA_NAME_CATEGORIES
+    if ch < "\x80":
+        return ch == "_" or ch.isalnum()
+    return unicodedata.category(ch) in _PART_CATEGORIES
 
 
 def _continues_name(text: str, at: int) -> bool:
@@ -146,12 +146,12 @@ def _continues_name(text: str, at: int) -> bool:
 
 
 def _name_end(text: str, i: int) -> int:
-    """End of the name starting at `i`: name characters, and a dot only before another name."""
+    """End of the name starting at `i`: name characters, and a dot only before another part."""
     n = len(text)
     while True:
         while i < n and _is_name_part(text[i]):
             i += 1
-        if i + 1 < n and text[i] == "." and _is_name_start(text[i + 1]):
+        if i + 1 < n and text[i] == "." and _is_name_part(text[i + 1]):
             i += 1
             continue
         return i
