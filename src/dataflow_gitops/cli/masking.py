@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from dataflow_gitops.config import secrets
+from dataflow_gitops import secret_mask as secrets
 
 
 class MaskedStream:

@@ -21,7 +21,6 @@ from dataflow_gitops.config.folder_names import MAX_DEPTH, name_problem
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
-from dataflow_gitops.config.secrets import mask
 from dataflow_gitops.config.settings import (
     AuthConfig,
     Binding,
@@ -37,6 +36,7 @@ from dataflow_gitops.config.settings import (
 )
 from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
 from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.secret_mask import mask
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"

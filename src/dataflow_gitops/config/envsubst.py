@@ -2,7 +2,7 @@
 
 Runs at load time, before the schema check, so a substituted value is validated like a written
 one. Every substituted value is a secret from then on: its name is kept for plan files and its
-value for masking (:mod:`config.secrets`, which also remembers it for the CLI's output);
+value for masking (:mod:`secret_mask`, which also remembers it for the CLI's output);
 neither an error nor a repr ever shows the value.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dataflow_gitops.config import secrets
+from dataflow_gitops import secret_mask as secrets
 from dataflow_gitops.config.schema import format_pointer
 from dataflow_gitops.config.yamlpos import Located, Pointer
 from dataflow_gitops.errors import ConfigError

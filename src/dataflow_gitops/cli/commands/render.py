@@ -10,9 +10,9 @@ import click
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import project_dir, use_color
 from dataflow_gitops.cli.output.words import plural
-from dataflow_gitops.config.secrets import mask
 from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
+from dataflow_gitops.secret_mask import mask
 
 
 @click.command("render")

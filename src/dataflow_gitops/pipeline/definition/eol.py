@@ -70,14 +70,15 @@ def as_committed(root: Path, folders: dict[str, dict[str, bytes]]) -> dict[str, 
     on commit replaced by what git would store; returned, changed in place."""
     if not any(CRLF in data for files in folders.values() for data in files.values()):
         return folders
-    for parent in sorted({folder.rpartition("/")[0] or "." for folder in folders}):
-        converted = converted_on_commit(root, parent)
-        if not converted:
-            continue
-        for folder, files in folders.items():
-            for relative, data in files.items():
-                if f"{folder}/{relative}" in converted:
-                    files[relative] = data.replace(CRLF, b"\n")
+    # One listing for the whole project, not one per folder: nested workspace folders would be
+    # listed again under each of their ancestors.
+    converted = converted_on_commit(root, ".")
+    if not converted:
+        return folders
+    for folder, files in folders.items():
+        for relative, data in files.items():
+            if f"{folder}/{relative}" in converted:
+                files[relative] = data.replace(CRLF, b"\n")
     return folders
 
 

@@ -29,7 +29,6 @@ from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
 from dataflow_gitops.config import jsonpath
-from dataflow_gitops.config.secrets import mask as secrets_mask
 from dataflow_gitops.errors import MSyntaxError, PlanError
 from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import split_queries
@@ -51,6 +50,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.ignoring import PartIgnore, part_ignores
 from dataflow_gitops.pipeline.plan.schedules import diff_schedules
+from dataflow_gitops.secret_mask import mask as secrets_mask
 
 # .schedules (Fabric's schedules in Git) is JSON too: compared by meaning, not spacing.
 JSON_SUFFIXES = (".json", ".mdf", ".schedules")
@@ -364,5 +364,5 @@ def _old_line(old: str, new: str, refs: tuple[str, ...]) -> str:
 
 
 def mask(text: str, secrets: Mapping[str, str]) -> str:
-    """Replace each secret value (longest first) by ``${env:NAME}`` (:func:`config.secrets.mask`)."""
+    """Replace each secret value (longest first) by ``${env:NAME}`` (:func:`secret_mask.mask`)."""
     return secrets_mask(text, secrets)

@@ -27,7 +27,6 @@ from typing import Any
 
 from dataflow_gitops.config import Environment
 from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
-from dataflow_gitops.config.secrets import MIN_LENGTH, mask
 from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import connection_key
 from dataflow_gitops.pipeline.definition.mlang import (
@@ -57,6 +56,7 @@ from dataflow_gitops.pipeline.model import (
     Platform,
     SourceDataflow,
 )
+from dataflow_gitops.secret_mask import MIN_LENGTH, mask
 
 ID_FIELDS = ("workspaceId", "lakehouseId", "warehouseId", "dataflowId")
 REFERENCE = "reference:"

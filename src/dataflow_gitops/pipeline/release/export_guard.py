@@ -18,7 +18,6 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dataflow_gitops.config.secrets import MIN_LENGTH, fingerprint, mask, reference
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.model import (
     PLATFORM_PATH,
@@ -29,6 +28,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.release.export import ExportedDataflow
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
+from dataflow_gitops.secret_mask import MIN_LENGTH, fingerprint, mask, reference
 
 _M_STRING = re.compile(r'"((?:[^"]|"")*)"')
 _TOKEN = re.compile(r"[^\s\"'(),;{}\[\]<>/*]{4,}")

@@ -334,26 +334,15 @@ class Parser(SignatureRules):
         return text == "]"
 
     def record(self) -> nodes.Record:
-        texts = self.texts
-        start = self.starts[self.i]
-        self.expect("[")
-        fields: list[nodes.Field] = []
-        if texts[self.i] != "]":
-            while True:
-                name, name_span = self.generalized_name("a field name")
-                self.expect("=", f"'=' after the field name {name!r}")
-                value = self.expression()
-                fields.append(self.make.Field((name_span[0], value.span[1]), name, name_span, value))
-                if texts[self.i] != ",":
-                    break
-                self.i += 1
-        end = self.expect("]", "',' or ']' in the record")
-        return self.make.Record((start, end), tuple(fields))
+        return self._record(self.expression)
 
     def literal_record(self) -> nodes.Record:
         """``[Name = literal, …]``: the attributes of a section or a member, whose values are
         literals (text, number, logical, null, and lists and records of them; spec:
         literal-attribs). The same nodes as :meth:`record`."""
+        return self._record(self.any_literal)
+
+    def _record(self, value_of: Callable[[], nodes.Node]) -> nodes.Record:
         texts = self.texts
         start = self.starts[self.i]
         self.expect("[")
@@ -362,7 +351,7 @@ class Parser(SignatureRules):
             while True:
                 name, name_span = self.generalized_name("a field name")
                 self.expect("=", f"'=' after the field name {name!r}")
-                value = self.any_literal()
+                value = value_of()
                 fields.append(self.make.Field((name_span[0], value.span[1]), name, name_span, value))
                 if texts[self.i] != ",":
                     break

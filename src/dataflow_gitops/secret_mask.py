@@ -1,4 +1,8 @@
-"""Secret masking (config layer): text → text with every ``${env:NAME}`` value as its reference.
+"""Secret masking: text → text with every ``${env:NAME}`` value as its reference.
+
+A leaf module (it imports nothing of the package), so the CLI's output boundary can load it at
+start-up without the whole config layer.
+
 
 A value substituted into an overlay from ``${env:NAME}`` is a secret wherever it flows: into a
 display name through a template, a description, the ``api:`` URL of a ``-v`` request line, an
