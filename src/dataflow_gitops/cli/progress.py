@@ -134,11 +134,9 @@ class RichReporter:
             self._progress.remove_task(self._tasks.pop(task))
 
 
-def reporter_for(
-    *, color: bool, quiet: bool = False, json_logs: bool = False
-) -> RichReporter | PlainReporterContext:
+def reporter_for(*, color: bool, json_logs: bool = False) -> RichReporter | PlainReporterContext:
     """Bars on a terminal outside CI, one line per task otherwise; JSON lines with
-    ``--json-logs``. (``quiet`` is kept for callers; the plain lines are always this short.)"""
+    ``--json-logs``."""
     # TERM=dumb cannot redraw a bar in place: lines instead, as in a log.
     if sys.stderr.isatty() and not in_ci() and not json_logs and os.environ.get("TERM") != "dumb":
         return RichReporter(color=color)

@@ -115,7 +115,7 @@ def command(
     with api.deployment(
         project_dir(), env, concurrency=concurrency, write=True, timeout_s=timeout
     ) as dep:
-        with progress(quiet=True) as reporter:
+        with progress() as reporter:
             if planfile is not None:
                 plan = api.load_saved_plan(planfile)
                 # evidence, not authority: bound, allowed today, and proven by its source

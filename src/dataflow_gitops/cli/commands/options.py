@@ -81,9 +81,9 @@ def use_color(fmt: Format = "text") -> bool:
     return color
 
 
-def progress(*, quiet: bool = False) -> Any:
+def progress() -> Any:
     obj = click.get_current_context().obj
-    return reporter_for(color=obj.color is not False, quiet=quiet, json_logs=obj.json_logs)
+    return reporter_for(color=obj.color is not False, json_logs=obj.json_logs)
 
 
 def write_step_summary(markdown: str) -> None:

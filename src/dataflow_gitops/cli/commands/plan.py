@@ -54,7 +54,7 @@ def command(
       dfg plan -e test --target "Sales Orders" --ref main
     """
     color = use_color(fmt)
-    with api.deployment(project_dir(), env) as dep, progress(quiet=True) as reporter:
+    with api.deployment(project_dir(), env) as dep, progress() as reporter:
         plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
         if out is not None:
             api.save_plan(plan, dep.environment, out)

@@ -97,7 +97,7 @@ def command(
     with api.deployment(
         project_dir(), to_env, concurrency=concurrency, write=True, timeout_s=timeout
     ) as dep:
-        with progress(quiet=True) as reporter:
+        with progress() as reporter:
             promotion = api.plan_promotion(dep, from_env, targets=targets, ref=ref, reporter=reporter)
         plan = promotion.plan
         source = promotion.source
