@@ -123,15 +123,20 @@ def source_hash(snapshot: Snapshot) -> str:
     return digest.hexdigest()
 
 
-def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Destination) -> None:
-    """Refuse ``plan`` unless ``environment`` still resolves to where it was made to go."""
-    where = f"environment {environment}"
+def check_environment(plan: Plan, environment: str, *, where: str) -> None:
+    """Refuse ``plan`` when it was made for another environment than ``environment``."""
     if plan.environment != environment:
         raise PlanError(
             f"the plan was made for environment {plan.environment!r}, not {environment!r}",
             where=where,
             hint=f"apply it with -e {plan.environment}, or plan again for {environment}",
         )
+
+
+def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Destination) -> None:
+    """Refuse ``plan`` unless ``environment`` still resolves to where it was made to go."""
+    where = f"environment {environment}"
+    check_environment(plan, environment, where=where)
     if plan.workspace_id != workspace_id:
         raise PlanError(
             f"the plan was made for workspace {plan.workspace_id}, but {environment} now resolves "

@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from secrets import token_hex
 from typing import Any, Protocol
 
 from dataflow_gitops import __version__
 from dataflow_gitops.config.project import environment_name_problem
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.model import ActionKind, ApplyResult, OutcomeStatus, Plan
+from dataflow_gitops.secret_mask import MIN_LENGTH, fingerprint
 
 FORMAT_VERSION = 1
 RECORDS_DIR = Path(".dataflow-gitops") / "records"
@@ -163,6 +165,53 @@ def record_from_result(
         secret_salt=secret_salt,
         secret_fingerprints=secret_fingerprints,
         interrupted=result.interrupted is not None,
+    )
+
+
+def worth_recording(result: ApplyResult, plan: Plan, previous: DeploymentRecord | None) -> bool:
+    """Whether an apply leaves something a record must say: not when nothing changed and the
+    latest record (``previous``) already names this commit, nor when nothing was written (live
+    is as the latest record says, and a record of this run would only hide it)."""
+    published_again = any(o.published is not None for o in result.outcomes)
+    if not (plan.has_changes or published_again) and previous and previous.commit == plan.commit:
+        return False
+    return not plan.has_changes or any(
+        o.status is OutcomeStatus.SUCCEEDED and (o.action.is_change or o.published is not None)
+        for o in result.outcomes
+    )
+
+
+def record_of_apply(
+    result: ApplyResult,
+    plan: Plan,
+    *,
+    actor: str,
+    previous: DeploymentRecord | None,
+    secrets: Mapping[str, str],
+    new_salt: Callable[[], str] = lambda: token_hex(16),
+) -> DeploymentRecord:
+    """:func:`record_from_result` with the fingerprints of the secrets written (never values:
+    export recognises them once rotated), salted with the environment's salt (kept from record
+    to record; ``new_salt`` for the first)."""
+    salt = previous.secret_salt if previous and previous.secret_salt else new_salt()
+    return record_from_result(
+        result,
+        plan,
+        actor=actor,
+        previous=previous,
+        secret_salt=salt,
+        secret_fingerprints=secret_fingerprints(secrets, salt),
+    )
+
+
+def secret_fingerprints(secrets: Mapping[str, str], salt: str) -> tuple[tuple[str, str], ...]:
+    """(variable, salted fingerprint) of every secret value long enough to recognise."""
+    return tuple(
+        sorted(
+            (name, fingerprint(value, salt))
+            for name, value in secrets.items()
+            if len(value) >= MIN_LENGTH
+        )
     )
 
 
