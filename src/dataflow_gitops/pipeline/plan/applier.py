@@ -52,8 +52,8 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.folders import folder_ids, place_workspace
 from dataflow_gitops.pipeline.plan.ordering import Step, build_steps
-from dataflow_gitops.pipeline.plan.planfile import check_preconditions
 from dataflow_gitops.pipeline.plan.schedules import removed_schedules, schedule_deletes
+from dataflow_gitops.pipeline.plan.stale import check_preconditions
 from dataflow_gitops.pipeline.ports import FabricWriter, LiveReader, NullReporter, Reporter
 
 TASK = "apply"
