@@ -34,7 +34,7 @@ from dataclasses import replace
 
 from dataflow_gitops import interrupts
 from dataflow_gitops.errors import DataflowGitopsError, PlanError
-from dataflow_gitops.pipeline.definition.render import bind_pending
+from dataflow_gitops.pipeline.definition.bindings import bind_pending
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     Action,
