@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.apply_report import (
+from dataflow_gitops.cli.applying import (
     approve_and_apply,
     check_approval_names,
     report_applied,

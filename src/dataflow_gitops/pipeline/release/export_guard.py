@@ -28,9 +28,9 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.release.export import ExportedDataflow
 from dataflow_gitops.pipeline.release.export_set import export_set
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
+from dataflow_gitops.pipeline.release.unrender import ExportedDataflow
 from dataflow_gitops.pipeline.workspace import Workspace
 from dataflow_gitops.secret_mask import MIN_LENGTH, fingerprint, mask, reference
 
