@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from dataflow_gitops.adapters import files
@@ -36,12 +35,11 @@ from dataflow_gitops.deployment import (
     other_workspace,
     workspace,
 )
-from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.definition.legacy import Migration
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.validate import ValidationReport
 from dataflow_gitops.pipeline.definition.validate import validate as validate_project
-from dataflow_gitops.pipeline.model import PLATFORM_PATH, ApplyResult, DesiredDataflow, Plan
+from dataflow_gitops.pipeline.model import PLATFORM_PATH, DesiredDataflow, Plan
 from dataflow_gitops.pipeline.plan import proof
 from dataflow_gitops.pipeline.plan.applier import apply_plan
 from dataflow_gitops.pipeline.plan.environment_plan import plan_environment
@@ -51,12 +49,12 @@ from dataflow_gitops.pipeline.release.export_guard import check_export_safe, exp
 from dataflow_gitops.pipeline.release.export_set import ExportResult
 from dataflow_gitops.pipeline.release.promote import Promotion, promotion_source
 from dataflow_gitops.pipeline.release.records import (
+    Applied,
     DeploymentRecord,
     detect_actor,
     managed_ids,
-    record_of_apply,
+    record_apply,
     unpublished_ids,
-    worth_recording,
 )
 from dataflow_gitops.pipeline.workspace import (
     Workspace,
@@ -99,17 +97,6 @@ __all__ = [
 ]
 
 write_rendered = files.write_rendered
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    result: ApplyResult
-    record: DeploymentRecord | None
-    """None when nothing changed and the latest record already names this commit."""
-    record_location: str | None
-    """The tag name or file the record went to."""
-    record_error: RecordError | None = None
-    """Set when the apply ran but its record could not be written (the result still stands)."""
 
 
 def validate(
@@ -203,21 +190,14 @@ def apply(
         republish=unpublished_ids(previous) if publish else (),
         reporter=quiet,
     )
-    if not worth_recording(result, the_plan, previous):
-        return Applied(result, None, None)
-    record = record_of_apply(
+    return record_apply(
+        dep.records,
         result,
         the_plan,
-        actor=detect_actor(git_user=lambda: git_user_name(dep.project.root)),
-        # Read again: a run elsewhere (another machine) may have recorded meanwhile; building
-        # on its record keeps what it deployed managed.
-        previous=dep.records.latest(env.name) or previous,
+        previous=previous,
+        actor=lambda: detect_actor(git_user=lambda: git_user_name(dep.project.root)),
         secrets=dict(env.secret_pairs),
     )
-    try:
-        return Applied(result, record, dep.records.write(record))
-    except RecordError as exc:
-        return Applied(result, record, None, exc)
 
 
 def drift(dep: Deployment, *, ref: str | None = None) -> DriftReport:

@@ -168,6 +168,48 @@ def record_from_result(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """An apply's result, and what became of its record."""
+
+    result: ApplyResult
+    record: DeploymentRecord | None
+    """None when nothing changed and the latest record already names this commit."""
+    record_location: str | None
+    """The tag name or file the record went to."""
+    record_error: RecordError | None = None
+    """Set when the apply ran but its record could not be written (the result still stands)."""
+
+
+def record_apply(
+    store: RecordStore,
+    result: ApplyResult,
+    plan: Plan,
+    *,
+    previous: DeploymentRecord | None,
+    actor: Callable[[], str],
+    secrets: Mapping[str, str],
+) -> Applied:
+    """Write the record of an apply where one is worth writing (:func:`worth_recording`;
+    ``previous``: the latest record when the apply began); a record that cannot be written is
+    reported in the result, not raised, since the apply itself stands."""
+    if not worth_recording(result, plan, previous):
+        return Applied(result, None, None)
+    record = record_of_apply(
+        result,
+        plan,
+        actor=actor(),
+        # Read again: a run elsewhere (another machine) may have recorded meanwhile; building
+        # on its record keeps what it deployed managed.
+        previous=store.latest(plan.environment) or previous,
+        secrets=secrets,
+    )
+    try:
+        return Applied(result, record, store.write(record))
+    except RecordError as exc:
+        return Applied(result, record, None, exc)
+
+
 def worth_recording(result: ApplyResult, plan: Plan, previous: DeploymentRecord | None) -> bool:
     """Whether an apply leaves something a record must say: not when nothing changed and the
     latest record (``previous``) already names this commit, nor when nothing was written (live
