@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import git
 import pytest
 
 from dataflow_gitops.cli.main import run
@@ -264,16 +265,19 @@ def test_warnings_do_not_fail(dfg, project: Path) -> None:
 
 
 def test_an_unknown_name_is_a_warning_with_a_did_you_mean_and_strict_makes_it_fail(
-    dfg, project: Path
+    dfg, project: Path, git_repo: git.Repo
 ) -> None:
     mashup = project / CUSTOMERS / "mashup.pq"
     mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
-    assert "ServerNme" not in dfg("validate", "-e", "dev").err  # the names check is asked for
-    result = dfg("validate", "-e", "dev", "--names")
+    git_repo.git.commit("-am", "a typo")
+    result = dfg("validate", "-e", "dev")  # checked by default
     assert result.code == 0, result.err
     (warning,) = [line for line in result.err.splitlines() if "ServerNme" in line]
     assert warning.startswith(f"Warning: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'")
     assert warning.endswith("(did you mean 'ServerName'?)")
+    assert dfg("validate", "-e", "dev", "--names").err == result.err  # the former opt-in still reads
+    skipped = dfg("validate", "-e", "dev", "--no-names")
+    assert (skipped.code, skipped.err) == (0, "")
     strict = dfg("validate", "-e", "dev", "--strict")
     assert strict.code == 1
     assert f"Error: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'" in strict.err
