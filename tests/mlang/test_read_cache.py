@@ -373,3 +373,11 @@ def test_the_worker_finds_unknown_names_when_asked() -> None:
     doc = parse_uncached(TYPO)
     assert first == [structure(doc), names.plain(names.find_unknown_names(doc))]
     assert second is None
+
+
+@pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
+def test_trees_built_in_the_reading_pass_are_the_trees_built_on_first_use(path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    at_once, lazily = parse_uncached(text, trees=True), parse_uncached(text)
+    assert structure(at_once) == structure(lazily)
+    _same(at_once, lazily)
