@@ -293,7 +293,8 @@ def _document(p: Parser, text: str, path: str, *, trees: bool = False) -> Sectio
 
 def _member(p: Parser, text: str, *, trees: bool = False) -> Member:
     start = p.tok.start
-    # Only spans are kept: member trees are built again on first use, from those spans.
+    # Only spans are kept (``trees`` keeps the expression's too): member trees are built again on
+    # first use, from those spans.
     attribute_span = p.skim(p.literal_record) if p.tok.is_op("[") else None
     shared = p.tok.is_keyword("shared")
     if shared:
