@@ -25,6 +25,12 @@ DATA = ROOT / "src" / "dataflow_gitops" / "pipeline" / "definition" / "mlang" / 
 SOURCE = "server/src/library/standard/standard-enUs.json"
 
 
+def engine_names(entries: list[dict[str, object]], documented: set[str]) -> list[str]:
+    """The names of the introspected ``entries`` that ``documented`` lacks, ``#`` names aside."""
+    names = {str(e["name"]) for e in entries}
+    return sorted(n for n in names - documented if not n.startswith("#"))
+
+
 def main() -> int:
     checkout = Path(sys.argv[1])
     entries = json.loads((checkout / SOURCE).read_text(encoding="utf-8"))
@@ -33,7 +39,7 @@ def main() -> int:
         for line in (DATA / "library.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     }
-    names = {e["name"] for e in entries if not e["name"].startswith("#")} - documented
+    names = engine_names(entries, documented)
     commit = sys.argv[2] if len(sys.argv) > 2 else ""
     commit = (
         commit
@@ -51,7 +57,7 @@ def main() -> int:
         f"# ({SOURCE}, commit {commit or 'unknown'}); made by scripts/gen_m_engine_names.py.",
     ]
     out = DATA / "engine.txt"
-    out.write_text("\n".join([*header, *sorted(names)]) + "\n", encoding="utf-8")
+    out.write_text("\n".join([*header, *names]) + "\n", encoding="utf-8")
     print(f"{out.relative_to(ROOT)}: {len(names)} names")
     return 0
 

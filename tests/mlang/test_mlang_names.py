@@ -7,6 +7,7 @@ import uuid
 from importlib import resources
 
 import pytest
+from example_repo import load_script
 
 from dataflow_gitops.pipeline.definition.mlang import names, parse_section
 from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
@@ -136,3 +137,19 @@ def test_the_answer_is_found_once_per_document_text(monkeypatch: pytest.MonkeyPa
     assert first == again
     assert [u.name for u in first] == ["Typo"]
     assert calls == [text]
+
+
+def test_the_engine_list_is_what_the_engine_defines_beyond_the_reference() -> None:
+    engine = load_script("gen_m_engine_names")
+    entries = [{"name": n} for n in ("Date.Type", "Table.SelectRows", "#date", "Logical.Type")]
+    assert engine.engine_names(entries, {"Table.SelectRows"}) == ["Date.Type", "Logical.Type"]
+    listed = resources.files("dataflow_gitops.pipeline.definition.mlang").joinpath("data/engine.txt")
+    names = [n for n in listed.read_text(encoding="utf-8").splitlines() if not n.startswith("#")]
+    assert names == sorted(names)
+    assert {"Date.Type", "RelativePosition.FromStart"} <= set(names)
+    assert not set(names) & set(
+        resources.files("dataflow_gitops.pipeline.definition.mlang")
+        .joinpath("data/library.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
