@@ -132,31 +132,40 @@ def _closest(name: str, scope: _Scope, library: frozenset[str]) -> str | None:
     return close[0] if close else None
 
 
+# Nodes with no node below them: most of a query's nodes, skipped without asking for children.
+_LEAVES = frozenset({nodes.Literal, nodes.SectionAccess, nodes.PrimitiveType, nodes.NotImplementedExpr})
+
+
 def _uses(root: nodes.Node, scope: _Scope) -> Iterator[tuple[nodes.Identifier, _Scope]]:
-    """Each identifier that names something, with the names visible where it stands."""
+    """Each identifier that names something, with the names visible where it stands, in source
+    order (what is pushed last is walked first)."""
     stack: list[tuple[nodes.Node, _Scope]] = [(root, scope)]
+    push, extend = stack.append, stack.extend
     while stack:
         node, scope = stack.pop()
-        later: list[tuple[nodes.Node, _Scope]] = []
+        if type(node) in _LEAVES:
+            continue
         if isinstance(node, nodes.Identifier):
             if node.quoted or not node.name.startswith("#"):
                 yield node, scope
-            continue
-        if isinstance(node, nodes.Let):
-            inner = (*scope, frozenset(b.name for b in node.bindings))
-            later = [(b.value, inner) for b in node.bindings] + [(node.body, inner)]
+        elif isinstance(node, nodes.Let):
+            inner = (*scope, frozenset([b.name for b in node.bindings]))
+            push((node.body, inner))
+            extend([(b.value, inner) for b in reversed(node.bindings)])
         elif isinstance(node, nodes.Record):
-            inner = (*scope, frozenset(f.name for f in node.fields))
-            later = [(f.value, inner) for f in node.fields]
+            inner = (*scope, frozenset([f.name for f in node.fields]))
+            extend([(f.value, inner) for f in reversed(node.fields)])
         elif isinstance(node, nodes.Function):
-            later = [(p.type, scope) for p in node.parameters if p.type is not None]
+            push((node.body, (*scope, frozenset([p.name for p in node.parameters]))))
             if node.return_type is not None:
-                later.append((node.return_type, scope))
-            later.append((node.body, (*scope, frozenset(p.name for p in node.parameters))))
+                push((node.return_type, scope))
+            extend([(p.type, scope) for p in reversed(node.parameters) if p.type is not None])
         elif isinstance(node, nodes.Each):
-            later = [(node.body, (*scope, _EACH))]
+            push((node.body, (*scope, _EACH)))
         elif isinstance(node, nodes.FieldAccess):
-            later = [] if node.target is None else [(node.target, scope)]
+            if node.target is not None:
+                push((node.target, scope))
         else:
-            later = [(child, scope) for child in node.children()]
-        stack.extend(reversed(later))
+            children = [*node.children()]
+            children.reverse()
+            extend([(child, scope) for child in children])
