@@ -2,8 +2,9 @@
 
 Checks, without any network call: the dataflow folders (parts, JSON, ``.platform``, format
 versions, duplicates), every ``mashup.pq`` parses, ``queriesMetadata`` matches the queries (a
-warning: Fabric tolerates it), dataflow references resolve (warning) and do not cycle (error),
-and each environment overlay loads and renders offline.
+warning: Fabric tolerates it), names in M that nothing defines (a warning with a did-you-mean,
+:mod:`.mlang.names`), dataflow references resolve (warning) and do not cycle (error), and each
+environment overlay loads and renders offline.
 """
 
 from __future__ import annotations
