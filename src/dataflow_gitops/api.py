@@ -100,10 +100,11 @@ write_rendered = files.write_rendered
 
 
 def validate(
-    project_dir: Path, env: str | Sequence[str] | None = None, *, names: bool = False
+    project_dir: Path, env: str | Sequence[str] | None = None, *, names: bool = True
 ) -> ValidationReport:
     """Everything ``dfg validate`` checks, offline; ``env`` None means every environment;
-    ``names``: also warn about names in M that nothing defines (``dfg validate --names``)."""
+    ``names`` (the default): also warn about names in M that nothing defines (``dfg validate``;
+    ``--no-names`` skips it)."""
     envs = [env] if isinstance(env, str) else env
     return validate_project(
         project_dir, envs, read_ahead=ProjectReadAhead(project_dir.resolve()), check_names=names

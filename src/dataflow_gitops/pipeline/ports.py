@@ -109,7 +109,9 @@ class ReadAhead(Protocol):
     """Reads many M texts before the stages ask for their documents (the source stage's
     read-ahead: a persistent cache, worker processes); afterwards each is a cache lookup."""
 
-    def read(self, texts: Sequence[str]) -> object: ...
+    def read(self, texts: Sequence[str], *, names: bool = False) -> object:
+        """Read ``texts``; with ``names``, find each one's unknown names too (``dfg validate``)."""
+        ...
 
 
 class Reporter(Protocol):

@@ -18,9 +18,13 @@ from dataflow_gitops.pipeline.ports import ReadAhead
 
 
 def read_mashups(
-    dataflows: Iterable[SourceDataflow | LiveDataflow], read_ahead: ReadAhead | None
+    dataflows: Iterable[SourceDataflow | LiveDataflow],
+    read_ahead: ReadAhead | None,
+    *,
+    names: bool = False,
 ) -> None:
-    """Hand every dataflow's ``mashup.pq`` text to ``read_ahead`` (nothing when None)."""
+    """Hand every dataflow's ``mashup.pq`` text to ``read_ahead`` (nothing when None); with
+    ``names``, it finds their unknown names as well (``dfg validate``'s check)."""
     if read_ahead is None:
         return
     texts: list[str] = []
@@ -32,4 +36,4 @@ def read_mashups(
             texts.append(decode_text(part.data, path=MASHUP_PATH))
         except DataflowGitopsError:
             continue
-    read_ahead.read(texts)
+    read_ahead.read(texts, names=names)

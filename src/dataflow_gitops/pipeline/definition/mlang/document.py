@@ -152,12 +152,16 @@ def remember(doc: SectionDocument) -> SectionDocument:
         return kept
 
 
-def parse_uncached(text: str, *, path: str = "mashup.pq") -> SectionDocument:
-    """:func:`parse_section` without the memo: tokenize and parse ``text`` now."""
+def parse_uncached(text: str, *, path: str = "mashup.pq", trees: bool = False) -> SectionDocument:
+    """:func:`parse_section` without the memo: tokenize and parse ``text`` now.
+
+    ``trees``: build every member's expression tree in this same pass (for a caller about to walk
+    them all, the unknown-names check) instead of reading each span again on first use.
+    """
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
     try:
-        return deeply(p.restart(lambda: _document(p, text, path)))
+        return deeply(p.restart(lambda: _document(p, text, path, trees=trees)))
     except RecursionError:
         # Tens of thousands of nested levels: a syntax error like any other, not a traceback.
         raise p.error(
@@ -244,7 +248,7 @@ def _member_of(text: str, row: list[object], path: str) -> Member:
     )
 
 
-def _document(p: Parser, text: str, path: str) -> SectionDocument:
+def _document(p: Parser, text: str, path: str, *, trees: bool = False) -> SectionDocument:
     doc_attribute: nodes.Record | None = None
     if p.tok.is_op("["):
         doc_attribute = p.literal_record()
@@ -265,7 +269,7 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     members: list[Member] = []
     seen: set[str] = set()
     while p.tok.kind is not Kind.END:
-        member = _member(p, text)
+        member = _member(p, text, trees=trees)
         if member.name in seen:
             raise MSyntaxError(
                 f"query {member.name!r} is defined twice",
@@ -287,9 +291,10 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     )
 
 
-def _member(p: Parser, text: str) -> Member:
+def _member(p: Parser, text: str, *, trees: bool = False) -> Member:
     start = p.tok.start
-    # Only spans are kept: member trees are built again on first use, from those spans.
+    # Only spans are kept (``trees`` keeps the expression's too): member trees are built again on
+    # first use, from those spans.
     attribute_span = p.skim(p.literal_record) if p.tok.is_op("[") else None
     shared = p.tok.is_keyword("shared")
     if shared:
@@ -302,11 +307,12 @@ def _member(p: Parser, text: str) -> Member:
         )
     name, name_span = p.name("a query name")
     p.expect_op("=", f"'=' after the query name {name!r}")
-    expression_span = p.skim(p.expression)
+    tree = p.expression() if trees else None
+    expression_span = p.skim(p.expression) if tree is None else tree.span
     if not p.tok.is_op(";"):
         raise _missing_semicolon(p, f"after query {name!r}")
     end = p.advance().end
-    return Member(
+    member = Member(
         name=name,
         shared=shared,
         start=start,
@@ -318,6 +324,9 @@ def _member(p: Parser, text: str) -> Member:
         document_text=text,
         path=p.path,
     )
+    if tree is not None:
+        member._trees["expression"] = tree
+    return member
 
 
 def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query with ';'") -> MSyntaxError:
