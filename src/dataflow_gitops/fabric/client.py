@@ -29,10 +29,10 @@ from dataflow_gitops.fabric.jobs import (
 from dataflow_gitops.fabric.lro import json_object, json_or_none, wait_for_operation
 from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
-from dataflow_gitops.fabric.retry import RetryPolicy
+from dataflow_gitops.fabric.retry import STATUS, RetryPolicy
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
-from dataflow_gitops.fabric.transport import STATUS, Sender
+from dataflow_gitops.fabric.transport import Sender
 
 Json = dict[str, Any]
 T = TypeVar("T")
