@@ -34,9 +34,10 @@ from dataflow_gitops.config.settings import (
     Scope,
     SetRule,
 )
-from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
+from dataflow_gitops.config.yamlpos import Located, Pointer, load_yaml
 from dataflow_gitops.errors import ConfigError
 from dataflow_gitops.secret_mask import mask
+from dataflow_gitops.utf8 import decode_text
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"
@@ -207,7 +208,7 @@ def parse_environment(
     environ: Mapping[str, str] | None = None,
 ) -> Environment:
     """The overlay ``data`` (bytes of ``path``) as an Environment; pure apart from ``environ``."""
-    doc = load_yaml(decode_text(data, path=path), path=path)
+    doc = load_yaml(decode_text(data, path=path, error=ConfigError), path=path)
     if not isinstance(doc.value, dict):
         got = "empty" if doc.value is None else f"a {type(doc.value).__name__}"
         raise ConfigError(
