@@ -15,27 +15,19 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ClassVar, Self, TypedDict
 
 import httpx
 
 from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.fabric import timing
-from dataflow_gitops.fabric.retry import (
-    RETRYABLE_STATUSES,
-    Retry,
-    RetryPolicy,
-    retry_after_s,
-    retrying,
-    unreachable,
-)
+from dataflow_gitops.fabric import retry, timing
 
 MAX_RETRY_AFTER_S = 60.0
 
 
-def policy(retries: int) -> RetryPolicy:
-    return RetryPolicy(
+def policy(retries: int) -> retry.RetryPolicy:
+    return retry.RetryPolicy(
         max_retries=retries,
         base_delay_s=1.0,
         max_delay_s=MAX_RETRY_AFTER_S,
@@ -43,11 +35,25 @@ def policy(retries: int) -> RetryPolicy:
     )
 
 
+class Options(TypedDict, total=False):
+    """What a caller may set on either client (tests: a transport, a sleep and a clock)."""
+
+    transport: httpx.BaseTransport | None
+    sleep: Callable[[float], None] | None
+    clock: Callable[[], float] | None
+    retries: int
+    timeout_s: float
+
+
 class ApiClient(ABC):
     """One service's REST API under a bearer token, with a few retries on 429/5xx."""
 
-    service = "the API"
+    service: ClassVar[str]
     """Named in the status line of a wait: "GitHub answered 503 — retry 1/3 in 1 s"."""
+    token_variable: ClassVar[str]
+    """Where the CLI reads the token, and the step maps it from: told when it is empty."""
+    token_expression: ClassVar[str]
+    where: ClassVar[str]
 
     def __init__(
         self,
@@ -55,14 +61,20 @@ class ApiClient(ABC):
         token: str,
         headers: Mapping[str, str],
         *,
-        transport: httpx.BaseTransport | None,
-        sleep: Callable[[float], None] | None,
-        clock: Callable[[], float] | None,
-        retries: int,
-        timeout_s: float,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        retries: int = 3,
+        timeout_s: float = 30.0,
         params: Mapping[str, str] | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        if not token:
+            raise DataflowGitopsError(
+                f"{self.token_variable} is not set",
+                where=self.where,
+                hint=f"map it into the step: env: {self.token_variable}: {self.token_expression}",
+            )
         self._sleep = sleep or timing.current().sleep
         self._clock = clock or timing.current().clock
         self._jitter = jitter
@@ -96,21 +108,22 @@ class ApiClient(ABC):
     ) -> httpx.Response:
         """The successful response; the service's error once it refused or retries ran out."""
 
-        def attempt() -> httpx.Response | Retry:
+        def attempt() -> httpx.Response | retry.Retry:
             try:
                 response = self._http.request(method, url, json=payload, params=params)
             except httpx.HTTPError as exc:
-                waiting = f"{self.service} unreachable ({unreachable(exc)})"
-                return Retry(self.no_answer(exc, method, url), waiting)
+                waiting = f"{self.service} unreachable ({retry.unreachable(exc)})"
+                return retry.Retry(self.no_answer(exc, method, url), waiting)
             status = response.status_code
-            if status in RETRYABLE_STATUSES:
+            if status in retry.RETRYABLE_STATUSES:
                 error = self.error(response, method, url)
-                return Retry(error, f"{self.service} answered {status}", retry_after_s(response))
+                waiting = f"{self.service} answered {status}"
+                return retry.Retry(error, waiting, retry.retry_after_s(response))
             if self.accepted(response):
                 return response
             raise self.error(response, method, url)
 
-        return retrying(
+        return retry.retrying(
             attempt, policy=self._policy, clock=self._clock, sleep=self._sleep, jitter=self._jitter
         )
 

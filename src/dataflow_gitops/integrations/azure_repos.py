@@ -12,15 +12,15 @@ Pipelines give the job everything: ``SYSTEM_COLLECTIONURI``, ``SYSTEM_TEAMPROJEC
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
 
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.integrations.api_client import ApiClient, message_of
+from dataflow_gitops.integrations.api_client import ApiClient, Options, message_of
 from dataflow_gitops.integrations.comment_body import CommentResult, PostedComment, upsert
 
 API_VERSION = "7.1"
@@ -77,35 +77,18 @@ class AzureReposClient(ApiClient):
     """The pull-request thread endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
 
     service = "Azure DevOps"
+    token_variable = "SYSTEM_ACCESSTOKEN"
+    token_expression = "$(System.AccessToken)"
+    where = "dfg comment (Azure Repos)"
 
-    def __init__(
-        self,
-        token: str,
-        pr: AzurePullRequest,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-        retries: int = 3,
-        timeout_s: float = 30.0,
-    ) -> None:
-        if not token:
-            raise DataflowGitopsError(
-                "SYSTEM_ACCESSTOKEN is not set",
-                where="dfg comment (Azure Repos)",
-                hint="map it into the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)",
-            )
+    def __init__(self, token: str, pr: AzurePullRequest, **options: Unpack[Options]) -> None:
         self.pr = pr
         super().__init__(
             pr.collection_uri,
             token,
             {"Accept": "application/json"},
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            retries=retries,
-            timeout_s=timeout_s,
             params={"api-version": API_VERSION},
+            **options,
         )
 
     # CommentStore: a "comment" is a thread's first comment, id "<thread>/<comment>".

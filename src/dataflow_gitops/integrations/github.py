@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
 from dataflow_gitops.errors import DataflowGitopsError, GitHubError
-from dataflow_gitops.integrations.api_client import ApiClient, message_of
+from dataflow_gitops.integrations.api_client import ApiClient, Options, message_of
 from dataflow_gitops.integrations.comment_body import (
     COMMENT_LIMIT,
     MAX_PARTS,
@@ -106,34 +106,17 @@ class GitHubClient(ApiClient):
     """The four issue-comment endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
 
     service = "GitHub"
+    token_variable = "GITHUB_TOKEN"
+    token_expression = "${{ github.token }}"
+    where = "dfg comment"
 
-    def __init__(
-        self,
-        token: str,
-        *,
-        api_url: str = PUBLIC_API,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-        retries: int = 3,
-        timeout_s: float = 30.0,
-    ) -> None:
-        if not token:
-            raise DataflowGitopsError(
-                "GITHUB_TOKEN is not set",
-                where="dfg comment",
-                hint="map it into the step: env: GITHUB_TOKEN: ${{ github.token }}",
-            )
+    def __init__(self, token: str, *, api_url: str = PUBLIC_API, **options: Unpack[Options]) -> None:
         self._origin = _origin(api_url)
         super().__init__(
             api_url.rstrip("/"),
             token,
             {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            retries=retries,
-            timeout_s=timeout_s,
+            **options,
         )
 
     def list_comments(self, pr: PullRequest) -> list[dict[str, Any]]:
