@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from dataflow_gitops.config.schema import format_pointer
-from dataflow_gitops.config.windows_time_zones import WINDOWS_TIME_ZONES, windows_time_zone
 from dataflow_gitops.config.yamlpos import Located, Pointer
 from dataflow_gitops.errors import ConfigError, DataflowGitopsError
 from dataflow_gitops.schedule_config import ScheduleConfig
+from fabric_time_zones import WINDOWS_TIME_ZONES, windows_time_zone
 
 SCHEDULES_SCHEMA = (
     "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/schedules/1.0.0/schema.json"
