@@ -165,15 +165,20 @@ class Environment:
 
 def load_environment(project: Project, name: str) -> Environment:
     """Load, check and type the overlay of environment ``name`` (ConfigError at file:line)."""
-    file = overlay_path(project, name)
-    shown = project.display(file)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
+    data, shown = read_overlay(project, name)
     env = parse_environment(name, data, path=shown, project=project)
     _check_promotion(project, env)
     return env
+
+
+def read_overlay(project: Project, name: str) -> tuple[bytes, str]:
+    """The bytes of environment ``name``'s overlay, and its path as users see it."""
+    file = overlay_path(project, name)
+    shown = project.display(file)
+    try:
+        return file.read_bytes(), shown
+    except OSError as exc:
+        raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
 
 
 def _check_promotion(project: Project, env: Environment) -> None:
