@@ -12,7 +12,7 @@ from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.output.summary import published_again
 from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.prompt import confirm
-from dataflow_gitops.errors import PlanError
+from dataflow_gitops.errors import ApplyError, PlanError, RecordError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 from dataflow_gitops.pipeline.plan.schedules import schedule_deletes
 
@@ -85,11 +85,9 @@ def report_applied(
         _report_interrupt(applied)
     if applied.record_error is not None:
         # Without the record, prune and promotion from this environment lose track of it.
-        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
-        return 1
+        raise RecordError(f"the deployment record was not written: {applied.record_error}")
     if not result.ok:
-        click.echo(f"Error: some actions failed (see above); {again}", err=True)
-        return 1
+        raise ApplyError("some actions failed (see above)", result=result, hint=again)
     return 0
 
 

@@ -14,7 +14,6 @@ from dataflow_gitops.config.environment import (
     environment_at,
     load_environment,
     parse_environment,
-    read_overlay,
 )
 from dataflow_gitops.config.project import (
     PROJECT_FILE,
@@ -60,5 +59,4 @@ __all__ = [
     "matches",
     "overlay_path",
     "parse_environment",
-    "read_overlay",
 ]

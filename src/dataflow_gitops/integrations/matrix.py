@@ -20,8 +20,8 @@ from dataflow_gitops.config import (
     environment_names,
     load_project,
     parse_environment,
-    read_overlay,
 )
+from dataflow_gitops.config.environment import read_overlay
 
 
 @dataclass(frozen=True, slots=True)
