@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -34,6 +34,8 @@ from dataflow_gitops.fabric.retry import (
     was_sent,
 )
 from dataflow_gitops.fabric.throttle import Throttle
+
+T = TypeVar("T")
 
 
 class BodyDeadlineExceeded(httpx.ReadTimeout):
@@ -108,6 +110,16 @@ class Sender:
     def backoff(self, attempt: int) -> float:
         return self.policy.backoff(attempt, self._jitter())
 
+    def retrying(self, attempt: Callable[[], T | Retry], *, policy: RetryPolicy | None = None) -> T:
+        """Run ``attempt`` in the one retry loop, on this sender's clock, sleep and jitter."""
+        return retrying(
+            attempt,
+            policy=policy or self.policy,
+            clock=self.clock,
+            sleep=self.sleep,
+            jitter=self._jitter,
+        )
+
     def _exchange(
         self,
         method: str,
@@ -154,9 +166,7 @@ class Sender:
                     continue
                 return self._failed(response, request, idempotent=idempotent)
 
-        return retrying(
-            attempt, policy=self.policy, clock=self.clock, sleep=self.sleep, jitter=self._jitter
-        )
+        return self.retrying(attempt)
 
     def _no_answer(
         self, exc: httpx.TransportError, request: httpx.Request, *, idempotent: bool
