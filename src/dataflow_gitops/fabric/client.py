@@ -8,9 +8,9 @@ encoded by the caller. Thread-safe: callers fan out with a ThreadPoolExecutor.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -29,13 +29,14 @@ from dataflow_gitops.fabric.jobs import (
 from dataflow_gitops.fabric.lro import json_object, json_or_none, wait_for_operation
 from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
-from dataflow_gitops.fabric.retry import Retry, RetryPolicy
+from dataflow_gitops.fabric.retry import RetryPolicy
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.transport import STATUS, Sender
 
 Json = dict[str, Any]
 T = TypeVar("T")
+LOGGER = logging.getLogger(__name__)
 
 # How long a create or rename waits for a recently deleted item's name to be released
 # (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
@@ -462,24 +463,30 @@ class FabricClient:
         The wait is bounded by ``name_wait_s`` in total (the injected clock); past it the
         service's error is raised as it came.
         """
-
-        def attempt() -> T | Retry:
+        start = self._sender.clock()
+        attempt = 0
+        while True:
             try:
                 return call()
             except BadRequest as exc:
                 if exc.error_code != NAME_NOT_AVAILABLE_YET:
                     raise
-                return Retry(exc, "Fabric: the name is still reserved by a deleted item")
-
-        policy = replace(self._sender.policy, max_retries=None, deadline_s=self._name_wait_s)
-        return self._sender.retrying(attempt, policy=policy)
+                delay = self._sender.backoff(attempt)
+                if self._sender.clock() - start + delay > self._name_wait_s:
+                    raise
+            LOGGER.warning(  # a wait of seconds to minutes: shown without -v, as retries are
+                "Fabric: the name is still reserved by a deleted item — retry %d in %.0f s",
+                attempt + 1,
+                delay,
+                extra=STATUS,
+            )
+            self._sender.sleep(delay)
+            attempt += 1
 
     def _create(self, url: str, body: Json, find: Callable[[], Json | None], *, what: str) -> Json:
         """POST a create; after a lost answer, look for the created thing before trying again."""
         lost = 0
-
-        def attempt() -> Json | Retry:
-            nonlocal lost
+        while True:
             try:
                 response = self._waiting_for_name(lambda: self._sender.send_once("POST", url, json=body))
             except BadRequest as exc:
@@ -490,30 +497,26 @@ class FabricClient:
                         return found
                 raise
             if response is not None:
-                return self._created(response, find, what=what)
+                result = self._maybe_lro(response, what=f"create {what}")
+                if isinstance(result, dict) and result.get("id"):
+                    return result
+                # An LRO without a result body: the created item is found by its name.
+                found = find()
+                if found is None:
+                    raise FabricError(
+                        f"create {what} succeeded but the new item cannot be found",
+                        hint="run the command again; it will not duplicate the item",
+                    )
+                return found
             found = find()
             if found is not None:
                 return found
+            if lost >= self._sender.policy.max_retries:
+                raise TransportError(
+                    f"no answer to create {what} after {lost + 1} attempts",
+                    method="POST",
+                    url=url,
+                    hint="check the network and the workspace, then run again",
+                )
+            self._sender.sleep(self._sender.backoff(lost))
             lost += 1
-            failure = TransportError(
-                f"no answer to create {what} after {lost} attempts",
-                method="POST",
-                url=url,
-                hint="check the network and the workspace, then run again",
-            )
-            return Retry(failure, f"Fabric: the answer to create {what} was lost")
-
-        return self._sender.retrying(attempt)
-
-    def _created(self, response: httpx.Response, find: Callable[[], Json | None], *, what: str) -> Json:
-        result = self._maybe_lro(response, what=f"create {what}")
-        if isinstance(result, dict) and result.get("id"):
-            return result
-        # An LRO without a result body: the created item is found by its name.
-        found = find()
-        if found is None:
-            raise FabricError(
-                f"create {what} succeeded but the new item cannot be found",
-                hint="run the command again; it will not duplicate the item",
-            )
-        return found

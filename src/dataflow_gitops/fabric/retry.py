@@ -35,8 +35,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_retries: int | None = 6
-    """None: as many as the deadline leaves time for."""
+    max_retries: int = 6
     deadline_s: float = 600.0
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
@@ -88,13 +87,13 @@ def retrying(
         if outcome.hold is not None:
             outcome.hold(delay)
         retries += 1
-        bound = policy.max_retries
-        if (bound is not None and retries > bound) or clock() - start + delay > policy.deadline_s:
+        if retries > policy.max_retries or clock() - start + delay > policy.deadline_s:
             raise outcome.failure
         # Seen without -v: a long silence before a failure looks like a hang.
         wait = f"{delay:.1f}" if delay < 1 else f"{delay:.0f}"
-        of = "" if bound is None else f"/{bound}"
-        LOGGER.warning("%s — retry %d%s in %s s", outcome.waiting, retries, of, wait, extra=STATUS)
+        LOGGER.warning(
+            "%s — retry %d/%d in %s s", outcome.waiting, retries, policy.max_retries, wait, extra=STATUS
+        )
         if outcome.hold is None:
             sleep(delay)
 

@@ -26,6 +26,7 @@ from dataflow_gitops.fabric.origin import Origin, require_origin
 from dataflow_gitops.fabric.retry import (
     AMBIGUOUS_STATUSES,
     RETRYABLE_STATUSES,
+    STATUS,
     Retry,
     RetryPolicy,
     retry_after_s,
@@ -250,3 +251,7 @@ class Sender:
     @staticmethod
     def _token_expired(response: httpx.Response) -> bool:
         return response.status_code == 401 and error_code_of(response) == "TokenExpired"
+
+
+# STATUS: the status-line ``extra`` of the waits callers of the sender report themselves.
+__all__ = ["STATUS", "BodyDeadlineExceeded", "Sender"]
