@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import click
 
-from dataflow_gitops import interrupts
+from dataflow_gitops import errors, interrupts
 from dataflow_gitops.api import Applied
 from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.output.summary import published_again
 from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.prompt import confirm
-from dataflow_gitops.errors import ApplyError, PlanError, RecordError
+from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
 from dataflow_gitops.pipeline.plan.schedules import schedule_deletes
 
@@ -85,9 +85,9 @@ def report_applied(
         _report_interrupt(applied)
     if applied.record_error is not None:
         # Without the record, prune and promotion from this environment lose track of it.
-        raise RecordError(f"the deployment record was not written: {applied.record_error}")
+        raise errors.RecordError(f"the deployment record was not written: {applied.record_error}")
     if not result.ok:
-        raise ApplyError("some actions failed (see above)", result=result, hint=again)
+        raise errors.ApplyError("some actions failed (see above)", result=result, hint=again)
     return 0
 
 
