@@ -28,6 +28,8 @@ REQUIRED = (
     "fabric_emulator/py.typed",
     "dataflow_gitops/cli/main.py",
     "fabric_emulator/__main__.py",
+    "fabric_time_zones/__init__.py",
+    "fabric_time_zones/py.typed",
 )
 SCRIPTS = ("dfg", "dataflow-gitops", "fabric-emulator")
 

@@ -51,7 +51,7 @@ def test_ci_script_builds_the_wheel_and_runs_the_demo_from_it() -> None:
 def _wheel(path: Path, *, leave_out: str = "", scripts: str = ENTRY_POINTS) -> Path:
     src = REPO_ROOT / "src"
     with zipfile.ZipFile(path, "w") as archive:
-        for package in ("dataflow_gitops", "fabric_emulator"):
+        for package in ("dataflow_gitops", "fabric_emulator", "fabric_time_zones"):
             for file in sorted((src / package).rglob("*")):
                 name = file.relative_to(src).as_posix()
                 if file.is_file() and "__pycache__" not in name and name != leave_out:

@@ -170,13 +170,16 @@ class PlanFileError(PlanError):
 class ApplyError(DataflowGitopsError):
     """Some actions of an apply failed; ``result`` holds every action's outcome."""
 
-    def __init__(self, message: str, *, result: Any = None, where: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        result: Any = None,
+        where: str | None = None,
+        hint: str = "fix the cause and run apply again; completed actions are not repeated",
+    ) -> None:
         self.result = result
-        super().__init__(
-            message,
-            where=where,
-            hint="fix the cause and run apply again; completed actions are not repeated",
-        )
+        super().__init__(message, where=where, hint=hint)
 
 
 class RecordError(DataflowGitopsError):

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, urlencode
 
 import trustme
@@ -40,6 +40,7 @@ from fabric_emulator.tokens import (
     FEDERATED_AUDIENCE,
     ClientDirectory,
     ClientRegistration,
+    FederatedTrust,
     OAuthError,
     TokenIssuer,
     b64url_encode,
@@ -123,19 +124,10 @@ class AuthorityServer:
         self.directory.register_client(client_id, secret=secret, certificate_pem=certificate_pem)
 
     def trust_federated_issuer(
-        self,
-        issuer: str,
-        public_key_pem: bytes,
-        *,
-        client_id: str,
-        subject: str,
-        audience: str = FEDERATED_AUDIENCE,
+        self, issuer: str, public_key_pem: bytes, **credential: Unpack[FederatedTrust]
     ) -> None:
-        """Accept, for ``client_id``, assertions from ``issuer`` about ``subject`` (e.g. a GitHub
-        Actions ``repo:org/repo:ref:refs/heads/main``), as an Entra federated credential does."""
-        self.directory.trust_federated_issuer(
-            issuer, public_key_pem, client_id=client_id, subject=subject, audience=audience
-        )
+        """As :meth:`ClientDirectory.trust_federated_issuer`: an Entra federated credential."""
+        self.directory.trust_federated_issuer(issuer, public_key_pem, **credential)
 
     def enable_managed_identity(
         self, identity_header: str, *, principal: str = "emulator-managed-identity"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fabric_emulator.errors import bad_request
-from fabric_emulator.timezones import windows_time_zone
+from fabric_time_zones import windows_time_zone
 
 SCHEDULES_PART = ".schedules"
 SCHEDULES_SCHEMA = (

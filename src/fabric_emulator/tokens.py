@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import jwt
 from cryptography import x509
@@ -232,6 +232,14 @@ def scope_audience(scope: str) -> str:
             "identifier (application ID URI).",
         )
     return resources[0].removesuffix("/.default")
+
+
+class FederatedTrust(TypedDict):
+    """Whose assertions a federated credential accepts: for ``client_id``, about ``subject``."""
+
+    client_id: str
+    subject: str
+    audience: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)

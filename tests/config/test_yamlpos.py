@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dataflow_gitops.config.yamlpos import decode_text, load_yaml
+from dataflow_gitops.config.yamlpos import load_yaml
 from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.utf8 import decode_text
 
 TEXT = """\
 # comment
@@ -69,9 +70,10 @@ def test_alias_bombs_are_refused() -> None:
 
 def test_non_utf8_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
-        decode_text(b"a: 1\nb: \xff\n", path="environments/t.yaml")
+        decode_text(b"a: 1\nb: \xff\n", path="environments/t.yaml", error=ConfigError)
     assert caught.value.line == 2
-    assert decode_text("\ufeffa: 1".encode(), path="x") == "a: 1"
+    assert "0xff" in caught.value.message
+    assert decode_text("\ufeffa: 1".encode(), path="x", error=ConfigError) == "a: 1"
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,8 @@ def test_a_failed_create_spares_independent_items_and_a_rerun_converges(dfg: Cli
     assert 'FAILED  + create "Customers"' in out
     assert "InvalidDefinition" in out
     assert 'skipped  + create "Sales Summary"' in out  # it reads Customers
-    assert "some actions failed" in err
+    # One line from the error tree (ApplyError), with what to do.
+    assert "Error: some actions failed (see above) (fix the cause and run apply again" in err
     assert set(live.dataflows()) == {
         "Exchange Rates",
         "Hello Dataflow",

@@ -22,6 +22,7 @@ from dataflow_gitops.errors import (
     OperationTimeout,
     RenderError,
 )
+from dataflow_gitops.fabric.jobs import newest_first
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveItem
 
 Json = dict[str, Any]
@@ -172,8 +173,7 @@ def cancel_job(conn: Connection, item: LiveItem, job_id: str) -> None:
 
 def list_jobs(conn: Connection, item: LiveItem) -> list[Json]:
     """The item's job instances, newest first."""
-    jobs = conn.client.list_jobs(conn.workspace_id, item.id)
-    return sorted(jobs, key=lambda j: str(j.get("startTimeUtc") or "9999"), reverse=True)
+    return newest_first(conn.client.list_jobs(conn.workspace_id, item.id))
 
 
 def failure_text(reason: Mapping[str, Any] | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from dataflow_gitops import interrupts
+from dataflow_gitops import errors, interrupts
 from dataflow_gitops.api import Applied, Deployment, apply
 from dataflow_gitops.cli.commands.options import annotate_error, progress, write_step_summary
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
@@ -116,11 +116,9 @@ def report_applied(
         _report_interrupt(applied)
     if applied.record_error is not None:
         # Without the record, prune and promotion from this environment lose track of it.
-        click.echo(f"Error: the deployment record was not written: {applied.record_error}", err=True)
-        return 1
+        raise errors.RecordError(f"the deployment record was not written: {applied.record_error}")
     if not result.ok:
-        click.echo(f"Error: some actions failed (see above); {again}", err=True)
-        return 1
+        raise errors.ApplyError("some actions failed (see above)", result=result, hint=again)
     return 0
 
 

@@ -34,9 +34,10 @@ from dataflow_gitops.config.settings import (
     Scope,
     SetRule,
 )
-from dataflow_gitops.config.yamlpos import Located, Pointer, decode_text, load_yaml
+from dataflow_gitops.config.yamlpos import Located, Pointer, load_yaml
 from dataflow_gitops.errors import ConfigError
 from dataflow_gitops.secret_mask import mask
+from dataflow_gitops.utf8 import decode_text
 
 PUBLIC_API = "https://api.fabric.microsoft.com"
 EMBEDDED_API = "embedded"
@@ -164,15 +165,20 @@ class Environment:
 
 def load_environment(project: Project, name: str) -> Environment:
     """Load, check and type the overlay of environment ``name`` (ConfigError at file:line)."""
-    file = overlay_path(project, name)
-    shown = project.display(file)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
+    data, shown = read_overlay(project, name)
     env = parse_environment(name, data, path=shown, project=project)
     _check_promotion(project, env)
     return env
+
+
+def read_overlay(project: Project, name: str) -> tuple[bytes, str]:
+    """The bytes of environment ``name``'s overlay, and its path as users see it."""
+    file = overlay_path(project, name)
+    shown = project.display(file)
+    try:
+        return file.read_bytes(), shown
+    except OSError as exc:
+        raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
 
 
 def _check_promotion(project: Project, env: Environment) -> None:
@@ -207,7 +213,7 @@ def parse_environment(
     environ: Mapping[str, str] | None = None,
 ) -> Environment:
     """The overlay ``data`` (bytes of ``path``) as an Environment; pure apart from ``environ``."""
-    doc = load_yaml(decode_text(data, path=path), path=path)
+    doc = load_yaml(decode_text(data, path=path, error=ConfigError), path=path)
     if not isinstance(doc.value, dict):
         got = "empty" if doc.value is None else f"a {type(doc.value).__name__}"
         raise ConfigError(

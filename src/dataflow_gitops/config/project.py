@@ -13,8 +13,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from dataflow_gitops.config.schema import PROJECT_SCHEMA, validate
-from dataflow_gitops.config.yamlpos import Located, decode_text, load_yaml
+from dataflow_gitops.config.yamlpos import Located, load_yaml
 from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.utf8 import decode_text
 
 PROJECT_FILE = "dataflow-gitops.yaml"
 OVERLAY_SUFFIXES = (".yaml", ".yml")
@@ -68,7 +69,7 @@ def load_project(root: Path) -> Project:
     if not settings.is_file():
         return Project(root=root)
     data = _read(settings, PROJECT_FILE)
-    doc = load_yaml(decode_text(data, path=PROJECT_FILE), path=PROJECT_FILE)
+    doc = load_yaml(decode_text(data, path=PROJECT_FILE, error=ConfigError), path=PROJECT_FILE)
     if doc.value is None:
         return Project(root=root, settings_bytes=data)
     if not isinstance(doc.value, dict):

@@ -14,12 +14,13 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from dataflow_gitops.config.schema import format_pointer
-from dataflow_gitops.config.windows_time_zones import WINDOWS_TIME_ZONES, windows_time_zone
 from dataflow_gitops.config.yamlpos import Located, Pointer
-from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.errors import ConfigError, DataflowGitopsError
+from dataflow_gitops.schedule_config import ScheduleConfig
+from fabric_time_zones import WINDOWS_TIME_ZONES, windows_time_zone
 
 SCHEDULES_SCHEMA = (
     "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/schedules/1.0.0/schema.json"
@@ -48,29 +49,28 @@ class ScheduleSetting:
 
     def configuration(self) -> dict[str, Any]:
         """The ``configuration`` object as the API and the ``.schedules`` file hold it."""
-        out: dict[str, Any] = {
-            "type": self.type,
-            "startDateTime": self.start,
-            "endDateTime": self.end,
-            "localTimeZoneId": self.time_zone,
+        return ScheduleConfig(
+            self.type,
+            self.start,
+            self.end,
+            self.time_zone,
+            interval=self.interval,
+            times=self.times,
+            weekdays=self.weekdays,
+            recurrence=self.recurrence,
+            occurrence=self._occurrence(),
+        ).to_json()
+
+    def _occurrence(self) -> dict[str, Any] | None:
+        if self.recurrence is None:
+            return None
+        if self.day_of_month is not None:
+            return {"occurrenceType": "DayOfMonth", "dayOfMonth": self.day_of_month}
+        return {
+            "occurrenceType": "OrdinalWeekday",
+            "weekIndex": self.week_index,
+            "weekday": self.weekday,
         }
-        if self.interval is not None:
-            out["interval"] = self.interval
-        if self.times:
-            out["times"] = list(self.times)
-        if self.weekdays:
-            out["weekdays"] = list(self.weekdays)
-        if self.recurrence is not None:
-            out["recurrence"] = self.recurrence
-            if self.day_of_month is not None:
-                out["occurrence"] = {"occurrenceType": "DayOfMonth", "dayOfMonth": self.day_of_month}
-            else:
-                out["occurrence"] = {
-                    "occurrenceType": "OrdinalWeekday",
-                    "weekIndex": self.week_index,
-                    "weekday": self.weekday,
-                }
-        return out
 
     def entry(self, job_type: str) -> dict[str, Any]:
         """This schedule as one entry of a ``.schedules`` file."""
@@ -233,23 +233,7 @@ def _check_fields(doc: Located, at: Pointer, raw: Mapping[str, Any]) -> None:
 
 
 def _time_zone(doc: Located, at: Pointer, value: str) -> str:
-    found = windows_time_zone(value)
-    if found is not None:
-        return found
-    if value in zoneinfo.available_timezones():
-        hint = (
-            f"{value!r} is an IANA name; Fabric takes Windows time zone ids "
-            "(e.g. 'W. Europe Standard Time', 'Eastern Standard Time', 'UTC')"
-        )
-    else:
-        close = difflib.get_close_matches(value, WINDOWS_TIME_ZONES, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else "use a Windows time zone id, e.g. 'UTC'"
-    raise ConfigError(
-        f"{_name(at)}: {value!r} is not a time zone Fabric knows",
-        path=doc.path,
-        line=doc.line(at),
-        hint=hint,
-    )
+    return check_time_zone(doc, at, value, _error)
 
 
 def _times(doc: Located, at: Pointer, values: Sequence[Any]) -> tuple[str, ...]:
@@ -261,10 +245,7 @@ def _times(doc: Located, at: Pointer, values: Sequence[Any]) -> tuple[str, ...]:
                 f"is the number {value}: YAML reads an unquoted 12:30 as a number",
                 hint="quote the time: '12:30'",
             )
-        hours, sep, minutes = value.partition(":")
-        good = sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
-        if not good or int(hours) > 23 or int(minutes) > 59:
-            raise _error(doc, (*at, i), f"{value!r} is not a time of day hh:mm (00:00 to 23:59)")
+        check_time_of_day(doc, (*at, i), value, _error)
     return _unique(doc, at, values)
 
 
@@ -276,12 +257,7 @@ def _unique(doc: Located, at: Pointer, values: Sequence[Any]) -> tuple[str, ...]
 
 
 def _datetime(doc: Located, at: Pointer, value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
-    except ValueError:
-        raise _error(
-            doc, at, f"{value!r} is not a date and time", hint="write it as 2026-01-31T06:00:00"
-        ) from None
+    return check_datetime(doc, at, value, _error)
 
 
 def _check_duplicates(doc: Located, at: Pointer, settings: Sequence[ScheduleSetting]) -> None:
@@ -312,3 +288,48 @@ def _at(doc: Located, pointer: Pointer) -> Any:
             return None
         node = node[key]
     return node
+
+
+# -- the checks the overlay and the ``.schedules`` part share (each raises its own error) ----------
+
+
+class ErrorAt(Protocol):
+    """How a caller words an error at ``at`` of ``doc`` (ConfigError here, SourceError for a part)."""
+
+    def __call__(
+        self, doc: Located, at: Pointer, message: str, *, key: bool = False, hint: str | None = None
+    ) -> DataflowGitopsError: ...
+
+
+def check_time_zone(doc: Located, at: Pointer, value: str, error: ErrorAt) -> str:
+    """The Windows time zone id ``value`` names (in its canonical spelling)."""
+    found = windows_time_zone(value)
+    if found is not None:
+        return found
+    if value in zoneinfo.available_timezones():
+        hint = (
+            f"{value!r} is an IANA name; Fabric takes Windows time zone ids "
+            "(e.g. 'W. Europe Standard Time', 'Eastern Standard Time', 'UTC')"
+        )
+    else:
+        close = difflib.get_close_matches(value, WINDOWS_TIME_ZONES, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "use a Windows time zone id, e.g. 'UTC'"
+    raise error(doc, at, f"{value!r} is not a time zone Fabric knows", hint=hint)
+
+
+def check_time_of_day(doc: Located, at: Pointer, value: object, error: ErrorAt) -> None:
+    text = value if isinstance(value, str) else ""
+    hours, sep, minutes = text.partition(":")
+    good = sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
+    if not good or int(hours) > 23 or int(minutes) > 59:
+        raise error(doc, at, f"{value!r} is not a time of day hh:mm (00:00 to 23:59)")
+
+
+def check_datetime(doc: Located, at: Pointer, value: str, error: ErrorAt) -> datetime:
+    """``value`` as a naive date and time (the schedule's own time zone applies)."""
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        raise error(
+            doc, at, f"{value!r} is not a date and time", hint="write it as 2026-01-31T06:00:00"
+        ) from None

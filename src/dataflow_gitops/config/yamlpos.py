@@ -192,14 +192,3 @@ class _Converter:
             self.key_lines[(*pointer, key)] = line
             out[key] = self.convert(value_node, (*pointer, key))
         return out
-
-
-def decode_text(data: bytes, *, path: str) -> str:
-    """UTF-8 text of a settings file (a BOM is allowed); anything else is a ConfigError."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(
-            "the file is not UTF-8 text", path=path, line=line, hint="save it as UTF-8"
-        ) from None

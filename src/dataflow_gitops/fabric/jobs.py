@@ -7,7 +7,7 @@ does not end in an id, so then the newest instance of that job type is taken. Po
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -27,14 +27,16 @@ def instance_id_from_location(location: str | None) -> str | None:
     return None if last.lower() in {"", "instances"} else last
 
 
-def newest_instance(instances: list[dict[str, Any]], job_type: str) -> dict[str, Any] | None:
-    same_type = [
-        i for i in instances if str(i.get("jobType", "")).lower() in {job_type.lower(), _alias(job_type)}
-    ]
-    if not same_type:
-        return None
+def newest_first(instances: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Job instances by start time, newest first."""
     # A just-submitted instance has no start time yet: that makes it the newest.
-    return max(same_type, key=lambda i: str(i.get("startTimeUtc") or "9999"))
+    return sorted(instances, key=lambda i: str(i.get("startTimeUtc") or "9999"), reverse=True)
+
+
+def newest_instance(instances: list[dict[str, Any]], job_type: str) -> dict[str, Any] | None:
+    kinds = {job_type.lower(), _alias(job_type)}
+    same_type = [i for i in instances if str(i.get("jobType", "")).lower() in kinds]
+    return next(iter(newest_first(same_type)), None)
 
 
 def _alias(job_type: str) -> str:

@@ -9,17 +9,16 @@ wait.
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from dataflow_gitops import interrupts
-from dataflow_gitops.errors import FabricApiError, TransportError
+from dataflow_gitops.errors import TransportError
 from dataflow_gitops.fabric.auth import TokenProvider
 from dataflow_gitops.fabric.errors_map import api_error, error_code_of
 from dataflow_gitops.fabric.http_log import display_url, log_exchange, request_id_of
@@ -27,29 +26,17 @@ from dataflow_gitops.fabric.origin import Origin, require_origin
 from dataflow_gitops.fabric.retry import (
     AMBIGUOUS_STATUSES,
     RETRYABLE_STATUSES,
+    STATUS,
+    Retry,
     RetryPolicy,
     retry_after_s,
+    retrying,
+    unreachable,
     was_sent,
 )
 from dataflow_gitops.fabric.throttle import Throttle
 
-LOGGER = logging.getLogger("dataflow_gitops.fabric.retry")
-STATUS = {"dfg_status": True}
-"""``extra`` of a log record that reports a wait: the CLI shows it as one line that updates."""
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    """A transport failure in a few words: connection refused, timed out, …"""
-    text = str(exc).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "certificate" in text:
-        return "TLS certificate not trusted"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "cannot connect"
-    return type(exc).__name__
+T = TypeVar("T")
 
 
 class BodyDeadlineExceeded(httpx.ReadTimeout):
@@ -124,6 +111,16 @@ class Sender:
     def backoff(self, attempt: int) -> float:
         return self.policy.backoff(attempt, self._jitter())
 
+    def retrying(self, attempt: Callable[[], T | Retry], *, policy: RetryPolicy | None = None) -> T:
+        """Run ``attempt`` in the one retry loop, on this sender's clock, sleep and jitter."""
+        return retrying(
+            attempt,
+            policy=policy or self.policy,
+            clock=self.clock,
+            sleep=self.sleep,
+            jitter=self._jitter,
+        )
+
     def _exchange(
         self,
         method: str,
@@ -135,41 +132,27 @@ class Sender:
         cleanup: bool = False,
     ) -> httpx.Response | None:
         require_origin(url, self.origin, what=f"{method} request")
-        start = self.clock()
-        attempt = 0
-        refresh = refreshed = False
-        while True:
-            if method != "GET" and not cleanup:
-                # After Ctrl-C / SIGTERM no write goes out, nor a retry of one (polls may).
-                interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
-            self._throttle.wait(self.clock, self.sleep)
-            request = self._http.build_request(method, url, json=json, params=params)
-            # Set per request (never on the client) so no other host can ever receive it.
-            request.headers["Authorization"] = f"Bearer {self._tokens.get_token(force_refresh=refresh)}"
+        refreshed = False
+
+        def attempt() -> httpx.Response | None | Retry:
+            nonlocal refreshed
             refresh = False
-            began = time.perf_counter()
-            failure: Exception
-            try:
-                with self._slots:
-                    response = self._receive(request)
-            except httpx.TransportError as exc:
-                log_exchange(method, request.url, type(exc).__name__, time.perf_counter() - began)
-                if was_sent(exc) and not idempotent:
-                    return None
-                delay = self.policy.delay(attempt, self._jitter(), None)
-                reason = (
-                    f"the answer did not arrive within {self.body_deadline_s:g}s"
-                    if isinstance(exc, BodyDeadlineExceeded)
-                    else _reason(exc)
-                )
-                waiting = f"Fabric unreachable ({reason})"
-                failure = TransportError(
-                    f"no answer from Fabric ({reason})",
-                    method=method,
-                    url=display_url(request.url),
-                    hint="check the network and the `api:` URL; the request was retried",
-                )
-            else:
+            while True:
+                if method != "GET" and not cleanup:
+                    # After Ctrl-C / SIGTERM no write goes out, nor a retry of one (polls may).
+                    interrupts.current().check(f"{method} {display_url(httpx.URL(url))}")
+                self._throttle.wait(self.clock, self.sleep)
+                request = self._http.build_request(method, url, json=json, params=params)
+                # Set per request (never on the client) so no other host can ever receive it.
+                token = self._tokens.get_token(force_refresh=refresh)
+                request.headers["Authorization"] = f"Bearer {token}"
+                began = time.perf_counter()
+                try:
+                    with self._slots:
+                        response = self._receive(request)
+                except httpx.TransportError as exc:
+                    log_exchange(method, request.url, type(exc).__name__, time.perf_counter() - began)
+                    return self._no_answer(exc, request, idempotent=idempotent)
                 log_exchange(
                     method,
                     request.url,
@@ -182,30 +165,46 @@ class Sender:
                 if self._token_expired(response) and not refreshed:
                     refresh = refreshed = True
                     continue
-                error = api_error(response, method=method, url=request.url)
-                if response.status_code not in RETRYABLE_STATUSES:
-                    raise error
-                if response.status_code in AMBIGUOUS_STATUSES and not idempotent:
-                    return None
-                delay = self.policy.delay(attempt, self._jitter(), retry_after_s(response))
-                status = response.status_code
-                waiting = "Fabric is throttling (429)" if status == 429 else f"Fabric answered {status}"
-                if response.status_code == 429:
-                    # Everyone of this identity waits, this thread included (in _throttle.wait).
-                    self._throttle.pause_until(self.clock() + delay)
-                failure = error
-            attempt += 1
-            if attempt > self.policy.max_retries:
-                raise failure
-            if self.clock() - start + delay > self.policy.deadline_s:
-                raise failure
-            # Seen without -v: a long silence before a failure looks like a hang.
-            wait = f"{delay:.1f}" if delay < 1 else f"{delay:.0f}"
-            LOGGER.warning(
-                "%s — retry %d/%d in %s s", waiting, attempt, self.policy.max_retries, wait, extra=STATUS
+                return self._failed(response, request, idempotent=idempotent)
+
+        return self.retrying(attempt)
+
+    def _no_answer(
+        self, exc: httpx.TransportError, request: httpx.Request, *, idempotent: bool
+    ) -> Retry | None:
+        if was_sent(exc) and not idempotent:
+            return None
+        reason = (
+            f"the answer did not arrive within {self.body_deadline_s:g}s"
+            if isinstance(exc, BodyDeadlineExceeded)
+            else unreachable(exc)
+        )
+        failure = TransportError(
+            f"no answer from Fabric ({reason})",
+            method=request.method,
+            url=display_url(request.url),
+            hint="check the network and the `api:` URL; the request was retried",
+        )
+        return Retry(failure, f"Fabric unreachable ({reason})")
+
+    def _failed(
+        self, response: httpx.Response, request: httpx.Request, *, idempotent: bool
+    ) -> Retry | None:
+        error = api_error(response, method=request.method, url=request.url)
+        status = response.status_code
+        if status not in RETRYABLE_STATUSES:
+            raise error
+        if status in AMBIGUOUS_STATUSES and not idempotent:
+            return None
+        if status == 429:
+            # Everyone of this identity waits, this thread included (in _throttle.wait).
+            return Retry(
+                error,
+                "Fabric is throttling (429)",
+                retry_after_s(response),
+                hold=lambda delay: self._throttle.pause_until(self.clock() + delay),
             )
-            if not isinstance(failure, FabricApiError) or failure.status != 429:
-                self.sleep(delay)
+        return Retry(error, f"Fabric answered {status}", retry_after_s(response))
 
     def _receive(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and read its whole body by a deadline.
@@ -252,3 +251,7 @@ class Sender:
     @staticmethod
     def _token_expired(response: httpx.Response) -> bool:
         return response.status_code == 401 and error_code_of(response) == "TokenExpired"
+
+
+# STATUS: the status-line ``extra`` of the waits callers of the sender report themselves.
+__all__ = ["STATUS", "BodyDeadlineExceeded", "Sender"]

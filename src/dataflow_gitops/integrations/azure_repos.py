@@ -12,19 +12,16 @@ Pipelines give the job everything: ``SYSTEM_COLLECTIONURI``, ``SYSTEM_TEAMPROJEC
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
 
-from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.fabric import timing
+from dataflow_gitops.integrations.api_client import ApiClient, Options, message_of
 from dataflow_gitops.integrations.comment_body import CommentResult, PostedComment, upsert
-from dataflow_gitops.integrations.http_retry import send_with_retries
 
 API_VERSION = "7.1"
 # connectionData is a preview API: a plain version is refused there.
@@ -76,56 +73,28 @@ def azure_pull_request_from_environment(
     return AzurePullRequest(collection, env["SYSTEM_TEAMPROJECT"], env["BUILD_REPOSITORY_ID"], number)
 
 
-class AzureReposClient:
+class AzureReposClient(ApiClient):
     """The pull-request thread endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
 
-    def __init__(
-        self,
-        token: str,
-        pr: AzurePullRequest,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        retries: int = 3,
-        timeout_s: float = 30.0,
-    ) -> None:
-        if not token:
-            raise DataflowGitopsError(
-                "SYSTEM_ACCESSTOKEN is not set",
-                where="dfg comment (Azure Repos)",
-                hint="map it into the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)",
-            )
+    service = "Azure DevOps"
+    token_variable = "SYSTEM_ACCESSTOKEN"
+    token_expression = "$(System.AccessToken)"
+    where = "dfg comment (Azure Repos)"
+
+    def __init__(self, token: str, pr: AzurePullRequest, **options: Unpack[Options]) -> None:
         self.pr = pr
-        self._sleep = sleep or timing.current().sleep
-        self._retries = retries
-        self._http = httpx.Client(
-            base_url=pr.collection_uri,
-            transport=transport,
-            timeout=timeout_s,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "User-Agent": f"dataflow-gitops/{__version__}",
-            },
+        super().__init__(
+            pr.collection_uri,
+            token,
+            {"Accept": "application/json"},
             params={"api-version": API_VERSION},
-            follow_redirects=False,
+            **options,
         )
-
-    def __enter__(self) -> AzureReposClient:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # CommentStore: a "comment" is a thread's first comment, id "<thread>/<comment>".
 
     def comments(self) -> list[PostedComment]:
-        data = self._send("GET", self.pr.threads_path).json()
+        data = self.send("GET", self.pr.threads_path).json()
         found = []
         for thread in data.get("value", []) if isinstance(data, dict) else []:
             first = next(iter(thread.get("comments") or []), None)
@@ -144,7 +113,7 @@ class AzureReposClient:
 
     def me(self) -> str:
         """The identity id of the token (``_apis/connectionData``: ``authenticatedUser.id``)."""
-        data = self._send(
+        data = self.send(
             "GET", "_apis/connectionData", params={"api-version": CONNECTION_DATA_VERSION}
         ).json()
         user = data.get("authenticatedUser") if isinstance(data, dict) else None
@@ -162,17 +131,17 @@ class AzureReposClient:
             "comments": [{"parentCommentId": 0, "content": body, "commentType": "text"}],
             "status": "closed",
         }
-        return self._url(self._send("POST", self.pr.threads_path, payload).json())
+        return self._url(self.send("POST", self.pr.threads_path, payload).json())
 
     def update(self, comment_id: str, body: str) -> str:
         thread_id, _, number = comment_id.partition("/")
         path = f"{self.pr.threads_path}/{thread_id}/comments/{number}"
-        self._send("PATCH", path, {"content": body})
+        self.send("PATCH", path, {"content": body})
         return self._url({"id": thread_id})
 
     def delete(self, comment_id: str) -> None:
         thread_id, _, number = comment_id.partition("/")
-        self._send("DELETE", f"{self.pr.threads_path}/{thread_id}/comments/{number}")
+        self.send("DELETE", f"{self.pr.threads_path}/{thread_id}/comments/{number}")
 
     def _url(self, thread: Any) -> str:
         thread_id = thread.get("id") if isinstance(thread, dict) else None
@@ -181,48 +150,32 @@ class AzureReposClient:
             f"?discussionId={thread_id}" if thread_id else ""
         )
 
-    def _send(
-        self, method: str, path: str, payload: Any = None, *, params: dict[str, str] | None = None
-    ) -> httpx.Response:
-        response = send_with_retries(
-            self._http,
-            method,
-            path,
-            payload,
-            params=params,
-            retries=self._retries,
-            sleep=self._sleep,
-            no_answer=lambda exc: DataflowGitopsError(
-                f"no answer: {type(exc).__name__}",
-                where=f"Azure DevOps {method} {path}",
-                hint="check the network and SYSTEM_COLLECTIONURI",
-            ),
-        )
+    def accepted(self, response: httpx.Response) -> bool:
         # 203 is Azure DevOps' answer to a rejected token: a sign-in page, not JSON.
-        if response.is_success and response.status_code != 203:
-            return response
-        raise _error(response, method, path)
+        return response.is_success and response.status_code != 203
+
+    def no_answer(self, exc: httpx.HTTPError, method: str, url: str) -> DataflowGitopsError:
+        return DataflowGitopsError(
+            f"no answer: {type(exc).__name__}",
+            where=f"Azure DevOps {method} {url}",
+            hint="check the network and SYSTEM_COLLECTIONURI",
+        )
+
+    def error(self, response: httpx.Response, method: str, url: str) -> DataflowGitopsError:
+        hints = {
+            401: "SYSTEM_ACCESSTOKEN is invalid or expired",
+            203: "SYSTEM_ACCESSTOKEN was not accepted (a sign-in page came back)",
+            403: "allow the build service identity to 'Contribute to pull requests' on the repository",
+            404: "check the project, repository and pull request number",
+        }
+        status = response.status_code
+        return DataflowGitopsError(
+            f"{status} {message_of(response) or response.reason_phrase}".strip()[:300],
+            where=f"Azure DevOps {method} {url}",
+            hint=hints.get(status, "retry later"),
+        )
 
 
 def upsert_thread(client: AzureReposClient, body: str, *, base_marker: str) -> CommentResult:
     """Create the pull request's sticky plan thread or edit it in place."""
     return upsert(client, body, base_marker=base_marker)
-
-
-def _error(response: httpx.Response, method: str, path: str) -> DataflowGitopsError:
-    try:
-        message = str(response.json().get("message", ""))
-    except (ValueError, AttributeError):
-        message = ""
-    hints = {
-        401: "SYSTEM_ACCESSTOKEN is invalid or expired",
-        203: "SYSTEM_ACCESSTOKEN was not accepted (a sign-in page came back)",
-        403: "allow the build service identity to 'Contribute to pull requests' on the repository",
-        404: "check the project, repository and pull request number",
-    }
-    status = response.status_code
-    return DataflowGitopsError(
-        f"{status} {message or response.reason_phrase}".strip()[:300],
-        where=f"Azure DevOps {method} {path}",
-        hint=hints.get(status, "retry later"),
-    )

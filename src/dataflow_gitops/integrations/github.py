@@ -15,18 +15,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 import httpx
 
-from dataflow_gitops import __version__
 from dataflow_gitops.errors import DataflowGitopsError, GitHubError
-from dataflow_gitops.fabric import timing
+from dataflow_gitops.integrations.api_client import ApiClient, Options, message_of
 from dataflow_gitops.integrations.comment_body import (
     COMMENT_LIMIT,
     MAX_PARTS,
@@ -37,7 +35,6 @@ from dataflow_gitops.integrations.comment_body import (
     split_body,
     upsert,
 )
-from dataflow_gitops.integrations.http_retry import send_with_retries
 
 PUBLIC_API = "https://api.github.com"
 ACTIONS_BOT = "github-actions[bot]"
@@ -105,51 +102,22 @@ def _event_number(path: str | None) -> int | None:
 # -- the API ----------------------------------------------------------------------------------
 
 
-class GitHubClient:
+class GitHubClient(ApiClient):
     """The four issue-comment endpoints, with a few retries on 429/5xx (``sleep`` injectable)."""
 
-    def __init__(
-        self,
-        token: str,
-        *,
-        api_url: str = PUBLIC_API,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] | None = None,
-        retries: int = 3,
-        timeout_s: float = 30.0,
-    ) -> None:
-        if not token:
-            raise DataflowGitopsError(
-                "GITHUB_TOKEN is not set",
-                where="dfg comment",
-                hint="map it into the step: env: GITHUB_TOKEN: ${{ github.token }}",
-            )
+    service = "GitHub"
+    token_variable = "GITHUB_TOKEN"
+    token_expression = "${{ github.token }}"
+    where = "dfg comment"
+
+    def __init__(self, token: str, *, api_url: str = PUBLIC_API, **options: Unpack[Options]) -> None:
         self._origin = _origin(api_url)
-        self._sleep = sleep or timing.current().sleep
-        self._retries = retries
-        self._http = httpx.Client(
-            base_url=api_url.rstrip("/"),
-            transport=transport,
-            timeout=timeout_s,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": f"dataflow-gitops/{__version__}",
-            },
-            follow_redirects=False,
+        super().__init__(
+            api_url.rstrip("/"),
+            token,
+            {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+            **options,
         )
-
-    def __enter__(self) -> GitHubClient:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     def list_comments(self, pr: PullRequest) -> list[dict[str, Any]]:
         url: str | None = f"/repos/{pr.repo}/issues/{pr.number}/comments?per_page=100"
@@ -211,24 +179,33 @@ class GitHubClient:
         self._send("DELETE", f"/repos/{pr.repo}/issues/comments/{comment_id}")
 
     def _send(self, method: str, url: str, body: str | None = None) -> httpx.Response:
-        response = send_with_retries(
-            self._http,
-            method,
-            url,
-            None if body is None else {"body": body},
-            retries=self._retries,
-            sleep=self._sleep,
-            no_answer=lambda exc: GitHubError(
-                f"no answer: {type(exc).__name__}",
-                status=0,
-                method=method,
-                url=_path(url),
-                hint="check the network and GITHUB_API_URL",
-            ),
+        return self.send(method, url, None if body is None else {"body": body})
+
+    def no_answer(self, exc: httpx.HTTPError, method: str, url: str) -> GitHubError:
+        return GitHubError(
+            f"no answer: {type(exc).__name__}",
+            status=0,
+            method=method,
+            url=_path(url),
+            hint="check the network and GITHUB_API_URL",
         )
-        if response.is_success:
-            return response
-        raise _error(response, method, url)
+
+    def error(self, response: httpx.Response, method: str, url: str) -> GitHubError:
+        status = response.status_code
+        hints = {
+            401: "GITHUB_TOKEN is invalid or expired",
+            403: "give the job `permissions: pull-requests: write` (a pull request from a fork gets "
+            "a read-only token: post from a pull_request_target or workflow_run job instead)",
+            404: "check --repo and --pr, and that the token can see the repository",
+            422: "GitHub refused the comment body",
+        }
+        return GitHubError(
+            f"{status} {message_of(response) or response.reason_phrase}".strip()[:300],
+            status=status,
+            method=method,
+            url=_path(url),
+            hint=hints.get(status, "retry later; see https://www.githubstatus.com"),
+        )
 
 
 class IssueComments:
@@ -273,28 +250,6 @@ def _login(comment: dict[str, Any]) -> str:
 def _object(response: httpx.Response) -> dict[str, Any]:
     data = response.json()
     return data if isinstance(data, dict) else {}
-
-
-def _error(response: httpx.Response, method: str, url: str) -> GitHubError:
-    try:
-        message = str(response.json().get("message", ""))
-    except (ValueError, AttributeError):
-        message = ""
-    status = response.status_code
-    hints = {
-        401: "GITHUB_TOKEN is invalid or expired",
-        403: "give the job `permissions: pull-requests: write` (a pull request from a fork gets a "
-        "read-only token: post from a pull_request_target or workflow_run job instead)",
-        404: "check --repo and --pr, and that the token can see the repository",
-        422: "GitHub refused the comment body",
-    }
-    return GitHubError(
-        f"{status} {message or response.reason_phrase}".strip()[:300],
-        status=status,
-        method=method,
-        url=_path(url),
-        hint=hints.get(status, "retry later; see https://www.githubstatus.com"),
-    )
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -19,10 +19,9 @@ from dataflow_gitops.config import (
     Environment,
     environment_names,
     load_project,
-    overlay_path,
     parse_environment,
 )
-from dataflow_gitops.errors import ConfigError
+from dataflow_gitops.config.environment import read_overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +61,7 @@ def environment_matrix(
     project = load_project(project_dir)
     entries = []
     for name in environment_names(project):
-        path = overlay_path(project, name)
-        shown = project.display(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the overlay: {exc.strerror}", path=shown) from None
+        data, shown = read_overlay(project, name)
         env = parse_environment(name, data, path=shown, project=project, environ=_Lenient(environ))
         if env.embedded and not include_embedded:
             continue

@@ -19,9 +19,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from dataflow_gitops import utf8
 from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH, ZERO_GUID, Part, Platform
+from dataflow_gitops.utf8 import TEXT_ENCODING
 
 PLATFORM_SCHEMA = "https://developer.microsoft.com/json-schemas/fabric/gitIntegration/platformProperties/2.0.0/schema.json"
 PAYLOAD_TYPE = "InlineBase64"
@@ -148,24 +150,9 @@ def load_json(data: bytes, *, path: str) -> Any:
         ) from None
 
 
-# The one rule for the text of every part (mashup.pq, the JSON parts, .platform): UTF-8, and a
-# leading byte-order mark is not content (Windows editors add one; Fabric never does). Everything
-# that reads a part's text goes through decode_text (strict) or lenient_text (display, search).
-TEXT_ENCODING = "utf-8-sig"
-
-
-def decode_text(data: bytes, *, path: str) -> str:
-    """UTF-8 text of a part (BOM dropped); errors name the line of the first bad byte."""
-    try:
-        return data.decode(TEXT_ENCODING)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SourceError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            path=path,
-            line=line,
-            hint="save the file as UTF-8",
-        ) from None
+# Everything that reads a part's text goes through decode_text (strict, the one rule of
+# dataflow_gitops.utf8) or lenient_text (display, search).
+decode_text = utf8.decode_text
 
 
 def without_bom(data: bytes) -> bytes:

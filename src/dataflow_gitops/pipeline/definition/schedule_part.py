@@ -9,14 +9,18 @@ as the Job Scheduler API and the overlay), leniently for what live returns.
 from __future__ import annotations
 
 import json
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dataflow_gitops.config.schedules import JOB_TYPES, MAX_SCHEDULES
-from dataflow_gitops.config.windows_time_zones import windows_time_zone
+from dataflow_gitops.config.schedules import (
+    JOB_TYPES,
+    MAX_SCHEDULES,
+    check_datetime,
+    check_time_of_day,
+    check_time_zone,
+)
 from dataflow_gitops.config.yamlpos import Located, Pointer, load_yaml
 from dataflow_gitops.errors import DataflowGitopsError, SourceError
 from dataflow_gitops.pipeline.definition.parts import decode_text, load_json
@@ -207,11 +211,7 @@ def _times(doc: Located, at: Pointer, values: Any) -> None:
     if not isinstance(values, list) or not 1 <= len(values) <= 100:
         raise _error(doc, at, "`times` must be a list of 1 to 100 times hh:mm")
     for i, value in enumerate(values):
-        text = value if isinstance(value, str) else ""
-        hours, sep, minutes = text.partition(":")
-        good = sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
-        if not good or int(hours) > 23 or int(minutes) > 59:
-            raise _error(doc, (*at, i), f"{value!r} is not a time of day hh:mm (00:00 to 23:59)")
+        check_time_of_day(doc, (*at, i), value, _error)
         if value in values[:i]:
             raise _error(doc, (*at, i), f"{value!r} is listed twice")
 
@@ -242,24 +242,11 @@ def _occurrence(doc: Located, at: Pointer, value: Any) -> None:
 
 
 def _time_zone(doc: Located, at: Pointer, value: str) -> None:
-    if windows_time_zone(value) is not None:
-        return
-    hint = (
-        f"{value!r} is an IANA name; Fabric takes Windows time zone ids (e.g. 'UTC', "
-        "'W. Europe Standard Time')"
-        if value in zoneinfo.available_timezones()
-        else "use a Windows time zone id, e.g. 'UTC' or 'W. Europe Standard Time'"
-    )
-    raise _error(doc, at, f"{value!r} is not a time zone Fabric knows", hint=hint)
+    check_time_zone(doc, at, value, _error)
 
 
 def _datetime(doc: Located, at: Pointer, value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
-    except ValueError:
-        raise _error(
-            doc, at, f"{value!r} is not a date and time", hint="write it as 2026-01-31T06:00:00"
-        ) from None
+    return check_datetime(doc, at, value, _error)
 
 
 def _located(text: str, doc: Any, location: str) -> Located:

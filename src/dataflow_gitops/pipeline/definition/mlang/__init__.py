@@ -18,15 +18,15 @@ from dataflow_gitops.pipeline.definition.mlang.document import (
     split_queries,
 )
 from dataflow_gitops.pipeline.definition.mlang.edits import apply_edits
-from dataflow_gitops.pipeline.definition.mlang.literals import format_literal
-from dataflow_gitops.pipeline.definition.mlang.nodes import Node
-from dataflow_gitops.pipeline.definition.mlang.parameters import Parameter, parameters, set_parameter
-from dataflow_gitops.pipeline.definition.mlang.references import (
+from dataflow_gitops.pipeline.definition.mlang.id_literals import (
     FieldLiteral,
     RawReference,
     dataflow_references,
     field_literals,
 )
+from dataflow_gitops.pipeline.definition.mlang.literals import format_literal
+from dataflow_gitops.pipeline.definition.mlang.nodes import Node
+from dataflow_gitops.pipeline.definition.mlang.parameters import Parameter, parameters, set_parameter
 
 __all__ = [
     "FieldLiteral",

@@ -1,10 +1,11 @@
-"""Ids inside queries (stages ① source and ② render): SectionDocument → id literals and references.
+"""Ids inside queries (stages ① source and ② render): SectionDocument → the id literals written there.
 
 :func:`field_literals` finds text literals assigned to record fields (``[lakehouseId = "…"]``), which
 bindings rewrite. :func:`dataflow_references` follows values derived from a
 ``PowerPlatform.Dataflows`` (or legacy ``PowerBI.Dataflows``) source through let steps, queries and
 navigations, and reports each ``{[workspaceId = "…"]}`` … ``{[dataflowId = "…"]}`` pair: the
-dataflows this one reads.
+dataflows this one reads, as written. Resolving them to this repository's dataflows is
+``definition/references.py``'s work.
 """
 
 from __future__ import annotations

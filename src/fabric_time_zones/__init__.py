@@ -1,6 +1,11 @@
 """The Windows time zone ids Fabric's Job Scheduler takes as `localTimeZoneId` (its spec links
 Windows' "Default Time Zones"; IANA names such as Europe/Berlin are refused). Compared without
-regard to case, as Windows' own lookup does."""
+regard to case, as Windows' own lookup does.
+
+A fact about the service both packages need, kept once: ``dataflow_gitops`` checks an overlay's
+and a ``.schedules`` part's time zones by it, ``fabric_emulator`` refuses a schedule by it as the
+service does. Neither may import the other, so the list stands apart from both.
+"""
 
 from __future__ import annotations
 
