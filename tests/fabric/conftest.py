@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,27 @@ def providers() -> Iterator[list[TokenProvider]]:
     yield made
     for provider in made:
         provider.close()  # type: ignore[attr-defined]
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def status_lines() -> Iterator[list[logging.LogRecord]]:
+    """The status lines of the one retry loop (each wait of any retry), as they are logged."""
+    handler = Collect()
+    logger = logging.getLogger("dataflow_gitops.fabric.retry")
+    # Whatever an earlier test in this worker left on the logger tree, these records are wanted.
+    saved = (logger.level, logger.disabled)
+    logger.setLevel(logging.DEBUG)
+    logger.disabled = False
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+    logger.level, logger.disabled = saved

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -230,13 +232,57 @@ def test_server_errors_are_retried(connect, control: httpx.Client, status: int) 
     assert statuses(control, "GET", "/items")[:3] == [status, status, 200]
 
 
-def test_dropped_create_is_not_duplicated(connect, control: httpx.Client) -> None:
+def test_dropped_create_is_retried_with_one_status_line_and_not_duplicated(
+    connect, control: httpx.Client, status_lines: list[logging.LogRecord]
+) -> None:
     client = connect()
     ws = client.create_workspace("Drops")["id"]
     fault(control, kind="drop", method="POST", path="/items$", count=1)
     fault(control, kind="drop", method="GET", path="/items$", count=1)
     item = client.create_item(ws, display_name="Once", type="Dataflow", definition=parts())
     assert [i["id"] for i in client.list_items(ws) if i["displayName"] == "Once"] == [item["id"]]
+    # The dropped POST made nothing (the look-up found nothing), so it was sent again, once.
+    assert statuses(control, "POST", f"/workspaces/{ws}/items") == [0, 202]
+    lost = [r.getMessage() for r in status_lines if "was lost" in r.getMessage()]
+    assert len(lost) == 1
+    assert re.fullmatch(
+        r"Fabric: the answer to create Dataflow 'Once' was lost — retry 1/6 in [\d.]+ s", lost[0]
+    )
+    assert all(r.levelno == logging.WARNING and r.dfg_status for r in status_lines)
+
+
+class LosingFirstCreate(httpx.BaseTransport):
+    """Loopback HTTP to the emulator, except that the answer to the first create is lost after
+    the emulator carried it out: the item exists, the client only sees a reset connection."""
+
+    def __init__(self) -> None:
+        self._http = httpx.HTTPTransport()
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._http.handle_request(request)
+        if self.lost or request.method != "POST" or not request.url.path.endswith("/items"):
+            return response
+        response.read()
+        response.close()
+        self.lost += 1
+        raise httpx.ReadError("connection reset by peer", request=request)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def test_create_carried_out_but_its_answer_lost_is_found_not_sent_again(
+    connect, control: httpx.Client, status_lines: list[logging.LogRecord]
+) -> None:
+    network = LosingFirstCreate()
+    client = connect(transport=network)
+    ws = client.create_workspace("Lost answer")["id"]
+    item = client.create_item(ws, display_name="Once", type="Dataflow", definition=parts())
+    assert network.lost == 1
+    assert [i["id"] for i in client.list_items(ws) if i["displayName"] == "Once"] == [item["id"]]
+    assert statuses(control, "POST", f"/workspaces/{ws}/items") == [202]  # never posted twice
+    assert status_lines == []  # found at once: nothing to wait for
 
 
 def test_failed_lro_raises_operation_failed(connect, control: httpx.Client) -> None:

@@ -275,9 +275,11 @@ def test_clients_of_one_identity_share_the_throttle_by_default(fake_time: FakeTi
 
 
 def test_create_waits_while_a_deleted_name_is_still_reserved(
-    server: Server, client: FabricClient, fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    server: Server,
+    client: FabricClient,
+    fake_time: FakeTime,
+    status_lines: list[logging.LogRecord],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="dataflow_gitops.fabric")
     server.on(
         "POST",
         ITEMS,
@@ -289,8 +291,11 @@ def test_create_waits_while_a_deleted_name_is_still_reserved(
     assert server.count("POST", ITEMS) == 3
     assert len(fake_time.sleeps) == 2
     assert fake_time.sleeps[1] > fake_time.sleeps[0]
-    waits = [r.getMessage() for r in caplog.records if "still reserved" in r.getMessage()]
-    assert len(waits) == 2
+    # The one retry loop's status line; bounded by name_wait_s alone, so no "n/max".
+    assert [r.getMessage() for r in status_lines] == [
+        f"Fabric: the name is still reserved by a deleted item — retry {n} in {wait} s"
+        for n, wait in ((1, "0.2"), (2, "0.5"))
+    ]
 
 
 def test_reserved_name_wait_is_bounded_by_name_wait_s(

@@ -5,36 +5,13 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fabric_fakes import FakeTime
 
 from dataflow_gitops.errors import TransportError
 from dataflow_gitops.fabric.client import FabricClient
-
-
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def status_lines() -> Iterator[list[logging.LogRecord]]:
-    handler = Collect()
-    logger = logging.getLogger("dataflow_gitops.fabric.retry")
-    # Whatever an earlier test in this worker left on the logger tree, these records are wanted.
-    saved = (logger.level, logger.disabled)
-    logger.setLevel(logging.DEBUG)
-    logger.disabled = False
-    logger.addHandler(handler)
-    yield handler.records
-    logger.removeHandler(handler)
-    logger.level, logger.disabled = saved
 
 
 def _closed_port() -> int:

@@ -1,9 +1,10 @@
 """Fabric client layer — the one retry loop: an attempt → its result, or another attempt later.
 
 Every HTTP call that retries goes through :func:`retrying` — the Fabric client's requests and the
-pull-request clients' (GitHub, Azure Repos). Jittered exponential backoff with ``Retry-After`` as
-the floor, a bounded number of retries and an overall deadline, both read on the injected clock;
-each wait is one status line ("… — retry 2/6 in 4 s") that the CLI shows updating in place.
+pull-request clients' (GitHub, Azure Repos), the wait for a reserved name and the retry of a
+create whose answer was lost. Jittered exponential backoff with ``Retry-After`` as the floor, a
+bounded number of retries (or the deadline alone) and an overall deadline, read on the injected
+clock; each wait is one status line ("… — retry 2/6 in 4 s") that the CLI shows updating in place.
 Which failures are retryable, and which are *ambiguous* (the request may have been carried out
 although no answer came back), is decided here as well.
 """
@@ -35,7 +36,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_retries: int = 6
+    max_retries: int | None = 6
+    """None: as many as the deadline leaves time for (the reserved-name wait)."""
     deadline_s: float = 600.0
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
@@ -87,13 +89,13 @@ def retrying(
         if outcome.hold is not None:
             outcome.hold(delay)
         retries += 1
-        if retries > policy.max_retries or clock() - start + delay > policy.deadline_s:
+        bound = policy.max_retries
+        if (bound is not None and retries > bound) or clock() - start + delay > policy.deadline_s:
             raise outcome.failure
         # Seen without -v: a long silence before a failure looks like a hang.
         wait = f"{delay:.1f}" if delay < 1 else f"{delay:.0f}"
-        LOGGER.warning(
-            "%s — retry %d/%d in %s s", outcome.waiting, retries, policy.max_retries, wait, extra=STATUS
-        )
+        of = "" if bound is None else f"/{bound}"
+        LOGGER.warning("%s — retry %d%s in %s s", outcome.waiting, retries, of, wait, extra=STATUS)
         if outcome.hold is None:
             sleep(delay)
 

@@ -26,7 +26,6 @@ from dataflow_gitops.fabric.origin import Origin, require_origin
 from dataflow_gitops.fabric.retry import (
     AMBIGUOUS_STATUSES,
     RETRYABLE_STATUSES,
-    STATUS,
     Retry,
     RetryPolicy,
     retry_after_s,
@@ -108,14 +107,12 @@ class Sender:
         """
         return self._exchange(method, url, json=json, params=params, idempotent=False)
 
-    def backoff(self, attempt: int) -> float:
-        return self.policy.backoff(attempt, self._jitter())
-
     def retrying(self, attempt: Callable[[], T | Retry], *, policy: RetryPolicy | None = None) -> T:
-        """Run ``attempt`` in the one retry loop, on this sender's clock, sleep and jitter."""
+        """Run ``attempt`` in the one retry loop, on this sender's clock, sleep and jitter
+        (under this sender's policy unless another is given)."""
         return retrying(
             attempt,
-            policy=policy or self.policy,
+            policy=self.policy if policy is None else policy,
             clock=self.clock,
             sleep=self.sleep,
             jitter=self._jitter,
@@ -253,5 +250,4 @@ class Sender:
         return response.status_code == 401 and error_code_of(response) == "TokenExpired"
 
 
-# STATUS: the status-line ``extra`` of the waits callers of the sender report themselves.
-__all__ = ["STATUS", "BodyDeadlineExceeded", "Sender"]
+__all__ = ["BodyDeadlineExceeded", "Sender"]
