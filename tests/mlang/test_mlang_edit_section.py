@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parse_count import counting_parses
 
 from dataflow_gitops.pipeline.definition.mlang import field_literals, parameters, parse_section
-from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument, parse_uncached
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 from dataflow_gitops.pipeline.definition.mlang.edits import apply_edits, edit_section
 
 TEXT = (
@@ -24,7 +26,7 @@ TEXT = (
 
 
 def _same(derived: SectionDocument, text: str) -> None:
-    fresh = parse_uncached(text, path=derived.path)
+    fresh = parse_section(text, path=derived.path)
     assert derived.text == text
     assert derived.print() == text
     assert derived.members == fresh.members
@@ -38,21 +40,26 @@ def _same(derived: SectionDocument, text: str) -> None:
     )
 
 
-def test_text_literal_swaps_shift_the_document_and_cache_it() -> None:
+def test_text_literal_swaps_shift_the_document_without_reading_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     doc = parse_section(TEXT, path="df/mashup.pq")
     server = next(p for p in parameters(doc) if p.name == "Server")
     edits = [(server.span, '"prod-sql.example.net"')]
     longer = '"a-much-longer-id-""quoted"""'
     edits += [(lit.span, longer) for lit in field_literals(doc, {"lakehouseId"})]
-    derived = edit_section(doc, edits)
+    with counting_parses(monkeypatch) as parsed:
+        derived = edit_section(doc, edits)
+    assert parsed == []
     _same(derived, apply_edits(TEXT, edits))
-    assert parse_section(derived.text, path="df/mashup.pq") is derived
 
 
-def test_other_edits_are_parsed_again() -> None:
+def test_other_edits_are_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = parse_section(TEXT)
     count = next(p for p in parameters(doc) if p.name == "Count")
-    derived = edit_section(doc, [(count.span, "7")])
+    with counting_parses(monkeypatch) as parsed:
+        derived = edit_section(doc, [(count.span, "7")])
+    assert parsed == [derived.text]
     _same(derived, apply_edits(TEXT, [(count.span, "7")]))
     assert edit_section(doc, []) is doc
 

@@ -1,6 +1,6 @@
 """The persistent read cache and up-front reading of M documents (adapters.read_store,
 adapters.read_ahead): a document rebuilt from its stored structure is the parsed document; a damaged,
-foreign or stale entry is a miss; an invalid text is never remembered; worker processes read the
+foreign or stale entry is a miss; an invalid text is never stored; worker processes read the
 same documents as this process; commands fill the project's cache and use it on the next run."""
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from dataflow_gitops.pipeline.definition.mlang import document
 from dataflow_gitops.pipeline.definition.mlang.document import (
     from_structure,
     parse_section,
-    parse_uncached,
     structure,
 )
 
@@ -32,7 +31,7 @@ EXAMPLE_TEXTS = sorted((REPO_ROOT / "dataflows").glob("*/mashup.pq"))
 
 
 def _unique(text: str) -> str:
-    """``text`` with a comment no other test wrote: never in this process's document cache."""
+    """``text`` with a comment no other test wrote: never in a store another test filled."""
     return f"// {uuid.uuid4()}\n{text}"
 
 
@@ -53,7 +52,7 @@ def _same(a: document.SectionDocument, b: document.SectionDocument) -> None:
 @pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
 def test_structure_rebuilds_the_parsed_document(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
-    parsed = parse_uncached(text)
+    parsed = parse_section(text)
     rebuilt = from_structure(text, structure(parsed))
     assert rebuilt is not None
     _same(parsed, rebuilt)
@@ -61,7 +60,7 @@ def test_structure_rebuilds_the_parsed_document(path: Path) -> None:
 
 def test_document_attribute_survives_the_round_trip() -> None:
     text = '[ Version = "1" ]\nsection S;\n[ Description = "d" ]\nshared A = 1;\nB = #"A" + 1;\n'
-    parsed = parse_uncached(text)
+    parsed = parse_section(text)
     rebuilt = from_structure(text, structure(parsed))
     assert rebuilt is not None
     assert rebuilt.attribute is not None
@@ -86,7 +85,7 @@ def test_document_attribute_survives_the_round_trip() -> None:
 )
 def test_a_damaged_structure_is_a_miss_not_a_wrong_document(damage: object) -> None:
     text = "section S;\nshared A = 1;\nshared B = A + 1;\n"
-    data = damage(structure(parse_uncached(text)))  # type: ignore[operator]
+    data = damage(structure(parse_section(text)))  # type: ignore[operator]
     assert from_structure(text, data) is None
 
 
@@ -95,7 +94,7 @@ def test_store_round_trip_and_unknown_keys(tmp_path: Path) -> None:
     assert cache.load(["nothing"]) == {}  # no file yet: a miss, and no file created by reading
     assert not (tmp_path / "cache").exists()
     text = "section S;\nshared A = 1;\n"
-    data = structure(parse_uncached(text))
+    data = structure(parse_section(text))
     cache.save({text_key(text): data})
     assert cache.load([text_key(text), "other"]) == {text_key(text): data}
     assert (tmp_path / "cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
@@ -133,24 +132,16 @@ def test_preload_reads_each_text_once_then_from_the_store(tmp_path: Path) -> Non
     bad = _unique("section S;\nshared A = (1;\n")
     cache = ReadStore(tmp_path)
     first = preload.preload([*good, good[0], bad], store=cache, workers=1)
-    assert (first.texts, first.in_process, first.parsed, first.invalid) == (len(good) + 1, 0, 7, 1)
-    assert all(document.cached(t) is not None for t in good)
-    assert document.cached(bad) is None  # never remembered: its reader reports it, with its path
+    assert (first.stats.texts, first.stats.parsed, first.stats.invalid) == (len(good) + 1, 7, 1)
+    assert set(first.documents) == set(good)  # never the bad one: its reader reports it, with its path
     with pytest.raises(MSyntaxError, match=r"dataflows/X\.Dataflow/mashup\.pq:3:14:"):
         parse_section(bad, path="dataflows/X.Dataflow/mashup.pq")
 
-    again = preload.preload(good, store=cache, workers=1)
-    assert (again.in_process, again.from_store, again.parsed) == (len(good), 0, 0)
-
-    # A new process (its document cache empty) rebuilds every text from the store.
+    # Another process rebuilds every text from the store, and stores nothing for the bad one.
+    again = preload.preload([*good, bad], store=cache, workers=1)
+    assert (again.stats.from_store, again.stats.parsed, again.stats.invalid) == (len(good), 0, 1)
     for text in good:
-        document._cache.pop(text, None)
-    fresh = preload.preload(good, store=cache, workers=1)
-    assert (fresh.from_store, fresh.parsed) == (len(good), 0)
-    for text in good:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(again.documents[text], parse_section(text))
 
 
 def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,15 +155,14 @@ def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(preload, "read_structure", counting)
     texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
     bad = _unique("section S;\nshared A = ;\n")
-    stats = preload.preload([*texts, bad], workers=3)
-    assert stats.workers == 3
+    found = preload.preload([*texts, bad], workers=3)
+    assert found.stats.workers == 3
     # This process read its own share only: the two workers really read theirs.
     assert 0 < len(read_here) < 5
-    assert (stats.parsed, stats.invalid) == (len(texts), 1)
+    assert (found.stats.parsed, found.stats.invalid) == (len(texts), 1)
+    assert set(found.documents) == set(texts)
     for text in texts:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(found.documents[text], parse_section(text))
     assert read_structure(bad) is None
 
 
@@ -183,12 +173,10 @@ def test_a_worker_that_cannot_start_or_fails_leaves_its_share_to_this_process(
     monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(preload.sys, "executable", interpreter)
     texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
-    stats = preload.preload(texts, workers=2)
-    assert (stats.workers, stats.parsed, stats.invalid) == (2, len(texts), 0)
+    found = preload.preload(texts, workers=2)
+    assert (found.stats.workers, found.stats.parsed, found.stats.invalid) == (2, len(texts), 0)
     for text in texts:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(found.documents[text], parse_section(text))
 
 
 def test_the_worker_reads_texts_from_stdin() -> None:
@@ -203,9 +191,9 @@ def test_the_worker_reads_texts_from_stdin() -> None:
     )
     lines = worker.stdout.decode().splitlines()
     assert [json.loads(line) for line in lines] == [
-        structure(parse_uncached(texts[0])),
+        structure(parse_section(texts[0])),
         None,
-        structure(parse_uncached(texts[2])),
+        structure(parse_section(texts[2])),
     ]
 
 

@@ -1,13 +1,13 @@
-"""Reading many M documents at once (the source stage's read-ahead): mashup texts → documents
-cached in process. The adapter behind :class:`~dataflow_gitops.pipeline.ports.ReadAhead`.
+"""Reading many M documents at once (the source stage's read-ahead): mashup texts → documents.
+The adapter behind :class:`~dataflow_gitops.pipeline.ports.ReadAhead`.
 
 A command reads every mashup of a project; one by one, 1,000 × 50 KB of M is a minute of
-pure-Python parsing. :func:`preload` reads them up front: a text already read in this process is
-skipped, one the persistent store knows is rebuilt from its structure, and the rest are parsed —
-shared with worker processes (``python -m`` this module) when there is enough to pay for starting
-them — and stored for next time.
-Afterwards every ``parse_section`` of those texts is a lookup. A text that does not parse is left
-alone: the stage that reads it next reports its error, with its own path.
+pure-Python parsing. :func:`preload` reads them up front: a text the persistent store knows is
+rebuilt from its structure, and the rest are parsed — shared with worker processes (``python -m``
+this module) when there is enough to pay for starting them — and stored for next time. The
+source stage leaves each document on its part (``pipeline/definition/reading.py``); nothing is
+kept here. A text that does not parse is left out: the stage that reads it next reports its
+error, with its own path.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from dataflow_gitops.adapters.read_store import FILE_NAME, ReadStore, text_key
 from dataflow_gitops.confined import inside
 from dataflow_gitops.errors import MSyntaxError, UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang.document import (
+    SectionDocument,
     Structure,
-    cached,
     from_structure,
-    parse_uncached,
-    remember,
+    parse_section,
     structure,
 )
 
@@ -47,54 +46,59 @@ class PreloadStats:
     """Where the documents of one :func:`preload` came from (for ``-v`` logs and the benchmarks)."""
 
     texts: int = 0
-    in_process: int = 0
     from_store: int = 0
     parsed: int = 0
     invalid: int = 0
     workers: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class Preloaded:
+    documents: dict[str, SectionDocument]
+    """Text → its document, for every text that is valid M."""
+    stats: PreloadStats
+
+
 def preload(
     texts: Iterable[str], *, store: ReadStore | None = None, workers: int | None = None
-) -> PreloadStats:
-    """Make every text of ``texts`` a cached document (see the module docstring).
+) -> Preloaded:
+    """The document of every text of ``texts`` that is valid M (see the module docstring).
 
     ``workers`` None means one per available CPU; 1 parses in this process.
     """
     unique = list(dict.fromkeys(texts))
-    todo = [t for t in unique if cached(t) is None]
-    keys = {t: text_key(t) for t in todo} if store is not None else {}
+    keys = {t: text_key(t) for t in unique} if store is not None else {}
     stored = store.load(keys.values()) if store is not None else {}
+    documents: dict[str, SectionDocument] = {}
     missing: list[str] = []
-    from_store = 0
-    for text in todo:
+    for text in unique:
         data = stored.get(keys[text]) if keys else None
         doc = None if data is None else from_structure(text, data)
         if doc is None:
             missing.append(text)
         else:
-            remember(doc)
-            from_store += 1
+            documents[text] = doc
+    from_store = len(documents)
     count = _worker_count(workers, missing)
     results = _read_all(missing, count)
     fresh: dict[str, Structure] = {}
     for text, data in zip(missing, results, strict=True):
         doc = None if data is None else from_structure(text, data)
         if data is not None and doc is not None:
-            remember(doc)
+            documents[text] = doc
             if keys:
                 fresh[keys[text]] = data
     if store is not None:
         store.save(fresh)
     invalid = sum(1 for r in results if r is None)
-    return PreloadStats(
+    stats = PreloadStats(
         texts=len(unique),
-        in_process=len(unique) - len(todo),
         from_store=from_store,
         parsed=len(missing) - invalid,
         invalid=invalid,
         workers=count,
     )
+    return Preloaded(documents, stats)
 
 
 CACHE_DIR = Path(".dataflow-gitops") / "cache"
@@ -120,8 +124,8 @@ class ProjectReadAhead:
     def __init__(self, root: Path, environ: Mapping[str, str] = os.environ) -> None:
         self._store = None if environ.get(NO_CACHE_ENV) else cache_store(root)
 
-    def read(self, texts: Sequence[str]) -> PreloadStats:
-        return preload(texts, store=self._store)
+    def read(self, texts: Sequence[str]) -> dict[str, SectionDocument]:
+        return preload(texts, store=self._store).documents
 
 
 def _worker_count(workers: int | None, texts: list[str]) -> int:
@@ -210,7 +214,7 @@ def _python_path() -> str:
 def read_structure(text: str) -> Structure | None:
     """Parse ``text`` → its structure, or None when it is not valid M."""
     try:
-        return structure(parse_uncached(text))
+        return structure(parse_section(text))
     except MSyntaxError:
         return None
 

@@ -6,9 +6,10 @@ and tests may implement them in memory for pure-stage tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     LiveFolder,
@@ -106,10 +107,13 @@ class FabricWriter(Protocol):
 
 
 class ReadAhead(Protocol):
-    """Reads many M texts before the stages ask for their documents (the source stage's
-    read-ahead: a persistent cache, worker processes); afterwards each is a cache lookup."""
+    """Reads many M texts at once, before the stages ask for their documents (the source
+    stage's read-ahead: a persistent read cache, worker processes)."""
 
-    def read(self, texts: Sequence[str]) -> object: ...
+    def read(self, texts: Sequence[str]) -> Mapping[str, SectionDocument]:
+        """The document of each text of ``texts`` that is valid M (an invalid one is left out:
+        the stage that reads it reports its error, with its own path)."""
+        ...
 
 
 class Reporter(Protocol):

@@ -13,9 +13,7 @@ from dataclasses import replace
 from dataflow_gitops.pipeline.definition.mlang.document import (
     Member,
     SectionDocument,
-    cached,
     parse_section,
-    remember,
 )
 
 Edit = tuple[tuple[int, int], str]
@@ -52,9 +50,6 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     text = apply_edits(doc.text, ordered)
     if not ordered:
         return doc
-    known = cached(text)
-    if known is not None:
-        return known if known.path == doc.path else replace(known, path=doc.path)
     starts = [m.start for m in doc.members]
     if not all(_swaps_literal(doc, starts, span, new) for span, new in ordered):
         return parse_section(text, path=doc.path)
@@ -63,7 +58,7 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     for (start, end), new in ordered:
         shifts.append(shifts[-1] + len(new) - (end - start))
     members = tuple(_shifted(doc, text, ends, shifts))
-    return remember(replace(doc, text=text, members=members, derived={}))
+    return replace(doc, text=text, members=members, derived={})
 
 
 def _shifted(
