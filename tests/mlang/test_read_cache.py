@@ -120,7 +120,8 @@ def test_a_corrupt_or_unwritable_store_is_only_a_miss(tmp_path: Path) -> None:
     (tmp_path / store.FILE_NAME).write_bytes(b"this is not a database" * 100)
     cache = ReadStore(tmp_path)
     assert cache.load(["k"]) == {}
-    cache.save({"k": ["S", None, 0, []]})  # no exception
+    cache.save({"k": ["S", None, 0, []]})  # no exception: the store starts again
+    assert cache.load(["k"]) == {"k": ["S", None, 0, []]}
     blocked = ReadStore(tmp_path / "a-file" / "cache")
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     blocked.save({"k": ["S", None, 0, []]})
@@ -224,6 +225,17 @@ def test_commands_fill_the_project_cache_and_trust_only_unchanged_text(tmp_path:
     second = _validate(root)
     assert second.returncode == 1
     assert "Customers.Dataflow/mashup.pq" in second.stderr + second.stdout
+
+
+def test_a_corrupt_project_cache_is_ignored_then_rebuilt(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "project")
+    (root / CACHE_DIR).mkdir(parents=True)
+    (root / CACHE_DIR / store.FILE_NAME).write_bytes(b"\x00garbage, not SQLite\n" * 500)
+    result = _validate(root)
+    assert result.returncode == 0, result.stderr
+    cache = ReadStore(root / CACHE_DIR)
+    texts = [p.read_text(encoding="utf-8-sig") for p in sorted(root.glob("dataflows/*/mashup.pq"))]
+    assert set(cache.load(text_key(t) for t in texts)) == {text_key(t) for t in texts}
 
 
 def test_no_cache_setting_leaves_no_file(tmp_path: Path) -> None:

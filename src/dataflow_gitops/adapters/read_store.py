@@ -7,7 +7,8 @@ project's texts do not change between two commands. The structure of every text 
 SHA-256, so an unchanged text is rebuilt from it instead of read again. Entries are keyed by a
 digest of the reader's own source as well: a changed reader never trusts what an older one found.
 The cache is an optimisation only: a store that cannot be opened, read or written is a miss, never
-an error, and a damaged entry is rebuilt by reading the text again.
+an error, a damaged entry is rebuilt by reading the text again, and a file that is not a database
+is replaced by a new store on the next write.
 """
 
 from __future__ import annotations
@@ -66,12 +67,29 @@ class ReadStore:
                 ignore = self.path.parent / ".gitignore"
                 if not ignore.exists():
                     ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
-            db = sqlite3.connect(self.path, timeout=5)
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            # Not a database (a damaged or foreign file): start again, as from a miss. (Only
+            # that: a store another process has locked is left alone.)
+            if not create or exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
+                return None
+            try:
+                self.path.unlink()
+                return self._connect()
+            except (OSError, sqlite3.Error):
+                return None
+        except (OSError, sqlite3.Error):
+            return None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=5)
+        try:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
             )
-        except (OSError, sqlite3.Error):
-            return None
+        except sqlite3.Error:
+            db.close()
+            raise
         return db
 
     def load(self, keys: Iterable[str]) -> dict[str, Structure]:

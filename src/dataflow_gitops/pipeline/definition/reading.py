@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.pipeline.definition.mashups import has_document, keep_document
 from dataflow_gitops.pipeline.definition.parts import decode_text
+from dataflow_gitops.pipeline.definition.source_cache import FILES
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     DesiredDataflow,
@@ -37,7 +38,9 @@ def read_mashups(
     (nothing when None).
 
     A live dataflow's mashup equal to one of ``desired`` is not read: the diff finds them equal
-    without a document, and the desired part's document (when it has one) is also its own.
+    without a document, and the desired part's document (when it has one) is also its own. Any
+    other mashup is read once per process: the source stage's cache holds the part of each text
+    read (a second live read, of apply's stale check or another plan, finds it there).
     """
     if read_ahead is None:
         return
@@ -56,11 +59,15 @@ def read_mashups(
             if twin.derived.document is not None:
                 keep_document(part, twin.derived.document)
             continue
+        known = FILES.part(MASHUP_PATH, part.data)
+        if known.derived.document is not None:
+            keep_document(part, known.derived.document)
+            continue
         try:
             text = decode_text(part.data, path=MASHUP_PATH)
         except DataflowGitopsError:
             continue
-        waiting.setdefault(text, []).append(part)
+        waiting.setdefault(text, []).extend((part, known) if known is not part else (part,))
     if not waiting:
         return
     for text, doc in read_ahead.read(list(waiting)).items():
