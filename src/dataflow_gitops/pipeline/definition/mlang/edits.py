@@ -16,6 +16,7 @@ from dataflow_gitops.pipeline.definition.mlang.document import (
     SectionDocument,
     parse_section,
 )
+from dataflow_gitops.pipeline.definition.mlang.memo import TextMemo
 from dataflow_gitops.pipeline.definition.mlang.tokens import Kind, Token, tokenize
 
 Edit = tuple[tuple[int, int], str]
@@ -55,10 +56,20 @@ def edit_section(doc: SectionDocument, edits: Sequence[Edit]) -> SectionDocument
     so the new document is ``doc`` with its spans shifted, not a new parse; any other edit makes
     the new text parsed (and checked).
     """
-    ordered = sorted(edits, key=lambda edit: edit[0])
-    text = apply_edits(doc.text, ordered)
+    ordered = tuple(sorted(edits, key=lambda edit: edit[0]))
     if not ordered:
         return doc
+    # Kept on ``doc`` per set of edits: the same part rendered again for the same environment
+    # (validate, then the plan, in one command) gets the document it got the first time.
+    edited = _edited.get(doc, lambda d: _edit(d, ordered), ordered)
+    return edited if edited.path == doc.path else replace(edited, path=doc.path)
+
+
+_edited: TextMemo[SectionDocument] = TextMemo()
+
+
+def _edit(doc: SectionDocument, ordered: Sequence[Edit]) -> SectionDocument:
+    text = apply_edits(doc.text, ordered)
     starts = [m.start for m in doc.members]
     if not all(_swaps_literal(doc, starts, span, new) for span, new in ordered):
         return parse_section(text, path=doc.path)
