@@ -7,8 +7,7 @@ project's texts do not change between two commands. The structure of every text 
 SHA-256, so an unchanged text is rebuilt from it instead of read again. Entries are keyed by a
 digest of the reader's own source as well: a changed reader never trusts what an older one found.
 The cache is an optimisation only: a store that cannot be opened, read or written is a miss, never
-an error, a damaged entry is rebuilt by reading the text again, and a file that is not a database
-is replaced by a new store on the next write.
+an error, and a damaged entry is rebuilt by reading the text again.
 """
 
 from __future__ import annotations
@@ -69,8 +68,8 @@ class ReadStore:
                     ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
             return self._connect()
         except sqlite3.DatabaseError as exc:
-            # Not a database (a damaged or foreign file): start again, as from a miss. (Only
-            # that: a store another process has locked is left alone.)
+            # Not a database (a damaged or foreign file): replaced by a new store on this write,
+            # as from a miss. (Only that: a store another process has locked is left alone.)
             if not create or exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
                 return None
             try:
