@@ -265,17 +265,21 @@ def platform_part(platform: Platform) -> Part:
 def canonical_bytes(part: Part) -> bytes:
     """The form two parts are compared in: sorted compact JSON, or normalised text.
 
-    Kept with the part (:class:`~.model.Derived`): the fingerprints of both sides and the diff
-    each ask for it.
+    A JSON part's is kept with the part (:class:`~.model.Derived`): the fingerprints of both
+    sides and the diff each ask for it.
     """
     derived = part.derived
     found = derived.canonical
-    if found is None:
-        if part.path.endswith(JSON_SUFFIXES):
-            found = _canonical_json(part.data)
-        else:
-            found = _normal_bytes(part.data)
-        derived.canonical = found
+    if found is not None:
+        return found
+    if not part.path.endswith(JSON_SUFFIXES):
+        # Cheap on the bytes, and usually the bytes themselves: kept only then (a normalised copy
+        # of every 50 KB mashup would double what the parts hold).
+        found = _normal_bytes(part.data)
+        if found is part.data:
+            derived.canonical = found
+        return found
+    found = derived.canonical = _canonical_json(part.data)
     return found
 
 

@@ -67,6 +67,11 @@ class SourceCache:
     def part(self, path: str, data: bytes) -> Part:
         return self.known(path, data).part
 
+    def content(self, path: str, data: bytes) -> bytes:
+        """``data``, or the equal bytes read before for ``path``: a snapshot holds one copy of
+        each file content from the moment it is read (and its hash is computed once)."""
+        return self.known(path, data).part.data
+
     def platform(self, data: bytes, read: Callable[[bytes], Platform]) -> Platform:
         """What the ``.platform`` file ``data`` means, read by ``read`` the first time (its errors
         propagate and are not kept)."""
