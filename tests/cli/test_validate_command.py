@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import git
 import pytest
 
 from dataflow_gitops.cli.main import run
+from dataflow_gitops.pipeline.definition.mlang import document, names
 
 CUSTOMERS = "dataflows/Customers.Dataflow"
 SUMMARY_ID = "d504e0e3-7328-484e-a6b9-a52abc3596a1"
@@ -264,20 +267,52 @@ def test_warnings_do_not_fail(dfg, project: Path) -> None:
 
 
 def test_an_unknown_name_is_a_warning_with_a_did_you_mean_and_strict_makes_it_fail(
-    dfg, project: Path
+    dfg, project: Path, git_repo: git.Repo
 ) -> None:
     mashup = project / CUSTOMERS / "mashup.pq"
     mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
-    assert "ServerNme" not in dfg("validate", "-e", "dev").err  # the names check is asked for
-    result = dfg("validate", "-e", "dev", "--names")
+    git_repo.git.commit("-am", "a typo")
+    result = dfg("validate", "-e", "dev")  # checked by default
     assert result.code == 0, result.err
     (warning,) = [line for line in result.err.splitlines() if "ServerNme" in line]
     assert warning.startswith(f"Warning: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'")
     assert warning.endswith("(did you mean 'ServerName'?)")
+    assert dfg("validate", "-e", "dev", "--names").err == result.err  # the former opt-in still reads
+    skipped = dfg("validate", "-e", "dev", "--no-names")
+    assert (skipped.code, skipped.err) == (0, "")
     strict = dfg("validate", "-e", "dev", "--strict")
     assert strict.code == 1
     assert f"Error: {CUSTOMERS}/mashup.pq:6:25: query 'Customers' uses 'ServerNme'" in strict.err
     assert "✗ 1 problem found" in strict.err
+
+
+def test_a_warm_run_takes_the_unknown_names_from_the_read_cache(
+    dfg, project: Path, git_repo: git.Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    original = names.find_unknown_names
+
+    def counting(doc: document.SectionDocument) -> tuple[names.UnknownName, ...]:
+        checked.append(doc.text)
+        return original(doc)
+
+    monkeypatch.setattr(names, "find_unknown_names", counting)
+    mashup = project / CUSTOMERS / "mashup.pq"
+    mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
+    git_repo.git.commit("-am", "a typo")
+    for path in project.glob("dataflows/*/mashup.pq"):  # texts this process never read: cold
+        path.write_bytes(f"// {uuid.uuid4()}\n".encode() + path.read_bytes())
+    git_repo.git.commit("-am", "texts of their own")
+    texts = [p.read_text(encoding="utf-8-sig") for p in project.glob("dataflows/*/mashup.pq")]
+    cold = dfg("validate", "--strict")
+    assert cold.code == 1
+    assert "did you mean 'ServerName'?" in cold.err
+    assert sorted(checked) == sorted(texts)  # each mashup checked once
+
+    checked.clear()
+    warm = dfg("validate", "--strict")  # (in this process its parts know their names already)
+    assert (warm.code, warm.err) == (cold.code, cold.err)
+    assert checked == []
 
 
 def test_strict_passes_on_the_example(dfg) -> None:

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import uuid
+from importlib import resources
 
-from dataflow_gitops.pipeline.definition.mlang import parse_section
-from dataflow_gitops.pipeline.definition.mlang.names import library_names, unknown_names
+import pytest
+from example_repo import load_script
+
+from dataflow_gitops.pipeline.definition.mashups import part_document
+from dataflow_gitops.pipeline.definition.mlang import names, parse_section
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
+from dataflow_gitops.pipeline.definition.mlang.names import (
+    LIBRARY_FILES,
+    UnknownName,
+    find_unknown_names,
+    from_plain,
+    library_names,
+    plain,
+    unknown_names,
+)
+from dataflow_gitops.pipeline.model import MASHUP_PATH, Part
 
 
 def _unknown(body: str, extra: str = "") -> list[tuple[str, str | None]]:
@@ -75,3 +91,69 @@ def test_the_library_list_is_package_data_with_its_source() -> None:
     names = library_names()
     assert {"Table.SelectRows", "Int64.Type", "JoinKind.Inner", "Lakehouse.Contents"} <= names
     assert len(names) > 800
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # In the engine's #shared but on no page of Microsoft's reference (data/engine.txt).
+        'Table.TransformColumnTypes(t, {{"D", Date.Type}, {"F", Logical.Type}})',
+        'Text.Range("abc", 1, RelativePosition.FromStart)',
+        "type table [A = DateTime.Type, B = Any.Type, C = Duration.Type]",
+    ],
+)
+def test_names_the_engine_defines_beyond_the_reference_are_not_reported(body: str) -> None:
+    assert _unknown(body, "shared t = #table({}, {});\n") == []
+
+
+def test_every_name_list_names_its_source() -> None:
+    folder = resources.files("dataflow_gitops.pipeline.definition.mlang").joinpath("data")
+    for file in LIBRARY_FILES:
+        lines = folder.joinpath(file).read_text(encoding="utf-8").splitlines()
+        header = " ".join(line for line in lines if line.startswith("#"))
+        assert "https://" in header, file
+
+
+def test_the_answer_survives_plain_values_and_damage_is_refused() -> None:
+    doc = parse_section("section S;\nshared Q = Table.SelectRow(Sourc, each [A] > Limt);\n")
+    found = unknown_names(doc)
+    assert [u.name for u in found] == ["Table.SelectRow", "Sourc", "Limt"]
+    assert from_plain(json.loads(json.dumps(plain(found)))) == found
+    assert from_plain([]) == ()
+    good = plain(found)
+    for damaged in (None, "x", [good[0][:4]], [[*good[0][:2], "6", *good[0][3:]]], [[1, *good[0][1:]]]):
+        assert from_plain(damaged) is None
+
+
+def test_the_answer_is_found_once_per_document_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counting(doc: SectionDocument) -> tuple[UnknownName, ...]:
+        calls.append(doc.text)
+        return find_unknown_names(doc)
+
+    monkeypatch.setattr(names, "find_unknown_names", counting)
+    text = f"section S;\n// {uuid.uuid4()}\nshared Q = Typo;\n"
+    part = Part(MASHUP_PATH, text.encode("utf-8"))
+    first = unknown_names(part_document(part, path="a/mashup.pq"))
+    again = unknown_names(part_document(part, path="b/mashup.pq"))  # its document, named elsewhere
+    assert first == again
+    assert [u.name for u in first] == ["Typo"]
+    assert calls == [text]
+    assert unknown_names(parse_section(text)) == first  # the same text read again: equal
+
+
+def test_the_engine_list_is_what_the_engine_defines_beyond_the_reference() -> None:
+    engine = load_script("gen_m_engine_names")
+    entries = [{"name": n} for n in ("Date.Type", "Table.SelectRows", "#date", "Logical.Type")]
+    assert engine.engine_names(entries, {"Table.SelectRows"}) == ["Date.Type", "Logical.Type"]
+    listed = resources.files("dataflow_gitops.pipeline.definition.mlang").joinpath("data/engine.txt")
+    names = [n for n in listed.read_text(encoding="utf-8").splitlines() if not n.startswith("#")]
+    assert names == sorted(names)
+    assert {"Date.Type", "RelativePosition.FromStart"} <= set(names)
+    assert not set(names) & set(
+        resources.files("dataflow_gitops.pipeline.definition.mlang")
+        .joinpath("data/library.txt")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )

@@ -6,6 +6,7 @@ same documents as this process; commands fill the project's cache and use it on 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from dataflow_gitops.adapters import read_store as store
 from dataflow_gitops.adapters.read_ahead import CACHE_DIR, NO_CACHE_ENV, read_structure
 from dataflow_gitops.adapters.read_store import ReadStore, text_key
 from dataflow_gitops.errors import MSyntaxError
-from dataflow_gitops.pipeline.definition.mlang import document
+from dataflow_gitops.pipeline.definition.mlang import document, names
 from dataflow_gitops.pipeline.definition.mlang.document import (
     from_structure,
     parse_section,
@@ -243,3 +244,129 @@ def test_no_cache_setting_leaves_no_file(tmp_path: Path) -> None:
     result = _validate(root, (NO_CACHE_ENV, "1"))
     assert result.returncode == 0, result.stderr
     assert not (root / CACHE_DIR).exists()
+
+
+# The unknown-names answers (dfg validate's check) --------------------------------------------
+
+TYPO = "section S;\nshared Limit = 1;\nshared Q = Table.SelectRow(#table({}, {}), each [A] > Limt);\n"
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts whose unknown names are really looked for (in this process) from now on."""
+    checked: list[str] = []
+    original = names.find_unknown_names
+
+    def counting(doc: document.SectionDocument) -> tuple[names.UnknownName, ...]:
+        checked.append(doc.text)
+        return original(doc)
+
+    monkeypatch.setattr(names, "find_unknown_names", counting)
+    return checked
+
+
+def test_preload_finds_unknown_names_once_then_takes_them_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _count_checks(monkeypatch)
+    texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
+    cache = ReadStore(tmp_path)
+    first = preload.preload(texts, store=cache, workers=1, names=True).stats
+    assert (first.parsed, first.names_found, first.names_from_store) == (8, 8, 0)
+    assert sorted(checked) == sorted(texts)
+    expected = {t: names.find_unknown_names(parse_section(t)) for t in texts}
+    assert [u.name for u in expected[texts[0]]] == ["Table.SelectRow", "Limt"]
+
+    checked.clear()
+    found = preload.preload(texts, store=cache, workers=1, names=True)  # another process
+    warm = found.stats
+    assert (warm.from_store, warm.parsed, warm.names_from_store, warm.names_found) == (8, 0, 8, 0)
+    for text in texts:
+        assert names.unknown_names(found.documents[text]) == expected[text]
+    assert checked == []  # nothing walked a syntax tree
+
+
+def test_a_read_without_names_leaves_the_check_to_the_next_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = _unique(TYPO)
+    cache = ReadStore(tmp_path)
+    plain_read = preload.preload([text], store=cache, workers=1).stats  # render, plan: no names
+    assert (plain_read.parsed, plain_read.names_found) == (1, 0)
+    assert cache.load_names([text_key(text)]) == {}
+    checked = _count_checks(monkeypatch)
+    validate = preload.preload([text], store=cache, workers=1, names=True).stats
+    assert (validate.from_store, validate.parsed, validate.names_found) == (1, 0, 1)
+    assert checked == [text]
+    assert set(cache.load_names([text_key(text)])) == {text_key(text)}
+
+
+def test_a_damaged_or_foreign_names_entry_is_found_again(tmp_path: Path) -> None:
+    text = _unique(TYPO)
+    key = text_key(text)
+    cache = ReadStore(tmp_path)
+    preload.preload([text], store=cache, workers=1, names=True)
+    cache.save_names({key: [["Q", 1, 2, 3, None]]})  # not an answer
+    found = preload.preload([text], store=cache, workers=1, names=True)
+    assert (found.stats.names_from_store, found.stats.names_found) == (0, 1)
+    doc = found.documents[text]
+    assert [u.name for u in names.unknown_names(doc)] == [
+        "Table.SelectRow",
+        "Limt",
+    ]
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE names SET key = ? WHERE key LIKE ?", (f"0000000000000000:{key}", "%"))
+    db.close()
+    assert cache.load_names([key]) == {}  # another reader's (or name list's) answer
+    assert ReadStore(tmp_path / "none").load_names([key]) == {}
+
+
+def test_a_changed_name_list_is_another_reader(tmp_path: Path) -> None:
+    here = Path(names.__file__).parent
+    copies = []
+    for name in ("a", "b"):
+        copy = tmp_path / name
+        shutil.copytree(here, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(copy)
+    assert store.reader_digest(copies[0]) == store.reader_digest(copies[1]) == store.reader_version()
+    library = copies[1] / "data" / "library.txt"
+    library.write_text(library.read_text(encoding="utf-8") + "Table.NewFunction\n", encoding="utf-8")
+    assert store.reader_digest(copies[1]) != store.reader_digest(copies[0])
+    (copies[0] / "names.py").write_text("# another check\n", encoding="utf-8")
+    assert store.reader_digest(copies[0]) != store.reader_version()
+
+
+def test_worker_processes_find_the_same_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
+    checked = _count_checks(monkeypatch)
+    texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
+    found = preload.preload([*texts, _unique("section S;\nshared A = ;\n")], workers=3, names=True)
+    stats = found.stats
+    assert (stats.workers, stats.parsed, stats.invalid, stats.names_found) == (3, 8, 1, 8)
+    assert 0 < len(checked) < 6  # the workers looked for the others'
+    for text in texts:
+        doc = found.documents[text]
+        assert names.unknown_names(doc) == names.find_unknown_names(parse_section(text))
+
+
+def test_the_worker_finds_unknown_names_when_asked() -> None:
+    texts = [TYPO, "section S;\nshared A = (;\n"]
+    framed = b"".join(b"%d\n%s" % (len(t.encode()), t.encode()) for t in texts)
+    worker = subprocess.run(
+        [sys.executable, "-m", "dataflow_gitops.adapters.read_ahead", "--names"],
+        input=framed,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    first, second = (json.loads(line) for line in worker.stdout.decode().splitlines())
+    doc = parse_section(TYPO)
+    assert first == [structure(doc), names.plain(names.find_unknown_names(doc))]
+    assert second is None
+
+
+@pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
+def test_trees_built_in_the_reading_pass_are_the_trees_built_on_first_use(path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    at_once, lazily = parse_section(text, trees=True), parse_section(text)
+    assert structure(at_once) == structure(lazily)
+    _same(at_once, lazily)

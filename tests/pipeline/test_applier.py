@@ -9,7 +9,7 @@ import pytest
 
 from dataflow_gitops.adapters.record_stores import FileRecords
 from dataflow_gitops.errors import DependencyError, PlanError, StalePlanError
-from dataflow_gitops.pipeline.definition.render import bind_pending
+from dataflow_gitops.pipeline.definition.bindings import bind_pending
 from dataflow_gitops.pipeline.model import (
     KNOWN_AFTER_APPLY,
     Action,

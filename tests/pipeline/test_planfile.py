@@ -23,13 +23,13 @@ from dataflow_gitops.pipeline.model import (
     PlanPolicy,
 )
 from dataflow_gitops.pipeline.plan.planfile import (
-    check_preconditions,
     dump_plan,
     load_plan,
     plan_document,
     plan_schema,
 )
 from dataflow_gitops.pipeline.plan.planner import build_plan
+from dataflow_gitops.pipeline.plan.stale import check_preconditions
 
 WS = "ws-1"
 SECRET = "Sup3r-Secret!"

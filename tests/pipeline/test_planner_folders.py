@@ -27,8 +27,9 @@ from dataflow_gitops.pipeline.model import (
     ReferenceStatus,
 )
 from dataflow_gitops.pipeline.plan.folders import folder_paths, place
-from dataflow_gitops.pipeline.plan.planfile import check_preconditions, dump_plan, load_plan
+from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
 from dataflow_gitops.pipeline.plan.planner import build_plan
+from dataflow_gitops.pipeline.plan.stale import check_preconditions
 
 WS = "ws-0001"
 

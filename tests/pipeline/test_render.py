@@ -14,9 +14,10 @@ from example_repo import REPO_ROOT, copy_example
 
 from dataflow_gitops.config import Environment, environment_names, load_environment, load_project
 from dataflow_gitops.config import parse_environment as _parse
+from dataflow_gitops.pipeline.definition.bindings import bind_pending
 from dataflow_gitops.pipeline.definition.mlang import parameters, parse_section
 from dataflow_gitops.pipeline.definition.parts import fingerprint
-from dataflow_gitops.pipeline.definition.render import OfflineLookup, bind_pending, render_all
+from dataflow_gitops.pipeline.definition.render import OfflineLookup, render_all
 from dataflow_gitops.pipeline.definition.source import read_working_tree
 from dataflow_gitops.pipeline.model import KNOWN_AFTER_APPLY, DesiredDataflow, Snapshot
 

@@ -29,7 +29,7 @@ from dataflow_gitops.pipeline.model import (
 from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
 from dataflow_gitops.pipeline.plan.planner import build_plan
 from dataflow_gitops.pipeline.plan.schedules import diff_schedules, schedule_deletes
-from dataflow_gitops.pipeline.release.export import ReverseIds, unrender
+from dataflow_gitops.pipeline.release.unrender import ReverseIds, unrender
 
 WS = "8c2e4a6d-5f7b-4c9e-a1d3-7e9f1b3d5a24"
 SPAN = {"startDateTime": "2026-01-01T00:00:00", "endDateTime": "2030-01-01T00:00:00"}

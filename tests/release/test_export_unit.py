@@ -9,7 +9,7 @@ from dataflow_gitops.errors import SourceError
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.definition.render import OfflineLookup, render
 from dataflow_gitops.pipeline.model import LiveDataflow, LiveItem, Part, Platform, SourceDataflow
-from dataflow_gitops.pipeline.release.export import (
+from dataflow_gitops.pipeline.release.unrender import (
     ReverseIds,
     learn_reverse_ids,
     repository_name,

@@ -17,9 +17,9 @@ def counting_parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     parsed: list[str] = []
     original = document._parse
 
-    def counting(text: str, path: str) -> SectionDocument:
+    def counting(text: str, path: str, *, trees: bool = False) -> SectionDocument:
         parsed.append(text)
-        return original(text, path)
+        return original(text, path, trees=trees)
 
     with monkeypatch.context() as patch:
         patch.setattr(document, "_parse", counting)

@@ -19,7 +19,7 @@ from dataflow_gitops.pipeline.definition.legacy import Migration, migration
 from dataflow_gitops.pipeline.definition.parts import folder_name, safe_part_path
 from dataflow_gitops.pipeline.model import DesiredDataflow, Plan
 from dataflow_gitops.pipeline.plan.planfile import dump_plan, load_plan
-from dataflow_gitops.pipeline.release.export import ExportedDataflow
+from dataflow_gitops.pipeline.release.unrender import ExportedDataflow
 
 
 def write_rendered(desired: Sequence[DesiredDataflow], out_dir: Path) -> list[Path]:

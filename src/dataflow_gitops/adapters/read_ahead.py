@@ -8,11 +8,17 @@ this module) when there is enough to pay for starting them — and stored for ne
 source stage leaves each document on its part (``pipeline/definition/reading.py``); nothing is
 kept here. A text that does not parse is left out: the stage that reads it next reports its
 error, with its own path.
+
+Asked for ``names`` (``dfg validate``), it does the same for the unknown-names check
+(:mod:`~dataflow_gitops.pipeline.definition.mlang.names`): each answer comes from the document, the
+store, or is found where the text is read (in a worker process too), kept on the document and
+stored, so a warm run never walks a syntax tree.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -26,6 +32,7 @@ from typing import IO
 from dataflow_gitops.adapters.read_store import FILE_NAME, ReadStore, text_key
 from dataflow_gitops.confined import inside
 from dataflow_gitops.errors import MSyntaxError, UnsafePathError
+from dataflow_gitops.pipeline.definition.mlang import names as unknown
 from dataflow_gitops.pipeline.definition.mlang.document import (
     SectionDocument,
     Structure,
@@ -46,10 +53,14 @@ class PreloadStats:
     """Where the documents of one :func:`preload` came from (for ``-v`` logs and the benchmarks)."""
 
     texts: int = 0
+    in_process: int = 0
     from_store: int = 0
     parsed: int = 0
     invalid: int = 0
     workers: int = 1
+    # With ``names``: unknown-names answers taken from the store, and found by reading the text.
+    names_from_store: int = 0
+    names_found: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,45 +71,102 @@ class Preloaded:
 
 
 def preload(
-    texts: Iterable[str], *, store: ReadStore | None = None, workers: int | None = None
+    texts: Iterable[str],
+    *,
+    store: ReadStore | None = None,
+    workers: int | None = None,
+    names: bool = False,
+    known: Mapping[str, SectionDocument] | None = None,
 ) -> Preloaded:
-    """The document of every text of ``texts`` that is valid M (see the module docstring).
+    """The document of every text of ``texts`` that is valid M (see the module docstring); with
+    ``names``, one that knows its unknown names too. ``known``: documents already read in this
+    process (only their names are looked for).
 
     ``workers`` None means one per available CPU; 1 parses in this process.
     """
     unique = list(dict.fromkeys(texts))
-    keys = {t: text_key(t) for t in unique} if store is not None else {}
-    stored = store.load(keys.values()) if store is not None else {}
-    documents: dict[str, SectionDocument] = {}
+    documents = {t: (known or {})[t] for t in unique if t in (known or {})}
+    todo = [t for t in unique if t not in documents]
+    keys = {t: text_key(t) for t in (unique if names else todo)} if store is not None else {}
+    stored = store.load(keys[t] for t in todo) if store is not None else {}
     missing: list[str] = []
-    for text in unique:
+    for text in todo:
         data = stored.get(keys[text]) if keys else None
         doc = None if data is None else from_structure(text, data)
         if doc is None:
             missing.append(text)
         else:
             documents[text] = doc
-    from_store = len(documents)
-    count = _worker_count(workers, missing)
-    results = _read_all(missing, count)
+    from_store = len(todo) - len(missing)
+    unchecked, names_from_store = _unchecked(unique, documents, store, keys) if names else ([], 0)
+    work = missing + unchecked
+    count = _worker_count(workers, work)
+    results = _read_all(work, count, names=names)
     fresh: dict[str, Structure] = {}
-    for text, data in zip(missing, results, strict=True):
-        doc = None if data is None else from_structure(text, data)
-        if data is not None and doc is not None:
-            documents[text] = doc
+    fresh_names: dict[str, object] = {}
+    names_found = 0
+    for text, result in zip(work, results, strict=True):
+        data, answer = _split(result, names=names)
+        doc = documents.get(text)
+        if doc is None and data is not None:
+            doc = from_structure(text, data)
+            if doc is not None:
+                documents[text] = doc
+                if keys:
+                    fresh[keys[text]] = data
+        found = None if answer is None else unknown.from_plain(answer)
+        if doc is not None and found is not None:
+            unknown.keep(doc, found)
+            names_found += 1
             if keys:
-                fresh[keys[text]] = data
+                fresh_names[keys[text]] = answer
     if store is not None:
         store.save(fresh)
-    invalid = sum(1 for r in results if r is None)
+        store.save_names(fresh_names)
+    invalid = sum(1 for r in results[: len(missing)] if r is None)
     stats = PreloadStats(
         texts=len(unique),
+        in_process=len(unique) - len(todo),
         from_store=from_store,
         parsed=len(missing) - invalid,
         invalid=invalid,
         workers=count,
+        names_from_store=names_from_store,
+        names_found=names_found,
     )
     return Preloaded(documents, stats)
+
+
+def _unchecked(
+    texts: list[str],
+    documents: Mapping[str, SectionDocument],
+    store: ReadStore | None,
+    keys: Mapping[str, str],
+) -> tuple[list[str], int]:
+    """The texts with a document that does not know its unknown names yet and whose answer the
+    store does not hold either; and how many answers the store gave (those are kept on their
+    documents)."""
+    lacking = [t for t in texts if t in documents and unknown.known(documents[t]) is None]
+    stored = store.load_names(keys[t] for t in lacking) if store is not None else {}
+    unchecked: list[str] = []
+    for text in lacking:
+        found = unknown.from_plain(stored.get(keys[text])) if keys else None
+        if found is None:
+            unchecked.append(text)
+        else:
+            unknown.keep(documents[text], found)
+    return unchecked, len(lacking) - len(unchecked)
+
+
+def _split(result: object, *, names: bool) -> tuple[Structure | None, object]:
+    """A read's result → its structure and (with ``names``) its unknown-names answer."""
+    if not isinstance(result, list):
+        return None, None
+    if not names:
+        return result, None
+    if len(result) != 2 or not isinstance(result[0], list):
+        return None, None
+    return result[0], result[1]
 
 
 CACHE_DIR = Path(".dataflow-gitops") / "cache"
@@ -124,8 +192,14 @@ class ProjectReadAhead:
     def __init__(self, root: Path, environ: Mapping[str, str] = os.environ) -> None:
         self._store = None if environ.get(NO_CACHE_ENV) else cache_store(root)
 
-    def read(self, texts: Sequence[str]) -> dict[str, SectionDocument]:
-        return preload(texts, store=self._store).documents
+    def read(
+        self,
+        texts: Sequence[str],
+        *,
+        names: bool = False,
+        known: Mapping[str, SectionDocument] | None = None,
+    ) -> dict[str, SectionDocument]:
+        return preload(texts, store=self._store, names=names, known=known).documents
 
 
 def _worker_count(workers: int | None, texts: list[str]) -> int:
@@ -137,17 +211,19 @@ def _worker_count(workers: int | None, texts: list[str]) -> int:
     return max(1, min(workers, len(texts), 8))
 
 
-def _read_all(texts: list[str], workers: int) -> list[Structure | None]:
-    results: list[Structure | None] = [None] * len(texts)
+def _read_all(texts: list[str], workers: int, *, names: bool = False) -> list[object]:
+    """Each text's :func:`read_structure` (with ``names``, :func:`read_with_names`) result."""
+    results: list[object] = [None] * len(texts)
     shares = _shares(texts, workers) if workers > 1 else [list(range(len(texts)))]
     threads = [
-        threading.Thread(target=_read_share, args=(texts, share, results), daemon=True)
+        threading.Thread(target=_read_share, args=(texts, share, results, names), daemon=True)
         for share in shares[1:]
     ]
     for thread in threads:
         thread.start()
+    read = read_with_names if names else read_structure
     for i in shares[0]:  # this process reads a share too
-        results[i] = read_structure(texts[i])
+        results[i] = read(texts[i])
     for thread in threads:
         thread.join()
     return results
@@ -164,7 +240,7 @@ def _shares(texts: list[str], count: int) -> list[list[int]]:
     return shares
 
 
-def _read_share(texts: list[str], share: list[int], results: list[Structure | None]) -> None:
+def _read_share(texts: list[str], share: list[int], results: list[object], names: bool) -> None:
     """Read ``share`` in a worker process (a fresh interpreter, so nothing of this process's
     memory or threads is copied); any failure of the worker reads the share here instead.
 
@@ -174,7 +250,7 @@ def _read_share(texts: list[str], share: list[int], results: list[Structure | No
     found: list[object] = []
     try:
         with subprocess.Popen(
-            [sys.executable, "-m", __name__],
+            [sys.executable, "-m", __name__, *(["--names"] if names else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -193,7 +269,8 @@ def _read_share(texts: list[str], share: list[int], results: list[Structure | No
     except (OSError, ValueError):
         found = []
     if len(found) != len(share):
-        found = [read_structure(texts[i]) for i in share]
+        read = read_with_names if names else read_structure
+        found = [read(texts[i]) for i in share]
     for i, data in zip(share, found, strict=True):
         results[i] = data if isinstance(data, list) else None
 
@@ -219,15 +296,41 @@ def read_structure(text: str) -> Structure | None:
         return None
 
 
-def _serve() -> None:
+def read_with_names(text: str) -> list[object] | None:
+    """Parse ``text`` → ``[its structure, its unknown names (names.plain)]``, or None when it is
+    not valid M."""
+    with _cycle_collection_paused():
+        try:
+            doc = parse_section(text, trees=True)  # the check walks every tree: one pass builds them
+        except MSyntaxError:
+            return None
+        return [structure(doc), unknown.plain(unknown.find_unknown_names(doc))]
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """The syntax trees of a document are tens of thousands of objects without cycles (freed by
+    reference counting): while they are built and walked, the cyclic collector would only scan
+    them again and again, a quarter of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _serve(names: bool) -> None:
     """The worker: texts on stdin (each a length line, then UTF-8) → one JSON line per text on
-    stdout, its structure or null."""
+    stdout, its structure (with ``--names``, :func:`read_with_names`'s pair) or null."""
     source, out = sys.stdin.buffer, sys.stdout
+    read = read_with_names if names else read_structure
     while header := source.readline():
         text = source.read(int(header)).decode("utf-8")
-        out.write(json.dumps(read_structure(text), separators=(",", ":")) + "\n")
+        out.write(json.dumps(read(text), separators=(",", ":")) + "\n")
         out.flush()
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve("--names" in sys.argv[1:])

@@ -8,6 +8,10 @@ SHA-256, so an unchanged text is rebuilt from it instead of read again. Entries 
 digest of the reader's own source as well: a changed reader never trusts what an older one found.
 The cache is an optimisation only: a store that cannot be opened, read or written is a miss, never
 an error, and a damaged entry is rebuilt by reading the text again.
+
+Beside each structure, the answer of the unknown-names check (``dfg validate``; it costs more
+than reading the text) is kept per text in the same way: the names module and its name lists
+are part of the reader digest, so a changed library list never trusts an older answer.
 """
 
 from __future__ import annotations
@@ -23,21 +27,39 @@ from pathlib import Path
 
 from dataflow_gitops.pipeline.definition import mlang
 from dataflow_gitops.pipeline.definition.mlang.document import Structure
+from dataflow_gitops.pipeline.definition.mlang.names import LIBRARY_FILES
 
 FILE_NAME = "mlang.sqlite"
 # Rows beyond this are dropped oldest first: a store never grows without bound on a busy machine.
 MAX_ENTRIES = 50_000
-_READER_MODULES = ("tokens", "cursor", "parser", "nodes", "literals", "document", "depth", "signatures")
+_READER_MODULES = (
+    "tokens",
+    "cursor",
+    "parser",
+    "nodes",
+    "literals",
+    "document",
+    "depth",
+    "signatures",
+    "names",
+    "memo",
+)
 
 
 @functools.cache
 def reader_version() -> str:
     """A digest of the reader's source files: the part of every key that retires stale entries."""
+    return reader_digest(Path(mlang.__file__).parent)
+
+
+def reader_digest(here: Path) -> str:
+    """:func:`reader_version` of the reader whose package folder is ``here``."""
     digest = hashlib.sha256()
-    here = Path(mlang.__file__).parent
     try:
         for name in _READER_MODULES:
             digest.update((here / f"{name}.py").read_bytes())
+        for file in LIBRARY_FILES:  # the unknown-names answers depend on the name lists
+            digest.update((here / "data" / file).read_bytes())
         digest.update(Path(__file__).read_bytes())  # this store's own format
     except OSError:
         # No source beside the code (a frozen build): the release names the reader instead.
@@ -134,5 +156,52 @@ class ReadStore:
                 )
         except sqlite3.Error:
             pass  # read-only or locked for too long: this run simply leaves nothing behind
+        finally:
+            db.close()
+
+    def load_names(self, keys: Iterable[str]) -> dict[str, object]:
+        """The stored unknown-names answer (``names.plain`` output) of each of ``keys`` that has one."""
+        wanted = [f"{reader_version()}:{k}" for k in keys]
+        found: dict[str, object] = {}
+        db = self._open(create=False)
+        if db is None:
+            return found
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, found FROM names WHERE key IN ({marks})"
+                for key, value in db.execute(query, chunk):
+                    with contextlib.suppress(ValueError):
+                        found[key.partition(":")[2]] = json.loads(value)
+        except sqlite3.Error:
+            pass  # no names table yet, or a damaged file: reads as empty, as for structures
+        finally:
+            db.close()
+        return found
+
+    def save_names(self, entries: Mapping[str, object]) -> None:
+        """Store ``entries`` (text digest → unknown-names answer) in one transaction, bounded and
+        retired like the structures; failures are ignored."""
+        if not entries:
+            return
+        version = reader_version()
+        rows = [(f"{version}:{k}", json.dumps(v, separators=(",", ":"))) for k, v in entries.items()]
+        db = self._open(create=True)
+        if db is None:
+            return
+        try:
+            with db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, found TEXT NOT NULL)"
+                )
+                db.executemany("INSERT OR REPLACE INTO names (key, found) VALUES (?, ?)", rows)
+                db.execute("DELETE FROM names WHERE key NOT LIKE ?", (f"{version}:%",))
+                db.execute(
+                    "DELETE FROM names WHERE rowid <= (SELECT max(rowid) FROM names) - ?",
+                    (MAX_ENTRIES,),
+                )
+        except sqlite3.Error:
+            pass
         finally:
             db.close()

@@ -25,7 +25,8 @@ from dataflow_gitops.fabric.auth import (
     build_token_provider,
     token_identity,
 )
-from dataflow_gitops.fabric.client import NAME_WAIT_S, FabricClient
+from dataflow_gitops.fabric.client import FabricClient
+from dataflow_gitops.fabric.creates import NAME_WAIT_S
 from dataflow_gitops.fabric.gateway import FabricGateway, LiveLookup
 from dataflow_gitops.fabric.retry import RetryPolicy
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle

@@ -8,18 +8,18 @@ encoded by the caller. Thread-safe: callers fan out with a ThreadPoolExecutor.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from dataflow_gitops.errors import BadRequest, FabricError, TransportError
+from dataflow_gitops.errors import FabricError, TransportError
 from dataflow_gitops.fabric import timing
 from dataflow_gitops.fabric.auth import TokenProvider
+from dataflow_gitops.fabric.creates import NAME_WAIT_S, create, waiting_for_name
 from dataflow_gitops.fabric.folders import Folder
 from dataflow_gitops.fabric.jobs import (
     instance_id_from_location,
@@ -32,16 +32,10 @@ from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
-from dataflow_gitops.fabric.transport import STATUS, Sender
+from dataflow_gitops.fabric.transport import Sender
 
 Json = dict[str, Any]
-T = TypeVar("T")
-LOGGER = logging.getLogger(__name__)
 
-# How long a create or rename waits for a recently deleted item's name to be released
-# (ItemDisplayNameNotAvailableYet); fabric-cicd waits the same 300 s.
-NAME_WAIT_S = 300.0
-NAME_NOT_AVAILABLE_YET = "ItemDisplayNameNotAvailableYet"
 # Wall time one response body may take to arrive (a definition of many MB on a slow link is
 # seconds); past it the request counts as unanswered and is retried if safe.
 BODY_DEADLINE_S = 120.0
@@ -202,7 +196,9 @@ class FabricClient:
         def patch() -> Json:
             return json_object(self._sender.send("PATCH", url, json=body))
 
-        return self._waiting_for_name(patch) if display_name is not None else patch()
+        if display_name is None:
+            return patch()
+        return waiting_for_name(self._sender, patch, name_wait_s=self._name_wait_s)
 
     def delete_item(self, ws: str, id: str, hard: bool = False) -> None:
         params = {"hardDelete": "true"} if hard else None
@@ -444,7 +440,18 @@ class FabricClient:
     def _get(self, url: str) -> Json:
         return json_object(self._sender.send("GET", url))
 
-    def _maybe_lro(self, response: httpx.Response, *, what: str) -> Json | None:
+    def _create(self, url: str, body: Json, find: Callable[[], Json | None], *, what: str) -> Json:
+        return create(
+            self._sender,
+            url,
+            body,
+            find,
+            what=what,
+            name_wait_s=self._name_wait_s,
+            finish=self._maybe_lro,
+        )
+
+    def _maybe_lro(self, response: httpx.Response, what: str) -> Json | None:
         if response.status_code == 202:
             result = wait_for_operation(
                 self._sender,
@@ -456,67 +463,3 @@ class FabricClient:
             )
             return result if isinstance(result, dict) else None
         return json_object(response) or None
-
-    def _waiting_for_name(self, call: Callable[[], T]) -> T:
-        """Run ``call``; while the name is still reserved after a delete, wait and call again.
-
-        The wait is bounded by ``name_wait_s`` in total (the injected clock); past it the
-        service's error is raised as it came.
-        """
-        start = self._sender.clock()
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except BadRequest as exc:
-                if exc.error_code != NAME_NOT_AVAILABLE_YET:
-                    raise
-                delay = self._sender.backoff(attempt)
-                if self._sender.clock() - start + delay > self._name_wait_s:
-                    raise
-            LOGGER.warning(  # a wait of seconds to minutes: shown without -v, as retries are
-                "Fabric: the name is still reserved by a deleted item — retry %d in %.0f s",
-                attempt + 1,
-                delay,
-                extra=STATUS,
-            )
-            self._sender.sleep(delay)
-            attempt += 1
-
-    def _create(self, url: str, body: Json, find: Callable[[], Json | None], *, what: str) -> Json:
-        """POST a create; after a lost answer, look for the created thing before trying again."""
-        lost = 0
-        while True:
-            try:
-                response = self._waiting_for_name(lambda: self._sender.send_once("POST", url, json=body))
-            except BadRequest as exc:
-                # Our earlier, lost attempt may have taken the name after all.
-                if lost and exc.error_code == "ItemDisplayNameAlreadyInUse":
-                    found = find()
-                    if found is not None:
-                        return found
-                raise
-            if response is not None:
-                result = self._maybe_lro(response, what=f"create {what}")
-                if isinstance(result, dict) and result.get("id"):
-                    return result
-                # An LRO without a result body: the created item is found by its name.
-                found = find()
-                if found is None:
-                    raise FabricError(
-                        f"create {what} succeeded but the new item cannot be found",
-                        hint="run the command again; it will not duplicate the item",
-                    )
-                return found
-            found = find()
-            if found is not None:
-                return found
-            if lost >= self._sender.policy.max_retries:
-                raise TransportError(
-                    f"no answer to create {what} after {lost + 1} attempts",
-                    method="POST",
-                    url=url,
-                    hint="check the network and the workspace, then run again",
-                )
-            self._sender.sleep(self._sender.backoff(lost))
-            lost += 1

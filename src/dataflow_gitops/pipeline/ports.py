@@ -110,9 +110,17 @@ class ReadAhead(Protocol):
     """Reads many M texts at once, before the stages ask for their documents (the source
     stage's read-ahead: a persistent read cache, worker processes)."""
 
-    def read(self, texts: Sequence[str]) -> Mapping[str, SectionDocument]:
+    def read(
+        self,
+        texts: Sequence[str],
+        *,
+        names: bool = False,
+        known: Mapping[str, SectionDocument] | None = None,
+    ) -> Mapping[str, SectionDocument]:
         """The document of each text of ``texts`` that is valid M (an invalid one is left out:
-        the stage that reads it reports its error, with its own path)."""
+        the stage that reads it reports its error, with its own path); ``known`` are documents
+        already read (``names`` is all they need). With ``names``, each document also knows its
+        unknown names (``dfg validate``)."""
         ...
 
 

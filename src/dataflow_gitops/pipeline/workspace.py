@@ -288,6 +288,18 @@ def last_applied(
     return {d.name: d for d in rendered}
 
 
+def applied_source(project: Project, workspace: Workspace) -> Snapshot | None:
+    """① the sources of the commit last applied (the workspace's latest record); None when no
+    record says, or the commit is gone."""
+    commit = workspace.latest.commit if workspace.latest else None
+    if commit is None:
+        return None
+    try:
+        return read_source(project, workspace.environment, commit)
+    except DataflowGitopsError:
+        return None
+
+
 def secrets_of(env: Environment, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment variable → value for every secret the overlay substituted (masked in output)."""
     source = os.environ if environ is None else environ

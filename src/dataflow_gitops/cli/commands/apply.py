@@ -18,10 +18,9 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.apply_report import (
-    ask_approval,
+from dataflow_gitops.cli.applying import (
+    approve_and_apply,
     check_approval_names,
-    check_deletes,
     report_applied,
 )
 from dataflow_gitops.cli.commands.options import (
@@ -36,7 +35,7 @@ from dataflow_gitops.cli.commands.options import (
     timeout_option,
     use_color,
 )
-from dataflow_gitops.cli.output import Format, format_plan
+from dataflow_gitops.cli.output import Format
 from dataflow_gitops.cli.records_note import before_git_note
 
 
@@ -122,33 +121,18 @@ def command(
                 api.verify_saved_plan(dep, plan, allow_delete=allow_delete, trust=trust_plan_file)
             else:
                 plan = api.plan(dep, targets=targets, ref=ref, reporter=reporter)
-        shown = planfile is None and fmt != "json"
-        if shown:
-            click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        check_deletes(plan, allowed=allow_delete)
-        protected = dep.environment.protected
-        asked = ask_approval(
+        applied = approve_and_apply(
+            dep,
             plan,
-            env,
-            protected=protected,
-            # --approve-protected ENV is the strongest approval: it also stands for --auto-approve.
-            approved=env in approve_protected
-            or (not protected and (auto_approve or planfile is not None)),
-            shown=shown,
+            approved=auto_approve or planfile is not None,
+            approve_protected=approve_protected,
             fmt=fmt,
             color=color,
+            concurrency=concurrency,
+            publish=publish,
+            allow_delete=allow_delete,
+            saved=planfile is not None,
         )
-        with progress() as reporter:
-            applied = api.apply(
-                dep,
-                plan,
-                concurrency=concurrency,
-                publish=publish,
-                allow_delete=allow_delete,
-                # A saved plan, or one that waited for a human, may be stale by now.
-                check_stale=planfile is not None or asked,
-                reporter=reporter,
-            )
     return report_applied(
         applied,
         plan,

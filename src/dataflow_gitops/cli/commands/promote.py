@@ -12,10 +12,9 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.apply_report import (
-    ask_approval,
+from dataflow_gitops.cli.applying import (
+    approve_and_apply,
     check_approval_names,
-    check_deletes,
     report_applied,
 )
 from dataflow_gitops.cli.commands.options import (
@@ -121,30 +120,18 @@ def command(
                     f"\nSaved the plan to {out}. To apply exactly this plan: dfg apply -e {to_env} {out}"
                 )
             return EXIT_CHANGES if detailed_exitcode and plan.has_changes else 0
-        shown = fmt != "json"
-        if shown:
-            click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
-        check_deletes(plan, allowed=allow_delete, what="promotion")
-        protected = dep.environment.protected
-        asked = ask_approval(
+        applied = approve_and_apply(
+            dep,
             plan,
-            to_env,
-            protected=protected,
-            approved=to_env in approve_protected or (not protected and auto_approve),
-            shown=shown,
+            approved=auto_approve,
+            approve_protected=approve_protected,
             fmt=fmt,
             color=color,
+            concurrency=concurrency,
+            publish=publish,
+            allow_delete=allow_delete,
+            what="promotion",
         )
-        with progress() as reporter:
-            applied = api.apply(
-                dep,
-                plan,
-                concurrency=concurrency,
-                publish=publish,
-                allow_delete=allow_delete,
-                check_stale=asked,
-                reporter=reporter,
-            )
     return report_applied(
         applied,
         plan,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dataflow_gitops import api
-from dataflow_gitops.cli.commands.options import project_dir, use_color
+from dataflow_gitops.cli.commands.options import env_option, project_dir, use_color
 from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.pipeline.definition.parts import lenient_text
 from dataflow_gitops.pipeline.model import DesiredDataflow
@@ -16,7 +16,7 @@ from dataflow_gitops.secret_mask import mask
 
 
 @click.command("render")
-@click.option("-e", "--env", required=True, metavar="ENV", help="Environment overlay to apply.")
+@env_option
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option(
     "--out",

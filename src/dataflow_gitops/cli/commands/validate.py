@@ -22,29 +22,30 @@ from dataflow_gitops.portability import too_long_for_windows
     help="Validate only this environment (repeatable); default: all of them.",
 )
 @click.option(
-    "--names",
-    is_flag=True,
-    help="Also warn about names in M that no query, step, parameter or library function defines.",
+    "--names/--no-names",
+    default=True,
+    help="Warn about names in M that no query, step, parameter or library function defines "
+    "(on by default).",
 )
 @click.option(
     "--strict",
     is_flag=True,
-    help="Check names too, and treat every warning as an error: exit 1.",
+    help="Treat every warning (unknown names too) as an error: exit 1.",
 )
 def command(envs: tuple[str, ...], names: bool, strict: bool) -> int:
     """Check dataflows, M syntax, references and environment overlays, without any API call.
 
     \b
     Examples:
-      dfg validate              # every dataflow, every environment
+      dfg validate              # every dataflow, every environment, unknown names in M
       dfg validate -e prod      # dataflows + the prod overlay only
-      dfg validate --names      # + did-you-mean warnings for unknown names in M
-      dfg validate --strict     # names too, and warnings fail the check (CI gates)
+      dfg validate --strict     # warnings fail the check (CI gates)
+      dfg validate --no-names   # without the unknown-names check
       dfg -C path/to/repo validate -e dev -e test
     """
     project = project_dir()
     use_color()
-    report = api.validate(project, list(envs) or None, names=names or strict)
+    report = api.validate(project, list(envs) or None, names=names)
     try:
         settings = load_project(project)
     except DataflowGitopsError:

@@ -7,12 +7,15 @@
   compared structurally) and ``gatewayObjectId``.
 
 Values are resolved by a callable that render supplies (it knows the Lookup and what is pending).
+An id known only after apply stays a pending token until :func:`bind_pending` (the applier,
+once the dependency exists).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from dataflow_gitops.config import Binding, Bindings
@@ -23,7 +26,8 @@ from dataflow_gitops.pipeline.definition.mlang import (
     field_literals,
     format_literal,
 )
-from dataflow_gitops.pipeline.model import KNOWN_AFTER_APPLY, DataflowReference
+from dataflow_gitops.pipeline.definition.parts import fingerprint
+from dataflow_gitops.pipeline.model import KNOWN_AFTER_APPLY, DataflowReference, DesiredDataflow, Part
 
 Resolve = Callable[[str, str, str], str]
 """(value with ``${…}`` expressions, overlay file:line, what is being bound) → resolved value."""
@@ -134,3 +138,27 @@ def rewrite_metadata(doc: dict[str, Any], bindings: Bindings, *, resolve: Resolv
 
 def pending_token(expression: str) -> str:
     return KNOWN_AFTER_APPLY % expression
+
+
+def bind_pending(desired: DesiredDataflow, values: Mapping[str, str]) -> DesiredDataflow:
+    """``desired`` with the KNOWN_AFTER_APPLY tokens of ``values`` (expression → id) replaced and
+    the fingerprint recomputed; the applier calls it once the dependencies exist."""
+    bound = [e for e in desired.pending if e in values]
+    if not bound:
+        return desired
+    parts = []
+    for part in desired.parts:
+        data = part.data
+        for expression in bound:
+            data = data.replace(
+                pending_token(expression).encode("utf-8"), values[expression].encode("utf-8")
+            )
+        parts.append(Part(part.path, data))
+    return replace(
+        desired,
+        parts=tuple(parts),
+        pending=tuple(e for e in desired.pending if e not in values),
+        fingerprint=fingerprint(
+            parts, display_name=desired.display_name, description=desired.description
+        ),
+    )

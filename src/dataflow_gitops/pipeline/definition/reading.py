@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dataflow_gitops.errors import DataflowGitopsError
-from dataflow_gitops.pipeline.definition.mashups import has_document, keep_document
+from dataflow_gitops.pipeline.definition.mashups import keep_document
+from dataflow_gitops.pipeline.definition.mlang import SectionDocument
+from dataflow_gitops.pipeline.definition.mlang import names as unknown
 from dataflow_gitops.pipeline.definition.parts import decode_text
 from dataflow_gitops.pipeline.definition.source_cache import FILES
 from dataflow_gitops.pipeline.model import (
@@ -33,9 +35,11 @@ def read_mashups(
     read_ahead: ReadAhead | None,
     *,
     desired: Iterable[DesiredDataflow] = (),
+    names: bool = False,
 ) -> None:
     """Leave on every dataflow's ``mashup.pq`` part its document, read by ``read_ahead``
-    (nothing when None).
+    (nothing when None); with ``names``, a document that knows its unknown names as well
+    (``dfg validate``'s check).
 
     A live dataflow's mashup equal to one of ``desired`` is not read: the diff finds them equal
     without a document, and the desired part's document (when it has one) is also its own. Any
@@ -50,9 +54,15 @@ def read_mashups(
         if part is not None:
             rendered.setdefault(part.data, part)
     waiting: dict[str, list[Part]] = {}
+    wanting: dict[str, SectionDocument] = {}  # read already, but not for their names
     for dataflow in dataflows:
         part = dataflow.part(MASHUP_PATH)
-        if part is None or has_document(part):
+        if part is None:
+            continue
+        doc = part.derived.document
+        if doc is not None:
+            if names and unknown.known(doc) is None:
+                wanting.setdefault(doc.text, doc)
             continue
         twin = rendered.get(part.data)
         if twin is not None:
@@ -62,14 +72,17 @@ def read_mashups(
         known = FILES.part(MASHUP_PATH, part.data)
         if known.derived.document is not None:
             keep_document(part, known.derived.document)
+            if names and unknown.known(known.derived.document) is None:
+                wanting.setdefault(known.derived.document.text, known.derived.document)
             continue
         try:
             text = decode_text(part.data, path=MASHUP_PATH)
         except DataflowGitopsError:
             continue
         waiting.setdefault(text, []).extend((part, known) if known is not part else (part,))
-    if not waiting:
+    if not waiting and not wanting:
         return
-    for text, doc in read_ahead.read(list(waiting)).items():
+    found = read_ahead.read([*waiting, *wanting], names=names, known=wanting)
+    for text, doc in found.items():
         for part in waiting.get(text, ()):
             keep_document(part, doc)

@@ -17,16 +17,14 @@ workspace id and leaves item ids as visible placeholders, listed in ``pending``.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from dataflow_gitops.config import Environment, jsonpath, matches
 from dataflow_gitops.config.schedules import MAX_SCHEDULES, overlay_part
-from dataflow_gitops.errors import DataflowGitopsError, MSyntaxError, RenderError
+from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,
@@ -52,6 +50,10 @@ from dataflow_gitops.pipeline.definition.references import (
     dependency_edges,
     dependency_order,
     find_references,
+)
+from dataflow_gitops.pipeline.definition.render_checks import (
+    check_overlay_names,
+    check_unique_display_names,
 )
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
@@ -447,7 +449,7 @@ def render_all(
     dataflow declares, and a ``dataflows:`` entry naming no dataflow (both RenderError at
     the overlay's line). ``id_map`` (item id → repository name) resolves Git-sync references.
     """
-    _check_overlay_names(snapshot, env)
+    check_overlay_names(snapshot, env)
     references = find_references(snapshot, id_map=id_map or {})
     chosen = [d for d in snapshot.dataflows if d.checked and env.in_scope(d.name)]
     names = [d.name for d in chosen]
@@ -462,76 +464,5 @@ def render_all(
         render(by_name[n], env, lookup, references=references.get(n, ()), folder=places[n])
         for n in order
     )
-    _check_unique_display_names(desired, env)
+    check_unique_display_names(desired, env)
     return desired
-
-
-def _check_unique_display_names(desired: Sequence[DesiredDataflow], env: Environment) -> None:
-    seen: dict[str, str] = {}
-    for d in desired:
-        other = seen.setdefault(d.display_name, d.name)
-        if other != d.name:
-            raise RenderError(
-                f"{other!r} and {d.name!r} would both be named {d.display_name!r} in {env.name}",
-                where=env.path,
-                hint="display names must be unique per workspace; fix display_name",
-            )
-
-
-def _check_overlay_names(snapshot: Snapshot, env: Environment) -> None:
-    names = {d.name for d in snapshot.dataflows}
-    for overlay in env.dataflows:
-        if overlay.name not in names:
-            close = difflib.get_close_matches(overlay.name, sorted(names), n=1)
-            raise RenderError(
-                f"dataflows: no dataflow named {overlay.name!r} in the repository",
-                where=overlay.where,
-                hint=f"did you mean {close[0]!r}?" if close else "check the name",
-            )
-    declared: set[str] = set()
-    for dataflow in snapshot.dataflows:
-        part = dataflow.part(MASHUP_PATH)
-        if part is None:
-            continue
-        try:
-            doc = part_document(part, path=_part_path(dataflow, MASHUP_PATH))
-        except DataflowGitopsError:
-            if dataflow.checked:
-                raise
-            continue  # identified only (outside --target): its own problems are not this run's
-        declared.update(p.name for p in parameters(doc))
-    for setting in env.parameters:
-        if setting.name not in declared:
-            close = difflib.get_close_matches(setting.name, sorted(declared), n=1)
-            raise RenderError(
-                f"parameter {setting.name!r} is declared by no dataflow",
-                where=setting.where,
-                hint=f"did you mean {close[0]!r}?"
-                if close
-                else "remove it, or declare it in a "
-                "mashup.pq as `shared X = … meta [IsParameterQuery = true, …]`",
-            )
-
-
-def bind_pending(desired: DesiredDataflow, values: Mapping[str, str]) -> DesiredDataflow:
-    """``desired`` with the KNOWN_AFTER_APPLY tokens of ``values`` (expression → id) replaced and
-    the fingerprint recomputed; the applier calls it once the dependencies exist."""
-    bound = [e for e in desired.pending if e in values]
-    if not bound:
-        return desired
-    parts = []
-    for part in desired.parts:
-        data = part.data
-        for expression in bound:
-            data = data.replace(
-                pending_token(expression).encode("utf-8"), values[expression].encode("utf-8")
-            )
-        parts.append(Part(part.path, data))
-    return replace(
-        desired,
-        parts=tuple(parts),
-        pending=tuple(e for e in desired.pending if e not in values),
-        fingerprint=fingerprint(
-            parts, display_name=desired.display_name, description=desired.description
-        ),
-    )

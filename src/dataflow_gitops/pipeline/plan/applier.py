@@ -34,7 +34,7 @@ from dataclasses import replace
 
 from dataflow_gitops import interrupts
 from dataflow_gitops.errors import DataflowGitopsError, PlanError
-from dataflow_gitops.pipeline.definition.render import bind_pending
+from dataflow_gitops.pipeline.definition.bindings import bind_pending
 from dataflow_gitops.pipeline.model import (
     DATAFLOW_TYPE,
     Action,
@@ -52,8 +52,9 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.folders import folder_ids, place_workspace
 from dataflow_gitops.pipeline.plan.ordering import Step, build_steps
-from dataflow_gitops.pipeline.plan.planfile import check_preconditions
-from dataflow_gitops.pipeline.plan.schedules import removed_schedules, schedule_deletes
+from dataflow_gitops.pipeline.plan.proof import refuse_deletes
+from dataflow_gitops.pipeline.plan.schedules import removed_schedules
+from dataflow_gitops.pipeline.plan.stale import check_preconditions
 from dataflow_gitops.pipeline.ports import FabricWriter, LiveReader, NullReporter, Reporter
 
 TASK = "apply"
@@ -97,7 +98,7 @@ def apply_plan(
         raise PlanError(
             f"concurrency must be at least 1, not {concurrency}", hint="pass --concurrency 1 or more"
         )
-    _refuse_deletes(plan, allow_delete)
+    refuse_deletes(plan, allowed=allow_delete)
     visitor = ActionVisitor(plan.workspace_id, writer, publish=publish, republish=republish)
     for action in plan.actions:
         visitor.method_for(action)
@@ -452,17 +453,6 @@ def _item_id(action: Action) -> str:
             hint="the plan is incomplete; plan again",
         )
     return action.item_id
-
-
-def _refuse_deletes(plan: Plan, allow_delete: bool) -> None:
-    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
-    deletes += schedule_deletes(plan)
-    if deletes and not allow_delete:
-        raise PlanError(
-            f"the plan deletes {len(deletes)} dataflow(s): {', '.join(deletes)}",
-            where=f"environment {plan.environment}",
-            hint="pass --allow-delete to apply it; nothing was written",
-        )
 
 
 def _observe(workspace_id: str, reader: LiveReader, *, with_definitions: bool) -> LiveWorkspace:

@@ -1,12 +1,11 @@
-"""⑥ planfile: Plan ⇄ versioned JSON (``schemas/plan.schema.json``), and the stale-plan guard.
+"""⑥ planfile: Plan ⇄ versioned JSON (``schemas/plan.schema.json``).
 
 A saved plan is what a reviewer approved, so applying it must write exactly that, to exactly
 the state it was planned against. The file therefore carries the rendered payloads (secret
 values replaced by ``${env:NAME}`` references, re-resolved at load), the desired fingerprint of
 each (recomputed at load: a mismatch means the file was edited), and the live fingerprint each
-action was planned against, which :func:`check_preconditions` compares with a fresh read of the
-workspace before anything is written (sqlmesh's ConflictingPlanError, Terraform's stale plan).
-The guard covers folders too: an item moved to another folder since the plan is stale.
+action was planned against, which :func:`.stale.check_preconditions` compares with a fresh read
+of the workspace before anything is written.
 
 Format 2 added workspace folders (``live_folder``, ``desired.folder_path``, the plan's
 ``folders`` and ``empty_folders``) and references outside the repository (``desired.external``);
@@ -28,10 +27,9 @@ from typing import Any
 import jsonschema
 
 from dataflow_gitops import __version__
-from dataflow_gitops.errors import PlanError, PlanFileError, StalePlanError
+from dataflow_gitops.errors import PlanFileError
 from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.model import (
-    ZERO_GUID,
     Action,
     ActionKind,
     ChangeKind,
@@ -42,7 +40,6 @@ from dataflow_gitops.pipeline.model import (
     FolderAction,
     FolderActionKind,
     Impact,
-    LiveWorkspace,
     Part,
     PartChange,
     Plan,
@@ -454,50 +451,3 @@ def _diff(name: str, doc: dict[str, Any]) -> DataflowDiff:
             for c in doc.get("schedules", ())
         ),
     )
-
-
-# the stale-plan guard -------------------------------------------------------------------------
-
-
-def check_preconditions(plan: Plan, live: LiveWorkspace) -> None:
-    """Raise StalePlanError naming every item whose live state moved since ``plan`` was made."""
-    if live.workspace_id != plan.workspace_id:
-        raise PlanError(
-            f"the plan was made for workspace {plan.workspace_id}, not {live.workspace_id}",
-            where=plan.environment,
-            hint="apply the plan to the environment it was made for",
-        )
-    by_id = {d.id: d for d in live.dataflows}
-    stale: list[str] = []
-    for action in plan.actions:
-        if not action.is_change:
-            continue
-        if action.live_fingerprint is None:
-            logical_id = action.desired.logical_id if action.desired else ""
-            found = next(
-                (
-                    d
-                    for d in live.dataflows
-                    if d.display_name == action.display_name
-                    or (logical_id not in ("", ZERO_GUID) and d.logical_id == logical_id)
-                ),
-                None,
-            )
-            if found is not None:
-                stale.append(f'"{action.name}" (planned as absent, now exists as item {found.id})')
-            continue
-        current = by_id.get(action.item_id or "")
-        if current is None:
-            stale.append(f'"{action.name}" (item {action.item_id} no longer exists)')
-        elif current.fingerprint != action.live_fingerprint:
-            stale.append(f'"{action.name}" (live definition changed)')
-        elif (
-            action.live_folder is not None
-            and current.item.folder_path.casefold() != action.live_folder.casefold()
-        ):
-            stale.append(
-                f'"{action.name}" (moved from {action.live_folder or "/"} to '
-                f"{current.item.folder_path or '/'} since the plan)"
-            )
-    if stale:
-        raise StalePlanError(stale, where=plan.environment)

@@ -36,6 +36,7 @@ from fnmatch import fnmatchcase
 
 from dataflow_gitops.errors import PlanError
 from dataflow_gitops.pipeline.definition.folders import within
+from dataflow_gitops.pipeline.definition.render_checks import display_name_clash
 from dataflow_gitops.pipeline.model import (
     Action,
     ActionKind,
@@ -145,16 +146,15 @@ def build_plan(
 
 
 def _check_unique_names(desired: Sequence[DesiredDataflow]) -> None:
-    seen: dict[str, str] = {}
-    for d in desired:
-        other = seen.setdefault(d.display_name, d.name)
-        if other != d.name:
-            raise PlanError(
-                f'"{other}" and "{d.name}" both become the display name "{d.display_name}"',
-                where=d.name,
-                hint="display names are unique per workspace: change one .platform displayName or "
-                "the environment's display-name template",
-            )
+    clash = display_name_clash(desired)
+    if clash is not None:
+        other, d = clash
+        raise PlanError(
+            f'"{other}" and "{d.name}" both become the display name "{d.display_name}"',
+            where=d.name,
+            hint="display names are unique per workspace: change one .platform displayName or "
+            "the environment's display-name template",
+        )
 
 
 def _pair(desired: Sequence[DesiredDataflow], live: LiveWorkspace, base: str = "") -> _Pairing:

@@ -33,6 +33,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.planfile import diff_document
 from dataflow_gitops.pipeline.plan.planner import delete_reason
+from dataflow_gitops.pipeline.plan.schedules import schedule_deletes
 
 TRUST_HINT = "plan again, or pass --trust-plan-file to apply it unproven (see docs/plan-files.md)"
 
@@ -123,15 +124,20 @@ def source_hash(snapshot: Snapshot) -> str:
     return digest.hexdigest()
 
 
-def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Destination) -> None:
-    """Refuse ``plan`` unless ``environment`` still resolves to where it was made to go."""
-    where = f"environment {environment}"
+def check_environment(plan: Plan, environment: str, *, where: str) -> None:
+    """Refuse ``plan`` when it was made for another environment than ``environment``."""
     if plan.environment != environment:
         raise PlanError(
             f"the plan was made for environment {plan.environment!r}, not {environment!r}",
             where=where,
             hint=f"apply it with -e {plan.environment}, or plan again for {environment}",
         )
+
+
+def check_bound(plan: Plan, *, environment: str, workspace_id: str, connection: Destination) -> None:
+    """Refuse ``plan`` unless ``environment`` still resolves to where it was made to go."""
+    where = f"environment {environment}"
+    check_environment(plan, environment, where=where)
     if plan.workspace_id != workspace_id:
         raise PlanError(
             f"the plan was made for workspace {plan.workspace_id}, but {environment} now resolves "
@@ -176,15 +182,8 @@ def check_policy(
             where=where,
             hint="see `scope:` in the overlay; plan again",
         )
+    refuse_deletes(plan, allowed=allow_delete)
     deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
-    if not deletes:
-        return
-    if not allow_delete:
-        raise PlanError(
-            f"the plan deletes {len(deletes)} dataflow(s): {_names(deletes)}",
-            where=where,
-            hint="pass --allow-delete to apply it; nothing was written",
-        )
     managed = frozenset(managed_ids)
     refused = [
         a for a in deletes if delete_reason(a.display_name, a.item_id or "", policy, managed) is None
@@ -195,6 +194,21 @@ def check_policy(
             "(prune off, excluded, or not deployed by dfg); nothing was written",
             where=where,
             hint="see `prune:` in the overlay; plan again",
+        )
+
+
+def refuse_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
+    """Refuse, before anything is written, a plan (``what``: or a promotion) whose deletes of
+    dataflows or schedules ``--allow-delete`` did not allow."""
+    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
+    deletes += schedule_deletes(plan)
+    if deletes and not allowed:
+        count = f"{len(deletes)} dataflow{'' if len(deletes) == 1 else 's'}"
+        raise PlanError(
+            f"the {what} deletes {count}: {', '.join(deletes)}",
+            where=f"environment {plan.environment}",
+            hint="pass --allow-delete to apply the deletes too, or --target the others; "
+            "nothing was written",
         )
 
 

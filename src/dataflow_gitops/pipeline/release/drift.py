@@ -41,6 +41,7 @@ from dataflow_gitops.pipeline.model import (
 )
 from dataflow_gitops.pipeline.plan.diff import diff_dataflow
 from dataflow_gitops.pipeline.release.records import DeploymentRecord, RecordedItem
+from dataflow_gitops.pipeline.workspace import Workspace, secrets_of
 
 
 class DriftStatus(enum.StrEnum):
@@ -96,6 +97,25 @@ class DriftReport:
 
     def with_status(self, *statuses: DriftStatus) -> tuple[DataflowDrift, ...]:
         return tuple(d for d in self.dataflows if d.status in statuses)
+
+
+def workspace_drift(
+    workspace: Workspace, last_applied: Mapping[str, DesiredDataflow] | None = None
+) -> DriftReport:
+    """:func:`compare` for an environment read by stages ①–③ (live included): its desired
+    dataflows × its latest record × live; ``last_applied`` as :func:`compare` takes it."""
+    return compare(
+        workspace.desired,
+        workspace.latest,
+        workspace.live or (),
+        environment=workspace.environment.name,
+        workspace_id=workspace.workspace_id or "",
+        last_applied=last_applied,
+        ignore=workspace.environment.ignore,
+        head_commit=workspace.snapshot.commit,
+        head_dirty=workspace.snapshot.dirty,
+        secrets=secrets_of(workspace.environment),
+    )
 
 
 def compare(

@@ -1,5 +1,6 @@
 """Export, before anything is written: nothing a user has is lost, no secret reaches a file.
 
+- :func:`exportable` is :func:`export_set` with the secrets taken out (below).
 - :func:`check_export_safe` refuses to overwrite uncommitted work (a file export would change
   has uncommitted edits) or to undo a committed change not applied yet (drift's *pending*: the
   source moved since the commit last applied, :func:`unapplied_changes`), unless told which side wins
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from dataflow_gitops.errors import DataflowGitopsError
@@ -26,26 +28,60 @@ from dataflow_gitops.pipeline.model import (
     Snapshot,
     SourceDataflow,
 )
-from dataflow_gitops.pipeline.release.export import ExportedDataflow
+from dataflow_gitops.pipeline.release.export_set import export_set
 from dataflow_gitops.pipeline.release.records import DeploymentRecord
+from dataflow_gitops.pipeline.release.unrender import ExportedDataflow
+from dataflow_gitops.pipeline.workspace import Workspace
 from dataflow_gitops.secret_mask import MIN_LENGTH, fingerprint, mask, reference
 
 _M_STRING = re.compile(r'"((?:[^"]|"")*)"')
 _TOKEN = re.compile(r"[^\s\"'(),;{}\[\]<>/*]{4,}")
 
 
-def check_export_safe(
-    changes: Mapping[str, Sequence[str]],
+def exportable(
+    workspace: Workspace,
+    names: Sequence[str],
     *,
+    history: Sequence[DeploymentRecord],
+    existing: set[str],
+    platform_bytes: Callable[[SourceDataflow], bytes | None],
+    dataflows_dir: str,
+) -> tuple[tuple[ExportedDataflow, ...], tuple[str, ...]]:
+    """:func:`export_set` with no secret value in it, current or rotated since (recognised by
+    the fingerprints in ``history``, the environment's records)."""
+    current = dict(workspace.environment.secret_pairs)
+    past = past_fingerprints(history)
+    live = live_with_current_secrets(workspace.live or (), current=current, past=past)
+    exported, skipped = export_set(
+        replace(workspace, live=live),
+        names,
+        existing=existing,
+        platform_bytes=platform_bytes,
+        dataflows_dir=dataflows_dir,
+    )
+    return without_secrets(exported, current=current, past=past), skipped
+
+
+def check_export_safe(
+    changes: Mapping[str, Sequence[tuple[Path, bytes | None]]],
+    *,
+    root: Path,
     environment: str,
-    dirty_paths: Collection[str],
-    pending: Collection[str],
+    now: Snapshot,
+    applied: Snapshot | None,
     overwrite_local: bool,
     discard_pending: bool,
 ) -> None:
-    """``changes``: dataflow → the project-relative files export would write or delete."""
-    dirty = set(dirty_paths)
-    uncommitted = sorted({p for paths in changes.values() for p in paths if p in dirty})
+    """``changes``: dataflow → the files export would write or delete (under ``root``, the
+    project); ``now`` the source it reads, ``applied`` the source last applied (None: unknown,
+    or an export outside the repository's dataflows folder)."""
+    base = root.resolve()
+    relative = {
+        name: [p.relative_to(base).as_posix() if p.is_relative_to(base) else str(p) for p, _ in found]
+        for name, found in changes.items()
+    }
+    dirty = set(now.dirty_paths)
+    uncommitted = sorted({p for paths in relative.values() for p in paths if p in dirty})
     if uncommitted and not overwrite_local:
         raise DataflowGitopsError(
             f"export would overwrite uncommitted changes in {', '.join(uncommitted)}; "
@@ -53,7 +89,8 @@ def check_export_safe(
             where=f"dfg export -e {environment}",
             hint="commit or stash them first, or pass --overwrite-local to let live win",
         )
-    undone = sorted(name for name, paths in changes.items() if paths and name in pending)
+    pending = unapplied_changes(now, applied)
+    undone = sorted(name for name, paths in relative.items() if paths and name in pending)
     if undone and not discard_pending:
         raise DataflowGitopsError(
             f"export would undo git changes not yet applied to {environment} in "
@@ -115,17 +152,6 @@ def live_with_current_secrets(
         changed = any(a is not b for a, b in zip(parts, dataflow.parts, strict=True))
         result.append(replace(dataflow, parts=tuple(parts)) if changed else dataflow)
     return tuple(result)
-
-
-def secret_fingerprints(secrets: Mapping[str, str], salt: str) -> tuple[tuple[str, str], ...]:
-    """(variable, salted fingerprint) of every secret value long enough to recognise."""
-    return tuple(
-        sorted(
-            (name, fingerprint(value, salt))
-            for name, value in secrets.items()
-            if len(value) >= MIN_LENGTH
-        )
-    )
 
 
 def past_fingerprints(history: Sequence[DeploymentRecord]) -> dict[str, dict[str, str]]:

@@ -20,7 +20,7 @@ from dataflow_gitops.errors import RenderError
 from dataflow_gitops.pipeline.definition.folders import folder_path, join, within
 from dataflow_gitops.pipeline.definition.parts import folder_name
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, LiveDataflow, SourceDataflow
-from dataflow_gitops.pipeline.release.export import (
+from dataflow_gitops.pipeline.release.unrender import (
     ExportedDataflow,
     learn_reverse_ids,
     pair_live,

@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from secrets import token_hex
 from typing import Any, Protocol
 
 from dataflow_gitops import __version__
 from dataflow_gitops.config.project import environment_name_problem
 from dataflow_gitops.errors import RecordError
 from dataflow_gitops.pipeline.model import ActionKind, ApplyResult, OutcomeStatus, Plan
+from dataflow_gitops.secret_mask import MIN_LENGTH, fingerprint
 
 FORMAT_VERSION = 1
 RECORDS_DIR = Path(".dataflow-gitops") / "records"
@@ -163,6 +165,95 @@ def record_from_result(
         secret_salt=secret_salt,
         secret_fingerprints=secret_fingerprints,
         interrupted=result.interrupted is not None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """An apply's result, and what became of its record."""
+
+    result: ApplyResult
+    record: DeploymentRecord | None
+    """None when nothing changed and the latest record already names this commit."""
+    record_location: str | None
+    """The tag name or file the record went to."""
+    record_error: RecordError | None = None
+    """Set when the apply ran but its record could not be written (the result still stands)."""
+
+
+def record_apply(
+    store: RecordStore,
+    result: ApplyResult,
+    plan: Plan,
+    *,
+    previous: DeploymentRecord | None,
+    actor: Callable[[], str],
+    secrets: Mapping[str, str],
+) -> Applied:
+    """Write the record of an apply where one is worth writing (:func:`worth_recording`;
+    ``previous``: the latest record when the apply began); a record that cannot be written is
+    reported in the result, not raised, since the apply itself stands."""
+    if not worth_recording(result, plan, previous):
+        return Applied(result, None, None)
+    record = record_of_apply(
+        result,
+        plan,
+        actor=actor(),
+        # Read again: a run elsewhere (another machine) may have recorded meanwhile; building
+        # on its record keeps what it deployed managed.
+        previous=store.latest(plan.environment) or previous,
+        secrets=secrets,
+    )
+    try:
+        return Applied(result, record, store.write(record))
+    except RecordError as exc:
+        return Applied(result, record, None, exc)
+
+
+def worth_recording(result: ApplyResult, plan: Plan, previous: DeploymentRecord | None) -> bool:
+    """Whether an apply leaves something a record must say: not when nothing changed and the
+    latest record (``previous``) already names this commit, nor when nothing was written (live
+    is as the latest record says, and a record of this run would only hide it)."""
+    published_again = any(o.published is not None for o in result.outcomes)
+    if not (plan.has_changes or published_again) and previous and previous.commit == plan.commit:
+        return False
+    return not plan.has_changes or any(
+        o.status is OutcomeStatus.SUCCEEDED and (o.action.is_change or o.published is not None)
+        for o in result.outcomes
+    )
+
+
+def record_of_apply(
+    result: ApplyResult,
+    plan: Plan,
+    *,
+    actor: str,
+    previous: DeploymentRecord | None,
+    secrets: Mapping[str, str],
+    new_salt: Callable[[], str] = lambda: token_hex(16),
+) -> DeploymentRecord:
+    """:func:`record_from_result` with the fingerprints of the secrets written (never values:
+    export recognises them once rotated), salted with the environment's salt (kept from record
+    to record; ``new_salt`` for the first)."""
+    salt = previous.secret_salt if previous and previous.secret_salt else new_salt()
+    return record_from_result(
+        result,
+        plan,
+        actor=actor,
+        previous=previous,
+        secret_salt=salt,
+        secret_fingerprints=secret_fingerprints(secrets, salt),
+    )
+
+
+def secret_fingerprints(secrets: Mapping[str, str], salt: str) -> tuple[tuple[str, str], ...]:
+    """(variable, salted fingerprint) of every secret value long enough to recognise."""
+    return tuple(
+        sorted(
+            (name, fingerprint(value, salt))
+            for name, value in secrets.items()
+            if len(value) >= MIN_LENGTH
+        )
     )
 
 

@@ -112,21 +112,23 @@ class SectionDocument:
         return Positions(self.text).at(offset)[0]
 
 
-def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
+def parse_section(text: str, *, path: str = "mashup.pq", trees: bool = False) -> SectionDocument:
     """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid.
 
     Every call reads the whole text: the callers keep what they read (a part carries its
     document, :class:`~dataflow_gitops.pipeline.model.Derived`), so each text is read once.
     """
-    return _parse(text, path)
+    return _parse(text, path, trees=trees)
 
 
-def _parse(text: str, path: str) -> SectionDocument:
+def _parse(text: str, path: str, *, trees: bool = False) -> SectionDocument:
     # The one place a whole text is tokenized and parsed (tests and the benchmark count calls).
+    # ``trees``: build every member's expression tree in this same pass (for a caller about to
+    # walk them all, the unknown-names check) instead of reading each span again on first use.
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
     try:
-        return deeply(p.restart(lambda: _document(p, text, path)))
+        return deeply(p.restart(lambda: _document(p, text, path, trees=trees)))
     except RecursionError:
         # Tens of thousands of nested levels: a syntax error like any other, not a traceback.
         raise p.error(
@@ -213,7 +215,7 @@ def _member_of(text: str, row: list[object], path: str) -> Member:
     )
 
 
-def _document(p: Parser, text: str, path: str) -> SectionDocument:
+def _document(p: Parser, text: str, path: str, *, trees: bool = False) -> SectionDocument:
     doc_attribute: nodes.Record | None = None
     if p.tok.is_op("["):
         doc_attribute = p.literal_record()
@@ -234,7 +236,7 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     members: list[Member] = []
     seen: set[str] = set()
     while p.tok.kind is not Kind.END:
-        member = _member(p, text)
+        member = _member(p, text, trees=trees)
         if member.name in seen:
             raise MSyntaxError(
                 f"query {member.name!r} is defined twice",
@@ -256,9 +258,10 @@ def _document(p: Parser, text: str, path: str) -> SectionDocument:
     )
 
 
-def _member(p: Parser, text: str) -> Member:
+def _member(p: Parser, text: str, *, trees: bool = False) -> Member:
     start = p.tok.start
-    # Only spans are kept: member trees are built again on first use, from those spans.
+    # Only spans are kept (``trees`` keeps the expression's too): member trees are built again on
+    # first use, from those spans.
     attribute_span = p.skim(p.literal_record) if p.tok.is_op("[") else None
     shared = p.tok.is_keyword("shared")
     if shared:
@@ -271,11 +274,12 @@ def _member(p: Parser, text: str) -> Member:
         )
     name, name_span = p.name("a query name")
     p.expect_op("=", f"'=' after the query name {name!r}")
-    expression_span = p.skim(p.expression)
+    tree = p.expression() if trees else None
+    expression_span = p.skim(p.expression) if tree is None else tree.span
     if not p.tok.is_op(";"):
         raise _missing_semicolon(p, f"after query {name!r}")
     end = p.advance().end
-    return Member(
+    member = Member(
         name=name,
         shared=shared,
         start=start,
@@ -287,6 +291,9 @@ def _member(p: Parser, text: str) -> Member:
         document_text=text,
         path=p.path,
     )
+    if tree is not None:
+        member._trees["expression"] = tree
+    return member
 
 
 def _missing_semicolon(p: Parser, where: str, *, hint: str = "end every query with ';'") -> MSyntaxError:

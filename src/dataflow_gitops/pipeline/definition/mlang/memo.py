@@ -30,3 +30,11 @@ class TextMemo(Generic[Result]):
             return cast(Result, found)
         # Two threads racing on one document compute equal answers; the first kept wins.
         return cast(Result, doc.derived.setdefault(entry, compute(doc)))
+
+    def peek(self, doc: SectionDocument, key: Hashable = None) -> Result | None:
+        """The answer already kept for ``doc`` (and ``key``), without computing it."""
+        return cast("Result | None", doc.derived.get((self, key)))
+
+    def keep(self, doc: SectionDocument, answer: Result, key: Hashable = None) -> None:
+        """Keep ``answer``, found elsewhere (a persistent cache, a worker process), for ``doc``."""
+        doc.derived.setdefault((self, key), answer)

@@ -1,20 +1,19 @@
-"""What `dfg apply` and `dfg promote` share around the write (one place): the delete gate and the
-confirmation before it; what they print after it, and their exit code."""
+"""What `dfg apply` and `dfg promote` share around the write (one place): the plan shown, the
+delete gate and the confirmation before it; what they print after it, and their exit code."""
 
 from __future__ import annotations
 
 import click
 
 from dataflow_gitops import interrupts
-from dataflow_gitops.api import Applied
-from dataflow_gitops.cli.commands.options import annotate_error, write_step_summary
+from dataflow_gitops.api import Applied, Deployment, apply
+from dataflow_gitops.cli.commands.options import annotate_error, progress, write_step_summary
 from dataflow_gitops.cli.output import Format, format_apply_result, format_plan
 from dataflow_gitops.cli.output.summary import published_again
 from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.cli.prompt import confirm
-from dataflow_gitops.errors import PlanError
-from dataflow_gitops.pipeline.model import ActionKind, OutcomeStatus, Plan
-from dataflow_gitops.pipeline.plan.schedules import schedule_deletes
+from dataflow_gitops.pipeline.model import OutcomeStatus, Plan
+from dataflow_gitops.pipeline.plan.proof import refuse_deletes
 
 
 def check_approval_names(env: str, approve_protected: tuple[str, ...]) -> None:
@@ -25,19 +24,6 @@ def check_approval_names(env: str, approve_protected: tuple[str, ...]) -> None:
         raise click.UsageError(
             f"--approve-protected names {named}, but this applies to {env!r}; "
             f"to approve it, pass --approve-protected {env}"
-        )
-
-
-def check_deletes(plan: Plan, *, allowed: bool, what: str = "plan") -> None:
-    """Refuse, before anything is written, a plan whose deletes were not allowed."""
-    deletes = [a.display_name for a in plan.actions if a.kind is ActionKind.DELETE]
-    deletes += schedule_deletes(plan)
-    if deletes and not allowed:
-        raise PlanError(
-            f"the {what} deletes {plural(len(deletes), 'dataflow')}: {', '.join(deletes)}",
-            where=f"environment {plan.environment}",
-            hint="pass --allow-delete to apply the deletes too, or --target the others; "
-            "nothing was written",
         )
 
 
@@ -54,6 +40,51 @@ def ask_approval(
         click.echo(format_plan(plan, "text", color=color).rstrip("\n"), err=fmt == "json")
     confirm(env, protected=protected)
     return True
+
+
+def approve_and_apply(
+    dep: Deployment,
+    plan: Plan,
+    *,
+    approved: bool,
+    approve_protected: tuple[str, ...],
+    fmt: Format,
+    color: bool,
+    concurrency: int,
+    publish: bool,
+    allow_delete: bool,
+    saved: bool = False,
+    what: str = "plan",
+) -> Applied:
+    """Show the plan (not a ``saved`` one, nor as JSON), refuse deletes ``--allow-delete`` did
+    not allow, ask unless ``approved`` (a protected environment only by ``--approve-protected``
+    naming it), then apply with progress."""
+    shown = not saved and fmt != "json"
+    if shown:
+        click.echo(format_plan(plan, fmt, color=color).rstrip("\n"))
+    refuse_deletes(plan, allowed=allow_delete, what=what)
+    env, protected = dep.environment.name, dep.environment.protected
+    asked = ask_approval(
+        plan,
+        env,
+        protected=protected,
+        # --approve-protected ENV is the strongest approval: it also stands for --auto-approve.
+        approved=env in approve_protected or (not protected and approved),
+        shown=shown,
+        fmt=fmt,
+        color=color,
+    )
+    with progress() as reporter:
+        return apply(
+            dep,
+            plan,
+            concurrency=concurrency,
+            publish=publish,
+            allow_delete=allow_delete,
+            # A saved plan, or one that waited for a human, may be stale by now.
+            check_stale=saved or asked,
+            reporter=reporter,
+        )
 
 
 def report_applied(
