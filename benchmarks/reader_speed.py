@@ -8,7 +8,7 @@ load, and prints the best time of each and their ratio::
 
     python -m benchmarks.reader_speed --against /tmp/old [--documents 40] [--kb 50] [--rounds 7]
 
-Each document is read uncached (``parse_uncached``) and then every member's tree is built, as
+Each document is read whole (``parse_section``) and then every member's tree is built, as
 ``dfg validate`` does for a changed dataflow.
 """
 
@@ -25,14 +25,14 @@ from benchmarks.generate import mashup
 HERE = Path(__file__).resolve().parent.parent
 _TIMER = """
 import json, sys, time
-from dataflow_gitops.pipeline.definition.mlang.document import parse_uncached
+from dataflow_gitops.pipeline.definition.mlang.document import parse_section
 texts = json.load(sys.stdin)
 best = {}
 for rounds in range(int(sys.argv[1])):
     for kind, docs in texts.items():
         start = time.process_time()
         for text in docs:
-            doc = parse_uncached(text)
+            doc = parse_section(text)
             for member in doc.members:
                 member.expression
         took = time.process_time() - start

@@ -140,8 +140,8 @@ def _count_parses() -> dict[str, float]:
     """Wrap the M parser everywhere it was imported: how often it runs, on how much, how long."""
     from dataflow_gitops.pipeline.definition.mlang import document
 
-    # parse_section memoises by text: count the parses it really does.
-    original = document.parse_uncached
+    # Every whole-text parse goes through document._parse.
+    original = document._parse
     stats = {"calls": 0.0, "bytes": 0.0, "seconds": 0.0}
 
     def counting(text: str, *args: Any, **kwargs: Any) -> Any:
@@ -153,7 +153,7 @@ def _count_parses() -> dict[str, float]:
             stats["bytes"] += len(text)
             stats["seconds"] += time.perf_counter() - start
 
-    document.parse_uncached = counting
+    document._parse = counting
     return stats
 
 
@@ -165,9 +165,9 @@ def _count_preloads() -> list[Any]:
     seen: list[Any] = []
 
     def recording(*args: Any, **kwargs: Any) -> Any:
-        stats = original(*args, **kwargs)
-        seen.append(stats)
-        return stats
+        found = original(*args, **kwargs)
+        seen.append(found.stats)
+        return found
 
     preload.preload = recording
     return seen

@@ -219,3 +219,93 @@ def test_the_cycle_check_finds_a_cycle() -> None:
 
 def test_config_is_below_pipeline() -> None:
     assert _violations("dataflow_gitops.config", ("dataflow_gitops.pipeline",)) == []
+
+
+# pipeline/ keeps one cache: the source stage's ---------------------------------------------------
+
+# What a stage derives from a part travels with the part (pipeline.model.Derived); the one
+# process-wide cache is the source stage's, which interns the parts every snapshot reads.
+THE_ONE_CACHE = Path("dataflow_gitops/pipeline/definition/source_cache.py")
+_CACHING_DECORATORS = {"cache", "lru_cache"}
+_CONTAINERS = {
+    "dict",
+    "list",
+    "set",
+    "OrderedDict",
+    "defaultdict",
+    "deque",
+    "WeakKeyDictionary",
+    "WeakValueDictionary",
+}
+# TextMemo keeps each answer on the document it was asked of, not in itself.
+_STATELESS = {"TextMemo"}
+# Tables of a fixed size, filled on first use, whose keys are code rather than content.
+_FIXED_TABLES = {"_NODE_FIELDS"}  # mlang/nodes.py: one entry per syntax-node class
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _module_caches(path: Path) -> list[str]:
+    return _caches_in(path.read_text(encoding="utf-8"), str(path.relative_to(SRC)))
+
+
+def _caches_in(source: str, where: str) -> list[str]:
+    """Module-level state that remembers answers: a caching decorator on a function of
+    arguments, an empty container, or an instance of a ``…Cache`` / ``…Memo`` class."""
+    found = []
+    for node in ast.parse(source).body:
+        at = f"{where}:{node.lineno}"
+        if isinstance(node, ast.FunctionDef):
+            arguments = node.args
+            takes = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+            cached = [d for d in node.decorator_list if _name(d) in _CACHING_DECORATORS]
+            if cached and (takes or arguments.vararg or arguments.kwarg):
+                found.append(f"{at} @{_name(cached[0])} {node.name}(…)")
+            continue
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if value is None or any(_name(t) in _FIXED_TABLES for t in targets if t is not None):
+            continue
+        empty = isinstance(value, ast.Dict | ast.List | ast.Set) and not (
+            value.keys if isinstance(value, ast.Dict) else value.elts
+        )
+        called = _name(value) if isinstance(value, ast.Call) else ""
+        if (
+            empty
+            or called in _CONTAINERS
+            or (called.endswith(("Cache", "Memo")) and called not in _STATELESS)
+        ):
+            found.append(f"{at} {ast.unparse(node).splitlines()[0]}")
+    return found
+
+
+def test_pipeline_keeps_no_module_level_cache_but_the_source_stages() -> None:
+    found = [
+        cache
+        for path in _modules("dataflow_gitops.pipeline")
+        if path.relative_to(SRC) != THE_ONE_CACHE
+        for cache in _module_caches(path)
+    ]
+    assert found == []
+
+
+def test_the_cache_check_sees_a_cache() -> None:
+    assert [c.split(" ", 1)[1] for c in _module_caches(SRC / THE_ONE_CACHE)] == ["FILES = SourceCache()"]
+    sample = (
+        "import functools\n"
+        "@functools.lru_cache(maxsize=9)\ndef f(x): ...\n"
+        "@functools.cache\ndef loader(): ...\n"
+        "_seen: dict[str, int] = {}\n"
+        "TABLE = {'a': 1}\n"
+        "_memo = BytesMemo(10)\n"
+        "_answers: TextMemo[int] = TextMemo()\n"
+    )
+    assert [c.split(" ", 1)[0] for c in _caches_in(sample, "m.py")] == ["m.py:3", "m.py:6", "m.py:8"]

@@ -9,6 +9,7 @@ from importlib import resources
 import pytest
 from example_repo import load_script
 
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import names, parse_section
 from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 from dataflow_gitops.pipeline.definition.mlang.names import (
@@ -20,6 +21,7 @@ from dataflow_gitops.pipeline.definition.mlang.names import (
     plain,
     unknown_names,
 )
+from dataflow_gitops.pipeline.model import MASHUP_PATH, Part
 
 
 def _unknown(body: str, extra: str = "") -> list[tuple[str, str | None]]:
@@ -132,11 +134,13 @@ def test_the_answer_is_found_once_per_document_text(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(names, "find_unknown_names", counting)
     text = f"section S;\n// {uuid.uuid4()}\nshared Q = Typo;\n"
-    first = unknown_names(parse_section(text, path="a/mashup.pq"))
-    again = unknown_names(parse_section(text, path="b/mashup.pq"))  # the same text elsewhere
+    part = Part(MASHUP_PATH, text.encode("utf-8"))
+    first = unknown_names(part_document(part, path="a/mashup.pq"))
+    again = unknown_names(part_document(part, path="b/mashup.pq"))  # its document, named elsewhere
     assert first == again
     assert [u.name for u in first] == ["Typo"]
     assert calls == [text]
+    assert unknown_names(parse_section(text)) == first  # the same text read again: equal
 
 
 def test_the_engine_list_is_what_the_engine_defines_beyond_the_reference() -> None:

@@ -100,7 +100,7 @@ def test_a_members_tree_is_read_without_a_line_table_of_the_whole_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     text = "section S;\n" + "".join(f"shared Q{i} = f([c{i}], {i}) + 1;\n" for i in range(50))
-    doc = document.parse_uncached(text)
+    doc = document.parse_section(text)
     built: list[str] = []
 
     class Counting(tokens_module.Positions):
@@ -126,7 +126,7 @@ def test_a_function_head_cut_short_is_a_syntax_error(text: str) -> None:
 
 def test_a_parsed_document_keeps_no_tokens_alive() -> None:
     text = "section S;\n" + "".join(f'shared Q{i} = Text.Upper("v{i}");\n' for i in range(20))
-    doc = document.parse_uncached(text)
+    doc = document.parse_section(text)
     assert doc.members[3].expression is not None
     gc.collect()
     alive = [o for o in gc.get_objects() if isinstance(o, Tokens) and o.text is text]

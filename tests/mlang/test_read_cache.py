@@ -1,6 +1,6 @@
 """The persistent read cache and up-front reading of M documents (adapters.read_store,
 adapters.read_ahead): a document rebuilt from its stored structure is the parsed document; a damaged,
-foreign or stale entry is a miss; an invalid text is never remembered; worker processes read the
+foreign or stale entry is a miss; an invalid text is never stored; worker processes read the
 same documents as this process; commands fill the project's cache and use it on the next run."""
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from dataflow_gitops.pipeline.definition.mlang import document, names
 from dataflow_gitops.pipeline.definition.mlang.document import (
     from_structure,
     parse_section,
-    parse_uncached,
     structure,
 )
 
@@ -33,7 +32,7 @@ EXAMPLE_TEXTS = sorted((REPO_ROOT / "dataflows").glob("*/mashup.pq"))
 
 
 def _unique(text: str) -> str:
-    """``text`` with a comment no other test wrote: never in this process's document cache."""
+    """``text`` with a comment no other test wrote: never in a store another test filled."""
     return f"// {uuid.uuid4()}\n{text}"
 
 
@@ -54,7 +53,7 @@ def _same(a: document.SectionDocument, b: document.SectionDocument) -> None:
 @pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
 def test_structure_rebuilds_the_parsed_document(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
-    parsed = parse_uncached(text)
+    parsed = parse_section(text)
     rebuilt = from_structure(text, structure(parsed))
     assert rebuilt is not None
     _same(parsed, rebuilt)
@@ -62,7 +61,7 @@ def test_structure_rebuilds_the_parsed_document(path: Path) -> None:
 
 def test_document_attribute_survives_the_round_trip() -> None:
     text = '[ Version = "1" ]\nsection S;\n[ Description = "d" ]\nshared A = 1;\nB = #"A" + 1;\n'
-    parsed = parse_uncached(text)
+    parsed = parse_section(text)
     rebuilt = from_structure(text, structure(parsed))
     assert rebuilt is not None
     assert rebuilt.attribute is not None
@@ -87,7 +86,7 @@ def test_document_attribute_survives_the_round_trip() -> None:
 )
 def test_a_damaged_structure_is_a_miss_not_a_wrong_document(damage: object) -> None:
     text = "section S;\nshared A = 1;\nshared B = A + 1;\n"
-    data = damage(structure(parse_uncached(text)))  # type: ignore[operator]
+    data = damage(structure(parse_section(text)))  # type: ignore[operator]
     assert from_structure(text, data) is None
 
 
@@ -96,7 +95,7 @@ def test_store_round_trip_and_unknown_keys(tmp_path: Path) -> None:
     assert cache.load(["nothing"]) == {}  # no file yet: a miss, and no file created by reading
     assert not (tmp_path / "cache").exists()
     text = "section S;\nshared A = 1;\n"
-    data = structure(parse_uncached(text))
+    data = structure(parse_section(text))
     cache.save({text_key(text): data})
     assert cache.load([text_key(text), "other"]) == {text_key(text): data}
     assert (tmp_path / "cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
@@ -122,7 +121,8 @@ def test_a_corrupt_or_unwritable_store_is_only_a_miss(tmp_path: Path) -> None:
     (tmp_path / store.FILE_NAME).write_bytes(b"this is not a database" * 100)
     cache = ReadStore(tmp_path)
     assert cache.load(["k"]) == {}
-    cache.save({"k": ["S", None, 0, []]})  # no exception
+    cache.save({"k": ["S", None, 0, []]})  # no exception: the store starts again
+    assert cache.load(["k"]) == {"k": ["S", None, 0, []]}
     blocked = ReadStore(tmp_path / "a-file" / "cache")
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     blocked.save({"k": ["S", None, 0, []]})
@@ -134,24 +134,16 @@ def test_preload_reads_each_text_once_then_from_the_store(tmp_path: Path) -> Non
     bad = _unique("section S;\nshared A = (1;\n")
     cache = ReadStore(tmp_path)
     first = preload.preload([*good, good[0], bad], store=cache, workers=1)
-    assert (first.texts, first.in_process, first.parsed, first.invalid) == (len(good) + 1, 0, 7, 1)
-    assert all(document.cached(t) is not None for t in good)
-    assert document.cached(bad) is None  # never remembered: its reader reports it, with its path
+    assert (first.stats.texts, first.stats.parsed, first.stats.invalid) == (len(good) + 1, 7, 1)
+    assert set(first.documents) == set(good)  # never the bad one: its reader reports it, with its path
     with pytest.raises(MSyntaxError, match=r"dataflows/X\.Dataflow/mashup\.pq:3:14:"):
         parse_section(bad, path="dataflows/X.Dataflow/mashup.pq")
 
-    again = preload.preload(good, store=cache, workers=1)
-    assert (again.in_process, again.from_store, again.parsed) == (len(good), 0, 0)
-
-    # A new process (its document cache empty) rebuilds every text from the store.
+    # Another process rebuilds every text from the store, and stores nothing for the bad one.
+    again = preload.preload([*good, bad], store=cache, workers=1)
+    assert (again.stats.from_store, again.stats.parsed, again.stats.invalid) == (len(good), 0, 1)
     for text in good:
-        document._cache.pop(text, None)
-    fresh = preload.preload(good, store=cache, workers=1)
-    assert (fresh.from_store, fresh.parsed) == (len(good), 0)
-    for text in good:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(again.documents[text], parse_section(text))
 
 
 def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,15 +157,14 @@ def test_worker_processes_read_the_same_documents(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(preload, "read_structure", counting)
     texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
     bad = _unique("section S;\nshared A = ;\n")
-    stats = preload.preload([*texts, bad], workers=3)
-    assert stats.workers == 3
+    found = preload.preload([*texts, bad], workers=3)
+    assert found.stats.workers == 3
     # This process read its own share only: the two workers really read theirs.
     assert 0 < len(read_here) < 5
-    assert (stats.parsed, stats.invalid) == (len(texts), 1)
+    assert (found.stats.parsed, found.stats.invalid) == (len(texts), 1)
+    assert set(found.documents) == set(texts)
     for text in texts:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(found.documents[text], parse_section(text))
     assert read_structure(bad) is None
 
 
@@ -184,12 +175,10 @@ def test_a_worker_that_cannot_start_or_fails_leaves_its_share_to_this_process(
     monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
     monkeypatch.setattr(preload.sys, "executable", interpreter)
     texts = [_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS]
-    stats = preload.preload(texts, workers=2)
-    assert (stats.workers, stats.parsed, stats.invalid) == (2, len(texts), 0)
+    found = preload.preload(texts, workers=2)
+    assert (found.stats.workers, found.stats.parsed, found.stats.invalid) == (2, len(texts), 0)
     for text in texts:
-        cached = document.cached(text)
-        assert cached is not None
-        _same(cached, parse_uncached(text))
+        _same(found.documents[text], parse_section(text))
 
 
 def test_the_worker_reads_texts_from_stdin() -> None:
@@ -204,9 +193,9 @@ def test_the_worker_reads_texts_from_stdin() -> None:
     )
     lines = worker.stdout.decode().splitlines()
     assert [json.loads(line) for line in lines] == [
-        structure(parse_uncached(texts[0])),
+        structure(parse_section(texts[0])),
         None,
-        structure(parse_uncached(texts[2])),
+        structure(parse_section(texts[2])),
     ]
 
 
@@ -239,6 +228,17 @@ def test_commands_fill_the_project_cache_and_trust_only_unchanged_text(tmp_path:
     assert "Customers.Dataflow/mashup.pq" in second.stderr + second.stdout
 
 
+def test_a_corrupt_project_cache_is_ignored_then_rebuilt(tmp_path: Path) -> None:
+    root = copy_example(tmp_path / "project")
+    (root / CACHE_DIR).mkdir(parents=True)
+    (root / CACHE_DIR / store.FILE_NAME).write_bytes(b"\x00garbage, not SQLite\n" * 500)
+    result = _validate(root)
+    assert result.returncode == 0, result.stderr
+    cache = ReadStore(root / CACHE_DIR)
+    texts = [p.read_text(encoding="utf-8-sig") for p in sorted(root.glob("dataflows/*/mashup.pq"))]
+    assert set(cache.load(text_key(t) for t in texts)) == {text_key(t) for t in texts}
+
+
 def test_no_cache_setting_leaves_no_file(tmp_path: Path) -> None:
     root = copy_example(tmp_path / "project")
     result = _validate(root, (NO_CACHE_ENV, "1"))
@@ -264,32 +264,24 @@ def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return checked
 
 
-def _forget(texts: list[str]) -> None:
-    """What a new process knows: nothing but the persistent store."""
-    for text in texts:
-        document._cache.pop(text, None)
-
-
 def test_preload_finds_unknown_names_once_then_takes_them_from_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checked = _count_checks(monkeypatch)
     texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
     cache = ReadStore(tmp_path)
-    first = preload.preload(texts, store=cache, workers=1, names=True)
+    first = preload.preload(texts, store=cache, workers=1, names=True).stats
     assert (first.parsed, first.names_found, first.names_from_store) == (8, 8, 0)
     assert sorted(checked) == sorted(texts)
-    expected = {t: names.find_unknown_names(parse_uncached(t)) for t in texts}
+    expected = {t: names.find_unknown_names(parse_section(t)) for t in texts}
     assert [u.name for u in expected[texts[0]]] == ["Table.SelectRow", "Limt"]
 
-    _forget(texts)
     checked.clear()
-    warm = preload.preload(texts, store=cache, workers=1, names=True)
+    found = preload.preload(texts, store=cache, workers=1, names=True)  # another process
+    warm = found.stats
     assert (warm.from_store, warm.parsed, warm.names_from_store, warm.names_found) == (8, 0, 8, 0)
     for text in texts:
-        doc = document.cached(text)
-        assert doc is not None
-        assert names.unknown_names(doc) == expected[text]
+        assert names.unknown_names(found.documents[text]) == expected[text]
     assert checked == []  # nothing walked a syntax tree
 
 
@@ -298,12 +290,11 @@ def test_a_read_without_names_leaves_the_check_to_the_next_validate(
 ) -> None:
     text = _unique(TYPO)
     cache = ReadStore(tmp_path)
-    plain_read = preload.preload([text], store=cache, workers=1)  # render, plan: no names
+    plain_read = preload.preload([text], store=cache, workers=1).stats  # render, plan: no names
     assert (plain_read.parsed, plain_read.names_found) == (1, 0)
     assert cache.load_names([text_key(text)]) == {}
-    _forget([text])
     checked = _count_checks(monkeypatch)
-    validate = preload.preload([text], store=cache, workers=1, names=True)
+    validate = preload.preload([text], store=cache, workers=1, names=True).stats
     assert (validate.from_store, validate.parsed, validate.names_found) == (1, 0, 1)
     assert checked == [text]
     assert set(cache.load_names([text_key(text)])) == {text_key(text)}
@@ -315,11 +306,9 @@ def test_a_damaged_or_foreign_names_entry_is_found_again(tmp_path: Path) -> None
     cache = ReadStore(tmp_path)
     preload.preload([text], store=cache, workers=1, names=True)
     cache.save_names({key: [["Q", 1, 2, 3, None]]})  # not an answer
-    _forget([text])
-    again = preload.preload([text], store=cache, workers=1, names=True)
-    assert (again.names_from_store, again.names_found) == (0, 1)
-    doc = document.cached(text)
-    assert doc is not None
+    found = preload.preload([text], store=cache, workers=1, names=True)
+    assert (found.stats.names_from_store, found.stats.names_found) == (0, 1)
+    doc = found.documents[text]
     assert [u.name for u in names.unknown_names(doc)] == [
         "Table.SelectRow",
         "Limt",
@@ -350,13 +339,13 @@ def test_worker_processes_find_the_same_unknown_names(monkeypatch: pytest.Monkey
     monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
     checked = _count_checks(monkeypatch)
     texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
-    stats = preload.preload([*texts, _unique("section S;\nshared A = ;\n")], workers=3, names=True)
+    found = preload.preload([*texts, _unique("section S;\nshared A = ;\n")], workers=3, names=True)
+    stats = found.stats
     assert (stats.workers, stats.parsed, stats.invalid, stats.names_found) == (3, 8, 1, 8)
     assert 0 < len(checked) < 6  # the workers looked for the others'
     for text in texts:
-        doc = document.cached(text)
-        assert doc is not None
-        assert names.unknown_names(doc) == names.find_unknown_names(parse_uncached(text))
+        doc = found.documents[text]
+        assert names.unknown_names(doc) == names.find_unknown_names(parse_section(text))
 
 
 def test_the_worker_finds_unknown_names_when_asked() -> None:
@@ -370,7 +359,7 @@ def test_the_worker_finds_unknown_names_when_asked() -> None:
         timeout=60,
     )
     first, second = (json.loads(line) for line in worker.stdout.decode().splitlines())
-    doc = parse_uncached(TYPO)
+    doc = parse_section(TYPO)
     assert first == [structure(doc), names.plain(names.find_unknown_names(doc))]
     assert second is None
 
@@ -378,6 +367,6 @@ def test_the_worker_finds_unknown_names_when_asked() -> None:
 @pytest.mark.parametrize("path", EXAMPLE_TEXTS, ids=lambda p: p.parent.name)
 def test_trees_built_in_the_reading_pass_are_the_trees_built_on_first_use(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
-    at_once, lazily = parse_uncached(text, trees=True), parse_uncached(text)
+    at_once, lazily = parse_section(text, trees=True), parse_section(text)
     assert structure(at_once) == structure(lazily)
     _same(at_once, lazily)

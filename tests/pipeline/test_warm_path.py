@@ -1,8 +1,8 @@
-"""The warm path's memos and shortcuts answer exactly what the plain computation does.
+"""The warm path's shortcuts answer exactly what the plain computation does.
 
-Per-text memos (parameters, id literals, dataflow references), the search for queries that spell
-a word, the bytes-level normalisation and JSON memo of canonical_bytes, the linear dependency
-order and the scandir walk of the working tree: each against the result it replaced.
+Answers kept on a document (parameters, id literals, dataflow references), the search for
+queries that spell a word, the bytes-level normalisation of canonical_bytes, the linear
+dependency order and the scandir walk of the working tree: each against the result it replaced.
 """
 
 from __future__ import annotations
@@ -59,13 +59,17 @@ def _fresh(text: str) -> str:
 # per-text memos ---------------------------------------------------------------------------------
 
 
-def test_parameters_are_read_once_per_text() -> None:
-    doc = parse_section(MASHUP)
+def test_parameters_are_read_once_per_document() -> None:
+    from dataflow_gitops.pipeline.definition.mashups import part_document
+
+    part = Part("mashup.pq", MASHUP.encode("utf-8"))
+    doc = part_document(part)
     first = parameters(doc)
     assert [p.name for p in first] == ["Server"]
     assert parameters(doc) is first
-    # The same text read under another path (validate and diff name it differently).
-    assert parameters(parse_section(_fresh(MASHUP), path="dataflows/X.Dataflow/mashup.pq")) is first
+    # The part's document asked for under another path (validate and diff name it differently).
+    assert parameters(part_document(part, path="dataflows/X.Dataflow/mashup.pq")) is first
+    assert parameters(parse_section(_fresh(MASHUP))) == first  # an equal text: equal answers
 
 
 def test_a_different_text_gets_its_own_parameters() -> None:
@@ -88,13 +92,14 @@ def test_field_literals_are_kept_per_text_and_field_set() -> None:
     assert field_literals(doc, {"warehouseId"}) == ()
 
 
-def test_dataflow_references_are_read_once_per_text() -> None:
+def test_dataflow_references_are_read_once_per_document() -> None:
     doc = parse_section(MASHUP)
     found = dataflow_references(doc)
     assert [(r.query, r.dataflow_id) for r in found] == [
         ("Other", "33333333-3333-4333-8333-333333333333")
     ]
-    assert dataflow_references(parse_section(_fresh(MASHUP))) is found
+    assert dataflow_references(doc) is found
+    assert dataflow_references(parse_section(_fresh(MASHUP))) == found
     other = MASHUP.replace(
         "33333333-3333-4333-8333-333333333333", "44444444-4444-4444-8444-444444444444"
     )
@@ -129,7 +134,7 @@ def test_answers_travel_with_the_document_and_its_copies() -> None:
     a = parse_section("section S;\nshared Q = 1;\n")
     first = memo.get(a, compute)
     assert memo.get(a, compute) is first
-    assert memo.get(parse_section("section S;\nshared Q = 1;\n", path="x/mashup.pq"), compute) is first
+    assert memo.get(dataclasses.replace(a, path="x/mashup.pq"), compute) is first
     assert memo.get(a, compute, key="other") == (2,)  # another key: its own answer
     edited = edit_section(a, [(a.members[0].expression.span, "2")])
     assert memo.get(edited, compute) == (3,)  # another text: never the source's answer
@@ -219,11 +224,11 @@ def test_a_normal_text_part_is_its_own_canonical_form() -> None:
     assert canonical_bytes(Part("mashup.pq", data + b"\n\n")) == data
 
 
-def test_json_parts_are_canonicalised_once_per_content() -> None:
+def test_json_parts_are_canonical_json() -> None:
     data = json.dumps({"b": [1, {"d": 2, "c": "é"}], "a": True}, indent=4).encode("utf-8")
     first = canonical_bytes(Part("queryMetadata.json", data))
     assert first == '{"a":true,"b":[1,{"c":"é","d":2}]}'.encode()
-    assert canonical_bytes(Part("x/queryMetadata.json", bytes(bytearray(data)))) is first
+    assert canonical_bytes(Part("x/queryMetadata.json", bytes(bytearray(data)))) == first
     other = canonical_bytes(Part("queryMetadata.json", b'{"a": false}'))
     assert other == b'{"a":false}'
     assert canonical_bytes(Part("broken.json", b"{not json\r\n")) == b"{not json\n"
@@ -336,7 +341,7 @@ def test_the_walk_accepts_a_dataflow_folder_that_is_itself_a_link(tmp_path: Path
     assert walked == {"dataflows/A.Dataflow": {"mashup.pq": b"section S;"}}
 
 
-# documents of parts, shared contents, per-content checks ---------------------------------------
+# documents of parts, shared parts, per-content checks ---------------------------------------
 
 
 def test_a_part_carries_its_document() -> None:
@@ -367,15 +372,6 @@ def test_a_part_that_does_not_read_names_each_callers_path() -> None:
         part_document(Part("mashup.pq", b'section S;\nshared Q = "\xff";\n'), path="c/mashup.pq")
 
 
-def test_equal_contents_become_one_bytes_object() -> None:
-    from dataflow_gitops.pipeline.definition.mashups import shared_content
-
-    first = shared_content(b"shared content " * 100)
-    again = shared_content(b"shared content " * 100)
-    assert again is first
-    assert shared_content(b"other content " * 100) is not first
-
-
 def test_every_snapshot_shares_the_bytes_of_unchanged_files(example_copy: Path) -> None:
     first = scan_working_tree(example_copy).snapshot
     second = scan_working_tree(example_copy).snapshot
@@ -400,22 +396,6 @@ def test_a_part_changed_after_passing_is_checked_again(example_copy: Path) -> No
     assert "not valid UTF-8" in str(errors[0])
 
 
-def test_bytes_memo_is_bounded_by_the_bytes_it_holds() -> None:
-    from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
-
-    memo: BytesMemo[str] = BytesMemo(budget=25)
-    assert memo.put(b"a" * 10, "A") == "A"
-    assert memo.put(b"a" * 10, "again") == "A"  # the first kept wins
-    memo.put(b"b" * 10, "B")
-    assert memo.get(b"a" * 10) == "A"  # now the most recently used
-    memo.put(b"c" * 10, "C")  # over budget: the least recently used ("b") goes
-    assert memo.get(b"b" * 10) is None
-    assert (memo.get(b"a" * 10), memo.get(b"c" * 10)) == ("A", "C")
-    assert memo.put(b"d" * 30, "D") == "D"  # larger than the budget: not kept
-    assert memo.get(b"d" * 30) is None
-    assert len(memo) == 2
-
-
 def test_edited_documents_share_only_the_trees_above_the_first_edit() -> None:
     doc = parse_section(MASHUP)
     server = doc.members[0]
@@ -430,13 +410,13 @@ def test_edited_documents_share_only_the_trees_above_the_first_edit() -> None:
     assert rendered.text[moved.span[0] : moved.span[1]] == after.expression_text
 
 
-def test_a_platform_is_read_once_per_content_and_errors_name_their_path() -> None:
+def test_a_platform_reads_back_and_errors_name_their_path() -> None:
     from dataflow_gitops.pipeline.definition.parts import parse_platform, platform_part
     from dataflow_gitops.pipeline.model import Platform
 
-    data = platform_part(Platform("Dataflow", "Memo Test", "5f0c8a8e-3f7e-4d67-9a41-2b1f0e9c7d33")).data
-    first = parse_platform(data, path="a/.platform")
-    assert parse_platform(bytes(bytearray(data)), path="b/.platform") is first
+    platform = Platform("Dataflow", "Memo Test", "5f0c8a8e-3f7e-4d67-9a41-2b1f0e9c7d33")
+    data = platform_part(platform).data
+    assert parse_platform(data, path="a/.platform") == platform
     other = parse_platform(data.replace(b"Memo Test", b"Other"), path="c/.platform")
     assert other.display_name == "Other"
     broken = data.replace(b'"Dataflow"', b'"Notebook"')

@@ -1,13 +1,13 @@
-"""Reading many M documents at once (the source stage's read-ahead): mashup texts → documents
-cached in process. The adapter behind :class:`~dataflow_gitops.pipeline.ports.ReadAhead`.
+"""Reading many M documents at once (the source stage's read-ahead): mashup texts → documents.
+The adapter behind :class:`~dataflow_gitops.pipeline.ports.ReadAhead`.
 
 A command reads every mashup of a project; one by one, 1,000 × 50 KB of M is a minute of
-pure-Python parsing. :func:`preload` reads them up front: a text already read in this process is
-skipped, one the persistent store knows is rebuilt from its structure, and the rest are parsed —
-shared with worker processes (``python -m`` this module) when there is enough to pay for starting
-them — and stored for next time.
-Afterwards every ``parse_section`` of those texts is a lookup. A text that does not parse is left
-alone: the stage that reads it next reports its error, with its own path.
+pure-Python parsing. :func:`preload` reads them up front: a text the persistent store knows is
+rebuilt from its structure, and the rest are parsed — shared with worker processes (``python -m``
+this module) when there is enough to pay for starting them — and stored for next time. The
+source stage leaves each document on its part (``pipeline/definition/reading.py``); nothing is
+kept here. A text that does not parse is left out: the stage that reads it next reports its
+error, with its own path.
 
 Asked for ``names`` (``dfg validate``), it does the same for the unknown-names check
 (:mod:`~dataflow_gitops.pipeline.definition.mlang.names`): each answer comes from the document, the
@@ -34,11 +34,10 @@ from dataflow_gitops.confined import inside
 from dataflow_gitops.errors import MSyntaxError, UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang import names as unknown
 from dataflow_gitops.pipeline.definition.mlang.document import (
+    SectionDocument,
     Structure,
-    cached,
     from_structure,
-    parse_uncached,
-    remember,
+    parse_section,
     structure,
 )
 
@@ -64,33 +63,42 @@ class PreloadStats:
     names_found: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Preloaded:
+    documents: dict[str, SectionDocument]
+    """Text → its document, for every text that is valid M."""
+    stats: PreloadStats
+
+
 def preload(
     texts: Iterable[str],
     *,
     store: ReadStore | None = None,
     workers: int | None = None,
     names: bool = False,
-) -> PreloadStats:
-    """Make every text of ``texts`` a cached document (see the module docstring); with ``names``,
-    one that knows its unknown names too.
+    known: Mapping[str, SectionDocument] | None = None,
+) -> Preloaded:
+    """The document of every text of ``texts`` that is valid M (see the module docstring); with
+    ``names``, one that knows its unknown names too. ``known``: documents already read in this
+    process (only their names are looked for).
 
     ``workers`` None means one per available CPU; 1 parses in this process.
     """
     unique = list(dict.fromkeys(texts))
-    todo = [t for t in unique if cached(t) is None]
+    documents = {t: (known or {})[t] for t in unique if t in (known or {})}
+    todo = [t for t in unique if t not in documents]
     keys = {t: text_key(t) for t in (unique if names else todo)} if store is not None else {}
     stored = store.load(keys[t] for t in todo) if store is not None else {}
     missing: list[str] = []
-    from_store = 0
     for text in todo:
         data = stored.get(keys[text]) if keys else None
         doc = None if data is None else from_structure(text, data)
         if doc is None:
             missing.append(text)
         else:
-            remember(doc)
-            from_store += 1
-    unchecked, names_from_store = _unchecked(unique, set(missing), store, keys) if names else ([], 0)
+            documents[text] = doc
+    from_store = len(todo) - len(missing)
+    unchecked, names_from_store = _unchecked(unique, documents, store, keys) if names else ([], 0)
     work = missing + unchecked
     count = _worker_count(workers, work)
     results = _read_all(work, count, names=names)
@@ -99,12 +107,13 @@ def preload(
     names_found = 0
     for text, result in zip(work, results, strict=True):
         data, answer = _split(result, names=names)
-        doc = cached(text)
+        doc = documents.get(text)
         if doc is None and data is not None:
-            rebuilt = from_structure(text, data)
-            doc = None if rebuilt is None else remember(rebuilt)
-            if doc is not None and keys:
-                fresh[keys[text]] = data
+            doc = from_structure(text, data)
+            if doc is not None:
+                documents[text] = doc
+                if keys:
+                    fresh[keys[text]] = data
         found = None if answer is None else unknown.from_plain(answer)
         if doc is not None and found is not None:
             unknown.keep(doc, found)
@@ -115,7 +124,7 @@ def preload(
         store.save(fresh)
         store.save_names(fresh_names)
     invalid = sum(1 for r in results[: len(missing)] if r is None)
-    return PreloadStats(
+    stats = PreloadStats(
         texts=len(unique),
         in_process=len(unique) - len(todo),
         from_store=from_store,
@@ -125,28 +134,27 @@ def preload(
         names_from_store=names_from_store,
         names_found=names_found,
     )
+    return Preloaded(documents, stats)
 
 
 def _unchecked(
-    texts: list[str], missing: set[str], store: ReadStore | None, keys: Mapping[str, str]
+    texts: list[str],
+    documents: Mapping[str, SectionDocument],
+    store: ReadStore | None,
+    keys: Mapping[str, str],
 ) -> tuple[list[str], int]:
-    """The texts read already (not in ``missing``) whose document does not know its unknown names
-    yet and whose answer the store does not hold either; and how many answers the store gave
-    (those are kept on their documents)."""
-    lacking: list[str] = []
-    for text in texts:
-        doc = cached(text)
-        if text not in missing and (doc is None or unknown.known(doc) is None):
-            lacking.append(text)
+    """The texts with a document that does not know its unknown names yet and whose answer the
+    store does not hold either; and how many answers the store gave (those are kept on their
+    documents)."""
+    lacking = [t for t in texts if t in documents and unknown.known(documents[t]) is None]
     stored = store.load_names(keys[t] for t in lacking) if store is not None else {}
     unchecked: list[str] = []
     for text in lacking:
-        doc = cached(text)
         found = unknown.from_plain(stored.get(keys[text])) if keys else None
-        if doc is None or found is None:
+        if found is None:
             unchecked.append(text)
         else:
-            unknown.keep(doc, found)
+            unknown.keep(documents[text], found)
     return unchecked, len(lacking) - len(unchecked)
 
 
@@ -184,8 +192,14 @@ class ProjectReadAhead:
     def __init__(self, root: Path, environ: Mapping[str, str] = os.environ) -> None:
         self._store = None if environ.get(NO_CACHE_ENV) else cache_store(root)
 
-    def read(self, texts: Sequence[str], *, names: bool = False) -> PreloadStats:
-        return preload(texts, store=self._store, names=names)
+    def read(
+        self,
+        texts: Sequence[str],
+        *,
+        names: bool = False,
+        known: Mapping[str, SectionDocument] | None = None,
+    ) -> dict[str, SectionDocument]:
+        return preload(texts, store=self._store, names=names, known=known).documents
 
 
 def _worker_count(workers: int | None, texts: list[str]) -> int:
@@ -277,7 +291,7 @@ def _python_path() -> str:
 def read_structure(text: str) -> Structure | None:
     """Parse ``text`` → its structure, or None when it is not valid M."""
     try:
-        return structure(parse_uncached(text))
+        return structure(parse_section(text))
     except MSyntaxError:
         return None
 
@@ -287,7 +301,7 @@ def read_with_names(text: str) -> list[object] | None:
     not valid M."""
     with _cycle_collection_paused():
         try:
-            doc = parse_uncached(text, trees=True)  # the check walks every tree: one pass builds them
+            doc = parse_section(text, trees=True)  # the check walks every tree: one pass builds them
         except MSyntaxError:
             return None
         return [structure(doc), unknown.plain(unknown.find_unknown_names(doc))]

@@ -88,12 +88,29 @@ class ReadStore:
                 ignore = self.path.parent / ".gitignore"
                 if not ignore.exists():
                     ignore.write_text("# dataflow-gitops read cache\n*\n", encoding="utf-8")
-            db = sqlite3.connect(self.path, timeout=5)
+            return self._connect()
+        except sqlite3.DatabaseError as exc:
+            # Not a database (a damaged or foreign file): replaced by a new store on this write,
+            # as from a miss. (Only that: a store another process has locked is left alone.)
+            if not create or exc.sqlite_errorcode != sqlite3.SQLITE_NOTADB:
+                return None
+            try:
+                self.path.unlink()
+                return self._connect()
+            except (OSError, sqlite3.Error):
+                return None
+        except (OSError, sqlite3.Error):
+            return None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=5)
+        try:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
             )
-        except (OSError, sqlite3.Error):
-            return None
+        except sqlite3.Error:
+            db.close()
+            raise
         return db
 
     def load(self, keys: Iterable[str]) -> dict[str, Structure]:

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 # Overlay values the planner reads (they belong to the config layer, which pipeline builds on).
 from dataflow_gitops.config.settings import IgnoreRule as IgnoreRule
 from dataflow_gitops.config.settings import PlanPolicy as PlanPolicy
+
+if TYPE_CHECKING:
+    from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 
 DATAFLOW_TYPE = "Dataflow"
 PLATFORM_PATH = ".platform"
@@ -36,18 +40,32 @@ ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 KNOWN_AFTER_APPLY = "${known-after-apply:%s}"
 
 
+class Derived:
+    """What stages compute from a part's bytes, kept with the part: each is computed the first
+    time a stage asks and travels with the part to every later stage.
+
+    ``document``: the M document of a ``mashup.pq`` part (:func:`~.definition.mashups.part_document`;
+    the source stage's read-ahead and render fill it when they already hold it). ``canonical``: the
+    form fingerprints and the diff compare (:func:`~.definition.parts.canonical_bytes`).
+    """
+
+    __slots__ = ("canonical", "document")
+
+    def __init__(self) -> None:
+        self.document: SectionDocument | None = None
+        self.canonical: bytes | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One definition part: its path inside the item (posix, no leading slash) and its bytes."""
 
     path: str
     data: bytes
-    derived: dict[str, object] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
-    )
-    """What stages derived from ``data`` (``mashup.pq``: its M document), kept with the part so it
-    is read once however many stages ask (:func:`~.definition.mashups.part_document`). Not an
-    argument: a part made from other bytes (``dataclasses.replace``) starts with nothing derived."""
+    derived: Derived = field(default_factory=Derived, init=False, repr=False, compare=False, hash=False)
+    """What stages derived from ``data`` (:class:`Derived`). Not an argument: a part made from
+    other bytes (``dataclasses.replace``) starts with nothing derived. The source stage hands every
+    snapshot the one part it read before for the same path and bytes, so snapshots share it too."""
 
     def text(self) -> str:
         # The same rule as parts.decode_text: UTF-8, and a leading BOM is not content.

@@ -6,9 +6,10 @@ and tests may implement them in memory for pure-stage tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
+from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 from dataflow_gitops.pipeline.model import (
     LiveDataflow,
     LiveFolder,
@@ -106,11 +107,20 @@ class FabricWriter(Protocol):
 
 
 class ReadAhead(Protocol):
-    """Reads many M texts before the stages ask for their documents (the source stage's
-    read-ahead: a persistent cache, worker processes); afterwards each is a cache lookup."""
+    """Reads many M texts at once, before the stages ask for their documents (the source
+    stage's read-ahead: a persistent read cache, worker processes)."""
 
-    def read(self, texts: Sequence[str], *, names: bool = False) -> object:
-        """Read ``texts``; with ``names``, find each one's unknown names too (``dfg validate``)."""
+    def read(
+        self,
+        texts: Sequence[str],
+        *,
+        names: bool = False,
+        known: Mapping[str, SectionDocument] | None = None,
+    ) -> Mapping[str, SectionDocument]:
+        """The document of each text of ``texts`` that is valid M (an invalid one is left out:
+        the stage that reads it reports its error, with its own path); ``known`` are documents
+        already read (``names`` is all they need). With ``names``, each document also knows its
+        unknown names (``dfg validate``)."""
         ...
 
 

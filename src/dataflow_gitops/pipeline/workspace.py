@@ -5,7 +5,7 @@ and ``render`` (offline: nothing live) all start from :func:`read_workspace`, so
 same inputs the same way:
 
 - ① the source at ``ref`` or the working tree (dirty = any uncommitted render input), read
-  ahead so every mashup is parsed before the stages that need it;
+  ahead so every mashup part carries its document before the stages that need it;
 - the overlay: under ``ref`` its *content* keys come from that commit and its *policy* keys
   from the working tree (:func:`dataflow_gitops.config.environment_at`);
 - the id map (:func:`recorded_ids`: one rule for every command);
@@ -148,7 +148,7 @@ def read_workspace(
     if live is None:
         return Workspace(env, snapshot, desired, latest, id_map, warnings=warnings)
     dataflows = read_live(live.reader, live.workspace_id, items, reporter=reporter)
-    read_mashups(dataflows, read_ahead)
+    read_mashups(dataflows, read_ahead, desired=desired)
     return Workspace(
         env,
         snapshot,

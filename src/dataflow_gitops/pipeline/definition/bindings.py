@@ -22,7 +22,6 @@ from dataflow_gitops.config import Binding, Bindings
 from dataflow_gitops.pipeline.definition import formats
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
-    apply_edits,
     dataflow_references,
     field_literals,
     format_literal,
@@ -36,31 +35,6 @@ Resolve = Callable[[str, str, str], str]
 _ID_FIELDS = {"workspaceId": "workspaces", "lakehouseId": "lakehouses", "warehouseId": "warehouses"}
 
 
-def rewrite_mashup(
-    doc: SectionDocument,
-    bindings: Bindings,
-    references: Sequence[DataflowReference],
-    *,
-    resolve: Resolve,
-    target_workspace: Callable[[], str],
-    dataflow_id: Callable[[str], str],
-) -> str:
-    """The text of ``doc`` with bound ids and repository references rewritten.
-
-    ``references`` come from the source stage (with ``target`` resolved to a repository name);
-    ``dataflow_id(target)`` gives the id (or pending token) of that dataflow in the target.
-    """
-    edits = mashup_edits(
-        doc,
-        bindings,
-        references,
-        resolve=resolve,
-        target_workspace=target_workspace,
-        dataflow_id=dataflow_id,
-    )
-    return apply_edits(doc.text, edits) if edits else doc.text
-
-
 def mashup_edits(
     doc: SectionDocument,
     bindings: Bindings,
@@ -70,7 +44,11 @@ def mashup_edits(
     target_workspace: Callable[[], str],
     dataflow_id: Callable[[str], str],
 ) -> list[tuple[tuple[int, int], str]]:
-    """The span edits :func:`rewrite_mashup` makes, sorted, for render to apply with its own."""
+    """The span edits that rewrite bound ids and repository references in ``doc``, sorted.
+
+    ``references`` come from the source stage (with ``target`` resolved to a repository name);
+    ``dataflow_id(target)`` gives the id (or pending token) of that dataflow in the target.
+    """
     edits: list[tuple[tuple[int, int], str]] = []
     reference_spans: set[tuple[int, int]] = set()
     for raw in dataflow_references(doc):

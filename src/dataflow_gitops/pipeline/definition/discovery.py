@@ -29,7 +29,7 @@ import git
 
 from dataflow_gitops.errors import DataflowGitopsError, SourceError
 from dataflow_gitops.pipeline.definition.item_types import KNOWN_ITEM_TYPES
-from dataflow_gitops.pipeline.definition.mashups import shared_content
+from dataflow_gitops.pipeline.definition.source_cache import FILES
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH
 
 FOLDER_SUFFIX = ".Dataflow"
@@ -194,7 +194,7 @@ class _TreeWalk:
                         hint="replace the symlink with the file itself",
                     )
             with open(entry.path, "rb") as stream:
-                files[relative] = shared_content(stream.read())
+                files[relative] = FILES.content(relative, stream.read())
         return files
 
 
@@ -290,7 +290,8 @@ def _blobs(tree: git.Tree, prefix: str, where: str) -> Iterator[tuple[str, bytes
             raise SourceError(
                 "is a symlink in the commit", path=f"{where}/{prefix}{blob.name}", hint="commit the file"
             )
-        yield prefix + blob.name, shared_content(blob.data_stream.read())
+        path = prefix + blob.name
+        yield path, FILES.content(path, blob.data_stream.read())
     for sub in tree.trees:
         yield from _blobs(sub, f"{prefix}{sub.name}/", where)
 

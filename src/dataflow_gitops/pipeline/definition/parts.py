@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import functools
 import hashlib
 import json
 import re
@@ -21,7 +20,6 @@ from typing import Any
 
 from dataflow_gitops import utf8
 from dataflow_gitops.errors import SourceError
-from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.model import DATAFLOW_TYPE, PLATFORM_PATH, ZERO_GUID, Part, Platform
 from dataflow_gitops.utf8 import TEXT_ENCODING
 
@@ -166,20 +164,8 @@ def lenient_text(data: bytes) -> str:
     return data.decode(TEXT_ENCODING, errors="replace")
 
 
-_platforms: BytesMemo[Platform] = BytesMemo(4_000_000)
-
-
 def parse_platform(data: bytes, *, path: str) -> Platform:
-    """Read a ``.platform`` file (schema platformProperties 2.x) into a :class:`Platform`.
-
-    Once per content: every snapshot of a command reads the same files (errors are not kept, so
-    each names its caller's ``path``).
-    """
-    found = _platforms.get(data)
-    return found if found is not None else _platforms.put(data, _read_platform(data, path=path))
-
-
-def _read_platform(data: bytes, *, path: str) -> Platform:
+    """Read a ``.platform`` file (schema platformProperties 2.x) into a :class:`Platform`."""
     doc = load_json(data, path=path)
     text = decode_text(data, path=path)
     if not isinstance(doc, dict):
@@ -250,10 +236,8 @@ def fabric_json(doc: Any) -> bytes:
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-@functools.lru_cache(maxsize=4096)
 def platform_part(platform: Platform) -> Part:
-    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON, no final newline); once
-    per platform, as validate and every render of one command write the same ones."""
+    """The ``.platform`` file as Fabric Git sync writes it (2-space JSON, no final newline)."""
     metadata: dict[str, str] = {"type": platform.type, "displayName": platform.display_name}
     if platform.description:
         metadata["description"] = platform.description
@@ -266,10 +250,24 @@ def platform_part(platform: Platform) -> Part:
 
 
 def canonical_bytes(part: Part) -> bytes:
-    """The form two parts are compared in: sorted compact JSON, or normalised text."""
-    if part.path.endswith(JSON_SUFFIXES):
-        return _canonical_json(part.data)
-    return _normal_bytes(part.data)
+    """The form two parts are compared in: sorted compact JSON, or normalised text.
+
+    A JSON part's is kept with the part (:class:`~.model.Derived`): the fingerprints of both
+    sides and the diff each ask for it.
+    """
+    derived = part.derived
+    found = derived.canonical
+    if found is not None:
+        return found
+    if not part.path.endswith(JSON_SUFFIXES):
+        # Cheap on the bytes, and usually the bytes themselves: kept only then (a normalised copy
+        # of every 50 KB mashup would double what the parts hold).
+        found = _normal_bytes(part.data)
+        if found is part.data:
+            derived.canonical = found
+        return found
+    found = derived.canonical = _canonical_json(part.data)
+    return found
 
 
 def _normal_bytes(data: bytes) -> bytes:
@@ -295,25 +293,13 @@ def _normal_text(text: str) -> bytes:
     return text.encode("utf-8")
 
 
-# queryMetadata.json is canonicalised several times per plan (the diff, the fingerprints of both
-# sides): each distinct content once.
-_canonical_json_memo: BytesMemo[bytes] = BytesMemo(16_000_000)
-
-
 def _canonical_json(data: bytes) -> bytes:
-    found = _canonical_json_memo.get(data)
-    if found is not None:
-        return found
     text = lenient_text(data)
     try:
         doc = json_document(text)
     except json.JSONDecodeError:
-        result = _normal_text(text)
-    else:
-        result = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-            "utf-8"
-        )
-    return _canonical_json_memo.put(data, result, size=len(result))
+        return _normal_text(text)
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def fingerprint(parts: Iterable[Part], *, display_name: str, description: str) -> str:

@@ -28,14 +28,12 @@ from dataflow_gitops.errors import MSyntaxError, RenderError
 from dataflow_gitops.pipeline.definition.bindings import (
     mashup_edits,
     pending_token,
-    rewrite_mashup,
     rewrite_metadata,
 )
 from dataflow_gitops.pipeline.definition.folders import check_folders, folder_path, join
-from dataflow_gitops.pipeline.definition.mashups import part_document
+from dataflow_gitops.pipeline.definition.mashups import keep_document, part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
-    apply_edits,
     format_literal,
     parameters,
     parse_section,
@@ -156,20 +154,22 @@ def render(
     """
     r = _Renderer(source, env, lookup)
     files = {p.path: without_bom(p.data) for p in source.parts if p.path != PLATFORM_PATH}
-    rendered: tuple[bytes, str] | None = None
-    if MASHUP_PATH in files:
-        text = _render_mashup(
-            r, source.part(MASHUP_PATH) or Part(MASHUP_PATH, files[MASHUP_PATH]), references
-        )
-        files[MASHUP_PATH] = text.encode("utf-8")
-        rendered = (files[MASHUP_PATH], text)
+    rendered: tuple[bytes, SectionDocument] | None = None
+    mashup = source.part(MASHUP_PATH)
+    if mashup is not None:
+        source_doc = part_document(mashup, path=_part_path(source, MASHUP_PATH))
+        doc = _render_mashup(r, source_doc, references)
+        if doc is not source_doc:
+            files[MASHUP_PATH] = doc.text.encode("utf-8")
+        rendered = (files[MASHUP_PATH], doc)
     if METADATA_PATH in files:
         files[METADATA_PATH] = _render_metadata(r, files[METADATA_PATH])
     files = _apply_replace(r, files)
     files = _apply_set(r, files)
     files = _apply_schedules(r, files)
+    documents: dict[str, SectionDocument] = {}
     if MASHUP_PATH in files:
-        _check_still_parses(source, files[MASHUP_PATH], rendered)
+        documents[MASHUP_PATH] = _check_still_parses(source, files[MASHUP_PATH], rendered)
     display_name = env.display_name_for(source.name)
     platform = Platform(
         type=source.platform.type,
@@ -177,8 +177,12 @@ def render(
         logical_id=source.platform.logical_id,
         description=source.platform.description,
     )
-    parts = tuple(sorted((Part(path, data) for path, data in files.items()), key=lambda p: p.path))
-    parts = tuple(sorted((*parts, platform_part(platform)), key=lambda p: p.path))
+    parts = tuple(
+        sorted(
+            (*_rendered_parts(source, files, documents), platform_part(platform)),
+            key=lambda p: p.path,
+        )
+    )
     depends_on = tuple(
         dict.fromkeys(
             ref.target for ref in references if ref.target is not None and ref.target != source.name
@@ -247,13 +251,31 @@ def _apply_schedules(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
     return {**files, SCHEDULES_PATH: text.encode("utf-8")}
 
 
+def _rendered_parts(
+    source: SourceDataflow, files: Mapping[str, bytes], documents: Mapping[str, SectionDocument]
+) -> list[Part]:
+    """The parts of ``files``: a source part render left as it was is that very part (with what
+    was derived from it), a rendered mashup carries its document."""
+    parts: list[Part] = []
+    for path, data in files.items():
+        before = source.part(path)
+        if before is not None and before.data is data:
+            parts.append(before)
+        elif path in documents:
+            parts.append(keep_document(Part(path, data), documents[path]))
+        else:
+            parts.append(Part(path, data))
+    return parts
+
+
 def _part_path(source: SourceDataflow, path: str) -> str:
     return f"{source.folder}/{path}" if source.folder else path
 
 
-def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowReference]) -> str:
-    path = _part_path(r.source, MASHUP_PATH)
-    doc = part_document(part, path=path)
+def _render_mashup(
+    r: _Renderer, doc: SectionDocument, references: Sequence[DataflowReference]
+) -> SectionDocument:
+    """The rendered document of the source's ``doc`` (``doc`` itself when nothing changes)."""
     parameter_edits = _parameter_edits(r, doc)
     binding_edits = mashup_edits(
         doc,
@@ -265,8 +287,8 @@ def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowRefere
     )
     if _overlap(parameter_edits, binding_edits):
         # A parameter value holding a bound id: bind inside the new value, as the overlay reads.
-        doc = parse_section(apply_edits(doc.text, parameter_edits), path=path)
-        return rewrite_mashup(
+        doc = edit_section(doc, parameter_edits)
+        binding_edits = mashup_edits(
             doc,
             r.env.bindings_for(r.source.name),
             references,
@@ -274,9 +296,10 @@ def _render_mashup(r: _Renderer, part: Part, references: Sequence[DataflowRefere
             target_workspace=r.target_workspace,
             dataflow_id=r.dataflow_id,
         )
-    # One parsed document, every edit applied at once (edit_section keeps the result's document
-    # for the parse checks and the diff that follow).
-    return edit_section(doc, [*parameter_edits, *binding_edits]).text
+        return edit_section(doc, binding_edits)
+    # One document, every edit applied at once: the result's document (derived from the source's
+    # without parsing, when the edits swap literals) goes on to the parse check and the diff.
+    return edit_section(doc, [*parameter_edits, *binding_edits])
 
 
 def _overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
@@ -397,16 +420,17 @@ def _apply_set(r: _Renderer, files: dict[str, bytes]) -> dict[str, bytes]:
     return files
 
 
-def _check_still_parses(source: SourceDataflow, data: bytes, rendered: tuple[bytes, str] | None) -> None:
+def _check_still_parses(
+    source: SourceDataflow, data: bytes, rendered: tuple[bytes, SectionDocument] | None
+) -> SectionDocument:
+    """The document of the rendered mashup ``data``: the one rendering produced, if no replace or
+    set rule changed it since (and it does not start with a BOM character, which decoding the
+    bytes would drop); else ``data`` read again, which must still be M."""
+    if rendered is not None and rendered[0] is data and not rendered[1].text.startswith("\ufeff"):
+        return rendered[1]
     try:
         path = _part_path(source, MASHUP_PATH)
-        # The text rendering produced, if no replace or set rule changed it since: its document
-        # is cached under that very string, so this is a lookup without decoding 50 KB again.
-        # (Unless it starts with a BOM character, which decoding the bytes would drop.)
-        if rendered is not None and rendered[0] is data and not rendered[1].startswith("\ufeff"):
-            parse_section(rendered[1], path=path)
-        else:
-            parse_section(decode_text(data, path=path), path=path)
+        return parse_section(decode_text(data, path=path), path=path)
     except MSyntaxError as exc:
         raise RenderError(
             f"the overlay's edits broke mashup.pq: {exc.message}",

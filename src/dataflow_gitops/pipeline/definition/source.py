@@ -24,7 +24,6 @@ import git
 
 from dataflow_gitops.errors import DataflowGitopsError, LegacyFormatError, SourceError
 from dataflow_gitops.pipeline.definition import formats
-from dataflow_gitops.pipeline.definition.bytes_memo import BytesMemo
 from dataflow_gitops.pipeline.definition.discovery import (
     FOLDER_SUFFIX,
     Discovery,
@@ -36,7 +35,6 @@ from dataflow_gitops.pipeline.definition.discovery import (
 )
 from dataflow_gitops.pipeline.definition.eol import as_committed
 from dataflow_gitops.pipeline.definition.legacy import LEGACY_CONTENT_PATH, legacy_problem
-from dataflow_gitops.pipeline.definition.mashups import CONTENT_BUDGET
 from dataflow_gitops.pipeline.definition.parts import (
     decode_text,
     lenient_text,
@@ -45,6 +43,7 @@ from dataflow_gitops.pipeline.definition.parts import (
     parse_platform,
 )
 from dataflow_gitops.pipeline.definition.schedule_part import check_part as check_schedules
+from dataflow_gitops.pipeline.definition.source_cache import FILES
 from dataflow_gitops.pipeline.model import (
     MASHUP_PATH,
     METADATA_PATH,
@@ -345,11 +344,13 @@ class _Identified:
 def _identify(folder: str, files: Mapping[str, bytes]) -> SourceDataflow | _Identified:
     """A folder's identity without checking its parts: its ``.platform`` (else the folder's name)."""
     try:
-        platform = parse_platform(files[PLATFORM_PATH], path=f"{folder}/{PLATFORM_PATH}")
+        platform = _platform(files[PLATFORM_PATH], path=f"{folder}/{PLATFORM_PATH}")
     except (KeyError, DataflowGitopsError):
         stem = folder.rsplit("/", 1)[-1].removesuffix(FOLDER_SUFFIX)
         return _Identified(stem)
-    parts = tuple(Part(path, data) for path, data in sorted(files.items()) if path != PLATFORM_PATH)
+    parts = tuple(
+        FILES.part(path, data) for path, data in sorted(files.items()) if path != PLATFORM_PATH
+    )
     return SourceDataflow(
         name=platform.display_name, folder=folder, platform=platform, parts=parts, checked=False
     )
@@ -362,7 +363,7 @@ def _unreadable(folders: FolderFiles, read: Sequence[SourceDataflow]) -> tuple[P
         if folder in loaded or PLATFORM_PATH not in files:
             continue
         try:
-            found.append(parse_platform(files[PLATFORM_PATH], path=folder))
+            found.append(_platform(files[PLATFORM_PATH], path=folder))
         except DataflowGitopsError:
             continue  # already reported by _build
     return tuple(found)
@@ -374,7 +375,7 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
     known_current = (
         LEGACY_CONTENT_PATH not in files
         and metadata is not None
-        and _passed.get(metadata, True) is not None
+        and FILES.known(METADATA_PATH, metadata).passed
     )
     problem = None if known_current else legacy_problem(files)
     if problem is not None:
@@ -388,7 +389,7 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
             path=where,
             hint="add the .platform file Fabric Git sync writes (type, displayName, logicalId)",
         )
-    platform = parse_platform(files[PLATFORM_PATH], path=f"{where}/{PLATFORM_PATH}")
+    platform = _platform(files[PLATFORM_PATH], path=f"{where}/{PLATFORM_PATH}")
     for required in REQUIRED_PARTS:
         if required not in files:
             raise SourceError(
@@ -401,39 +402,31 @@ def _dataflow(where: str, folder: str, files: Mapping[str, bytes]) -> SourceData
         if path == PLATFORM_PATH:
             continue
         # Every file is a part (as Fabric Git sync and fabric-cicd treat them); the ones dfg
-        # understands are checked, the others (.schedules, …) carried byte for byte.
-        if path in REQUIRED_PARTS or path.endswith(".mdf"):
-            _check_part(f"{where}/{path}", path, data)
-        elif path == SCHEDULES_PATH:
-            check_schedules(data, location=f"{where}/{path}")
-        parts.append(Part(path, data))
+        # understands are checked, the others (.schedules, …) carried byte for byte. A part whose
+        # exact bytes passed the checks before (another snapshot of the command) passes again.
+        known = FILES.known(path, data)
+        if not known.passed:
+            if path in REQUIRED_PARTS or path.endswith(".mdf"):
+                _check_part(f"{where}/{path}", path, data)
+            elif path == SCHEDULES_PATH:
+                check_schedules(data, location=f"{where}/{path}")
+            known.passed = True
+        parts.append(known.part)
     return SourceDataflow(
         name=platform.display_name, folder=folder, platform=platform, parts=tuple(parts)
     )
 
 
-# Each snapshot of a command (validate, render, plan) reads the same files: a part whose exact
-# bytes passed the checks once passes again (a mashup is only checked to decode). Failures are
-# not kept, so each names its own location.
-_passed: BytesMemo[bool] = BytesMemo(16_000_000)
-_decodable: BytesMemo[bool] = BytesMemo(CONTENT_BUDGET)
+def _platform(data: bytes, *, path: str) -> Platform:
+    return FILES.platform(data, lambda d: parse_platform(d, path=path))
 
 
 def _check_part(location: str, path: str, data: bytes) -> None:
     if not data or data.isspace():  # (strip() would copy a whole mashup to find out)
         raise SourceError("empty part", path=location, hint="restore the file's content from git")
-    if path == MASHUP_PATH:
-        # Equal contents are one bytes object (shared_content), whose hash is kept: a mashup
-        # read before is found without hashing 50 KB again.
-        if _decodable.get(data) is None:
-            decode_text(data, path=location)
-            _decodable.put(data, True)
-        return
-    kind = path == METADATA_PATH
-    if _passed.get(data, kind):
-        return
-    _check_json_part(location, path, data, decode_text(data, path=location))
-    _passed.put(data, True, kind)
+    text = decode_text(data, path=location)
+    if path != MASHUP_PATH:  # a mashup is only checked to decode here; validate parses it
+        _check_json_part(location, path, data, text)
 
 
 def _check_json_part(location: str, path: str, data: bytes, text: str) -> None:

@@ -27,8 +27,9 @@ from typing import Any
 
 from dataflow_gitops.config import Environment
 from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
-from dataflow_gitops.errors import MSyntaxError, RenderError
+from dataflow_gitops.errors import MSyntaxError, RenderError, SourceError
 from dataflow_gitops.pipeline.definition.bindings import connection_key
+from dataflow_gitops.pipeline.definition.mashups import part_document
 from dataflow_gitops.pipeline.definition.mlang import (
     SectionDocument,
     apply_edits,
@@ -36,7 +37,6 @@ from dataflow_gitops.pipeline.definition.mlang import (
     field_literals,
     format_literal,
     parameters,
-    parse_section,
 )
 from dataflow_gitops.pipeline.definition.parts import (
     canonical_bytes,
@@ -124,9 +124,9 @@ def _mashup_pairs(source: SourceDataflow, rendered: DesiredDataflow) -> list[tup
     if before is None or after is None:
         return []
     try:
-        old = _id_literals(parse_section(before.text()))
-        new = _id_literals(parse_section(after.text()))
-    except MSyntaxError:
+        old = _id_literals(part_document(before))
+        new = _id_literals(part_document(after))
+    except (MSyntaxError, SourceError):
         return []
     if [(m, k) for m, k, _ in old] != [(m, k) for m, k, _ in new]:
         return []  # a replace rule reshaped the queries: nothing lines up safely
@@ -367,10 +367,10 @@ def _merge_mashup(
 ) -> str:
     text = part.data.decode("utf-8-sig")
     try:
-        live = parse_section(text)
-        old = parse_section(before.text()) if before else None
-        new = parse_section(after.text()) if after else None
-    except MSyntaxError as exc:
+        live = part_document(part)
+        old = part_document(before) if before else None
+        new = part_document(after) if after else None
+    except (MSyntaxError, SourceError) as exc:
         notes.append(f"mashup.pq: {exc.message}; exported as live has it")
         return text
     edits: list[tuple[tuple[int, int], str]] = []

@@ -7,9 +7,7 @@ its exact source span, so printing is lossless and rewrites touch only what they
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.definition.mlang import nodes
@@ -114,50 +112,19 @@ class SectionDocument:
         return Positions(self.text).at(offset)[0]
 
 
-# Validate, references, render and diff all read the same mashup texts in one process: each text
-# is parsed once and its (immutable) document shared. Member trees are built on demand, so a
-# cached document costs a few kilobytes beyond its text and thousands fit; bounded all the same.
-_CACHE_SIZE = 4096
-_cache: OrderedDict[str, SectionDocument] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def parse_section(text: str, *, path: str = "mashup.pq") -> SectionDocument:
+def parse_section(text: str, *, path: str = "mashup.pq", trees: bool = False) -> SectionDocument:
     """Parse a Power Query M section document; :class:`MSyntaxError` (path:line:column) if invalid.
 
-    Memoised by text (documents are immutable); an invalid text is parsed again each time so its
-    error names the caller's ``path``.
+    Every call reads the whole text: the callers keep what they read (a part carries its
+    document, :class:`~dataflow_gitops.pipeline.model.Derived`), so each text is read once.
     """
-    doc = cached(text) or remember(parse_uncached(text, path=path))
-    return doc if doc.path == path else replace(doc, path=path)
+    return _parse(text, path, trees=trees)
 
 
-def cached(text: str) -> SectionDocument | None:
-    """The document already read for ``text`` in this process, if any."""
-    with _cache_lock:
-        doc = _cache.get(text)
-        if doc is not None:
-            _cache.move_to_end(text)
-        return doc
-
-
-def remember(doc: SectionDocument) -> SectionDocument:
-    """Cache ``doc`` as the document of its text (also one derived without parsing); the one
-    cached first wins, so equal texts read twice are kept once."""
-    with _cache_lock:
-        kept = _cache.setdefault(doc.text, doc)
-        _cache.move_to_end(doc.text)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-        return kept
-
-
-def parse_uncached(text: str, *, path: str = "mashup.pq", trees: bool = False) -> SectionDocument:
-    """:func:`parse_section` without the memo: tokenize and parse ``text`` now.
-
-    ``trees``: build every member's expression tree in this same pass (for a caller about to walk
-    them all, the unknown-names check) instead of reading each span again on first use.
-    """
+def _parse(text: str, path: str, *, trees: bool = False) -> SectionDocument:
+    # The one place a whole text is tokenized and parsed (tests and the benchmark count calls).
+    # ``trees``: build every member's expression tree in this same pass (for a caller about to
+    # walk them all, the unknown-names check) instead of reading each span again on first use.
     tokens = tokenize(text, path=path)
     p = Parser(text, tokens, path=path)
     try:

@@ -44,7 +44,6 @@ def _members_with(doc: SectionDocument, word: str) -> tuple[int, ...]:
     return tuple(found)
 
 
-@functools.lru_cache(maxsize=64)
 def _searcher(word: str) -> Callable[[str, int], int]:
     """``str.find`` for the word; a regular expression for ``#…``, whose first character M writes
     hundreds of times per query (``#"Step 1"``), where the regex search is twice as fast."""
