@@ -7,7 +7,10 @@ traceback.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -310,9 +313,25 @@ def test_a_warm_run_takes_the_unknown_names_from_the_read_cache(
     assert sorted(checked) == sorted(texts)  # each mashup checked once
 
     checked.clear()
-    warm = dfg("validate", "--strict")  # (in this process its parts know their names already)
-    assert (warm.code, warm.err) == (cold.code, cold.err)
+    again = dfg("validate", "--strict")  # in this process its parts know their names already
+    assert (again.code, again.err) == (cold.code, cold.err)
     assert checked == []
+
+    # A new process knows nothing: every document and every answer comes from the read cache.
+    warm = subprocess.run(
+        [sys.executable, "-m", "dataflow_gitops", "-vv", "validate", "--strict"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert warm.returncode == 1
+    assert "did you mean 'ServerName'?" in warm.stderr
+    n = len(texts)
+    assert (
+        f"read-ahead: {n} texts; 0 known in this process, {n} from the read cache, 0 parsed "
+        f"(0 invalid) by 1 worker(s); unknown names: {n} from the read cache, 0 found"
+    ) in warm.stderr
 
 
 def test_strict_passes_on_the_example(dfg) -> None:

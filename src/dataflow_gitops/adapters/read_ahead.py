@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -46,6 +47,9 @@ from dataflow_gitops.pipeline.definition.mlang.document import (
 PARALLEL_BYTES = 4_000_000
 # The worker imports this package from where this process did, installed or not.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +203,21 @@ class ProjectReadAhead:
         names: bool = False,
         known: Mapping[str, SectionDocument] | None = None,
     ) -> dict[str, SectionDocument]:
-        return preload(texts, store=self._store, names=names, known=known).documents
+        done = preload(texts, store=self._store, names=names, known=known)
+        s = done.stats
+        LOGGER.debug(
+            "read-ahead: %d texts; %d known in this process, %d from the read cache, %d parsed "
+            "(%d invalid) by %d worker(s); unknown names: %d from the read cache, %d found",
+            s.texts,
+            s.in_process,
+            s.from_store,
+            s.parsed,
+            s.invalid,
+            s.workers,
+            s.names_from_store,
+            s.names_found,
+        )
+        return done.documents
 
 
 def _worker_count(workers: int | None, texts: list[str]) -> int:
