@@ -17,7 +17,7 @@ from typing import Any
 
 from dataflow_gitops.config import jsonpath
 from dataflow_gitops.config.envsubst import substitute
-from dataflow_gitops.config.folder_names import MAX_DEPTH, name_problem
+from dataflow_gitops.config.folder_names import overlay_folder
 from dataflow_gitops.config.project import Project, environment_names, overlay_path
 from dataflow_gitops.config.schedules import JobSchedules, merged, parse_schedules
 from dataflow_gitops.config.schema import ENVIRONMENT_SCHEMA, validate
@@ -290,7 +290,7 @@ def _build(
             line=doc.line(("promote_from",)),
         )
     _check_patterns(doc)
-    folder = _folder(doc)
+    folder = overlay_folder(doc.value.get("folder"), path=doc.path, line=doc.line(("folder",)))
     scope = v.get("scope", {})
     prune = v.get("prune", {})
     api = str(v.get("api", PUBLIC_API))
@@ -361,32 +361,6 @@ def _build(
         secret_pairs=secret_pairs,
         source=doc,
     )
-
-
-def _folder(doc: Located) -> str:
-    """The overlay's ``folder:`` as a workspace folder path, each name held to Fabric's rules."""
-    raw = doc.value.get("folder")
-    if raw is None:
-        return ""
-    names = [n for n in str(raw).strip("/").split("/")]
-    names = [] if names == [""] else names
-    line = doc.line(("folder",))
-    if len(names) > MAX_DEPTH:
-        raise ConfigError(
-            f"folder {raw!r} is {len(names)} levels deep; Fabric allows {MAX_DEPTH}",
-            path=doc.path,
-            line=line,
-        )
-    for name in names:
-        problem = name_problem(name)
-        if problem is not None:
-            raise ConfigError(
-                f"folder: {name!r} {problem}",
-                path=doc.path,
-                line=line,
-                hint="name a workspace folder like `Team A/Dataflows` (names separated by /)",
-            )
-    return "/".join(names)
 
 
 def _check_patterns(doc: Located) -> None:

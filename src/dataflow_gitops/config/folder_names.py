@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from dataflow_gitops.errors import ConfigError
+
 MAX_DEPTH = 10
 MAX_NAME = 255
 _FORBIDDEN = re.compile(r'[~"#.&*:<>?/\\{|}\x00-\x1f\x7f-\x9f]')
@@ -49,3 +51,28 @@ def hint(name: str) -> str:
             "a workspace folder name can hold neither: rename the folder"
         )
     return "rename the folder (see docs/folders.md)"
+
+
+def overlay_folder(raw: object, *, path: str, line: int | None) -> str:
+    """The overlay's ``folder:`` (at ``path``:``line``) as a workspace folder path, each name held
+    to Fabric's rules; "" for none."""
+    if raw is None:
+        return ""
+    names = str(raw).strip("/").split("/")
+    names = [] if names == [""] else names
+    if len(names) > MAX_DEPTH:
+        raise ConfigError(
+            f"folder {raw!r} is {len(names)} levels deep; Fabric allows {MAX_DEPTH}",
+            path=path,
+            line=line,
+        )
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            raise ConfigError(
+                f"folder: {name!r} {problem}",
+                path=path,
+                line=line,
+                hint="name a workspace folder like `Team A/Dataflows` (names separated by /)",
+            )
+    return "/".join(names)

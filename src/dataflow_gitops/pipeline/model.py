@@ -41,13 +41,9 @@ KNOWN_AFTER_APPLY = "${known-after-apply:%s}"
 
 
 class Derived:
-    """What stages compute from a part's bytes, kept with the part: each is computed the first
-    time a stage asks and travels with the part to every later stage.
-
-    ``document``: the M document of a ``mashup.pq`` part (:func:`~.definition.mashups.part_document`;
-    the source stage's read-ahead and render fill it when they already hold it). ``canonical``: the
-    form fingerprints and the diff compare (:func:`~.definition.parts.canonical_bytes`).
-    """
+    """What stages compute from a part's bytes, computed when first asked and carried with the part
+    to every later stage: ``document``, a ``mashup.pq`` part's M document (:func:`~.definition.
+    mashups.part_document`); ``canonical``, the form fingerprints and the diff compare."""
 
     __slots__ = ("canonical", "document")
 

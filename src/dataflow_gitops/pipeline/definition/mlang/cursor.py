@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataflow_gitops.errors import MSyntaxError
 from dataflow_gitops.pipeline.definition.mlang import nodes
+from dataflow_gitops.pipeline.definition.mlang.literals import unescape_quoted
 from dataflow_gitops.pipeline.definition.mlang.tokens import (
     Kind,
     Token,
     Tokens,
     is_word,
     kind_of,
-    unescape_quoted,
 )
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}

@@ -1,4 +1,5 @@
-"""M literal values (stage ② render, parameter rewrite): M literal text ⇄ Python value.
+"""M literal values: M literal text ⇄ Python value (the reader's text literals and quoted names,
+stage ②'s parameter rewrite).
 
 Decoding covers what a parameter can hold: text (with ``""`` and ``#(…)`` escapes), numbers
 (decimal, hex, ``#infinity``, ``#nan``, a leading sign), logicals, ``null`` and the intrinsic
@@ -13,8 +14,12 @@ import binascii
 import datetime as dt
 import math
 import re
+import sys
 
 from dataflow_gitops.pipeline.definition.mlang import nodes
+
+_NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
+_ESCAPE = re.compile(r"#\(([^()]*)\)")
 
 TYPE_NAMES = (
     "text",
@@ -140,6 +145,36 @@ def type_of_value(value: object) -> str:
 
 
 # -- encoding -----------------------------------------------------------------------------------
+
+
+def unescape_quoted(raw: str) -> str:
+    """The value of a ``"…"`` literal or ``#"…"`` identifier: quotes off, ``""`` and ``#(…)`` decoded."""
+    body = raw[2:-1] if raw[0] == "#" else raw[1:-1]
+    if '"' in body:
+        body = body.replace('""', '"')
+    return decode_text(body) if "#(" in body else body
+
+
+def decode_text(body: str) -> str:
+    """The value of a text literal's body (quotes removed, ``""`` already undoubled)."""
+
+    def one(match: re.Match[str]) -> str:
+        out = []
+        for item in match.group(1).split(","):
+            item = item.strip()
+            if item in _NAMED_ESCAPES:
+                out.append(_NAMED_ESCAPES[item])
+            elif (
+                len(item) in (4, 8)
+                and all(c in "0123456789abcdefABCDEF" for c in item)
+                and int(item, 16) <= sys.maxunicode
+            ):
+                out.append(chr(int(item, 16)))
+            else:
+                return match.group(0)  # not an escape sequence: the characters stand as written
+        return "".join(out)
+
+    return _ESCAPE.sub(one, body)
 
 
 def quote_text(value: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from dataflow_gitops.pipeline.definition.mlang import nodes
-from dataflow_gitops.pipeline.definition.mlang.literals import number_value
+from dataflow_gitops.pipeline.definition.mlang.literals import number_value, unescape_quoted
 from dataflow_gitops.pipeline.definition.mlang.signatures import PRIMITIVE_TYPES, SignatureRules
 from dataflow_gitops.pipeline.definition.mlang.tokens import (
     FIXED_KINDS,
@@ -28,7 +28,6 @@ from dataflow_gitops.pipeline.definition.mlang.tokens import (
     OPERATOR_SET,
     Kind,
     is_word,
-    unescape_quoted,
 )
 
 __all__ = ["PRIMITIVE_TYPES", "Parser"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import enum
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -106,8 +105,6 @@ _FAST = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_NAMED_ESCAPES = {"cr": "\r", "lf": "\n", "tab": "\t", "#": "#"}
-_ESCAPE = re.compile(r"#\(([^()]*)\)")
 # M's character classes (spec, lexical grammar): letter-character starts a name; decimal digits,
 # connecting, combining and formatting characters may follow.
 _START_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Nl"})
@@ -260,36 +257,6 @@ def _m_names(texts: list[str]) -> bool:
         if not is_identifier_start(word[0]) or not all(map(is_identifier_part, word.replace(".", ""))):
             return False
     return True
-
-
-def unescape_quoted(raw: str) -> str:
-    """The value of a ``"…"`` literal or ``#"…"`` identifier: quotes off, ``""`` and ``#(…)`` decoded."""
-    body = raw[2:-1] if raw[0] == "#" else raw[1:-1]
-    if '"' in body:
-        body = body.replace('""', '"')
-    return decode_text(body) if "#(" in body else body
-
-
-def decode_text(body: str) -> str:
-    """The value of a text literal's body (quotes removed, ``""`` already undoubled)."""
-
-    def one(match: re.Match[str]) -> str:
-        out = []
-        for item in match.group(1).split(","):
-            item = item.strip()
-            if item in _NAMED_ESCAPES:
-                out.append(_NAMED_ESCAPES[item])
-            elif (
-                len(item) in (4, 8)
-                and all(c in "0123456789abcdefABCDEF" for c in item)
-                and int(item, 16) <= sys.maxunicode
-            ):
-                out.append(chr(int(item, 16)))
-            else:
-                return match.group(0)  # not an escape sequence: the characters stand as written
-        return "".join(out)
-
-    return _ESCAPE.sub(one, body)
 
 
 def tokenize(text: str, *, path: str = "mashup.pq", start: int = 0, end: int | None = None) -> Tokens:
