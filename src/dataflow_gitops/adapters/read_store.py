@@ -24,6 +24,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from dataflow_gitops.pipeline.definition import mlang
 from dataflow_gitops.pipeline.definition.mlang.document import Structure
@@ -72,6 +73,10 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# Table → the column holding its JSON values (both keyed by reader version and text digest).
+_TABLES = {"documents": "structure", "names": "found"}
+
+
 class ReadStore:
     """The cache file of one project (``.dataflow-gitops/cache/mlang.sqlite``)."""
 
@@ -105,9 +110,9 @@ class ReadStore:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=5)
         try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, structure TEXT NOT NULL)"
-            )
+            for table, column in _TABLES.items():
+                columns = f"key TEXT PRIMARY KEY, {column} TEXT NOT NULL"
+                db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
         except sqlite3.Error:
             db.close()
             raise
@@ -115,8 +120,23 @@ class ReadStore:
 
     def load(self, keys: Iterable[str]) -> dict[str, Structure]:
         """The stored structure of each of ``keys`` (text digests) that has one."""
+        return {k: v for k, v in self._load("documents", keys).items() if isinstance(v, list)}
+
+    def save(self, entries: Mapping[str, Structure]) -> None:
+        """Store ``entries`` (text digest → structure) in one transaction; failures are ignored."""
+        self._save("documents", entries)
+
+    def load_names(self, keys: Iterable[str]) -> dict[str, object]:
+        """The stored unknown-names answer (``names.plain`` output) of each of ``keys`` that has one."""
+        return self._load("names", keys)
+
+    def save_names(self, entries: Mapping[str, object]) -> None:
+        """Store ``entries`` (text digest → unknown-names answer), as :meth:`save` does."""
+        self._save("names", entries)
+
+    def _load(self, table: str, keys: Iterable[str]) -> dict[str, Any]:
         wanted = [f"{reader_version()}:{k}" for k in keys]
-        found: dict[str, Structure] = {}
+        found: dict[str, Any] = {}
         db = self._open(create=False)
         if db is None:
             return found
@@ -124,20 +144,17 @@ class ReadStore:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, structure FROM documents WHERE key IN ({marks})"
+                query = f"SELECT key, {_TABLES[table]} FROM {table} WHERE key IN ({marks})"
                 for key, value in db.execute(query, chunk):
                     with contextlib.suppress(ValueError):
-                        data = json.loads(value)
-                        if isinstance(data, list):
-                            found[key.partition(":")[2]] = data
+                        found[key.partition(":")[2]] = json.loads(value)
         except sqlite3.Error:
             pass  # a damaged file reads as empty; the next save rebuilds what it can
         finally:
             db.close()
         return found
 
-    def save(self, entries: Mapping[str, Structure]) -> None:
-        """Store ``entries`` (text digest → structure) in one transaction; failures are ignored."""
+    def _save(self, table: str, entries: Mapping[str, object]) -> None:
         if not entries:
             return
         version = reader_version()
@@ -147,61 +164,14 @@ class ReadStore:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO documents (key, structure) VALUES (?, ?)", rows)
+                db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", rows)
                 # Entries of another reader version can never be read again.
-                db.execute("DELETE FROM documents WHERE key NOT LIKE ?", (f"{version}:%",))
+                db.execute(f"DELETE FROM {table} WHERE key NOT LIKE ?", (f"{version}:%",))
                 db.execute(
-                    "DELETE FROM documents WHERE rowid <= (SELECT max(rowid) FROM documents) - ?",
+                    f"DELETE FROM {table} WHERE rowid <= (SELECT max(rowid) FROM {table}) - ?",
                     (MAX_ENTRIES,),
                 )
         except sqlite3.Error:
             pass  # read-only or locked for too long: this run simply leaves nothing behind
-        finally:
-            db.close()
-
-    def load_names(self, keys: Iterable[str]) -> dict[str, object]:
-        """The stored unknown-names answer (``names.plain`` output) of each of ``keys`` that has one."""
-        wanted = [f"{reader_version()}:{k}" for k in keys]
-        found: dict[str, object] = {}
-        db = self._open(create=False)
-        if db is None:
-            return found
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, found FROM names WHERE key IN ({marks})"
-                for key, value in db.execute(query, chunk):
-                    with contextlib.suppress(ValueError):
-                        found[key.partition(":")[2]] = json.loads(value)
-        except sqlite3.Error:
-            pass  # no names table yet, or a damaged file: reads as empty, as for structures
-        finally:
-            db.close()
-        return found
-
-    def save_names(self, entries: Mapping[str, object]) -> None:
-        """Store ``entries`` (text digest → unknown-names answer) in one transaction, bounded and
-        retired like the structures; failures are ignored."""
-        if not entries:
-            return
-        version = reader_version()
-        rows = [(f"{version}:{k}", json.dumps(v, separators=(",", ":"))) for k, v in entries.items()]
-        db = self._open(create=True)
-        if db is None:
-            return
-        try:
-            with db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, found TEXT NOT NULL)"
-                )
-                db.executemany("INSERT OR REPLACE INTO names (key, found) VALUES (?, ?)", rows)
-                db.execute("DELETE FROM names WHERE key NOT LIKE ?", (f"{version}:%",))
-                db.execute(
-                    "DELETE FROM names WHERE rowid <= (SELECT max(rowid) FROM names) - ?",
-                    (MAX_ENTRIES,),
-                )
-        except sqlite3.Error:
-            pass
         finally:
             db.close()

@@ -276,19 +276,9 @@ def _render_mashup(
     r: _Renderer, doc: SectionDocument, references: Sequence[DataflowReference]
 ) -> SectionDocument:
     """The rendered document of the source's ``doc`` (``doc`` itself when nothing changes)."""
-    parameter_edits = _parameter_edits(r, doc)
-    binding_edits = mashup_edits(
-        doc,
-        r.env.bindings_for(r.source.name),
-        references,
-        resolve=r.resolve,
-        target_workspace=r.target_workspace,
-        dataflow_id=r.dataflow_id,
-    )
-    if _overlap(parameter_edits, binding_edits):
-        # A parameter value holding a bound id: bind inside the new value, as the overlay reads.
-        doc = edit_section(doc, parameter_edits)
-        binding_edits = mashup_edits(
+
+    def binding_edits_of(doc: SectionDocument) -> list[Edit]:
+        return mashup_edits(
             doc,
             r.env.bindings_for(r.source.name),
             references,
@@ -296,7 +286,13 @@ def _render_mashup(
             target_workspace=r.target_workspace,
             dataflow_id=r.dataflow_id,
         )
-        return edit_section(doc, binding_edits)
+
+    parameter_edits = _parameter_edits(r, doc)
+    binding_edits = binding_edits_of(doc)
+    if _overlap(parameter_edits, binding_edits):
+        # A parameter value holding a bound id: bind inside the new value, as the overlay reads.
+        doc = edit_section(doc, parameter_edits)
+        return edit_section(doc, binding_edits_of(doc))
     # One document, every edit applied at once: the result's document (derived from the source's
     # without parsing, when the edits swap literals) goes on to the parse check and the diff.
     return edit_section(doc, [*parameter_edits, *binding_edits])
