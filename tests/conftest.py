@@ -17,6 +17,8 @@ from fake_time import FakeTime
 
 if TYPE_CHECKING:
     from fabric_emulator import EmulatorServer
+    from fabric_emulator.authority import AuthorityServer
+    from fabric_emulator.tokens import TokenIssuer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DATAFLOWS = REPO_ROOT / "dataflows"
@@ -71,6 +73,24 @@ def emulator() -> Iterator[EmulatorServer]:
     from fabric_emulator import EmulatorServer
 
     with EmulatorServer(port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def issuer() -> TokenIssuer:
+    """The emulator's token issuer, one per test module."""
+    from fabric_emulator.tokens import TokenIssuer
+
+    return TokenIssuer()
+
+
+@pytest.fixture(scope="module")
+def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
+    """The emulator's OAuth authority (its own CA) for ``issuer``, one per test module: a module
+    registers the clients it needs."""
+    from fabric_emulator.authority import AuthorityServer
+
+    with AuthorityServer(issuer) as server:
         yield server
 
 
