@@ -1,5 +1,6 @@
-"""Shared fixtures: the one loopback emulator of the session, the example project copied to tmp,
-`dfg` run in-process on a suite's ``project``, and a fake clock for dfg's clients. Area-specific
+"""Shared fixtures: the one loopback emulator of the session, the emulator's OAuth authority of a
+module, the example project copied to tmp, `dfg` run in-process on a suite's ``project``, and a
+fake clock for dfg's clients. Area-specific
 fixtures live in tests/<area>/conftest.py; helpers in tests/support/."""
 
 from __future__ import annotations
