@@ -27,6 +27,8 @@ class Settings:
     latency_ms: int = 35
     lro: str = "always"
     workspaces: tuple[tuple[str, str], ...] = ()
+    retry_after_s: int | None = None
+    """The Retry-After of long-running operations; None: the emulator's default (1 s, as Fabric)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,13 @@ def free_port() -> int:
 class Emulator:
     """One emulator subprocess; ``url`` is its base (without ``/v1``)."""
 
-    def __init__(self, url: str, process: subprocess.Popen[bytes]) -> None:
+    def __init__(
+        self, url: str, process: subprocess.Popen[bytes], knobs: dict[str, Any] | None = None
+    ) -> None:
         self.url = url
         self._process = process
         self._http = httpx.Client(base_url=f"{url}/_emulator", timeout=30)
+        self._knobs = knobs or {}  # set again after every reset (no command-line flag for them)
 
     def control(self, method: str, action: str, body: Any = None) -> Any:
         response = self._http.request(method, f"/{action}", json=body)
@@ -63,6 +68,8 @@ class Emulator:
 
     def reset(self) -> None:
         self.control("POST", "reset")
+        if self._knobs:
+            self.configure(**self._knobs)
 
     def configure(self, **changes: Any) -> None:
         self.control("POST", "config", changes)
@@ -98,9 +105,11 @@ def running(settings: Settings, log_file: Path) -> Iterator[Emulator]:
         args += ["--workspace", f"{ws_id}:{name}"]
     with log_file.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    emulator = Emulator(f"http://127.0.0.1:{port}", process)
+    knobs = {} if settings.retry_after_s is None else {"retryAfterS": settings.retry_after_s}
+    emulator = Emulator(f"http://127.0.0.1:{port}", process, knobs)
     try:
         _wait_ready(emulator, process)
+        emulator.reset()
         yield emulator
     finally:
         emulator.close()

@@ -9,6 +9,7 @@ calls. The request log is cleared before and read after each run to count API ca
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -212,10 +213,8 @@ class Chain:
 
 
 def run_chain(tool: str, matrix: Matrix, workdir: Path, log: Callable[[str], None]) -> list[Measurement]:
-    settings = Settings(
-        latency_ms=matrix.settings.latency_ms,
-        lro=matrix.settings.lro,
-        workspaces=((WS_OURS if tool == OURS else WS_PEER, "Bench"),),
+    settings = dataclasses.replace(
+        matrix.settings, workspaces=((WS_OURS if tool == OURS else WS_PEER, "Bench"),)
     )
     chain_dir = workdir / ("ours" if tool == OURS else "peer")
     chain_dir.mkdir(parents=True, exist_ok=True)

@@ -3,17 +3,15 @@ in --help, links resolve, and every `dfg …` line in the docs names real comman
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
 from example_repo import load_script
 from platforms import needs_bash
+from reader_shell import reader_env, run_bash
 
 from dataflow_gitops.cli.main import COMMANDS, cli
 
@@ -175,22 +173,8 @@ def test_getting_started_parts_1_and_2_run_as_written(tmp_path: Path) -> None:
             script.append(command.replace("dfg apply -e local", "dfg apply -e local --auto-approve"))
     assert any(line.startswith("dfg init") for line in script)
     script.append("dfg plan -e local --detailed-exitcode || test $? -eq 2")
-    bin_dir = str(Path(sys.executable).parent)
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(tmp_path),
-        "NO_COLOR": "1",
-    }
-    result = subprocess.run(
-        ["bash", "-c", "\n".join(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    env = reader_env(HOME=str(tmp_path), NO_COLOR="1")
+    result = run_bash("\n".join(script), cwd=tmp_path, env=env, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 dataflow, 4 environments valid" in result.stdout
     assert "Plan: 1 to create, 0 to update, 0 to delete." in result.stdout

@@ -10,12 +10,12 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from example_repo import REPO_ROOT
+from reader_shell import reader_env
 
 README = REPO_ROOT / "README.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -29,15 +29,14 @@ def _tour_blocks() -> list[str]:
 
 
 def _environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "FABRIC_"))}
-    env |= {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(home),  # a fresh machine: no ~/.gitconfig, so no git identity
-        "USERPROFILE": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "NO_COLOR": "1",
-    }
+    env = reader_env(
+        {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "FABRIC_"))},
+        HOME=str(home),  # a fresh machine: no ~/.gitconfig, so no git identity
+        USERPROFILE=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        GIT_CONFIG_NOSYSTEM="1",
+        NO_COLOR="1",
+    )
     for name in ("CI", "GITHUB_ACTIONS", "TF_BUILD", "ACTIONS_ID_TOKEN_REQUEST_URL"):
         env.pop(name, None)  # a laptop, even when the suite runs in CI
     return env

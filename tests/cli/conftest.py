@@ -8,7 +8,6 @@ from pathlib import Path
 
 import git
 import pytest
-from example_repo import copy_example
 
 from dataflow_gitops.cli.main import run
 
@@ -21,9 +20,9 @@ class Result:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the example project (dataflows, environments, settings), not a git repository."""
-    return copy_example(tmp_path / "project")
+def project(example_copy: Path) -> Path:
+    """The project `dfg` runs on: the example copied to tmp (tests/conftest.py), no git."""
+    return example_copy
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ must show."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from emulator_project import init_repo
 from fabric_repos import SHAPES, tree_bytes, write_shape
+from reader_shell import reader_env, run_bash
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "getting-started.md"
 SECTION = "## Adopt an existing Fabric Git repository"
@@ -41,23 +39,10 @@ def test_adopting_a_fabric_repository_works_as_written(tmp_path: Path) -> None:
     shape = write_shape(clone, "workspace")
     init_repo(clone)
     fabric_files = tree_bytes(clone)
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(tmp_path),
-        "NO_COLOR": "1",
-    }
+    env = reader_env(HOME=str(tmp_path), NO_COLOR="1")
     outputs = []
     for command in commands:
-        done = subprocess.run(
-            ["bash", "-c", f"set -euo pipefail\n{command}"],
-            cwd=clone,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_bash(f"set -euo pipefail\n{command}", cwd=clone, env=env, timeout=120)
         assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
         outputs.append(done.stdout)
     init, validate, plan = outputs

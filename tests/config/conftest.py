@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from example_repo import copy_example
 
 from dataflow_gitops.config import Environment, load_environment, load_project
 
@@ -35,9 +34,3 @@ def load_overlay(project_dir: Path) -> LoadOverlay:
         return load_environment(load_project(project_dir), name)
 
     return load
-
-
-@pytest.fixture
-def example_project(tmp_path: Path) -> Path:
-    """A copy of the example repository's dataflows, environments and project file."""
-    return copy_example(tmp_path / "example")

@@ -318,8 +318,8 @@ def test_parse_environment_takes_an_explicit_environ() -> None:
 # --- the project's example overlays ------------------------------------------------------------
 
 
-def test_example_overlays_load(example_project: Path) -> None:
-    project = load_project(example_project)
+def test_example_overlays_load(example_copy: Path) -> None:
+    project = load_project(example_copy)
     assert environment_names(project) == ("dev", "test", "prod", "local")
     envs = {n: load_environment(project, n) for n in environment_names(project)}
     assert envs["local"].embedded
@@ -332,7 +332,7 @@ def test_example_overlays_load(example_project: Path) -> None:
     assert envs["prod"].policy().ignore
     assert all(e.auth.method == "token" for e in envs.values())
     for env in envs.values():
-        first = (example_project / env.path).read_text(encoding="utf-8").splitlines()[0]
+        first = (example_copy / env.path).read_text(encoding="utf-8").splitlines()[0]
         assert first == (
             "# yaml-language-server: $schema=../src/dataflow_gitops/schemas/environment.schema.json"
         )

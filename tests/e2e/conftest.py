@@ -1,5 +1,6 @@
-"""End-to-end fixtures: one real emulator per session over loopback (asynchronous LROs, a little
-latency), reset before every test; a temp copy of the example repository in a real git repo."""
+"""End-to-end fixtures: the session's emulator (asynchronous LROs, a little latency) made fresh
+before every test, with the e2e workspaces and their lakehouse and warehouse; a temp copy of the
+example repository in a real git repo whose `e2e*` overlays point at it."""
 
 from __future__ import annotations
 
@@ -8,29 +9,23 @@ from pathlib import Path
 
 import pytest
 from e2e_support import BASELINE, TOKEN, WS, WS_OTHER, Live, overlay
-from emulator_project import Cli, init_repo
+from emulator_project import init_repo
 from example_repo import copy_example
+from shared_emulator import fresh
 
 from dataflow_gitops.fabric.auth import StaticTokenProvider
 from dataflow_gitops.fabric.client import FabricClient
 from fabric_emulator.server import EmulatorServer
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(port=0, workspaces=[(WS, "E2E"), (WS_OTHER, "E2E other")]) as server:
-        yield server
-
-
 @pytest.fixture
 def live(emulator: EmulatorServer) -> Iterator[Live]:
-    with FabricClient(emulator.url, StaticTokenProvider(TOKEN)) as client:
-        probe = Live(emulator.url, client)
-        probe.reset(BASELINE)
+    url = fresh(emulator.url, BASELINE, [(WS, "E2E"), (WS_OTHER, "E2E other")])
+    with FabricClient(url, StaticTokenProvider(TOKEN)) as client:
         for workspace in (WS, WS_OTHER):
             client.create_item(workspace, display_name="SalesLakehouse", type="Lakehouse")
             client.create_item(workspace, display_name="SalesWarehouse", type="Warehouse")
-        yield probe
+        yield Live(url, client)
 
 
 @pytest.fixture
@@ -45,8 +40,3 @@ def project(tmp_path: Path, live: Live, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.setenv("FABRIC_TOKEN", TOKEN)
     init_repo(root)
     return root
-
-
-@pytest.fixture
-def dfg(project: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(project, capsys)

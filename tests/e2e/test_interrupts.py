@@ -33,6 +33,18 @@ def start_apply(project: Path, *extra: str) -> subprocess.Popen[str]:
     )
 
 
+def start_stuck_apply(project: Path, live: Live) -> tuple[int, subprocess.Popen[str]]:
+    """Start `dfg apply` with every create's operation stuck: the number of writes before it,
+    and the process."""
+    live.control("POST", "config", SLOW)
+    live.control(
+        "POST",
+        "faults",
+        {"kind": "lro_stuck", "method": "POST", "path": "/items$", "count": None, "probability": 1.0},
+    )
+    return len(writes(live)), start_apply(project)
+
+
 def wait_until(condition, process: subprocess.Popen[str], timeout: float = 60.0) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not condition():
@@ -100,14 +112,7 @@ def test_a_signal_mid_apply_records_what_completed(
 
 
 def test_a_second_ctrl_c_exits_at_once(project: Path, live: Live) -> None:
-    live.control("POST", "config", SLOW)
-    live.control(
-        "POST",
-        "faults",
-        {"kind": "lro_stuck", "method": "POST", "path": "/items$", "count": None, "probability": 1.0},
-    )
-    before = len(writes(live))
-    process = start_apply(project)
+    before, process = start_stuck_apply(project, live)
     wait_until(lambda: any(w.endswith("/items") for w in writes(live)[before:]), process)
     process.send_signal(signal.SIGINT)
     time.sleep(0.3)
@@ -121,14 +126,7 @@ def test_a_second_ctrl_c_exits_at_once(project: Path, live: Live) -> None:
 def test_ctrl_c_while_waiting_on_a_stuck_operation_ends_within_the_grace(
     project: Path, live: Live
 ) -> None:
-    live.control("POST", "config", SLOW)
-    live.control(
-        "POST",
-        "faults",
-        {"kind": "lro_stuck", "method": "POST", "path": "/items$", "count": None, "probability": 1.0},
-    )
-    before = len(writes(live))
-    process = start_apply(project)
+    before, process = start_stuck_apply(project, live)
     wait_until(lambda: sum(w.endswith("/items") for w in writes(live)[before:]) >= 2, process)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)

@@ -1,5 +1,5 @@
-"""Fixtures for the emulator tests: one loopback emulator per test session (per xdist worker), reset
-before each test."""
+"""Fixtures for the emulator tests: the session's emulator (tests/conftest.py), made fresh before
+each test: an empty tenant with default knobs."""
 
 from __future__ import annotations
 
@@ -9,22 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from emulator_samples import DEFAULT_CONFIG
+from shared_emulator import fresh
 
 from fabric_emulator import EmulatorServer
-
-
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
 
 
 @pytest.fixture
 def control(emulator: EmulatorServer) -> Iterator[httpx.Client]:
     """The control plane, after a reset to an empty tenant with default knobs."""
-    with httpx.Client(base_url=emulator.url, timeout=10) as plane:
-        plane.post("/_emulator/reset").raise_for_status()
-        plane.post("/_emulator/config", json=DEFAULT_CONFIG).raise_for_status()
+    with httpx.Client(base_url=fresh(emulator.url, DEFAULT_CONFIG), timeout=10) as plane:
         yield plane
 
 

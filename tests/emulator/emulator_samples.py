@@ -61,15 +61,9 @@ def platform(
     )
 
 
-def dataflow_definition(
-    name: str,
-    mashup: str = GOOD_MASHUP,
-    *,
-    with_platform: bool = False,
-    logical_id: str | None = None,
-    description: str | None = None,
-) -> dict[str, Any]:
-    meta = {
+def query_metadata(name: str) -> dict[str, Any]:
+    """The least queryMetadata.json of a dataflow named ``name`` (formatVersion 202502)."""
+    return {
         "formatVersion": "202502",
         "computeEngineSettings": {},
         "name": name,
@@ -78,8 +72,19 @@ def dataflow_definition(
         "queriesMetadata": {},
         "connections": [],
     }
+
+
+def dataflow_definition(
+    name: str,
+    mashup: str = GOOD_MASHUP,
+    *,
+    with_platform: bool = False,
+    logical_id: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    meta = json.dumps(query_metadata(name))
     parts = [
-        {"path": "queryMetadata.json", "payload": b64(json.dumps(meta)), "payloadType": "InlineBase64"},
+        {"path": "queryMetadata.json", "payload": b64(meta), "payloadType": "InlineBase64"},
         {"path": "mashup.pq", "payload": b64(mashup), "payloadType": "InlineBase64"},
     ]
     if with_platform:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_samples import parts_by_path
+from emulator_samples import parts_by_path, query_metadata
 
 fabric_cicd = pytest.importorskip("fabric_cicd")
 from azure.core.credentials import AccessToken  # noqa: E402
@@ -91,20 +91,7 @@ def write_dataflow(root: Path, name: str, logical_id: str, value: int) -> None:
             indent=2,
         )
     )
-    (folder / "queryMetadata.json").write_text(
-        json.dumps(
-            {
-                "formatVersion": "202502",
-                "computeEngineSettings": {},
-                "name": name,
-                "queryGroups": [],
-                "documentLocale": "en-US",
-                "queriesMetadata": {},
-                "connections": [],
-            },
-            indent=2,
-        )
-    )
+    (folder / "queryMetadata.json").write_text(json.dumps(query_metadata(name), indent=2))
     (folder / "mashup.pq").write_text(mashup(name, value))
     if name == SCHEDULED:
         (folder / ".schedules").write_text(schedules_file(enabled=True))

@@ -115,17 +115,6 @@ def test_token_of_another_issuer_is_invalid_even_with_the_same_key_shape() -> No
 # -- AuthorityServer with msal --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
-
-
-@pytest.fixture(scope="module")
-def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
-    with AuthorityServer(issuer) as server:
-        yield server
-
-
 @pytest.fixture
 def http(authority: AuthorityServer) -> Iterator[requests.Session]:
     session = requests.Session()

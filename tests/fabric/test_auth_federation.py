@@ -106,17 +106,6 @@ class CiProvider:
         return JSONResponse({"oidcToken": self.ado.issue(ADO_SUBJECT, lifetime_s=self.lifetime_s)})
 
 
-@pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
-
-
-@pytest.fixture(scope="module")
-def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
-    with AuthorityServer(issuer) as server:
-        yield server
-
-
 # -- workload identity federation ----------------------------------------------------------------
 
 

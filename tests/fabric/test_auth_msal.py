@@ -11,7 +11,6 @@ import re
 import stat
 import threading
 import webbrowser
-from collections.abc import Iterator
 from pathlib import Path
 
 import msal.oauth2cli.authcode
@@ -32,15 +31,10 @@ SECRET = "Sup3r~Secret.Value_42"
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
-
-
-@pytest.fixture(scope="module")
-def authority(issuer: TokenIssuer) -> Iterator[AuthorityServer]:
-    with AuthorityServer(issuer) as server:
-        server.register_client("app-secret", secret=SECRET)
-        yield server
+def authority(authority: AuthorityServer) -> AuthorityServer:
+    """The module's authority (tests/conftest.py) with the confidential client these tests use."""
+    authority.register_client("app-secret", secret=SECRET)
+    return authority
 
 
 # -- client secret --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fabric_fakes import Tokens
+from shared_emulator import fresh
 
 from dataflow_gitops.errors import BadRequest, NotFound, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.client import FabricClient
@@ -85,27 +86,17 @@ class EmulatorTime:
                 answer.raise_for_status()
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(port=0, lro="always", page_size=2) as server:
-        yield server
-
-
 @pytest.fixture
 def control(emulator: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emulator.url, timeout=10) as plane:
-        plane.post("/_emulator/reset").raise_for_status()
-        plane.delete("/_emulator/faults").raise_for_status()
-        plane.post(
-            "/_emulator/config",
-            json={
-                "lro": "always",
-                "pageSize": 2,
-                "quotaPerMinute": None,
-                "retryAfterS": 1,
-                "nameReservationS": 0,
-            },
-        ).raise_for_status()
+    """The session's emulator (tests/conftest.py), fresh, answering with LROs and pages of two."""
+    config = {
+        "lro": "always",
+        "pageSize": 2,
+        "quotaPerMinute": None,
+        "retryAfterS": 1,
+        "nameReservationS": 0,
+    }
+    with httpx.Client(base_url=fresh(emulator.url, config), timeout=10) as plane:
         yield plane
 
 

@@ -1,75 +1,75 @@
-"""Fuzz fixtures: one in-process emulator (module scope) with the project's dataflows already
-deployed, a project folder that every generated case rewrites and restores, ``dfg`` in-process,
-and a recorder of how many generated cases each property ran (for docs/reliability.md)."""
+"""Fuzz fixtures: the session's emulator with the generated project deployed once (and again only
+after another test has reset the emulator), a project folder that every generated case rewrites and
+restores, ``dfg`` in-process, and a recorder of how many generated cases each property ran (for
+docs/reliability.md)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
+from fuzz_support import ENV, TOKEN, TOKEN_ENV, WS, Harness
+from shared_emulator import fresh, generated_project
 
 from dataflow_gitops.cli.main import run
 from fabric_emulator.server import EmulatorServer
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from benchmarks.generate import write_project  # noqa: E402
-from fuzz_support import ENV, TOKEN, TOKEN_ENV, WS, Harness  # noqa: E402
+KNOBS = {"lro": "always", "retryAfterS": 0}
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(port=0, workspaces=[(WS, "Fuzz")], lro="always")
-    server.emulator.config.retry_after_s = 0
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+@dataclass
+class Deployment:
+    """The pristine project and the live items its deployment made (empty: not deployed)."""
+
+    root: Path
+    url: str
+    items: frozenset[tuple[str, str, str]] = field(default=frozenset())
+
+    def live_items(self) -> frozenset[tuple[str, str, str]]:
+        state = httpx.get(f"{self.url}/_emulator/state", timeout=10)
+        state.raise_for_status()
+        return frozenset((i["workspaceId"], i["id"], i["displayName"]) for i in state.json()["items"])
+
+    def ensure(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Deploy the project afresh unless the emulator still holds exactly its deployment (fuzz
+        cases never write; any other test resets the emulator first, and new items get new ids)."""
+        if self.items and self.live_items() == self.items:
+            return
+        fresh(self.url, KNOBS, [(WS, "Fuzz")])
+        shutil.rmtree(self.root, ignore_errors=True)
+        generated_project(
+            self.root, 3, url=self.url, workspace=WS, env=ENV, token_env=TOKEN_ENV, target_bytes=700
+        )
+        with monkeypatch.context() as env:
+            env.setenv(TOKEN_ENV, TOKEN)
+            assert run(["-C", str(self.root), "apply", "-e", ENV, "--auto-approve"]) == 0
+        self.items = self.live_items()
 
 
-@pytest.fixture(scope="module")
-def pristine(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project, deployed once: every case starts from a workspace that matches it."""
-    root = tmp_path_factory.mktemp("fuzz") / "pristine"
-    write_project(root, 3, api=emulator.url, workspace_id=WS, target_bytes=700)
-    overlay = root / "environments" / "bench.yaml"
-    text = overlay.read_text(encoding="utf-8").replace("DFG_BENCH_TOKEN", TOKEN_ENV)
-    (root / "environments" / f"{ENV}.yaml").write_text(text, encoding="utf-8")
-    overlay.unlink()
-    previous = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = TOKEN
-    try:
-        code = run(["-C", str(root), "apply", "-e", ENV, "--auto-approve"])
-    finally:
-        if previous is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = previous
-    assert code == 0
-    return root
+@pytest.fixture(scope="session")
+def deployment(emulator: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return Deployment(tmp_path_factory.mktemp("fuzz") / "pristine", emulator.url)
 
 
 @pytest.fixture
 def harness(
-    pristine: Path,
-    emulator: EmulatorServer,
+    deployment: Deployment,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> Iterator[Harness]:
+    deployment.ensure(monkeypatch)
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     root = tmp_path / "project"
-    shutil.copytree(pristine, root)
-    h = Harness(root, emulator.url, pristine, capsys)
+    shutil.copytree(deployment.root, root)
+    h = Harness(root, deployment.url, deployment.root, capsys)
     try:
         yield h
     finally:

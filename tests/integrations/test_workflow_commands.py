@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import git
@@ -21,6 +20,7 @@ from azure_fake import TOKEN as AZURE_TOKEN
 from azure_fake import FakeAzureRepos
 from github_fake import TOKEN as GITHUB_TOKEN
 from github_fake import FakeGitHub
+from shared_emulator import fresh
 from workflow_steps import AZURE_EXAMPLES, GITHUB_EXAMPLES, argv, dfg_lines, load
 
 from dataflow_gitops.cli.main import run
@@ -37,20 +37,11 @@ WORKSPACES = {
 REPO = "contoso/dataflows"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as server:
-        yield server
-
-
 @pytest.fixture
 def project(
     tmp_path: Path, emulator: EmulatorServer, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    with httpx.Client(base_url=emulator.url, timeout=10) as plane:
-        plane.post("/_emulator/reset").raise_for_status()
-        workspaces = [{"id": ws, "displayName": f"Sales {env}"} for env, ws in WORKSPACES.items()]
-        plane.post("/_emulator/seed", json={"workspaces": workspaces}).raise_for_status()
+    fresh(emulator.url, workspaces=[(ws, f"Sales {env}") for env, ws in WORKSPACES.items()])
     root = tmp_path / "repo"
     scaffold(root)
     # The scaffold's overlays already name these workspace ids; only the API and auth change.

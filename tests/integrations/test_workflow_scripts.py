@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from example_repo import copy_example
 from github_fake import TOKEN as GITHUB_TOKEN
 from github_fake import FakeGitHub
 from platforms import needs_bash
+from reader_shell import reader_env, run_bash
 from workflow_steps import GITHUB_EXAMPLES, REPO_ROOT, load
 
 from dataflow_gitops.integrations.github import marker
@@ -203,30 +203,26 @@ def test_example_plan_preview_workflow_end_to_end(
     event.write_text(json.dumps({"pull_request": {"number": 3}}))
 
     job = load(REPO_ROOT / ".github" / "workflows" / "example-plan.yml")["jobs"]["plan"]
-    environ = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "BASE_SHA": base,
-        "HEAD_SHA": head,
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_TOKEN": GITHUB_TOKEN,
-        "GITHUB_API_URL": fake_github.url,
-        "GITHUB_REPOSITORY": "contoso/dataflow-gitops",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-    }
+    environ = reader_env(
+        BASE_SHA=base,
+        HEAD_SHA=head,
+        GITHUB_ACTIONS="true",
+        GITHUB_TOKEN=GITHUB_TOKEN,
+        GITHUB_API_URL=fake_github.url,
+        GITHUB_REPOSITORY="contoso/dataflow-gitops",
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+    )
     outputs = []
     for step in job["steps"]:
         if "run" not in step:
             continue
-        result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        result = run_bash(
+            step["run"],
             cwd=repo,
             env=environ,
-            capture_output=True,
-            text=True,
             timeout=240,
-            check=False,
+            options=("--noprofile", "--norc", "-eo", "pipefail"),
         )
         assert result.returncode == 0, f"{step.get('name')}: {result.stdout}{result.stderr}"
         outputs.append(result.stdout)

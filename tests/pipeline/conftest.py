@@ -46,12 +46,6 @@ class GitProject:
 
 
 @pytest.fixture
-def example_copy(tmp_path: Path) -> Path:
-    """The example project copied to tmp, no git."""
-    return copy_example(tmp_path / "project")
-
-
-@pytest.fixture
 def make_git_project(tmp_path: Path) -> Iterator[Callable[..., GitProject]]:
     repos: list[git.Repo] = []
 

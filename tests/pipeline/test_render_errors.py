@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pytest
 from example_repo import REPO_ROOT
@@ -39,129 +40,161 @@ def overlay(text: str) -> Environment:
     return parse_environment("t", textwrap.dedent(text).lstrip().encode(), path="environments/t.yaml")
 
 
-def render_error(snapshot: Snapshot, text: str, lookup: object = None) -> RenderError:
-    env = overlay(text)
-    with pytest.raises(RenderError) as caught:
-        render_all(snapshot, env, lookup or OfflineLookup(env))  # type: ignore[arg-type]
-    assert "\n" not in str(caught.value)
-    return caught.value
+@dataclass(frozen=True)
+class Case:
+    """One bad overlay and the RenderError it must raise: where, what (``message`` holds each
+    fragment) and what to do (``hint``, exactly)."""
+
+    id: str
+    overlay: str
+    where: str
+    message: tuple[str, ...]
+    hint: str
+    dataflow: str | None = None  # checked when given
+    lookup: Mapping[str, str] | None = None  # an online lookup's answers; None: offline
+    env: Mapping[str, str] = field(default_factory=dict)
+    never_shown: tuple[str, ...] = ()
 
 
-def test_parameter_no_dataflow_declares(snapshot: Snapshot) -> None:
-    err = render_error(snapshot, f"workspace_id: {WS}\nparameters:\n  ServerName: x\n  Servername: y\n")
-    assert err.where == "environments/t.yaml:4"
-    assert "parameter 'Servername' is declared by no dataflow" in err.message
-    assert err.hint == "did you mean 'ServerName'?"
+TYPE_HINT = {
+    "number": "give a number value, e.g. 42 or 3.5",
+    "logical": "give a logical value, true or false",
+    "date": 'give a date value, e.g. "2024-01-31"',
+    "text": 'give a text value, e.g. "value"',
+}
 
-
-def test_per_dataflow_parameter_the_dataflow_does_not_declare(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot,
+CASES = [
+    Case(
+        "parameter no dataflow declares",
+        f"workspace_id: {WS}\nparameters:\n  ServerName: x\n  Servername: y\n",
+        "environments/t.yaml:4",
+        ("parameter 'Servername' is declared by no dataflow",),
+        "did you mean 'ServerName'?",
+    ),
+    Case(
+        "per-dataflow parameter the dataflow does not declare",
         f"""
         workspace_id: {WS}
         dataflows:
           Products:
             parameters:
               DaysBack: 3
-    """,
-    )
-    assert err.where == "environments/t.yaml:5"
-    assert "Products declares no parameter 'DaysBack'" in err.message
-    assert err.hint == "its parameters: IncludeDiscontinued"
-    assert err.dataflow == "Products"
-
-
-@pytest.mark.parametrize(
-    ("line", "fragment"),
-    [
-        ("DaysBack: many", "Sales Orders: parameter DaysBack is of type number"),
-        ("IncludeDiscontinued: 3", "Products: parameter IncludeDiscontinued is of type logical"),
-        ("StartDate: 31/01/2024", "Exchange Rates: parameter StartDate is of type date"),
-        ("ServerName: null", "parameter ServerName is of type text"),
-    ],
-)
-def test_wrong_parameter_type(snapshot: Snapshot, line: str, fragment: str) -> None:
-    err = render_error(snapshot, f"workspace_id: {WS}\nparameters:\n  {line}\n")
-    assert err.where == "environments/t.yaml:3"
-    assert fragment in err.message
-    assert err.hint is not None
-    assert err.hint.startswith("give a ")
-
-
-def test_overlay_names_an_unknown_dataflow(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot, f"workspace_id: {WS}\ndataflows:\n  Sales Order:\n    parameters: {{}}\n"
-    )
-    assert err.where == "environments/t.yaml:3"
-    assert err.hint == "did you mean 'Sales Orders'?"
-
-
-def test_online_lookup_of_a_missing_item_names_the_binding(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot,
+        """,
+        "environments/t.yaml:5",
+        ("Products declares no parameter 'DaysBack'",),
+        "its parameters: IncludeDiscontinued",
+        dataflow="Products",
+    ),
+    *(
+        Case(
+            f"wrong parameter type: {line}",
+            f"workspace_id: {WS}\nparameters:\n  {line}\n",
+            "environments/t.yaml:3",
+            (fragment,),
+            TYPE_HINT[kind],
+        )
+        for line, fragment, kind in [
+            ("DaysBack: many", "Sales Orders: parameter DaysBack is of type number", "number"),
+            (
+                "IncludeDiscontinued: 3",
+                "Products: parameter IncludeDiscontinued is of type logical",
+                "logical",
+            ),
+            ("StartDate: 31/01/2024", "Exchange Rates: parameter StartDate is of type date", "date"),
+            ("ServerName: null", "parameter ServerName is of type text", "text"),
+        ]
+    ),
+    Case(
+        "overlay names an unknown dataflow",
+        f"workspace_id: {WS}\ndataflows:\n  Sales Order:\n    parameters: {{}}\n",
+        "environments/t.yaml:3",
+        ("no dataflow named 'Sales Order'",),
+        "did you mean 'Sales Orders'?",
+    ),
+    Case(
+        "online lookup of a missing item names the binding",
         f"""
         workspace_id: {WS}
         bindings:
           lakehouses:
             {DEV_LH}: ${{items.Lakehouse.SalesLakehose.id}}
-    """,
-        DictLookup({"workspace.id": WS}),
-    )
-    assert err.where == "environments/t.yaml:4"
-    assert "${items.Lakehouse.SalesLakehose.id} does not exist in the target workspace" in err.message
-    assert "lakehouseId" in err.message
-
-
-def test_replace_that_breaks_the_mashup(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot,
+        """,
+        "environments/t.yaml:4",
+        ("${items.Lakehouse.SalesLakehose.id} does not exist in the target workspace", "lakehouseId"),
+        "create the item first, or fix the name in the overlay",
+        lookup={"workspace.id": WS},
+    ),
+    Case(
+        "replace that breaks the mashup",
         f"""
         workspace_id: {WS}
         replace:
           - find: "section Section1;"
             with: ""
             dataflows: [Products]
-    """,
-    )
-    assert err.dataflow == "Products"
-    assert "broke mashup.pq" in err.message
-
-
-def test_regex_replace_with_a_bad_group(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot,
+        """,
+        "Products",
+        ("broke mashup.pq",),
+        "check the replace rules for this dataflow",
+        dataflow="Products",
+    ),
+    Case(
+        "regex replace with a bad group",
         f"""
         workspace_id: {WS}
         replace:
           - find: "Sales(DB)"
             with: "\\\\2"
             regex: true
-    """,
-    )
-    assert err.where == "environments/t.yaml:3"
-
-
-def test_secret_values_stay_out_of_render_errors(
-    monkeypatch: pytest.MonkeyPatch, snapshot: Snapshot
-) -> None:
-    monkeypatch.setenv("DFG_DAYS", "top-secret-days")
-    err = render_error(snapshot, f"workspace_id: {WS}\nparameters:\n  DaysBack: ${{env:DFG_DAYS}}\n")
-    assert "top-secret-days" not in str(err)
-    assert err.where == "environments/t.yaml:3"
-
-
-def test_two_dataflows_with_one_display_name(snapshot: Snapshot) -> None:
-    err = render_error(
-        snapshot,
+        """,
+        "environments/t.yaml:3",
+        ("invalid group reference 2",),
+        "check the pattern and its groups",
+    ),
+    Case(
+        "secret values stay out of render errors",
+        f"workspace_id: {WS}\nparameters:\n  DaysBack: ${{env:DFG_DAYS}}\n",
+        "environments/t.yaml:3",
+        ("parameter DaysBack is of type number",),
+        TYPE_HINT["number"],
+        env={"DFG_DAYS": "top-secret-days"},
+        never_shown=("top-secret-days",),
+    ),
+    Case(
+        "two dataflows with one display name",
         f"""
         workspace_id: {WS}
         dataflows:
           Products:
             display_name: Customers
-    """,
-    )
-    assert "would both be named 'Customers'" in err.message
-    assert err.where == "environments/t.yaml"
+        """,
+        "environments/t.yaml",
+        ("would both be named 'Customers'",),
+        "display names must be unique per workspace; fix display_name",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_overlay_is_one_render_error_line(
+    case: Case, snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    env = overlay(case.overlay)
+    lookup = OfflineLookup(env) if case.lookup is None else DictLookup(case.lookup)
+    with pytest.raises(RenderError) as caught:  # the CLI's boundary: one `Error:` line, exit 1
+        render_all(snapshot, env, lookup)
+    err = caught.value
+    assert "\n" not in str(err)
+    assert err.where == case.where
+    for fragment in case.message:
+        assert fragment in err.message
+    assert err.hint == case.hint
+    if case.dataflow is not None:
+        assert err.dataflow == case.dataflow
+    for secret in case.never_shown:
+        assert secret not in str(err)
 
 
 def test_overlay_warnings_name_entries_that_change_nothing(snapshot: Snapshot) -> None:

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from example_repo import REPO_ROOT
 from platforms import needs_bash
+from reader_shell import reader_env, run_bash
 
 pytestmark = needs_bash
 
@@ -44,20 +42,10 @@ def _git_diff(out: str) -> list[str]:
 
 
 def test_the_walkthrough_runs_as_documented(tmp_path: Path) -> None:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["TMPDIR"] = str(tmp_path)
+    env = reader_env(TMPDIR=str(tmp_path))
     env.pop("FABRIC_TOKEN", None)
 
-    done = subprocess.run(
-        ["bash", "-c", _script()],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done = run_bash(_script(), cwd=REPO_ROOT, env=env, timeout=240)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks.emulator import free_port
-from benchmarks.generate import write_project
 from emulator_project import Cli
 from fake_time import FakeTime
 from reliability_support import TOKEN, TOKEN_ENV, WS, Probe, assert_clean, assert_converged
+from shared_emulator import generated_project
 
 COUNT = 12
 
@@ -110,11 +110,15 @@ def test_killed_mid_apply_restarts_from_sqlite_and_converges(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = tmp_path / "repo"
-    write_project(root, COUNT, api=emulator_process.url, workspace_id=WS, target_bytes=900)
-    overlay = root / "environments" / "bench.yaml"
-    text = overlay.read_text(encoding="utf-8").replace("DFG_BENCH_TOKEN", TOKEN_ENV)
-    (root / "environments" / "rel.yaml").write_text(text, encoding="utf-8")
-    overlay.unlink()
+    generated_project(
+        root,
+        COUNT,
+        url=emulator_process.url,
+        workspace=WS,
+        env="rel",
+        token_env=TOKEN_ENV,
+        target_bytes=900,
+    )
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     dfg = Cli(root, capsys)
     stop, killed = threading.Event(), threading.Event()

@@ -66,11 +66,6 @@ class Live:
         parts[part] = parts[part].replace(old, new)
         self.write_parts(workspace, item_id, parts)
 
-    def reset(self, config: dict[str, Any]) -> None:
-        """An empty emulator with these knobs (lro, latencyMs, pageSize…)."""
-        self.control("POST", "reset")
-        self.control("POST", "config", config)
-
     def control(self, method: str, action: str, body: Any = None) -> Any:
         response = httpx.request(method, f"{self.url}/_emulator/{action}", json=body, timeout=10)
         response.raise_for_status()
