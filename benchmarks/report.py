@@ -285,33 +285,41 @@ def offline_why(run: dict[str, object], count: int, *, cold: bool) -> str:
 
 def offline_section(offline: dict[str, object], matrix: Matrix) -> list[str]:
     cold, warm = _phase(offline, "cold"), _phase(offline, "warm")
+    bare = _phase(offline, "cold_no_names")
 
     def row(name: str, key: str) -> str:
-        return f"| {name} | {_num(cold, key):.2f} s | {_num(warm, key):.2f} s |"
+        return f"| {name} | " + " | ".join(f"{_num(r, key):.2f} s" for r in (cold, warm, bare)) + " |"
 
+    def counts(run: dict[str, object]) -> str:
+        return f"{_num(run, 'parsed_ahead'):.0f} / {_num(run, 'from_cache'):.0f}"
+
+    def peak(run: dict[str, object]) -> str:
+        return (
+            f"{peak_mb(run):.0f} MB ({_num(run, 'peak_rss_mb'):.0f}; "
+            f"{_num(run, 'worker_peak_rss_mb'):.0f})"
+        )
+
+    total = " | ".join(f"**{_num(r, 'seconds'):.2f} s**" for r in (cold, warm, bare))
     return [
         f"{offline.get('count')} generated dataflows, {_num(cold, 'mashup_bytes') / 1e6:.1f} MB of M "
         f"in total (~{matrix.offline_bytes // 1000} KB each); an overlay parameter changes one query "
         "in every dataflow, so the diff compares every query and renders a line diff for each. "
-        "Two fresh processes one after the other: the first with nothing cached, the second with "
+        "Fresh processes one after the other: the first with nothing cached, the second with "
         "the read cache (`.dataflow-gitops/cache/`) the first one left, as on a developer's machine "
-        "or a CI runner that restores it.",
+        "or a CI runner that restores it; before them, a first run with `dfg validate --no-names`, "
+        "to show what the default unknown-names check costs.",
         "",
-        "| step | first run | repeat run |",
-        "|---|---:|---:|",
+        "| step | first run | repeat run | first run, `--no-names` |",
+        "|---|---:|---:|---:|",
         row("validate (`dfg validate`)", "validate_s"),
         row("render", "render_s"),
         row("diff + plan", "diff_s"),
-        f"| **total** | **{_num(cold, 'seconds'):.2f} s** | **{_num(warm, 'seconds'):.2f} s** |",
-        f"| documents parsed / from the read cache | {_num(cold, 'parsed_ahead'):.0f} / "
-        f"{_num(cold, 'from_cache'):.0f} | {_num(warm, 'parsed_ahead'):.0f} / "
-        f"{_num(warm, 'from_cache'):.0f} |",
+        f"| **total** | {total} |",
+        f"| documents parsed / from the read cache | {counts(cold)} | {counts(warm)} | {counts(bare)} |",
         f"| processes reading M (this one and its workers) | {_num(cold, 'workers'):.0f} | "
-        f"{_num(warm, 'workers'):.0f} |",
-        f"| peak RSS: all processes (this one; largest worker) | {peak_mb(cold):.0f} MB "
-        f"({_num(cold, 'peak_rss_mb'):.0f}; {_num(cold, 'worker_peak_rss_mb'):.0f}) | "
-        f"{peak_mb(warm):.0f} MB ({_num(warm, 'peak_rss_mb'):.0f}; "
-        f"{_num(warm, 'worker_peak_rss_mb'):.0f}) |",
+        f"{_num(warm, 'workers'):.0f} | {_num(bare, 'workers'):.0f} |",
+        f"| peak RSS: all processes (this one; largest worker) | {peak(cold)} | {peak(warm)} | "
+        f"{peak(bare)} |",
         "",
         f"{_num(warm, 'updates'):.0f} updates planned, exit {cold.get('exit')} / {warm.get('exit')}; "
         f"process after imports: {_num(cold, 'base_rss_mb'):.0f} MB.",

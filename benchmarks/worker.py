@@ -173,7 +173,7 @@ def _count_preloads() -> list[Any]:
     return seen
 
 
-def run_offline(root: str, env: str) -> dict[str, Any]:
+def run_offline(root: str, env: str, *, names: bool = True) -> dict[str, Any]:
     """``dfg validate`` + render + plan against a live state built from the source files.
 
     Whether the project's read cache (``.dataflow-gitops/cache``) holds the texts is the caller's
@@ -191,7 +191,7 @@ def run_offline(root: str, env: str) -> dict[str, Any]:
     preloads = _count_preloads()
     memory = TreeMemory().__enter__()
     start = time.perf_counter()
-    report = api.validate(Path(root), env)
+    report = api.validate(Path(root), env, names=names)
     validated = time.perf_counter()
     desired = api.render(Path(root), env)
     rendered = time.perf_counter()
@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workspace", default="")
     parser.add_argument("--repo", default="")
     parser.add_argument("--env", default="bench")
+    parser.add_argument("--no-names", action="store_true", help="offline: validate --no-names")
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.op == "fabric-cicd":
         result = run_fabric_cicd(args.url, args.workspace, args.repo, os.environ["DFG_BENCH_TOKEN"])
     else:
-        result = run_offline(args.repo, args.env)
+        result = run_offline(args.repo, args.env, names=not args.no_names)
     Path(args.out).write_text(json.dumps(result), encoding="utf-8")
     sys.exit(0)
 

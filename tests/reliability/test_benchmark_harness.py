@@ -45,10 +45,11 @@ def test_harness_runs_both_tools_and_writes_the_report(tmp_path: Path) -> None:
     assert ours[1].writes == 0
     assert ours[2].writes == 0
     assert peer[0].writes >= 2
-    cold, warm = offline["cold"], offline["warm"]
+    cold, warm, bare = offline["cold"], offline["warm"], offline["cold_no_names"]
     assert isinstance(cold, dict)
     assert isinstance(warm, dict)
-    for run in (cold, warm):
+    assert isinstance(bare, dict)
+    for run in (cold, warm, bare):
         assert run["exit"] == 0
         assert run["dataflows"] == 3
         assert run["updates"] == 3  # the overlay's parameter changes one query in each
@@ -56,13 +57,15 @@ def test_harness_runs_both_tools_and_writes_the_report(tmp_path: Path) -> None:
     # The first run parses every text; the repeat run rebuilds each from the read cache.
     assert (cold["parsed_ahead"], cold["from_cache"]) == (3, 0)
     assert (warm["parsed_ahead"], warm["from_cache"], warm["parse_calls"]) == (0, 3, 0)
+    assert (bare["parsed_ahead"], bare["from_cache"]) == (3, 0)  # its own cache, removed after it
 
     text = report.render(ours + peer, offline, matrix, command="test", started="now", elapsed_s=1.0)
     assert "| off | 2 | first deploy |" in text
     assert "fabric-cicd has no plan" in text
     assert "## Targets" in text
     assert "## Missed targets" in text
-    assert "| documents parsed / from the read cache | 3 / 0 | 0 / 3 |" in text
+    assert "| documents parsed / from the read cache | 3 / 0 | 0 / 3 | 3 / 0 |" in text
+    assert "first run, `--no-names`" in text
     assert "repeat run (read cache filled by the first)" in text
 
 
