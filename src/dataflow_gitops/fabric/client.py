@@ -31,8 +31,8 @@ from dataflow_gitops.fabric.origin import api_root
 from dataflow_gitops.fabric.pagination import iterate_pages
 from dataflow_gitops.fabric.retry import RetryPolicy
 from dataflow_gitops.fabric.schedules import Schedule, ScheduleConfig, schedule_request
+from dataflow_gitops.fabric.sender import Sender
 from dataflow_gitops.fabric.throttle import Throttle, shared_throttle
-from dataflow_gitops.fabric.transport import Sender
 
 Json = dict[str, Any]
 

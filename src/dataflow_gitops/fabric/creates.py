@@ -18,7 +18,7 @@ import httpx
 
 from dataflow_gitops.errors import BadRequest, FabricError, TransportError
 from dataflow_gitops.fabric.retry import Retry
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.sender import Sender
 
 Json = dict[str, Any]
 T = TypeVar("T")

@@ -15,7 +15,7 @@ import httpx
 from dataflow_gitops.errors import OperationTimeout
 from dataflow_gitops.fabric.lro import WaitNotice, default_poll_delay, json_object
 from dataflow_gitops.fabric.retry import retry_after_s
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.sender import Sender
 
 TERMINAL_JOB_STATUSES = frozenset({"completed", "failed", "cancelled", "deduped"})
 

@@ -17,7 +17,7 @@ import httpx
 from dataflow_gitops.errors import FabricError, OperationFailed, OperationTimeout
 from dataflow_gitops.fabric.origin import require_origin
 from dataflow_gitops.fabric.retry import retry_after_s
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.sender import Sender
 
 _RUNNING = frozenset({"notstarted", "running"})
 

@@ -18,7 +18,7 @@ import httpx
 from dataflow_gitops.errors import FabricError
 from dataflow_gitops.fabric.lro import json_object
 from dataflow_gitops.fabric.origin import require_origin
-from dataflow_gitops.fabric.transport import Sender
+from dataflow_gitops.fabric.sender import Sender
 
 MAX_PAGES = 1000
 MAX_EMPTY_PAGES = 50
