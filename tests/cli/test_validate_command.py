@@ -17,9 +17,9 @@ from pathlib import Path
 
 import git
 import pytest
+from parse_count import counting_name_checks
 
 from dataflow_gitops.cli.main import run
-from dataflow_gitops.pipeline.definition.mlang import document, names
 
 CUSTOMERS = "dataflows/Customers.Dataflow"
 SUMMARY_ID = "d504e0e3-7328-484e-a6b9-a52abc3596a1"
@@ -292,14 +292,7 @@ def test_an_unknown_name_is_a_warning_with_a_did_you_mean_and_strict_makes_it_fa
 def test_a_warm_run_takes_the_unknown_names_from_the_read_cache(
     dfg, project: Path, git_repo: git.Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checked: list[str] = []
-    original = names.find_unknown_names
-
-    def counting(doc: document.SectionDocument) -> tuple[names.UnknownName, ...]:
-        checked.append(doc.text)
-        return original(doc)
-
-    monkeypatch.setattr(names, "find_unknown_names", counting)
+    checked = counting_name_checks(monkeypatch)
     mashup = project / CUSTOMERS / "mashup.pq"
     mashup.write_text(mashup.read_text().replace("Sql.Database(ServerName,", "Sql.Database(ServerNme,"))
     git_repo.git.commit("-am", "a typo")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from example_repo import REPO_ROOT, copy_example
+from parse_count import counting_name_checks
 
 from dataflow_gitops.adapters import read_ahead as preload
 from dataflow_gitops.adapters import read_store as store
@@ -251,23 +252,10 @@ def test_no_cache_setting_leaves_no_file(tmp_path: Path) -> None:
 TYPO = "section S;\nshared Limit = 1;\nshared Q = Table.SelectRow(#table({}, {}), each [A] > Limt);\n"
 
 
-def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts whose unknown names are really looked for (in this process) from now on."""
-    checked: list[str] = []
-    original = names.find_unknown_names
-
-    def counting(doc: document.SectionDocument) -> tuple[names.UnknownName, ...]:
-        checked.append(doc.text)
-        return original(doc)
-
-    monkeypatch.setattr(names, "find_unknown_names", counting)
-    return checked
-
-
 def test_preload_finds_unknown_names_once_then_takes_them_from_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checked = _count_checks(monkeypatch)
+    checked = counting_name_checks(monkeypatch)
     texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
     cache = ReadStore(tmp_path)
     first = preload.preload(texts, store=cache, workers=1, names=True).stats
@@ -293,7 +281,7 @@ def test_a_read_without_names_leaves_the_check_to_the_next_validate(
     plain_read = preload.preload([text], store=cache, workers=1).stats  # render, plan: no names
     assert (plain_read.parsed, plain_read.names_found) == (1, 0)
     assert cache.load_names([text_key(text)]) == {}
-    checked = _count_checks(monkeypatch)
+    checked = counting_name_checks(monkeypatch)
     validate = preload.preload([text], store=cache, workers=1, names=True).stats
     assert (validate.from_store, validate.parsed, validate.names_found) == (1, 0, 1)
     assert checked == [text]
@@ -337,7 +325,7 @@ def test_a_changed_name_list_is_another_reader(tmp_path: Path) -> None:
 
 def test_worker_processes_find_the_same_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(preload, "PARALLEL_BYTES", 0)
-    checked = _count_checks(monkeypatch)
+    checked = counting_name_checks(monkeypatch)
     texts = [_unique(TYPO), *(_unique(p.read_text(encoding="utf-8-sig")) for p in EXAMPLE_TEXTS)]
     found = preload.preload([*texts, _unique("section S;\nshared A = ;\n")], workers=3, names=True)
     stats = found.stats

@@ -1,4 +1,5 @@
-"""Counting the M reader's whole-text parses: the seam tests use to prove a text is read once."""
+"""Counting the M reader's whole-text parses and unknown-names walks: the seams tests use to prove
+a text is read (or checked) once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from dataflow_gitops.pipeline.definition.mlang import document
+from dataflow_gitops.pipeline.definition.mlang import document, names
 from dataflow_gitops.pipeline.definition.mlang.document import SectionDocument
 
 
@@ -24,3 +25,16 @@ def counting_parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     with monkeypatch.context() as patch:
         patch.setattr(document, "_parse", counting)
         yield parsed
+
+
+def counting_name_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts whose unknown names are really looked for (in this process) from now on."""
+    checked: list[str] = []
+    original = names.find_unknown_names
+
+    def counting(doc: SectionDocument) -> tuple[names.UnknownName, ...]:
+        checked.append(doc.text)
+        return original(doc)
+
+    monkeypatch.setattr(names, "find_unknown_names", counting)
+    return checked
