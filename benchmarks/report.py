@@ -275,7 +275,9 @@ def offline_why(run: dict[str, object], count: int, *, cold: bool) -> str:
     rate = mb * 1000 / max(read_s * workers, 1e-9)
     return (
         f"{steps}. With nothing cached every one of the {mb:.0f} MB of M is tokenized and parsed "
-        f"once (validate must check every query's syntax), in {workers} process(es): validate's "
+        f"once (validate must check every query's syntax, and it builds every query's syntax tree "
+        "for the unknown-names check: the `--no-names` column is the same run without it), in "
+        f"{workers} process(es): validate's "
         f"{read_s:.1f} s is almost all of it, about {rate:.0f} KB/s per process. 1,000 × 50 KB in "
         "3 s needs about 17 MB/s, beyond a pure-Python recursive-descent reader on this machine; "
         "the read cache is what makes every later run fast, and the GitHub action keeps it between "
