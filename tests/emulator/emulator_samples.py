@@ -100,3 +100,13 @@ def dataflow_definition(
 
 def parts_by_path(definition: dict[str, Any]) -> dict[str, str]:
     return {p["path"]: unb64(p["payload"]) for p in definition["parts"]}
+
+
+# A schedule configuration every Job Scheduler test starts from (every 10 minutes, two days).
+CRON = {
+    "startDateTime": "2025-04-28T00:00:00",
+    "endDateTime": "2025-04-30T23:59:00",
+    "localTimeZoneId": "Central Standard Time",
+    "type": "Cron",
+    "interval": 10,
+}

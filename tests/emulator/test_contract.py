@@ -12,7 +12,7 @@ from typing import Any
 import emulator_spec as spec
 import httpx
 import pytest
-from emulator_samples import BROKEN_MASHUP, dataflow_definition
+from emulator_samples import BROKEN_MASHUP, CRON, dataflow_definition
 
 pytestmark = pytest.mark.skipif(
     not spec.available(), reason=f"the Fabric API spec is not at {spec.SPEC_DIR}"
@@ -160,15 +160,6 @@ def scenario(client: httpx.Client, control: httpx.Client) -> None:
     client.delete(f"/workspaces/{ws}/items/{df}")
     client.post(f"/workspaces/{ws}/items", json={"displayName": "A3", "type": "Dataflow"})
     client.delete(f"/workspaces/{ws}/dataflows/{df2}")
-
-
-CRON = {
-    "startDateTime": "2025-04-28T00:00:00",
-    "endDateTime": "2025-04-30T23:59:00",
-    "localTimeZoneId": "Central Standard Time",
-    "type": "Cron",
-    "interval": 10,
-}
 
 
 def schedules(client: httpx.Client, ws: str, df: str) -> None:

@@ -11,16 +11,9 @@ from typing import Any
 import emulator_spec as spec
 import httpx
 import pytest
-from emulator_samples import b64, dataflow_definition, parts_by_path
+from emulator_samples import CRON, b64, dataflow_definition, parts_by_path
 from test_routes import assert_error, create_dataflow
 
-CRON = {
-    "startDateTime": "2025-04-28T00:00:00",
-    "endDateTime": "2025-04-30T23:59:00",
-    "localTimeZoneId": "Central Standard Time",
-    "type": "Cron",
-    "interval": 10,
-}
 WEEKLY = {
     "type": "Weekly",
     "startDateTime": "2026-02-17T00:00:00",
