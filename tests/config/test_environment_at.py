@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from dataflow_gitops.config import Environment, environment_at, load_project
 from dataflow_gitops.config.environment import CONTENT_KEYS, POLICY_KEYS
 
@@ -65,3 +67,21 @@ def test_content_and_policy_keys_cover_the_overlay_schema() -> None:
     keys = set(load_schema("environment.schema.json")["properties"]) - {"$schema"}
     assert set(CONTENT_KEYS) | set(POLICY_KEYS) == keys
     assert not set(CONTENT_KEYS) & set(POLICY_KEYS)
+
+
+def test_a_secret_only_the_ref_substitutes_is_still_masked(
+    project_dir: Path, load_overlay: LoadOverlay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DFG_OLD_PASSWORD", "hunter2-at-the-ref")
+    load_overlay(f"workspace_id: {WS}\nparameters: {{Password: '${{env:DFG_OLD_PASSWORD}}'}}\n")
+    _git(project_dir, "init", "-q", "-b", "main")
+    _git(project_dir, "add", "-A")
+    _git(project_dir, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "old")
+    now = load_overlay(NOW)  # today's overlay substitutes nothing
+
+    at = environment_at(load_project(project_dir), now, "HEAD")
+
+    assert at is not None
+    assert "hunter2-at-the-ref" in [p.value for p in at.parameters]
+    assert at.redact("rendered: hunter2-at-the-ref") == "rendered: ${env:DFG_OLD_PASSWORD}"
+    assert "hunter2-at-the-ref" not in repr(at)

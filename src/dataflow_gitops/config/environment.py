@@ -474,5 +474,6 @@ def environment_at(project: Project, env: Environment, ref: str) -> Environment 
         overlay_hash=at_ref.overlay_hash,
         secret_env=tuple(dict.fromkeys((*env.secret_env, *at_ref.secret_env))),
         secret_values=tuple(dict.fromkeys((*env.secret_values, *at_ref.secret_values))),
+        secret_pairs=tuple(dict.fromkeys((*env.secret_pairs, *at_ref.secret_pairs))),
         source=at_ref.source,
     )
