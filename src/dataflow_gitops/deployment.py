@@ -33,6 +33,7 @@ class Deployment:
     environment: Environment
     connection: Connection
     records: RecordStore
+    read_ahead: ProjectReadAhead
 
     @property
     def workspace_id(self) -> str:
@@ -41,10 +42,6 @@ class Deployment:
     @property
     def live(self) -> Live:
         return Live(self.connection.gateway, self.connection.workspace_id)
-
-    @property
-    def read_ahead(self) -> ProjectReadAhead:
-        return ProjectReadAhead(self.project.root)
 
 
 @contextlib.contextmanager
@@ -80,7 +77,8 @@ def deployment(
                 timeout_s=timeout_s,
             )
         )
-        yield Deployment(project, environment, conn, open_store(project.root))
+        root = project.root
+        yield Deployment(project, environment, conn, open_store(root), ProjectReadAhead(root))
 
 
 def workspace(

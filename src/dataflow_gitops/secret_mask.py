@@ -19,7 +19,6 @@ explicitly (a plan file's payloads) are masked whatever their length, so they ro
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Mapping
@@ -73,4 +72,6 @@ def _known_pairs() -> list[tuple[str, str]]:
 
 def fingerprint(value: str, salt: str) -> str:
     """A salted hash of a secret value: recognises the value later, never reveals it."""
+    import hashlib  # only records need it: not loaded by every command at start-up
+
     return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()

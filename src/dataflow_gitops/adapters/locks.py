@@ -49,9 +49,10 @@ def environment_lock(root: Path, environment: str, *, wait_s: float = 0.0) -> It
     try:
         lock.acquire()
     except filelock.Timeout:
+        held_by = holder(path)
         raise LockedError(
-            f"another dfg run is applying to environment {environment!r} ({holder(path)})",
-            holder=holder(path),
+            f"another dfg run is applying to environment {environment!r} ({held_by})",
+            holder=held_by,
             where=(LOCK_DIR / f"{environment}.lock").as_posix(),
         ) from None
     info = path.with_suffix(".holder.json")

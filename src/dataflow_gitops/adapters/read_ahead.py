@@ -18,7 +18,6 @@ stored, so a warm run never walks a syntax tree.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from dataflow_gitops.adapters.read_store import FILE_NAME, ReadStore, text_key
 from dataflow_gitops.confined import inside
 from dataflow_gitops.errors import MSyntaxError, UnsafePathError
 from dataflow_gitops.pipeline.definition.mlang import names as unknown
+from dataflow_gitops.pipeline.definition.mlang.depth import cycle_collection_paused
 from dataflow_gitops.pipeline.definition.mlang.document import (
     SectionDocument,
     Structure,
@@ -317,26 +317,12 @@ def read_structure(text: str) -> Structure | None:
 def read_with_names(text: str) -> list[object] | None:
     """Parse ``text`` → ``[its structure, its unknown names (names.plain)]``, or None when it is
     not valid M."""
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         try:
             doc = parse_section(text, trees=True)  # the check walks every tree: one pass builds them
         except MSyntaxError:
             return None
         return [structure(doc), unknown.plain(unknown.find_unknown_names(doc))]
-
-
-@contextlib.contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """The syntax trees of a document are tens of thousands of objects without cycles (freed by
-    reference counting): while they are built and walked, the cyclic collector would only scan
-    them again and again, a quarter of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _serve(names: bool) -> None:

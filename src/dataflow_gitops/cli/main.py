@@ -9,7 +9,6 @@ themselves. Signals are handled by :mod:`dataflow_gitops.interrupts` for the who
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import io
 import logging
@@ -73,6 +72,8 @@ class LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in COMMANDS and not ctx.resilient_parsing:
+            import difflib  # only for a mistyped command
+
             close = difflib.get_close_matches(name, list(COMMANDS), n=2, cutoff=0.6)
             hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint or ' See dfg --help.'}")

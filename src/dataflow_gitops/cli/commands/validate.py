@@ -6,6 +6,7 @@ import click
 
 from dataflow_gitops import api
 from dataflow_gitops.cli.commands.options import project_dir, use_color
+from dataflow_gitops.cli.output.words import plural
 from dataflow_gitops.config import load_project
 from dataflow_gitops.errors import DataflowGitopsError
 from dataflow_gitops.integrations.ci import annotate_errors
@@ -62,9 +63,8 @@ def command(envs: tuple[str, ...], names: bool, strict: bool) -> int:
         annotate_errors(report.errors, project=project)  # in CI: ::error file=…,line=… per error
         for error in report.errors:
             click.echo(click.style("Error: ", fg="red") + error.render(), err=True)
-        click.echo(f"✗ {count} problem{'s' if count != 1 else ''} found", err=True)
+        click.echo(f"✗ {plural(count, 'problem')} found", err=True)
         return 1
-    envs_text = f"{len(report.environments)} environment{'s' if len(report.environments) != 1 else ''}"
-    flows = f"{report.dataflows} dataflow{'s' if report.dataflows != 1 else ''}"
-    click.echo(click.style("✓", fg="green") + f" {flows}, {envs_text} valid")
+    counts = f"{plural(report.dataflows, 'dataflow')}, {plural(len(report.environments), 'environment')}"
+    click.echo(click.style("✓", fg="green") + f" {counts} valid")
     return 0

@@ -176,11 +176,11 @@ def _changes(action: Action) -> str:
         return ""
     counts = []
     if diff.queries:
-        counts.append(f"{len(diff.queries)} quer{'y' if len(diff.queries) == 1 else 'ies'}")
+        counts.append(plural(len(diff.queries), "query", "queries"))
     if diff.parts:
-        counts.append(f"{len(diff.parts)} part{'' if len(diff.parts) == 1 else 's'}")
+        counts.append(plural(len(diff.parts), "part"))
     if diff.schedules:
-        counts.append(f"{len(diff.schedules)} schedule{'' if len(diff.schedules) == 1 else 's'}")
+        counts.append(plural(len(diff.schedules), "schedule"))
     counts += [p.name for p in diff.properties]
     moving = move_line(action)
     if moving is not None:
