@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
-from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
 from dataflow_gitops.errors import BadRequest, DataflowGitopsError, JobFailed, NotFound
 from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.definition.schedule_part import entries_of, part_with
@@ -260,7 +259,7 @@ class FakeFabric:
             ]
             if len(keep) == len(entries) or part is None:
                 return 0
-            data = part_with(part.data, keep, SCHEDULES_SCHEMA)
+            data = part_with(part.data, keep)
             parts = tuple(Part(p.path, data) if p is part else p for p in stored.parts)
             with self._lock:
                 self.items[item_id] = replace(stored, parts=parts)

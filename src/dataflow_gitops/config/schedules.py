@@ -150,7 +150,13 @@ def overlay_part(text: str | None, settings: Sequence[JobSchedules]) -> str | No
             entries += [s.entry(job.job_type) for s in job.schedules]
     if text is None and not entries:
         return None
-    out = {"$schema": doc.get("$schema", SCHEDULES_SCHEMA), **doc, "schedules": entries}
+    return schedules_document(doc, entries)
+
+
+def schedules_document(doc: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -> str:
+    """``doc`` (a ``.schedules`` file's JSON, or {}) holding ``entries``, laid out as Git sync
+    writes it: ``$schema`` first, the other keys kept."""
+    out = {"$schema": doc.get("$schema", SCHEDULES_SCHEMA), **doc, "schedules": list(entries)}
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 

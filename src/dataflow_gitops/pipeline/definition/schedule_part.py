@@ -20,6 +20,7 @@ from dataflow_gitops.config.schedules import (
     check_datetime,
     check_time_of_day,
     check_time_zone,
+    schedules_document,
 )
 from dataflow_gitops.config.yamlpos import Located, Pointer, load_yaml
 from dataflow_gitops.errors import DataflowGitopsError, SourceError
@@ -98,7 +99,7 @@ def entries_of(data: bytes | None) -> tuple[ScheduleEntry, ...]:
     return tuple(found)
 
 
-def part_with(data: bytes | None, entries: Sequence[ScheduleEntry], schema: str) -> bytes:
+def part_with(data: bytes | None, entries: Sequence[ScheduleEntry]) -> bytes:
     """A ``.schedules`` part holding ``entries``, laid out as Git sync writes JSON."""
     doc: dict[str, Any] = {}
     if data is not None:
@@ -107,8 +108,7 @@ def part_with(data: bytes | None, entries: Sequence[ScheduleEntry], schema: str)
             doc = loaded if isinstance(loaded, dict) else {}
         except ValueError:
             doc = {}
-    out = {"$schema": doc.get("$schema", schema), **doc, "schedules": [e.entry() for e in entries]}
-    return json.dumps(out, indent=2, ensure_ascii=False).encode("utf-8")
+    return schedules_document(doc, [e.entry() for e in entries]).encode("utf-8")
 
 
 # the repository's part: checked -------------------------------------------------------------

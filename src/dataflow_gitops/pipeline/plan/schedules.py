@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
 from dataflow_gitops.pipeline.definition.parts import fingerprint
 from dataflow_gitops.pipeline.definition.schedule_part import ScheduleEntry, entries_of, part_with
 from dataflow_gitops.pipeline.model import (
@@ -98,7 +97,7 @@ def keep_live_schedules(
     keep = [
         e for e in entries_of(_data(live.part(SCHEDULES_PATH))) if (e.job_type, e.configuration) in kept
     ]
-    data = part_with(part.data, [*entries_of(part.data), *keep], SCHEDULES_SCHEMA)
+    data = part_with(part.data, [*entries_of(part.data), *keep])
     parts = tuple(Part(p.path, data) if p.path == SCHEDULES_PATH else p for p in desired.parts)
     return replace(
         desired,

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataflow_gitops.config import Environment
-from dataflow_gitops.config.schedules import SCHEDULES_SCHEMA
 from dataflow_gitops.errors import MSyntaxError, RenderError, SourceError
 from dataflow_gitops.pipeline.definition.bindings import connection_key
 from dataflow_gitops.pipeline.definition.mashups import part_document
@@ -354,7 +353,7 @@ def _merge_schedules(
         return before
     if before is None and not merged:
         return None
-    return Part(SCHEDULES_PATH, part_with(before.data if before else None, merged, SCHEDULES_SCHEMA))
+    return Part(SCHEDULES_PATH, part_with(before.data if before else None, merged))
 
 
 def _merge_mashup(
